@@ -1,0 +1,137 @@
+# choreoscope: one non-recursive Makefile.
+#   make            build bin/ (release, -O2)
+#   make test       install missing Debian packages, build, run every test (ASan+UBSan unit tests too)
+#   make run        install, build, start the demo (broker, traffic with faults, collector, TUI)
+#   make bench      benchmarks; writes BENCHMARKS.md
+#   make asan       build the sanitizer variant under build/asan
+# Every collector/*.c except main.c goes into a static library that the daemon,
+# the tools and the unit tests link. Programs live one per folder (broker/, gen/, tui/).
+
+SHELL := /bin/bash
+CC ?= cc
+PKGS := rdkafka libprotobuf-c yaml-0.1 libmicrohttpd yajl libxxhash
+TUI_PKGS := ncursesw libcurl jansson
+WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror
+OPT ?= -O2 -g
+B ?= build/release
+SANFLAGS ?=
+
+PC_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PC_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+TUI_CFLAGS := $(shell pkg-config --cflags $(TUI_PKGS) 2>/dev/null)
+TUI_LIBS := $(shell pkg-config --libs $(TUI_PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CFLAGS_ALL = $(WARN) $(OPT) $(SANFLAGS) -MMD -MP -Icollector -I$(B)/gen $(PC_CFLAGS) $(TUI_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+
+PROTO := proto/choreoscope/v1/event.proto
+PROTO_C := $(B)/gen/choreoscope/v1/event.pb-c.c
+PROTO_O := $(PROTO_C:.c=.o)
+
+LIB_SRC := $(filter-out collector/main.c,$(wildcard collector/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(PROTO_O)
+LIB := $(B)/libchoreo.a
+
+define prog
+$(1)_SRC := $(wildcard $(2)/*.c)
+$(1)_OBJ := $$($(1)_SRC:%.c=$(B)/%.o)
+$(B)/bin/$(1): $$($(1)_OBJ) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$($(1)_OBJ) $(LIB) $(3)
+ALL_OBJ += $$($(1)_OBJ)
+endef
+
+ALL_OBJ := $(LIB_OBJ)
+$(B)/bin/choreoscope: $(B)/collector/main.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(B)/collector/main.o $(LIB) $(PC_LIBS)
+ALL_OBJ += $(B)/collector/main.o
+PROGRAMS := choreoscope
+ifneq ($(wildcard broker/*.c),)
+$(eval $(call prog,choreoscope-broker,broker,$(PC_LIBS)))
+PROGRAMS += choreoscope-broker
+endif
+ifneq ($(wildcard gen/*.c),)
+$(eval $(call prog,choreoscope-gen,gen,$(PC_LIBS)))
+PROGRAMS += choreoscope-gen
+endif
+ifneq ($(wildcard tui/*.c),)
+$(eval $(call prog,choreoscope-tui,tui,$(TUI_LIBS) $(PC_LIBS)))
+PROGRAMS += choreoscope-tui
+endif
+ifneq ($(wildcard bench/*.c),)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+$(B)/bench/%: $(B)/bench/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(PC_LIBS)
+ALL_OBJ += $(BENCH_SRC:%.c=$(B)/%.o)
+endif
+
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+ALL_OBJ += $(TEST_SRC:%.c=$(B)/%.o)
+
+.PHONY: all deps test unit e2e run bench asan clean format check-config-demo
+.DEFAULT_GOAL := all
+
+all: $(PROGRAMS:%=$(B)/bin/%) $(if $(B:build/release=),,link-bin)
+
+# bin/ always points at the release build
+link-bin: $(PROGRAMS:%=build/release/bin/%)
+	@mkdir -p bin
+	@for p in $(PROGRAMS); do ln -sf ../build/release/bin/$$p bin/$$p; done
+.PHONY: link-bin
+
+$(PROTO_C): $(PROTO)
+	@mkdir -p $(B)/gen
+	protoc-c --proto_path=proto --c_out=$(B)/gen $<
+
+$(PROTO_O): $(PROTO_C)
+	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -c -o $@ $<
+
+# every object may include the generated header
+$(B)/%.o: %.c $(PROTO_C)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PC_LIBS)
+
+tests-bin: $(TEST_BIN)
+.PHONY: tests-bin
+
+deps:
+	@scripts/install-deps.sh
+
+asan:
+	$(MAKE) B=build/asan OPT="-O1 -g -fno-omit-frame-pointer" SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all tests-bin
+
+test: deps
+	$(MAKE) all tests-bin
+	$(MAKE) asan
+	tests/run.sh
+
+unit: all tests-bin
+	tests/run.sh --unit-only
+
+run: deps all
+	scripts/demo.sh
+
+bench: deps
+	$(MAKE) all $(BENCH_BIN)
+	bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build bin
+
+-include $(ALL_OBJ:.o=.d)
