@@ -1,0 +1,78 @@
+/*
+ * ui: the state the views share (after htop's ScreenManager): which view is shown,
+ * the cursor and sort of each, the filter, and the rows the last draw produced, so
+ * that keys act on exactly what the user sees.
+ *
+ * UI thread only. Views draw from the model under model_lock(); they copy the keys
+ * of the rows they show into `struct ui` so that Enter and the cursor keys work
+ * without the lock and without looking at the model again.
+ */
+#ifndef CHOREOSCOPE_TUI_UI_H
+#define CHOREOSCOPE_TUI_UI_H
+
+#include "api.h"
+#include "model.h"
+
+enum ui_view { VIEW_OVERVIEW, VIEW_STALLED, VIEW_GRAPH, VIEW_DETAIL, VIEW_COUNT };
+
+#define UI_MAX_ROWS 2048
+
+/* What a row leads to (Enter): a flow instance, or a flow (its oldest open instance). */
+struct ui_row {
+	char flow[API_NAME];
+	char cid[API_ID]; /* "" for a flow row */
+	int col;          /* collector index it came from */
+};
+
+struct ui_viewstate {
+	int sel, top;     /* cursor row and first visible row */
+	int sort, reverse;
+	int nrows;        /* rows the last draw produced */
+	int page;         /* rows visible on the last draw */
+};
+
+struct ui {
+	struct model *model;
+	enum ui_view view, back;          /* back: where Esc returns from detail */
+	struct ui_viewstate vs[VIEW_COUNT];
+	struct ui_row rows[UI_MAX_ROWS];  /* rows of the current view's last draw */
+	char filter[API_ID];
+	int editing;                      /* the `/` prompt is open */
+	int help, quit, paused;
+	struct ui_row target;             /* the flow detail shows this */
+	char status[160];                 /* one-line message in the footer */
+	unsigned long drawn_gen;
+};
+
+/* One view (after htop's Panel): draws itself into lines [top, bottom) of the screen. */
+struct ui_viewdef {
+	const char *name;
+	const char *const *sorts; /* names of the sort orders `s` cycles; NULL: none */
+	int nsorts;
+	void (*draw)(struct ui *u, int top, int bottom);
+};
+
+extern const struct ui_viewdef view_overview, view_stalled, view_graph, view_detail;
+
+const struct ui_viewdef *ui_viewdef(enum ui_view v);
+/* Draws the whole screen: header, the current view, help overlay, footer. */
+void ui_draw(struct ui *u);
+/* Tells the model what the current view needs (call after any change of view/filter). */
+void ui_sync_want(struct ui *u);
+/* Keeps the cursor inside [0, nrows) and visible in a page of `page` rows. */
+void ui_clamp(struct ui_viewstate *vs);
+/* Adds a row to the current view's row list; returns its index or -1 when full. */
+int ui_add_row(struct ui *u, const char *flow, const char *cid, int col);
+/* A table column: shown when it fits, in priority order (0 first); width 0 takes the
+ * rest of the line (at least `min`). ui_layout() fills `x` (-1 when hidden) and `w`. */
+struct ui_col {
+	const char *title;
+	int width, right, prio, min;
+	int x, w;
+};
+void ui_layout(struct ui_col *c, int n, int cols);
+void ui_draw_colheader(int y, const struct ui_col *c, int n);
+/* The help overlay (keys come from the key table). */
+void ui_draw_help(struct ui *u);
+
+#endif

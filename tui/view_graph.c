@@ -1,0 +1,159 @@
+/*
+ * view_graph: each flow graph as text, step by step in declaration order with its
+ * outgoing edges below it, each edge with its count and p95 latency; edges with open
+ * instances stuck on them are highlighted with the STUCK glyph and count. Edge
+ * numbers are summed over collectors (p95: the largest, an upper bound). The cursor
+ * scrolls by line.
+ */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crt.h"
+#include "fmt.h"
+#include "ui.h"
+
+struct gline {
+	enum crt_role role;
+	char text[320];
+	char flow[API_NAME];
+};
+
+struct glines {
+	struct gline *l;
+	int n, max;
+};
+
+static struct gline *line(struct glines *g, enum crt_role r, const char *flow)
+{
+	struct gline *l;
+
+	if (g->n == g->max)
+		return NULL;
+	l = &g->l[g->n++];
+	l->role = r;
+	l->text[0] = '\0';
+	snprintf(l->flow, sizeof l->flow, "%s", flow);
+	return l;
+}
+
+/* Sums edge from->to of flow `name` over every collector but the first (`g0`). */
+static void merge_edge(struct model *m, const char *name, struct api_edge *e, const struct api_graphs *g0)
+{
+	int ci, i, j;
+
+	for (ci = 0; ci < m->ncols; ci++) {
+		const struct api_graphs *g = m->cols[ci].graphs;
+		if (!g || g == g0)
+			continue;
+		for (i = 0; i < g->n; i++) {
+			if (strcmp(g->flows[i].name, name))
+				continue;
+			for (j = 0; j < g->flows[i].nedges; j++) {
+				const struct api_edge *o = &g->flows[i].edges[j];
+				if (strcmp(o->from, e->from) || strcmp(o->to, e->to))
+					continue;
+				e->count += o->count;
+				e->stuck += o->stuck;
+				if (!isnan(o->p95) && (isnan(e->p95) || o->p95 > e->p95))
+					e->p95 = o->p95;
+			}
+		}
+	}
+}
+
+static void step_lines(struct glines *g, struct model *m, const struct api_graph *f,
+    const struct api_gstep *s, const struct api_graphs *g0)
+{
+	char extra[128] = "", within[24], p95[24], cnt[24];
+	struct gline *l;
+	int j, k, nout = 0, seen = 0;
+
+	if (s->start)
+		snprintf(extra, sizeof extra, "  start");
+	else if (s->end[0])
+		snprintf(extra, sizeof extra, "  end: %s", s->end);
+	if (!isnan(s->within)) {
+		fmt_duration(within, sizeof within, s->within);
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  within %s", within);
+	}
+	if (s->awaiting_now > 0)
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  awaiting %lld", s->awaiting_now);
+	if (s->stalled_now > 0)
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  stalled %lld", s->stalled_now);
+	if ((l = line(g, s->stalled_now > 0 ? ROLE_STALLED : s->awaiting_now > 0 ? ROLE_PENDING : ROLE_OK, f->name)))
+		snprintf(l->text, sizeof l->text, "  %s %s%s%s",
+		    crt_glyph(s->stalled_now > 0 ? ROLE_STALLED : s->awaiting_now > 0 ? ROLE_PENDING : ROLE_OK),
+		    s->name, s->optional ? " (optional)" : "", extra);
+	for (j = 0; j < f->nedges; j++)
+		nout += strcmp(f->edges[j].from, s->name) == 0;
+	for (j = 0; j < f->nedges; j++) {
+		struct api_edge e = f->edges[j];
+		char name[160];
+		if (strcmp(e.from, s->name))
+			continue;
+		merge_edge(m, f->name, &e, g0);
+		k = ++seen == nout;
+		fmt_count(cnt, sizeof cnt, e.count);
+		fmt_duration(p95, sizeof p95, e.p95);
+		fmt_fit(name, sizeof name, e.to, 24, 0, crt_utf8());
+		if (!(l = line(g, e.stuck > 0 ? ROLE_STUCK : ROLE_NORMAL, f->name)))
+			return;
+		snprintf(l->text, sizeof l->text, "      %s%s %s %8s  p95 %-7s%s%s", crt_utf8() ? (k ? "\xE2\x94\x94" : "\xE2\x94\x9C") : (k ? "`" : "|"),
+		    crt_utf8() ? "\xE2\x94\x80\xE2\x96\xB6" : "->", name, cnt, p95,
+		    e.stuck > 0 ? "  " : "", "");
+		if (e.stuck > 0)
+			snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text), "%s STUCK %lld",
+			    crt_glyph(ROLE_STUCK), e.stuck);
+	}
+}
+
+static void build(struct ui *u, struct glines *g)
+{
+	struct model *m = u->model;
+	const struct api_graphs *g0 = NULL;
+	char dl[24];
+	int ci, i, j;
+
+	for (ci = 0; ci < m->ncols && !g0; ci++)
+		g0 = m->cols[ci].graphs;
+	for (i = 0; g0 && i < g0->n; i++) {
+		const struct api_graph *f = &g0->flows[i];
+		struct gline *l;
+		if (!fmt_match(f->name, u->filter))
+			continue;
+		if (g->n && !line(g, ROLE_NORMAL, f->name))
+			return;
+		if (!(l = line(g, ROLE_TITLE, f->name)))
+			return;
+		fmt_duration(dl, sizeof dl, f->deadline);
+		snprintf(l->text, sizeof l->text, "%s  deadline %s  (%d steps, %d edges)", f->name, dl,
+		    f->nsteps, f->nedges);
+		for (j = 0; j < f->nsteps; j++)
+			step_lines(g, m, f, &f->steps[j], g0);
+	}
+}
+
+static void draw(struct ui *u, int top, int bottom)
+{
+	struct ui_viewstate *vs = &u->vs[VIEW_GRAPH];
+	struct glines g = {calloc(UI_MAX_ROWS, sizeof(struct gline)), 0, UI_MAX_ROWS};
+	int i, y;
+
+	if (!g.l)
+		return;
+	build(u, &g);
+	for (i = 0; i < g.n; i++)
+		ui_add_row(u, g.l[i].flow, "", -1);
+	vs->page = bottom - top;
+	ui_clamp(vs);
+	if (g.n == 0)
+		crt_put(top, 1, COLS - 2, ROLE_DIM, "no flow graphs yet (waiting for the collector)");
+	for (i = vs->top, y = top; i < g.n && y < bottom; i++, y++)
+		crt_put(y, 0, COLS, i == vs->sel ? ROLE_SELECTED : g.l[i].role, g.l[i].text);
+	free(g.l);
+}
+
+const struct ui_viewdef view_graph = {"Graph", NULL, 0, draw};

@@ -1,0 +1,194 @@
+/*
+ * view_stalled: the live list of what is wrong now, from every collector: stalled
+ * flow instances (most overdue first, from /api/v1/flows?state=stalled), the recent
+ * anomalies of every kind (the collector's bounded ring), and, while a filter is set,
+ * the instances whose correlation id contains it (a server-side q= search, so an id
+ * outside the first page is still found). Rows repeat nothing: an anomaly already
+ * shown as a stalled instance is dropped. The filter then keeps rows whose id, flow,
+ * step, kind or source contain it.
+ */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crt.h"
+#include "fmt.h"
+#include "ui.h"
+
+struct st_row {
+	char flow[API_NAME], cid[API_ID], kind[24], step[API_NAME], source[API_NAME], at[40];
+	double overdue;
+	int col;
+};
+
+struct st_list {
+	struct st_row *rows;
+	int n, max;
+};
+
+static const char *const sorts[] = {"overdue", "correlation id", "flow", "kind", "step"};
+
+static int has(const struct st_list *l, const char *flow, const char *cid, const char *kind,
+    const char *step)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct st_row *r = &l->rows[i];
+		if (strcmp(r->flow, flow) || strcmp(r->cid, cid))
+			continue;
+		if (!kind || (strcmp(r->kind, kind) == 0 && strcmp(r->step, step) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static void add(struct st_list *l, const char *filter, const struct st_row *r)
+{
+	if (l->n == l->max)
+		return;
+	if (!fmt_match(r->cid, filter) && !fmt_match(r->flow, filter) && !fmt_match(r->step, filter) &&
+	    !fmt_match(r->kind, filter) && !fmt_match(r->source, filter))
+		return;
+	l->rows[l->n++] = *r;
+}
+
+static void add_item(struct st_list *l, const char *filter, const struct api_flowitem *it, int col,
+    const char *kind)
+{
+	struct st_row r;
+
+	memset(&r, 0, sizeof r);
+	snprintf(r.flow, sizeof r.flow, "%s", it->flow);
+	snprintf(r.cid, sizeof r.cid, "%s", it->cid);
+	snprintf(r.kind, sizeof r.kind, "%s", kind ? kind : it->state);
+	snprintf(r.step, sizeof r.step, "%s", it->awaiting[0] ? it->awaiting : it->last_step);
+	snprintf(r.source, sizeof r.source, "%s", it->last_source);
+	r.overdue = it->overdue;
+	r.col = col;
+	add(l, filter, &r);
+}
+
+static void collect(struct ui *u, struct st_list *l)
+{
+	struct model *m = u->model;
+	int ci, i;
+
+	for (ci = 0; ci < m->ncols; ci++) {
+		const struct api_flowpage *p = m->cols[ci].stalled;
+		for (i = 0; p && i < p->n; i++)
+			add_item(l, u->filter, &p->items[i], ci, "stalled");
+	}
+	for (ci = 0; u->filter[0] && ci < m->ncols; ci++) {
+		const struct api_flowpage *p = m->cols[ci].found;
+		for (i = 0; p && i < p->n; i++)
+			if (!has(l, p->items[i].flow, p->items[i].cid, NULL, NULL))
+				add_item(l, u->filter, &p->items[i], ci, NULL);
+	}
+	for (ci = 0; ci < m->ncols; ci++) {
+		const struct api_anomalies *a = m->cols[ci].anomalies;
+		for (i = 0; a && i < a->n; i++) {
+			const struct api_anomaly *an = &a->items[i];
+			struct st_row r;
+			if (has(l, an->flow, an->cid, an->kind, an->step) ||
+			    (strcmp(an->kind, "stalled") == 0 && has(l, an->flow, an->cid, NULL, NULL)))
+				continue;
+			memset(&r, 0, sizeof r);
+			snprintf(r.flow, sizeof r.flow, "%s", an->flow);
+			snprintf(r.cid, sizeof r.cid, "%s", an->cid);
+			snprintf(r.kind, sizeof r.kind, "%s", an->kind);
+			snprintf(r.step, sizeof r.step, "%s", an->step);
+			snprintf(r.source, sizeof r.source, "%s", an->source);
+			snprintf(r.at, sizeof r.at, "%s", an->at);
+			r.overdue = NAN;
+			r.col = ci;
+			add(l, u->filter, &r);
+		}
+	}
+}
+
+static int cmp(const void *a, const void *b, void *ctx)
+{
+	const struct st_row *x = a, *y = b;
+	const struct ui_viewstate *vs = ctx;
+	double ox = isnan(x->overdue) ? -1 : x->overdue, oy = isnan(y->overdue) ? -1 : y->overdue;
+	int r = 0;
+
+	switch (vs->sort) {
+	case 0: r = ox < oy ? 1 : ox > oy ? -1 : 0; break;
+	case 1: r = strcmp(x->cid, y->cid); break;
+	case 2: r = strcmp(x->flow, y->flow); break;
+	case 3: r = strcmp(x->kind, y->kind); break;
+	default: r = strcmp(x->step, y->step); break;
+	}
+	if (!r)
+		r = strcmp(x->cid, y->cid);
+	return vs->reverse ? -r : r;
+}
+
+static enum crt_role kind_role(const char *kind)
+{
+	if (strcmp(kind, "stalled") == 0 || strcmp(kind, "join_wait") == 0 ||
+	    strcmp(kind, "abandoned") == 0)
+		return ROLE_STALLED;
+	if (strcmp(kind, "missing") == 0)
+		return ROLE_MISSING;
+	if (strcmp(kind, "open") == 0)
+		return ROLE_PENDING;
+	if (strcmp(kind, "completed") == 0 || strcmp(kind, "compensated") == 0)
+		return ROLE_HAPPENED;
+	return ROLE_WARN;
+}
+
+enum { C_KIND, C_CID, C_FLOW, C_STEP, C_OVER, C_SRC, C_N };
+
+static void draw_row(int y, const struct st_row *r, const struct ui_col *c, int sel)
+{
+	char buf[64];
+	enum crt_role base = sel ? ROLE_SELECTED : ROLE_NORMAL;
+
+	crt_fill(y, 0, base);
+	crt_put_mark(y, c[C_KIND].x, c[C_KIND].w, sel ? base : kind_role(r->kind), kind_role(r->kind), r->kind);
+	crt_put(y, c[C_CID].x, c[C_CID].w, base, r->cid);
+	crt_put(y, c[C_FLOW].x, c[C_FLOW].w, base, r->flow);
+	crt_put(y, c[C_STEP].x, c[C_STEP].w, base, r->step);
+	fmt_duration(buf, sizeof buf, r->overdue);
+	crt_put_right(y, c[C_OVER].x, c[C_OVER].w, base, buf);
+	crt_put(y, c[C_SRC].x, c[C_SRC].w, base, r->source[0] ? r->source : "-");
+}
+
+static void draw(struct ui *u, int top, int bottom)
+{
+	struct ui_col c[C_N] = {
+	    [C_KIND] = {"KIND", 13, 0, 1, 0, 0, 0}, [C_CID] = {"CORRELATION ID", 0, 0, 0, 18, 0, 0},
+	    [C_FLOW] = {"FLOW", 12, 0, 2, 0, 0, 0}, [C_STEP] = {"AWAITED STEP", 20, 0, 0, 0, 0, 0},
+	    [C_OVER] = {"OVERDUE", 8, 1, 1, 0, 0, 0}, [C_SRC] = {"SOURCE", 14, 0, 3, 0, 0, 0}};
+	struct ui_viewstate *vs = &u->vs[VIEW_STALLED];
+	struct st_list l = {calloc(UI_MAX_ROWS, sizeof(struct st_row)), 0, UI_MAX_ROWS};
+	char title[160];
+	int i, y;
+
+	if (!l.rows)
+		return;
+	collect(u, &l);
+	qsort_r(l.rows, (size_t)l.n, sizeof l.rows[0], cmp, vs);
+	for (i = 0; i < l.n; i++)
+		ui_add_row(u, l.rows[i].flow, l.rows[i].cid, l.rows[i].col);
+	snprintf(title, sizeof title, "Stalled & anomalies: %d rows, sorted by %s%s", l.n,
+	    sorts[vs->sort], vs->reverse ? " (reversed)" : "");
+	crt_put(top, 0, COLS, ROLE_TITLE, title);
+	ui_layout(c, C_N, COLS);
+	ui_draw_colheader(top + 1, c, C_N);
+	vs->page = bottom - top - 2;
+	ui_clamp(vs);
+	if (l.n == 0)
+		crt_put(top + 2, 1, COLS - 2, ROLE_DIM,
+		    u->filter[0] ? "nothing matches the filter" : "nothing stalled, no anomalies");
+	for (i = vs->top, y = top + 2; i < l.n && y < bottom; i++, y++)
+		draw_row(y, &l.rows[i], c, i == vs->sel);
+	free(l.rows);
+}
+
+const struct ui_viewdef view_stalled = {"Stalled", sorts, 5, draw};
