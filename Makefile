@@ -102,7 +102,7 @@ $(LIB): $(LIB_OBJ)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PC_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PC_LIBS) $(TUI_LIBS)
 
 tests-bin: $(TEST_BIN)
 .PHONY: tests-bin

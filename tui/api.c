@@ -22,7 +22,7 @@ struct pctx {
 	int bad;
 };
 
-static void fail(struct pctx *c, const char *what, const char *key)
+static void bad_field(struct pctx *c, const char *what, const char *key)
 {
 	if (c->bad++)
 		return;
@@ -37,7 +37,7 @@ static void str(struct pctx *c, json_t *o, const char *key, char *dst, size_t n)
 	if (!v || json_is_null(v))
 		return;
 	if (!json_is_string(v)) {
-		fail(c, "expected a string at", key);
+		bad_field(c, "expected a string at", key);
 		return;
 	}
 	snprintf(dst, n, "%s", json_string_value(v));
@@ -50,7 +50,7 @@ static double num(struct pctx *c, json_t *o, const char *key, double dflt)
 	if (!v || json_is_null(v))
 		return dflt;
 	if (!json_is_number(v)) {
-		fail(c, "expected a number at", key);
+		bad_field(c, "expected a number at", key);
 		return dflt;
 	}
 	return json_number_value(v);
@@ -96,7 +96,7 @@ static json_t *arr(struct pctx *c, json_t *o, const char *key)
 	if (!v || json_is_null(v))
 		return NULL;
 	if (!json_is_array(v)) {
-		fail(c, "expected an array at", key);
+		bad_field(c, "expected an array at", key);
 		return NULL;
 	}
 	return v;

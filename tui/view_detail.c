@@ -207,7 +207,7 @@ static void draw(struct ui *u, int top, int bottom)
 	for (i = 0; i < d->nevents; i++)
 		ui_add_row(u, d->flow, d->cid, u->target.col);
 	draw_title(d, top++);
-	attrh = bottom - top > 14 ? 7 : 3;
+	attrh = bottom - top > 24 ? 8 : 3;
 	if (d->nevents == 0)
 		attrh = 0;
 	split = COLS >= 100;
