@@ -101,8 +101,8 @@ static void summary_flow(struct metrics *m, const struct ar_self *s, int f, stru
 	for (int o = 0; o < mf->noutcomes; o++) {
 		if (strcmp(mf->outcomes[o], "evicted") == 0)
 			continue;
-		for (int i = 0; i <= MX_MAX_BUCKETS && mf->duration[o].counts; i++)
-			counts[i] += i < MX_MAX_BUCKETS + 1 ? mf->duration[o].counts[i] : 0;
+		for (int i = 0; i <= metrics_nbuckets(m, 0) && mf->duration[o].counts; i++)
+			counts[i] += mf->duration[o].counts[i];
 		all.count += mf->duration[o].count;
 	}
 	jbuf_puts(b, "},\"duration_seconds\":");

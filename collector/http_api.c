@@ -267,6 +267,29 @@ static bool authorized(const struct http_api *a, struct MHD_Connection *c)
 	return d == 0;
 }
 
+struct size_sum {
+	size_t n;
+};
+
+static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	struct size_sum *ss = cls;
+	ss->n += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/* Request line + headers. libmicrohttpd's own memory limit (4x this) stops larger
+ * ones before we see them, with its own body; below it the refusal is ours, in JSON. */
+static size_t request_size(struct MHD_Connection *c, const char *url)
+{
+	struct size_sum ss = {strlen(url) + 16};
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_size, &ss);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_size, &ss);
+	return ss.n;
+}
+
 static const struct route *find_route(const char *url, const char **rest)
 {
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -285,6 +308,8 @@ static void route(struct http_api *a, struct MHD_Connection *c, const char *meth
     const char *url, struct reply *r)
 {
 	const char *rest = NULL;
+	if (request_size(c, url) > a->max_request)
+		return reply_error(r, 431, "request line and headers too large");
 	const struct route *rt = find_route(url, &rest);
 	if (rt == NULL)
 		return reply_error(r, 404, "no such path");
@@ -430,19 +455,19 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 	if (tok != NULL && *tok != '\0' && (a->token = strdup(tok)) == NULL)
 		goto fail;
 	a->query_timeout_ms = o->query_timeout_ms > 0 ? o->query_timeout_ms : 2000;
+	a->max_request = o->max_request_bytes ? o->max_request_bytes : 8192;
 	const char *spec = o->listen ? o->listen : HTTP_DEFAULT_LISTEN;
 	if ((a->fd = listen_on(spec, &a->port, err, errlen)) < 0)
 		goto fail;
 	snprintf(a->instance, sizeof(a->instance), "%s", spec);
 	MHD_set_panic_func(on_panic, NULL);
 	a->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+	        MHD_USE_THREAD_PER_CONNECTION,
 	    0, NULL, NULL, on_request, a,
 	    MHD_OPTION_LISTEN_SOCKET, a->fd,
 	    MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 128u,
 	    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 10u,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    o->max_request_bytes ? o->max_request_bytes : (size_t)16384,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, 4 * a->max_request + 4096,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024,
 	    MHD_OPTION_END);
 	if (a->d == NULL) {

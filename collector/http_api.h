@@ -30,7 +30,7 @@ struct http_api_opts {
 	const char *token;          /* NULL: $CHOREOSCOPE_TOKEN or none */
 	unsigned max_connections;   /* 0: 128 */
 	unsigned timeout_s;         /* idle connection timeout; 0: 10 */
-	size_t max_request_bytes;   /* request line + headers; 0: 16 KiB */
+	size_t max_request_bytes;   /* request line + headers; 0: 8 KiB (431 beyond) */
 	int query_timeout_ms;       /* wait for the engine; 0: 2000 */
 	int publish_interval_ms;    /* 0: 250 */
 	const char *clock;          /* "wall" or "event", for the summary */

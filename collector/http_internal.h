@@ -26,6 +26,7 @@ struct http_api {
 	struct metrics *m;       /* engine thread, except metrics_http_count/_process */
 	struct snapshot *snap;   /* any thread (locks inside) */
 	int query_timeout_ms;
+	size_t max_request;      /* request line + headers we answer; beyond: 431 */
 	/* engine thread only */
 	struct ar_backend be;
 	bool have_be;

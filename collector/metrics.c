@@ -255,6 +255,11 @@ const char *metrics_outcome_name(const struct metrics *m, int flow, int i)
 	return m->flows[flow].outcomes[i];
 }
 
+int metrics_nbuckets(const struct metrics *m, int latency)
+{
+	return latency ? m->nlat : m->ndur;
+}
+
 /* Buckets are few (<= 32): a linear scan beats a binary search's branches. */
 void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latency,
     double seconds)

@@ -86,6 +86,8 @@ const struct flowgraph *metrics_graph(const struct metrics *m);
 int metrics_outcome_index(const struct metrics *m, int flow, const char *name);
 const char *metrics_outcome_name(const struct metrics *m, int flow, int i);
 
+/* Number of finite buckets (counts arrays have one more, for +Inf). */
+int metrics_nbuckets(const struct metrics *m, int latency);
 void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latency,
     double seconds);
 /* Quantile q (0..1) estimated from a histogram by linear interpolation inside the
