@@ -104,8 +104,7 @@ static int flow_init(struct metrics *m, struct mx_flow *mf, const struct fg_flow
 		return -1;
 	for (int i = 0; i < f->noutcomes; i++)
 		add_outcome(mf->outcomes, &mf->noutcomes, f->outcomes[i]);
-	if (f->complete_when)
-		add_outcome(mf->outcomes, &mf->noutcomes, "completed");
+	add_outcome(mf->outcomes, &mf->noutcomes, "completed");  /* as the engine does */
 	add_outcome(mf->outcomes, &mf->noutcomes, "abandoned");
 	add_outcome(mf->outcomes, &mf->noutcomes, "evicted");
 	mf->closed = calloc((size_t)mf->noutcomes, sizeof(uint64_t));
