@@ -411,6 +411,8 @@ static void add_step(struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *k, yaml
 	if (v->type != YAML_MAPPING_NODE) {
 		cfg_error(c, v, "%s: expected a mapping of step settings, found %s", what,
 		    cfg_describe(v, got, sizeof got));
+		vals[SF_START] = v; /* unknown: might have been meant as the start */
+		*taint |= FG_BIT(fl->nsteps - 1);
 		return;
 	}
 	struct cfg_walk w = { step_fields, SF_N, st, vals, what };

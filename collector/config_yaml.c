@@ -211,8 +211,9 @@ static int levenshtein(const char *a, const char *b)
 	return row[lb];
 }
 
-/* "Near enough": at most half the candidate's length, and at least 2 edits
- * allowed, so "retry" finds "retries" but "foo" does not find "key". */
+/* "Near enough": at most half the candidate's length (at least 2 edits), and
+ * fewer edits than the shorter name has letters, so "retry" finds "retries" but
+ * "foo" does not find "key" nor "Q" find "A". */
 const char *cfg_suggest(const char *s, const char *const *cands, int n)
 {
 	const char *best = NULL;
@@ -222,7 +223,8 @@ const char *cfg_suggest(const char *s, const char *const *cands, int n)
 		int limit = (int)strlen(cands[i]) / 2;
 		if (limit < 2)
 			limit = 2;
-		if (d <= limit && d < bestd) {
+		int shorter = (int)(strlen(s) < strlen(cands[i]) ? strlen(s) : strlen(cands[i]));
+		if (d <= limit && d < shorter && d < bestd) {
 			best = cands[i];
 			bestd = d;
 		}
@@ -392,8 +394,9 @@ void cfg_walk_map(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w)
 	char got[64];
 	if (map != NULL && !cfg_is_null(map)) {
 		if (map->type != YAML_MAPPING_NODE) {
-			cfg_error(c, map, "expected a mapping%s%s, found %s",
-			    w->what[0] ? " for " : "", w->what, cfg_describe(map, got, sizeof got));
+			cfg_error(c, map, "expected a mapping %s%s, found %s",
+			    w->what[0] ? "for " : "of settings at top level", w->what,
+			    cfg_describe(map, got, sizeof got));
 			return;
 		}
 		walk_section(c, map, w, "");
