@@ -217,7 +217,7 @@ static void test_defaults(void **state)
 
 /* Small graphs, one property each: the masks the loader derives. */
 struct graph_case {
-	const char *what, *steps;
+	const char *what, *complete_when, *steps;
 	int nsteps;
 	fg_mask alts[4], succ[4], complete_when;
 	int outcome[4];
@@ -225,22 +225,21 @@ struct graph_case {
 };
 
 static const struct graph_case graph_cases[] = {
-	{ "instead_of is made symmetric, not transitive",
+	{ "instead_of is made symmetric, not transitive", NULL,
 	    "      A: { start: true }\n      B: { after: A, end: ok }\n"
 	    "      C: { after: A, instead_of: B, end: ok }\n"
 	    "      D: { after: A, instead_of: [C], end: other }\n",
 	    4, { 0, 0x4, 0xa, 0x4 }, { 0xe, 0, 0, 0 }, 0, { -1, 0, 0, 1 }, 2, 0 },
-	{ "complete_when closes parallel branches; end: false is not an end",
-	    "flows_complete_when: [B, C]\n"
+	{ "complete_when closes parallel branches; end: false is not an end", "[B, C]",
 	    "      A: { start: true }\n      B: { after: [A], end: false }\n"
 	    "      C: { after_any: [A] }\n",
 	    3, { 0 }, { 0x6, 0, 0 }, 0x6, { -1, -1, -1 }, 0, 0 },
-	{ "a reachable cycle with a way out is fine; keys collect step keys",
+	{ "a reachable cycle with a way out is fine; keys collect step keys", NULL,
 	    "      A: { start: true, key: order_id }\n"
 	    "      B: { after_any: [A, C], key: pay_id }\n"
 	    "      C: { after: B, key: order_id }\n      D: { after: B, end: done }\n",
 	    4, { 0 }, { 0x2, 0xc, 0x2, 0 }, 0, { -1, -1, -1, 0 }, 1, 2 },
-	{ "a leaf that leads to no end is a side branch, not an error",
+	{ "a leaf that leads to no end is a side branch, not an error", NULL,
 	    "      A: { start: true }\n      Audit: { after: A, optional: true }\n"
 	    "      B: { after: A, end: true }\n",
 	    3, { 0 }, { 0x6, 0, 0 }, 0, { -1, -1, 0 }, 1, 0 },
@@ -252,12 +251,9 @@ static void test_graph_cases(void **state)
 	for (size_t i = 0; i < sizeof graph_cases / sizeof graph_cases[0]; i++) {
 		const struct graph_case *g = &graph_cases[i];
 		char yaml[2048];
-		const char *steps = g->steps, *cw = "";
-		if (strncmp(steps, "flows_complete_when: ", 21) == 0) {
-			cw = "    complete_when: [B, C]\n";
-			steps = strchr(steps, '\n') + 1;
-		}
-		snprintf(yaml, sizeof yaml, "flows:\n  - name: f\n%s    steps:\n%s", cw, steps);
+		snprintf(yaml, sizeof yaml, "flows:\n  - name: f\n%s%s%s    steps:\n%s",
+		    g->complete_when ? "    complete_when: " : "",
+		    g->complete_when ? g->complete_when : "", g->complete_when ? "\n" : "", g->steps);
 		struct config *c = load_ok(yaml);
 		const struct fg_flow *f = &c->graph.flows[0];
 		print_message("graph case: %s\n", g->what);
@@ -363,6 +359,11 @@ static const struct err_case err_cases[] = {
 	      "mapping" } },
 	{ F "      A: { start: true }\n      B: { after: [A, [C]], end: true }\n",
 	    { "t.yaml:5:23: \"after\" of step \"B\": expected a step name, found a list" } },
+	{ F "      A: { start: true }\n      B: { after: [], end: true }\n      C: { after: [A, \"\"] }\n",
+	    { "t.yaml:5:19: \"after\" of step \"B\": expected a list of step names, found an "
+	      "empty list",
+		"t.yaml:6:23: \"after\" of step \"C\": expected a step name, found an empty "
+		"string" } },
 	{ F "      A: [start]\n      B: { after: A, end: true }\n",
 	    { "t.yaml:4:10: step \"A\": expected a mapping of step settings, found a list" } },
 	{ "flows:\n  - name: f\n    steps: []\n",
@@ -578,7 +579,7 @@ static void test_too_many_steps(void **state)
 	free(yaml);
 }
 
-static void test_err_truncated(void **state)
+static void test_err_truncated_and_unreadable(void **state)
 {
 	(void)state;
 	char err[160];
@@ -688,7 +689,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_error_cases),
 		cmocka_unit_test(test_broken_fixtures),
 		cmocka_unit_test(test_too_many_steps),
-		cmocka_unit_test(test_err_truncated),
+		cmocka_unit_test(test_err_truncated_and_unreadable),
 		cmocka_unit_test(test_flowgraph_helpers),
 		cmocka_unit_test(test_reference_in_docs),
 		cmocka_unit_test(test_docs_example_loads),
