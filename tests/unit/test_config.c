@@ -217,7 +217,7 @@ static void test_defaults(void **state)
 
 /* Small graphs, one property each: the masks the loader derives. */
 struct graph_case {
-	const char *what, *complete_when, *steps;
+	const char *what, *cw, *steps;
 	int nsteps;
 	fg_mask alts[4], succ[4], complete_when;
 	int outcome[4];
@@ -252,8 +252,8 @@ static void test_graph_cases(void **state)
 		const struct graph_case *g = &graph_cases[i];
 		char yaml[2048];
 		snprintf(yaml, sizeof yaml, "flows:\n  - name: f\n%s%s%s    steps:\n%s",
-		    g->complete_when ? "    complete_when: " : "",
-		    g->complete_when ? g->complete_when : "", g->complete_when ? "\n" : "", g->steps);
+		    g->cw ? "    complete_when: " : "",
+		    g->cw ? g->cw : "", g->cw ? "\n" : "", g->steps);
 		struct config *c = load_ok(yaml);
 		const struct fg_flow *f = &c->graph.flows[0];
 		print_message("graph case: %s\n", g->what);
