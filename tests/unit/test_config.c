@@ -17,6 +17,8 @@
 
 #define S 1000000000LL
 #define FIXTURES "tests/fixtures/config/"
+#define F "flows:\n  - name: f\n    steps:\n" /* steps start at line 4, column 7 */
+#define OK_STEPS "      A: { start: true }\n      B: { after: A, end: true }\n"
 
 static struct config *load_ok(const char *yaml)
 {
@@ -270,6 +272,26 @@ static void test_graph_cases(void **state)
 	}
 }
 
+/* YAML anchors, aliases and merge keys share settings; a step's own keys win. */
+static void test_merge_keys(void **state)
+{
+	(void)state;
+	struct config *c = load_ok(F "      A: { start: true }\n"
+				     "      B: &b { after: A, within: 5s, retries: 2 }\n"
+				     "      C: { within: 7s, <<: *b, end: true }\n"
+				     "      D: { <<: [*b, { optional: true }], end: true }\n"
+				     "      E: *b\n");
+	const struct fg_flow *f = &c->graph.flows[0];
+	assert_int_equal(f->steps[2].within_ns, 7 * S);
+	assert_int_equal(f->steps[2].retries, 2);
+	assert_int_equal(f->steps[2].after, 0x1);
+	assert_int_equal(f->steps[3].within_ns, 5 * S);
+	assert_true(f->steps[3].optional);
+	assert_int_equal(f->steps[4].retries, 2);
+	assert_int_equal(f->steps[0].succ, 0x1e);
+	config_free(c);
+}
+
 /* ---- durations ---- */
 
 struct dur_case {
@@ -324,8 +346,6 @@ static void test_durations(void **state)
 
 /* ---- one problem each ---- */
 
-#define F "flows:\n  - name: f\n    steps:\n" /* steps start at line 4, column 7 */
-#define OK_STEPS "      A: { start: true }\n      B: { after: A, end: true }\n"
 
 struct err_case {
 	const char *yaml;
@@ -387,6 +407,9 @@ static const struct err_case err_cases[] = {
 	{ F "      A: { start: true, zzz: 1 }\n      B: { after: A, end: true }\n",
 	    { "t.yaml:4:25: unknown key \"zzz\" in step \"A\"; expected one of: start, after, "
 	      "after_any, within, join_within, instead_of, retries, optional, end, key" } },
+	{ F "      A: { start: true }\n      B: { <<: 5, after: A, end: true }\n",
+	    { "t.yaml:5:16: \"<<\": expected a mapping or a list of mappings to merge, found "
+	      "\"5\"" } },
 	/* names */
 	{ F "      Start: { start: true }\n      B: { after: [Strat], end: true }\n",
 	    { "t.yaml:5:20: unknown step \"Strat\" in \"after\" of step \"B\"; did you mean "
@@ -685,6 +708,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_demo_flows_and_settings),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_graph_cases),
+		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_error_cases),
 		cmocka_unit_test(test_broken_fixtures),
