@@ -23,7 +23,6 @@ static uint64_t tick_of(int64_t t)
 void tw_init(struct tw *w)
 {
 	w->cur = 0;
-	w->seq = 0;
 	w->count = 0;
 	w->hit = 0;
 	w->due = NULL;
@@ -97,7 +96,6 @@ void tw_arm(struct tw *w, struct tw_entry *e, int64_t expire)
 	else
 		w->count++;
 	e->expire = expire;
-	e->seq = ++w->seq;
 	link_entry(w, e);
 }
 
@@ -144,10 +142,10 @@ static void cascade(struct tw *w, int k, int s)
 
 static int due_cmp(const void *a, const void *b)
 {
-	const struct tw_entry *x = *(struct tw_entry *const *)a, *y = *(struct tw_entry *const *)b;
-	if (x->expire != y->expire)
-		return x->expire < y->expire ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	const struct tw_due *x = a, *y = b;
+	if (x->e->expire != y->e->expire)
+		return x->e->expire < y->e->expire ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 /* Collects the entries of level-0 slot s with expire <= now, sorted. */
@@ -155,18 +153,19 @@ static size_t collect_due(struct tw *w, int s, int64_t now)
 {
 	struct tw_entry *h = &w->slots[0][s].head;
 	w->ndue = 0;
-	for (struct tw_entry *e = h->next; e != h; e = e->next) {
+	size_t pos = 0;
+	for (struct tw_entry *e = h->next; e != h; e = e->next, pos++) {
 		if (e->expire > now)
 			continue;
 		if (w->ndue == w->capdue) {
 			size_t cap = w->capdue ? w->capdue * 2 : 64;
-			struct tw_entry **d = realloc(w->due, cap * sizeof(*d));
+			struct tw_due *d = realloc(w->due, cap * sizeof(*d));
 			if (!d)
 				abort();
 			w->due = d;
 			w->capdue = cap;
 		}
-		w->due[w->ndue++] = e;
+		w->due[w->ndue++] = (struct tw_due){ e, pos };
 	}
 	if (w->ndue > 1)
 		qsort(w->due, w->ndue, sizeof(*w->due), due_cmp);
@@ -189,7 +188,7 @@ size_t tw_run(struct tw *w, int64_t now, tw_fire_fn fire, void *ctx)
 		if (n == 0)
 			break;                /* the tick is now_tick and nothing in it is due yet */
 		for (size_t i = 0; i < n; i++) {
-			struct tw_entry *e = w->due[i];
+			struct tw_entry *e = w->due[i].e;
 			unlink_entry(w, e);
 			w->count--;
 			fired++;
