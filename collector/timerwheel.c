@@ -11,7 +11,6 @@
 #include <stdlib.h>
 
 #define TW_MASK (TW_SLOTS - 1)
-#define TW_MAX_TICK ((UINT64_C(1) << (TW_BITS * TW_LEVELS)) - 1)
 
 static uint64_t tick_of(int64_t t)
 {
@@ -49,16 +48,7 @@ static void link_entry(struct tw *w, struct tw_entry *e)
 	if (t < w->cur)
 		t = w->cur;
 	uint64_t diff = t ^ w->cur;
-	int k = 0;
-	if (diff) {
-		k = (63 - __builtin_clzll(diff)) / TW_BITS;
-		if (k >= TW_LEVELS) {     /* beyond the wheel's span: park in the top level */
-			k = TW_LEVELS - 1;
-			t = (w->cur & ~TW_MAX_TICK) | TW_MAX_TICK;
-			if (((t >> (TW_BITS * k)) & TW_MASK) == ((w->cur >> (TW_BITS * k)) & TW_MASK))
-				t = w->cur | ((uint64_t)TW_MASK << (TW_BITS * k));
-		}
-	}
+	int k = diff ? (63 - __builtin_clzll(diff)) / TW_BITS : 0; /* < TW_LEVELS: ticks < 2^43 */
 	int s = (int)((t >> (TW_BITS * k)) & TW_MASK);
 	if (k == 0 && t == w->cur)
 		w->hit = 1;

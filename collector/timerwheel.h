@@ -2,9 +2,9 @@
  * timerwheel: a hierarchical hashed timing wheel (O(1) arm and cancel).
  *
  * Entries are embedded in their owners (a flow instance embeds one). Time is int64
- * nanoseconds; a tick is 2^TW_TICK_SHIFT ns (~1 ms). TW_LEVELS levels of 64 slots
- * cover 2^(6*TW_LEVELS) ticks; later expiries are clamped into the top level and
- * re-cascaded, so any int64 time works.
+ * nanoseconds; a tick is 2^TW_TICK_SHIFT ns (~1 ms), so a non-negative int64 time is
+ * at most 2^43 ticks, and TW_LEVELS levels of 64 slots (48 bits) cover every one of
+ * them: no expiry is ever out of range. Negative times count as tick 0.
  *
  * tw_run fires every entry with expire <= now in order of expire (ties: order of
  * arming), even when the clock jumps by days: empty slots are skipped through
@@ -21,7 +21,7 @@
 #define TW_TICK_SHIFT 20
 #define TW_BITS 6
 #define TW_SLOTS 64
-#define TW_LEVELS 7
+#define TW_LEVELS 8
 
 struct tw_entry {
 	struct tw_entry *next, *prev; /* prev == NULL: not armed */
