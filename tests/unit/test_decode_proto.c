@@ -200,7 +200,7 @@ static void test_too_many_attributes(void **state)
 	(void)state;
 	Choreoscope__V1__Event m = CHOREOSCOPE__V1__EVENT__INIT;
 	Choreoscope__V1__Event__AttributesEntry e[EV_MAX_ATTRS + 1], *p[EV_MAX_ATTRS + 1];
-	char keys[EV_MAX_ATTRS + 1][8];
+	char keys[EV_MAX_ATTRS + 1][16];
 	m.event_id = "e1";
 	m.correlation_id = "o1";
 	m.type = "T";
