@@ -479,14 +479,14 @@ int ce_decode_structured(const char *json, size_t len, struct ce_scratch *s,
 		name = js_string(&key, s);
 		v = js_scalar(&val, s);
 		if (name == NULL || v == NULL) {
-			*reason = s->used >= s->cap ? "too_large" : "bad_json";
+			*reason = s->used >= s->cap ? "too_large" : "malformed_json";
 			return -1;
 		}
 		if (ce_attr(ev, s, name, v, reason) < 0)
 			return -1;
 	}
 	if (r < 0 || js_ws(p, end) != end) {
-		*reason = "bad_json";
+		*reason = "malformed_json";
 		return -1;
 	}
 	return ce_required(ev, reason);

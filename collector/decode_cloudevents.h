@@ -17,7 +17,7 @@
  * Memory: every string of the decoded event points into the message (when no
  * unescaping was needed) or into the caller's scratch, reset per message; nothing is
  * allocated. Rejections return a negative code and set *reason to a static snake_case
- * word (bad_json, missing_field, bad_time, too_large, bad_header) for the
+ * word (malformed_json, missing_field, bad_time, too_large, bad_header) for the
  * rejected-by-reason counters. Stateless and thread-safe given distinct scratch.
  */
 #ifndef CHOREOSCOPE_DECODE_CLOUDEVENTS_H
