@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "timefmt.h"
+
 #define JS_MAX_DEPTH 64
 #define CE_PREFIX "ce_"
 
@@ -309,65 +311,6 @@ int ce_json_lookup(const char *json, size_t len, const char *path, struct ce_scr
 	}
 }
 
-static int digits(const char *p, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-int ce_parse_time(const char *p, size_t len, int64_t *out_ns)
-{
-	int y, mo, d, h, mi, sec, oh = 0, om = 0;
-	int64_t frac = 0, scale = 100000000, off = 0;
-	size_t i = 19;
-
-	if (len < 20 || digits(p, 4, &y) || p[4] != '-' || digits(p + 5, 2, &mo) ||
-	    p[7] != '-' || digits(p + 8, 2, &d) || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
-	    digits(p + 11, 2, &h) || p[13] != ':' || digits(p + 14, 2, &mi) || p[16] != ':' ||
-	    digits(p + 17, 2, &sec))
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -1;
-	if (p[i] == '.') {
-		for (i++; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
-			frac += (p[i] - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (i < len && (p[i] == 'Z' || p[i] == 'z')) {
-		i++;
-	} else if (i + 6 <= len && (p[i] == '+' || p[i] == '-') && !digits(p + i + 1, 2, &oh) &&
-	    p[i + 3] == ':' && !digits(p + i + 4, 2, &om)) {
-		off = ((int64_t)oh * 3600 + om * 60) * (p[i] == '-' ? -1 : 1);
-		i += 6;
-	} else {
-		return -1;
-	}
-	if (i != len)
-		return -1;
-	*out_ns = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - off) *
-	    (int64_t)1000000000 + frac;
-	return 0;
-}
-
 const struct ce_header *ce_header_find(const struct ce_header *h, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -418,7 +361,7 @@ static int ce_attr(struct event *ev, struct ce_scratch *s, const char *name, con
 	else if (strcmp(name, "flow") == 0)
 		ev->flow = val[0] != '\0' ? val : NULL;
 	else if (strcmp(name, "time") == 0) {
-		if (ce_parse_time(val, strlen(val), &ev->time_ns) < 0) {
+		if (timefmt_parse_rfc3339(val, strlen(val), &ev->time_ns) < 0) {
 			*reason = "bad_time";
 			return -1;
 		}

@@ -5,7 +5,7 @@
  *    ce_type, ce_source, ce_time, ...), the data in the message value;
  *  - structured mode: content-type application/cloudevents+json, the whole event
  *    as one JSON object in the value.
- * Mapping: id -> event_id, type -> type, source -> source, time (RFC3339) -> time_ns,
+ * Mapping: id -> event_id, type -> type, source -> source, time (RFC 3339, timefmt.h) -> time_ns,
  * extensions correlationid -> correlation_id, causationid -> causation_id, flow -> flow;
  * subject and every other extension become attributes (without the ce_ prefix).
  * id, type, source and time are required (time, optional in CloudEvents, carries the
@@ -70,9 +70,5 @@ int ce_decode_structured(const char *json, size_t len, struct ce_scratch *s,
  * not a scalar, or the text is not JSON. */
 int ce_json_lookup(const char *json, size_t len, const char *path, struct ce_scratch *s,
     const char **out);
-
-/* RFC3339 timestamp ("2026-11-25T23:59:01.123456Z", offsets allowed) to ns since the
- * epoch. 0, or -1 when malformed. */
-int ce_parse_time(const char *p, size_t len, int64_t *out_ns);
 
 #endif
