@@ -105,8 +105,15 @@ int timefmt_parse_rfc3339(const char *s, size_t len, int64_t *ns)
 	if (parse_offset(s + i, len - i, &off))
 		return -1;
 	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
-	int64_t r;
-	if (__builtin_mul_overflow(secs, NS_PER_SEC, &r) || __builtin_add_overflow(r, frac, &r))
+	int64_t r, sub = 0;
+	if (secs < 0 && frac) {
+		/* (secs+1)*1e9 - (1e9-frac): reaches INT64_MIN without overflowing */
+		secs += 1;
+		sub = NS_PER_SEC - frac;
+		frac = 0;
+	}
+	if (__builtin_mul_overflow(secs, NS_PER_SEC, &r) || __builtin_add_overflow(r, frac, &r) ||
+	    __builtin_sub_overflow(r, sub, &r))
 		return -1;
 	*ns = r;
 	return 0;
