@@ -30,6 +30,8 @@ struct st_list {
 
 static const char *const sorts[] = {"overdue", "correlation id", "flow", "kind", "step"};
 
+/* Is there a row for this instance (kind NULL), of this kind (step NULL), or of this
+ * kind and step? */
 static int has(const struct st_list *l, const char *flow, const char *cid, const char *kind,
     const char *step)
 {
@@ -39,7 +41,7 @@ static int has(const struct st_list *l, const char *flow, const char *cid, const
 		const struct st_row *r = &l->rows[i];
 		if (strcmp(r->flow, flow) || strcmp(r->cid, cid))
 			continue;
-		if (!kind || (strcmp(r->kind, kind) == 0 && strcmp(r->step, step) == 0))
+		if (!kind || (strcmp(r->kind, kind) == 0 && (!step || strcmp(r->step, step) == 0)))
 			return 1;
 	}
 	return 0;
@@ -93,7 +95,7 @@ static void collect(struct ui *u, struct st_list *l)
 			const struct api_anomaly *an = &a->items[i];
 			struct st_row r;
 			if (has(l, an->flow, an->cid, an->kind, an->step) ||
-			    (strcmp(an->kind, "stalled") == 0 && has(l, an->flow, an->cid, NULL, NULL)))
+			    (strcmp(an->kind, "stalled") == 0 && has(l, an->flow, an->cid, "stalled", NULL)))
 				continue;
 			memset(&r, 0, sizeof r);
 			snprintf(r.flow, sizeof r.flow, "%s", an->flow);
