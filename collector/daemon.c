@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "http_daemon.h"
 #include "jsonw.h"
 #include "kafka_decode.h"
 #include "log.h"
@@ -54,6 +55,7 @@ struct daemon {
 	struct daemon_rejects rej;
 	struct jsonw jw;          /* alert JSON lines */
 	struct log_limit reject_limit;
+	struct httpd *http;       /* the HTTP server (metrics, API) */
 	daemon_hook_fn hook;      /* the HTTP server's poll hook, or NULL */
 	void *hook_ctx;
 	int64_t last_tick_ns;
@@ -180,6 +182,8 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 {
 	struct daemon *d = ctx;
 
+	if (d->http != NULL)
+		httpd_on_anomaly(d->http, a);
 	LOG_DEBUG(&d->lg, "anomaly", "flow=%s corr=%s kind=%s step=%s", a->flow->name,
 	    a->correlation_id, an_kind_name(a->kind), a->step != NULL ? a->step : "-");
 	if (!alerts_has_alert_topic(d->al))
@@ -192,15 +196,24 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 
 static void on_flow(void *ctx, const struct flow_record *r)
 {
-	(void)ctx;
-	(void)r;
+	struct daemon *d = ctx;
+	if (d->http != NULL)
+		httpd_on_flow(d->http, r);
+}
+
+static void on_step(void *ctx, const struct step_obs *o)
+{
+	struct daemon *d = ctx;
+	if (d->http != NULL)
+		httpd_on_step(d->http, o);
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
 
 static int open_records(struct daemon *d, struct engine_sink *sink, char *err, size_t errlen)
 {
-	const struct engine_sink mine = { .anomaly = on_anomaly, .flow = on_flow, .ctx = d };
+	const struct engine_sink mine = { .anomaly = on_anomaly, .flow = on_flow,
+		.step = on_step, .ctx = d };
 
 	*sink = mine;
 	if (d->fl.records == NULL)
@@ -277,13 +290,18 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	d->batch->n = 0;
 	if (open_records(d, &sink, err, errlen) < 0 ||
 	    engine_new(&d->cfg->graph, &eo, &sink, &d->eng, err, errlen) < 0 ||
+	    httpd_new(d->cfg, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall", &d->http,
+	        err, errlen) < 0 ||
 	    partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0)
 		return -1;
+	d->hook = httpd_hook;
+	d->hook_ctx = d->http;
 	return open_kafka(d, err, errlen);
 }
 
 static void teardown(struct daemon *d)
 {
+	httpd_free(d->http);
 	ksrc_free(d->ks);
 	alerts_free(d->al);
 	kdec_free(d->kd);
@@ -414,6 +432,8 @@ static void step_once(struct daemon *d)
 	for (int i = 0; i < b->n; i++)
 		process_msg(d, b->msgs[i], b->slot[i]);
 	ksrc_batch_done(d->ks, b);
+	if (d->http != NULL)
+		httpd_serve(d->http);
 	wall = log_wall_ns();
 	advance_clock(d, wall);
 	if (wall - d->last_tick_ns >= DAEMON_TICK_MS * NS_PER_MS)

@@ -59,5 +59,7 @@ void http_api_on_step(struct http_api *a, const struct step_obs *o);
 /* Publishes when the interval has passed (or `force`), then answers queued requests.
  * mono_ns: a monotonic clock. Cheap when nothing is due. */
 void http_api_poll(struct http_api *a, int64_t mono_ns, bool force);
+/* Answers queued requests only; one atomic load when none are queued. */
+void http_api_serve(struct http_api *a);
 
 #endif

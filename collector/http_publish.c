@@ -175,3 +175,8 @@ void http_api_poll(struct http_api *a, int64_t mono_ns, bool force)
 	}
 	snapshot_serve(a->snap, answer, a);
 }
+
+void http_api_serve(struct http_api *a)
+{
+	snapshot_serve(a->snap, answer, a);
+}

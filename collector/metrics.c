@@ -345,6 +345,23 @@ void metrics_consumed(struct metrics *m, int slot, uint64_t n)
 		m->parts[slot].consumed += n;
 }
 
+void metrics_set_consumed(struct metrics *m, int slot, uint64_t total)
+{
+	if (slot >= 0 && slot < m->nparts)
+		m->parts[slot].consumed = total;
+}
+
+void metrics_set_rejected(struct metrics *m, const char *reason, uint64_t total)
+{
+	for (int i = 0; i < m->nreasons; i++) {
+		if (strcmp(m->reasons[i], reason) == 0) {
+			m->rejected[i] = total;
+			return;
+		}
+	}
+	metrics_rejected(m, reason, total);
+}
+
 void metrics_set_lag(struct metrics *m, int slot, int64_t lag)
 {
 	if (slot >= 0 && slot < m->nparts)

@@ -103,6 +103,9 @@ void metrics_observe_flow(struct metrics *m, int flow, int outcome, double secon
 int metrics_partition(struct metrics *m, const char *topic, int32_t partition);
 void metrics_consumed(struct metrics *m, int slot, uint64_t n);
 void metrics_set_lag(struct metrics *m, int slot, int64_t lag);
+/* Sets the running total (for owners that keep their own counters). */
+void metrics_set_consumed(struct metrics *m, int slot, uint64_t total);
+void metrics_set_rejected(struct metrics *m, const char *reason, uint64_t total);
 /* Adds n rejected inputs for `reason` (a short snake_case word). */
 void metrics_rejected(struct metrics *m, const char *reason, uint64_t n);
 void metrics_set_unmatched(struct metrics *m, uint64_t total);
