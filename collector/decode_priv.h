@@ -1,0 +1,57 @@
+/*
+ * decode_priv: the decoder context shared by decode_json.c and decode_proto.c. Not part
+ * of the decode API: include decode.h.
+ */
+#ifndef CHOREOSCOPE_DECODE_PRIV_H
+#define CHOREOSCOPE_DECODE_PRIV_H
+
+#include "arena.h"
+#include "decode.h"
+
+#define DECODE_PATH_MAX_DEPTH 8
+
+enum decode_field {
+	DF_EVENT_ID,
+	DF_CORRELATION_ID,
+	DF_TYPE,
+	DF_SOURCE,
+	DF_TIME,
+	DF_FLOW,
+	DF_CAUSATION_ID,
+	DF_ATTRIBUTES,
+	DF_N
+};
+
+struct decode_path {
+	char *text;                    /* the dotted path, for messages */
+	int ncomp;
+	const char *comp[DECODE_PATH_MAX_DEPTH];
+	size_t complen[DECODE_PATH_MAX_DEPTH];
+};
+
+struct decoder {
+	size_t max_len;
+	unsigned required;             /* DECODE_REQ_* bits */
+	struct decode_path path[DF_N];
+	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 1]; /* fields whose path has d components */
+	struct arena *arena;           /* yajl, protobuf-c and copied strings; reset per call */
+	struct ev_attr attrs[EV_MAX_ATTRS];
+};
+
+/* Fills the event fields every decoder sets the same way. */
+static inline void decode_ev_init(struct event *ev)
+{
+	ev->event_id = ev->correlation_id = ev->type = ev->source = ev->causation_id = "";
+	ev->flow = NULL;
+	ev->time_ns = DECODE_NO_TIME;
+	ev->attrs = NULL;
+	ev->nattrs = 0;
+	ev->topic = NULL;
+	ev->partition = -1;
+	ev->offset = 0;
+}
+
+/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+int decode_utf8_valid(const char *s, size_t len);
+
+#endif

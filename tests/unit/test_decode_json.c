@@ -1,0 +1,329 @@
+/* test_decode_json: the JSON decoder over a table of inputs (valid events, escapes,
+ * unicode, missing fields, wrong types, attributes, bad UTF-8, malformed JSON), custom
+ * dotted field paths, required-field masks, the size bound and decode_json_format. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "decode.h"
+
+#define BASE "\"event_id\":\"e1\",\"correlation_id\":\"o1\",\"type\":\"OrderPlaced\"," \
+	     "\"source\":\"orders\",\"time\":\"2026-11-25T10:00:00Z\""
+#define T0 1795600800000000000LL
+
+struct want {
+	const char *name;
+	const char *json;
+	int code;
+	const char *detail;   /* substring of err, for errors */
+	const char *event_id, *correlation_id, *type, *source, *causation_id, *flow;
+	int64_t time_ns;
+	const char *attrs;    /* "k=v;k=v;" */
+};
+
+/* error rows name only what they check; the event fields stay zero */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct want cases[] = {
+	{"minimal", "{" BASE "}", 0, NULL, "e1", "o1", "OrderPlaced", "orders", "", NULL, T0, ""},
+	{"all fields", "{" BASE ",\"flow\":\"order\",\"causation_id\":\"e0\",\"attributes\":"
+	    "{\"amount\":\"12.50\",\"n\":3,\"ok\":true,\"f\":-1.5e3}}", 0, NULL, "e1", "o1",
+	    "OrderPlaced", "orders", "e0", "order", T0, "amount=12.50;n=3;ok=true;f=-1.5e3;"},
+	{"whitespace", " \t{ \"event_id\" : \"e1\" ,\"correlation_id\":\"o1\",\"type\":\"T\","
+	    "\"source\":\"s\",\"time\":\"2026-11-25T11:00:00+01:00\" }\r\n", 0, NULL, "e1", "o1",
+	    "T", "s", "", NULL, T0, ""},
+	{"escapes", "{" BASE ",\"causation_id\":\"a\\\"b\\\\c\\/d\\n\\t\\u00e9\\ud83d\\ude00\"}",
+	    0, NULL, "e1", "o1", "OrderPlaced", "orders", "a\"b\\c/d\n\t\xc3\xa9\xf0\x9f\x98\x80",
+	    NULL, T0, ""},
+	{"raw unicode", "{" BASE ",\"flow\":\"\xe6\xb3\xa8\xe6\x96\x87\"}", 0, NULL, "e1", "o1",
+	    "OrderPlaced", "orders", "", "\xe6\xb3\xa8\xe6\x96\x87", T0, ""},
+	{"escaped key", "{\"event_\\u0069d\":\"e1\",\"correlation_id\":\"o1\",\"type\":\"T\","
+	    "\"source\":\"s\",\"time\":\"2026-11-25T10:00:00Z\"}", 0, NULL, "e1", "o1", "T", "s",
+	    "", NULL, T0, ""},
+	{"unknown fields ignored", "{\"x\":{\"event_id\":\"no\",\"y\":[1,{\"a\":2}]},"
+	    "\"z\":[\"q\"]," BASE ",\"w\":null}", 0, NULL, "e1", "o1", "OrderPlaced", "orders",
+	    "", NULL, T0, ""},
+	{"last occurrence wins", "{" BASE ",\"type\":\"Second\"}", 0, NULL, "e1", "o1",
+	    "Second", "orders", "", NULL, T0, ""},
+	{"empty flow is none", "{" BASE ",\"flow\":\"\",\"causation_id\":null}", 0, NULL, "e1",
+	    "o1", "OrderPlaced", "orders", "", NULL, T0, ""},
+	{"attributes skip nested and null", "{" BASE ",\"attributes\":{\"a\":\"1\",\"o\":{\"x\":"
+	    "\"y\"},\"l\":[1,2],\"n\":null,\"b\":false}}", 0, NULL, "e1", "o1", "OrderPlaced",
+	    "orders", "", NULL, T0, "a=1;b=false;"},
+	{"attributes null", "{" BASE ",\"attributes\":null}", 0, NULL, "e1", "o1", "OrderPlaced",
+	    "orders", "", NULL, T0, ""},
+	{"fractional time", "{\"event_id\":\"e1\",\"correlation_id\":\"o1\",\"type\":\"T\","
+	    "\"source\":\"s\",\"time\":\"2026-11-25T05:00:00.25-05:00\"}", 0, NULL, "e1", "o1", "T",
+	    "s", "", NULL, T0 + 250000000LL, ""},
+	{"missing source", "{\"event_id\":\"e1\",\"correlation_id\":\"o1\",\"type\":\"T\","
+	    "\"time\":\"2026-11-25T10:00:00Z\"}", -2, "missing field \"source\""},
+	{"missing time", "{\"event_id\":\"e1\",\"correlation_id\":\"o1\",\"type\":\"T\","
+	    "\"source\":\"s\"}", -2, "missing field \"time\""},
+	{"empty event_id", "{" BASE ",\"event_id\":\"\"}", -2, "missing field \"event_id\""},
+	{"null correlation_id", "{" BASE ",\"correlation_id\":null}", -2,
+	    "missing field \"correlation_id\""},
+	{"nested field not top", "{\"x\":{\"source\":\"s\"},\"event_id\":\"e1\","
+	    "\"correlation_id\":\"o1\",\"type\":\"T\",\"time\":\"2026-11-25T10:00:00Z\"}", -2,
+	    "missing field \"source\""},
+	{"number id", "{" BASE ",\"event_id\":17}", -3, "field \"event_id\" is a number"},
+	{"bool type", "{" BASE ",\"type\":true}", -3, "field \"type\" is a boolean"},
+	{"object source", "{" BASE ",\"source\":{\"a\":1}}", -3, "field \"source\" is an object"},
+	{"array flow", "{" BASE ",\"flow\":[\"a\"]}", -3, "field \"flow\" is an array"},
+	{"string attributes", "{" BASE ",\"attributes\":\"a=b\"}", -3,
+	    "field \"attributes\" is a string, expected an object"},
+	{"numeric time", "{" BASE ",\"time\":1795600800}", -3, "field \"time\" is a number"},
+	{"bad time", "{" BASE ",\"time\":\"2026-02-29T10:00:00Z\"}", -4,
+	    "time \"2026-02-29T10:00:00Z\" is not RFC 3339"},
+	{"time without zone", "{" BASE ",\"time\":\"2026-11-25T10:00:00\"}", -4, "not RFC 3339"},
+	{"not an object", "[1,2]", -1, "expected a JSON object"},
+	{"a string", "\"x\"", -1, "expected a JSON object"},
+	{"a number", "12", -1, NULL},
+	{"empty", "", -1, NULL},
+	{"blank", "   ", -1, NULL},
+	{"truncated object", "{" BASE, -1, NULL},
+	{"trailing garbage", "{" BASE "} x", -1, NULL},
+	{"two objects", "{" BASE "}{" BASE "}", -1, NULL},
+	{"trailing comma", "{" BASE ",}", -1, NULL},
+	{"single quotes", "{'event_id':'e1'}", -1, NULL},
+	{"comment", "{" BASE "/* c */}", -1, NULL},
+	{"raw control char", "{" BASE ",\"flow\":\"a\tb\"}", -1, NULL},
+	{"bad escape", "{" BASE ",\"flow\":\"a\\qb\"}", -1, NULL},
+	{"bad utf8 value", "{" BASE ",\"flow\":\"a\xff\"}", -8, NULL},
+	{"bad utf8 skipped value", "{\"zz\":\"\xc3\x28\"," BASE "}", -8, NULL},
+	{"overlong utf8", "{" BASE ",\"flow\":\"\xc0\xaf\"}", -8, NULL},
+	{"nul escape", "{" BASE ",\"flow\":\"a\\u0000b\"}", -8, "NUL"},
+};
+
+static void check_attrs(const struct event *ev, const char *want, const char *name)
+{
+	char got[512] = "";
+	for (uint32_t i = 0; i < ev->nattrs; i++) {
+		size_t n = strlen(got);
+		snprintf(got + n, sizeof(got) - n, "%s=%s;", ev->attrs[i].key, ev->attrs[i].val);
+	}
+	if (strcmp(got, want))
+		fail_msg("%s: attributes \"%s\", want \"%s\"", name, got, want);
+}
+
+static void check_case(struct decoder *d, const struct want *w)
+{
+	struct event ev;
+	char err[256] = "";
+	int rc = decode_json(d, w->json, strlen(w->json), &ev, err, sizeof(err));
+	if (rc != w->code)
+		fail_msg("%s: rc %d (%s: %s), want %d", w->name, rc, decode_error_name(rc), err,
+		    w->code);
+	if (rc) {
+		if (!err[0] || (w->detail && !strstr(err, w->detail)))
+			fail_msg("%s: err \"%s\", want \"%s\"", w->name, err, w->detail);
+		return;
+	}
+	assert_string_equal(ev.event_id, w->event_id);
+	assert_string_equal(ev.correlation_id, w->correlation_id);
+	assert_string_equal(ev.type, w->type);
+	assert_string_equal(ev.source, w->source);
+	assert_string_equal(ev.causation_id, w->causation_id);
+	if (w->flow)
+		assert_string_equal(ev.flow, w->flow);
+	else if (ev.flow)
+		fail_msg("%s: flow \"%s\", want NULL", w->name, ev.flow);
+	assert_int_equal(ev.time_ns, w->time_ns);
+	assert_null(ev.topic);
+	assert_int_equal(ev.partition, -1);
+	check_attrs(&ev, w->attrs, w->name);
+}
+
+static void test_table(void **state)
+{
+	(void)state;
+	char err[256];
+	struct decoder *d = decoder_new(NULL, 0, err, sizeof(err));
+	assert_non_null(d);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_case(d, &cases[i]);
+	/* the decoder is reusable after every kind of error: run the table twice */
+	for (size_t i = sizeof(cases) / sizeof(cases[0]); i-- > 0;)
+		check_case(d, &cases[i]);
+	decoder_free(d);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(decode_error_name(0), "ok");
+	assert_string_equal(decode_error_name(DECODE_MALFORMED_JSON), "malformed_json");
+	assert_string_equal(decode_error_name(DECODE_MISSING_FIELD), "missing_field");
+	assert_string_equal(decode_error_name(DECODE_BAD_TIME), "bad_time");
+	assert_string_equal(decode_error_name(DECODE_BAD_PROTOBUF), "bad_protobuf");
+	assert_string_equal(decode_error_name(DECODE_TRUNCATED), "truncated");
+	assert_string_equal(decode_error_name(DECODE_TOO_LARGE), "too_large");
+	assert_string_equal(decode_error_name(DECODE_BAD_UTF8), "bad_utf8");
+	assert_string_equal(decode_error_name(DECODE_TOO_MANY_ATTRIBUTES), "too_many_attributes");
+	assert_string_equal(decode_error_name(-99), "unknown");
+	assert_string_equal(decode_error_name(1), "unknown");
+}
+
+static void test_paths(void **state)
+{
+	(void)state;
+	struct cfg_json_fields f = {
+		.event_id = "meta.id", .correlation_id = "order.id", .type = "kind",
+		.source = "meta.origin.service", .time = "meta.at", .flow = NULL,
+		.causation_id = "meta.cause", .attributes = "order",
+	};
+	char err[256];
+	struct decoder *d = decoder_new(&f, 0, err, sizeof(err));
+	assert_non_null(d);
+	const char *js = "{\"kind\":\"Paid\",\"order\":{\"id\":\"o1\",\"total\":9.5,\"lines\":[1],"
+	    "\"c\":\"EUR\"},\"meta\":{\"id\":\"e9\",\"at\":\"2026-11-25T10:00:00Z\",\"origin\":"
+	    "{\"service\":\"pay\",\"v\":2},\"cause\":\"e8\"},\"flow\":\"x\"}";
+	struct event ev;
+	assert_int_equal(decode_json(d, js, strlen(js), &ev, err, sizeof(err)), 0);
+	assert_string_equal(ev.event_id, "e9");
+	assert_string_equal(ev.correlation_id, "o1");
+	assert_string_equal(ev.type, "Paid");
+	assert_string_equal(ev.source, "pay");
+	assert_string_equal(ev.causation_id, "e8");
+	assert_string_equal(ev.flow, "x");
+	assert_int_equal(ev.time_ns, T0);
+	check_attrs(&ev, "id=o1;total=9.5;c=EUR;", "paths");
+	assert_string_equal(event_attr(&ev, "c"), "EUR");
+	assert_null(event_attr(&ev, "lines"));
+	const char *miss = "{\"kind\":\"Paid\",\"order\":{\"id\":\"o1\"},\"meta\":{\"id\":\"e9\","
+	    "\"at\":\"2026-11-25T10:00:00Z\",\"origin\":\"pay\"}}";
+	assert_int_equal(decode_json(d, miss, strlen(miss), &ev, err, sizeof(err)),
+	    DECODE_MISSING_FIELD);
+	assert_non_null(strstr(err, "missing field \"meta.origin.service\""));
+	decoder_free(d);
+}
+
+static void test_bad_paths(void **state)
+{
+	(void)state;
+	const char *bad[] = {"", "a..b", ".a", "a.", "a.b.c.d.e.f.g.h.i"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cfg_json_fields f = {.correlation_id = (char *)bad[i]};
+		char err[256] = "";
+		struct decoder *d = decoder_new(&f, 0, err, sizeof(err));
+		if (d)
+			fail_msg("accepted path \"%s\"", bad[i]);
+		assert_non_null(strstr(err, "JSON field path"));
+	}
+}
+
+static void test_required_mask(void **state)
+{
+	(void)state;
+	char err[256];
+	struct decoder *d = decoder_new(NULL, 0, err, sizeof(err));
+	decoder_set_required(d, DECODE_REQ_ALL & ~(DECODE_REQ_CORRELATION_ID | DECODE_REQ_TIME));
+	const char *js = "{\"event_id\":\"e1\",\"type\":\"T\",\"source\":\"s\"}";
+	struct event ev;
+	assert_int_equal(decode_json(d, js, strlen(js), &ev, err, sizeof(err)), 0);
+	assert_string_equal(ev.correlation_id, "");
+	assert_int_equal(ev.time_ns, DECODE_NO_TIME);
+	decoder_set_required(d, DECODE_REQ_ALL);
+	assert_int_equal(decode_json(d, js, strlen(js), &ev, err, sizeof(err)),
+	    DECODE_MISSING_FIELD);
+	decoder_free(d);
+}
+
+static void test_too_many_attributes(void **state)
+{
+	(void)state;
+	char js[4096], err[256];
+	for (int n = EV_MAX_ATTRS; n <= EV_MAX_ATTRS + 1; n++) {
+		size_t k = (size_t)snprintf(js, sizeof(js), "{" BASE ",\"attributes\":{");
+		for (int i = 0; i < n; i++)
+			k += (size_t)snprintf(js + k, sizeof(js) - k, "%s\"k%d\":\"v%d\"", i ? "," : "",
+			    i, i);
+		snprintf(js + k, sizeof(js) - k, "}}");
+		struct decoder *d = decoder_new(NULL, 0, err, sizeof(err));
+		struct event ev;
+		int rc = decode_json(d, js, strlen(js), &ev, err, sizeof(err));
+		assert_int_equal(rc, n > EV_MAX_ATTRS ? DECODE_TOO_MANY_ATTRIBUTES : 0);
+		if (!rc) {
+			assert_int_equal(ev.nattrs, EV_MAX_ATTRS);
+			assert_string_equal(event_attr(&ev, "k31"), "v31");
+		}
+		decoder_free(d);
+	}
+}
+
+static void test_too_large(void **state)
+{
+	(void)state;
+	char err[256];
+	struct decoder *d = decoder_new(NULL, 64, err, sizeof(err));
+	const char *js = "{" BASE "}";
+	struct event ev;
+	assert_int_equal(decode_json(d, js, strlen(js), &ev, err, sizeof(err)), DECODE_TOO_LARGE);
+	assert_non_null(strstr(err, "64-byte limit"));
+	decoder_free(d);
+}
+
+/* Long strings with many escapes grow yajl's buffer inside the arena. */
+static void test_long_strings(void **state)
+{
+	(void)state;
+	size_t n = 200000;
+	char *js = malloc(n + 256), err[256];
+	size_t k = (size_t)sprintf(js, "{" BASE ",\"flow\":\"");
+	for (size_t i = 0; i < n / 6; i++, k += 6)
+		memcpy(js + k, "\\u00e9", 6);
+	k += (size_t)sprintf(js + k, "\"}");
+	struct decoder *d = decoder_new(NULL, 0, err, sizeof(err));
+	struct event ev;
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(decode_json(d, js, k, &ev, err, sizeof(err)), 0);
+		assert_int_equal(strlen(ev.flow), 2 * (n / 6));
+	}
+	free(js);
+	decoder_free(d);
+}
+
+/* decode_json_format output decodes back to the same event. */
+static void test_format_round_trip(void **state)
+{
+	(void)state;
+	struct ev_attr attrs[] = {{"k\"q", "v\\1"}, {"ctl", "a\x01\n"}, {"u", "\xc3\xa9"}};
+	struct event in = {.event_id = "e1", .correlation_id = "o\"1", .type = "T",
+	    .source = "s", .causation_id = "c", .flow = "f", .time_ns = T0 + 5,
+	    .attrs = attrs, .nattrs = 3};
+	char buf[512], small[16], err[256];
+	size_t n = decode_json_format(&in, buf, sizeof(buf));
+	assert_int_equal(n, strlen(buf));
+	assert_int_equal(decode_json_format(&in, small, sizeof(small)), n);
+	struct decoder *d = decoder_new(NULL, 0, err, sizeof(err));
+	struct event ev;
+	assert_int_equal(decode_json(d, buf, n, &ev, err, sizeof(err)), 0);
+	assert_string_equal(ev.correlation_id, "o\"1");
+	assert_string_equal(ev.flow, "f");
+	assert_string_equal(ev.causation_id, "c");
+	assert_int_equal(ev.time_ns, T0 + 5);
+	assert_int_equal(ev.nattrs, 3);
+	assert_string_equal(event_attr(&ev, "k\"q"), "v\\1");
+	assert_string_equal(event_attr(&ev, "ctl"), "a\x01\n");
+	assert_string_equal(event_attr(&ev, "u"), "\xc3\xa9");
+	decoder_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_bad_paths),
+		cmocka_unit_test(test_required_mask),
+		cmocka_unit_test(test_too_many_attributes),
+		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_long_strings),
+		cmocka_unit_test(test_format_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
