@@ -275,12 +275,22 @@ static void event_keys(const struct flowrt *fr, int step, const struct event *ev
 		add_key(ks, event_attr(ev, fr->f->keys[k]));
 }
 
-static struct inst *find_inst(struct flowrt *fr, const struct keyset *ks, int64_t t)
+static struct inst *find_inst(struct engine *e, struct flowrt *fr, const struct keyset *ks, int64_t t)
 {
 	for (int j = 0; j < ks->n; j++) {
 		struct inst *head = flowtab_find(fr->tab, ks->k[j], ks->len[j], ks->h[j]);
-		if (head)
-			return select_inst(fr, head, t);
+		if (!head)
+			continue;
+		struct inst *i = select_inst(fr, head, t);
+		if (!i)
+			return NULL;
+		/* catching up may close it (abandoned): then route again */
+		int open = i->state == INST_OPEN;
+		if (!judge_catch_up(e, fr, i, t) || (open && i->state != INST_OPEN)) {
+			head = flowtab_find(fr->tab, ks->k[j], ks->len[j], ks->h[j]);
+			return head ? select_inst(fr, head, t) : NULL;
+		}
+		return i;
 	}
 	return NULL;
 }
@@ -308,7 +318,7 @@ static int apply_declared(struct engine *e, struct flowrt *fr, int step, const s
 	event_keys(fr, step, ev, &ks);
 	if (ks.n == 0)
 		return 1;
-	struct inst *i = find_inst(fr, &ks, ev->time_ns);
+	struct inst *i = find_inst(e, fr, &ks, ev->time_ns);
 	if (!i)
 		i = create(e, fr, ks.k[0], ks.len[0], ks.h[0], ev->time_ns);
 	if (!i)
@@ -332,7 +342,7 @@ static int apply_undeclared(struct engine *e, struct flowrt *only, const struct 
 			continue;
 		struct keyset ks;
 		event_keys(fr, -1, ev, &ks);
-		struct inst *i = find_inst(fr, &ks, ev->time_ns);
+		struct inst *i = find_inst(e, fr, &ks, ev->time_ns);
 		if (!i)
 			continue;
 		judge_undeclared(e, fr, i, ev, idh);

@@ -62,6 +62,7 @@ void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int step,
     const struct event *ev, uint64_t idh);
 void judge_undeclared(struct engine *e, struct flowrt *fr, struct inst *i,
     const struct event *ev, uint64_t idh);
+int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t);
 void judge_timer(struct engine *e, struct flowrt *fr, struct inst *i);
 void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i);
 void judge_report_open(struct engine *e, struct flowrt *fr, struct inst *i);

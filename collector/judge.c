@@ -85,21 +85,28 @@ static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const st
 {
 	struct dl best = { INT64_MAX, DK_NONE, 0 };
 	uint16_t *sf = inst_sflags(fr->tab, i);
-	if (i->state == INST_OPEN) {
-		if (fl->abandon && fr->f->deadline_ns != FG_NO_DEADLINE)
-			take(&best, i->open_t + fr->f->deadline_ns, DK_ABANDON, 0);
-		fg_mask m = i->expected & ~fr->optional & fl->stalls;
-		for (; m; m &= m - 1) {
-			int s = lowbit(m);
-			if (stp(fr, s)->within_ns != FG_NO_DEADLINE && !(sf[s] & SF_STALLED))
-				take(&best, expected_at(fr, i, s) + stp(fr, s)->within_ns, DK_STALL, s);
-		}
-		for (m = fr->joins & fl->joins; m; m &= m - 1) {
-			int j = lowbit(m);
-			fg_mask a = stp(fr, j)->after;
-			if (!(sf[j] & SF_JOIN) && (a & i->happened) && (a & ~i->happened))
-				take(&best, join_first(fr, i, j) + stp(fr, j)->join_within_ns, DK_JOIN, j);
-		}
+	int open = i->state == INST_OPEN;
+	/* after close only deadlines before the close time are still judged */
+	int64_t bound = open ? INT64_MAX : i->close_t;
+	if (open && fl->abandon && fr->f->deadline_ns != FG_NO_DEADLINE)
+		take(&best, i->open_t + fr->f->deadline_ns, DK_ABANDON, 0);
+	fg_mask m = i->expected & ~fr->optional & fl->stalls;
+	for (; m; m &= m - 1) {
+		int s = lowbit(m);
+		if (stp(fr, s)->within_ns == FG_NO_DEADLINE || (sf[s] & SF_STALLED))
+			continue;
+		int64_t d = expected_at(fr, i, s) + stp(fr, s)->within_ns;
+		if (d < bound)
+			take(&best, d, DK_STALL, s);
+	}
+	for (m = fr->joins & fl->joins; m; m &= m - 1) {
+		int j = lowbit(m);
+		fg_mask a = stp(fr, j)->after;
+		if ((sf[j] & SF_JOIN) || !(a & i->happened) || !(a & ~i->happened))
+			continue;
+		int64_t d = join_first(fr, i, j) + stp(fr, j)->join_within_ns;
+		if (d < bound && (open || join_first(fr, i, j) < bound))
+			take(&best, d, DK_JOIN, j);
 	}
 	if (i->x)
 		for (uint32_t d = 0; d < i->x->ndebts; d++)
@@ -177,6 +184,8 @@ static void clear_expected(struct flowrt *fr, struct inst *i, int s)
 	if (!(i->expected & FG_BIT(s)))
 		return;
 	i->expected &= ~FG_BIT(s);
+	if (i->state != INST_OPEN)
+		return;                    /* the counters forgot it when the instance closed */
 	if (!(fr->optional & FG_BIT(s)))
 		fr->st.awaiting_now[s]--;
 	if (inst_sflags(fr->tab, i)[s] & SF_STALLED)
@@ -210,11 +219,21 @@ static void maybe_expect(struct flowrt *fr, struct inst *i, int s)
 static void close_instance(struct engine *e, struct flowrt *fr, struct inst *i, int64_t at, int slot)
 {
 	(void)e;
+	/* Nothing stays awaited; but a stall due before the close time is still judged
+	 * by the clock (a late arrival within lateness may yet satisfy it), so its
+	 * step keeps its expected bit, outside the open-instance counters. */
+	uint16_t *sf = inst_sflags(fr->tab, i);
+	for (fg_mask m = i->expected; m; m &= m - 1) {
+		int s = lowbit(m);
+		clear_expected(fr, i, s);
+		const struct fg_step *st = stp(fr, s);
+		if (!(fr->optional & FG_BIT(s)) && st->within_ns != FG_NO_DEADLINE && !(sf[s] & SF_STALLED) &&
+		    expected_at(fr, i, s) + st->within_ns < at)
+			i->expected |= FG_BIT(s);
+	}
 	i->state = INST_CLOSED;
 	i->close_t = at;
 	i->outcome = (uint8_t)slot;
-	for (fg_mask m = i->expected; m; m &= m - 1)
-		clear_expected(fr, i, lowbit(m));
 	fr->st.in_flight--;
 	fr->st.retained++;
 	fr->st.closed_by_outcome[slot]++;
@@ -316,7 +335,10 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 	}
 	case DK_STALL:
 		inst_sflags(fr->tab, i)[d.step] |= SF_STALLED;
-		fr->st.stalled_now[d.step]++;
+		if (i->state == INST_OPEN)
+			fr->st.stalled_now[d.step]++;
+		else
+			i->expected &= ~FG_BIT(d.step);   /* closed: judged, nothing awaits it */
 		report(e, fr, i, AN_STALLED, d.step, NULL, d.at, NULL, d.at, 0, 0);
 		break;
 	case DK_JOIN: {
@@ -383,6 +405,18 @@ static int fire_before(struct engine *e, struct flowrt *fr, struct inst *i, cons
 		if (!fire(e, fr, i, d))
 			return 0;
 	}
+}
+
+/* An event of this instance at time t means the event-time clock is at least
+ * t - lateness, so every deadline up to that has passed whatever clock drives the
+ * engine: fire them before the event is routed and applied. With the event-time
+ * clock this is a no-op; with a lagging or external clock it keeps verdicts a
+ * function of the instance's own events (SEMANTICS.md "Determinism"). Returns 0
+ * when the instance was freed. */
+int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t)
+{
+	static const struct dfilter all_but_retire = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 0 };
+	return fire_before(e, fr, i, &all_but_retire, t - fr->f->lateness_ns + 1);
 }
 
 /* ---- applying events ---- */
@@ -512,17 +546,13 @@ static int closes(const struct flowrt *fr, const struct inst *i, int s)
 }
 
 /* Fires what the event of step s at time t reveals: its own stall and missing
- * deadlines, the joins it feeds, and when it would close the instance, every stall,
- * join and the flow deadline before t ("a deadline earlier than the close time is
- * still judged"). Returns 0 when the instance was freed. */
+ * deadlines, the joins it feeds, and when it would close the instance, the flow
+ * deadline ("the step that would close it carries an event time after O + d").
+ * Other deadlines before t stay with the clock: a later arrival within lateness may
+ * still meet them. Returns 0 when the instance was freed. */
 static int reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, int64_t t, int closing)
 {
-	struct dfilter fl = { FG_BIT(s), stp(fr, s)->succ, FG_BIT(s), 0, 0, 0 };
-	if (closing) {
-		fl.stalls = ~(fg_mask)0;
-		fl.joins = ~(fg_mask)0;
-		fl.abandon = 1;
-	}
+	struct dfilter fl = { FG_BIT(s), stp(fr, s)->succ, FG_BIT(s), 0, closing, 0 };
 	return fire_before(e, fr, i, &fl, t);
 }
 

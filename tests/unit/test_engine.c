@@ -1,6 +1,6 @@
 /*
  * test_engine: the verdicts of shared/SEMANTICS.md, table-driven from
- * tests/fixtures/verdicts/*.cases (format in that folder's README.md). Each case is
+ * tests/fixtures/verdicts/NAME.cases (format in that folder's README.md). Each case is
  * one cmocka test; events are applied with the event-time clock as replay does.
  */
 #include <dirent.h>
@@ -133,7 +133,7 @@ static int matches(const char *exp, const char *got)
 	snprintf(e, sizeof(e), "%s", exp);
 	snprintf(g, sizeof(g), "%s", got);
 	char *es = NULL, *gs = NULL;
-	int lead = strncmp(exp, "flow ", 5) == 0 ? 3 : 4;
+	int lead = strncmp(exp, "flow ", 5) == 0 ? 3 : strncmp(exp, "unmatched ", 10) == 0 ? 2 : 4;
 	char *et = strtok_r(e, " ", &es), *gt = strtok_r(g, " ", &gs);
 	char *gtoks[32];
 	int ng = 0;
@@ -307,7 +307,7 @@ static void load_file(const char *path)
 		struct tcase *tc = &cases[ncases++];
 		char *nl = strchr(p, '\n');
 		snprintf(tc->name, sizeof(tc->name), "%.*s", (int)(nl - p - 10), p + 10);
-		snprintf(tc->file, sizeof(tc->file), "%s", path);
+		snprintf(tc->file, sizeof(tc->file), "%.200s", path);
 		char *ev = strstr(nl, "\n--- events\n");
 		char *ex = strstr(nl, "\n--- expect\n");
 		char *next = strstr(nl, "\n=== case: ");
@@ -332,12 +332,12 @@ int main(void)
 		fprintf(stderr, "cannot open %s (run from the repository root)\n", dir);
 		return 1;
 	}
-	char paths[64][300];
+	char paths[64][600];
 	int np = 0;
 	for (struct dirent *de; (de = readdir(d)) && np < 64;) {
 		size_t l = strlen(de->d_name);
 		if (l > 6 && strcmp(de->d_name + l - 6, ".cases") == 0)
-			snprintf(paths[np++], sizeof(paths[0]), "%s/%s", dir, de->d_name);
+			snprintf(paths[np++], sizeof(paths[0]), "%s/%.300s", dir, de->d_name);
 	}
 	closedir(d);
 	qsort(paths, (size_t)np, sizeof(paths[0]), (int (*)(const void *, const void *))strcmp);
