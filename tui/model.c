@@ -131,8 +131,9 @@ static int fetcher_init(struct fetcher *f, const char *auth, char *err, size_t e
 
 /* One round's results, swapped into the model in one step. */
 struct round {
-	int fail;               /* 0 ok, -1 down, -2 bad */
+	int fail;               /* 0 ok, -1 down, -2 bad summary */
 	char err[256];
+	char page_err[320];     /* a page (not the summary) that failed; the view shows it */
 	struct api_summary *summary;
 	struct api_flowpage *stalled, *found;
 	struct api_anomalies *anomalies;
@@ -151,6 +152,18 @@ static void round_fail(struct round *r, int rc, const char *err)
 	snprintf(r->err, sizeof r->err, "%s", err);
 }
 
+/* A page failed: a transport failure means the collector is down; an HTTP error or
+ * bad body is the page's own problem, shown by its view, not the collector's state. */
+static void page_fail(struct round *r, int rc, const char *what, const char *err)
+{
+	if (rc == -1) {
+		round_fail(r, rc, err);
+		return;
+	}
+	if (!r->page_err[0])
+		snprintf(r->page_err, sizeof r->page_err, "%s: %s", what, err);
+}
+
 static void fetch_stalled(struct fetcher *f, struct round *r, const struct model_want *w)
 {
 	char path[512], err[256];
@@ -162,12 +175,12 @@ static void fetch_stalled(struct fetcher *f, struct round *r, const struct model
 	if ((rc = get(f, path, err, sizeof err)) == 0)
 		r->stalled = api_parse_flows(f->body, f->len, err, sizeof err);
 	if (rc || !r->stalled)
-		round_fail(r, rc ? rc : -2, err);
+		page_fail(r, rc, "stalled flows", err);
 	snprintf(path, sizeof path, "/api/v1/anomalies?limit=%d", MODEL_ANOMALY_LIMIT);
 	if ((rc = get(f, path, err, sizeof err)) == 0)
 		r->anomalies = api_parse_anomalies(f->body, f->len, err, sizeof err);
 	if (rc || !r->anomalies)
-		round_fail(r, rc ? rc : -2, err);
+		page_fail(r, rc, "anomalies", err);
 	if (!w->filter[0])
 		return;
 	q = curl_easy_escape(f->curl, w->filter, 0);
@@ -177,7 +190,7 @@ static void fetch_stalled(struct fetcher *f, struct round *r, const struct model
 	if ((rc = get(f, path, err, sizeof err)) == 0)
 		r->found = api_parse_flows(f->body, f->len, err, sizeof err);
 	if (rc || !r->found)
-		round_fail(r, rc ? rc : -2, err);
+		page_fail(r, rc, "search", err);
 }
 
 static void fetch_detail(struct fetcher *f, struct round *r, const struct model_want *w)
@@ -229,7 +242,7 @@ static void fetch_round(struct fetcher *f, struct round *r, const struct model_w
 		if ((rc = get(f, "/api/v1/graphs", err, sizeof err)) == 0)
 			r->graphs = api_parse_graphs(f->body, f->len, err, sizeof err);
 		if (rc || !r->graphs)
-			round_fail(r, rc ? rc : -2, err);
+			page_fail(r, rc, "graphs", err);
 	}
 	r->want_detail = w->detail && (w->detail_col < 0 || w->detail_col == f->idx);
 	if (r->want_detail)
@@ -251,6 +264,8 @@ static void round_apply(struct model *m, struct model_col *c, struct round *r, d
 		c->stale = 0;
 	}
 	snprintf(c->err, sizeof c->err, "%s", r->fail ? r->err : "");
+	if (fresh)
+		snprintf(c->page_err, sizeof c->page_err, "%s", r->page_err);
 	if (r->summary) {
 		c->last_ok = now;
 		model_hist_add(c->hist, &c->nhist, r->summary, now);

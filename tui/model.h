@@ -47,7 +47,8 @@ struct model_hist {
 struct model_col {
 	char url[256];
 	enum model_colstate state;
-	char err[256];          /* why DOWN or BAD */
+	char err[256];          /* why DOWN or BAD (the summary failed) */
+	char page_err[320];     /* a wanted page that failed, with its reason, or "" */
 	int stale;              /* data below is from before the last failure */
 	double last_ok;         /* monotonic seconds of the last good summary, 0 never */
 	struct api_summary *summary;

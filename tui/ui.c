@@ -52,6 +52,16 @@ int ui_add_row(struct ui *u, const char *flow, const char *cid, int col)
 	return vs->nrows++;
 }
 
+const char *ui_page_err(const struct ui *u)
+{
+	int i;
+
+	for (i = 0; i < u->model->ncols; i++)
+		if (u->model->cols[i].page_err[0])
+			return u->model->cols[i].page_err;
+	return "";
+}
+
 void ui_sync_want(struct ui *u)
 {
 	struct model_want w;

@@ -1,7 +1,9 @@
 /*
  * view_graph: each flow graph as text, step by step in declaration order with its
- * outgoing edges below it, each edge with its count and p95 latency; edges with open
- * instances stuck on them are highlighted with the STUCK glyph and count. Edge
+ * outgoing edges below it, each edge with its count, p95 latency and the open
+ * instances waiting on it (`stuck` in the API: `from` happened, `to` awaited). An edge
+ * is highlighted STUCK when instances wait on it and its `to` step has stalled ones
+ * (waiting past the deadline); waiting within the deadline is normal traffic. Edge
  * numbers are summed over collectors (p95: the largest, an upper bound). The cursor
  * scrolls by line.
  */
@@ -64,12 +66,25 @@ static void merge_edge(struct model *m, const char *name, struct api_edge *e, co
 	}
 }
 
+/* Instances stalled now waiting for step `to` (summed over collectors is not needed:
+ * it only decides the highlight). */
+static long long stalled_at(const struct api_graph *f, const char *to)
+{
+	int i;
+
+	for (i = 0; i < f->nsteps; i++)
+		if (strcmp(f->steps[i].name, to) == 0)
+			return f->steps[i].stalled_now;
+	return 0;
+}
+
 static void step_lines(struct glines *g, struct model *m, const struct api_graph *f,
     const struct api_gstep *s, const struct api_graphs *g0)
 {
 	char extra[128] = "", within[24], p95[24], cnt[24];
 	struct gline *l;
 	int j, k, nout = 0, seen = 0;
+	long long stalled;
 
 	if (s->start)
 		snprintf(extra, sizeof extra, "  start");
@@ -95,18 +110,20 @@ static void step_lines(struct glines *g, struct model *m, const struct api_graph
 		if (strcmp(e.from, s->name))
 			continue;
 		merge_edge(m, f->name, &e, g0);
+		stalled = stalled_at(f, e.to);
 		k = ++seen == nout;
 		fmt_count(cnt, sizeof cnt, e.count);
 		fmt_duration(p95, sizeof p95, e.p95);
 		fmt_fit(name, sizeof name, e.to, 24, 0, crt_utf8());
-		if (!(l = line(g, e.stuck > 0 ? ROLE_STUCK : ROLE_NORMAL, f->name)))
+		if (!(l = line(g, e.stuck > 0 && stalled > 0 ? ROLE_STUCK : ROLE_NORMAL, f->name)))
 			return;
-		snprintf(l->text, sizeof l->text, "      %s%s %s %8s  p95 %-7s%s%s", crt_utf8() ? (k ? "\xE2\x94\x94" : "\xE2\x94\x9C") : (k ? "`" : "|"),
-		    crt_utf8() ? "\xE2\x94\x80\xE2\x96\xB6" : "->", name, cnt, p95,
-		    e.stuck > 0 ? "  " : "", "");
-		if (e.stuck > 0)
-			snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text), "%s STUCK %lld",
-			    crt_glyph(ROLE_STUCK), e.stuck);
+		snprintf(l->text, sizeof l->text, "      %s%s %s %8s  p95 %-7s", crt_utf8() ? (k ? "\xE2\x94\x94" : "\xE2\x94\x9C") : (k ? "`" : "|"),
+		    crt_utf8() ? "\xE2\x94\x80\xE2\x96\xB6" : "->", name, cnt, p95);
+		if (e.stuck > 0 && stalled > 0)
+			snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text),
+			    "  %s STUCK %lld waiting, %lld stalled", crt_glyph(ROLE_STUCK), e.stuck, stalled);
+		else if (e.stuck > 0)
+			snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text), "  %lld waiting", e.stuck);
 	}
 }
 
@@ -149,7 +166,9 @@ static void draw(struct ui *u, int top, int bottom)
 		ui_add_row(u, g.l[i].flow, "", -1);
 	vs->page = bottom - top;
 	ui_clamp(vs);
-	if (g.n == 0)
+	if (g.n == 0 && ui_page_err(u)[0])
+		crt_put_glyph(top, 1, COLS - 2, ROLE_WARN, ui_page_err(u));
+	else if (g.n == 0)
 		crt_put(top, 1, COLS - 2, ROLE_DIM, "no flow graphs yet (waiting for the collector)");
 	for (i = vs->top, y = top; i < g.n && y < bottom; i++, y++)
 		crt_put(y, 0, COLS, i == vs->sel ? ROLE_SELECTED : g.l[i].role, g.l[i].text);

@@ -126,6 +126,8 @@ static int cmp(const void *a, const void *b, void *ctx)
 	default: r = strcmp(x->step, y->step); break;
 	}
 	if (!r)
+		r = -strcmp(x->at, y->at); /* RFC 3339 UTC sorts as text: newest first */
+	if (!r)
 		r = strcmp(x->cid, y->cid);
 	return vs->reverse ? -r : r;
 }
@@ -180,7 +182,9 @@ static void draw(struct ui *u, int top, int bottom)
 		ui_add_row(u, l.rows[i].flow, l.rows[i].cid, l.rows[i].col);
 	snprintf(title, sizeof title, "Stalled & anomalies: %d rows, sorted by %s%s", l.n,
 	    sorts[vs->sort], vs->reverse ? " (reversed)" : "");
-	crt_put(top, 0, COLS, ROLE_TITLE, title);
+	i = crt_put(top, 0, fmt_width(title, 1) + 2, ROLE_TITLE, title);
+	if (ui_page_err(u)[0])
+		crt_put_glyph(top, i, COLS - i, ROLE_WARN, ui_page_err(u));
 	ui_layout(c, C_N, COLS);
 	ui_draw_colheader(top + 1, c, C_N);
 	vs->page = bottom - top - 2;

@@ -11,10 +11,17 @@ tui_setup() {
   trap tui_cleanup EXIT
 }
 
+# Stops what the test started, newest first (producers before the broker they flush
+# to), each with SIGTERM and, after 5 s, SIGKILL.
 tui_cleanup() {
   tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  local i p
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    p=${pids[i]}
+    kill "$p" 2>/dev/null || continue
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+  done
   wait 2>/dev/null
   rm -rf "$tmp"
 }
