@@ -117,22 +117,25 @@ size_t decoder_max_len(const struct decoder *d)
 	return d->max_len;
 }
 
-/* Table-free validator: ASCII runs are skipped 8 bytes at a time (the common case for
- * ids and names), multi-byte sequences are checked per RFC 3629. */
-int decode_utf8_valid(const char *str, size_t len)
+/* Table-free validator: runs of 8 ASCII non-NUL bytes are skipped a word at a time (the
+ * common case for ids and names), multi-byte sequences are checked per RFC 3629. */
+int decode_text_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str, *end = s + len;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 	while (s < end) {
 		if (end - s >= 8) {
 			uint64_t w;
 			memcpy(&w, s, 8);
-			if (!(w & 0x8080808080808080ull)) {
+			if (!(w & highs) && !((w - ones) & ~w & highs)) {
 				s += 8;
 				continue;
 			}
 		}
 		unsigned c = *s;
 		if (c < 0x80) {
+			if (!c)
+				return 0;
 			s++;
 			continue;
 		}

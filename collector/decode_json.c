@@ -47,12 +47,9 @@ static int fail(struct jctx *c, int code, const char *fmt, const char *arg)
 /* A NUL-terminated copy of s in scratch, or NULL (and the error set). */
 static const char *copy(struct jctx *c, const unsigned char *s, size_t len)
 {
-	if (memchr(s, 0, len)) {
-		fail(c, DECODE_BAD_UTF8, "NUL character (\\u0000) in string%s", "");
-		return NULL;
-	}
-	if (!decode_utf8_valid((const char *)s, len)) {
-		fail(c, DECODE_BAD_UTF8, "invalid UTF-8 in string%s", "");
+	if (!decode_text_valid((const char *)s, len)) {
+		fail(c, DECODE_BAD_UTF8, "%s in string",
+		    memchr(s, 0, len) ? "NUL character (\\u0000)" : "invalid UTF-8");
 		return NULL;
 	}
 	if ((size_t)(c->send - c->sp) < len + 1) {
@@ -181,7 +178,9 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 	while (alive) {
 		int f = __builtin_ctz(alive);
 		alive &= alive - 1;
-		if (d->path[f].complen[comp] == len && !memcmp(d->path[f].comp[comp], key, len))
+		const char *name = d->path[f].comp[comp];
+		if (d->path[f].complen[comp] == len && name[0] == (char)key[0] &&
+		    !memcmp(name, key, len))
 			match |= 1u << f;
 	}
 	c->pending = match;
