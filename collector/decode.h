@@ -21,7 +21,8 @@
  * string values are kept as they are, numbers and booleans as their JSON text
  * (`1.50`, `true`); null values and nested objects/arrays are skipped (not an
  * error): attributes are flat labels, and a richer payload should not make an event
- * undecodable. More than EV_MAX_ATTRS kept attributes is "too_many_attributes".
+ * undecodable. More than EV_MAX_ATTRS kept attributes is "too_many_attributes"; a
+ * repeated attribute key is kept twice, in order (event_attr finds the first).
  *
  * Protobuf: choreoscope.v1.Event, unpacked by protobuf-c into an arena reset per call.
  * time comes from time_unix_nano (0 counts as missing). Every string is checked to be
