@@ -3,9 +3,9 @@
  * (reason names, UTF-8 validation). The formats live in decode_json.c and
  * decode_proto.c.
  *
- * Scratch bound: one call needs at most ~2x its input for copied strings plus the
- * parser's own buffers (yajl's string buffer doubles, protobuf-c's message is smaller
- * than its input plus per-field structs), so the arena is capped at 8x max_len + 1 MiB.
+ * Scratch bound: one call needs at most ~2x its input for copied strings (JSON) or the
+ * unpacked message (protobuf: smaller than its input plus per-field structs), so the
+ * arena is capped at 8x max_len + 1 MiB.
  */
 #include "decode_priv.h"
 
@@ -104,6 +104,7 @@ void decoder_free(struct decoder *d)
 	for (int f = 0; f < DF_N; f++)
 		free(d->path[f].text);
 	arena_free(d->arena);
+	decode_json_state_free(d->json);
 	free(d);
 }
 

@@ -34,9 +34,13 @@ struct decoder {
 	unsigned required;             /* DECODE_REQ_* bits */
 	struct decode_path path[DF_N];
 	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 1]; /* fields whose path has d components */
-	struct arena *arena;           /* yajl, protobuf-c and copied strings; reset per call */
+	struct arena *arena;           /* protobuf-c and copied strings; reset per call */
+	struct decode_json_state *json; /* decode_json.c's parser, made on first use */
 	struct ev_attr attrs[EV_MAX_ATTRS];
 };
+
+/* Frees what decode_json keeps between calls (NULL: nothing). */
+void decode_json_state_free(struct decode_json_state *js);
 
 /* Fills the event fields every decoder sets the same way. */
 static inline void decode_ev_init(struct event *ev)
