@@ -224,7 +224,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 		if (timefmt_parse_rfc3339((const char *)s, len, &c->time_ns)) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "%.*s", len > 64 ? 64 : (int)len, (const char *)s);
-			return fail(c, DECODE_BAD_TIME, "time \"%s\" is not RFC 3339", msg);
+			return fail(c, DECODE_BAD_TIME, "time \"%s\" is not a valid RFC 3339 time", msg);
 		}
 		leaf &= ~(1u << DF_TIME);
 	}

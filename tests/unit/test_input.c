@@ -335,6 +335,22 @@ static void test_write_jsonl(void **state)
 	free(path);
 }
 
+/* A byte order mark is skipped on line 1 only; a NUL byte in a line is malformed. */
+static void test_jsonl_bom(void **state)
+{
+	(void)state;
+	const char data[] = "\xef\xbb\xbf" LINE("b1") "\n\xef\xbb\xbf" LINE("b2") "\n{\"a\":\0}\n";
+	char *path = write_temp(data, sizeof(data) - 1);
+	char err[256];
+	struct input *in = input_open(path, INPUT_JSONL, NULL, err, sizeof(err));
+	const struct item want[] = {{INPUT_EVENT, 1, "b1"}, {INPUT_REJECT, 2, "malformed_json"},
+		{INPUT_REJECT, 3, "malformed_json"}, {INPUT_EOF, 0, NULL}};
+	expect(in, want, 4, "bom");
+	input_close(in);
+	unlink(path);
+	free(path);
+}
+
 static void test_open_errors(void **state)
 {
 	(void)state;
@@ -361,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_proto_framing),
 		cmocka_unit_test(test_proto_many),
 		cmocka_unit_test(test_write_jsonl),
+		cmocka_unit_test(test_jsonl_bom),
 		cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
