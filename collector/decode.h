@@ -95,6 +95,11 @@ int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev
 int decode_proto(struct decoder *d, const uint8_t *buf, size_t len, struct event *ev,
     char *err, size_t errlen);
 
+/* 1 when s[0..len) is valid UTF-8 (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF) without a NUL character (event strings are NUL-terminated). For sources
+ * that build events from other fields (Kafka headers, keys). */
+int decode_text_valid(const char *s, size_t len);
+
 /* Serializes ev as a choreoscope.v1.Event into buf. Returns the encoded size; writes
  * only when it fits in cap (call with cap 0 to size). flow NULL or "" is left unset;
  * attributes beyond EV_MAX_ATTRS are not written. */

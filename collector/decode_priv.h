@@ -55,8 +55,4 @@ static inline void decode_ev_init(struct event *ev)
 	ev->offset = 0;
 }
 
-/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF) without
- * a NUL character (event strings are NUL-terminated). */
-int decode_text_valid(const char *s, size_t len);
-
 #endif

@@ -359,6 +359,28 @@ static void test_mutations(void **state)
 	decoder_free(d);
 }
 
+static void test_text_valid(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		size_t len;
+		int ok;
+	} t[] = {
+		{"", 0, 1}, {"plain ascii longer than eight", 29, 1}, {"\xc3\xa9", 2, 1},
+		{"\xe2\x82\xac", 3, 1}, {"\xf0\x9f\x98\x80", 4, 1}, {"\xf4\x8f\xbf\xbf", 4, 1},
+		{"\xed\x9f\xbf", 3, 1}, {"abcdefgh\xc3\xa9ijklmnop", 18, 1},
+		{"\x80", 1, 0}, {"\xc3", 1, 0}, {"\xc0\x80", 2, 0}, {"\xc1\xbf", 2, 0},
+		{"\xe0\x9f\xbf", 3, 0}, {"\xed\xa0\x80", 3, 0}, {"\xf0\x8f\xbf\xbf", 4, 0},
+		{"\xf4\x90\x80\x80", 4, 0}, {"\xf5\x80\x80\x80", 4, 0}, {"\xff", 1, 0},
+		{"\xe2\x82", 2, 0}, {"\xe2\x28\xac", 3, 0}, {"abcdefg\0", 8, 0},
+		{"abcdefghijklmno\0", 16, 0}, {"a\0b", 3, 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (decode_text_valid(t[i].s, t[i].len) != t[i].ok)
+			fail_msg("case %zu: want %d", i, t[i].ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_long_strings),
 		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_text_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
