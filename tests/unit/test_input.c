@@ -87,6 +87,24 @@ static void test_jsonl_attrs_and_time(void **state)
 	input_close(in);
 }
 
+/* sample.pb: the valid events of sample.jsonl as length-delimited Events, then a garbage
+ * record, one more event, and a final record cut short. */
+static void test_proto_fixture(void **state)
+{
+	(void)state;
+	static const struct item want[] = {
+		{INPUT_EVENT, 0, "e1"}, {INPUT_EVENT, 47, "e2"}, {INPUT_EVENT, 128, "e5"},
+		{INPUT_REJECT, 168, "bad_protobuf"}, {INPUT_EVENT, 171, "e9"},
+		{INPUT_REJECT, 211, "truncated"}, {INPUT_EOF, 0, NULL},
+	};
+	char err[256];
+	struct input *in = input_open(FIXTURES "sample.pb", INPUT_PROTOBUF, NULL, err, sizeof(err));
+	if (!in)
+		fail_msg("%s", err);
+	expect(in, want, sizeof(want) / sizeof(want[0]), "sample.pb");
+	input_close(in);
+}
+
 static char *write_temp(const char *data, size_t len)
 {
 	char *path = strdup("/tmp/test_input_XXXXXX");
@@ -370,6 +388,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jsonl_fixtures),
 		cmocka_unit_test(test_jsonl_attrs_and_time),
+		cmocka_unit_test(test_proto_fixture),
 		cmocka_unit_test(test_jsonl_too_large),
 		cmocka_unit_test(test_jsonl_many_lines),
 		cmocka_unit_test(test_stdin),
