@@ -85,6 +85,8 @@ struct decoder *decoder_new(const struct cfg_json_fields *paths, size_t max_len,
 		if (path_parse(&d->path[f], cfg[f] ? cfg[f] : default_names[f], err, errlen))
 			goto fail;
 		d->ends_at[d->path[f].ncomp] |= 1u << f;
+		for (int k = 0; k < d->path[f].ncomp; k++)
+			d->first[k][(unsigned char)d->path[f].comp[k][0]] |= (uint8_t)(1u << f);
 	}
 	d->arena = arena_new(64 * 1024, 8 * d->max_len + 1024 * 1024);
 	if (!d->arena) {

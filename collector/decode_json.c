@@ -193,13 +193,11 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 		return 1;
 	const struct decoder *d = c->d;
 	int comp = c->depth - 1;
-	unsigned alive = c->masks[c->depth], match = 0;
+	unsigned alive = c->masks[c->depth] & (len ? d->first[comp][key[0]] : 0), match = 0;
 	while (alive) {
 		int f = __builtin_ctz(alive);
 		alive &= alive - 1;
-		const char *name = d->path[f].comp[comp];
-		if (d->path[f].complen[comp] == len && name[0] == (char)key[0] &&
-		    !memcmp(name, key, len))
+		if (d->path[f].complen[comp] == len && !memcmp(d->path[f].comp[comp], key, len))
 			match |= 1u << f;
 	}
 	c->pending = match;

@@ -21,6 +21,7 @@ enum decode_field {
 	DF_ATTRIBUTES,
 	DF_N
 };
+_Static_assert(DF_N <= 8, "field masks are 8 bits wide (decoder.first)");
 
 struct decode_path {
 	char *text;                    /* the dotted path, for messages */
@@ -34,6 +35,7 @@ struct decoder {
 	unsigned required;             /* DECODE_REQ_* bits */
 	struct decode_path path[DF_N];
 	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 1]; /* fields whose path has d components */
+	uint8_t first[DECODE_PATH_MAX_DEPTH][256]; /* fields whose component d starts with c */
 	struct arena *arena;           /* protobuf-c and copied strings; reset per call */
 	struct decode_json_state *json; /* decode_json.c's parser, made on first use */
 	struct ev_attr attrs[EV_MAX_ATTRS];
