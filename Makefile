@@ -104,7 +104,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PC_LIBS) $(TUI_LIBS)
 
-tests-bin: $(TEST_BIN)
+tests-bin: $(TEST_BIN) $(B)/bench/mkevents
 .PHONY: tests-bin
 
 deps:

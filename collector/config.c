@@ -172,13 +172,17 @@ static void yaml_problem(struct cfg_ctx *c, const yaml_parser_t *p, const char *
 				col = 0;
 			}
 	}
+	const char *hint = "";
+	if (p->error == YAML_SCANNER_ERROR && p->problem_mark.index < len &&
+	    yaml[p->problem_mark.index] == '\t')
+		hint = "; YAML indents with spaces, not tabs";
 	if (p->context != NULL)
-		cfg_error_at(c, line, col, "YAML syntax error: %s (%s at line %d, column %d)",
+		cfg_error_at(c, line, col, "YAML syntax error: %s (%s at line %d, column %d)%s",
 		    p->problem ? p->problem : "unknown problem", p->context,
-		    (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+		    (int)p->context_mark.line + 1, (int)p->context_mark.column + 1, hint);
 	else
-		cfg_error_at(c, line, col, "YAML syntax error: %s",
-		    p->problem ? p->problem : "unknown problem");
+		cfg_error_at(c, line, col, "YAML syntax error: %s%s",
+		    p->problem ? p->problem : "unknown problem", hint);
 }
 
 /* Parses the one document of the stream into *doc; a second one is a problem. */

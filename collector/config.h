@@ -64,6 +64,9 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 int config_load_string(const char *name, const char *yaml, size_t len,
     struct config **out, char *err, size_t errlen);
 void config_free(struct config *c);
+/* Parses a Go-style duration ("500ms", "30s", "1h30m", "1.5s"; units ns us µs ms
+ * s m h; no bare numbers, never negative) into nanoseconds: 0, or -1 and why. */
+int config_parse_duration(const char *s, int64_t *ns, char *why, size_t whylen);
 /* The settings reference (the README section and --help come from the same table). */
 void config_print_reference(FILE *out);
 

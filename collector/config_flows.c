@@ -107,17 +107,23 @@ static void set_names(struct cfg_ctx *c, const struct cfg_walk *w,
     const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64];
-	if (v->type == YAML_SCALAR_NODE)
-		return;
 	if (v->type == YAML_MAPPING_NODE) {
 		cfg_bad_value(c, w, f, v, "expected %s, found a mapping", f->type->expect);
 		return;
 	}
-	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *item = cfg_node(c, *it);
-		if (item->type != YAML_SCALAR_NODE || cfg_is_null(item))
+	if (v->type == YAML_SEQUENCE_NODE &&
+	    v->data.sequence.items.start == v->data.sequence.items.top) {
+		cfg_bad_value(c, w, f, v, "expected %s, found an empty list", f->type->expect);
+		return;
+	}
+	yaml_node_item_t *items = NULL;
+	int n = v->type == YAML_SCALAR_NODE ? 1 :
+	    (int)(v->data.sequence.items.top - (items = v->data.sequence.items.start));
+	for (int k = 0; k < n; k++) {
+		yaml_node_t *item = items ? cfg_node(c, items[k]) : v;
+		if (item->type != YAML_SCALAR_NODE || cfg_is_null(item) || cfg_text(item)[0] == '\0')
 			cfg_bad_value(c, w, f, item, "expected a step name, found %s",
+			    item->type == YAML_SCALAR_NODE && !cfg_is_null(item) ? "an empty string" :
 			    cfg_describe(item, got, sizeof got));
 	}
 }
@@ -169,7 +175,7 @@ static int names_mask(struct cfg_ctx *c, const struct fg_flow *fl, int self, yam
 	for (int k = 0; k < (n < 0 ? 1 : n); k++) {
 		yaml_node_t *item = n < 0 ? v : cfg_node(c, items[k]);
 		const char *name = cfg_text(item);
-		if (name == NULL || cfg_is_null(item)) {
+		if (name == NULL || cfg_is_null(item) || name[0] == '\0') {
 			bad++;
 			continue;
 		}
@@ -189,7 +195,7 @@ static int names_mask(struct cfg_ctx *c, const struct fg_flow *fl, int self, yam
 			*mask |= FG_BIT(idx);
 		}
 	}
-	return bad + (v != NULL && v->type == YAML_MAPPING_NODE);
+	return bad + (v != NULL && (v->type == YAML_MAPPING_NODE || n == 0));
 }
 
 static int add_outcome(struct fg_flow *fl, const char *name)
@@ -411,6 +417,8 @@ static void add_step(struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *k, yaml
 	if (v->type != YAML_MAPPING_NODE) {
 		cfg_error(c, v, "%s: expected a mapping of step settings, found %s", what,
 		    cfg_describe(v, got, sizeof got));
+		vals[SF_START] = v; /* unknown: might have been meant as the start */
+		*taint |= FG_BIT(fl->nsteps - 1);
 		return;
 	}
 	struct cfg_walk w = { step_fields, SF_N, st, vals, what };

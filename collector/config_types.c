@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "config.h"
 #include "config_yaml.h"
 
 #define AT(w, f, T) ((T *)((char *)(w)->base + (f)->off))
@@ -253,7 +254,7 @@ static int duration_part(const char **sp, long double *total, char *why, size_t 
 	return -1;
 }
 
-int cfg_parse_duration(const char *s, int64_t *ns, char *why, size_t whylen)
+int config_parse_duration(const char *s, int64_t *ns, char *why, size_t whylen)
 {
 	long double total = 0;
 	if (s[0] == '-') {
@@ -284,7 +285,7 @@ static void set_duration(struct cfg_ctx *c, const struct cfg_walk *w,
 	int64_t ns;
 	if (!want_scalar(c, w, f, v, f->type->expect))
 		return;
-	if (cfg_parse_duration(cfg_text(v), &ns, why, sizeof why) < 0) {
+	if (config_parse_duration(cfg_text(v), &ns, why, sizeof why) < 0) {
 		cfg_bad_value(c, w, f, v, "expected %s, found %s: %s", f->type->expect,
 		    cfg_describe(v, got, sizeof got), why);
 		return;

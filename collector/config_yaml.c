@@ -106,8 +106,9 @@ void cfg_format_errors(struct cfg_ctx *c, char *err, size_t errlen)
 		int left = c->nerrs - i - 1;
 		snprintf(more, sizeof more, "\n(and %d more problems)", left + 1);
 		if (used + len + (left ? strlen(more) : 0) >= errlen) {
-			if (used + strlen(more) < errlen)
-				memcpy(err + used, more, strlen(more) + 1);
+			const char *m = used ? more : more + 1;
+			if (used + strlen(m) < errlen)
+				memcpy(err + used, m, strlen(m) + 1);
 			return;
 		}
 		memcpy(err + used, line, len + 1);
@@ -211,8 +212,9 @@ static int levenshtein(const char *a, const char *b)
 	return row[lb];
 }
 
-/* "Near enough": at most half the candidate's length, and at least 2 edits
- * allowed, so "retry" finds "retries" but "foo" does not find "key". */
+/* "Near enough": at most half the candidate's length (at least 2 edits), and
+ * fewer edits than the shorter name has letters, so "retry" finds "retries" but
+ * "foo" does not find "key" nor "Q" find "A". */
 const char *cfg_suggest(const char *s, const char *const *cands, int n)
 {
 	const char *best = NULL;
@@ -222,7 +224,8 @@ const char *cfg_suggest(const char *s, const char *const *cands, int n)
 		int limit = (int)strlen(cands[i]) / 2;
 		if (limit < 2)
 			limit = 2;
-		if (d <= limit && d < bestd) {
+		int shorter = (int)(strlen(s) < strlen(cands[i]) ? strlen(s) : strlen(cands[i]));
+		if (d <= limit && d < shorter && d < bestd) {
 			best = cands[i];
 			bestd = d;
 		}
@@ -355,8 +358,46 @@ static void set_value(struct cfg_ctx *c, const struct cfg_walk *w, int i, yaml_n
 }
 
 static void walk_section(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w,
-    const char *prefix)
+    const char *prefix, int depth);
+
+static int is_merge_key(const yaml_node_t *k)
 {
+	return k->type == YAML_SCALAR_NODE && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    strcmp(cfg_text(k), "<<") == 0;
+}
+
+/* YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`): the merged mappings are
+ * walked before the mapping's own keys, so its own keys win. Depth-bounded, as
+ * aliases can make a structure contain itself. */
+static void merge(struct cfg_ctx *c, yaml_node_t *v, const struct cfg_walk *w,
+    const char *prefix, int depth)
+{
+	char got[64];
+	if (depth > 8) {
+		cfg_error(c, v, "merge keys (<<) nested too deep");
+		return;
+	}
+	if (v->type == YAML_MAPPING_NODE) {
+		walk_section(c, v, w, prefix, depth + 1);
+		return;
+	}
+	if (v->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++)
+			merge(c, cfg_node(c, *it), w, prefix, depth + 1);
+		return;
+	}
+	cfg_error(c, v, "\"<<\": expected a mapping or a list of mappings to merge, found %s",
+	    cfg_describe(v, got, sizeof got));
+}
+
+static void walk_section(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w,
+    const char *prefix, int depth)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++)
+		if (is_merge_key(cfg_node(c, p->key)))
+			merge(c, cfg_node(c, p->value), w, prefix, depth);
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = cfg_node(c, p->key), *v = cfg_node(c, p->value);
@@ -365,7 +406,7 @@ static void walk_section(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_w
 			cfg_error(c, k, "expected a key name, found %s", cfg_describe(k, got, sizeof got));
 			continue;
 		}
-		if (dup_key(c, map, p, k))
+		if (is_merge_key(k) || dup_key(c, map, p, k))
 			continue;
 		snprintf(full, sizeof full, "%s%s", prefix, cfg_text(k));
 		int i = find_field(w, full);
@@ -380,7 +421,7 @@ static void walk_section(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_w
 				continue;
 			}
 			strcat(full, ".");
-			walk_section(c, v, w, full);
+			walk_section(c, v, w, full, depth);
 		} else {
 			unknown_key(c, w, prefix, k);
 		}
@@ -392,11 +433,12 @@ void cfg_walk_map(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w)
 	char got[64];
 	if (map != NULL && !cfg_is_null(map)) {
 		if (map->type != YAML_MAPPING_NODE) {
-			cfg_error(c, map, "expected a mapping%s%s, found %s",
-			    w->what[0] ? " for " : "", w->what, cfg_describe(map, got, sizeof got));
+			cfg_error(c, map, "expected a mapping %s%s, found %s",
+			    w->what[0] ? "for " : "of settings at top level", w->what,
+			    cfg_describe(map, got, sizeof got));
 			return;
 		}
-		walk_section(c, map, w, "");
+		walk_section(c, map, w, "", 0);
 	}
 	for (int i = 0; i < w->nfields; i++) {
 		if (!(w->fields[i].flags & CF_REQUIRED) || w->vals[i] != NULL)

@@ -105,9 +105,6 @@ void cfg_walk_map(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w)
  * 0, or -1 when a default does not parse (a bug in a table). */
 int cfg_apply_defaults(const struct cfg_field *fields, int n, void *base);
 
-/* Go-style durations: "500ms", "1h30m", "1.5s"; units ns us µs ms s m h. */
-int cfg_parse_duration(const char *s, int64_t *ns, char *why, size_t whylen);
-
 /* config_flows.c */
 extern const struct cfg_type cfg_t_flows;
 const struct cfg_field *cfg_flow_fields(int *n);

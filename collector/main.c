@@ -29,8 +29,6 @@ int main(int argc, char **argv)
 			return replay_main(argc - 1, argv + 1);
 		if (strcmp(a, "gen-dashboards") == 0)
 			return dashgen_main(argc - 1, argv + 1);
-		if (strcmp(a, "--check-config") == 0 || strncmp(a, "--check-config=", 15) == 0)
-			return checkconfig_main(argc, argv);
 		if (strcmp(a, "--version") == 0) {
 			printf("choreoscope %s\n", CHOREOSCOPE_VERSION);
 			return 0;
@@ -40,5 +38,8 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--check-config") == 0 || strncmp(argv[i], "--check-config=", 15) == 0)
+			return checkconfig_main(argc, argv);
 	return daemon_main(argc, argv);
 }

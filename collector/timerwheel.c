@@ -11,7 +11,6 @@
 #include <stdlib.h>
 
 #define TW_MASK (TW_SLOTS - 1)
-#define TW_MAX_TICK ((UINT64_C(1) << (TW_BITS * TW_LEVELS)) - 1)
 
 static uint64_t tick_of(int64_t t)
 {
@@ -23,7 +22,6 @@ static uint64_t tick_of(int64_t t)
 void tw_init(struct tw *w)
 {
 	w->cur = 0;
-	w->seq = 0;
 	w->count = 0;
 	w->hit = 0;
 	w->due = NULL;
@@ -50,16 +48,7 @@ static void link_entry(struct tw *w, struct tw_entry *e)
 	if (t < w->cur)
 		t = w->cur;
 	uint64_t diff = t ^ w->cur;
-	int k = 0;
-	if (diff) {
-		k = (63 - __builtin_clzll(diff)) / TW_BITS;
-		if (k >= TW_LEVELS) {     /* beyond the wheel's span: park in the top level */
-			k = TW_LEVELS - 1;
-			t = (w->cur & ~TW_MAX_TICK) | TW_MAX_TICK;
-			if (((t >> (TW_BITS * k)) & TW_MASK) == ((w->cur >> (TW_BITS * k)) & TW_MASK))
-				t = w->cur | ((uint64_t)TW_MASK << (TW_BITS * k));
-		}
-	}
+	int k = diff ? (63 - __builtin_clzll(diff)) / TW_BITS : 0; /* < TW_LEVELS: ticks < 2^43 */
 	int s = (int)((t >> (TW_BITS * k)) & TW_MASK);
 	if (k == 0 && t == w->cur)
 		w->hit = 1;
@@ -97,7 +86,6 @@ void tw_arm(struct tw *w, struct tw_entry *e, int64_t expire)
 	else
 		w->count++;
 	e->expire = expire;
-	e->seq = ++w->seq;
 	link_entry(w, e);
 }
 
@@ -144,10 +132,10 @@ static void cascade(struct tw *w, int k, int s)
 
 static int due_cmp(const void *a, const void *b)
 {
-	const struct tw_entry *x = *(struct tw_entry *const *)a, *y = *(struct tw_entry *const *)b;
-	if (x->expire != y->expire)
-		return x->expire < y->expire ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	const struct tw_due *x = a, *y = b;
+	if (x->e->expire != y->e->expire)
+		return x->e->expire < y->e->expire ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 /* Collects the entries of level-0 slot s with expire <= now, sorted. */
@@ -155,18 +143,19 @@ static size_t collect_due(struct tw *w, int s, int64_t now)
 {
 	struct tw_entry *h = &w->slots[0][s].head;
 	w->ndue = 0;
-	for (struct tw_entry *e = h->next; e != h; e = e->next) {
+	size_t pos = 0;
+	for (struct tw_entry *e = h->next; e != h; e = e->next, pos++) {
 		if (e->expire > now)
 			continue;
 		if (w->ndue == w->capdue) {
 			size_t cap = w->capdue ? w->capdue * 2 : 64;
-			struct tw_entry **d = realloc(w->due, cap * sizeof(*d));
+			struct tw_due *d = realloc(w->due, cap * sizeof(*d));
 			if (!d)
 				abort();
 			w->due = d;
 			w->capdue = cap;
 		}
-		w->due[w->ndue++] = e;
+		w->due[w->ndue++] = (struct tw_due){ e, pos };
 	}
 	if (w->ndue > 1)
 		qsort(w->due, w->ndue, sizeof(*w->due), due_cmp);
@@ -189,7 +178,7 @@ size_t tw_run(struct tw *w, int64_t now, tw_fire_fn fire, void *ctx)
 		if (n == 0)
 			break;                /* the tick is now_tick and nothing in it is due yet */
 		for (size_t i = 0; i < n; i++) {
-			struct tw_entry *e = w->due[i];
+			struct tw_entry *e = w->due[i].e;
 			unlink_entry(w, e);
 			w->count--;
 			fired++;

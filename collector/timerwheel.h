@@ -2,9 +2,9 @@
  * timerwheel: a hierarchical hashed timing wheel (O(1) arm and cancel).
  *
  * Entries are embedded in their owners (a flow instance embeds one). Time is int64
- * nanoseconds; a tick is 2^TW_TICK_SHIFT ns (~1 ms). TW_LEVELS levels of 64 slots
- * cover 2^(6*TW_LEVELS) ticks; later expiries are clamped into the top level and
- * re-cascaded, so any int64 time works.
+ * nanoseconds; a tick is 2^TW_TICK_SHIFT ns (~1 ms), so a non-negative int64 time is
+ * at most 2^43 ticks, and TW_LEVELS levels of 64 slots (48 bits) cover every one of
+ * them: no expiry is ever out of range. Negative times count as tick 0.
  *
  * tw_run fires every entry with expire <= now in order of expire (ties: order of
  * arming), even when the clock jumps by days: empty slots are skipped through
@@ -21,12 +21,16 @@
 #define TW_TICK_SHIFT 20
 #define TW_BITS 6
 #define TW_SLOTS 64
-#define TW_LEVELS 7
+#define TW_LEVELS 8
 
 struct tw_entry {
 	struct tw_entry *next, *prev; /* prev == NULL: not armed */
 	int64_t expire;
-	uint64_t seq;                 /* arming order, for deterministic ties */
+};
+
+struct tw_due {
+	struct tw_entry *e;
+	size_t pos;                   /* place in its slot list: ties keep list order */
 };
 
 struct tw_list {
@@ -35,12 +39,11 @@ struct tw_list {
 
 struct tw {
 	uint64_t cur;                 /* every tick < cur has been processed */
-	uint64_t seq;
 	uint64_t occupied[TW_LEVELS];
 	struct tw_list slots[TW_LEVELS][TW_SLOTS];
 	size_t count;
 	/* scratch for ordering the entries due within one tick */
-	struct tw_entry **due;
+	struct tw_due *due;
 	size_t ndue, capdue;
 	int hit;                      /* an entry was armed into the tick being fired */
 };
@@ -49,12 +52,14 @@ typedef void (*tw_fire_fn)(void *ctx, struct tw_entry *e);
 
 void tw_init(struct tw *w);
 void tw_dispose(struct tw *w);
-static inline void tw_entry_init(struct tw_entry *e) { e->next = e->prev = NULL; e->expire = 0; e->seq = 0; }
+static inline void tw_entry_init(struct tw_entry *e) { e->next = e->prev = NULL; e->expire = 0; }
 static inline int tw_armed(const struct tw_entry *e) { return e->prev != NULL; }
 /* Arms (or re-arms) e to fire at `expire`. */
 void tw_arm(struct tw *w, struct tw_entry *e, int64_t expire);
 void tw_cancel(struct tw *w, struct tw_entry *e);
-/* Fires every entry with expire <= now, in order of (expire, seq). Returns how many. */
+/* Fires every entry with expire <= now, in order of expire; ties in a deterministic
+ * order (the order of the slot's list, which follows the order of arming and
+ * cascading). Returns how many fired. */
 size_t tw_run(struct tw *w, int64_t now, tw_fire_fn fire, void *ctx);
 /* Earliest expire of any armed entry, or INT64_MAX. O(levels + one slot). */
 int64_t tw_next_expire(const struct tw *w);

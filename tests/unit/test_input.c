@@ -180,6 +180,161 @@ static void test_stdin(void **state)
 	free(path);
 }
 
+static const struct event pbev = {.event_id = "p1", .correlation_id = "o1", .type = "T",
+	.source = "s", .causation_id = "", .time_ns = 1795600800000000000LL, .partition = -1};
+
+/* Appends an event with the given id to f; returns the offset it was written at. */
+static int64_t put_event(FILE *f, const char *id)
+{
+	int64_t pos = ftell(f);
+	struct event ev = pbev;
+	ev.event_id = id;
+	assert_int_equal(input_write_proto_delimited(f, &ev), 0);
+	return pos;
+}
+
+static int64_t put_raw(FILE *f, const char *bytes, size_t n)
+{
+	int64_t pos = ftell(f);
+	assert_int_equal(fwrite(bytes, 1, n, f), n);
+	return pos;
+}
+
+static char *temp_file(FILE **f)
+{
+	char *path = strdup("/tmp/test_input_pb_XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	*f = fdopen(fd, "w");
+	return path;
+}
+
+static void read_all(const char *path, size_t max_len, const struct item *want, size_t n,
+    const char *name)
+{
+	char err[256];
+	struct decoder *d = decoder_new(NULL, max_len, err, sizeof(err));
+	struct input *in = input_open(path, INPUT_PROTOBUF, d, err, sizeof(err));
+	assert_non_null(in);
+	expect(in, want, n, name);
+	input_close(in);
+	decoder_free(d);
+}
+
+/* Valid records, a garbage body, an empty Event, an oversized record, then a final
+ * record cut short: each rejection at its byte offset, reading going on until the cut. */
+static void test_proto_records(void **state)
+{
+	(void)state;
+	FILE *f;
+	char *path = temp_file(&f);
+	char big[300];
+	memset(big, 'z', sizeof(big));
+	int64_t p0 = put_event(f, "a");
+	int64_t p1 = put_raw(f, "\x03\xff\xff\xff", 4);       /* garbage body */
+	int64_t p2 = put_event(f, "b");
+	int64_t p3 = put_raw(f, "\x00", 1);                   /* empty Event */
+	int64_t p4 = put_raw(f, "\xac\x02", 2);               /* 300 bytes ... */
+	put_raw(f, big, sizeof(big));
+	int64_t p5 = put_event(f, "c");
+	int64_t p6 = put_raw(f, "\x20\x0a\x02", 3);           /* 32 bytes announced, 2 there */
+	fclose(f);
+	const struct item want[] = {
+		{INPUT_EVENT, p0, "a"}, {INPUT_REJECT, p1, "bad_protobuf"}, {INPUT_EVENT, p2, "b"},
+		{INPUT_REJECT, p3, "missing_field"}, {INPUT_REJECT, p4, "too_large"},
+		{INPUT_EVENT, p5, "c"}, {INPUT_REJECT, p6, "truncated"}, {INPUT_EOF, 0, NULL},
+		{INPUT_EOF, 0, NULL},
+	};
+	read_all(path, 256, want, sizeof(want) / sizeof(want[0]), "records");
+	unlink(path);
+	free(path);
+}
+
+static void test_proto_framing(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *tail;
+		size_t len;
+		const char *reason;
+	} cases[] = {
+		{"varint cut", "\x80", 1, "truncated"},
+		{"varint too long", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11, "bad_protobuf"},
+		{"oversized skip hits EOF", "\xff\xff\xff\x03zz", 6, "too_large"},
+		{"nothing", "", 0, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f;
+		char *path = temp_file(&f);
+		int64_t p0 = put_event(f, "a");
+		int64_t p1 = put_raw(f, cases[i].tail, cases[i].len);
+		fclose(f);
+		struct item want[] = {{INPUT_EVENT, p0, "a"}, {INPUT_REJECT, p1, cases[i].reason},
+			{INPUT_EOF, 0, NULL}, {INPUT_EOF, 0, NULL}};
+		if (!cases[i].reason)
+			want[1] = want[2];
+		read_all(path, 0, want, 4, cases[i].name);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* 40,000 records (~2.5 MB) span several refills; every offset is exact. */
+static void test_proto_many(void **state)
+{
+	(void)state;
+	FILE *f;
+	char *path = temp_file(&f);
+	size_t n = 40000;
+	int64_t *pos = malloc(n * sizeof(*pos));
+	for (size_t i = 0; i < n; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "e%zu", i);
+		pos[i] = put_event(f, id);
+	}
+	fclose(f);
+	char err[256];
+	struct input *in = input_open(path, INPUT_PROTOBUF, NULL, err, sizeof(err));
+	for (size_t i = 0; i < n; i++) {
+		struct event ev;
+		struct input_reject rej;
+		char id[32];
+		snprintf(id, sizeof(id), "e%zu", i);
+		assert_int_equal(input_next(in, &ev, &rej, err, sizeof(err)), INPUT_EVENT);
+		assert_string_equal(ev.event_id, id);
+		assert_int_equal(ev.offset, pos[i]);
+	}
+	struct event ev;
+	struct input_reject rej;
+	assert_int_equal(input_next(in, &ev, &rej, err, sizeof(err)), INPUT_EOF);
+	input_close(in);
+	unlink(path);
+	free(path);
+	free(pos);
+}
+
+/* input_write_jsonl lines read back through the JSONL reader. */
+static void test_write_jsonl(void **state)
+{
+	(void)state;
+	FILE *f;
+	char *path = temp_file(&f);
+	struct event ev = pbev;
+	ev.flow = "order";
+	assert_int_equal(input_write_jsonl(f, &ev), 0);
+	ev.event_id = "p2";
+	assert_int_equal(input_write_jsonl(f, &ev), 0);
+	fclose(f);
+	char err[256];
+	struct input *in = input_open(path, INPUT_JSONL, NULL, err, sizeof(err));
+	const struct item want[] = {{INPUT_EVENT, 1, "p1"}, {INPUT_EVENT, 2, "p2"},
+		{INPUT_EOF, 0, NULL}};
+	expect(in, want, 3, "write_jsonl");
+	input_close(in);
+	unlink(path);
+	free(path);
+}
+
 static void test_open_errors(void **state)
 {
 	(void)state;
@@ -202,6 +357,10 @@ int main(void)
 		cmocka_unit_test(test_jsonl_too_large),
 		cmocka_unit_test(test_jsonl_many_lines),
 		cmocka_unit_test(test_stdin),
+		cmocka_unit_test(test_proto_records),
+		cmocka_unit_test(test_proto_framing),
+		cmocka_unit_test(test_proto_many),
+		cmocka_unit_test(test_write_jsonl),
 		cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,278 @@
+/* test_decode_proto: the protobuf envelope. Round trips through decode_proto_pack,
+ * required fields, bad UTF-8, garbage and truncated bytes, unknown fields, too many
+ * attributes, the size bound, and the scratch reuse across calls. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "choreoscope/v1/event.pb-c.h"
+#include "decode.h"
+
+#define T0 1795600800000000000LL
+
+static struct ev_attr attrs[] = {{"amount", "12.50"}, {"currency", "EUR"},
+	{"note", "\xc3\xa9t\xc3\xa9"}};
+
+static const struct event full = {.event_id = "e1", .correlation_id = "o1",
+	.type = "PaymentAuthorized", .source = "payments", .causation_id = "e0",
+	.flow = "order", .time_ns = T0 + 123, .attrs = attrs, .nattrs = 3, .partition = -1};
+
+static struct decoder *dec(size_t max_len)
+{
+	char err[256];
+	struct decoder *d = decoder_new(NULL, max_len, err, sizeof(err));
+	assert_non_null(d);
+	return d;
+}
+
+static int decode(struct decoder *d, const struct event *in, struct event *out, char *err)
+{
+	uint8_t buf[1024];
+	size_t n = decode_proto_pack(in, buf, sizeof(buf));
+	assert_true(n <= sizeof(buf));
+	return decode_proto(d, buf, n, out, err, 256);
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	struct decoder *d = dec(0);
+	struct event ev;
+	char err[256];
+	assert_int_equal(decode(d, &full, &ev, err), 0);
+	assert_string_equal(ev.event_id, "e1");
+	assert_string_equal(ev.correlation_id, "o1");
+	assert_string_equal(ev.type, "PaymentAuthorized");
+	assert_string_equal(ev.source, "payments");
+	assert_string_equal(ev.causation_id, "e0");
+	assert_string_equal(ev.flow, "order");
+	assert_int_equal(ev.time_ns, T0 + 123);
+	assert_int_equal(ev.nattrs, 3);
+	assert_string_equal(event_attr(&ev, "currency"), "EUR");
+	assert_string_equal(event_attr(&ev, "note"), "\xc3\xa9t\xc3\xa9");
+	assert_null(event_attr(&ev, "nope"));
+	assert_null(ev.topic);
+	assert_int_equal(ev.partition, -1);
+	/* optional fields absent; a pre-1970 time is fine */
+	struct event min = full;
+	min.flow = NULL;
+	min.causation_id = "";
+	min.nattrs = 0;
+	min.time_ns = -5;
+	assert_int_equal(decode(d, &min, &ev, err), 0);
+	assert_null(ev.flow);
+	assert_string_equal(ev.causation_id, "");
+	assert_int_equal(ev.nattrs, 0);
+	assert_int_equal(ev.time_ns, -5);
+	decoder_free(d);
+}
+
+/* Each required field emptied in turn is reported by its name. */
+static void test_missing(void **state)
+{
+	(void)state;
+	static const struct {
+		int field;
+		const char *detail;
+	} cases[] = {
+		{0, "missing field \"event_id\""}, {1, "missing field \"correlation_id\""},
+		{2, "missing field \"type\""}, {3, "missing field \"source\""},
+		{4, "missing field \"time_unix_nano\""},
+	};
+	struct decoder *d = dec(0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct event in = full, ev;
+		char err[256] = "";
+		const char **f[] = {&in.event_id, &in.correlation_id, &in.type, &in.source};
+		if (cases[i].field < 4)
+			*f[cases[i].field] = "";
+		else
+			in.time_ns = 0;
+		assert_int_equal(decode(d, &in, &ev, err), DECODE_MISSING_FIELD);
+		assert_string_equal(err, cases[i].detail);
+	}
+	/* an empty message lacks everything */
+	struct event ev;
+	char err[256];
+	assert_int_equal(decode_proto(d, (const uint8_t *)"", 0, &ev, err, sizeof(err)),
+	    DECODE_MISSING_FIELD);
+	/* unless the source supplies the fields itself */
+	decoder_set_required(d, DECODE_REQ_EVENT_ID | DECODE_REQ_TYPE | DECODE_REQ_SOURCE);
+	struct event in = full;
+	in.correlation_id = "";
+	in.time_ns = 0;
+	assert_int_equal(decode(d, &in, &ev, err), 0);
+	assert_string_equal(ev.correlation_id, "");
+	assert_int_equal(ev.time_ns, DECODE_NO_TIME);
+	decoder_free(d);
+}
+
+static void test_bad_utf8(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"\xff", "a\xc3", "\xed\xa0\x80", "\xc0\xaf",
+		"\xf4\x90\x80\x80"};
+	struct decoder *d = dec(0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (int where = 0; where < 3; where++) {
+			struct event in = full, ev;
+			struct ev_attr a[1] = {{"k", "v"}};
+			char err[256];
+			in.attrs = a;
+			in.nattrs = 1;
+			if (where == 0)
+				in.correlation_id = bad[i];
+			else if (where == 1)
+				in.flow = bad[i];
+			else
+				a[0].val = bad[i];
+			assert_int_equal(decode(d, &in, &ev, err), DECODE_BAD_UTF8);
+		}
+	}
+	decoder_free(d);
+}
+
+static const struct {
+	const char *name;
+	const char *bytes;
+	size_t len;
+} garbage[] = {
+	{"all ones", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11},
+	{"string cut short", "\x0a\x05" "ab", 4},
+	{"length past end", "\x0a\x7f" "e1", 4},
+	{"wrong wire type", "\x0d\x01\x02\x03\x04", 5},
+	{"varint cut short", "\x28\xff\xff", 3},
+	{"field number 0", "\x00\x01", 2},
+	{"end group", "\x0c", 1},
+	{"text", "{\"event_id\":\"e1\"}", 17},
+};
+
+static void test_garbage(void **state)
+{
+	(void)state;
+	struct decoder *d = dec(0);
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+		struct event ev;
+		char err[256] = "";
+		int rc = decode_proto(d, (const uint8_t *)garbage[i].bytes, garbage[i].len, &ev, err,
+		    sizeof(err));
+		if (rc != DECODE_BAD_PROTOBUF)
+			fail_msg("%s: rc %d (%s)", garbage[i].name, rc, err);
+		assert_non_null(strstr(err, "not a choreoscope.v1.Event"));
+	}
+	/* a prefix of a valid message is rejected unless it ends on a field boundary
+	 * after the required fields (then it is a valid, shorter message) */
+	uint8_t buf[512];
+	size_t n = decode_proto_pack(&full, buf, sizeof(buf)), ok = 0;
+	for (size_t cut = 1; cut < n; cut++) {
+		struct event ev;
+		char err[256];
+		if (decode_proto(d, buf, cut, &ev, err, sizeof(err)) == 0) {
+			assert_string_equal(ev.event_id, "e1");
+			ok++;
+		}
+	}
+	assert_true(ok < 6);
+	decoder_free(d);
+}
+
+/* Fields this version does not know are skipped (forward compatibility). */
+static void test_unknown_fields(void **state)
+{
+	(void)state;
+	uint8_t buf[600];
+	size_t n = decode_proto_pack(&full, buf, sizeof(buf));
+	memcpy(buf + n, "\xc8\x06\x2a" "\xd2\x06\x03xyz", 9);  /* 105: varint, 106: bytes */
+	struct decoder *d = dec(0);
+	struct event ev;
+	char err[256];
+	assert_int_equal(decode_proto(d, buf, n + 9, &ev, err, sizeof(err)), 0);
+	assert_string_equal(ev.event_id, "e1");
+	decoder_free(d);
+}
+
+static void test_too_many_attributes(void **state)
+{
+	(void)state;
+	Choreoscope__V1__Event m = CHOREOSCOPE__V1__EVENT__INIT;
+	Choreoscope__V1__Event__AttributesEntry e[EV_MAX_ATTRS + 1], *p[EV_MAX_ATTRS + 1];
+	char keys[EV_MAX_ATTRS + 1][16];
+	m.event_id = "e1";
+	m.correlation_id = "o1";
+	m.type = "T";
+	m.source = "s";
+	m.time_unix_nano = T0;
+	for (int i = 0; i <= EV_MAX_ATTRS; i++) {
+		choreoscope__v1__event__attributes_entry__init(&e[i]);
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		e[i].key = keys[i];
+		e[i].value = "v";
+		p[i] = &e[i];
+	}
+	m.attributes = p;
+	struct decoder *d = dec(0);
+	for (size_t n = EV_MAX_ATTRS; n <= EV_MAX_ATTRS + 1; n++) {
+		uint8_t buf[2048];
+		struct event ev;
+		char err[256];
+		m.n_attributes = n;
+		size_t len = choreoscope__v1__event__pack(&m, buf);
+		int rc = decode_proto(d, buf, len, &ev, err, sizeof(err));
+		assert_int_equal(rc, n > EV_MAX_ATTRS ? DECODE_TOO_MANY_ATTRIBUTES : 0);
+		if (!rc)
+			assert_string_equal(event_attr(&ev, "k31"), "v");
+	}
+	decoder_free(d);
+}
+
+static void test_too_large(void **state)
+{
+	(void)state;
+	struct decoder *d = dec(32);
+	struct event ev;
+	char err[256];
+	assert_int_equal(decode(d, &full, &ev, err), DECODE_TOO_LARGE);
+	assert_non_null(strstr(err, "32-byte limit"));
+	decoder_free(d);
+}
+
+/* Many calls reuse the arena: strings of the current event are intact, and JSON and
+ * protobuf calls interleave on one decoder. */
+static void test_reuse(void **state)
+{
+	(void)state;
+	struct decoder *d = dec(0);
+	for (int i = 0; i < 10000; i++) {
+		char id[32], err[256];
+		snprintf(id, sizeof(id), "order-%d", i);
+		struct event in = full, ev;
+		in.correlation_id = id;
+		assert_int_equal(decode(d, &in, &ev, err), 0);
+		assert_string_equal(ev.correlation_id, id);
+		char js[512];
+		size_t n = decode_json_format(&in, js, sizeof(js));
+		assert_int_equal(decode_json(d, js, n, &ev, err, sizeof(err)), 0);
+		assert_string_equal(ev.correlation_id, id);
+		assert_string_equal(event_attr(&ev, "amount"), "12.50");
+	}
+	decoder_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_bad_utf8),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_unknown_fields),
+		cmocka_unit_test(test_too_many_attributes),
+		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_reuse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
