@@ -33,6 +33,7 @@ struct http_api_opts {
 	size_t max_request_bytes;   /* request line + headers; 0: 8 KiB (431 beyond) */
 	int query_timeout_ms;       /* wait for the engine; 0: 2000 */
 	int publish_interval_ms;    /* 0: 250 */
+	int query_share_pct;        /* max % of engine time for flow-table queries; 0: 10 */
 	const char *clock;          /* "wall" or "event", for the summary */
 };
 
@@ -59,7 +60,10 @@ void http_api_on_step(struct http_api *a, const struct step_obs *o);
 /* Publishes when the interval has passed (or `force`), then answers queued requests.
  * mono_ns: a monotonic clock. Cheap when nothing is due. */
 void http_api_poll(struct http_api *a, int64_t mono_ns, bool force);
-/* Answers queued requests only; one atomic load when none are queued. */
-void http_api_serve(struct http_api *a);
+/* Answers queued requests only; one atomic load when none are queued.
+ * Flow-table queries get at most query_share_pct of the engine thread: after a query
+ * that took t, the next waits (queued) until t * (100 - pct) / pct has passed, so a
+ * client hammering /api/v1/flows slows itself, not ingestion. */
+void http_api_serve(struct http_api *a, int64_t mono_ns);
 
 #endif

@@ -118,5 +118,5 @@ void httpd_hook(void *ctx, const struct daemon_view *v)
 
 void httpd_serve(struct httpd *h)
 {
-	http_api_serve(h->a);
+	http_api_serve(h->a, mono_ns());
 }

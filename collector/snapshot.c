@@ -181,12 +181,17 @@ int snapshot_ask(struct snapshot *s, struct snap_query *q, int timeout_ms)
 	return rc;
 }
 
-int snapshot_serve(struct snapshot *s, snap_answer_fn fn, void *ctx)
+int snapshot_pending(struct snapshot *s)
+{
+	return atomic_load_explicit(&s->pending_hint, memory_order_relaxed);
+}
+
+int snapshot_serve(struct snapshot *s, snap_answer_fn fn, void *ctx, int max)
 {
 	int n = 0;
 	if (atomic_load_explicit(&s->pending_hint, memory_order_relaxed) == 0)
 		return 0;
-	for (;;) {
+	while (n < max) {
 		pthread_mutex_lock(&s->mu);
 		struct snap_query *q = s->head;
 		if (q != NULL) {
