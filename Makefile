@@ -75,6 +75,7 @@ ALL_OBJ += $(TEST_SRC:%.c=$(B)/%.o)
 
 .PHONY: all deps test unit e2e run bench asan tsan clean format check-config-demo
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(PROGRAMS:%=$(B)/bin/%) $(if $(B:build/release=),,link-bin)
 

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	static char buf[1 << 20];
 	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	int64_t t = INT64_C(1767225600000000000);
-	char id[32], corr[32], amount[16];
+	char id[48], corr[48], amount[48];
 	struct ev_attr attrs[1] = { { "amount", amount } };
 	for (int k = 0; k < 5; k++) {
 		for (long i = 0; i < n; i++) {
