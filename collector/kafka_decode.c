@@ -231,10 +231,14 @@ static int decode_payload(struct kdec *d, const struct kmsg *m, struct event *ev
 		*reason = "empty";
 		return -1;
 	}
+	r = DECODE_BAD_PROTOBUF;
 	if (d->format == KF_PROTOBUF || (d->format == KF_AUTO && !looks_like_json(m))) {
 		*kind = KK_PROTO;
 		r = decode_proto(d->dec, (const uint8_t *)m->val, m->len, ev, err, sizeof err);
-	} else {
+	}
+	/* auto: what is neither JSON-looking nor a protobuf envelope is judged as JSON, so
+	 * garbage is rejected as malformed_json. */
+	if (d->format == KF_JSON || (d->format == KF_AUTO && r == DECODE_BAD_PROTOBUF)) {
 		*kind = KK_JSON;
 		r = decode_json(d->dec, m->val, m->len, ev, err, sizeof err);
 	}
