@@ -291,7 +291,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	d->batch->n = 0;
 	if (open_records(d, &sink, err, errlen) < 0 ||
 	    engine_new(&d->cfg->graph, &eo, &sink, &d->eng, err, errlen) < 0 ||
-	    httpd_new(d->cfg, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall", &d->http,
+	    httpd_new(d->cfg, d->eng, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall", &d->http,
 	        err, errlen) < 0 ||
 	    partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0)
 		return -1;
@@ -356,6 +356,8 @@ static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
 
 	ksrc_kmsg(d->ks, m, slot, hdrs, &km);
 	if (kdec_decode(d->kd, &km, &ev, &reason) == 0) {
+		if (d->http != NULL)
+			httpd_on_event(d->http, &ev);
 		engine_apply(d->eng, &ev);
 		t = ev.time_ns;
 	} else {

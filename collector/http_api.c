@@ -510,6 +510,11 @@ void http_api_free(struct http_api *a)
 	free(a);
 }
 
+struct snapshot *http_api_snapshot(struct http_api *a)
+{
+	return a->snap;
+}
+
 int http_api_port(const struct http_api *a)
 {
 	return a->port;

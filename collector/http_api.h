@@ -47,6 +47,9 @@ void http_api_free(struct http_api *a);
 /* The bound port (useful with port 0). */
 int http_api_port(const struct http_api *a);
 
+/* The documents and queues shared with the engine thread (for backends). */
+struct snapshot *http_api_snapshot(struct http_api *a);
+
 /* ---- engine thread ---- */
 /* The flow-table introspection for /api/v1/flows*; copied. Without one those
  * answer 503. */
@@ -62,8 +65,8 @@ void http_api_on_step(struct http_api *a, const struct step_obs *o);
 void http_api_poll(struct http_api *a, int64_t mono_ns, bool force);
 /* Answers queued requests only; one atomic load when none are queued.
  * Flow-table queries get at most query_share_pct of the engine thread: after a query
- * that took t, the next waits (queued) until t * (100 - pct) / pct has passed, so a
- * client hammering /api/v1/flows slows itself, not ingestion. */
+ * that took t, the next waits (queued) until t * (100 - pct) / pct (at most 1 s) has
+ * passed, so a client hammering /api/v1/flows slows itself, not ingestion. */
 void http_api_serve(struct http_api *a, int64_t mono_ns);
 
 #endif

@@ -125,6 +125,21 @@ int snapshot_anomalies(struct snapshot *s, int flow, int kind, struct snap_anoma
 	return n;
 }
 
+int snapshot_anomalies_of(struct snapshot *s, int flow, const char *corr,
+    struct snap_anomaly *out, int max)
+{
+	int n = 0;
+	pthread_mutex_lock(&s->mu);
+	uint64_t have = s->nring < SNAP_RING ? s->nring : SNAP_RING;
+	for (uint64_t i = 0; i < have && n < max; i++) {
+		const struct snap_anomaly *a = &s->ring[(s->nring - 1 - i) % SNAP_RING];
+		if (a->flow == flow && strncmp(a->correlation_id, corr, SNAP_STR - 1) == 0)
+			out[n++] = *a;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 static void unlink_query(struct snapshot *s, struct snap_query *q)
 {
 	struct snap_query **pp = &s->head, *prev = NULL;
