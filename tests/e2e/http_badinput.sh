@@ -24,6 +24,7 @@ d=json.load(open(sys.argv[1])); assert d["status"]==int(sys.argv[2]) and d["erro
 check "unknown path: 404 JSON" json4xx 404 "$U/nope"
 check "unknown API version: 404 JSON" json4xx 404 "$U/api/v2/summary"
 check "unknown flow in a timeline path: 404 JSON" json4xx 404 "$U/api/v1/flows/nope/o-1"
+check "unknown flow instance: 404 JSON" json4xx 404 "$U/api/v1/flows/order/o-does-not-exist"
 check "bad state value: 400 JSON" json4xx 400 "$U/api/v1/flows?state=weird"
 check "limit out of range: 400 JSON" json4xx 400 "$U/api/v1/flows?limit=100000"
 check "limit not a number: 400 JSON" json4xx 400 "$U/api/v1/flows?limit=1e3"
@@ -71,5 +72,5 @@ check "every produced event consumed ($(metric choreoscope_events_consumed_total
 check "no input rejected" [ "$(metric choreoscope_events_rejected_total)" = 0 ]
 check "daemon still running" kill -0 "$daemon_pid"
 check "refusals counted in choreoscope_http_requests_total{code=\"404\"}" \
-  [ "$(metric 'choreoscope_http_requests_total{code="404"}')" -ge 3 ]
+  [ "$(metric 'choreoscope_http_requests_total{code="404"}')" -ge 4 ]
 finish
