@@ -119,6 +119,24 @@ static bool matches(const struct walk *w, const struct ar_instance *v)
 	return true;
 }
 
+/* Bounded copy without printf (this runs for every candidate of a million-row walk). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strnlen(src, cap - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+static int64_t min_stalled_deadline(const struct ar_instance *v, int nsteps)
+{
+	int64_t m = INT64_MAX;
+	for (int s = 0; s < nsteps && v->stalled && v->steps; s++)
+		if ((v->stalled & FG_BIT(s)) && v->steps[s].deadline_ns != INT64_MIN &&
+		    v->steps[s].deadline_ns < m)
+			m = v->steps[s].deadline_ns;
+	return m;
+}
+
 static void fill_item(struct item *it, const struct ar_instance *v, int nsteps)
 {
 	it->flow = v->flow;
@@ -130,10 +148,9 @@ static void fill_item(struct item *it, const struct ar_instance *v, int nsteps)
 	it->stalled = v->stalled;
 	it->opened_ns = v->opened_ns;
 	it->min_deadline_ns = INT64_MAX;
-	snprintf(it->corr, sizeof(it->corr), "%s", v->correlation_id);
-	snprintf(it->outcome, sizeof(it->outcome), "%s", v->outcome ? v->outcome : "");
-	snprintf(it->last_source, sizeof(it->last_source), "%s",
-	    v->last_source ? v->last_source : "");
+	copy_str(it->corr, sizeof(it->corr), v->correlation_id);
+	copy_str(it->outcome, sizeof(it->outcome), v->outcome);
+	copy_str(it->last_source, sizeof(it->last_source), v->last_source);
 	int j = 0;
 	for (int s = 0; s < nsteps && v->stalled; s++) {
 		if (!(v->stalled & FG_BIT(s)))
@@ -153,12 +170,25 @@ static int visit(void *arg, const struct ar_instance *v)
 	if (!matches(w, v))
 		return 0;
 	w->total++;
+	int nsteps = w->g->flows[v->flow].nsteps;
 	struct item it;
-	fill_item(&it, v, w->g->flows[v->flow].nsteps);
+	if (w->n == w->k) {
+		/* full: compare on the sort keys alone before copying the rest */
+		if (w->k == 0)
+			return 0;
+		it.flow = v->flow;
+		it.opened_ns = v->opened_ns;
+		it.min_deadline_ns = w->a->sort == AR_SORT_OVERDUE ? min_stalled_deadline(v, nsteps)
+		                                                   : INT64_MAX;
+		copy_str(it.corr, sizeof(it.corr), v->correlation_id);
+		if (item_cmp(w->a, &it, &w->heap[0]) >= 0)
+			return 0;
+	}
+	fill_item(&it, v, nsteps);
 	if (w->n < w->k) {
 		w->heap[w->n++] = it;
 		sift_up(w, w->n - 1);
-	} else if (w->k > 0 && item_cmp(w->a, &it, &w->heap[0]) < 0) {
+	} else {
 		w->heap[0] = it;
 		sift_down(w, 0);
 	}

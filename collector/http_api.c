@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 struct reply {
 	int status;
@@ -342,9 +344,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	(void)version, (void)upload;
 	struct http_api *a = cls;
+	/* Connection threads yield to the engine thread under CPU contention (Linux
+	 * per-thread nice; idempotent, one cheap syscall). */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HTTP_THREAD_NICE);
+	/* First call (headers only): answering now would make libmicrohttpd close the
+	 * connection (it cannot know the body is absent), so wait for the second call,
+	 * except for requests with a body, which are refused at once (and closed). */
+	if (*con_cls == NULL && !has_body(c)) {
+		*con_cls = a;
+		return MHD_YES;
+	}
 	struct reply r = {.status = 200, .ctype = CT_JSON};
 	jbuf_init(&r.body, HTTP_MAX_BODY);
-	if (*upload_size != 0 || (*con_cls == NULL && has_body(c))) {
+	if (*upload_size != 0 || *con_cls == NULL) {
 		*upload_size = 0;
 		reply_error(&r, 413, "request bodies are not accepted");
 	} else {
@@ -496,6 +508,11 @@ void http_api_free(struct http_api *a)
 	http_publish_fini(a);
 	free(a->token);
 	free(a);
+}
+
+struct snapshot *http_api_snapshot(struct http_api *a)
+{
+	return a->snap;
 }
 
 int http_api_port(const struct http_api *a)

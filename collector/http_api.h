@@ -33,6 +33,7 @@ struct http_api_opts {
 	size_t max_request_bytes;   /* request line + headers; 0: 8 KiB (431 beyond) */
 	int query_timeout_ms;       /* wait for the engine; 0: 2000 */
 	int publish_interval_ms;    /* 0: 250 */
+	int query_share_pct;        /* max % of engine time for flow-table queries; 0: 10 */
 	const char *clock;          /* "wall" or "event", for the summary */
 };
 
@@ -45,6 +46,9 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 void http_api_free(struct http_api *a);
 /* The bound port (useful with port 0). */
 int http_api_port(const struct http_api *a);
+
+/* The documents and queues shared with the engine thread (for backends). */
+struct snapshot *http_api_snapshot(struct http_api *a);
 
 /* ---- engine thread ---- */
 /* The flow-table introspection for /api/v1/flows*; copied. Without one those
@@ -59,7 +63,10 @@ void http_api_on_step(struct http_api *a, const struct step_obs *o);
 /* Publishes when the interval has passed (or `force`), then answers queued requests.
  * mono_ns: a monotonic clock. Cheap when nothing is due. */
 void http_api_poll(struct http_api *a, int64_t mono_ns, bool force);
-/* Answers queued requests only; one atomic load when none are queued. */
-void http_api_serve(struct http_api *a);
+/* Answers queued requests only; one atomic load when none are queued.
+ * Flow-table queries get at most query_share_pct of the engine thread: after a query
+ * that took t, the next waits (queued) until t * (100 - pct) / pct (at most 1 s) has
+ * passed, so a client hammering /api/v1/flows slows itself, not ingestion. */
+void http_api_serve(struct http_api *a, int64_t mono_ns);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "api_engine.h"
 #include "http_api.h"
 #include "kafka_source.h"
 #include "metrics.h"
@@ -17,6 +18,7 @@
 struct httpd {
 	struct metrics *m;
 	struct http_api *a;
+	struct api_engine *ae;
 	int *slot;            /* ksrc partition slot -> metrics slot (-2: not yet) */
 	int nslot;
 };
@@ -28,8 +30,8 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int httpd_new(const struct config *cfg, const char *listen, const char *clock,
-    struct httpd **out, char *err, size_t errlen)
+int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
+    const char *clock, struct httpd **out, char *err, size_t errlen)
 {
 	struct httpd *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
@@ -48,6 +50,15 @@ int httpd_new(const struct config *cfg, const char *listen, const char *clock,
 		httpd_free(h);
 		return -1;
 	}
+	h->ae = api_engine_new(eng, &cfg->graph, http_api_snapshot(h->a), 0);
+	if (h->ae == NULL) {
+		snprintf(err, errlen, "out of memory");
+		httpd_free(h);
+		return -1;
+	}
+	struct ar_backend be;
+	api_engine_backend(h->ae, &be);
+	http_api_set_backend(h->a, &be);
 	*out = h;
 	return 0;
 }
@@ -57,6 +68,7 @@ void httpd_free(struct httpd *h)
 	if (h == NULL)
 		return;
 	http_api_free(h->a);
+	api_engine_free(h->ae);
 	metrics_free(h->m);
 	free(h->slot);
 	free(h);
@@ -65,6 +77,11 @@ void httpd_free(struct httpd *h)
 int httpd_port(const struct httpd *h)
 {
 	return http_api_port(h->a);
+}
+
+void httpd_on_event(struct httpd *h, const struct event *ev)
+{
+	api_engine_event(h->ae, ev);
 }
 
 void httpd_on_anomaly(struct httpd *h, const struct anomaly *a)
@@ -118,5 +135,5 @@ void httpd_hook(void *ctx, const struct daemon_view *v)
 
 void httpd_serve(struct httpd *h)
 {
-	http_api_serve(h->a);
+	http_api_serve(h->a, mono_ns());
 }

@@ -16,12 +16,15 @@
 
 struct httpd;
 
-/* listen: --listen, else the config's http.listen; clock: "wall" or "event". */
-int httpd_new(const struct config *cfg, const char *listen, const char *clock,
-    struct httpd **out, char *err, size_t errlen);
+/* listen: --listen, else the config's http.listen; clock: "wall" or "event".
+ * eng is borrowed (the API walks it on the engine thread) and must outlive it. */
+int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
+    const char *clock, struct httpd **out, char *err, size_t errlen);
 void httpd_free(struct httpd *h);
 int httpd_port(const struct httpd *h);
 
+/* Every decoded event, before it is applied: kept in a bounded ring for timelines. */
+void httpd_on_event(struct httpd *h, const struct event *ev);
 void httpd_on_anomaly(struct httpd *h, const struct anomaly *a);
 void httpd_on_flow(struct httpd *h, const struct flow_record *r);
 void httpd_on_step(struct httpd *h, const struct step_obs *o);

@@ -11,6 +11,7 @@
 
 #define HTTP_MAX_BODY ((size_t)64 << 20)
 #define HTTP_MAX_METRICS ((size_t)32 << 20)
+#define HTTP_THREAD_NICE 10   /* connection threads: ~1/10 the CPU weight of the engine */
 
 enum { HTTP_Q_FLOWS = 1, HTTP_Q_TIMELINE };
 
@@ -32,6 +33,8 @@ struct http_api {
 	bool have_be;
 	char clock[16];
 	int64_t interval_ns, start_ns, last_pub_ns, last_rate_ns;
+	int64_t next_query_ns;   /* flow-table queries wait until then (duty cycle) */
+	int query_share_pct;
 	uint64_t memory_bytes;
 	uint64_t prev_events, *prev_started, *prev_completed;
 	double eps, *started_ps, *completed_ps;

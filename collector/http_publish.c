@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int http_publish_init(struct http_api *a, const struct http_api_opts *o, struct metrics *m,
     char *err, size_t errlen)
@@ -25,6 +26,8 @@ int http_publish_init(struct http_api *a, const struct http_api_opts *o, struct 
 	    1000000;
 	a->start_ns = INT64_MIN;
 	a->last_pub_ns = INT64_MIN;
+	a->query_share_pct = o->query_share_pct > 0 && o->query_share_pct <= 100
+	    ? o->query_share_pct : 10;
 	a->prev_started = calloc((size_t)nf + 1, sizeof(uint64_t));
 	a->prev_completed = calloc((size_t)nf + 1, sizeof(uint64_t));
 	a->started_ps = calloc((size_t)nf + 1, sizeof(double));
@@ -173,10 +176,25 @@ void http_api_poll(struct http_api *a, int64_t mono_ns, bool force)
 		publish(a, mono_ns);
 		a->last_pub_ns = mono_ns;
 	}
-	snapshot_serve(a->snap, answer, a);
+	http_api_serve(a, mono_ns);
 }
 
-void http_api_serve(struct http_api *a)
+static int64_t mono_now(void)
 {
-	snapshot_serve(a->snap, answer, a);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void http_api_serve(struct http_api *a, int64_t mono_ns)
+{
+	if (snapshot_pending(a->snap) == 0 || mono_ns < a->next_query_ns)
+		return;
+	int64_t t0 = mono_now();
+	snapshot_serve(a->snap, answer, a, 1);
+	int64_t t1 = mono_now();
+	/* the wait is capped at 1 s so that a walk of a huge table (1M flows: ~0.1 s)
+	 * still answers the next asker before its 2 s timeout */
+	int64_t wait = (t1 - t0) * (100 - a->query_share_pct) / a->query_share_pct;
+	a->next_query_ns = t1 + (wait < 1000000000 ? wait : 1000000000);
 }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define KSRC_CACHE 1024
+
 struct ksrc {
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *q;
@@ -21,7 +23,8 @@ struct ksrc {
 	struct ksrc_part *parts;
 	int nparts;             /* slots in use (high-water index) */
 	int max_parts;
-	int last_slot;          /* lookup cache: messages come in runs per partition */
+	int cache[KSRC_CACHE];  /* direct-mapped (topic pointer, partition) -> slot */
+	int *touched;           /* slots with messages in the current batch */
 	struct ksrc_stats st;
 	struct log_limit err_limit;
 	struct log_limit msg_limit;
@@ -84,6 +87,7 @@ static void on_assign(struct ksrc *ks, rd_kafka_topic_partition_list_t *l)
 		ks->parts[s].position = -1;
 		ks->parts[s].high = -1;
 		ks->parts[s].store = -1;
+		ks->parts[s].name_ptr = NULL;
 		partclock_assign(ks->pc, s);
 	}
 }
@@ -95,6 +99,7 @@ static void on_revoke(struct ksrc *ks, rd_kafka_topic_partition_list_t *l)
 		if (s < 0)
 			continue;
 		ks->parts[s].assigned = false;
+		ks->parts[s].name_ptr = NULL;
 		partclock_revoke(ks->pc, s);
 	}
 }
@@ -209,7 +214,10 @@ int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *
 		return -1;
 	}
 	ks = calloc(1, sizeof *ks);
-	if (ks == NULL || (ks->parts = calloc((size_t)o->max_partitions, sizeof *ks->parts)) == NULL) {
+	if (ks == NULL || (ks->parts = calloc((size_t)o->max_partitions, sizeof *ks->parts)) == NULL ||
+	    (ks->touched = calloc((size_t)o->max_partitions, sizeof *ks->touched)) == NULL) {
+		if (ks != NULL)
+			free(ks->parts);
 		free(ks);
 		snprintf(err, errlen, "kafka: out of memory");
 		return -1;
@@ -217,6 +225,8 @@ int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *
 	ks->lg = lg;
 	ks->pc = pc;
 	ks->max_parts = o->max_partitions;
+	for (int i = 0; i < KSRC_CACHE; i++)
+		ks->cache[i] = -1;
 	ks->err_limit = (struct log_limit)LOG_LIMIT_INIT(5, 10 * (int64_t)1000000000);
 	ks->msg_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
 	if ((conf = make_conf(ks, o, err, errlen)) == NULL)
@@ -248,20 +258,31 @@ void ksrc_free(struct ksrc *ks)
 		rd_kafka_destroy(ks->rk);
 	}
 	free(ks->parts);
+	free(ks->touched);
 	free(ks);
 }
 
+static unsigned cache_idx(const char *name_ptr, int32_t partition)
+{
+	return (unsigned)(((uintptr_t)name_ptr >> 4) * 31u + (unsigned)partition) % KSRC_CACHE;
+}
+
+/* Slot of a message's partition. librdkafka's topic name pointer is stable while the
+ * topic handle lives, so the fast path is one pointer and one integer comparison;
+ * a miss falls back to the linear search by name and refills the cache. */
 static int msg_slot(struct ksrc *ks, const rd_kafka_message_t *m)
 {
 	const char *topic = rd_kafka_topic_name(m->rkt);
-	int s = ks->last_slot;
+	unsigned ci = cache_idx(topic, m->partition);
+	int s = ks->cache[ci];
 
-	if (s < ks->nparts && ks->parts[s].partition == m->partition &&
-	    strcmp(ks->parts[s].topic, topic) == 0)
+	if (s >= 0 && ks->parts[s].name_ptr == topic && ks->parts[s].partition == m->partition)
 		return s;
 	s = find_slot(ks, topic, m->partition);
-	if (s >= 0)
-		ks->last_slot = s;
+	if (s >= 0) {
+		ks->parts[s].name_ptr = topic;
+		ks->cache[ci] = s;
+	}
 	return s;
 }
 
@@ -351,27 +372,26 @@ static void refresh_high(struct ksrc *ks, int s)
 
 static void store_offsets(struct ksrc *ks, struct ksrc_batch *b)
 {
-	rd_kafka_topic_partition_list_t *l = NULL;
+	rd_kafka_topic_partition_list_t *l;
+	int nt = 0;
 
 	for (int i = 0; i < b->n; i++) {
 		int s = b->slot[i];
 		if (s < 0)
 			continue;
-		if (ks->parts[s].store < 0) {
-			if (l == NULL)
-				l = rd_kafka_topic_partition_list_new(16);
-			rd_kafka_topic_partition_list_add(l, ks->parts[s].topic, ks->parts[s].partition);
-		}
+		if (ks->parts[s].store < 0)
+			ks->touched[nt++] = s;
 		ks->parts[s].store = b->msgs[i]->offset + 1;
 	}
-	if (l == NULL)
+	if (nt == 0)
 		return;
-	for (int i = 0; i < l->cnt; i++) {
-		int s = find_slot(ks, l->elems[i].topic, l->elems[i].partition);
-		l->elems[i].offset = ks->parts[s].store;
-		ks->parts[s].position = ks->parts[s].store;
-		ks->parts[s].store = -1;
-		refresh_high(ks, s);
+	l = rd_kafka_topic_partition_list_new(nt);
+	for (int i = 0; i < nt; i++) {
+		struct ksrc_part *p = &ks->parts[ks->touched[i]];
+		rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->store;
+		p->position = p->store;
+		p->store = -1;
+		refresh_high(ks, ks->touched[i]);
 	}
 	rd_kafka_offsets_store(ks->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);

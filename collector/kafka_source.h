@@ -56,6 +56,7 @@ struct ksrc_part {
 	int64_t high;             /* last known high watermark, -1 unknown */
 	int64_t lag;              /* high - position (0 when unknown) */
 	int64_t store;            /* internal: offset to store at batch end, -1 none */
+	const char *name_ptr;     /* internal: librdkafka's topic name pointer, for lookups */
 };
 
 struct ksrc_stats {

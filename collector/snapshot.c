@@ -125,6 +125,21 @@ int snapshot_anomalies(struct snapshot *s, int flow, int kind, struct snap_anoma
 	return n;
 }
 
+int snapshot_anomalies_of(struct snapshot *s, int flow, const char *corr,
+    struct snap_anomaly *out, int max)
+{
+	int n = 0;
+	pthread_mutex_lock(&s->mu);
+	uint64_t have = s->nring < SNAP_RING ? s->nring : SNAP_RING;
+	for (uint64_t i = 0; i < have && n < max; i++) {
+		const struct snap_anomaly *a = &s->ring[(s->nring - 1 - i) % SNAP_RING];
+		if (a->flow == flow && strncmp(a->correlation_id, corr, SNAP_STR - 1) == 0)
+			out[n++] = *a;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 static void unlink_query(struct snapshot *s, struct snap_query *q)
 {
 	struct snap_query **pp = &s->head, *prev = NULL;
@@ -181,12 +196,17 @@ int snapshot_ask(struct snapshot *s, struct snap_query *q, int timeout_ms)
 	return rc;
 }
 
-int snapshot_serve(struct snapshot *s, snap_answer_fn fn, void *ctx)
+int snapshot_pending(struct snapshot *s)
+{
+	return atomic_load_explicit(&s->pending_hint, memory_order_relaxed);
+}
+
+int snapshot_serve(struct snapshot *s, snap_answer_fn fn, void *ctx, int max)
 {
 	int n = 0;
 	if (atomic_load_explicit(&s->pending_hint, memory_order_relaxed) == 0)
 		return 0;
-	for (;;) {
+	while (n < max) {
 		pthread_mutex_lock(&s->mu);
 		struct snap_query *q = s->head;
 		if (q != NULL) {

@@ -69,11 +69,18 @@ void snapshot_anomaly(struct snapshot *s, const struct snap_anomaly *a);
 int snapshot_anomalies(struct snapshot *s, int flow, int kind, struct snap_anomaly *out,
     int max);
 
+/* Any thread: the ring's anomalies of one instance (newest first); returns how many. */
+int snapshot_anomalies_of(struct snapshot *s, int flow, const char *corr,
+    struct snap_anomaly *out, int max);
+
 /* HTTP thread: queues q and waits up to timeout_ms for the engine's answer.
  * 0 answered (q->status, q->out set); -1 busy or timed out (nothing was answered). */
 int snapshot_ask(struct snapshot *s, struct snap_query *q, int timeout_ms);
-/* Engine thread: answers every queued request with fn. Cheap when none are queued
- * (one atomic load), so it can run every poll iteration. Returns how many answered. */
-int snapshot_serve(struct snapshot *s, snap_answer_fn fn, void *ctx);
+/* Engine thread: answers up to `max` queued requests with fn, oldest first. Cheap
+ * when none are queued (one atomic load), so it can run every poll iteration.
+ * Returns how many answered. */
+int snapshot_serve(struct snapshot *s, snap_answer_fn fn, void *ctx, int max);
+/* Any thread: requests waiting (a hint; may be stale at once). */
+int snapshot_pending(struct snapshot *s);
 
 #endif

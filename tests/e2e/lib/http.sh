@@ -74,8 +74,20 @@ metrics:
 YAML
 }
 
+# demo_config FILE: config/demo.yaml served on $HTTP_PORT, without alert topics.
+demo_config() {
+  sed -e "s/^  listen: .*/  listen: 127.0.0.1:$HTTP_PORT/" \
+      -e 's/^  alert_topic:.*//; s/^  dead_letter_topic:.*//' "$ROOT/config/demo.yaml" >"$1"
+}
+
+# start_gen ARGS...: bin/choreoscope-gen live (wall clock) into $BROKER.
+start_gen() {
+  "$BIN/choreoscope-gen" --brokers "$BROKER" --clock wall "$@" 2>"$tmp/gen.err" &
+  pids+=($!)
+}
+
 start_daemon() { # CONFIG
-  "$BIN/choreoscope" --config "$1" 2>"$tmp/daemon.err" &
+  "$BIN/choreoscope" --config "$1" --brokers "$BROKER" 2>"$tmp/daemon.err" &
   daemon_pid=$!; pids+=("$daemon_pid")
   wait_http "http://127.0.0.1:$HTTP_PORT/-/ready" 150 || {
     echo "FAIL: daemon not ready"; tail -20 "$tmp/daemon.err"; exit 1; }
