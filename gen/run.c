@@ -16,7 +16,7 @@
 #define SYNTHETIC_EPOCH_US ((int64_t)1767225600 * 1000000) /* 2026-01-01T00:00:00Z */
 #define HEAP_MIN ((size_t)4096)
 #define HEAP_MAX ((size_t)1 << 22) /* 4 Mi planned events, 128 MiB */
-#define PROGRESS_US ((int64_t)10 * 1000000)
+#define PROGRESS_US ((int64_t)5 * 1000000)
 
 /* ---- the schedule: a binary min-heap of planned events by (emit_us, order) ---- */
 struct heap {
