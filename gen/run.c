@@ -289,7 +289,8 @@ static void run_events(struct run *r)
 
 static int run_close(struct run *r, int64_t started)
 {
-	uint64_t failures = gen_kafka_free(r->k, 30000);
+	/* stopped by a signal: the broker may be gone already, so do not wait long */
+	uint64_t failures = gen_kafka_free(r->k, *r->stop ? 3000 : 30000);
 	double secs = (double)(mono_us() - started) / 1e6;
 	if (r->out && fclose(r->out) != 0) {
 		perror(r->o->out);
