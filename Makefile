@@ -75,6 +75,7 @@ ALL_OBJ += $(TEST_SRC:%.c=$(B)/%.o)
 
 .PHONY: all deps test unit e2e run bench asan clean format check-config-demo
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(PROGRAMS:%=$(B)/bin/%) $(if $(B:build/release=),,link-bin)
 
@@ -104,7 +105,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PC_LIBS)
 
-tests-bin: $(TEST_BIN)
+tests-bin: $(TEST_BIN) $(B)/bench/mkevents
 .PHONY: tests-bin
 
 deps:

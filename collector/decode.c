@@ -3,9 +3,9 @@
  * (reason names, UTF-8 validation). The formats live in decode_json.c and
  * decode_proto.c.
  *
- * Scratch bound: one call needs at most ~2x its input for copied strings plus the
- * parser's own buffers (yajl's string buffer doubles, protobuf-c's message is smaller
- * than its input plus per-field structs), so the arena is capped at 8x max_len + 1 MiB.
+ * Scratch bound: one call needs at most ~2x its input for copied strings (JSON) or the
+ * unpacked message (protobuf: smaller than its input plus per-field structs), so the
+ * arena is capped at 8x max_len + 1 MiB.
  */
 #include "decode_priv.h"
 
@@ -85,6 +85,8 @@ struct decoder *decoder_new(const struct cfg_json_fields *paths, size_t max_len,
 		if (path_parse(&d->path[f], cfg[f] ? cfg[f] : default_names[f], err, errlen))
 			goto fail;
 		d->ends_at[d->path[f].ncomp] |= 1u << f;
+		for (int k = 0; k < d->path[f].ncomp; k++)
+			d->first[k][(unsigned char)d->path[f].comp[k][0]] |= (uint8_t)(1u << f);
 	}
 	d->arena = arena_new(64 * 1024, 8 * d->max_len + 1024 * 1024);
 	if (!d->arena) {
@@ -104,6 +106,7 @@ void decoder_free(struct decoder *d)
 	for (int f = 0; f < DF_N; f++)
 		free(d->path[f].text);
 	arena_free(d->arena);
+	decode_json_state_free(d->json);
 	free(d);
 }
 
@@ -117,22 +120,25 @@ size_t decoder_max_len(const struct decoder *d)
 	return d->max_len;
 }
 
-/* Table-free validator: ASCII runs are skipped 8 bytes at a time (the common case for
- * ids and names), multi-byte sequences are checked per RFC 3629. */
-int decode_utf8_valid(const char *str, size_t len)
+/* Table-free validator: runs of 8 ASCII non-NUL bytes are skipped a word at a time (the
+ * common case for ids and names), multi-byte sequences are checked per RFC 3629. */
+int decode_text_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str, *end = s + len;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 	while (s < end) {
 		if (end - s >= 8) {
 			uint64_t w;
 			memcpy(&w, s, 8);
-			if (!(w & 0x8080808080808080ull)) {
+			if (!(w & highs) && !((w - ones) & ~w & highs)) {
 				s += 8;
 				continue;
 			}
 		}
 		unsigned c = *s;
 		if (c < 0x80) {
+			if (!c)
+				return 0;
 			s++;
 			continue;
 		}

@@ -21,7 +21,8 @@
  * string values are kept as they are, numbers and booleans as their JSON text
  * (`1.50`, `true`); null values and nested objects/arrays are skipped (not an
  * error): attributes are flat labels, and a richer payload should not make an event
- * undecodable. More than EV_MAX_ATTRS kept attributes is "too_many_attributes".
+ * undecodable. More than EV_MAX_ATTRS kept attributes is "too_many_attributes"; a
+ * repeated attribute key is kept twice, in order (event_attr finds the first).
  *
  * Protobuf: choreoscope.v1.Event, unpacked by protobuf-c into an arena reset per call.
  * time comes from time_unix_nano (0 counts as missing). Every string is checked to be
@@ -93,6 +94,11 @@ int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev
 /* Decodes one serialized choreoscope.v1.Event (not length-prefixed). 0 or as above. */
 int decode_proto(struct decoder *d, const uint8_t *buf, size_t len, struct event *ev,
     char *err, size_t errlen);
+
+/* 1 when s[0..len) is valid UTF-8 (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF) without a NUL character (event strings are NUL-terminated). For sources
+ * that build events from other fields (Kafka headers, keys). */
+int decode_text_valid(const char *s, size_t len);
 
 /* Serializes ev as a choreoscope.v1.Event into buf. Returns the encoded size; writes
  * only when it fits in cap (call with cap 0 to size). flow NULL or "" is left unset;

@@ -6,21 +6,33 @@
  * length+memcmp checks and values off every path are never copied. Objects and arrays
  * off the paths are counted through (`skip`) without looking inside.
  *
- * Memory: yajl's handle, its buffers and the copied strings all come from the decoder's
- * arena, reset at the start of each call. A yajl handle is built per call (five bump
- * allocations) because yajl 2 has no reset and a handle that saw an error is spent.
- * Copied strings go to one scratch run of 2*len+64 bytes, which bounds them: each
- * copied token is no longer than its JSON text and gains one NUL.
+ * The yajl handle lives across calls (building one costs ~100 ns, a sixth of a decode):
+ * it runs with yajl_allow_multiple_values, so after one complete object it is ready for
+ * the next. yajl 2 has no reset, so whenever a call ends any other way (an error, a
+ * truncated object, bytes after the object, a callback that stopped the parse) the
+ * handle is dropped and rebuilt on the next call. Its memory comes from its own arena,
+ * reset when the handle is rebuilt; that arena is not capped because yajl does not check
+ * allocation failures, but it only grows when yajl's string buffer (doubling, up to the
+ * longest string) or state stack (up to the deepest nesting) grows, and it is rebuilt
+ * once it holds more than 4x max_len + 64 KiB.
+ *
+ * Copied strings go to the decoder's scratch arena (reset per call), one run of
+ * 2*len+64 bytes, which bounds them: each copied token is no longer than its JSON text
+ * and gains one NUL.
  */
 #include "decode_priv.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 #include "timefmt.h"
 
 struct jctx {
 	struct decoder *d;
+	yajl_handle h;
+	int finished;            /* the top-level object has closed */
+	size_t end;              /* input offset just after it */
 	int code;                /* the first error a callback met */
 	char *err;
 	size_t errlen;
@@ -47,12 +59,9 @@ static int fail(struct jctx *c, int code, const char *fmt, const char *arg)
 /* A NUL-terminated copy of s in scratch, or NULL (and the error set). */
 static const char *copy(struct jctx *c, const unsigned char *s, size_t len)
 {
-	if (memchr(s, 0, len)) {
-		fail(c, DECODE_BAD_UTF8, "NUL character (\\u0000) in string%s", "");
-		return NULL;
-	}
-	if (!decode_utf8_valid((const char *)s, len)) {
-		fail(c, DECODE_BAD_UTF8, "invalid UTF-8 in string%s", "");
+	if (!decode_text_valid((const char *)s, len)) {
+		fail(c, DECODE_BAD_UTF8, "%s in string",
+		    memchr(s, 0, len) ? "NUL character (\\u0000)" : "invalid UTF-8");
 		return NULL;
 	}
 	if ((size_t)(c->send - c->sp) < len + 1) {
@@ -73,9 +82,11 @@ static void value_done(struct jctx *c)
 	c->attr_key = NULL;
 }
 
+/* A value outside the top-level object: before it (the input is no object) or after. */
 static int not_object(struct jctx *c)
 {
-	return fail(c, DECODE_MALFORMED_JSON, "expected a JSON object%s", "");
+	return fail(c, DECODE_MALFORMED_JSON,
+	    c->finished ? "data after the JSON object%s" : "expected a JSON object%s", "");
 }
 
 /* A non-string value for a string field (or a scalar for attributes): the error. */
@@ -112,6 +123,8 @@ static int on_start_map(void *ctx)
 		c->skip++;
 		return 1;
 	}
+	if (c->finished)
+		return fail(c, DECODE_MALFORMED_JSON, "data after the JSON object%s", "");
 	if (!c->started) {
 		c->started = c->depth = 1;
 		c->masks[1] = (1u << DF_N) - 1;
@@ -141,7 +154,10 @@ static int on_end_map(void *ctx)
 	}
 	if (c->depth == c->attrs_depth)
 		c->attrs_depth = 0;
-	c->depth--;
+	if (--c->depth == 0) {
+		c->finished = 1;
+		c->end = yajl_get_bytes_consumed(c->h);
+	}
 	value_done(c);
 	return 1;
 }
@@ -149,7 +165,7 @@ static int on_end_map(void *ctx)
 static int on_start_array(void *ctx)
 {
 	struct jctx *c = ctx;
-	if (!c->started)
+	if (!c->started || c->finished)
 		return not_object(c);
 	if (c->skip) {
 		c->skip++;
@@ -177,7 +193,10 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 		return 1;
 	const struct decoder *d = c->d;
 	int comp = c->depth - 1;
+	/* alive fields have a component at comp, so comp < DECODE_PATH_MAX_DEPTH here */
 	unsigned alive = c->masks[c->depth], match = 0;
+	if (alive)
+		alive &= len ? d->first[comp][key[0]] : 0;
 	while (alive) {
 		int f = __builtin_ctz(alive);
 		alive &= alive - 1;
@@ -194,7 +213,7 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
 	struct jctx *c = ctx;
-	if (!c->started)
+	if (!c->started || c->finished)
 		return not_object(c);
 	if (c->skip)
 		return 1;
@@ -206,7 +225,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 		if (timefmt_parse_rfc3339((const char *)s, len, &c->time_ns)) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "%.*s", len > 64 ? 64 : (int)len, (const char *)s);
-			return fail(c, DECODE_BAD_TIME, "time \"%s\" is not RFC 3339", msg);
+			return fail(c, DECODE_BAD_TIME, "time \"%s\" is not a valid RFC 3339 time", msg);
 		}
 		leaf &= ~(1u << DF_TIME);
 	}
@@ -224,7 +243,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 /* Numbers and booleans: kept as their JSON text in attributes, wrong for fields. */
 static int on_literal(struct jctx *c, const char *text, size_t len, const char *what)
 {
-	if (!c->started)
+	if (!c->started || c->finished)
 		return not_object(c);
 	if (c->skip)
 		return 1;
@@ -254,7 +273,7 @@ static int on_boolean(void *ctx, int b)
 static int on_null(void *ctx)
 {
 	struct jctx *c = ctx;
-	if (!c->started)
+	if (!c->started || c->finished)
 		return not_object(c);
 	if (c->skip)
 		return 1;
@@ -317,6 +336,69 @@ static int finish(struct jctx *c, struct event *ev)
 	return 0;
 }
 
+struct decode_json_state {
+	struct jctx c;
+	yajl_handle h;           /* NULL: to be (re)built */
+	struct arena *arena;     /* the handle's memory */
+};
+
+void decode_json_state_free(struct decode_json_state *js)
+{
+	if (!js)
+		return;
+	arena_free(js->arena);
+	free(js);
+}
+
+/* The decoder's yajl handle, built if needed; NULL when out of memory. */
+static yajl_handle handle(struct decoder *d)
+{
+	struct decode_json_state *js = d->json;
+	if (!js && !(js = d->json = calloc(1, sizeof(*js))))
+		return NULL;
+	if (js->h)
+		return js->h;
+	if (js->arena && arena_capacity(js->arena) > 4 * d->max_len + 64 * 1024) {
+		arena_free(js->arena);
+		js->arena = NULL;
+	}
+	if (!js->arena && !(js->arena = arena_new(16 * 1024, 0)))
+		return NULL;
+	arena_reset(js->arena);
+	yajl_alloc_funcs af = {arena_ctx_malloc, arena_ctx_realloc, arena_ctx_free, js->arena};
+	js->h = yajl_alloc(&callbacks, &af, &js->c);
+	if (js->h)
+		yajl_config(js->h, yajl_allow_multiple_values, 1);
+	return js->h;
+}
+
+static int is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* Runs yajl over buf; on anything but one clean object the handle is dropped. */
+static int parse(struct decoder *d, struct jctx *c, const char *buf, size_t len)
+{
+	yajl_status st = yajl_parse(c->h, (const unsigned char *)buf, len);
+	int rc = c->code;
+	if (!rc && st != yajl_status_ok)
+		rc = yajl_failure(c->h, buf, len, c->err, c->errlen);
+	if (!rc && !c->finished) {
+		snprintf(c->err, c->errlen, "%s", c->started ? "the JSON object is cut short"
+		    : "empty input, expected a JSON object");
+		rc = DECODE_MALFORMED_JSON;
+	}
+	for (size_t i = c->end; !rc && i < len; i++)
+		if (!is_space(buf[i])) {
+			snprintf(c->err, c->errlen, "data after the JSON object at byte %zu", i);
+			rc = DECODE_MALFORMED_JSON;
+		}
+	if (rc)
+		d->json->h = NULL;  /* spent: its memory goes with the next rebuild */
+	return rc;
+}
+
 int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev, char *err,
     size_t errlen)
 {
@@ -327,28 +409,18 @@ int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev
 		return DECODE_TOO_LARGE;
 	}
 	arena_reset(d->arena);
-	struct jctx c = {.d = d, .err = err, .errlen = errlen, .time_ns = DECODE_NO_TIME};
 	size_t cap = 2 * len + 64;
-	c.sp = arena_alloc(d->arena, cap);
-	yajl_alloc_funcs af = {arena_ctx_malloc, arena_ctx_realloc, arena_ctx_free, d->arena};
-	yajl_handle h = c.sp ? yajl_alloc(&callbacks, &af, &c) : NULL;
+	char *scratch = arena_alloc(d->arena, cap);
+	yajl_handle h = scratch ? handle(d) : NULL;
 	if (!h) {
 		snprintf(err, errlen, "out of decode scratch");
 		return DECODE_NO_MEMORY;
 	}
-	c.send = c.sp + cap;
-	yajl_status st = yajl_parse(h, (const unsigned char *)buf, len);
-	if (st == yajl_status_ok)
-		st = yajl_complete_parse(h);
-	if (c.code)
-		return c.code;
-	if (st != yajl_status_ok)
-		return yajl_failure(h, buf, len, err, errlen);
-	if (!c.started) {
-		snprintf(err, errlen, "empty input, expected a JSON object");
-		return DECODE_MALFORMED_JSON;
-	}
-	return finish(&c, ev);
+	struct jctx *c = &d->json->c;
+	*c = (struct jctx){.d = d, .h = h, .err = err, .errlen = errlen,
+	    .time_ns = DECODE_NO_TIME, .sp = scratch, .send = scratch + cap};
+	int rc = parse(d, c, buf, len);
+	return rc ? rc : finish(c, ev);
 }
 
 /* Appends s as a JSON string (quotes included) at out[*n], writing only below cap. */

@@ -21,6 +21,7 @@ enum decode_field {
 	DF_ATTRIBUTES,
 	DF_N
 };
+_Static_assert(DF_N <= 8, "field masks are 8 bits wide (decoder.first)");
 
 struct decode_path {
 	char *text;                    /* the dotted path, for messages */
@@ -33,10 +34,16 @@ struct decoder {
 	size_t max_len;
 	unsigned required;             /* DECODE_REQ_* bits */
 	struct decode_path path[DF_N];
-	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 1]; /* fields whose path has d components */
-	struct arena *arena;           /* yajl, protobuf-c and copied strings; reset per call */
+	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 2]; /* fields whose path has d components;
+	                                   * depth reaches MAX + 1 inside deepest attributes */
+	uint8_t first[DECODE_PATH_MAX_DEPTH][256]; /* fields whose component d starts with c */
+	struct arena *arena;           /* protobuf-c and copied strings; reset per call */
+	struct decode_json_state *json; /* decode_json.c's parser, made on first use */
 	struct ev_attr attrs[EV_MAX_ATTRS];
 };
+
+/* Frees what decode_json keeps between calls (NULL: nothing). */
+void decode_json_state_free(struct decode_json_state *js);
 
 /* Fills the event fields every decoder sets the same way. */
 static inline void decode_ev_init(struct event *ev)
@@ -50,8 +57,5 @@ static inline void decode_ev_init(struct event *ev)
 	ev->partition = -1;
 	ev->offset = 0;
 }
-
-/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
-int decode_utf8_valid(const char *s, size_t len);
 
 #endif

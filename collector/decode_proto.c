@@ -35,7 +35,7 @@ static int check_str(const char **s, const char *name, char *err, size_t errlen)
 {
 	if (!*s)
 		*s = "";
-	if (decode_utf8_valid(*s, strlen(*s)))
+	if (decode_text_valid(*s, strlen(*s)))
 		return 0;
 	snprintf(err, errlen, "invalid UTF-8 in %s", name);
 	return DECODE_BAD_UTF8;

@@ -155,6 +155,10 @@ static int jsonl_line(struct input *in, const unsigned char *s, size_t n, struct
 {
 	if (n && s[n - 1] == '\r')
 		n--;
+	if (in->line == 1 && n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3;  /* a UTF-8 byte order mark, as some editors write */
+		n -= 3;
+	}
 	if (n == 0 || (s[0] != '{' && blank(s, n)))
 		return -2;
 	int rc = decode_json(in->dec, (const char *)s, n, ev, rej->detail, sizeof(rej->detail));

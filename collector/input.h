@@ -13,7 +13,7 @@
  * Reads are large (1 MiB read(2) calls into one buffer); lines and records longer than
  * the decoder's max_len are rejected as "too_large" without being buffered whole. JSONL:
  * blank (whitespace-only) lines are skipped; a trailing CR is dropped (CRLF files);
- * the last line needs no newline. Protobuf: a record of length 0 is an empty Event
+ * a UTF-8 byte order mark on line 1 is skipped; the last line needs no newline. Protobuf: a record of length 0 is an empty Event
  * (rejected as missing fields).
  *
  * The event's strings are borrowed from the decoder until the next input_next.

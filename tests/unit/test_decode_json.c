@@ -77,8 +77,8 @@ static const struct want cases[] = {
 	    "field \"attributes\" is a string, expected an object"},
 	{"numeric time", "{" BASE ",\"time\":1795600800}", -3, "field \"time\" is a number"},
 	{"bad time", "{" BASE ",\"time\":\"2026-02-29T10:00:00Z\"}", -4,
-	    "time \"2026-02-29T10:00:00Z\" is not RFC 3339"},
-	{"time without zone", "{" BASE ",\"time\":\"2026-11-25T10:00:00\"}", -4, "not RFC 3339"},
+	    "time \"2026-02-29T10:00:00Z\" is not a valid RFC 3339 time"},
+	{"time without zone", "{" BASE ",\"time\":\"2026-11-25T10:00:00\"}", -4, "not a valid RFC 3339 time"},
 	{"not an object", "[1,2]", -1, "expected a JSON object"},
 	{"a string", "\"x\"", -1, "expected a JSON object"},
 	{"a number", "12", -1, NULL},
@@ -86,7 +86,11 @@ static const struct want cases[] = {
 	{"blank", "   ", -1, NULL},
 	{"truncated object", "{" BASE, -1, NULL},
 	{"trailing garbage", "{" BASE "} x", -1, NULL},
-	{"two objects", "{" BASE "}{" BASE "}", -1, NULL},
+	{"two objects", "{" BASE "}{" BASE "}", -1, "data after the JSON object"},
+	{"number after", "{" BASE "} 1", -1, "data after the JSON object"},
+	{"cut string after", "{" BASE "} \"x}", -1, "data after the JSON object"},
+	{"array after", "{" BASE "}[]", -1, "data after the JSON object"},
+	{"cut short", "{" BASE ",\"attributes\":{\"a\":", -1, "cut short"},
 	{"trailing comma", "{" BASE ",}", -1, NULL},
 	{"single quotes", "{'event_id':'e1'}", -1, NULL},
 	{"comment", "{" BASE "/* c */}", -1, NULL},
@@ -201,6 +205,24 @@ static void test_paths(void **state)
 	decoder_free(d);
 }
 
+/* The deepest paths: a field at 8 components, attributes whose object sits at depth 9. */
+static void test_deep_paths(void **state)
+{
+	(void)state;
+	struct cfg_json_fields f = {.source = "a.b.c.d.e.f.g.s", .attributes = "a.b.c.d.e.f.g.h"};
+	char err[256];
+	struct decoder *d = decoder_new(&f, 0, err, sizeof(err));
+	assert_non_null(d);
+	const char *js = "{\"event_id\":\"e1\",\"correlation_id\":\"o1\",\"type\":\"T\","
+	    "\"time\":\"2026-11-25T10:00:00Z\",\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":"
+	    "{\"s\":\"deep\",\"h\":{\"k\":\"v\",\"x\":{\"y\":{\"z\":1}}}}}}}}}}}";
+	struct event ev;
+	assert_int_equal(decode_json(d, js, strlen(js), &ev, err, sizeof(err)), 0);
+	assert_string_equal(ev.source, "deep");
+	check_attrs(&ev, "k=v;", "deep");
+	decoder_free(d);
+}
+
 static void test_bad_paths(void **state)
 {
 	(void)state;
@@ -312,18 +334,86 @@ static void test_format_round_trip(void **state)
 	decoder_free(d);
 }
 
+/* Deterministic mutations of a valid line (byte flips, cuts, insertions): the decoder
+ * never crashes (ASan run), returns a known reason, and an accepted event is complete. */
+static void test_mutations(void **state)
+{
+	(void)state;
+	const char *base = "{" BASE ",\"flow\":\"order\",\"causation_id\":\"e0\","
+	    "\"attributes\":{\"a\":\"\\u00e9\",\"n\":1.5,\"o\":{\"x\":[1,{}]}}}";
+	static const char alphabet[] = "{}[]\":,\\ \x00\x80\xc3\xff" "aZ0-.etfnu";
+	size_t blen = strlen(base);
+	char buf[512], err[256];
+	uint32_t seed = 12345;
+	struct decoder *d = decoder_new(NULL, 0, err, sizeof(err));
+	for (int i = 0; i < 20000; i++) {
+		size_t n = blen;
+		memcpy(buf, base, n);
+		for (int k = 0; k < 1 + i % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (seed >> 8) % n;
+			char ch = alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
+			switch ((seed >> 28) % 3) {
+			case 0: buf[at] = ch; break;
+			case 1: n = at; break;
+			default:
+				memmove(buf + at + 1, buf + at, n - at);
+				buf[at] = ch;
+				n++;
+			}
+			if (n == 0)
+				n = 1;
+		}
+		struct event ev;
+		int rc = decode_json(d, buf, n, &ev, err, sizeof(err));
+		assert_true(rc <= 0 && rc > -DECODE_NERRORS);
+		if (rc == 0) {
+			assert_true(ev.event_id[0] && ev.correlation_id[0] && ev.type[0] && ev.source[0]);
+			assert_true(ev.time_ns != DECODE_NO_TIME);
+		} else {
+			assert_true(err[0] != '\0');
+		}
+	}
+	decoder_free(d);
+}
+
+static void test_text_valid(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		size_t len;
+		int ok;
+	} t[] = {
+		{"", 0, 1}, {"plain ascii longer than eight", 29, 1}, {"\xc3\xa9", 2, 1},
+		{"\xe2\x82\xac", 3, 1}, {"\xf0\x9f\x98\x80", 4, 1}, {"\xf4\x8f\xbf\xbf", 4, 1},
+		{"\xed\x9f\xbf", 3, 1}, {"abcdefgh\xc3\xa9ijklmnop", 18, 1},
+		{"\x80", 1, 0}, {"\xc3", 1, 0}, {"\xc0\x80", 2, 0}, {"\xc1\xbf", 2, 0},
+		{"\xe0\x9f\xbf", 3, 0}, {"\xed\xa0\x80", 3, 0}, {"\xf0\x8f\xbf\xbf", 4, 0},
+		{"\xf4\x90\x80\x80", 4, 0}, {"\xf5\x80\x80\x80", 4, 0}, {"\xff", 1, 0},
+		{"\xe2\x82", 2, 0}, {"\xe2\x28\xac", 3, 0}, {"abcdefg\0", 8, 0},
+		{"abcdefghijklmno\0", 16, 0}, {"a\0b", 3, 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (decode_text_valid(t[i].s, t[i].len) != t[i].ok)
+			fail_msg("case %zu: want %d", i, t[i].ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_deep_paths),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_required_mask),
 		cmocka_unit_test(test_too_many_attributes),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_long_strings),
 		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_text_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

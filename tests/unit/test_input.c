@@ -87,6 +87,24 @@ static void test_jsonl_attrs_and_time(void **state)
 	input_close(in);
 }
 
+/* sample.pb: the valid events of sample.jsonl as length-delimited Events, then a garbage
+ * record, one more event, and a final record cut short. */
+static void test_proto_fixture(void **state)
+{
+	(void)state;
+	static const struct item want[] = {
+		{INPUT_EVENT, 0, "e1"}, {INPUT_EVENT, 47, "e2"}, {INPUT_EVENT, 128, "e5"},
+		{INPUT_REJECT, 168, "bad_protobuf"}, {INPUT_EVENT, 171, "e9"},
+		{INPUT_REJECT, 211, "truncated"}, {INPUT_EOF, 0, NULL},
+	};
+	char err[256];
+	struct input *in = input_open(FIXTURES "sample.pb", INPUT_PROTOBUF, NULL, err, sizeof(err));
+	if (!in)
+		fail_msg("%s", err);
+	expect(in, want, sizeof(want) / sizeof(want[0]), "sample.pb");
+	input_close(in);
+}
+
 static char *write_temp(const char *data, size_t len)
 {
 	char *path = strdup("/tmp/test_input_XXXXXX");
@@ -335,6 +353,22 @@ static void test_write_jsonl(void **state)
 	free(path);
 }
 
+/* A byte order mark is skipped on line 1 only; a NUL byte in a line is malformed. */
+static void test_jsonl_bom(void **state)
+{
+	(void)state;
+	const char data[] = "\xef\xbb\xbf" LINE("b1") "\n\xef\xbb\xbf" LINE("b2") "\n{\"a\":\0}\n";
+	char *path = write_temp(data, sizeof(data) - 1);
+	char err[256];
+	struct input *in = input_open(path, INPUT_JSONL, NULL, err, sizeof(err));
+	const struct item want[] = {{INPUT_EVENT, 1, "b1"}, {INPUT_REJECT, 2, "malformed_json"},
+		{INPUT_REJECT, 3, "malformed_json"}, {INPUT_EOF, 0, NULL}};
+	expect(in, want, 4, "bom");
+	input_close(in);
+	unlink(path);
+	free(path);
+}
+
 static void test_open_errors(void **state)
 {
 	(void)state;
@@ -354,6 +388,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jsonl_fixtures),
 		cmocka_unit_test(test_jsonl_attrs_and_time),
+		cmocka_unit_test(test_proto_fixture),
 		cmocka_unit_test(test_jsonl_too_large),
 		cmocka_unit_test(test_jsonl_many_lines),
 		cmocka_unit_test(test_stdin),
@@ -361,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_proto_framing),
 		cmocka_unit_test(test_proto_many),
 		cmocka_unit_test(test_write_jsonl),
+		cmocka_unit_test(test_jsonl_bom),
 		cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
