@@ -193,7 +193,10 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 		return 1;
 	const struct decoder *d = c->d;
 	int comp = c->depth - 1;
-	unsigned alive = c->masks[c->depth] & (len ? d->first[comp][key[0]] : 0), match = 0;
+	/* alive fields have a component at comp, so comp < DECODE_PATH_MAX_DEPTH here */
+	unsigned alive = c->masks[c->depth], match = 0;
+	if (alive)
+		alive &= len ? d->first[comp][key[0]] : 0;
 	while (alive) {
 		int f = __builtin_ctz(alive);
 		alive &= alive - 1;

@@ -34,7 +34,8 @@ struct decoder {
 	size_t max_len;
 	unsigned required;             /* DECODE_REQ_* bits */
 	struct decode_path path[DF_N];
-	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 1]; /* fields whose path has d components */
+	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 2]; /* fields whose path has d components;
+	                                   * depth reaches MAX + 1 inside deepest attributes */
 	uint8_t first[DECODE_PATH_MAX_DEPTH][256]; /* fields whose component d starts with c */
 	struct arena *arena;           /* protobuf-c and copied strings; reset per call */
 	struct decode_json_state *json; /* decode_json.c's parser, made on first use */

@@ -137,6 +137,48 @@ const struct engine_flow_stats *engine_flow_stats(const struct engine *e, int fl
 const char *engine_outcome_name(const struct engine *e, int flow, int i);
 int engine_noutcomes(const struct engine *e, int flow);
 
+/* ---- introspection, for the HTTP API (engine thread only) ---- */
+
+enum engine_step_status {
+	ENGINE_STEP_NOT_EXPECTED,
+	ENGINE_STEP_PENDING,     /* expected, deadline not passed (or none) */
+	ENGINE_STEP_HAPPENED,
+	ENGINE_STEP_STALLED,     /* reported stalled, not happened */
+	ENGINE_STEP_MISSING,     /* reported missing, not happened */
+	ENGINE_STEP_CANCELLED,   /* an alternative happened instead */
+};
+
+struct engine_step_view {
+	uint8_t status;          /* enum engine_step_status */
+	uint32_t count;          /* times happened (saturates at 255) */
+	int64_t happened_at_ns;  /* first occurrence, or ENGINE_NO_TIME */
+	int64_t expected_at_ns;  /* when it became (or would have become) expected, or ENGINE_NO_TIME */
+	int64_t deadline_ns;     /* expected_at + within, or ENGINE_NO_TIME */
+};
+
+/* One instance; every pointer is borrowed for the duration of the callback. */
+struct engine_view {
+	int flow;
+	const char *correlation_id;
+	const char *outcome;     /* NULL while open */
+	int64_t opened_ns, closed_ns;   /* closed_ns ENGINE_NO_TIME while open */
+	uint32_t events;
+	fg_mask awaiting;        /* non-optional steps expected (open instances) */
+	fg_mask stalled;         /* steps reported stalled and still not happened */
+	uint32_t kinds;          /* bit k: a verdict of kind k on a declared step was reported */
+	int last_step;           /* the step that happened last (arrival order), or -1 */
+	const struct engine_step_view *steps; /* [nsteps] */
+};
+
+typedef int (*engine_visit_fn)(void *arg, const struct engine_view *v);
+
+/* Calls fn for every instance (open, and closed ones still retained) of `flow`
+ * (-1: every flow), oldest first, until fn returns non-zero. O(instances). */
+void engine_foreach(const struct engine *e, int flow, engine_visit_fn fn, void *arg);
+/* Calls fn once for the instance `corr` (primary key or linked key) of `flow`: the
+ * open one, else the newest retained. 0 when found, -1 otherwise. */
+int engine_lookup(const struct engine *e, int flow, const char *corr, engine_visit_fn fn, void *arg);
+
 /* Bytes of memory held for flow state (slabs, tables), for metrics and benches. */
 size_t engine_memory(const struct engine *e);
 

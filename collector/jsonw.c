@@ -160,6 +160,24 @@ void jw_key(struct jsonw *w, const char *key)
 	jw_raw(w, ":", 1);
 }
 
+void jw_kstr(struct jsonw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_str(w, s);
+}
+
+void jw_ktime(struct jsonw *w, const char *key, int64_t ns)
+{
+	jw_key(w, key);
+	jw_time(w, ns);
+}
+
+void jw_kint(struct jsonw *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	jw_int(w, v);
+}
+
 int jw_write(struct jsonw *w, FILE *out)
 {
 	if (w->oom)

@@ -29,6 +29,10 @@ void jw_time(struct jsonw *w, int64_t ns);            /* "RFC 3339", or null for
 void jw_seconds(struct jsonw *w, int64_t ns);         /* exact decimal seconds */
 /* ,"key": — a comma first unless the previous byte opens an object or array */
 void jw_key(struct jsonw *w, const char *key);
+/* jw_key then the value: the common pair, in one call */
+void jw_kstr(struct jsonw *w, const char *key, const char *s);
+void jw_ktime(struct jsonw *w, const char *key, int64_t ns);
+void jw_kint(struct jsonw *w, const char *key, int64_t v);
 int jw_write(struct jsonw *w, FILE *out);             /* fwrite; 0 or -1 */
 
 #endif

@@ -657,7 +657,7 @@ void judge_evict(struct engine *e, struct flowrt *fr, struct inst *i)
 	fr->st.closed_by_outcome[fr->slot_evicted]++;
 	struct flow_record r = {
 		.flow = fr->f, .correlation_id = inst_key(fr->tab, i), .outcome = OUTCOME_EVICTED,
-		.opened_ns = i->open_t, .closed_ns = fr->W, .events = i->events,
+		.opened_ns = i->open_t, .closed_ns = e->st.tmax_ns, .events = i->events,
 		.awaiting = judge_awaiting(fr, i),
 	};
 	if (e->sink.flow)

@@ -72,24 +72,18 @@ void records_anomaly_json(struct jsonw *w, const struct anomaly *a)
 {
 	jw_lit(w, "{\"record\":\"anomaly\",\"flow\":");
 	jw_str(w, a->flow->name);
-	jw_key(w, "correlation_id");
-	jw_str(w, a->correlation_id);
-	jw_key(w, "kind");
-	jw_str(w, an_kind_name(a->kind));
-	jw_key(w, "step");
-	jw_str(w, a->step);
-	jw_key(w, "at");
-	jw_time(w, a->at_ns);
+	jw_kstr(w, "correlation_id", a->correlation_id);
+	jw_kstr(w, "kind", an_kind_name(a->kind));
+	jw_kstr(w, "step", a->step);
+	jw_ktime(w, "at", a->at_ns);
 	switch (a->kind) {
 	case AN_STALLED:
 	case AN_MISSING:
 	case AN_ABANDONED:
-		jw_key(w, "deadline");
-		jw_time(w, a->deadline_ns);
+		jw_ktime(w, "deadline", a->deadline_ns);
 		break;
 	case AN_LATE:
-		jw_key(w, "deadline");
-		jw_time(w, a->deadline_ns);
+		jw_ktime(w, "deadline", a->deadline_ns);
 		jw_key(w, "overrun_seconds");
 		jw_seconds(w, a->overrun_ns);
 		break;
@@ -101,21 +95,14 @@ void records_anomaly_json(struct jsonw *w, const struct anomaly *a)
 		break;
 	}
 	if (a->ev) {
-		jw_key(w, "event_id");
-		jw_str(w, a->ev->event_id);
-		jw_key(w, "type");
-		jw_str(w, a->ev->type);
-		jw_key(w, "source");
-		jw_str(w, a->ev->source);
-		jw_key(w, "event_time");
-		jw_time(w, a->ev->time_ns);
+		jw_kstr(w, "event_id", a->ev->event_id);
+		jw_kstr(w, "type", a->ev->type);
+		jw_kstr(w, "source", a->ev->source);
+		jw_ktime(w, "event_time", a->ev->time_ns);
 		if (a->ev->topic) {
-			jw_key(w, "topic");
-			jw_str(w, a->ev->topic);
-			jw_key(w, "partition");
-			jw_int(w, a->ev->partition);
-			jw_key(w, "offset");
-			jw_int(w, a->ev->offset);
+			jw_kstr(w, "topic", a->ev->topic);
+			jw_kint(w, "partition", a->ev->partition);
+			jw_kint(w, "offset", a->ev->offset);
 		}
 	}
 	jw_raw(w, "}", 1);
@@ -125,21 +112,16 @@ void records_flow_json(struct jsonw *w, const struct flow_record *f)
 {
 	jw_lit(w, "{\"record\":\"flow\",\"flow\":");
 	jw_str(w, f->flow->name);
-	jw_key(w, "correlation_id");
-	jw_str(w, f->correlation_id);
-	jw_key(w, "outcome");
-	jw_str(w, f->outcome);
-	jw_key(w, "opened");
-	jw_time(w, f->opened_ns);
-	jw_key(w, "closed");
-	jw_time(w, f->closed_ns);
+	jw_kstr(w, "correlation_id", f->correlation_id);
+	jw_kstr(w, "outcome", f->outcome);
+	jw_ktime(w, "opened", f->opened_ns);
+	jw_ktime(w, "closed", f->closed_ns);
 	jw_key(w, "duration_seconds");
 	if (f->closed_ns == ENGINE_NO_TIME)
 		jw_lit(w, "null");
 	else
 		jw_seconds(w, f->closed_ns - f->opened_ns);
-	jw_key(w, "events");
-	jw_uint(w, f->events);
+	jw_kint(w, "events", f->events);
 	jw_key(w, "awaiting");
 	awaiting_json(w, f->flow, f->awaiting);
 	jw_raw(w, "}", 1);

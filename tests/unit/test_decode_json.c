@@ -205,6 +205,24 @@ static void test_paths(void **state)
 	decoder_free(d);
 }
 
+/* The deepest paths: a field at 8 components, attributes whose object sits at depth 9. */
+static void test_deep_paths(void **state)
+{
+	(void)state;
+	struct cfg_json_fields f = {.source = "a.b.c.d.e.f.g.s", .attributes = "a.b.c.d.e.f.g.h"};
+	char err[256];
+	struct decoder *d = decoder_new(&f, 0, err, sizeof(err));
+	assert_non_null(d);
+	const char *js = "{\"event_id\":\"e1\",\"correlation_id\":\"o1\",\"type\":\"T\","
+	    "\"time\":\"2026-11-25T10:00:00Z\",\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":"
+	    "{\"s\":\"deep\",\"h\":{\"k\":\"v\",\"x\":{\"y\":{\"z\":1}}}}}}}}}}}";
+	struct event ev;
+	assert_int_equal(decode_json(d, js, strlen(js), &ev, err, sizeof(err)), 0);
+	assert_string_equal(ev.source, "deep");
+	check_attrs(&ev, "k=v;", "deep");
+	decoder_free(d);
+}
+
 static void test_bad_paths(void **state)
 {
 	(void)state;
@@ -387,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_deep_paths),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_required_mask),
 		cmocka_unit_test(test_too_many_attributes),

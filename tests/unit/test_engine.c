@@ -165,7 +165,7 @@ static void run_case(void **state)
 		fail_msg("case '%s': config does not load:\n%s", tc->name, err);
 	struct produced p = { .n = 0 };
 	struct engine_sink sink = { on_anomaly, on_flow, NULL, &p };
-	struct engine_opts o = { ENGINE_CLOCK_EVENTS, 0 };
+	struct engine_opts o = { ENGINE_CLOCK_EVENTS, cfg->max_flows };
 	struct engine *e = NULL;
 	assert_int_equal(engine_new(&cfg->graph, &o, &sink, &e, err, sizeof(err)), 0);
 	p.e = e;
