@@ -123,7 +123,8 @@ static int draw_timeline(struct ui *u, const struct api_detail *d, int y, int x,
 		crt_put(row, x, 8, ROLE_DIM, "");
 		crt_put(row, x + 9, labw, r, buf);
 		if (barw > 4) {
-			double end = isnan(s->deadline) ? t1 : s->deadline > t1 ? t1 : s->deadline;
+			/* pending: until its deadline; stalled or missing: still waiting now */
+			double end = r != ROLE_PENDING || isnan(s->deadline) || s->deadline > t1 ? t1 : s->deadline;
 			bar(buf, sizeof buf, s->expected_at, end, t0, t1, barw, hatch);
 			crt_put(row, x + 9 + labw, barw, r, buf);
 		}
@@ -152,8 +153,9 @@ static void draw_steps(const struct api_detail *d, int y, int x, int w, int bott
 		crt_put_glyph(y, x, w, r, buf);
 	}
 	for (i = 0; i < d->nanomalies && y < bottom; i++, y++) {
-		snprintf(buf, sizeof buf, "%s at %s: %s", d->anomalies[i].kind, d->anomalies[i].at,
-		    d->anomalies[i].step);
+		const char *at = strchr(d->anomalies[i].at, 'T'); /* the time of day is enough here */
+		snprintf(buf, sizeof buf, "%s %s at %s", d->anomalies[i].kind, d->anomalies[i].step,
+		    at ? at + 1 : d->anomalies[i].at);
 		crt_put_glyph(y, x, w, ROLE_WARN, buf);
 	}
 }
