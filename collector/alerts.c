@@ -22,6 +22,7 @@ struct alerts {
 	enum alerts_format format;
 	struct alerts_stats st;
 	struct log_limit limit;
+	struct log_limit lib_limit;
 };
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -36,6 +37,16 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	a->st.failed++;
 	LOG_LIMITED(a->lg, &a->limit, LOG_LVL_WARN, "alert/dead-letter delivery failed",
 	    "topic=%s reason=\"%s\"", rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+}
+
+/* librdkafka's own log lines, served by alerts_poll on the engine thread. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	struct alerts *a = rd_kafka_opaque(rk);
+	enum log_level l = level <= 4 ? LOG_LVL_WARN : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+
+	LOG_LIMITED(a->lg, &a->lib_limit, l, "librdkafka (producer)", "facility=%s text=\"%s\"",
+	    fac, buf);
 }
 
 static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size_t errlen)
@@ -78,10 +89,14 @@ static rd_kafka_t *make_producer(struct alerts *a, const struct alerts_opts *o, 
 			goto fail;
 	rd_kafka_conf_set_opaque(c, a);
 	rd_kafka_conf_set_dr_msg_cb(c, dr_cb);
+	rd_kafka_conf_set_log_cb(c, log_cb);
+	if (conf_set(c, "log.queue", "true", err, errlen) < 0)
+		goto fail;
 	if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, why, sizeof why)) == NULL) {
 		snprintf(err, errlen, "alert producer: %s", why);
 		goto fail;
 	}
+	rd_kafka_set_log_queue(rk, NULL);
 	return rk;
 fail:
 	rd_kafka_conf_destroy(c);
@@ -103,6 +118,7 @@ int alerts_new(const struct alerts_opts *o, const struct log *lg, struct alerts 
 	a->lg = lg;
 	a->format = o->format;
 	a->limit = (struct log_limit)LOG_LIMIT_INIT(5, 10 * (int64_t)1000000000);
+	a->lib_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
 	if ((o->alert_topic != NULL && (a->alert_topic = strdup(o->alert_topic)) == NULL) ||
 	    (o->dead_letter_topic != NULL && (a->dlq_topic = strdup(o->dead_letter_topic)) == NULL)) {
 		snprintf(err, errlen, "alerts: out of memory");

@@ -28,6 +28,7 @@ struct ksrc {
 	struct ksrc_stats st;
 	struct log_limit err_limit;
 	struct log_limit msg_limit;
+	struct log_limit lib_limit;
 };
 
 /* Defaults from shared/KAFKA-NOTES.md; the user's kafka.properties come after them. */
@@ -149,6 +150,15 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	    "code=%s reason=\"%s\"", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
+/* librdkafka's own log lines, routed through the log queue to this thread. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	struct ksrc *ks = rd_kafka_opaque(rk);
+	enum log_level l = level <= 4 ? LOG_LVL_WARN : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+
+	LOG_LIMITED(ks->lg, &ks->lib_limit, l, "librdkafka", "facility=%s text=\"%s\"", fac, buf);
+}
+
 static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
 {
 	char why[256];
@@ -180,6 +190,9 @@ static rd_kafka_conf_t *make_conf(struct ksrc *ks, const struct ksrc_opts *o, ch
 	rd_kafka_conf_set_opaque(conf, ks);
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	if (set_prop(conf, "log.queue", "true", err, errlen) < 0)
+		goto fail;
 	return conf;
 fail:
 	rd_kafka_conf_destroy(conf);
@@ -229,6 +242,7 @@ int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *
 		ks->cache[i] = -1;
 	ks->err_limit = (struct log_limit)LOG_LIMIT_INIT(5, 10 * (int64_t)1000000000);
 	ks->msg_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
+	ks->lib_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
 	if ((conf = make_conf(ks, o, err, errlen)) == NULL)
 		goto fail;
 	if ((ks->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why)) == NULL) {
@@ -237,6 +251,7 @@ int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *
 		goto fail;
 	}
 	rd_kafka_poll_set_consumer(ks->rk);
+	rd_kafka_set_log_queue(ks->rk, NULL);
 	ks->q = rd_kafka_queue_get_consumer(ks->rk);
 	if (subscribe(ks, o, err, errlen) < 0)
 		goto fail;
@@ -251,12 +266,12 @@ void ksrc_free(struct ksrc *ks)
 {
 	if (ks == NULL)
 		return;
+	if (ks->rk != NULL)
+		rd_kafka_consumer_close(ks->rk);
 	if (ks->q != NULL)
 		rd_kafka_queue_destroy(ks->q);
-	if (ks->rk != NULL) {
-		rd_kafka_consumer_close(ks->rk);
+	if (ks->rk != NULL)
 		rd_kafka_destroy(ks->rk);
-	}
 	free(ks->parts);
 	free(ks->touched);
 	free(ks);

@@ -7,7 +7,7 @@
 # (--clock event --until-end) must give exactly the expected verdicts.
 source "$(dirname "$0")/lib/kafka.sh"
 
-start_broker events:4
+start_broker events:4 alerts:1 alerts-pb:1
 cat >"$tmp/cfg.yaml" <<YAML
 flows:
   - name: order
@@ -23,6 +23,8 @@ kafka:
   topics: [events]
   correlation_from: [ce_correlationid, "header:x-order-id", "field:correlation_id",
                      "field:data.order_id", key, traceparent]
+  alert_topic: alerts
+  alert_format: json
 YAML
 
 # ce KEY ID TYPE TIME [extra kcat args]: a binary-mode CloudEvent from kcat.
@@ -102,5 +104,44 @@ check "kafka clients: one order stitched from kcat binary CE, python structured 
 check "kafka clients: flow outcomes as expected" same_lines "$tmp/want_outcomes" "$tmp/got_outcomes"
 check "kafka clients: summary counts 14 events, 0 rejected" \
   [ "$(jq -c 'select(.record=="summary") | [.events, .rejected]' "$tmp/rec.jsonl")" = "[14,0]" ]
+
+# Alerts: JSON (the anomaly record lines, keyed by correlation id), then protobuf
+# (choreoscope.v1.Anomaly) from a second pass in another group.
+kcat -b "$BROKER" -C -t alerts -e -q -f '%k %s\n' 2>/dev/null | sort >"$tmp/alerts_json"
+jq -c 'select(.record=="anomaly")' "$tmp/rec.jsonl" | jq -r '"\(.correlation_id) \(tojson)"' |
+  sort >"$tmp/want_alerts_json"
+check "kafka clients: JSON alert topic holds the anomaly records keyed by correlation id" \
+  same_lines "$tmp/want_alerts_json" "$tmp/alerts_json"
+sed -e 's/group_id: clients/group_id: clients-pb/' -e 's/alert_topic: alerts/alert_topic: alerts-pb/' \
+  -e 's/alert_format: json/alert_format: protobuf/' "$tmp/cfg.yaml" >"$tmp/cfg-pb.yaml"
+timeout 60 "$BIN/choreoscope" --config "$tmp/cfg-pb.yaml" --clock event --until-end \
+  2>"$tmp/daemon-pb.err"
+kcat -b "$BROKER" -C -t alerts-pb -e -q -f '%S:%s' 2>/dev/null >"$tmp/alerts.pb"
+# A small reader of the protobuf wire format (messages as SIZE:BYTES): fields 1-4
+# (flow, correlation_id, kind, step).
+$PY - "$tmp/alerts.pb" <<'PYEOF' | sort >"$tmp/got_pb"
+import sys
+def varint(b, i):
+    v = s = 0
+    while True:
+        c = b[i]; i += 1; v |= (c & 0x7f) << s; s += 7
+        if c < 0x80: return v, i
+data, j = open(sys.argv[1], "rb").read(), 0
+while j < len(data):
+    colon = data.index(b":", j); n = int(data[j:colon]); msg = data[colon + 1:colon + 1 + n]
+    j = colon + 1 + n
+    f, i = {}, 0
+    while i < len(msg):
+        key, i = varint(msg, i)
+        if key & 7 == 2:
+            n, i = varint(msg, i); f[key >> 3] = msg[i:i + n].decode(); i += n
+        elif key & 7 == 0:
+            _, i = varint(msg, i)
+        elif key & 7 == 1:
+            i += 8
+    print(f.get(1, ""), f.get(2, ""), f.get(3, ""), f.get(4, ""))
+PYEOF
+check "kafka clients: protobuf alert topic holds choreoscope.v1.Anomaly messages for the same verdicts" \
+  same_lines "$tmp/want_anomalies" "$tmp/got_pb"
 [ $fails -eq 0 ] || tail -5 "$tmp/daemon.err"
 finish

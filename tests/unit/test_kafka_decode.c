@@ -1,0 +1,154 @@
+/* Unit tests for kafka_decode: format detection and every correlation source, as a
+ * table of Kafka messages (key, headers, value) and the expected event or reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "decode.h"
+#include "kafka_decode.h"
+
+static const char cfg_yaml[] =
+    "flows:\n"
+    "  - name: order\n"
+    "    steps:\n"
+    "      OrderPlaced: { start: true }\n"
+    "      OrderShipped: { after: [OrderPlaced], end: completed }\n"
+    "kafka:\n"
+    "  correlation_from: [ce_correlationid, \"header:x-id\", \"field:correlation_id\",\n"
+    "                     \"field:data.order_id\", key, traceparent]\n";
+
+#define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+#define JS(extra) "{\"event_id\":\"e\",\"type\":\"OrderPlaced\",\"source\":\"s\"," \
+	"\"time\":\"2026-11-25T10:00:00Z\"" extra "}"
+#define CE_HDRS { "ce_specversion", "1.0", 3 }, { "ce_id", "c1", 2 }, \
+	{ "ce_type", "OrderPlaced", 11 }, { "ce_source", "s", 1 }, \
+	{ "ce_time", "2026-11-25T10:00:00Z", 20 }
+
+struct kd_case {
+	const char *name;
+	const char *key;
+	const char *val;
+	struct ce_header hdrs[8];
+	size_t nhdrs;
+	const char *want_corr;   /* NULL: rejected */
+	const char *want_reason;
+};
+
+static const struct kd_case cases[] = {
+	{ "json field", NULL, JS(",\"correlation_id\":\"o1\""), { { 0 } }, 0, "o1", NULL },
+	{ "header beats field", NULL, JS(",\"correlation_id\":\"o1\""), { { "x-id", "h1", 2 } }, 1,
+	  "h1", NULL },
+	{ "ce_correlationid header beats header", NULL, JS(""),
+	  { { "ce_correlationid", "c9", 2 }, { "x-id", "h1", 2 } }, 2, "c9", NULL },
+	{ "key when nothing else", "k1", JS(""), { { 0 } }, 0, "k1", NULL },
+	{ "traceparent last", NULL, JS(""), { { "traceparent", TP, sizeof TP - 1 } }, 1,
+	  "4bf92f3577b34da6a3ce929d0e0e4736", NULL },
+	{ "all-zero trace id is no id", NULL, JS(""),
+	  { { "traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", 55 } }, 1,
+	  NULL, "no_correlation_id" },
+	{ "bad traceparent is no id", NULL, JS(""), { { "traceparent", "garbage", 7 } }, 1, NULL,
+	  "no_correlation_id" },
+	{ "nested field path", NULL, JS(",\"data\":{\"order_id\":\"d7\"}"), { { 0 } }, 0, "d7", NULL },
+	{ "binary CloudEvent with correlationid", NULL, "{\"x\":1}",
+	  { CE_HDRS, { "ce_correlationid", "b1", 2 } }, 6, "b1", NULL },
+	{ "binary CloudEvent, id from the data", NULL, "{\"data\":{\"order_id\":\"b2\"}}",
+	  { CE_HDRS }, 5, "b2", NULL },
+	{ "structured CloudEvent", NULL,
+	  "{\"specversion\":\"1.0\",\"id\":\"s1\",\"type\":\"OrderPlaced\",\"source\":\"s\","
+	  "\"time\":\"2026-11-25T10:00:00Z\",\"data\":{\"order_id\":\"s9\"}}",
+	  { { "content-type", "application/cloudevents+json", 28 } }, 1, "s9", NULL },
+	{ "garbage", "k", "\x01\x02\x03 not json", { { 0 } }, 0, NULL, "malformed_json" },
+	{ "empty value", "k", "", { { 0 } }, 0, NULL, "empty" },
+	{ "JSON missing type", "k", "{\"event_id\":\"e\",\"source\":\"s\",\"time\":\"2026-11-25T10:00:00Z\"}",
+	  { { 0 } }, 0, NULL, "missing_field" },
+	{ "binary CloudEvent with a bad time", "k", "{}",
+	  { { "ce_id", "c1", 2 }, { "ce_type", "T", 1 }, { "ce_source", "s", 1 },
+	    { "ce_time", "noon", 4 } }, 4, NULL, "bad_time" },
+};
+
+static struct config *load_cfg(void)
+{
+	struct config *c = NULL;
+	char err[1024];
+
+	if (config_load_string("test", cfg_yaml, sizeof cfg_yaml - 1, &c, err, sizeof err) < 0)
+		fail_msg("config: %s", err);
+	return c;
+}
+
+static void test_table(void **state)
+{
+	struct config *c = load_cfg();
+	struct kdec *d = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(kdec_new(c, &d, err, sizeof err), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct kd_case *k = &cases[i];
+		struct kmsg m = { .topic = "events", .partition = 3, .offset = 42, .key = k->key,
+			.keylen = k->key ? strlen(k->key) : 0, .val = k->val, .len = strlen(k->val),
+			.hdrs = k->hdrs, .nhdrs = k->nhdrs };
+		struct event ev;
+		const char *reason = NULL;
+		int r = kdec_decode(d, &m, &ev, &reason);
+		if (k->want_corr != NULL && (r != 0 || strcmp(ev.correlation_id, k->want_corr) != 0))
+			fail_msg("%s: r=%d corr=%s reason=%s", k->name, r, r == 0 ? ev.correlation_id : "-",
+			    reason ? reason : "-");
+		if (k->want_corr == NULL && (r == 0 || strcmp(reason, k->want_reason) != 0))
+			fail_msg("%s: r=%d reason=%s, want %s", k->name, r, r ? reason : "-", k->want_reason);
+		if (r == 0 && (strcmp(ev.topic, "events") != 0 || ev.partition != 3 || ev.offset != 42))
+			fail_msg("%s: provenance not set", k->name);
+	}
+	kdec_free(d);
+	config_free(c);
+}
+
+static void test_protobuf(void **state)
+{
+	struct config *c = load_cfg();
+	struct kdec *d = NULL;
+	char err[256];
+	uint8_t buf[512];
+	const struct event in = { .event_id = "p1", .correlation_id = "o-pb", .type = "OrderPlaced",
+		.source = "s", .causation_id = "", .time_ns = 1764115200000000000LL };
+	struct event ev;
+	const char *reason = NULL;
+	size_t n = decode_proto_pack(&in, buf, sizeof buf);
+	struct kmsg m = { .topic = "t", .partition = 0, .offset = 1, .val = (const char *)buf, .len = n };
+
+	(void)state;
+	assert_true(n > 0 && n < sizeof buf);
+	assert_int_equal(kdec_new(c, &d, err, sizeof err), 0);
+	assert_int_equal(kdec_decode(d, &m, &ev, &reason), 0);
+	assert_string_equal(ev.correlation_id, "o-pb");
+	assert_string_equal(ev.event_id, "p1");
+	assert_true(ev.time_ns == in.time_ns);
+	kdec_free(d);
+	config_free(c);
+}
+
+static void test_sources(void **state)
+{
+	(void)state;
+	assert_int_equal(kdec_source_valid("key"), 0);
+	assert_int_equal(kdec_source_valid("header:x"), 0);
+	assert_int_equal(kdec_source_valid("field:a.b"), 0);
+	assert_int_equal(kdec_source_valid("header:"), -1);
+	assert_int_equal(kdec_source_valid("keys"), -1);
+	assert_int_equal(kdec_source_valid("body:x"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_protobuf),
+		cmocka_unit_test(test_sources),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
