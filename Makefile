@@ -118,8 +118,8 @@ asan:
 # the engine thread meet in snapshot.c); tests/e2e/http_tsan.sh runs it.
 TSAN_SRC := $(addprefix collector/,http_api.c http_publish.c snapshot.c metrics.c jbuf.c \
 	api_render.c api_flows.c)
-tsan: build/tsan/test_http_api
-build/tsan/test_http_api: tests/unit/test_http_api.c $(TSAN_SRC)
+tsan: build/tsan/test_http_api build/tsan/test_snapshot
+build/tsan/test_%: tests/unit/test_%.c $(TSAN_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -Icollector $(PC_CFLAGS) $(TUI_CFLAGS) -o $@ \
 	    $^ $(CMOCKA_LIBS) $(PC_LIBS) $(TUI_LIBS)

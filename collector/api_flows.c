@@ -36,6 +36,7 @@ struct item {
 struct walk {
 	const struct ar_flows_args *a;
 	const struct flowgraph *g;
+	const int *await_idx;   /* [nflows]: index of awaiting_name in each flow, or -1 */
 	struct item *heap;
 	int n, k;
 	uint64_t total;
@@ -110,7 +111,7 @@ static bool matches(const struct walk *w, const struct ar_instance *v)
 	if (a->kind >= 0 && !(v->kinds & (1u << a->kind)))
 		return false;
 	if (a->awaiting_name[0]) {
-		int s = ar_step_index(&w->g->flows[v->flow], a->awaiting_name);
+		int s = w->await_idx[v->flow];
 		if (s < 0 || !(v->awaiting & FG_BIT(s)))
 			return false;
 	}
@@ -262,8 +263,14 @@ int ar_render_flows(struct metrics *m, const struct ar_backend *be,
 		return 503;
 	}
 	struct walk w = {.a = a, .g = metrics_graph(m), .k = a->offset + a->limit};
+	int *await_idx = malloc(sizeof(int) * (size_t)(w.g->nflows + 1));
+	for (int f = 0; await_idx && f < w.g->nflows; f++)
+		await_idx[f] = ar_step_index(&w.g->flows[f], a->awaiting_name);
+	w.await_idx = await_idx;
 	w.heap = malloc(sizeof(struct item) * (size_t)(w.k > 0 ? w.k : 1));
-	if (w.heap == NULL) {
+	if (w.heap == NULL || await_idx == NULL) {
+		free(w.heap);
+		free(await_idx);
 		jbuf_puts(b, "{\"error\":\"out of memory\",\"status\":503}");
 		return 503;
 	}
@@ -287,6 +294,7 @@ int ar_render_flows(struct metrics *m, const struct ar_backend *be,
 	jbuf_puts(b, "]}");
 	free(sorted);
 	free(w.heap);
+	free(await_idx);
 	return 200;
 }
 

@@ -268,6 +268,26 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The HTTP server. An address given with --listen must work (exit otherwise); when
+ * it comes from the config (or its default) and cannot be bound, the collector runs
+ * on without /metrics and the API, saying so at error level (Prometheus' up == 0
+ * alert then fires): verdicts and records do not depend on HTTP. */
+static int start_http(struct daemon *d, enum partclock_mode mode, char *err, size_t errlen)
+{
+	if (httpd_new(d->cfg, d->eng, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall",
+	        &d->http, err, errlen) < 0) {
+		if (d->fl.listen != NULL)
+			return -1;
+		LOG_ERROR(&d->lg, "HTTP server not started; running without /metrics and the API",
+		    "error=\"%s\"", err);
+		d->http = NULL;
+		return 0;
+	}
+	d->hook = httpd_hook;
+	d->hook_ctx = d->http;
+	return 0;
+}
+
 static int setup(struct daemon *d, char *err, size_t errlen)
 {
 	struct engine_sink sink;
@@ -291,12 +311,10 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	d->batch->n = 0;
 	if (open_records(d, &sink, err, errlen) < 0 ||
 	    engine_new(&d->cfg->graph, &eo, &sink, &d->eng, err, errlen) < 0 ||
-	    httpd_new(d->cfg, d->eng, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall", &d->http,
-	        err, errlen) < 0 ||
 	    partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0)
 		return -1;
-	d->hook = httpd_hook;
-	d->hook_ctx = d->http;
+	if (start_http(d, mode, err, errlen) < 0)
+		return -1;
 	return open_kafka(d, err, errlen);
 }
 

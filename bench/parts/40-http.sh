@@ -9,7 +9,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 $B/bench/http_bench "$N" 3 "$dir/wrk0.txt" 0 >"$dir/run0.txt"
 $B/bench/http_bench "$N" 3 "$dir/wrk10.txt" 10 >"$dir/run10.txt"
-val() { grep "$1" "$2" | grep -o "$3=[0-9.]*" | cut -d= -f2; }
+val() { grep "$1" "$2" | head -1 | tr " " "\n" | grep "^$3=" | cut -d= -f2; }
 
 echo "## HTTP: /metrics, API queries, ingest while watched"
 echo
@@ -27,7 +27,7 @@ echo
 echo "| measure | p50 | p99 | target |"
 echo "|---|---:|---:|---:|"
 for m in metrics summary timeline flows_spaced flows_stalled_spaced flows_back_to_back; do
-  echo "| \`$(val "latency $m " "$dir/run0.txt" path | head -1)$(grep "latency $m " "$dir/run0.txt" | grep -o 'path=[^ ]*' | cut -d= -f2-)\` ($m) | $(val "latency $m " "$dir/run0.txt" p50_ms) ms | $(val "latency $m " "$dir/run0.txt" p99_ms) ms | $([ $m = metrics ] && echo '< 10 ms' || echo '-') |"
+  echo "| \`$(grep "latency $m " "$dir/run0.txt" | grep -o 'path=[^ ]*' | cut -d= -f2-)\` ($m) | $(val "latency $m " "$dir/run0.txt" p50_ms) ms | $(val "latency $m " "$dir/run0.txt" p99_ms) ms | $([ $m = metrics ] && echo '< 10 ms' || echo '-') |"
 done
 echo
 echo "| ingest (engine thread, 5-step orders) | alone events/s | with wrk events/s | ratio (median of 3 pairs) | per engine-CPU-second ratio | wrk req/s | target |"

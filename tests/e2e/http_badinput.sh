@@ -73,4 +73,16 @@ check "no input rejected" [ "$(metric choreoscope_events_rejected_total)" = 0 ]
 check "daemon still running" kill -0 "$daemon_pid"
 check "refusals counted in choreoscope_http_requests_total{code=\"404\"}" \
   [ "$(metric 'choreoscope_http_requests_total{code="404"}')" -ge 4 ]
+
+# a second daemon whose HTTP address is taken: with --listen it exits with the reason;
+# from the config it runs on (records and verdicts do not need HTTP) and logs an error
+timeout 20 "$BIN/choreoscope" --config "$tmp/cfg.yaml" --brokers "$BROKER" --group other \
+  --listen "127.0.0.1:$HTTP_PORT" 2>"$tmp/busy1.err"; rc=$?
+check "--listen on a taken port: exits non-zero with the reason (rc=$rc)" \
+  bash -c "[ $rc -ne 0 ] && grep -q 'Address already in use' '$tmp/busy1.err'"
+"$BIN/choreoscope" --config "$tmp/cfg.yaml" --brokers "$BROKER" --group other 2>"$tmp/busy2.err" &
+p2=$!; pids+=("$p2")
+for _ in $(seq 100); do grep -q "partitions assigned" "$tmp/busy2.err" && break; sleep 0.1; done
+check "http.listen taken: keeps consuming, logs the HTTP error" \
+  bash -c "kill -0 $p2 && grep -q 'HTTP server not started' '$tmp/busy2.err' && grep -q 'partitions assigned' '$tmp/busy2.err'"
 finish
