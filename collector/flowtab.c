@@ -293,8 +293,11 @@ int flowtab_link(struct flowtab *t, struct inst *i, const char *key, size_t len)
 	return index_put(t, key, len, flowtab_hash(key, len), i->idx);
 }
 
-/* Takes i out of the index entry for `key`: the entry moves to i's chain_prev, or
- * goes; when a newer instance heads the chain, i is unlinked from the chain. */
+/* Takes i out of the index entry for `key`. When i heads the entry, the entry moves
+ * to i's chain_prev (primary key) or goes (a linked key); otherwise i is unlinked
+ * from the chain of older instances hanging off that entry. chain_prev may have been
+ * set through a linked key of i (a newer instance whose primary key is i's alias),
+ * so the chain is searched under every key of i, not only the primary one. */
 static void unindex_key(struct flowtab *t, struct inst *i, const char *key, int primary)
 {
 	size_t len = strlen(key);
@@ -310,8 +313,6 @@ static void unindex_key(struct flowtab *t, struct inst *i, const char *key, int 
 			delete_slot(t, p);
 		return;
 	}
-	if (!primary)
-		return;
 	for (struct inst *n = flowtab_at(t, s->ref - 1); n->chain_prev != FT_NONE;
 	     n = flowtab_at(t, n->chain_prev)) {
 		if (n->chain_prev == i->idx) {
@@ -383,7 +384,15 @@ int flowtab_check(const struct flowtab *t)
 	if (n != t->live || prev != t->newest)
 		return -2;
 	uint32_t used = 0;
-	for (uint32_t p = 0; p <= t->mask; p++)
-		used += t->slots[p].ref != 0;
+	for (uint32_t p = 0; p <= t->mask; p++) {
+		if (!t->slots[p].ref)
+			continue;
+		used++;
+		size_t steps = 0;     /* chains end: no cycle, no freed block */
+		for (const struct inst *c = flowtab_at(t, t->slots[p].ref - 1); c->chain_prev != FT_NONE;
+		     c = flowtab_at(t, c->chain_prev))
+			if (++steps > t->live || c->state == INST_DETACHED)
+				return -4;
+	}
 	return used == t->nindexed ? 0 : -3;
 }

@@ -172,6 +172,19 @@ static void order_stall_late(struct planner *pl, int64_t t)
 	verdict(pl, "late", T_ORDER_SHIPPED);
 }
 
+/* Payment never answers: both alternatives were expected at open with the same
+ * deadline (+3 s) and each stalls; at +15 s the order is abandoned awaiting both,
+ * and the tie goes to declaration order.
+ * => stalled PaymentAuthorized, stalled PaymentDeclined, abandoned PaymentAuthorized. */
+static void order_stall_payment(struct planner *pl, int64_t t)
+{
+	pl->p->variant = "payment_never_answered";
+	add(pl, T_ORDER_PLACED, t);
+	verdict(pl, "stalled", T_PAYMENT_AUTHORIZED);
+	verdict(pl, "stalled", T_PAYMENT_DECLINED);
+	verdict(pl, "abandoned", T_PAYMENT_AUTHORIZED);
+}
+
 /* InventoryReserved never comes; OrderShipped does, 0.5-2 s after
  * PaymentAuthorized, and closes the order. InventoryReserved/InventoryFailed were
  * expected at tA with deadline tA + 3 s, after the close: not judged. At
@@ -184,6 +197,23 @@ static void order_missing(struct planner *pl, int64_t t)
 	t = add(pl, T_PAYMENT_AUTHORIZED, t + ms(pl, 200, 1000));
 	add(pl, T_ORDER_SHIPPED, t + ms(pl, 500, 2000));
 	verdict(pl, "missing", T_INVENTORY_RESERVED);
+}
+
+/* The compensation path with PaymentRefunded (0.3-0.6 s after PaymentAuthorized)
+ * before its predecessor InventoryFailed, which comes 1.2-1.5 s after it: later than
+ * tRefunded + lateness (missing, then late), yet within its own 3 s from tA.
+ * OrderCancelled (expected at tRefunded, 3 s) follows 0.2-0.4 s after it.
+ * => missing InventoryFailed, late InventoryFailed; compensated. */
+static void order_missing_late(struct planner *pl, int64_t t)
+{
+	pl->p->variant = "refund_before_failure";
+	add(pl, T_ORDER_PLACED, t);
+	t = add(pl, T_PAYMENT_AUTHORIZED, t + ms(pl, 200, 1000));
+	t = add(pl, T_PAYMENT_REFUNDED, t + ms(pl, 300, 600));
+	t = add(pl, T_INVENTORY_FAILED, t + ms(pl, 1200, 1500));
+	add(pl, T_ORDER_CANCELLED, t + ms(pl, 200, 400));
+	verdict(pl, "missing", T_INVENTORY_FAILED);
+	verdict(pl, "late", T_INVENTORY_FAILED);
 }
 
 /* InventoryReserved arrives before PaymentAuthorized, which follows 0.1-0.6 s
@@ -398,7 +428,9 @@ static const struct fault_template templates[] = {
 	{ GF_STALLED, GEN_ORDER, order_stall_never },
 	{ GF_STALLED, GEN_ORDER, order_stall_late },
 	{ GF_STALLED, GEN_QUOTE, quote_stall },
+	{ GF_STALLED, GEN_ORDER, order_stall_payment },
 	{ GF_MISSING, GEN_ORDER, order_missing },
+	{ GF_MISSING, GEN_ORDER, order_missing_late },
 	{ GF_OUT_OF_ORDER, GEN_ORDER, order_out_of_order },
 	{ GF_DUPLICATE, GEN_ORDER, order_duplicate },
 	{ GF_DOUBLE_STEP, GEN_ORDER, order_double_step },

@@ -16,7 +16,7 @@
 #define SYNTHETIC_EPOCH_US ((int64_t)1767225600 * 1000000) /* 2026-01-01T00:00:00Z */
 #define HEAP_MIN ((size_t)4096)
 #define HEAP_MAX ((size_t)1 << 22) /* 4 Mi planned events, 128 MiB */
-#define PROGRESS_US ((int64_t)10 * 1000000)
+#define PROGRESS_US ((int64_t)5 * 1000000)
 
 /* ---- the schedule: a binary min-heap of planned events by (emit_us, order) ---- */
 struct heap {
@@ -289,7 +289,8 @@ static void run_events(struct run *r)
 
 static int run_close(struct run *r, int64_t started)
 {
-	uint64_t failures = gen_kafka_free(r->k, 30000);
+	/* stopped by a signal: the broker may be gone already, so do not wait long */
+	uint64_t failures = gen_kafka_free(r->k, *r->stop ? 3000 : 30000);
 	double secs = (double)(mono_us() - started) / 1e6;
 	if (r->out && fclose(r->out) != 0) {
 		perror(r->o->out);

@@ -70,7 +70,7 @@ kinds=$(cat "$tmp"/*.truth | $PY -c 'import sys, json; print(" ".join(sorted({js
 want="abandoned double_step duplicate join_wait missing out_of_order retry_storm stalled unexpected"
 [ "$kinds" = "$want" ] && say ok "every fault kind injected ($kinds)" || say fail "fault kinds: got '$kinds', want '$want'"
 nvar=$(cat "$tmp"/*.truth | $PY -c 'import sys, json; print(len({json.loads(l)["variant"] for l in sys.stdin}))')
-[ "$nvar" -eq 12 ] && say ok "all 12 fault templates used" || say fail "fault templates used: $nvar of 12"
+[ "$nvar" -eq 14 ] && say ok "all 14 fault templates used" || say fail "fault templates used: $nvar of 14"
 
 # faultless traffic: no anomaly at all, every flow completed or compensated
 $GEN --out "$tmp/clean.jsonl" --flows 3000 --seed 14 --format json --truth "$tmp/clean.truth" 2>/dev/null
