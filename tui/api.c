@@ -217,8 +217,14 @@ static void parse_flowitem(struct pctx *c, json_t *o, struct api_flowitem *it)
 	join(arr(c, o, "awaiting"), it->awaiting, sizeof it->awaiting);
 	join(arr(c, o, "anomalies"), it->kinds, sizeof it->kinds);
 	it->overdue = NAN;
+	it->nstalled = 0;
 	json_array_foreach(st, i, v) {
 		double od = num(c, v, "overdue_seconds", NAN);
+		if (it->nstalled < API_MAX_STALLED) {
+			struct api_stalledstep *ss = &it->stalled[it->nstalled++];
+			str(c, v, "step", ss->step, sizeof ss->step);
+			ss->overdue = od;
+		}
 		if (!isnan(od) && (isnan(it->overdue) || od > it->overdue)) {
 			it->overdue = od;
 			str(c, v, "step", it->awaiting, sizeof it->awaiting);

@@ -48,11 +48,20 @@ struct api_summary {
 	int nflows, truncated;
 };
 
+#define API_MAX_STALLED 4
+
+struct api_stalledstep {
+	char step[API_NAME];
+	double overdue;
+};
+
 struct api_flowitem {
 	char flow[API_NAME], cid[API_ID], state[24], awaiting[API_NAME];
 	char last_source[API_NAME], last_step[API_NAME], kinds[96];
 	double age, overdue; /* overdue: the largest stalled overdue_seconds, NaN if none */
 	long long events;
+	struct api_stalledstep stalled[API_MAX_STALLED]; /* its stalled steps, as listed */
+	int nstalled;
 };
 
 struct api_flowpage {

@@ -73,6 +73,23 @@ static void add_item(struct st_list *l, const char *filter, const struct api_flo
 	add(l, filter, &r);
 }
 
+/* One row per stalled step of a stalled instance (two alternatives can both stall). */
+static void add_stalled(struct st_list *l, const char *filter, const struct api_flowitem *it, int col)
+{
+	struct api_flowitem one = *it;
+	int k;
+
+	if (it->nstalled == 0) {
+		add_item(l, filter, it, col, "stalled");
+		return;
+	}
+	for (k = 0; k < it->nstalled; k++) {
+		snprintf(one.awaiting, sizeof one.awaiting, "%s", it->stalled[k].step);
+		one.overdue = it->stalled[k].overdue;
+		add_item(l, filter, &one, col, "stalled");
+	}
+}
+
 static void collect(struct ui *u, struct st_list *l)
 {
 	struct model *m = u->model;
@@ -81,7 +98,7 @@ static void collect(struct ui *u, struct st_list *l)
 	for (ci = 0; ci < m->ncols; ci++) {
 		const struct api_flowpage *p = m->cols[ci].stalled;
 		for (i = 0; p && i < p->n; i++)
-			add_item(l, u->filter, &p->items[i], ci, "stalled");
+			add_stalled(l, u->filter, &p->items[i], ci);
 	}
 	for (ci = 0; u->filter[0] && ci < m->ncols; ci++) {
 		const struct api_flowpage *p = m->cols[ci].found;

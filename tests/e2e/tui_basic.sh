@@ -4,7 +4,7 @@
 # off (--no-color, NO_COLOR), ASCII fallback without UTF-8, and resizing to 60x20.
 set -u
 cd "$(dirname "$0")/../.."
-. tests/e2e/tui_lib.sh
+. tests/e2e/lib/tui.sh
 tui_setup
 
 bin/choreoscope-tui --help >"$tmp/help" 2>&1; rc=$?

@@ -9,7 +9,7 @@
 # "disconnected" and restarting it recovers; 60x20 renders without garbage.
 set -u
 cd "$(dirname "$0")/../.."
-. tests/e2e/tui_lib.sh
+. tests/e2e/lib/tui.sh
 tui_setup
 PY=/usr/bin/python3
 
@@ -109,8 +109,11 @@ check "graph view draws the order flow" wait_screen main "^order  deadline 15s"
 check "graph view has edges with counts and p95" wait_screen main "─▶ PaymentAuthorized +[0-9.kM]+ +p95 [0-9.]+s"
 t send-keys -t main 1
 
-tui_start small 60 20 LANG=C.UTF-8 -- --url "$url"
+down=http://127.0.0.1:$(free_port)   # a second collector that is not there
+tui_start small 60 20 LANG=C.UTF-8 -- --url "$url" --url "$down"
 check "60x20 shows the order flow" wait_screen small "^order +[0-9]"
+check "two --url: the live one ready" wait_screen small "^● ready +$url"
+check "two --url: the absent one disconnected" wait_screen small "^✗ disconnected +$down"
 check "60x20 overview has no garbage" fits small 60 20
 t send-keys -t small 2
 check "60x20 stalled view shows stalls" wait_screen small "^■ stalled "
@@ -124,5 +127,14 @@ check "restarted collector answers /-/ready" wait_ready
 check "the TUI reconnects" wait_screen main "^(● ready|▲ not ready) +$url +ev/s" 10
 check "the TUI shows it ready again" wait_screen main "^● ready +$url +ev/s" 10
 check "no disconnected line after recovery" wait_gone main "disconnected"
+
+# A collector that wants a bearer token: without one the TUI shows the 401 reason
+# and keeps going; with --token it reads the API.
+kill "$cpid"; wait "$cpid" 2>/dev/null
+CHOREOSCOPE_TOKEN=s3cret start_collector
+check "collector with a token answers /-/ready" wait_ready
+check "without --token the 401 is shown" wait_screen main "^▲ bad answer +$url .*HTTP 401: " 10
+tui_start tok 120 30 LANG=C.UTF-8 -- --url "$url" --token s3cret
+check "with --token the API is read" wait_screen tok "^order +[0-9]"
 
 [ "$fails" -eq 0 ]

@@ -71,6 +71,9 @@ static void test_flows(void **state)
 	assert_string_equal(p->items[0].awaiting, "InventoryReserved");
 	assert_true(fabs(p->items[0].overdue - 31.2) < 1e-9);
 	assert_string_equal(p->items[0].kinds, "stalled,duplicate");
+	assert_int_equal(p->items[0].nstalled, 2);  /* every stalled step, in order */
+	assert_string_equal(p->items[0].stalled[0].step, "ShippingQuoted");
+	assert_true(fabs(p->items[0].stalled[0].overdue - 2.0) < 1e-9);
 	assert_string_equal(p->items[0].last_source, "payments");
 	assert_string_equal(p->items[1].awaiting, "");
 	assert_true(isnan(p->items[1].overdue));

@@ -1,5 +1,5 @@
-# Helpers shared by tests/e2e/tui_*.sh (sourced, not run: the runner only runs *.sh
-# files that print PASS/FAIL lines, and this one defines functions only).
+# Helpers shared by tests/e2e/tui_*.sh (sourced; the runner only runs tests/e2e/*.sh
+# files, and this one defines functions only).
 # A private tmux server (-S socket in the test's temp dir) keeps tests apart from any
 # tmux the user runs.
 
