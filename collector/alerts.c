@@ -235,9 +235,12 @@ void alerts_poll(struct alerts *a)
 
 void alerts_flush(struct alerts *a, int timeout_ms)
 {
-	if (a != NULL && rd_kafka_flush(a->rk, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		LOG_WARN(a->lg, "alert/dead-letter messages not delivered at exit", "queued=%d",
-		    rd_kafka_outq_len(a->rk));
+	if (a == NULL || rd_kafka_flush(a->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	LOG_WARN(a->lg, "alert/dead-letter messages not delivered in time; dropped", "queued=%d",
+	    rd_kafka_outq_len(a->rk));
+	rd_kafka_purge(a->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_poll(a->rk, 0);
 }
 
 int alerts_has_alert_topic(const struct alerts *a)

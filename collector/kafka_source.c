@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define KSRC_CACHE 1024
+#define KSRC_CLOSE_MS 10000
 
 struct ksrc {
 	rd_kafka_t *rk;
@@ -123,8 +124,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			rd_kafka_assign(rk, parts);
 	} else {
 		/* Everything handed out was applied and stored before this poll: commit it
-		 * now so the next owner starts exactly after it. */
-		rd_kafka_commit(rk, NULL, 0);
+		 * now so the next owner starts exactly after it (asynchronously: a sync commit
+		 * would block this thread for as long as the coordinator is unreachable). */
+		rd_kafka_commit(rk, NULL, 1);
 		on_revoke(ks, parts);
 		LOG_INFO(ks->lg, "partitions revoked", "count=%d", parts->cnt);
 		if (coop)
@@ -262,15 +264,48 @@ fail:
 	return -1;
 }
 
+/* Leaves the group within KSRC_CLOSE_MS: librdkafka's blocking close waits for the
+ * coordinator forever while the brokers are down, and a daemon asked to stop must stop.
+ * The close commits the stored offsets (enable.auto.commit); a close that times out
+ * leaves at most the last second of applied offsets uncommitted (re-read at restart). */
+static void close_consumer(struct ksrc *ks)
+{
+	rd_kafka_queue_t *cq = rd_kafka_queue_new(ks->rk);
+	rd_kafka_error_t *e = rd_kafka_consumer_close_queue(ks->rk, cq);
+	int64_t deadline = log_mono_ns() + (int64_t)KSRC_CLOSE_MS * 1000000;
+
+	if (e != NULL) {
+		LOG_WARN(ks->lg, "consumer close failed", "reason=\"%s\"", rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	}
+	while (e == NULL && !rd_kafka_consumer_closed(ks->rk) && log_mono_ns() < deadline) {
+		rd_kafka_event_t *ev = rd_kafka_queue_poll(cq, 100);
+		if (ev != NULL && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+			rd_kafka_assign(ks->rk, NULL);
+		if (ev != NULL)
+			rd_kafka_event_destroy(ev);
+	}
+	rd_kafka_queue_destroy(cq);
+}
+
 void ksrc_free(struct ksrc *ks)
 {
+	int closed = 1;
+
 	if (ks == NULL)
 		return;
-	if (ks->rk != NULL)
-		rd_kafka_consumer_close(ks->rk);
+	if (ks->rk != NULL) {
+		close_consumer(ks);
+		closed = rd_kafka_consumer_closed(ks->rk);
+		if (!closed)
+			LOG_WARN(ks->lg, "consumer did not leave the group in time (brokers down?)",
+			    "timeout_ms=%d", KSRC_CLOSE_MS);
+	}
 	if (ks->q != NULL)
 		rd_kafka_queue_destroy(ks->q);
-	if (ks->rk != NULL)
+	/* A handle that could not close is abandoned: destroying it waits for its broker
+	 * threads' socket timeouts (a minute), and the process is exiting anyway. */
+	if (ks->rk != NULL && closed)
 		rd_kafka_destroy(ks->rk);
 	free(ks->parts);
 	free(ks->touched);
@@ -427,10 +462,18 @@ void ksrc_tick(struct ksrc *ks)
 			refresh_high(ks, i);
 }
 
-int ksrc_commit(struct ksrc *ks, char *err, size_t errlen)
+int ksrc_commit(struct ksrc *ks, int timeout_ms, char *err, size_t errlen)
 {
-	rd_kafka_resp_err_t e = rd_kafka_commit(ks->rk, NULL, 0);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(ks->rk);
+	rd_kafka_resp_err_t e = rd_kafka_commit_queue(ks->rk, NULL, q, NULL, NULL);
 
+	if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+		e = ev != NULL ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+		if (ev != NULL)
+			rd_kafka_event_destroy(ev);
+	}
+	rd_kafka_queue_destroy(q);
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
 		snprintf(err, errlen, "kafka commit: %s", rd_kafka_err2str(e));
 		return -1;

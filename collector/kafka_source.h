@@ -5,8 +5,7 @@
  * settings of shared/KAFKA-NOTES.md (fetch.wait.max.ms=10 etc.; any kafka.properties
  * override them). Offsets: enable.auto.offset.store=false; the caller hands each batch
  * back with ksrc_batch_done once the engine applied it, and only then are the batch's
- * offsets stored (and auto-committed every second, and committed synchronously on
- * revoke and close). A message is therefore never committed before it was applied: a
+ * offsets stored (and auto-committed every second, on revoke and at close). A message is therefore never committed before it was applied: a
  * restart or a broker outage resumes after the last applied message, neither losing
  * nor double counting.
  *
@@ -79,7 +78,8 @@ struct ksrc;
 
 int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *pc,
     struct ksrc **out, char *err, size_t errlen);
-/* Commits what was stored, leaves the group, frees. NULL is a no-op. */
+/* Leaves the group (committing what was stored), bounded by 10 s, frees. NULL is a
+ * no-op. */
 void ksrc_free(struct ksrc *ks);
 
 /* Waits up to timeout_ms for messages; fills b (data messages only: end-of-partition
@@ -93,8 +93,9 @@ void ksrc_batch_done(struct ksrc *ks, struct ksrc_batch *b);
 /* Refreshes high watermarks and lag of assigned partitions from librdkafka's cache
  * (no network); call every ~100 ms. */
 void ksrc_tick(struct ksrc *ks);
-/* Synchronous commit of stored offsets; 0 or negative with err. */
-int ksrc_commit(struct ksrc *ks, char *err, size_t errlen);
+/* Commits the stored offsets and waits up to timeout_ms for the result; 0 or negative
+ * with err (also on timeout: the close commits again). */
+int ksrc_commit(struct ksrc *ks, int timeout_ms, char *err, size_t errlen);
 
 const struct ksrc_stats *ksrc_stats(const struct ksrc *ks);
 /* Partition slots [0, *n). */

@@ -8,7 +8,8 @@
 #     once the broker is back, consumes what came after, losing and repeating nothing;
 #  SIGHUP in between: an invalid config is kept out, a valid one reloaded.
 #  3. restart: a daemon stopped with SIGTERM commits what it applied; the next one in
-#     the group reads exactly the rest (no event lost, none counted twice).
+#     the group reads exactly the rest (no event lost, none counted twice);
+#  4. SIGTERM while the broker is down: the daemon still exits, in bounded time.
 source "$(dirname "$0")/lib/kafka.sh"
 
 start_broker events:4
@@ -101,5 +102,18 @@ timeout 60 "$BIN/choreoscope" --config "$tmp/cfg.yaml" --until-end --clock event
 check "outage: restarted daemon reads exactly the 80 new events" \
   [ "$(jq 'select(.record=="summary") | .events' "$tmp/rec2.jsonl")" = 80 ]
 check "outage: restarted daemon completes the 40 new orders" [ "$(completed "$tmp/rec2.jsonl")" -eq 40 ]
+
+# 4. asked to stop while the broker is down: bounded shutdown (close gives up after 10 s)
+sed -i 's/group_id: outage/group_id: outage-stop/' "$tmp/cfg.yaml"
+"$BIN/choreoscope" --config "$tmp/cfg.yaml" 2>"$tmp/d3.err" &
+dp=$!; pids+=("$dp")
+wait_grep 'msg="partitions assigned"' "$tmp/d3.err" 150
+kill -STOP "$broker_pid"
+t0=$(date +%s)
+kill -TERM "$dp"; wait "$dp"; rc=$?
+secs=$(( $(date +%s) - t0 ))
+kill -CONT "$broker_pid"
+bounded() { [ "$rc" -eq 0 ] && [ "$secs" -le 15 ]; }
+check "outage: SIGTERM while the broker is down exits 0 within 15 s (rc=$rc, ${secs}s)" bounded
 [ $fails -eq 0 ] || tail -n 8 "$tmp/d1.err" "$tmp/d2.err"
 finish
