@@ -73,7 +73,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 ALL_OBJ += $(TEST_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps test unit e2e run bench asan clean format check-config-demo
+.PHONY: all deps test unit e2e run bench asan tsan clean format check-config-demo
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -103,7 +103,7 @@ $(LIB): $(LIB_OBJ)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PC_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PC_LIBS) $(TUI_LIBS)
 
 tests-bin: $(TEST_BIN) $(B)/bench/mkevents
 .PHONY: tests-bin
@@ -113,6 +113,16 @@ deps:
 
 asan:
 	$(MAKE) B=build/asan OPT="-O1 -g -fno-omit-frame-pointer" SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all tests-bin
+
+# ThreadSanitizer build of the threaded HTTP code and its test (the HTTP threads and
+# the engine thread meet in snapshot.c); tests/e2e/http_tsan.sh runs it.
+TSAN_SRC := $(addprefix collector/,http_api.c http_publish.c snapshot.c metrics.c jbuf.c \
+	api_render.c api_flows.c)
+tsan: build/tsan/test_http_api build/tsan/test_snapshot
+build/tsan/test_%: tests/unit/test_%.c $(TSAN_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g -fsanitize=thread -Icollector $(PC_CFLAGS) $(TUI_CFLAGS) -o $@ \
+	    $^ $(CMOCKA_LIBS) $(PC_LIBS) $(TUI_LIBS)
 
 test: deps
 	$(MAKE) all tests-bin

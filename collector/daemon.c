@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "http_daemon.h"
 #include "jsonw.h"
 #include "kafka_decode.h"
 #include "log.h"
@@ -54,6 +55,7 @@ struct daemon {
 	struct daemon_rejects rej;
 	struct jsonw jw;          /* alert JSON lines */
 	struct log_limit reject_limit;
+	struct httpd *http;       /* the HTTP server (metrics, API) */
 	daemon_hook_fn hook;      /* the HTTP server's poll hook, or NULL */
 	void *hook_ctx;
 	int64_t last_tick_ns;
@@ -181,6 +183,8 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 {
 	struct daemon *d = ctx;
 
+	if (d->http != NULL)
+		httpd_on_anomaly(d->http, a);
 	LOG_DEBUG(&d->lg, "anomaly", "flow=%s corr=%s kind=%s step=%s", a->flow->name,
 	    a->correlation_id, an_kind_name(a->kind), a->step != NULL ? a->step : "-");
 	if (!alerts_has_alert_topic(d->al))
@@ -193,15 +197,24 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 
 static void on_flow(void *ctx, const struct flow_record *r)
 {
-	(void)ctx;
-	(void)r;
+	struct daemon *d = ctx;
+	if (d->http != NULL)
+		httpd_on_flow(d->http, r);
+}
+
+static void on_step(void *ctx, const struct step_obs *o)
+{
+	struct daemon *d = ctx;
+	if (d->http != NULL)
+		httpd_on_step(d->http, o);
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
 
 static int open_records(struct daemon *d, struct engine_sink *sink, char *err, size_t errlen)
 {
-	const struct engine_sink mine = { .anomaly = on_anomaly, .flow = on_flow, .ctx = d };
+	const struct engine_sink mine = { .anomaly = on_anomaly, .flow = on_flow,
+		.step = on_step, .ctx = d };
 
 	*sink = mine;
 	if (d->fl.records == NULL)
@@ -255,6 +268,26 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The HTTP server. An address given with --listen must work (exit otherwise); when
+ * it comes from the config (or its default) and cannot be bound, the collector runs
+ * on without /metrics and the API, saying so at error level (Prometheus' up == 0
+ * alert then fires): verdicts and records do not depend on HTTP. */
+static int start_http(struct daemon *d, enum partclock_mode mode, char *err, size_t errlen)
+{
+	if (httpd_new(d->cfg, d->eng, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall",
+	        &d->http, err, errlen) < 0) {
+		if (d->fl.listen != NULL)
+			return -1;
+		LOG_ERROR(&d->lg, "HTTP server not started; running without /metrics and the API",
+		    "error=\"%s\"", err);
+		d->http = NULL;
+		return 0;
+	}
+	d->hook = httpd_hook;
+	d->hook_ctx = d->http;
+	return 0;
+}
+
 static int setup(struct daemon *d, char *err, size_t errlen)
 {
 	struct engine_sink sink;
@@ -280,11 +313,14 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	    engine_new(&d->cfg->graph, &eo, &sink, &d->eng, err, errlen) < 0 ||
 	    partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0)
 		return -1;
+	if (start_http(d, mode, err, errlen) < 0)
+		return -1;
 	return open_kafka(d, err, errlen);
 }
 
 static void teardown(struct daemon *d)
 {
+	httpd_free(d->http);
 	ksrc_free(d->ks);
 	alerts_free(d->al);
 	kdec_free(d->kd);
@@ -338,6 +374,8 @@ static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
 
 	ksrc_kmsg(d->ks, m, slot, hdrs, &km);
 	if (kdec_decode(d->kd, &km, &ev, &reason) == 0) {
+		if (d->http != NULL)
+			httpd_on_event(d->http, &ev);
 		engine_apply(d->eng, &ev);
 		t = ev.time_ns;
 	} else {
@@ -416,6 +454,8 @@ static void step_once(struct daemon *d)
 	for (int i = 0; i < b->n; i++)
 		process_msg(d, b->msgs[i], b->slot[i]);
 	ksrc_batch_done(d->ks, b);
+	if (d->http != NULL)
+		httpd_serve(d->http);
 	wall = log_wall_ns();
 	advance_clock(d, wall);
 	if (wall - d->last_tick_ns >= DAEMON_TICK_MS * NS_PER_MS)

@@ -1,0 +1,64 @@
+/*
+ * metrics_engine: copies the engine's own per-flow counters into the metrics (the
+ * engine keeps them exact as it goes; this is O(flows x steps x kinds), no walk of
+ * the flow table). Separate from metrics.c so that metrics and the HTTP server can
+ * be built and tested without the engine.
+ *
+ * Oldest stall age: the engine reports stalls (anomaly callbacks, in deadline
+ * order) and keeps stalled_now exact. http_api_on_anomaly records the deadline of
+ * the first stall of a step while none was stalled; it is cleared here when
+ * stalled_now drops to 0. The age is therefore exact while the oldest stall is
+ * still stalled, and an over-estimate when the oldest cleared but younger ones remain
+ * (until all of them clear). Exact tracking needs the engine to keep per-step stall
+ * lists (see the report of the http branch).
+ * Threading: engine thread.
+ */
+#include "metrics.h"
+#include "engine.h"
+
+#include <string.h>
+
+_Static_assert(MX_NKINDS == AN__COUNT, "metrics kind table out of step with engine.h");
+
+static void sync_flow(struct metrics *m, const struct engine *e, int f, int64_t now)
+{
+	const struct engine_flow_stats *st = engine_flow_stats(e, f);
+	const struct fg_flow *fl = &metrics_graph(m)->flows[f];
+	struct mx_flow *mf = metrics_flow(m, f);
+	if (st == NULL)
+		return;
+	mf->started = st->started;
+	mf->in_flight = st->in_flight;
+	for (int i = 0; i < engine_noutcomes(e, f); i++) {
+		int o = metrics_outcome_index(m, f, engine_outcome_name(e, f, i));
+		if (o >= 0)
+			mf->closed[o] = st->closed_by_outcome[i];
+	}
+	for (int s = 0; s < fl->nsteps; s++) {
+		memcpy(mf->anomalies[s], st->anomalies_by_step[s], sizeof(mf->anomalies[s]));
+		mf->stalled_now[s] = st->stalled_now[s];
+		mf->awaiting_now[s] = st->awaiting_now[s];
+		mf->evicted[s] = st->evicted_awaiting[s];
+		if (st->stalled_now[s] == 0)
+			mf->stall_since_ns[s] = INT64_MIN;
+		mf->oldest_stall_s[s] = mf->stall_since_ns[s] == INT64_MIN || now == ENGINE_NO_TIME
+		    ? 0 : (double)(now - mf->stall_since_ns[s]) / 1e9;
+		if (mf->oldest_stall_s[s] < 0)
+			mf->oldest_stall_s[s] = 0;
+	}
+	/* verdicts with no declared step: total minus the per-step sum */
+	for (int k = 0; k < MX_NKINDS; k++) {
+		uint64_t per = 0;
+		for (int s = 0; s < fl->nsteps; s++)
+			per += st->anomalies_by_step[s][k];
+		mf->anomalies[fl->nsteps][k] = st->anomalies[k] > per ? st->anomalies[k] - per : 0;
+	}
+}
+
+void metrics_sync_engine(struct metrics *m, const struct engine *e)
+{
+	const struct engine_stats *es = engine_stats(e);
+	for (int f = 0; f < metrics_graph(m)->nflows; f++)
+		sync_flow(m, e, f, es->tmax_ns);
+	metrics_set_unmatched(m, es->unmatched);
+}

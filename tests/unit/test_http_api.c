@@ -1,0 +1,465 @@
+/*
+ * test_http_api: the HTTP server over real loopback HTTP (libcurl), on a free port.
+ * An "engine" thread here plays the engine's owner: it calls http_api_poll in a loop
+ * and answers flow-table requests from a table of instance views (the engine's
+ * introspection is not this module's), exactly as the daemon's loop does.
+ * Table-driven: each case is (path, header, status, body substring).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "graph_fixture.h"
+#include "http_api.h"
+
+#define NINST 50
+
+struct fake {
+	struct metrics *m;
+	struct http_api *a;
+	pthread_t engine;
+	atomic_bool stop;
+	atomic_ulong loops;
+	char corr[NINST][32];
+	struct ar_step_view steps[NINST][7];
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#define T0 ((int64_t)1790000000 * 1000000000)
+
+/* Instance i: opened at T0 + i s; every 5th stalled on InventoryReserved; every 7th
+ * closed completed; the rest open awaiting PaymentAuthorized. */
+static void view(struct fake *f, int i, struct ar_instance *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->flow = 0;
+	v->correlation_id = f->corr[i];
+	v->opened_ns = T0 + (int64_t)i * 1000000000;
+	v->closed_ns = INT64_MIN;
+	v->events = 2;
+	v->last_step = 1;
+	v->last_source = "payments";
+	v->steps = f->steps[i];
+	if (i % 7 == 0) {
+		v->outcome = "completed";
+		v->closed_ns = v->opened_ns + 3000000000;
+	} else if (i % 5 == 0) {
+		v->awaiting = FG_BIT(3);
+		v->stalled = FG_BIT(3);
+		v->kinds = 1u << 0;
+	} else {
+		v->awaiting = FG_BIT(1);
+	}
+}
+
+static void fake_foreach(void *ctx, int flow, ar_visit_fn fn, void *arg)
+{
+	struct fake *f = ctx;
+	for (int i = 0; i < NINST; i++) {
+		struct ar_instance v;
+		view(f, i, &v);
+		if ((flow < 0 || flow == v.flow) && fn(arg, &v))
+			return;
+	}
+}
+
+static int fake_lookup(void *ctx, int flow, const char *corr, ar_visit_fn fn, void *arg)
+{
+	struct fake *f = ctx;
+	for (int i = 0; i < NINST; i++) {
+		if (flow != 0 || strcmp(corr, f->corr[i]) != 0)
+			continue;
+		struct ar_instance v;
+		view(f, i, &v);
+		struct ev_attr at[] = {{"k", "v\"q"}};
+		struct ar_event_view ev = {.event_id = "e1", .type = "OrderPlaced", .source = "shop",
+		    .topic = "events", .time_ns = v.opened_ns, .partition = 3, .offset = 1200,
+		    .attrs = at, .nattrs = 1};
+		struct ar_anomaly_view an = {.kind = 0, .step = 3, .at_ns = v.opened_ns + 10};
+		v.evs = &ev;
+		v.nevs = 1;
+		v.anoms = &an;
+		v.nanoms = v.stalled ? 1 : 0;
+		fn(arg, &v);
+		return 0;
+	}
+	return -1;
+}
+
+static int64_t fake_now(void *ctx)
+{
+	(void)ctx;
+	return T0 + (int64_t)100 * 1000000000;
+}
+
+static void *engine_loop(void *arg)
+{
+	struct fake *f = arg;
+	while (!atomic_load(&f->stop)) {
+		http_api_poll(f->a, mono_ns(), false);
+		atomic_fetch_add(&f->loops, 1);
+		usleep(200);
+	}
+	return NULL;
+}
+
+static struct fake *start(const char *token)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	char err[256];
+	struct metrics_opts mo = {.graph = &fixture_graph, .version = "0.1.0"};
+	assert_int_equal(metrics_new(&mo, &f->m, err, sizeof(err)), 0);
+	for (int i = 0; i < NINST; i++) {
+		snprintf(f->corr[i], sizeof(f->corr[i]), "o-%03d", i);
+		for (int s = 0; s < 7; s++)
+			f->steps[i][s] = (struct ar_step_view){.status = AR_NOT_EXPECTED,
+			    .happened_at_ns = INT64_MIN, .expected_at_ns = INT64_MIN,
+			    .deadline_ns = INT64_MIN};
+		f->steps[i][0] = (struct ar_step_view){.status = AR_HAPPENED, .count = 1,
+		    .happened_at_ns = T0 + (int64_t)i * 1000000000, .expected_at_ns = INT64_MIN,
+		    .deadline_ns = INT64_MIN};
+		f->steps[i][3] = (struct ar_step_view){.status = i % 5 ? AR_PENDING : AR_STALLED,
+		    .happened_at_ns = INT64_MIN, .expected_at_ns = T0 + (int64_t)i * 1000000000,
+		    .deadline_ns = T0 + (int64_t)(i + 10) * 1000000000};
+	}
+	metrics_flow(f->m, 0)->started = 50;
+	struct http_api_opts o = {.listen = "127.0.0.1:0", .token = token,
+	    .max_connections = 256, .publish_interval_ms = 20};
+	assert_int_equal(http_api_new(&o, f->m, &f->a, err, sizeof(err)), 0);
+	struct ar_backend be = {.foreach = fake_foreach, .lookup = fake_lookup,
+	    .now = fake_now, .ctx = f};
+	http_api_set_backend(f->a, &be);
+	http_api_set_ready(f->a, true, "ok");
+	http_api_poll(f->a, mono_ns(), true);
+	pthread_create(&f->engine, NULL, engine_loop, f);
+	return f;
+}
+
+static void stop(struct fake *f)
+{
+	atomic_store(&f->stop, true);
+	pthread_join(f->engine, NULL);
+	http_api_free(f->a);
+	metrics_free(f->m);
+	free(f);
+}
+
+struct body {
+	char *p;
+	size_t n;
+};
+
+static size_t on_data(char *p, size_t sz, size_t nm, void *u)
+{
+	struct body *b = u;
+	size_t n = sz * nm;
+	b->p = realloc(b->p, b->n + n + 1);
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+	return n;
+}
+
+static CURL *req(struct fake *f, const char *path, const char *hdr, struct body *b,
+    struct curl_slist **hl)
+{
+	char url[8192];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", http_api_port(f->a), path);
+	CURL *c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	*hl = NULL;
+	if (hdr) {
+		*hl = curl_slist_append(NULL, hdr);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hl);
+	}
+	return c;
+}
+
+static long get(struct fake *f, const char *path, const char *hdr, struct body *b)
+{
+	struct curl_slist *hl;
+	memset(b, 0, sizeof(*b));
+	CURL *c = req(f, path, hdr, b, &hl);
+	long code = 0;
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	return code;
+}
+
+struct rcase {
+	const char *path;
+	const char *hdr;
+	long status;
+	const char *body;   /* substring */
+};
+
+static void run_cases(struct fake *f, const struct rcase *cs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct body b;
+		long st = get(f, cs[i].path, cs[i].hdr, &b);
+		if (st != cs[i].status || b.p == NULL || strstr(b.p, cs[i].body) == NULL)
+			fail_msg("%s: got %ld %s, want %ld with %s", cs[i].path, st,
+			    b.p ? b.p : "(empty)", cs[i].status, cs[i].body);
+		free(b.p);
+	}
+}
+
+static void test_routes(void **state)
+{
+	(void)state;
+	static const struct rcase cs[] = {
+	    {"/-/healthy", NULL, 200, "{\"status\":\"ok\"}"},
+	    {"/-/ready", NULL, 200, "\"ok\""},
+	    {"/metrics", NULL, 200, "choreoscope_flows_started_total{flow=\"order\"} 50\n"},
+	    {"/metrics", NULL, 200, "process_open_fds "},
+	    {"/api/v1/summary", NULL, 200, "\"started_total\":50"},
+	    {"/api/v1/summary", NULL, 200, "\"instance\":\"127.0.0.1:0\""},
+	    {"/api/v1/graphs", NULL, 200, "{\"from\":\"InventoryReserved\",\"to\":\"OrderConfirmed\""},
+	    {"/api/v1/graphs", NULL, 200, "\"instead_of\":[\"PaymentDeclined\"],\"within_seconds\":30"},
+	    {"/api/v1/anomalies", NULL, 200, "{\"items\":[]}"},
+	    {"/api/v1/flows", NULL, 200, "\"total\":42"},
+	    {"/api/v1/flows?state=stalled", NULL, 200, "\"total\":8"},
+	    {"/api/v1/flows?state=closed", NULL, 200, "\"total\":8"},
+	    {"/api/v1/flows?state=all&limit=1&sort=correlation_id&order=asc", NULL, 200,
+	        "\"total\":50,\"offset\":0,\"limit\":1,\"items\":[{\"flow\":\"order\",\"correlation_id\":\"o-000\""},
+	    {"/api/v1/flows?limit=1", NULL, 200, "\"correlation_id\":\"o-001\""},
+	    {"/api/v1/flows?limit=1&order=asc", NULL, 200, "\"correlation_id\":\"o-048\""},
+	    {"/api/v1/flows?limit=2&offset=1&sort=opened", NULL, 200, "\"items\":[{\"flow\":\"order\",\"correlation_id\":\"o-047\""},
+	    {"/api/v1/flows?state=stalled&limit=1&sort=overdue", NULL, 200,
+	        "\"stalled\":[{\"step\":\"InventoryReserved\",\"deadline\":\"2026-09-21T14:13:35Z\",\"overdue_seconds\":85}]"},
+	    {"/api/v1/flows?awaiting=InventoryReserved", NULL, 200, "\"total\":8"},
+	    {"/api/v1/flows?kind=stalled&flow=order", NULL, 200, "\"total\":8"},
+	    {"/api/v1/flows?q=o-04&state=all", NULL, 200, "\"total\":10"},
+	    {"/api/v1/flows?flow=refund", NULL, 200, "\"total\":0"},
+	    {"/api/v1/flows/order/o-005", NULL, 200, "\"status\":\"stalled\",\"expected_at\""},
+	    {"/api/v1/flows/order/o-005", NULL, 200, "\"attributes\":{\"k\":\"v\\\"q\"}"},
+	    {"/api/v1/flows/order/o-007", NULL, 200, "\"outcome\":\"completed\""},
+	    {"/api/v1/flows/order/nope", NULL, 404, "\"status\":404"},
+	    {"/api/v1/flows/nope/o-005", NULL, 404, "unknown flow"},
+	    {"/api/v1/flows/order", NULL, 404, "\"error\""},
+	    {"/nope", NULL, 404, "{\"error\":\"no such path\",\"status\":404}"},
+	    {"/api/v2/summary", NULL, 404, "\"status\":404"},
+	    {"/api/v1/flows?state=weird", NULL, 400, "\"status\":400"},
+	    {"/api/v1/flows?limit=0", NULL, 400, "limit"},
+	    {"/api/v1/flows?limit=1001", NULL, 400, "limit"},
+	    {"/api/v1/flows?limit=12abc", NULL, 400, "limit"},
+	    {"/api/v1/flows?offset=-1", NULL, 400, "offset"},
+	    {"/api/v1/flows?kind=bogus", NULL, 400, "kind"},
+	    {"/api/v1/flows?flow=bogus", NULL, 400, "unknown flow"},
+	    {"/api/v1/flows?bogus=1", NULL, 400, "unknown query parameter 'bogus'"},
+	    {"/api/v1/summary?x=1", NULL, 400, "unknown query parameter"},
+	    {"/api/v1/anomalies?limit=5000", NULL, 400, "limit"},
+	};
+	struct fake *f = start(NULL);
+	run_cases(f, cs, sizeof(cs) / sizeof(cs[0]));
+	stop(f);
+}
+
+static void test_token(void **state)
+{
+	(void)state;
+	static const struct rcase cs[] = {
+	    {"/metrics", NULL, 401, "bearer token"},
+	    {"/api/v1/summary", NULL, 401, "\"status\":401"},
+	    {"/api/v1/summary", "Authorization: Bearer wrong", 401, "\"status\":401"},
+	    {"/api/v1/summary", "Authorization: Bearer s3cret-longer", 401, "\"status\":401"},
+	    {"/api/v1/summary", "Authorization: Basic czNjcmV0", 401, "\"status\":401"},
+	    {"/api/v1/summary", "Authorization: Bearer s3cret", 200, "\"flows\""},
+	    {"/metrics", "Authorization: Bearer s3cret", 200, "choreoscope_build_info"},
+	    {"/-/healthy", NULL, 200, "ok"},
+	};
+	struct fake *f = start("s3cret");
+	run_cases(f, cs, sizeof(cs) / sizeof(cs[0]));
+	stop(f);
+	setenv("CHOREOSCOPE_TOKEN", "fromenv", 1);
+	static const struct rcase ce[] = {
+	    {"/metrics", "Authorization: Bearer s3cret", 401, "bearer"},
+	    {"/metrics", "Authorization: Bearer fromenv", 200, "choreoscope_ready 1"},
+	};
+	f = start(NULL);
+	run_cases(f, ce, sizeof(ce) / sizeof(ce[0]));
+	stop(f);
+	unsetenv("CHOREOSCOPE_TOKEN");
+}
+
+/* Methods, bodies, oversized headers: JSON 4xx, and the engine loop keeps going. */
+static void test_bad_requests(void **state)
+{
+	(void)state;
+	struct fake *f = start(NULL);
+	struct body b = {0};
+	struct curl_slist *hl;
+	long code;
+	CURL *c = req(f, "/api/v1/summary", NULL, &b, &hl);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	assert_int_equal(code, 405);
+	assert_non_null(strstr(b.p, "\"status\":405"));
+	curl_easy_cleanup(c);
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	c = req(f, "/api/v1/summary", NULL, &b, &hl);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{\"a\":1}");
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	assert_int_equal(code, 413);
+	assert_non_null(strstr(b.p, "\"status\":413"));
+	curl_easy_cleanup(c);
+	free(b.p);
+	/* headers over the limit: 431 in JSON */
+	char *big = malloc(12000);
+	memcpy(big, "X-Big: ", 7);
+	memset(big + 7, 'a', 12000 - 8);
+	big[11999] = '\0';
+	code = get(f, "/api/v1/summary", big, &b);
+	assert_int_equal(code, 431);
+	assert_non_null(strstr(b.p, "\"status\":431"));
+	free(b.p);
+	free(big);
+	/* a long URL */
+	char path[9000] = "/api/v1/flows?q=";
+	memset(path + 16, 'x', 8500);
+	path[8516] = '\0';
+	code = get(f, path, NULL, &b);
+	assert_int_equal(code, 431);
+	free(b.p);
+	unsigned long before = atomic_load(&f->loops);
+	code = get(f, "/-/healthy", NULL, &b);
+	assert_int_equal(code, 200);
+	free(b.p);
+	assert_true(atomic_load(&f->loops) >= before);
+	stop(f);
+}
+
+/* Raw bytes that are not HTTP: a 4xx status line, never a crash. */
+static void test_malformed(void **state)
+{
+	(void)state;
+	static const char *const junk[] = {"GARBAGE\r\n\r\n", "GET\r\n\r\n",
+	    "GET /metrics HTTP/9.9\r\n\r\n", "\x01\x02\x03\r\n\r\n",
+	    "GET /metrics HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"};
+	struct fake *f = start(NULL);
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+		    .sin_port = htons((uint16_t)http_api_port(f->a))};
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_true(write(fd, junk[i], strlen(junk[i])) > 0);
+		char buf[512] = "";
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;   /* closed without an answer is also acceptable */
+		buf[n] = '\0';
+		if (strncmp(buf, "HTTP/1.", 7) != 0 || (buf[9] != '4' && buf[9] != '5'))
+			fail_msg("junk %zu: answered %.40s", i, buf);
+	}
+	struct body b;
+	assert_int_equal(get(f, "/-/healthy", NULL, &b), 200);
+	free(b.p);
+	stop(f);
+}
+
+/* 100 clients at once on flows queries and /metrics: every one answered, all 200. */
+static void test_concurrent_clients(void **state)
+{
+	(void)state;
+	enum { N = 100 };
+	struct fake *f = start(NULL);
+	CURLM *mh = curl_multi_init();
+	CURL *hs[N];
+	struct body bs[N];
+	struct curl_slist *hl;
+	for (int i = 0; i < N; i++) {
+		memset(&bs[i], 0, sizeof(bs[i]));
+		hs[i] = req(f, i % 2 ? "/metrics" : "/api/v1/flows?state=all&limit=5", NULL, &bs[i],
+		    &hl);
+		curl_multi_add_handle(mh, hs[i]);
+	}
+	int running = 1;
+	while (running) {
+		curl_multi_perform(mh, &running);
+		curl_multi_poll(mh, NULL, 0, 100, NULL);
+	}
+	int ok = 0;
+	for (int i = 0; i < N; i++) {
+		long code = 0;
+		curl_easy_getinfo(hs[i], CURLINFO_RESPONSE_CODE, &code);
+		if (code == 200 && bs[i].p && (strstr(bs[i].p, "\"total\":50") ||
+		                                  strstr(bs[i].p, "choreoscope_build_info")))
+			ok++;
+		curl_multi_remove_handle(mh, hs[i]);
+		curl_easy_cleanup(hs[i]);
+		free(bs[i].p);
+	}
+	curl_multi_cleanup(mh);
+	assert_int_equal(ok, N);
+	struct jbuf b;
+	jbuf_init(&b, 1 << 20);
+	metrics_render_process(f->m, &b);
+	assert_non_null(strstr(b.p, "choreoscope_http_requests_total{code=\"200\"} 10"));
+	jbuf_free(&b);
+	stop(f);
+}
+
+static void test_listen_errors(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"nohostport", "127.0.0.1:99999", "example.com:80",
+	    "127.0.0.1:", "[::1:80"};
+	struct metrics *m;
+	char err[256];
+	struct metrics_opts mo = {.graph = &fixture_graph};
+	assert_int_equal(metrics_new(&mo, &m, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct http_api *a = NULL;
+		struct http_api_opts o = {.listen = bad[i]};
+		err[0] = '\0';
+		assert_int_equal(http_api_new(&o, m, &a, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "--listen"));
+	}
+	metrics_free(m);
+}
+
+int main(void)
+{
+	curl_global_init(CURL_GLOBAL_ALL);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_token),
+	    cmocka_unit_test(test_bad_requests),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_concurrent_clients),
+	    cmocka_unit_test(test_listen_errors),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
