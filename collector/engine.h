@@ -179,6 +179,11 @@ void engine_foreach(const struct engine *e, int flow, engine_visit_fn fn, void *
  * open one, else the newest retained. 0 when found, -1 otherwise. */
 int engine_lookup(const struct engine *e, int flow, const char *corr, engine_visit_fn fn, void *arg);
 
+/* The deadline of the oldest current stall of `step` in `flow` (an open instance
+ * reported stalled on it that still awaits it), or ENGINE_NO_TIME when none: the
+ * age of the oldest stall is clock - this. Amortized O(log stalls). */
+int64_t engine_oldest_stall(const struct engine *e, int flow, int step);
+
 /* Bytes of memory held for flow state (slabs, tables), for metrics and benches. */
 size_t engine_memory(const struct engine *e);
 

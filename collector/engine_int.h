@@ -23,6 +23,18 @@ enum {
 	SF_IGNORED = 1 << 9,   /* arrived after an alternative: seen, not happened */
 };
 
+/* Deadlines of current stalls of one step, oldest on top; entries whose instance
+ * no longer stalls on the step are dropped lazily (engine_oldest_stall). */
+struct stall_ent {
+	int64_t deadline;
+	uint32_t idx, born;
+};
+
+struct stallheap {
+	struct stall_ent *v;
+	uint32_t n, cap;
+};
+
 struct flowrt {
 	const struct fg_flow *f;
 	int index;
@@ -34,6 +46,7 @@ struct flowrt {
 	int noutslots;
 	int slot_completed, slot_abandoned, slot_evicted;
 	fg_mask optional, joins; /* steps that are optional; steps with join_within */
+	struct stallheap *stalls; /* [nsteps] */
 };
 
 struct typeent {
@@ -56,6 +69,8 @@ struct engine {
 	size_t live;           /* instances in every table */
 	struct flowrt *firing; /* the flow whose wheel is running */
 };
+
+void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx, uint32_t born);
 
 /* judge.c */
 void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int step,

@@ -347,6 +347,7 @@ void flowtab_release(struct flowtab *t, struct inst *i)
 		t->newest = i->fifo_prev;
 	extra_free(i->x);
 	i->x = NULL;
+	i->state = INST_FREE;
 	i->fifo_next = t->free_head;
 	t->free_head = i->idx;
 	t->live--;

@@ -23,7 +23,7 @@
 #define FT_KEYCAP 24
 #define FT_NONE UINT32_MAX
 
-enum inst_state { INST_OPEN, INST_CLOSED, INST_DETACHED };
+enum inst_state { INST_OPEN, INST_CLOSED, INST_DETACHED, INST_FREE };
 
 /* A debt: steps owed by a step that happened before them (missing/out_of_order). */
 struct debt {

@@ -87,11 +87,6 @@ void http_api_on_anomaly(struct http_api *a, const struct anomaly *an)
 	if (an->ev != NULL && an->ev->source != NULL)
 		snprintf(s.source, sizeof(s.source), "%s", an->ev->source);
 	snapshot_anomaly(a->snap, &s);
-	struct mx_flow *mf = metrics_flow(a->m, f);
-	if (an->kind == AN_STALLED && an->step_index >= 0 &&
-	    an->step_index < a->g->flows[f].nsteps &&
-	    mf->stall_since_ns[an->step_index] == INT64_MIN)
-		mf->stall_since_ns[an->step_index] = an->deadline_ns;
 }
 
 void http_api_on_flow(struct http_api *a, const struct flow_record *r)

@@ -335,9 +335,10 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 	}
 	case DK_STALL:
 		inst_sflags(fr->tab, i)[d.step] |= SF_STALLED;
-		if (i->state == INST_OPEN)
+		if (i->state == INST_OPEN) {
 			fr->st.stalled_now[d.step]++;
-		else
+			stallheap_push(fr, d.step, d.at, i->idx, i->born);
+		} else
 			i->expected &= ~FG_BIT(d.step);   /* closed: judged, nothing awaits it */
 		report(e, fr, i, AN_STALLED, d.step, NULL, d.at, NULL, d.at, 0, 0);
 		break;

@@ -4,13 +4,9 @@
  * the flow table). Separate from metrics.c so that metrics and the HTTP server can
  * be built and tested without the engine.
  *
- * Oldest stall age: the engine reports stalls (anomaly callbacks, in deadline
- * order) and keeps stalled_now exact. http_api_on_anomaly records the deadline of
- * the first stall of a step while none was stalled; it is cleared here when
- * stalled_now drops to 0. The age is therefore exact while the oldest stall is
- * still stalled, and an over-estimate when the oldest cleared but younger ones remain
- * (until all of them clear). Exact tracking needs the engine to keep per-step stall
- * lists (see the report of the http branch).
+ * Oldest stall age: clock - engine_oldest_stall(), the deadline of the oldest
+ * stall still current (the engine keeps a heap of them per step), so the age drops
+ * as soon as the oldest stalled instance moves on.
  * Threading: engine thread.
  */
 #include "metrics.h"
@@ -39,10 +35,10 @@ static void sync_flow(struct metrics *m, const struct engine *e, int f, int64_t 
 		mf->stalled_now[s] = st->stalled_now[s];
 		mf->awaiting_now[s] = st->awaiting_now[s];
 		mf->evicted[s] = st->evicted_awaiting[s];
-		if (st->stalled_now[s] == 0)
-			mf->stall_since_ns[s] = INT64_MIN;
-		mf->oldest_stall_s[s] = mf->stall_since_ns[s] == INT64_MIN || now == ENGINE_NO_TIME
-		    ? 0 : (double)(now - mf->stall_since_ns[s]) / 1e9;
+		int64_t since = engine_oldest_stall(e, f, s);
+		mf->stall_since_ns[s] = since;
+		mf->oldest_stall_s[s] = since == ENGINE_NO_TIME || now == ENGINE_NO_TIME
+		    ? 0 : (double)(now - since) / 1e9;
 		if (mf->oldest_stall_s[s] < 0)
 			mf->oldest_stall_s[s] = 0;
 	}

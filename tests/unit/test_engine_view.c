@@ -100,8 +100,45 @@ static void test_views(void **state)
 	config_free(cfg);
 }
 
+/* The oldest current stall per step: exact as stalls clear out of order. */
+static void test_oldest_stall(void **state)
+{
+	(void)state;
+	char err[2048];
+	struct config *cfg = NULL;
+	assert_int_equal(config_load_string("v", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err)), 0);
+	struct engine_opts o = { ENGINE_CLOCK_EVENTS, 0 };
+	struct engine *e = NULL;
+	assert_int_equal(engine_new(&cfg->graph, &o, NULL, &e, err, sizeof(err)), 0);
+	assert_true(engine_oldest_stall(e, 0, 1) == ENGINE_NO_TIME);
+	char id[16], corr[16];
+	for (int k = 0; k < 200; k++) {           /* PaymentAuthorized stalls at 30 + k */
+		snprintf(id, sizeof(id), "o%d", k);
+		snprintf(corr, sizeof(corr), "c%d", k);
+		apply(e, id, corr, "OrderPlaced", S(k), NULL);
+	}
+	apply(e, "tick", "zz", "OrderPlaced", S(300), NULL);
+	assert_true(engine_oldest_stall(e, 0, 1) == S(30));
+	/* the oldest ones move on (late), out of order with younger ones */
+	for (int k = 0; k < 150; k += 2) {
+		snprintf(id, sizeof(id), "pa%d", k);
+		snprintf(corr, sizeof(corr), "c%d", k);
+		apply(e, id, corr, "PaymentAuthorized", S(301), NULL);
+	}
+	assert_true(engine_oldest_stall(e, 0, 1) == S(31));
+	for (int k = 1; k < 150; k += 2) {
+		snprintf(id, sizeof(id), "pd%d", k);
+		snprintf(corr, sizeof(corr), "c%d", k);
+		apply(e, id, corr, "PaymentDeclined", S(301), NULL);   /* cancels PaymentAuthorized */
+	}
+	assert_true(engine_oldest_stall(e, 0, 1) == S(180));
+	assert_true(engine_oldest_stall(e, 0, 2) == S(180));          /* PaymentDeclined */
+	engine_free(e);
+	config_free(cfg);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_views) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_views), cmocka_unit_test(test_oldest_stall) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
