@@ -60,6 +60,7 @@ struct daemon {
 	void *hook_ctx;
 	int64_t last_tick_ns;
 	int64_t clock_ns;
+	bool behind;            /* deadlines still due: apply no event until they fired */
 	int64_t first_msg_ns;     /* monotonic time the first message arrived, or 0 */
 };
 
@@ -388,13 +389,18 @@ static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
 	partclock_message(d->pc, slot, m->offset, t);
 }
 
+/* At most this many deadlines fire per loop iteration: when the clock jumps over
+ * millions of them (a backfill reaching the end of its partitions, a consumer
+ * catching up), signals, HTTP and offsets are still served between slices. */
+#define DAEMON_FIRE_BUDGET 20000
+
 static void advance_clock(struct daemon *d, int64_t wall_ns)
 {
 	int64_t now = partclock_now(d->pc, wall_ns);
 
 	if (now == PARTCLOCK_NONE)
 		return;
-	engine_advance(d->eng, now);
+	d->behind = engine_advance_some(d->eng, now, DAEMON_FIRE_BUDGET);
 	d->clock_ns = engine_stats(d->eng)->tmax_ns;
 }
 
@@ -449,11 +455,14 @@ static void step_once(struct daemon *d)
 	struct ksrc_batch *b = d->batch;
 	int64_t wall;
 
-	if (ksrc_poll(d->ks, b, DAEMON_POLL_MS) > 0 && d->first_msg_ns == 0)
-		d->first_msg_ns = log_mono_ns();
-	for (int i = 0; i < b->n; i++)
-		process_msg(d, b->msgs[i], b->slot[i]);
-	ksrc_batch_done(d->ks, b);
+	/* While deadlines are still due, no new event is applied: they fire first. */
+	if (!d->behind) {
+		if (ksrc_poll(d->ks, b, DAEMON_POLL_MS) > 0 && d->first_msg_ns == 0)
+			d->first_msg_ns = log_mono_ns();
+		for (int i = 0; i < b->n; i++)
+			process_msg(d, b->msgs[i], b->slot[i]);
+		ksrc_batch_done(d->ks, b);
+	}
 	if (d->http != NULL)
 		httpd_serve(d->http);
 	wall = log_wall_ns();

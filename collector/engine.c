@@ -178,20 +178,35 @@ static void on_timer(void *ctx, struct tw_entry *t)
 	judge_timer(e, e->firing, (struct inst *)t);
 }
 
-static void run_flow(struct engine *e, struct flowrt *fr, int64_t w)
+/* Runs one flow's wheel to w, firing at most `budget`; returns how many fired. */
+static size_t run_flow(struct engine *e, struct flowrt *fr, int64_t w, size_t budget)
 {
 	if (w == ENGINE_NO_TIME || (fr->W != ENGINE_NO_TIME && w < fr->W))
-		return;
+		return 0;
 	fr->W = w;
 	e->firing = fr;
-	tw_run(&fr->wheel, w, on_timer, e);
+	size_t n = tw_run(&fr->wheel, w, budget, on_timer, e);
 	e->firing = NULL;
+	return n;
 }
 
-static void run_clocks(struct engine *e)
+/* Returns 1 when the budget ran out before every flow caught up. */
+static int run_clocks(struct engine *e, size_t budget)
 {
-	for (int f = 0; f < e->nfl; f++)
-		run_flow(e, &e->fl[f], e->st.tmax_ns - e->fl[f].f->lateness_ns);
+	for (int f = 0; f < e->nfl; f++) {
+		size_t n = run_flow(e, &e->fl[f], e->st.tmax_ns - e->fl[f].f->lateness_ns, budget);
+		if (n >= budget)
+			return 1;
+		budget -= n;
+	}
+	return 0;
+}
+
+int engine_advance_some(struct engine *e, int64_t tmax_ns, size_t budget)
+{
+	if (e->st.tmax_ns == ENGINE_NO_TIME || tmax_ns > e->st.tmax_ns)
+		e->st.tmax_ns = tmax_ns;
+	return run_clocks(e, budget);
 }
 
 void engine_advance(struct engine *e, int64_t tmax_ns)
@@ -199,7 +214,7 @@ void engine_advance(struct engine *e, int64_t tmax_ns)
 	if (e->st.tmax_ns != ENGINE_NO_TIME && tmax_ns <= e->st.tmax_ns)
 		return;
 	e->st.tmax_ns = tmax_ns;
-	run_clocks(e);
+	run_clocks(e, SIZE_MAX);
 }
 
 /* ---- instances ---- */
@@ -313,7 +328,7 @@ static void link_keys(struct flowrt *fr, struct inst *i, const struct keyset *ks
 static void settle(struct engine *e, struct flowrt *fr, struct inst *i)
 {
 	if (tw_armed(&i->tw) && fr->W != ENGINE_NO_TIME && i->tw.expire <= fr->W)
-		run_flow(e, fr, fr->W);
+		run_flow(e, fr, fr->W, SIZE_MAX);
 }
 
 static int apply_declared(struct engine *e, struct flowrt *fr, int step, const struct event *ev, uint64_t idh)
@@ -390,7 +405,7 @@ void engine_finish(struct engine *e)
 {
 	/* End of input: lateness released, W = T_max, every deadline up to it fires. */
 	for (int f = 0; f < e->nfl; f++)
-		run_flow(e, &e->fl[f], e->st.tmax_ns);
+		run_flow(e, &e->fl[f], e->st.tmax_ns, SIZE_MAX);
 	for (int f = 0; f < e->nfl; f++) {
 		struct flowrt *fr = &e->fl[f];
 		struct inst *i;

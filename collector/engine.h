@@ -126,6 +126,11 @@ void engine_free(struct engine *e);
 int engine_apply(struct engine *e, const struct event *ev);
 /* Raises T_max to `tmax_ns` (never lowers it) and fires every deadline due. */
 void engine_advance(struct engine *e, int64_t tmax_ns);
+/* The same, firing at most `budget` deadlines: returns 1 when more are due (call
+ * again, with the same or a later time, before applying further events, so that
+ * deadlines still fire before the events they precede), 0 when caught up. Keeps a
+ * daemon responsive when the clock jumps over millions of deadlines at once. */
+int engine_advance_some(struct engine *e, int64_t tmax_ns, size_t budget);
 /* End of input: lateness released (W = T_max), deadlines up to T_max fire, every
  * remaining instance is reported (closed ones with their outcome, others "open").
  * The engine is empty afterwards. */

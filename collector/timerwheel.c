@@ -162,13 +162,13 @@ static size_t collect_due(struct tw *w, int s, int64_t now)
 	return w->ndue;
 }
 
-size_t tw_run(struct tw *w, int64_t now, tw_fire_fn fire, void *ctx)
+size_t tw_run(struct tw *w, int64_t now, size_t budget, tw_fire_fn fire, void *ctx)
 {
 	uint64_t now_tick = tick_of(now);
 	size_t fired = 0;
 	uint64_t block;
 	int k, s;
-	while (next_block(w, &block, &k, &s) && block <= now_tick) {
+	while (fired < budget && next_block(w, &block, &k, &s) && block <= now_tick) {
 		w->cur = block;
 		if (k > 0) {
 			cascade(w, k, s);
@@ -177,7 +177,7 @@ size_t tw_run(struct tw *w, int64_t now, tw_fire_fn fire, void *ctx)
 		size_t n = collect_due(w, s, now);
 		if (n == 0)
 			break;                /* the tick is now_tick and nothing in it is due yet */
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n && fired < budget; i++) {
 			struct tw_entry *e = w->due[i].e;
 			unlink_entry(w, e);
 			w->count--;

@@ -59,8 +59,9 @@ void tw_arm(struct tw *w, struct tw_entry *e, int64_t expire);
 void tw_cancel(struct tw *w, struct tw_entry *e);
 /* Fires every entry with expire <= now, in order of expire; ties in a deterministic
  * order (the order of the slot's list, which follows the order of arming and
- * cascading). Returns how many fired. */
-size_t tw_run(struct tw *w, int64_t now, tw_fire_fn fire, void *ctx);
+ * cascading), but at most `budget` of them: a later call goes on where this one
+ * stopped. Returns how many fired. */
+size_t tw_run(struct tw *w, int64_t now, size_t budget, tw_fire_fn fire, void *ctx);
 /* Earliest expire of any armed entry, or INT64_MAX. O(levels + one slot). */
 int64_t tw_next_expire(const struct tw *w);
 /* 0 when every entry sits where the invariants say; for tests. */

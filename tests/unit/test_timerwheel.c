@@ -93,7 +93,7 @@ static void test_random_against_reference(void **state)
 			int64_t jump = rnd() % 50 == 0 ? random_delta() * 10 : random_delta() / 1000;
 			c->now += jump;
 			c->last_fired = INT64_MIN;
-			tw_run(&w, c->now, on_fire, c);
+			tw_run(&w, c->now, SIZE_MAX, on_fire, c);
 			check_reference(c, &w);
 		}
 		}
@@ -106,7 +106,7 @@ static void test_random_against_reference(void **state)
 	assert_true(next == ref);
 	c->now = INT64_MAX - 1;
 	c->last_fired = INT64_MIN;
-	tw_run(&w, c->now, on_fire, c);
+	tw_run(&w, c->now, SIZE_MAX, on_fire, c);
 	for (int i = 0; i < N; i++)
 		assert_false(c->armed[i]);
 	assert_int_equal(w.count, 0);
@@ -143,7 +143,7 @@ static void test_order_within_tick_and_rearm(void **state)
 		tw_entry_init(&o.e[i]);
 	for (int i = 0; i < 5; i++)
 		tw_arm(&w, &o.e[i], base + at[i]);
-	tw_run(&w, base + 450, record_fire, &o);
+	tw_run(&w, base + 450, SIZE_MAX, record_fire, &o);
 	/* 0@100, 2@300, 4@300 (armed after 2), 5@450 re-armed by 0, 3@400 -> 0,2,4,3,5 */
 	const int want[] = { 0, 2, 4, 3, 5 };
 	assert_int_equal(o.n, 5);
@@ -169,12 +169,38 @@ static void test_negative_and_far_future(void **state)
 	c->exp[1] = INT64_MAX - 10;
 	c->now = 0;
 	c->last_fired = INT64_MIN;
-	assert_int_equal(tw_run(&w, 0, on_fire, c), 1);
+	assert_int_equal(tw_run(&w, 0, SIZE_MAX, on_fire, c), 1);
 	c->now = INT64_MAX - 11;
-	assert_int_equal(tw_run(&w, c->now, on_fire, c), 0);
+	assert_int_equal(tw_run(&w, c->now, SIZE_MAX, on_fire, c), 0);
 	c->now = INT64_MAX - 10;
-	assert_int_equal(tw_run(&w, c->now, on_fire, c), 1);
+	assert_int_equal(tw_run(&w, c->now, SIZE_MAX, on_fire, c), 1);
 	assert_int_equal(tw_check(&w), 0);
+	tw_dispose(&w);
+	free(c);
+}
+
+/* A budget stops a run part way; the next run goes on in the same order. */
+static void test_budget_resumes(void **state)
+{
+	(void)state;
+	struct ctx *c = calloc(1, sizeof(*c));
+	struct tw w;
+	tw_init(&w);
+	for (int i = 0; i < 1000; i++) {
+		tw_entry_init(&c->ent[i]);
+		c->exp[i] = (int64_t)(rnd() % 5000000000LL);
+		tw_arm(&w, &c->ent[i], c->exp[i]);
+		c->armed[i] = 1;
+	}
+	c->now = 6000000000LL;
+	c->last_fired = INT64_MIN;
+	size_t total = 0, n;
+	while ((n = tw_run(&w, c->now, 37, on_fire, c)) > 0) {
+		assert_true(n <= 37);
+		total += n;
+	}
+	assert_int_equal(total, 1000);
+	assert_int_equal(w.count, 0);
 	tw_dispose(&w);
 	free(c);
 }
@@ -185,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_order_within_tick_and_rearm),
 		cmocka_unit_test(test_negative_and_far_future),
+		cmocka_unit_test(test_budget_resumes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
