@@ -303,7 +303,10 @@ static struct inst *find_inst(struct engine *e, struct flowrt *fr, const struct 
 		struct inst *i = select_inst(fr, head, t);
 		if (!i)
 			return NULL;
-		/* catching up may close it (abandoned): then route again */
+		/* Catching up may close it (abandoned): then route again. With the
+		 * event-time clock it is a no-op (W >= t - lateness already), so skipped. */
+		if (e->o.clock == ENGINE_CLOCK_EVENTS)
+			return i;
 		int open = i->state == INST_OPEN;
 		if (!judge_catch_up(e, fr, i, t) || (open && i->state != INST_OPEN)) {
 			head = flowtab_find(fr->tab, ks->k[j], ks->len[j], ks->h[j]);
