@@ -138,7 +138,7 @@ void alerts_free(struct alerts *a)
 	if (a == NULL)
 		return;
 	if (a->rk != NULL) {
-		alerts_flush(a, 5000);
+		alerts_flush(a, 2000);
 		rd_kafka_destroy(a->rk);
 	}
 	free(a->alert_topic);

@@ -503,7 +503,7 @@ static void finish(struct daemon *d)
 		if (records_flush(d->rec) < 0)
 			LOG_ERROR(&d->lg, "writing records failed", "file=%s", d->fl.records);
 	}
-	if (ksrc_commit(d->ks, 5000, err, sizeof err) < 0)
+	if (ksrc_commit(d->ks, 3000, err, sizeof err) < 0)
 		LOG_WARN(&d->lg, "final commit failed", "error=\"%s\"", err);
 	es = engine_stats(d->eng);
 	/* Throughput from the first message to now (the group join is not counted; the

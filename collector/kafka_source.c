@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define KSRC_CACHE 1024
-#define KSRC_CLOSE_MS 10000
+#define KSRC_CLOSE_MS 5000
 
 struct ksrc {
 	rd_kafka_t *rk;
