@@ -11,7 +11,7 @@
 
 #define HTTP_MAX_BODY ((size_t)64 << 20)
 #define HTTP_MAX_METRICS ((size_t)32 << 20)
-#define HTTP_THREAD_NICE 10   /* connection threads: ~1/10 the CPU weight of the engine */
+#define HTTP_THREAD_NICE 19   /* connection threads: ~1/70 the CPU weight of the engine */
 
 enum { HTTP_Q_FLOWS = 1, HTTP_Q_TIMELINE };
 
