@@ -232,38 +232,52 @@ static void parse_flowitem(struct pctx *c, json_t *o, struct api_flowitem *it)
 	}
 }
 
-struct api_flowpage *api_parse_flows(const char *body, size_t len, char *err, size_t errlen)
+/* The "items" array of a page: at most API_MAX_ITEMS objects of `size` bytes, each
+ * filled by `parse`. 0, or -1 with err set (out of memory, or a bad field). */
+static int parse_items(struct pctx *c, json_t *root, size_t size,
+    void (*parse)(struct pctx *, json_t *, void *), void **items, int *n, int *truncated)
 {
-	struct pctx c = {err, errlen, 0};
-	struct api_flowpage *p = NULL;
-	json_t *root = load(body, len, &c), *items, *v;
-	size_t i, n;
+	json_t *arrv = arr(c, root, "items"), *v;
+	size_t i, len = arrv ? json_array_size(arrv) : 0;
+	char *buf = calloc(len ? (len < API_MAX_ITEMS ? len : API_MAX_ITEMS) : 1, size);
 
-	if (!root)
-		return NULL;
-	items = arr(&c, root, "items");
-	n = items ? json_array_size(items) : 0;
-	p = calloc(1, sizeof *p);
-	if (!p || !(p->items = calloc(n ? (n < API_MAX_ITEMS ? n : API_MAX_ITEMS) : 1, sizeof *p->items))) {
-		snprintf(err, errlen, "out of memory");
-		api_free_flows(p);
-		p = NULL;
-		goto out;
+	*items = buf;
+	*n = 0;
+	if (!buf) {
+		snprintf(c->err, c->errlen, "out of memory");
+		return -1;
 	}
-	p->total = cnt(&c, root, "total");
-	json_array_foreach(items, i, v) {
-		if (p->n == API_MAX_ITEMS) {
-			p->truncated = 1;
+	json_array_foreach(arrv, i, v) {
+		if (*n == API_MAX_ITEMS) {
+			*truncated = 1;
 			break;
 		}
 		if (json_is_object(v))
-			parse_flowitem(&c, v, &p->items[p->n++]);
+			parse(c, v, buf + (size_t)(*n)++ * size);
 	}
-	if (c.bad) {
-		api_free_flows(p);
-		p = NULL;
+	return c->bad ? -1 : 0;
+}
+
+static void parse_flowitem_v(struct pctx *c, json_t *o, void *item) { parse_flowitem(c, o, item); }
+
+struct api_flowpage *api_parse_flows(const char *body, size_t len, char *err, size_t errlen)
+{
+	struct pctx c = {err, errlen, 0};
+	json_t *root = load(body, len, &c);
+	struct api_flowpage *p = root ? calloc(1, sizeof *p) : NULL;
+	void *items = NULL;
+
+	if (root && !p)
+		snprintf(err, errlen, "out of memory");
+	if (p) {
+		p->total = cnt(&c, root, "total");
+		int rc = parse_items(&c, root, sizeof *p->items, parse_flowitem_v, &items, &p->n, &p->truncated);
+		p->items = items;
+		if (rc < 0) {
+			api_free_flows(p);
+			p = NULL;
+		}
 	}
-out:
 	json_decref(root);
 	return p;
 }
@@ -278,37 +292,25 @@ static void parse_anomaly(struct pctx *c, json_t *o, struct api_anomaly *a)
 	str(c, o, "source", a->source, sizeof a->source);
 }
 
+static void parse_anomaly_v(struct pctx *c, json_t *o, void *item) { parse_anomaly(c, o, item); }
+
 struct api_anomalies *api_parse_anomalies(const char *body, size_t len, char *err, size_t errlen)
 {
 	struct pctx c = {err, errlen, 0};
-	struct api_anomalies *a = NULL;
-	json_t *root = load(body, len, &c), *items, *v;
-	size_t i, n;
+	json_t *root = load(body, len, &c);
+	struct api_anomalies *a = root ? calloc(1, sizeof *a) : NULL;
+	void *items = NULL;
 
-	if (!root)
-		return NULL;
-	items = arr(&c, root, "items");
-	n = items ? json_array_size(items) : 0;
-	a = calloc(1, sizeof *a);
-	if (!a || !(a->items = calloc(n ? (n < API_MAX_ITEMS ? n : API_MAX_ITEMS) : 1, sizeof *a->items))) {
+	if (root && !a)
 		snprintf(err, errlen, "out of memory");
-		api_free_anomalies(a);
-		a = NULL;
-		goto out;
-	}
-	json_array_foreach(items, i, v) {
-		if (a->n == API_MAX_ITEMS) {
-			a->truncated = 1;
-			break;
+	if (a) {
+		int rc = parse_items(&c, root, sizeof *a->items, parse_anomaly_v, &items, &a->n, &a->truncated);
+		a->items = items;
+		if (rc < 0) {
+			api_free_anomalies(a);
+			a = NULL;
 		}
-		if (json_is_object(v))
-			parse_anomaly(&c, v, &a->items[a->n++]);
 	}
-	if (c.bad) {
-		api_free_anomalies(a);
-		a = NULL;
-	}
-out:
 	json_decref(root);
 	return a;
 }
