@@ -18,16 +18,8 @@
 #include "config.h"
 #include "engine.h"
 
-static const char *CONFIG =
-    "flows:\n"
-    "  - name: bench\n"
-    "    deadline: 10m\n"
-    "    steps:\n"
-    "      Placed:    { start: true }\n"
-    "      Paid:      { after: [Placed], within: 60s }\n"
-    "      Reserved:  { after: [Paid], within: 60s }\n"
-    "      Shipped:   { after: [Reserved], within: 60s }\n"
-    "      Delivered: { after: [Shipped], within: 60s, end: completed }\n";
+/* The flow every benchmark uses: bench/flows.yaml (run from the repository root). */
+static const char *CONFIG_PATH = "bench/flows.yaml";
 
 static const char *STEPS[5] = { "Placed", "Paid", "Reserved", "Shipped", "Delivered" };
 
@@ -60,7 +52,7 @@ int main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 1000000;
 	char err[4096];
 	struct config *cfg = NULL;
-	if (config_load_string("bench", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err))) {
+	if (config_load(CONFIG_PATH, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

@@ -40,18 +40,8 @@
 
 extern char **environ;
 
-static const char *CONFIG =
-    "flows:\n"
-    "  - name: bench\n"
-    "    deadline: 10m\n"
-    "    steps:\n"
-    "      Placed:    { start: true }\n"
-    "      Paid:      { after: [Placed], within: 60s }\n"
-    "      Reserved:  { after: [Paid], within: 60s }\n"
-    "      Shipped:   { after: [Reserved], within: 60s }\n"
-    "      Delivered: { after: [Shipped], within: 60s, end: completed }\n"
-    "limits:\n"
-    "  max_flows: 4000000\n";
+/* The flow every benchmark uses: bench/flows.yaml (run from the repository root). */
+static const char *CONFIG_PATH = "bench/flows.yaml";
 static const char *STEPS[5] = {"Placed", "Paid", "Reserved", "Shipped", "Delivered"};
 
 enum { MODE_IDLE, MODE_INGEST, MODE_STOP };
@@ -248,7 +238,7 @@ static pid_t start_wrk(int port, double secs, const char *out, int nice_)
 
 static int setup(struct bench *b, char *err, size_t errlen)
 {
-	if (config_load_string("bench", CONFIG, strlen(CONFIG), &b->cfg, err, errlen) < 0)
+	if (config_load(CONFIG_PATH, &b->cfg, err, errlen) < 0)
 		return -1;
 	struct metrics_opts mo = {.graph = &b->cfg->graph, .version = "bench"};
 	struct http_api_opts ho = {.listen = "127.0.0.1:0", .max_connections = 256};
