@@ -13,14 +13,9 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-check() { # $1 = description, rest = command
-  local d=$1; shift
-  if "$@"; then echo "PASS: broker $d"; else echo "FAIL: broker $d"; fails=$((fails + 1)); fi
-}
+source tests/e2e/lib/common.sh
+CHECK_PREFIX="broker "
 
-# wait_file FILE: up to 5 s for a non-empty file
-wait_file() { for _ in $(seq 50); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 $BROKER --topic events:8 --topic alerts:1 --address-file "$tmp/addr" >"$tmp/out" 2>"$tmp/err" &
 bp=$!; pids+=("$bp")

@@ -4,11 +4,11 @@
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 ROOT=$PWD
+source "$ROOT/tests/e2e/lib/common.sh"
 BIN=$ROOT/bin
 PY=/usr/bin/python3
 tmp=$(mktemp -d)
 pids=()
-fails=0
 PROM_URL=
 cleanup() {
   [ -n "$PROM_URL" ] && curl -s -m 2 -X POST "$PROM_URL/-/quit" >/dev/null 2>&1
@@ -24,18 +24,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-  local d=$1; shift
-  if "$@"; then echo "PASS: $d"; else echo "FAIL: $d"; fails=$((fails + 1)); fi
-}
-wait_file() { for _ in $(seq "${2:-50}"); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
 # wait_http URL [TENTHS]: until URL answers 200.
 wait_http() {
   for _ in $(seq "${2:-100}"); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' -m 1 "$1")" = 200 ] && return 0; sleep 0.1
   done; return 1
 }
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_broker() { # TOPIC:PARTS...
   local args=()

@@ -3,11 +3,11 @@
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 ROOT=$PWD
+source "$ROOT/tests/e2e/lib/common.sh"
 BIN=$ROOT/bin
 PY=/usr/bin/python3
 tmp=$(mktemp -d)
 pids=()
-fails=0
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
@@ -15,14 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# check DESCRIPTION COMMAND...: one PASS:/FAIL: line.
-check() {
-  local d=$1; shift
-  if "$@"; then echo "PASS: $d"; else echo "FAIL: $d"; fails=$((fails + 1)); fi
-}
 
-# wait_file FILE [TENTHS]: until FILE is non-empty (default 5 s).
-wait_file() { for _ in $(seq "${2:-50}"); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 # start_broker TOPIC:PARTS...: sets $BROKER (bootstrap address) and $broker_pid.
 start_broker() {

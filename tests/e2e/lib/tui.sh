@@ -3,6 +3,9 @@
 # A private tmux server (-S socket in the test's temp dir) keeps tests apart from any
 # tmux the user runs.
 
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+CHECK_PREFIX="tui "
+
 tui_setup() {
   tmp=$(mktemp -d)
   pids=()
@@ -28,14 +31,7 @@ tui_cleanup() {
 
 t() { tmux -S "$TMUX_SOCK" "$@"; }
 
-check() { # $1 = description, rest = command
-  local d=$1; shift
-  if "$@"; then echo "PASS: tui $d"; else echo "FAIL: tui $d"; fails=$((fails + 1)); fi
-}
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # tui_start NAME COLS ROWS ENV... -- ARGS...: the TUI in a detached tmux session.
 tui_start() {
