@@ -4,8 +4,8 @@
 #   make run        install, build, start the demo (broker, traffic with faults, collector, TUI)
 #   make bench      benchmarks; writes BENCHMARKS.md
 #   make asan       build the sanitizer variant under build/asan
-# Every collector/*.c except main.c goes into a static library that the daemon,
-# the tools and the unit tests link. Programs live one per folder (broker/, gen/, tui/).
+# Every collector/*/*.c except cmd/main.c goes into a static library that the daemon,
+# the tools and the unit tests link (the stage folders: docs/architecture.md). Programs live one per folder (broker/, gen/, tui/).
 
 SHELL := /bin/bash
 CC ?= cc
@@ -29,7 +29,7 @@ PROTO := proto/choreoscope/v1/event.proto
 PROTO_C := $(B)/gen/choreoscope/v1/event.pb-c.c
 PROTO_O := $(PROTO_C:.c=.o)
 
-LIB_SRC := $(filter-out collector/main.c,$(wildcard collector/*.c))
+LIB_SRC := $(filter-out collector/cmd/main.c,$(wildcard collector/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(PROTO_O)
 LIB := $(B)/libchoreo.a
 
@@ -43,10 +43,10 @@ ALL_OBJ += $$($(1)_OBJ)
 endef
 
 ALL_OBJ := $(LIB_OBJ)
-$(B)/bin/choreoscope: $(B)/collector/main.o $(LIB)
+$(B)/bin/choreoscope: $(B)/collector/cmd/main.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(B)/collector/main.o $(LIB) $(PC_LIBS)
-ALL_OBJ += $(B)/collector/main.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $(B)/collector/cmd/main.o $(LIB) $(PC_LIBS)
+ALL_OBJ += $(B)/collector/cmd/main.o
 PROGRAMS := choreoscope
 ifneq ($(wildcard broker/*.c),)
 $(eval $(call prog,choreoscope-broker,broker,$(PC_LIBS)))
@@ -116,8 +116,8 @@ asan:
 
 # ThreadSanitizer build of the threaded HTTP code and its test (the HTTP threads and
 # the engine thread meet in snapshot.c); tests/e2e/http_tsan.sh runs it.
-TSAN_SRC := $(addprefix collector/,http_api.c http_publish.c snapshot.c metrics.c jbuf.c \
-	api_render.c api_flows.c)
+TSAN_SRC := $(addprefix collector/,http/http_api.c http/http_publish.c http/snapshot.c \
+	out/metrics.c lib/jbuf.c http/api_render.c http/api_flows.c)
 tsan: build/tsan/test_http_api build/tsan/test_snapshot
 build/tsan/test_%: tests/unit/test_%.c $(TSAN_SRC)
 	@mkdir -p $(@D)

@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "decode.h"
-#include "input.h"
+#include "decode/decode.h"
+#include "source/input.h"
 
 static const char *const types[] = {"OrderPlaced", "PaymentAuthorized", "StockReserved",
 	"OrderShipped", "OrderCompleted"};

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "engine.h"
+#include "config/config.h"
+#include "engine/engine.h"
 
 /* The flow every benchmark uses: bench/flows.yaml (run from the repository root). */
 static const char *CONFIG_PATH = "bench/flows.yaml";

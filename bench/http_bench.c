@@ -32,11 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "engine.h"
-#include "api_engine.h"
-#include "http_api.h"
-#include "metrics.h"
+#include "config/config.h"
+#include "engine/engine.h"
+#include "http/api_engine.h"
+#include "http/http_api.h"
+#include "out/metrics.h"
 
 extern char **environ;
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "input.h"
+#include "source/input.h"
 
 static const char *STEPS[5] = { "Placed", "Paid", "Reserved", "Shipped", "Delivered" };
 static const char *SOURCES[5] = { "orders", "payments", "inventory", "shipping", "orders" };

@@ -27,7 +27,7 @@
 #include <unistd.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
-#include "cli.h"
+#include "cmd/cli.h"
 
 #define BROKER_MAX_TOPICS 64
 #define BROKER_MAX_PARTITIONS 10000

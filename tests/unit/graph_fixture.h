@@ -8,7 +8,7 @@
 #ifndef GRAPH_FIXTURE_H
 #define GRAPH_FIXTURE_H
 
-#include "flowgraph.h"
+#include "engine/flowgraph.h"
 
 #define S_(n) ((int64_t)(n) * 1000000000)
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "decode_cloudevents.h"
+#include "decode/decode_cloudevents.h"
 
 #define T0 1764115200000000000LL /* 2025-11-26T00:00:00Z */
 

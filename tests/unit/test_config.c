@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "config.h"
+#include "config/config.h"
 
 #define S 1000000000LL
 #define FIXTURES "tests/fixtures/config/"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 
 #define BASE "\"event_id\":\"e1\",\"correlation_id\":\"o1\",\"type\":\"OrderPlaced\"," \
 	     "\"source\":\"orders\",\"time\":\"2026-11-25T10:00:00Z\""

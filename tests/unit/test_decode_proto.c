@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "choreoscope/v1/event.pb-c.h"
-#include "decode.h"
+#include "decode/decode.h"
 
 #define T0 1795600800000000000LL
 

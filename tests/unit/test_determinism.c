@@ -14,10 +14,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "engine.h"
-#include "jsonw.h"
-#include "records.h"
+#include "config/config.h"
+#include "engine/engine.h"
+#include "lib/jsonw.h"
+#include "out/records.h"
 
 static const char *CONFIG =
     "flows:\n"

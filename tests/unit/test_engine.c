@@ -12,9 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "engine.h"
-#include "timefmt.h"
+#include "config/config.h"
+#include "engine/engine.h"
+#include "lib/timefmt.h"
 
 #define BASE_NS INT64_C(1767225600000000000) /* 2026-01-01T00:00:00Z */
 #define MAXLINES 256

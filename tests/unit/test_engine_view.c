@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "engine.h"
+#include "config/config.h"
+#include "engine/engine.h"
 
 #define S(x) (INT64_C(1767225600000000000) + (int64_t)(x) * 1000000000)
 

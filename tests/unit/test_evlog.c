@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "evlog.h"
+#include "out/evlog.h"
 
 struct found {
 	int n;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "flowtab.h"
+#include "engine/flowtab.h"
 
 #define KEYS 3000
 #define MAXI 20000

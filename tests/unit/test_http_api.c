@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "graph_fixture.h"
-#include "http_api.h"
+#include "http/http_api.h"
 
 #define NINST 50
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "input.h"
+#include "source/input.h"
 
 #define FIXTURES "tests/fixtures/events/"
 

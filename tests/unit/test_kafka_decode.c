@@ -7,9 +7,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "decode.h"
-#include "kafka_decode.h"
+#include "config/config.h"
+#include "decode/decode.h"
+#include "decode/kafka_decode.h"
 
 static const char cfg_yaml[] =
     "flows:\n"

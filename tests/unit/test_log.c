@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 #define SEC ((int64_t)1000000000)
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "graph_fixture.h"
-#include "metrics.h"
+#include "out/metrics.h"
 
 static struct metrics *mk(void)
 {

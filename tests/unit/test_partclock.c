@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "partclock.h"
+#include "source/partclock.h"
 
 #define NONE PARTCLOCK_NONE
 

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "snapshot.h"
+#include "http/snapshot.h"
 
 static struct snapshot *mk(void)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "timefmt.h"
+#include "lib/timefmt.h"
 
 static const struct {
 	const char *in;

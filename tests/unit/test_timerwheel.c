@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "timerwheel.h"
+#include "engine/timerwheel.h"
 
 #define N 2000
 

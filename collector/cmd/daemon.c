@@ -1,0 +1,556 @@
+/*
+ * daemon: bin/choreoscope [--config FILE] ... — the live collector. See daemon.h for
+ * the loop and kafka_source.h for the offset discipline (stored only after the engine
+ * applied a message; committed on revoke, every second and at exit).
+ *
+ * Flags come from one table (parsing and --help). Signals: SIGTERM/SIGINT stop the
+ * loop after the current batch (it is applied and its offsets stored), then records
+ * are flushed, offsets committed and the process exits 0. SIGHUP re-reads the config:
+ * an invalid one is reported and the old one kept; a valid one applies its log level
+ * (other changes take effect at restart, which the log says).
+ * The only file-scope mutable state is the signal flag.
+ */
+#include "cmd/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cli.h"
+#include "http/http_daemon.h"
+#include "lib/jsonw.h"
+#include "decode/kafka_decode.h"
+#include "lib/log.h"
+#include "source/partclock.h"
+#include "out/records.h"
+
+#define DAEMON_MAX_TOPICS 64
+#define DAEMON_MAX_PARTITIONS 4096
+#define NS_PER_MS ((int64_t)1000000)
+
+static volatile sig_atomic_t pending_signal;
+
+struct dflags {
+	const char *config, *brokers, *group, *clock, *records, *log_level, *listen;
+	char *topics[DAEMON_MAX_TOPICS];
+	int ntopics;
+	bool until_end, help, version;
+};
+
+struct daemon {
+	struct dflags fl;
+	struct config *cfg;
+	struct log lg;
+	struct engine *eng;
+	struct records *rec;
+	FILE *rec_out;
+	struct partclock *pc;
+	struct ksrc *ks;
+	struct kdec *kd;
+	struct alerts *al;
+	struct ksrc_batch *batch;
+	struct daemon_rejects rej;
+	struct jsonw jw;          /* alert JSON lines */
+	struct log_limit reject_limit;
+	struct httpd *http;       /* the HTTP server (metrics, API) */
+	daemon_hook_fn hook;      /* the HTTP server's poll hook, or NULL */
+	void *hook_ctx;
+	int64_t last_tick_ns;
+	int64_t clock_ns;
+	bool behind;            /* deadlines still due: apply no event until they fired */
+	int64_t first_msg_ns;     /* monotonic time the first message arrived, or 0 */
+};
+
+/* ---- flags ---------------------------------------------------------------------- */
+
+enum fkind { F_STR, F_TOPIC, F_BOOL };
+
+struct dopt {
+	const char *name;
+	enum fkind kind;
+	size_t off;               /* into struct dflags */
+	const char *arg, *help;
+};
+
+#define FO(f) offsetof(struct dflags, f)
+static const struct dopt dopts[] = {
+	{ "--config", F_STR, FO(config), "FILE", "configuration file (required)" },
+	{ "--brokers", F_STR, FO(brokers), "ADDR", "bootstrap servers; overrides kafka.brokers" },
+	{ "--group", F_STR, FO(group), "ID", "consumer group; overrides kafka.group_id" },
+	{ "--topic", F_TOPIC, 0, "T", "topic to consume (repeatable); overrides kafka.topics" },
+	{ "--clock", F_STR, FO(clock), "wall|event",
+	  "wall: live judging on the lag-aware partition clock (default); event: event time" },
+	{ "--until-end", F_BOOL, FO(until_end), NULL,
+	  "stop at the end of every assigned partition, then flush as replay does" },
+	{ "--records", F_STR, FO(records), "FILE", "anomaly/flow/summary JSON lines ('-': stdout)" },
+	{ "--log-level", F_STR, FO(log_level), "LEVEL", "error|warn|info|debug; overrides log_level" },
+	{ "--listen", F_STR, FO(listen), "ADDR", "HTTP address; overrides http.listen" },
+	{ "--help", F_BOOL, FO(help), NULL, "this help" },
+	{ "--version", F_BOOL, FO(version), NULL, "print the version" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: choreoscope --config FILE [options]   the live collector\n");
+	for (size_t i = 0; i < sizeof dopts / sizeof dopts[0]; i++) {
+		char left[40];
+		snprintf(left, sizeof left, "%s%s%s", dopts[i].name, dopts[i].arg ? " " : "",
+		    dopts[i].arg ? dopts[i].arg : "");
+		fprintf(out, "  %-22s %s\n", left, dopts[i].help);
+	}
+	fprintf(out, "Other subcommands: choreoscope --help. Settings: docs/kafka.md.\n");
+}
+
+/* Sets one option; `val` is NULL for booleans. */
+static int set_opt(struct dflags *f, const struct dopt *o, const char *val, char *err,
+    size_t errlen)
+{
+	if (o->kind == F_BOOL) {
+		*(bool *)((char *)f + o->off) = true;
+	} else if (o->kind == F_STR) {
+		*(const char **)((char *)f + o->off) = val;
+	} else {
+		if (f->ntopics == DAEMON_MAX_TOPICS) {
+			snprintf(err, errlen, "at most %d --topic flags", DAEMON_MAX_TOPICS);
+			return -1;
+		}
+		f->topics[f->ntopics++] = (char *)val;
+	}
+	return 0;
+}
+
+static int parse_flags(int argc, char **argv, struct dflags *f, char *err, size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n = eq != NULL ? (size_t)(eq - a) : strlen(a);
+		const struct dopt *o = NULL;
+		for (size_t k = 0; k < sizeof dopts / sizeof dopts[0] && o == NULL; k++)
+			if (strlen(dopts[k].name) == n && strncmp(a, dopts[k].name, n) == 0)
+				o = &dopts[k];
+		if (o == NULL) {
+			snprintf(err, errlen, "unknown option %s (see --help)", a);
+			return -1;
+		}
+		const char *val = NULL;
+		if (o->kind != F_BOOL) {
+			val = eq != NULL ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			if (val == NULL) {
+				snprintf(err, errlen, "%s needs a value (%s)", o->name, o->arg);
+				return -1;
+			}
+		} else if (eq != NULL) {
+			snprintf(err, errlen, "%s takes no value", o->name);
+			return -1;
+		}
+		if (set_opt(f, o, val, err, errlen) < 0)
+			return -1;
+	}
+	if (f->clock != NULL && strcmp(f->clock, "wall") != 0 && strcmp(f->clock, "event") != 0) {
+		snprintf(err, errlen, "--clock must be wall or event, not %s", f->clock);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- signals -------------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+	/* A stop request is never overwritten by a later SIGHUP. */
+	if (sig != SIGHUP || pending_signal == 0)
+		pending_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- engine outputs ------------------------------------------------------------- */
+
+static void on_anomaly(void *ctx, const struct anomaly *a)
+{
+	struct daemon *d = ctx;
+
+	if (d->http != NULL)
+		httpd_on_anomaly(d->http, a);
+	LOG_DEBUG(&d->lg, "anomaly", "flow=%s corr=%s kind=%s step=%s", a->flow->name,
+	    a->correlation_id, an_kind_name(a->kind), a->step != NULL ? a->step : "-");
+	if (!alerts_has_alert_topic(d->al))
+		return;
+	jw_reset(&d->jw);
+	records_anomaly_json(&d->jw, a);
+	if (!d->jw.oom)
+		alerts_anomaly(d->al, a, d->jw.buf, d->jw.len);
+}
+
+static void on_flow(void *ctx, const struct flow_record *r)
+{
+	struct daemon *d = ctx;
+	if (d->http != NULL)
+		httpd_on_flow(d->http, r);
+}
+
+static void on_step(void *ctx, const struct step_obs *o)
+{
+	struct daemon *d = ctx;
+	if (d->http != NULL)
+		httpd_on_step(d->http, o);
+}
+
+/* ---- setup ---------------------------------------------------------------------- */
+
+static int open_records(struct daemon *d, struct engine_sink *sink, char *err, size_t errlen)
+{
+	const struct engine_sink mine = { .anomaly = on_anomaly, .flow = on_flow,
+		.step = on_step, .ctx = d };
+
+	*sink = mine;
+	if (d->fl.records == NULL)
+		return 0;
+	if (strcmp(d->fl.records, "-") == 0) {
+		d->rec_out = stdout;
+	} else if ((d->rec_out = fopen(d->fl.records, "w")) == NULL) {
+		snprintf(err, errlen, "--records %s: %s", d->fl.records, strerror(errno));
+		return -1;
+	}
+	if ((d->rec = records_new(d->rec_out, &d->cfg->graph)) == NULL) {
+		snprintf(err, errlen, "records: out of memory");
+		return -1;
+	}
+	records_sink(d->rec, sink, &mine);
+	return 0;
+}
+
+static int open_kafka(struct daemon *d, char *err, size_t errlen)
+{
+	const struct cfg_kafka *k = &d->cfg->kafka;
+	const struct ksrc_opts ko = {
+		.brokers = d->fl.brokers != NULL ? d->fl.brokers : k->brokers,
+		.group_id = d->fl.group != NULL ? d->fl.group : k->group_id,
+		.topics = d->fl.ntopics > 0 ? d->fl.topics : k->topics,
+		.ntopics = d->fl.ntopics > 0 ? d->fl.ntopics : k->ntopics,
+		.prop_keys = k->prop_keys, .prop_vals = k->prop_vals, .nprops = k->nprops,
+		.max_partitions = DAEMON_MAX_PARTITIONS,
+	};
+	const struct alerts_opts ao = {
+		.brokers = ko.brokers, .prop_keys = k->prop_keys, .prop_vals = k->prop_vals,
+		.nprops = k->nprops, .alert_topic = k->alert_topic,
+		.format = k->alert_format != NULL && strcmp(k->alert_format, "protobuf") == 0
+		    ? ALERTS_PROTOBUF : ALERTS_JSON,
+		.dead_letter_topic = k->dead_letter_topic,
+	};
+
+	if (kdec_new(d->cfg, &d->kd, err, errlen) < 0 ||
+	    alerts_new(&ao, &d->lg, &d->al, err, errlen) < 0)
+		return -1;
+	if (ko.brokers == NULL) {
+		snprintf(err, errlen, "no brokers: set kafka.brokers or --brokers");
+		return -1;
+	}
+	if (ksrc_new(&ko, &d->lg, d->pc, &d->ks, err, errlen) < 0)
+		return -1;
+	LOG_INFO(&d->lg, "consuming", "brokers=%s group=%s topics=%d first_topic=%s clock=%s%s",
+	    ko.brokers, ko.group_id, ko.ntopics, ko.topics[0],
+	    partclock_mode(d->pc) == PARTCLOCK_WALL ? "wall" : "event",
+	    d->fl.until_end ? " until_end=true" : "");
+	return 0;
+}
+
+/* The HTTP server. An address given with --listen must work (exit otherwise); when
+ * it comes from the config (or its default) and cannot be bound, the collector runs
+ * on without /metrics and the API, saying so at error level (Prometheus' up == 0
+ * alert then fires): verdicts and records do not depend on HTTP. */
+static int start_http(struct daemon *d, enum partclock_mode mode, char *err, size_t errlen)
+{
+	if (httpd_new(d->cfg, d->eng, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall",
+	        &d->http, err, errlen) < 0) {
+		if (d->fl.listen != NULL)
+			return -1;
+		LOG_ERROR(&d->lg, "HTTP server not started; running without /metrics and the API",
+		    "error=\"%s\"", err);
+		d->http = NULL;
+		return 0;
+	}
+	d->hook = httpd_hook;
+	d->hook_ctx = d->http;
+	return 0;
+}
+
+static int setup(struct daemon *d, char *err, size_t errlen)
+{
+	struct engine_sink sink;
+	const struct engine_opts eo = { .clock = ENGINE_CLOCK_EXTERNAL,
+		.max_flows = d->cfg->max_flows };
+	const char *lvl = d->fl.log_level != NULL ? d->fl.log_level : d->cfg->log_level;
+	enum partclock_mode mode = d->fl.clock != NULL && strcmp(d->fl.clock, "event") == 0
+	    ? PARTCLOCK_EVENT : PARTCLOCK_WALL;
+
+	if (lvl != NULL && log_level_parse(lvl, &d->lg.level) < 0) {
+		snprintf(err, errlen, "unknown log level %s (error|warn|info|debug)", lvl);
+		return -1;
+	}
+	d->reject_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
+	d->clock_ns = ENGINE_NO_TIME;
+	jw_init(&d->jw);
+	if ((d->batch = malloc(sizeof *d->batch)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	d->batch->n = 0;
+	if (open_records(d, &sink, err, errlen) < 0 ||
+	    engine_new(&d->cfg->graph, &eo, &sink, &d->eng, err, errlen) < 0 ||
+	    partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0)
+		return -1;
+	if (start_http(d, mode, err, errlen) < 0)
+		return -1;
+	return open_kafka(d, err, errlen);
+}
+
+static void teardown(struct daemon *d)
+{
+	httpd_free(d->http);
+	ksrc_free(d->ks);
+	alerts_free(d->al);
+	kdec_free(d->kd);
+	engine_free(d->eng);
+	records_free(d->rec);
+	if (d->rec_out != NULL && d->rec_out != stdout)
+		fclose(d->rec_out);
+	partclock_free(d->pc);
+	jw_dispose(&d->jw);
+	free(d->batch);
+	config_free(d->cfg);
+}
+
+/* ---- the per-message path ------------------------------------------------------- */
+
+static void count_reject(struct daemon_rejects *r, const char *reason)
+{
+	for (int i = 0; i < r->n; i++) {
+		if (r->reason[i] == reason || strcmp(r->reason[i], reason) == 0) {
+			r->count[i]++;
+			r->total++;
+			return;
+		}
+	}
+	if (r->n < DAEMON_MAX_REASONS) {
+		r->reason[r->n] = reason;
+		r->count[r->n++] = 1;
+	} else {
+		r->other++;
+	}
+	r->total++;
+}
+
+static void reject(struct daemon *d, const struct kmsg *km, const char *reason)
+{
+	count_reject(&d->rej, reason);
+	LOG_LIMITED(&d->lg, &d->reject_limit, LOG_LVL_WARN, "undecodable message",
+	    "topic=%s partition=%d offset=%lld reason=%s", km->topic, (int)km->partition,
+	    (long long)km->offset, reason);
+	alerts_dead_letter(d->al, km, reason);
+}
+
+/* Decodes and applies one message; the partition clock learns its offset and time. */
+static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
+{
+	struct ce_header hdrs[KSRC_MAX_HEADERS];
+	struct kmsg km;
+	struct event ev;
+	const char *reason = NULL;
+	int64_t t = PARTCLOCK_NONE;
+
+	ksrc_kmsg(d->ks, m, slot, hdrs, &km);
+	if (kdec_decode(d->kd, &km, &ev, &reason) == 0) {
+		if (d->http != NULL)
+			httpd_on_event(d->http, &ev);
+		engine_apply(d->eng, &ev);
+		t = ev.time_ns;
+	} else {
+		rd_kafka_timestamp_type_t tt;
+		int64_t ts = rd_kafka_message_timestamp(m, &tt);
+		reject(d, &km, reason);
+		if (partclock_mode(d->pc) == PARTCLOCK_WALL && ts >= 0)
+			t = ts * NS_PER_MS;
+	}
+	partclock_message(d->pc, slot, m->offset, t);
+}
+
+/* At most this many deadlines fire per loop iteration: when the clock jumps over
+ * millions of them (a backfill reaching the end of its partitions, a consumer
+ * catching up), signals, HTTP and offsets are still served between slices. */
+#define DAEMON_FIRE_BUDGET 20000
+
+static void advance_clock(struct daemon *d, int64_t wall_ns)
+{
+	int64_t now = partclock_now(d->pc, wall_ns);
+
+	if (now == PARTCLOCK_NONE)
+		return;
+	d->behind = engine_advance_some(d->eng, now, DAEMON_FIRE_BUDGET);
+	d->clock_ns = engine_stats(d->eng)->tmax_ns;
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+static void publish(struct daemon *d)
+{
+	struct daemon_view v = { .cfg = d->cfg, .engine = d->eng, .rejects = &d->rej,
+		.kafka = ksrc_stats(d->ks), .alerts = d->al != NULL ? alerts_stats(d->al) : NULL,
+		.clock_ns = d->clock_ns, .ready = partclock_assigned(d->pc) > 0 };
+
+	v.listen = d->fl.listen != NULL ? d->fl.listen : d->cfg->http.listen;
+	v.parts = ksrc_parts(d->ks, &v.nparts);
+	/* The HTTP server (branch http) hooks in here: it renders /metrics and answers
+	 * /api/v1 from this view, on this thread. */
+	if (d->hook != NULL)
+		d->hook(d->hook_ctx, &v);
+}
+
+static void tick(struct daemon *d, int64_t wall_ns)
+{
+	ksrc_tick(d->ks);
+	alerts_poll(d->al);
+	advance_clock(d, wall_ns);
+	if (d->rec != NULL)
+		records_flush(d->rec);
+	publish(d);
+	d->last_tick_ns = wall_ns;
+}
+
+static void reload(struct daemon *d)
+{
+	struct config *c = NULL;
+	char err[4096];
+	enum log_level lvl;
+
+	if (config_load(d->fl.config, &c, err, sizeof err) < 0) {
+		LOG_ERROR(&d->lg, "config reload failed; keeping the running config",
+		    "file=%s error=\"%s\"", d->fl.config, err);
+		return;
+	}
+	if (d->fl.log_level == NULL && c->log_level != NULL && log_level_parse(c->log_level, &lvl) == 0)
+		d->lg.level = lvl;
+	LOG_INFO(&d->lg, "config reloaded; log level applied, flow and kafka changes take "
+	    "effect at restart", "file=%s log_level=%s", d->fl.config, log_level_name(d->lg.level));
+	config_free(c);
+}
+
+/* One iteration: poll, apply, store offsets, advance the clock, tick when due. */
+static void step_once(struct daemon *d)
+{
+	struct ksrc_batch *b = d->batch;
+	int64_t wall;
+
+	/* While deadlines are still due, no new event is applied: they fire first. */
+	if (!d->behind) {
+		if (ksrc_poll(d->ks, b, DAEMON_POLL_MS) > 0 && d->first_msg_ns == 0)
+			d->first_msg_ns = log_mono_ns();
+		for (int i = 0; i < b->n; i++)
+			process_msg(d, b->msgs[i], b->slot[i]);
+		ksrc_batch_done(d->ks, b);
+	}
+	if (d->http != NULL)
+		httpd_serve(d->http);
+	wall = log_wall_ns();
+	advance_clock(d, wall);
+	if (wall - d->last_tick_ns >= DAEMON_TICK_MS * NS_PER_MS)
+		tick(d, wall);
+}
+
+static void run(struct daemon *d)
+{
+	for (;;) {
+		int sig = pending_signal;
+		if (sig == SIGHUP) {
+			pending_signal = 0;
+			reload(d);
+		} else if (sig != 0) {
+			LOG_INFO(&d->lg, "stopping", "signal=%d", sig);
+			break;
+		}
+		step_once(d);
+		if (d->fl.until_end && partclock_all_at_end(d->pc)) {
+			LOG_INFO(&d->lg, "every assigned partition at its end", "partitions=%d",
+			    partclock_assigned(d->pc));
+			break;
+		}
+	}
+}
+
+static void finish(struct daemon *d)
+{
+	char err[256];
+	const struct engine_stats *es;
+
+	if (d->fl.until_end)
+		engine_finish(d->eng);
+	if (d->rec != NULL) {
+		records_summary(d->rec, d->eng, d->rej.total);
+		if (records_flush(d->rec) < 0)
+			LOG_ERROR(&d->lg, "writing records failed", "file=%s", d->fl.records);
+	}
+	if (ksrc_commit(d->ks, 3000, err, sizeof err) < 0)
+		LOG_WARN(&d->lg, "final commit failed", "error=\"%s\"", err);
+	es = engine_stats(d->eng);
+	/* Throughput from the first message to now (the group join is not counted; the
+	 * final flush is): bench/kafka.sh reads this line. */
+	double secs = d->first_msg_ns > 0 ? (double)(log_mono_ns() - d->first_msg_ns) / 1e9 : 0;
+	uint64_t msgs = ksrc_stats(d->ks)->messages;
+	LOG_INFO(&d->lg, "stopped", "messages=%llu events=%llu unmatched=%llu rejected=%llu "
+	    "seconds=%.3f msgs_per_sec=%.0f", (unsigned long long)msgs,
+	    (unsigned long long)es->events, (unsigned long long)es->unmatched,
+	    (unsigned long long)d->rej.total, secs, secs > 0 ? (double)msgs / secs : 0.0);
+}
+
+int daemon_main(int argc, char **argv)
+{
+	struct daemon *d = calloc(1, sizeof *d);
+	char err[4096];
+	int rc = 2;
+
+	if (d == NULL)
+		return 1;
+	d->lg = (struct log){ .level = LOG_LVL_INFO, .out = stderr };
+	if (parse_flags(argc, argv, &d->fl, err, sizeof err) < 0) {
+		fprintf(stderr, "choreoscope: %s\n", err);
+		goto out;
+	}
+	if (d->fl.help || d->fl.version) {
+		if (d->fl.help)
+			usage(stdout);
+		else
+			printf("choreoscope %s\n", CHOREOSCOPE_VERSION);
+		rc = 0;
+		goto out;
+	}
+	if (d->fl.config == NULL) {
+		fprintf(stderr, "choreoscope: --config FILE is required (see --help)\n");
+		goto out;
+	}
+	if (config_load(d->fl.config, &d->cfg, err, sizeof err) < 0 || setup(d, err, sizeof err) < 0) {
+		fprintf(stderr, "choreoscope: %s\n", err);
+		goto out;
+	}
+	install_signals();
+	run(d);
+	finish(d);
+	rc = 0;
+out:
+	teardown(d);
+	free(d);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * daemon: the live collector's loop (Kafka consumer group -> decode -> engine ->
+ * records, alert topic), and what it publishes for the HTTP server.
+ *
+ * The loop is a small dispatch: poll a batch (at most DAEMON_POLL_MS), apply it, store
+ * its offsets, advance the engine clock, and every DAEMON_TICK_MS run the tick
+ * (watermarks, lag, delivery reports, the stats snapshot and the poll hook). The HTTP
+ * server (branch http) registers as the hook: it is called on the engine thread with
+ * the current view and may read everything in it until it returns.
+ *
+ * Threading: everything runs on one thread (the engine thread).
+ */
+#ifndef CHOREOSCOPE_DAEMON_H
+#define CHOREOSCOPE_DAEMON_H
+
+#include <stdint.h>
+#include "out/alerts.h"
+#include "config/config.h"
+#include "engine/engine.h"
+#include "source/kafka_source.h"
+
+#define DAEMON_POLL_MS 100
+#define DAEMON_TICK_MS 100
+#define DAEMON_MAX_REASONS 32
+
+/* Undecodable messages by reason (reason strings are static). */
+struct daemon_rejects {
+	const char *reason[DAEMON_MAX_REASONS];
+	uint64_t count[DAEMON_MAX_REASONS];
+	int n;
+	uint64_t total;
+	uint64_t other;           /* reasons beyond DAEMON_MAX_REASONS */
+};
+
+/* Everything a tick hook may read (borrowed for the duration of the call). */
+struct daemon_view {
+	const struct config *cfg;
+	const char *listen;               /* --listen, else http.listen */
+	const struct engine *engine;
+	const struct daemon_rejects *rejects;
+	const struct ksrc_stats *kafka;
+	const struct ksrc_part *parts;    /* [nparts]: consumed and lag per partition */
+	int nparts;
+	const struct alerts_stats *alerts; /* NULL without alert/dead-letter topics */
+	int64_t clock_ns;                 /* engine clock (T_max), or ENGINE_NO_TIME */
+	int ready;                        /* partitions assigned */
+};
+
+typedef void (*daemon_hook_fn)(void *ctx, const struct daemon_view *v);
+
+#endif

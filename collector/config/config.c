@@ -1,0 +1,362 @@
+/*
+ * config: loads and validates the YAML configuration (see docs/config.md).
+ *
+ * The collector's settings are the rows of `settings` below; flows and steps are
+ * the tables of config_flows.c. The same rows drive parsing (cfg_walk_map), the
+ * defaults (each default is YAML text run through the row's own setter) and the
+ * reference printed by config_print_reference, so none can drift from another.
+ *
+ * A config is returned only when it has no problem at all; otherwise every
+ * problem is written to err, one "FILE:LINE:COL: message" per line, sorted by
+ * position. Single-threaded; the result is immutable and owned by the caller.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config/config.h"
+#include "config/config_yaml.h"
+
+static int check_listen(const char *s, char *why, size_t whylen);
+static int check_path(const char *s, char *why, size_t whylen);
+static int check_source(const char *s, char *why, size_t whylen);
+
+#define CO(m) offsetof(struct config, m)
+#define JSON_FIELD(k)                                                                      \
+	{ "json." #k, &cfg_t_str, CO(json.k), .def = #k, .check = check_path,                 \
+	    .help = "Dotted path of the `" #k "` field in plain JSON payloads." }
+
+static const struct cfg_field settings[] = {
+	{ "flows", &cfg_t_flows, CO(graph), .flags = CF_REQUIRED,
+	    .help = "The expected flow graphs, at least one (see flow settings)." },
+	{ "limits.max_flows", &cfg_t_count, CO(max_flows), .def = "1000000",
+	    .help = "Flow instances kept in flight at most; beyond it the oldest is closed as "
+		    "`evicted` (counted and logged)." },
+	{ "log_level", &cfg_t_enum, CO(log_level), .def = "info",
+	    .choices = "error|warn|info|debug", .help = "Least severe log level written." },
+	{ "kafka.brokers", &cfg_t_str, CO(kafka.brokers), .flags = CF_NULLABLE,
+	    .help = "Bootstrap servers (`host:port[,host:port...]`); unset: no Kafka." },
+	{ "kafka.group_id", &cfg_t_str, CO(kafka.group_id), .def = "choreoscope",
+	    .help = "Consumer group; instances sharing it share the partitions." },
+	{ "kafka.topics", &cfg_t_strlist, CO(kafka.topics), .noff = CO(kafka.ntopics),
+	    .help = "Topics to consume events from." },
+	{ "kafka.format", &cfg_t_enum, CO(kafka.format), .def = "auto",
+	    .choices = "auto|protobuf|cloudevents|json",
+	    .help = "Payload format; `auto` tells them apart per message (content type, "
+		    "`ce_` headers, first byte)." },
+	{ "kafka.correlation_from", &cfg_t_strlist, CO(kafka.correlation_from),
+	    .noff = CO(kafka.ncorrelation_from), .check = check_source,
+	    .def = "[ce_correlationid, \"field:correlation_id\", key, traceparent]",
+	    .help = "Where the correlation id comes from, first found wins: `ce_correlationid`, "
+		    "`header:NAME`, `field:PATH`, `key` (message key), `traceparent` (W3C trace id)." },
+	{ "kafka.alert_topic", &cfg_t_str, CO(kafka.alert_topic), .flags = CF_NULLABLE,
+	    .help = "Topic anomalies are published to; unset: none." },
+	{ "kafka.alert_format", &cfg_t_enum, CO(kafka.alert_format), .def = "json",
+	    .choices = "json|protobuf", .help = "Encoding of the messages on the alert topic." },
+	{ "kafka.dead_letter_topic", &cfg_t_str, CO(kafka.dead_letter_topic),
+	    .flags = CF_NULLABLE, .help = "Topic undecodable messages are copied to; unset: none." },
+	{ "kafka.properties", &cfg_t_props, CO(kafka.prop_keys), .off2 = CO(kafka.prop_vals),
+	    .noff = CO(kafka.nprops),
+	    .help = "Any librdkafka property, passed through (e.g. `security.protocol`)." },
+	JSON_FIELD(event_id),
+	JSON_FIELD(correlation_id),
+	JSON_FIELD(type),
+	JSON_FIELD(source),
+	JSON_FIELD(time),
+	JSON_FIELD(flow),
+	JSON_FIELD(causation_id),
+	JSON_FIELD(attributes),
+	{ "http.listen", &cfg_t_str, CO(http.listen), .def = "127.0.0.1:9717",
+	    .check = check_listen,
+	    .help = "Address of /metrics and /api/v1: `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all)." },
+	{ "http.token", &cfg_t_str, CO(http.token), .flags = CF_NULLABLE,
+	    .help = "Bearer token required by /api and /metrics; unset: open. The daemon also "
+		    "reads CHOREOSCOPE_TOKEN." },
+	{ "metrics.latency_buckets", &cfg_t_numlist, CO(metrics.latency_buckets),
+	    .noff = CO(metrics.nlatency_buckets),
+	    .def = "[0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]",
+	    .help = "Histogram bounds (seconds) of step-to-step latencies." },
+	{ "metrics.duration_buckets", &cfg_t_numlist, CO(metrics.duration_buckets),
+	    .noff = CO(metrics.nduration_buckets),
+	    .def = "[0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600]",
+	    .help = "Histogram bounds (seconds) of flow durations, open to close." },
+};
+
+#define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
+
+/* ---- value checks ---- */
+
+static int bad(char *why, size_t whylen, const char *expect, const char *s, const char *what)
+{
+	snprintf(why, whylen, "expected %s, found \"%s\"%s%s", expect, s, what ? ": " : "",
+	    what ? what : "");
+	return -1;
+}
+
+static int check_host(const char *h, size_t len)
+{
+	char buf[256];
+	if (len >= sizeof buf)
+		return -1;
+	memcpy(buf, h, len);
+	buf[len] = '\0';
+	if (len == 0)
+		return 0;
+	unsigned char addr[16];
+	if (buf[0] == '[') {
+		if (len < 3 || buf[len - 1] != ']')
+			return -1;
+		buf[len - 1] = '\0';
+		return inet_pton(AF_INET6, buf + 1, addr) == 1 ? 0 : -1;
+	}
+	if (strspn(buf, "0123456789.") == len)
+		return inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1;
+	if (strspn(buf, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != len ||
+	    buf[0] == '-' || buf[0] == '.')
+		return -1;
+	return 0;
+}
+
+static int check_listen(const char *s, char *why, size_t whylen)
+{
+	const char *expect = "HOST:PORT such as 127.0.0.1:9717, [::1]:9717 or :9717";
+	const char *colon = strrchr(s, ':');
+	if (colon == NULL)
+		return bad(why, whylen, expect, s, "no port");
+	if (check_host(s, (size_t)(colon - s)) < 0)
+		return bad(why, whylen, expect, s, "bad host");
+	const char *p = colon + 1;
+	long port = 0;
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p) || strlen(p) > 5 ||
+	    (port = strtol(p, NULL, 10)) < 1 || port > 65535)
+		return bad(why, whylen, expect, s, "port must be 1 to 65535");
+	return 0;
+}
+
+static int check_path(const char *s, char *why, size_t whylen)
+{
+	size_t n = strlen(s);
+	if (s[0] == '.' || s[n - 1] == '.' || strstr(s, "..") != NULL)
+		return bad(why, whylen, "a dotted field path such as data.order_id", s,
+		    "empty path component");
+	return 0;
+}
+
+static int check_source(const char *s, char *why, size_t whylen)
+{
+	const char *expect = "ce_correlationid, header:NAME, field:PATH, key or traceparent";
+	if (!strcmp(s, "ce_correlationid") || !strcmp(s, "key") || !strcmp(s, "traceparent"))
+		return 0;
+	if (!strncmp(s, "header:", 7))
+		return s[7] != '\0' ? 0 : bad(why, whylen, expect, s, "empty header name");
+	if (!strncmp(s, "field:", 6))
+		return s[6] != '\0' ? check_path(s + 6, why, whylen) :
+				      bad(why, whylen, expect, s, "empty field path");
+	return bad(why, whylen, expect, s, NULL);
+}
+
+/* ---- loading ---- */
+
+static void yaml_problem(struct cfg_ctx *c, const yaml_parser_t *p, const char *yaml,
+    size_t len)
+{
+	int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+	if (p->error == YAML_READER_ERROR) {
+		line = 1;
+		col = 1;
+		for (size_t i = 0; i < p->problem_offset && i < len; i++, col++)
+			if (yaml[i] == '\n') {
+				line++;
+				col = 0;
+			}
+	}
+	const char *hint = "";
+	if (p->error == YAML_SCANNER_ERROR && p->problem_mark.index < len &&
+	    yaml[p->problem_mark.index] == '\t')
+		hint = "; YAML indents with spaces, not tabs";
+	if (p->context != NULL)
+		cfg_error_at(c, line, col, "YAML syntax error: %s (%s at line %d, column %d)%s",
+		    p->problem ? p->problem : "unknown problem", p->context,
+		    (int)p->context_mark.line + 1, (int)p->context_mark.column + 1, hint);
+	else
+		cfg_error_at(c, line, col, "YAML syntax error: %s%s",
+		    p->problem ? p->problem : "unknown problem", hint);
+}
+
+/* Parses the one document of the stream into *doc; a second one is a problem. */
+static int load_document(struct cfg_ctx *c, const char *yaml, size_t len, yaml_document_t *doc)
+{
+	yaml_parser_t p;
+	yaml_document_t extra;
+	int rc = 0;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+	if (!yaml_parser_load(&p, doc)) {
+		yaml_problem(c, &p, yaml, len);
+		yaml_parser_delete(&p);
+		return -1;
+	}
+	if (!yaml_parser_load(&p, &extra)) {
+		yaml_problem(c, &p, yaml, len);
+		rc = -1;
+	} else {
+		yaml_node_t *root = yaml_document_get_root_node(&extra);
+		if (root != NULL) {
+			cfg_error(c, root, "expected one YAML document, found a second one");
+			rc = -1;
+		}
+		yaml_document_delete(&extra);
+	}
+	if (rc < 0)
+		yaml_document_delete(doc);
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+int config_load_string(const char *name, const char *yaml, size_t len, struct config **out,
+    char *err, size_t errlen)
+{
+	struct cfg_ctx c = { .name = name };
+	yaml_document_t doc;
+	yaml_node_t *vals[NSETTINGS] = { NULL };
+	struct config *cfg = NULL;
+	int rc = -1;
+	*out = NULL;
+	if (load_document(&c, yaml, len, &doc) < 0)
+		goto done;
+	c.doc = &doc;
+	cfg = calloc(1, sizeof *cfg);
+	if (cfg == NULL || (cfg->path = strdup(name)) == NULL ||
+	    cfg_apply_defaults(settings, NSETTINGS, cfg) < 0) {
+		cfg_error_at(&c, 1, 1, "cannot set the defaults (out of memory?)");
+	} else {
+		struct cfg_walk w = { settings, NSETTINGS, cfg, vals, "" };
+		cfg_walk_map(&c, yaml_document_get_root_node(&doc), &w);
+	}
+	yaml_document_delete(&doc);
+	if (c.nerrs == 0) {
+		*out = cfg;
+		cfg = NULL;
+		rc = 0;
+	}
+done:
+	cfg_format_errors(&c, err, errlen);
+	cfg_ctx_release(&c);
+	config_free(cfg);
+	return rc;
+}
+
+int config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (f != NULL) {
+		FILE *m = open_memstream(&buf, &len);
+		char chunk[8192];
+		size_t n;
+		while (m != NULL && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+			fwrite(chunk, 1, n, m);
+		int rerr = ferror(f);
+		fclose(f);
+		if (m == NULL || fclose(m) != 0 || rerr) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	if (buf == NULL) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
+		return -2;
+	}
+	int rc = config_load_string(path, buf, len, out, err, errlen);
+	free(buf);
+	return rc;
+}
+
+static void free_strv(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	flowgraph_free(&c->graph);
+	free(c->path);
+	free(c->log_level);
+	struct cfg_kafka *k = &c->kafka;
+	free(k->brokers);
+	free(k->group_id);
+	free_strv(k->topics, k->ntopics);
+	free_strv(k->prop_keys, k->nprops);
+	free_strv(k->prop_vals, k->nprops);
+	free(k->format);
+	free_strv(k->correlation_from, k->ncorrelation_from);
+	free(k->alert_topic);
+	free(k->alert_format);
+	free(k->dead_letter_topic);
+	struct cfg_json_fields *j = &c->json;
+	char *paths[] = { j->event_id, j->correlation_id, j->type, j->source, j->time, j->flow,
+		j->causation_id, j->attributes };
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		free(paths[i]);
+	free(c->http.listen);
+	free(c->http.token);
+	free(c->metrics.latency_buckets);
+	free(c->metrics.duration_buckets);
+	free(c);
+}
+
+/* ---- the reference ---- */
+
+static void print_table(FILE *out, const struct cfg_field *f, int n)
+{
+	fprintf(out, "| setting | type | default | description |\n|---|---|---|---|\n");
+	for (int i = 0; i < n; i++) {
+		char type[256];
+		if (f[i].choices != NULL) {
+			size_t k = 0;
+			for (const char *p = f[i].choices; *p && k + 3 < sizeof type; p++) {
+				if (*p == '|') {
+					type[k++] = ',';
+					type[k++] = ' ';
+				} else {
+					type[k++] = *p;
+				}
+			}
+			type[k] = '\0';
+			fprintf(out, "| `%s` | one of %s |", f[i].name, type);
+		} else {
+			fprintf(out, "| `%s` | %s |", f[i].name, f[i].type->tname);
+		}
+		if (f[i].flags & CF_REQUIRED)
+			fprintf(out, " required |");
+		else if (f[i].def != NULL)
+			fprintf(out, " `%s` |", f[i].def);
+		else
+			fprintf(out, " none |");
+		fprintf(out, " %s |\n", f[i].help);
+	}
+}
+
+void config_print_reference(FILE *out)
+{
+	int nflow, nstep;
+	const struct cfg_field *flow = cfg_flow_fields(&nflow), *step = cfg_step_fields(&nstep);
+	fprintf(out, "#### Collector settings\n\nA dotted name is a nested mapping: "
+		     "`kafka.brokers` is `brokers:` under `kafka:`.\n\n");
+	print_table(out, settings, NSETTINGS);
+	fprintf(out, "\n#### Flow settings (each item of `flows`)\n\n");
+	print_table(out, flow, nflow);
+	fprintf(out, "\n#### Step settings (each value of `steps`, keyed by the event type)\n\n");
+	print_table(out, step, nstep);
+	fprintf(out, "\nDurations are written like Go's: `500ms`, `30s`, `10m`, `1h30m`, `1.5s` "
+		     "(units `ns`, `us`, `ms`, `s`, `m`, `h`; no bare numbers, never negative).\n"
+		     "Lists of step names may be one name: `after: A` is `after: [A]`.\n");
+}

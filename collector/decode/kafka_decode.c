@@ -1,0 +1,272 @@
+/*
+ * kafka_decode: see kafka_decode.h. The correlation sources are parsed once into a
+ * small table; per message the work is the payload decode plus, for each source tried,
+ * a header scan or one JSON path lookup.
+ */
+#include "decode/kafka_decode.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+
+#define KDEC_MAX_SOURCES 16
+#define KDEC_SCRATCH (64 * 1024)
+#define TRACE_ID_LEN 32
+
+enum kdec_format { KF_AUTO, KF_PROTOBUF, KF_CLOUDEVENTS, KF_JSON };
+enum kdec_src { KS_CE, KS_HEADER, KS_FIELD, KS_KEY, KS_TRACEPARENT };
+enum kdec_kind { KK_PROTO, KK_JSON, KK_CE_BINARY, KK_CE_STRUCTURED };
+
+struct kdec_source {
+	enum kdec_src kind;
+	char *arg;            /* header name or field path */
+};
+
+struct kdec {
+	enum kdec_format format;
+	struct kdec_source src[KDEC_MAX_SOURCES];
+	int nsrc;
+	char *json_corr_path; /* the decoder's own correlation path */
+	struct decoder *dec;
+	struct ce_scratch s;
+	char buf[KDEC_SCRATCH];
+};
+
+static int parse_source(const char *s, struct kdec_source *out)
+{
+	static const struct { const char *name; enum kdec_src kind; bool arg; } names[] = {
+		{ "ce_correlationid", KS_CE, false }, { "header:", KS_HEADER, true },
+		{ "field:", KS_FIELD, true }, { "key", KS_KEY, false },
+		{ "traceparent", KS_TRACEPARENT, false },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		size_t n = strlen(names[i].name);
+		if (names[i].arg ? strncmp(s, names[i].name, n) != 0 || s[n] == '\0'
+				 : strcmp(s, names[i].name) != 0)
+			continue;
+		out->kind = names[i].kind;
+		out->arg = names[i].arg ? strdup(s + n) : NULL;
+		return names[i].arg && out->arg == NULL ? -1 : 0;
+	}
+	return -1;
+}
+
+int kdec_source_valid(const char *src)
+{
+	struct kdec_source s;
+
+	if (parse_source(src, &s) < 0)
+		return -1;
+	free(s.arg);
+	return 0;
+}
+
+static int parse_format(const char *f, enum kdec_format *out)
+{
+	static const char *const names[] = { "auto", "protobuf", "cloudevents", "json" };
+
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(f != NULL ? f : "auto", names[i]) == 0) {
+			*out = (enum kdec_format)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errlen)
+{
+	const struct cfg_kafka *k = &cfg->kafka;
+	struct kdec *d = calloc(1, sizeof *d);
+
+	if (d == NULL) {
+		snprintf(err, errlen, "kafka decode: out of memory");
+		return -1;
+	}
+	d->s = (struct ce_scratch){ .buf = d->buf, .cap = sizeof d->buf };
+	if (parse_format(k->format, &d->format) < 0) {
+		snprintf(err, errlen, "kafka.format: unknown format \"%s\"", k->format);
+		goto fail;
+	}
+	for (int i = 0; i < k->ncorrelation_from; i++) {
+		if (d->nsrc == KDEC_MAX_SOURCES ||
+		    parse_source(k->correlation_from[i], &d->src[d->nsrc]) < 0) {
+			snprintf(err, errlen, "kafka.correlation_from: bad or too many sources at \"%s\"",
+			    k->correlation_from[i]);
+			goto fail;
+		}
+		d->nsrc++;
+	}
+	d->json_corr_path = strdup(cfg->json.correlation_id != NULL ? cfg->json.correlation_id
+								    : "correlation_id");
+	d->dec = decoder_new(&cfg->json, 0, err, errlen);
+	if (d->json_corr_path == NULL || d->dec == NULL)
+		goto fail;
+	decoder_set_required(d->dec, DECODE_REQ_ALL & ~DECODE_REQ_CORRELATION_ID);
+	*out = d;
+	return 0;
+fail:
+	kdec_free(d);
+	return -1;
+}
+
+void kdec_free(struct kdec *d)
+{
+	if (d == NULL)
+		return;
+	for (int i = 0; i < d->nsrc; i++)
+		free(d->src[i].arg);
+	free(d->json_corr_path);
+	decoder_free(d->dec);
+	free(d);
+}
+
+static const char *attr_get(const struct event *ev, const char *key)
+{
+	for (uint32_t i = 0; i < ev->nattrs; i++)
+		if (strcmp(ev->attrs[i].key, key) == 0)
+			return ev->attrs[i].val;
+	return NULL;
+}
+
+/* A header's value copied into scratch, or NULL when absent/empty. */
+static const char *header_str(struct kdec *d, const struct kmsg *m, const char *name)
+{
+	const struct ce_header *h = ce_header_find(m->hdrs, m->nhdrs, name);
+
+	if (h == NULL || h->val == NULL || h->len == 0 || memchr(h->val, '\0', h->len) != NULL)
+		return NULL;
+	return ce_scratch_strndup(&d->s, h->val, h->len);
+}
+
+/* The trace id of a W3C traceparent "00-<32 hex>-<16 hex>-<2 hex>", or NULL. */
+static const char *trace_id(struct kdec *d, const char *tp, size_t len)
+{
+	bool nonzero = false;
+
+	if (tp == NULL || len < 3 + TRACE_ID_LEN + 1 || tp[2] != '-' || tp[3 + TRACE_ID_LEN] != '-')
+		return NULL;
+	for (int i = 0; i < TRACE_ID_LEN; i++) {
+		char c = tp[3 + i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return NULL;
+		nonzero |= c != '0';
+	}
+	return nonzero ? ce_scratch_strndup(&d->s, tp + 3, TRACE_ID_LEN) : NULL;
+}
+
+static const char *from_field(struct kdec *d, const struct kmsg *m, const struct event *ev,
+    enum kdec_kind kind, const char *own, const char *path)
+{
+	const char *v = NULL;
+
+	if (kind == KK_PROTO)
+		return strcmp(path, "correlation_id") == 0 ? own : attr_get(ev, path);
+	if (kind == KK_JSON && strcmp(path, d->json_corr_path) == 0)
+		return own;
+	if (ce_json_lookup(m->val, m->len, path, &d->s, &v) < 0)
+		return NULL;
+	return v;
+}
+
+static const char *from_source(struct kdec *d, const struct kdec_source *src,
+    const struct kmsg *m, const struct event *ev, enum kdec_kind kind, const char *own)
+{
+	const struct ce_header *h;
+	const char *v;
+
+	switch (src->kind) {
+	case KS_CE:
+		if (kind == KK_CE_BINARY || kind == KK_CE_STRUCTURED)
+			return own;
+		return header_str(d, m, "ce_correlationid");
+	case KS_HEADER:
+		return header_str(d, m, src->arg);
+	case KS_FIELD:
+		return from_field(d, m, ev, kind, own, src->arg);
+	case KS_KEY:
+		return m->key != NULL && m->keylen > 0 && memchr(m->key, '\0', m->keylen) == NULL
+		    ? ce_scratch_strndup(&d->s, m->key, m->keylen) : NULL;
+	case KS_TRACEPARENT:
+		h = ce_header_find(m->hdrs, m->nhdrs, "traceparent");
+		if (h != NULL && h->val != NULL)
+			return trace_id(d, h->val, h->len);
+		v = attr_get(ev, "traceparent");
+		return v != NULL ? trace_id(d, v, strlen(v)) : NULL;
+	}
+	return NULL;
+}
+
+static bool looks_like_json(const struct kmsg *m)
+{
+	for (size_t i = 0; i < m->len; i++) {
+		char c = m->val[i];
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			return c == '{';
+	}
+	return false;
+}
+
+/* Runs the payload decoder the format picks; 0 and *kind, or negative with *reason. */
+static int decode_payload(struct kdec *d, const struct kmsg *m, struct event *ev,
+    enum kdec_kind *kind, const char **reason)
+{
+	char err[160];
+	int r;
+
+	if (d->format == KF_AUTO || d->format == KF_CLOUDEVENTS) {
+		if (ce_is_binary(m->hdrs, m->nhdrs)) {
+			*kind = KK_CE_BINARY;
+			return ce_decode_binary(m->hdrs, m->nhdrs, &d->s, ev, reason);
+		}
+		if (d->format == KF_CLOUDEVENTS || ce_is_structured(m->hdrs, m->nhdrs)) {
+			*kind = KK_CE_STRUCTURED;
+			return ce_decode_structured(m->val, m->len, &d->s, ev, reason);
+		}
+	}
+	if (m->val == NULL || m->len == 0) {
+		*reason = "empty";
+		return -1;
+	}
+	r = DECODE_BAD_PROTOBUF;
+	if (d->format == KF_PROTOBUF || (d->format == KF_AUTO && !looks_like_json(m))) {
+		*kind = KK_PROTO;
+		r = decode_proto(d->dec, (const uint8_t *)m->val, m->len, ev, err, sizeof err);
+	}
+	/* auto: what is neither JSON-looking nor a protobuf envelope is judged as JSON, so
+	 * garbage is rejected as malformed_json. */
+	if (d->format == KF_JSON || (d->format == KF_AUTO && r == DECODE_BAD_PROTOBUF)) {
+		*kind = KK_JSON;
+		r = decode_json(d->dec, m->val, m->len, ev, err, sizeof err);
+	}
+	if (r < 0)
+		*reason = decode_error_name(r);
+	return r < 0 ? -1 : 0;
+}
+
+int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const char **reason)
+{
+	enum kdec_kind kind = KK_JSON;
+	const char *own, *corr = NULL;
+
+	ce_scratch_reset(&d->s);
+	if (decode_payload(d, m, ev, &kind, reason) < 0)
+		return -1;
+	own = ev->correlation_id != NULL && ev->correlation_id[0] != '\0' ? ev->correlation_id : NULL;
+	for (int i = 0; i < d->nsrc && (corr == NULL || corr[0] == '\0'); i++)
+		corr = from_source(d, &d->src[i], m, ev, kind, own);
+	if (d->nsrc == 0)
+		corr = own;
+	if (corr == NULL || corr[0] == '\0') {
+		*reason = "no_correlation_id";
+		return -1;
+	}
+	ev->correlation_id = corr;
+	ev->topic = m->topic;
+	ev->partition = m->partition;
+	ev->offset = m->offset;
+	return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * kafka_decode: one Kafka message -> struct event. Picks the format and resolves the
+ * correlation id; the payload decoders themselves live in decode.h (protobuf, JSON)
+ * and decode_cloudevents.h.
+ *
+ * Format `auto`, per message: CloudEvents binary mode when a ce_specversion or ce_id
+ * header exists; structured mode when content-type is application/cloudevents+json;
+ * else the protobuf envelope when the value parses as one; else JSON with the
+ * configured field paths. `protobuf`, `cloudevents` and `json` force one decoder.
+ *
+ * Correlation id: kafka.correlation_from is tried in order, the first non-empty wins:
+ *   ce_correlationid  the CloudEvents extension (ce_correlationid header, or the
+ *                     structured attribute)
+ *   header:NAME       a Kafka header
+ *   field:PATH        a payload field: a dotted JSON path into the message value (for
+ *                     structured CloudEvents the whole envelope, e.g. data.orderId);
+ *                     for protobuf, `correlation_id` is the envelope field and any
+ *                     other name an entry of its attributes map
+ *   key               the message key
+ *   traceparent       the 32-hex trace id of a W3C traceparent header (or attribute)
+ * None found: rejected as no_correlation_id.
+ *
+ * Memory: the event's strings point into the message, the decoder's scratch or this
+ * module's scratch, all valid until the next kdec_decode call. No allocation per
+ * message once warmed up. One kdec per thread.
+ */
+#ifndef CHOREOSCOPE_KAFKA_DECODE_H
+#define CHOREOSCOPE_KAFKA_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config/config.h"
+#include "decode/decode_cloudevents.h"
+#include "decode/event.h"
+
+/* A message as the source hands it over (borrowed; nothing NUL-terminated). */
+struct kmsg {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+	const char *key;
+	size_t keylen;
+	const char *val;
+	size_t len;
+	const struct ce_header *hdrs;
+	size_t nhdrs;
+};
+
+struct kdec;
+
+/* Reads kafka.format, kafka.correlation_from and the json paths from cfg (copied).
+ * 0 and *out, or negative with err (an unknown source or format). */
+int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errlen);
+void kdec_free(struct kdec *d);
+
+/* 0 and *ev (topic/partition/offset set from m), or negative with *reason: a static
+ * snake_case word for the rejected-by-reason counters. */
+int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const char **reason);
+
+/* Checks one correlation_from entry; 0 or -1. */
+int kdec_source_valid(const char *src);
+
+#endif

@@ -1,0 +1,566 @@
+/*
+ * engine: routing of events to flow instances, the clocks, and the counters.
+ * What an event does to an instance is judge.c; see engine.h for the contract.
+ *
+ * Routing (SEMANTICS.md "Terms"): a type declared by exactly one flow goes there; a
+ * type declared by several needs the event's `flow`; an event naming a flow goes to
+ * that flow only; an undeclared type is `unexpected` in every flow that has an
+ * instance for its correlation id, else `unmatched`. Types are found through a small
+ * open-addressing index built once, so routing costs one hash per event.
+ *
+ * Keys (DESIGN.md "Keys can change mid-flow"): a step's `key` attribute, when present
+ * on the event, replaces the correlation id as its key; values of the flow's `keys`
+ * attributes are further keys of the same instance. The first key already known
+ * finds the instance; every other key the event carries is linked to it.
+ */
+#include "engine/engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static const char *const KIND_NAMES[AN__COUNT] = {
+	"stalled", "late", "missing", "out_of_order", "duplicate", "double_step",
+	"retry_storm", "unexpected", "join_wait", "abandoned",
+};
+
+const char *an_kind_name(enum an_kind k)
+{
+	return (unsigned)k < AN__COUNT ? KIND_NAMES[k] : "unknown";
+}
+
+static int build_types(struct engine *e)
+{
+	size_t n = 0;
+	for (int f = 0; f < e->g->nflows; f++)
+		n += (size_t)e->g->flows[f].nsteps;
+	uint32_t cap = 16;
+	while (cap < n * 2)
+		cap *= 2;
+	e->types = calloc(cap, sizeof(*e->types));
+	if (!e->types)
+		return -1;
+	e->typemask = cap - 1;
+	for (int f = 0; f < e->g->nflows; f++) {
+		const struct fg_flow *fl = &e->g->flows[f];
+		for (int s = 0; s < fl->nsteps; s++) {
+			const char *name = fl->steps[s].name;
+			uint64_t h = XXH3_64bits(name, strlen(name));
+			uint32_t p = (uint32_t)h & e->typemask;
+			while (e->types[p].name && strcmp(e->types[p].name, name) != 0)
+				p = (p + 1) & e->typemask;
+			if (e->types[p].name) {
+				if (e->types[p].flow != f)
+					e->types[p].flow = -1;   /* declared by several flows */
+				continue;
+			}
+			e->types[p] = (struct typeent){ h, name, f, s };
+		}
+	}
+	return 0;
+}
+
+static const struct typeent *find_type(const struct engine *e, const char *type)
+{
+	uint64_t h = XXH3_64bits(type, strlen(type));
+	for (uint32_t p = (uint32_t)h & e->typemask; e->types[p].name; p = (p + 1) & e->typemask)
+		if (e->types[p].h == h && strcmp(e->types[p].name, type) == 0)
+			return &e->types[p];
+	return NULL;
+}
+
+static int init_flow(struct flowrt *fr, const struct fg_flow *f, int index)
+{
+	size_t n = (size_t)f->nsteps;
+	fr->f = f;
+	fr->index = index;
+	fr->W = ENGINE_NO_TIME;
+	tw_init(&fr->wheel);
+	fr->tab = flowtab_new(f->nsteps);
+	/* outcome slots: the flow's end names, "completed" if absent, abandoned, evicted */
+	fr->outnames = calloc((size_t)f->noutcomes + 3, sizeof(char *));
+	fr->st.closed_by_outcome = calloc((size_t)f->noutcomes + 3, sizeof(uint64_t));
+	fr->st.stalled_now = calloc(n, sizeof(uint64_t));
+	fr->st.awaiting_now = calloc(n, sizeof(uint64_t));
+	fr->st.evicted_awaiting = calloc(n, sizeof(uint64_t));
+	fr->st.anomalies_by_step = calloc(n, sizeof(*fr->st.anomalies_by_step));
+	fr->stalls = calloc(n, sizeof(*fr->stalls));
+	if (!fr->tab || !fr->stalls || !fr->outnames || !fr->st.closed_by_outcome || !fr->st.stalled_now ||
+	    !fr->st.awaiting_now || !fr->st.evicted_awaiting || !fr->st.anomalies_by_step)
+		return -1;
+	int k = 0;
+	fr->slot_completed = -1;
+	for (int o = 0; o < f->noutcomes; o++) {
+		if (strcmp(f->outcomes[o], OUTCOME_COMPLETED) == 0)
+			fr->slot_completed = k;
+		fr->outnames[k++] = f->outcomes[o];
+	}
+	if (fr->slot_completed < 0) {
+		fr->slot_completed = k;
+		fr->outnames[k++] = OUTCOME_COMPLETED;
+	}
+	fr->slot_abandoned = k;
+	fr->outnames[k++] = OUTCOME_ABANDONED;
+	fr->slot_evicted = k;
+	fr->outnames[k++] = OUTCOME_EVICTED;
+	fr->noutslots = k;
+	for (int s = 0; s < f->nsteps; s++) {
+		if (f->steps[s].optional)
+			fr->optional |= FG_BIT(s);
+		if (f->steps[s].join_within_ns != FG_NO_DEADLINE && __builtin_popcountll(f->steps[s].after) >= 2)
+			fr->joins |= FG_BIT(s);
+	}
+	return 0;
+}
+
+static void free_flow(struct flowrt *fr)
+{
+	for (int s = 0; fr->stalls && s < fr->f->nsteps; s++)
+		free(fr->stalls[s].v);
+	free(fr->stalls);
+	flowtab_free(fr->tab);
+	tw_dispose(&fr->wheel);
+	free(fr->outnames);
+	free(fr->st.closed_by_outcome);
+	free(fr->st.stalled_now);
+	free(fr->st.awaiting_now);
+	free(fr->st.evicted_awaiting);
+	free(fr->st.anomalies_by_step);
+}
+
+int engine_new(const struct flowgraph *g, const struct engine_opts *o,
+    const struct engine_sink *sink, struct engine **out, char *err, size_t errlen)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	e->g = g;
+	if (o)
+		e->o = *o;
+	if (sink)
+		e->sink = *sink;
+	e->st.tmax_ns = ENGINE_NO_TIME;
+	e->nfl = g->nflows;
+	e->fl = calloc((size_t)g->nflows + 1, sizeof(*e->fl));
+	int rc = e->fl ? 0 : -1;
+	for (int f = 0; rc == 0 && f < g->nflows; f++)
+		rc = init_flow(&e->fl[f], &g->flows[f], f);
+	if (rc == 0)
+		rc = build_types(e);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory building the engine");
+		engine_free(e);
+		return -1;
+	}
+	*out = e;
+	return 0;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	for (int f = 0; e->fl && f < e->nfl; f++)
+		free_flow(&e->fl[f]);
+	free(e->fl);
+	free(e->types);
+	free(e);
+}
+
+/* ---- clocks ---- */
+
+static void on_timer(void *ctx, struct tw_entry *t)
+{
+	struct engine *e = ctx;
+	judge_timer(e, e->firing, (struct inst *)t);
+}
+
+/* Runs one flow's wheel to w, firing at most `budget`; returns how many fired. */
+static size_t run_flow(struct engine *e, struct flowrt *fr, int64_t w, size_t budget)
+{
+	if (w == ENGINE_NO_TIME || (fr->W != ENGINE_NO_TIME && w < fr->W))
+		return 0;
+	fr->W = w;
+	e->firing = fr;
+	size_t n = tw_run(&fr->wheel, w, budget, on_timer, e);
+	e->firing = NULL;
+	return n;
+}
+
+/* Returns 1 when the budget ran out before every flow caught up. */
+static int run_clocks(struct engine *e, size_t budget)
+{
+	for (int f = 0; f < e->nfl; f++) {
+		size_t n = run_flow(e, &e->fl[f], e->st.tmax_ns - e->fl[f].f->lateness_ns, budget);
+		if (n >= budget)
+			return 1;
+		budget -= n;
+	}
+	return 0;
+}
+
+int engine_advance_some(struct engine *e, int64_t tmax_ns, size_t budget)
+{
+	if (e->st.tmax_ns == ENGINE_NO_TIME || tmax_ns > e->st.tmax_ns)
+		e->st.tmax_ns = tmax_ns;
+	return run_clocks(e, budget);
+}
+
+void engine_advance(struct engine *e, int64_t tmax_ns)
+{
+	if (e->st.tmax_ns != ENGINE_NO_TIME && tmax_ns <= e->st.tmax_ns)
+		return;
+	e->st.tmax_ns = tmax_ns;
+	run_clocks(e, SIZE_MAX);
+}
+
+/* ---- instances ---- */
+
+static void evict_oldest(struct engine *e)
+{
+	struct flowrt *victim = NULL;
+	struct inst *vi = NULL;
+	for (int f = 0; f < e->nfl; f++) {
+		struct inst *i = flowtab_oldest(e->fl[f].tab);
+		if (i && (!vi || (int32_t)(i->born - vi->born) < 0)) {
+			vi = i;
+			victim = &e->fl[f];
+		}
+	}
+	if (vi)
+		judge_evict(e, victim, vi);
+}
+
+static struct inst *create(struct engine *e, struct flowrt *fr, const char *key, size_t len,
+    uint32_t h, int64_t t)
+{
+	while (e->o.max_flows && e->live >= e->o.max_flows)
+		evict_oldest(e);
+	struct inst *i = flowtab_create(fr->tab, key, len, h);
+	if (!i)
+		return NULL;
+	i->born = e->born++;
+	i->open_t = t;
+	i->state = INST_OPEN;
+	e->live++;
+	fr->st.started++;
+	fr->st.in_flight++;
+	return i;
+}
+
+/* The instance an event at time t with this key belongs to: a closed one still
+ * within its close time + lateness, else the open one. NULL when none. */
+static struct inst *select_inst(struct flowrt *fr, struct inst *head, int64_t t)
+{
+	for (struct inst *c = head; c; c = c->chain_prev == FT_NONE ? NULL : flowtab_at(fr->tab, c->chain_prev))
+		if (c->state == INST_CLOSED && t <= c->close_t + fr->f->lateness_ns)
+			return c;
+	return head && head->state == INST_OPEN ? head : NULL;
+}
+
+#define MAX_KEYS 8
+
+struct keyset {
+	const char *k[MAX_KEYS];
+	size_t len[MAX_KEYS];
+	uint32_t h[MAX_KEYS];
+	int n;
+};
+
+static void add_key(struct keyset *ks, const char *k)
+{
+	if (!k || !*k || ks->n == MAX_KEYS)
+		return;
+	size_t len = strlen(k);
+	for (int j = 0; j < ks->n; j++)
+		if (ks->len[j] == len && memcmp(ks->k[j], k, len) == 0)
+			return;
+	ks->k[ks->n] = k;
+	ks->len[ks->n] = len;
+	ks->h[ks->n] = flowtab_hash(k, len);
+	ks->n++;
+}
+
+static void event_keys(const struct flowrt *fr, int step, const struct event *ev, struct keyset *ks)
+{
+	ks->n = 0;
+	const char *ka = step >= 0 ? fr->f->steps[step].key_attr : NULL;
+	const char *v = ka ? event_attr(ev, ka) : NULL;
+	add_key(ks, v ? v : ev->correlation_id);
+	for (int k = 0; k < fr->f->nkeys; k++)
+		add_key(ks, event_attr(ev, fr->f->keys[k]));
+}
+
+static struct inst *find_inst(struct engine *e, struct flowrt *fr, const struct keyset *ks, int64_t t)
+{
+	for (int j = 0; j < ks->n; j++) {
+		struct inst *head = flowtab_find(fr->tab, ks->k[j], ks->len[j], ks->h[j]);
+		if (!head)
+			continue;
+		struct inst *i = select_inst(fr, head, t);
+		if (!i)
+			return NULL;
+		/* Catching up may close it (abandoned): then route again. With the
+		 * event-time clock it is a no-op (W >= t - lateness already), so skipped. */
+		if (e->o.clock == ENGINE_CLOCK_EVENTS)
+			return i;
+		int open = i->state == INST_OPEN;
+		if (!judge_catch_up(e, fr, i, t) || (open && i->state != INST_OPEN)) {
+			head = flowtab_find(fr->tab, ks->k[j], ks->len[j], ks->h[j]);
+			return head ? select_inst(fr, head, t) : NULL;
+		}
+		return i;
+	}
+	return NULL;
+}
+
+static void link_keys(struct flowrt *fr, struct inst *i, const struct keyset *ks)
+{
+	if (ks->n < 2 || i->state == INST_DETACHED)
+		return;
+	for (int j = 0; j < ks->n; j++)
+		if (!flowtab_find(fr->tab, ks->k[j], ks->len[j], ks->h[j]))
+			flowtab_link(fr->tab, i, ks->k[j], ks->len[j]);
+}
+
+/* Fires what became due by the event itself (a step expected with its deadline
+ * already behind the clock stalls at once). */
+static void settle(struct engine *e, struct flowrt *fr, struct inst *i)
+{
+	if (tw_armed(&i->tw) && fr->W != ENGINE_NO_TIME && i->tw.expire <= fr->W)
+		run_flow(e, fr, fr->W, SIZE_MAX);
+}
+
+static int apply_declared(struct engine *e, struct flowrt *fr, int step, const struct event *ev, uint64_t idh)
+{
+	struct keyset ks;
+	event_keys(fr, step, ev, &ks);
+	if (ks.n == 0)
+		return 1;
+	struct inst *i = find_inst(e, fr, &ks, ev->time_ns);
+	if (!i)
+		i = create(e, fr, ks.k[0], ks.len[0], ks.h[0], ev->time_ns);
+	if (!i)
+		return 1;
+	link_keys(fr, i, &ks);
+	uint32_t idx = i->idx;
+	judge_event(e, fr, i, step, ev, idh);
+	struct inst *still = flowtab_at(fr->tab, idx);
+	if (still == i && (i->state != INST_DETACHED || i->x))
+		settle(e, fr, i);
+	return 0;
+}
+
+/* An undeclared type: unexpected in each flow with an instance for its key. */
+static int apply_undeclared(struct engine *e, struct flowrt *only, const struct event *ev, uint64_t idh)
+{
+	int hits = 0;
+	for (int f = 0; f < e->nfl; f++) {
+		struct flowrt *fr = &e->fl[f];
+		if (only && fr != only)
+			continue;
+		struct keyset ks;
+		event_keys(fr, -1, ev, &ks);
+		struct inst *i = find_inst(e, fr, &ks, ev->time_ns);
+		if (!i)
+			continue;
+		judge_undeclared(e, fr, i, ev, idh);
+		hits++;
+	}
+	return hits ? 0 : 1;
+}
+
+static int route(struct engine *e, const struct event *ev, uint64_t idh)
+{
+	if (ev->flow && *ev->flow) {
+		int f = fg_flow_index(e->g, ev->flow);
+		if (f < 0)
+			return 1;
+		int s = fg_step_index(&e->g->flows[f], ev->type);
+		if (s < 0)
+			return apply_undeclared(e, &e->fl[f], ev, idh);
+		return apply_declared(e, &e->fl[f], s, ev, idh);
+	}
+	const struct typeent *te = find_type(e, ev->type);
+	if (!te)
+		return apply_undeclared(e, NULL, ev, idh);
+	if (te->flow < 0)
+		return 1;
+	return apply_declared(e, &e->fl[te->flow], te->step, ev, idh);
+}
+
+int engine_apply(struct engine *e, const struct event *ev)
+{
+	e->st.events++;
+	if (e->o.clock == ENGINE_CLOCK_EVENTS)
+		engine_advance(e, ev->time_ns);
+	uint64_t idh = XXH3_64bits(ev->event_id, strlen(ev->event_id));
+	int unmatched = route(e, ev, idh);
+	if (unmatched)
+		e->st.unmatched++;
+	return unmatched;
+}
+
+void engine_finish(struct engine *e)
+{
+	/* End of input: lateness released, W = T_max, every deadline up to it fires. */
+	for (int f = 0; f < e->nfl; f++)
+		run_flow(e, &e->fl[f], e->st.tmax_ns, SIZE_MAX);
+	for (int f = 0; f < e->nfl; f++) {
+		struct flowrt *fr = &e->fl[f];
+		struct inst *i;
+		while ((i = flowtab_oldest(fr->tab)) != NULL)
+			judge_report_open(e, fr, i);
+	}
+}
+
+/* ---- oldest stall per step: a min-heap of deadlines with lazy deletion ---- */
+
+static int stall_less(const struct stall_ent *a, const struct stall_ent *b)
+{
+	return a->deadline < b->deadline;
+}
+
+static void sift_up(struct stallheap *h, uint32_t k)
+{
+	while (k > 0) {
+		uint32_t p = (k - 1) / 2;
+		if (!stall_less(&h->v[k], &h->v[p]))
+			break;
+		struct stall_ent t = h->v[k];
+		h->v[k] = h->v[p];
+		h->v[p] = t;
+		k = p;
+	}
+}
+
+static void sift_down(struct stallheap *h, uint32_t k)
+{
+	for (;;) {
+		uint32_t l = 2 * k + 1, r = l + 1, m = k;
+		if (l < h->n && stall_less(&h->v[l], &h->v[m]))
+			m = l;
+		if (r < h->n && stall_less(&h->v[r], &h->v[m]))
+			m = r;
+		if (m == k)
+			return;
+		struct stall_ent t = h->v[k];
+		h->v[k] = h->v[m];
+		h->v[m] = t;
+		k = m;
+	}
+}
+
+/* Still a current stall: the same instance (block and creation number), open,
+ * reported stalled on the step and still awaiting it. */
+static int stall_valid(const struct flowrt *fr, int step, const struct stall_ent *se)
+{
+	struct inst *i = flowtab_at(fr->tab, se->idx);
+	return i->state == INST_OPEN && i->born == se->born && (i->expected & FG_BIT(step)) &&
+	    (inst_sflags(fr->tab, i)[step] & SF_STALLED);
+}
+
+static void stallheap_compact(struct flowrt *fr, int step)
+{
+	struct stallheap *h = &fr->stalls[step];
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < h->n; k++)
+		if (stall_valid(fr, step, &h->v[k]))
+			h->v[n++] = h->v[k];
+	h->n = n;
+	for (uint32_t k = n / 2; k-- > 0;)
+		sift_down(h, k);
+}
+
+void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx, uint32_t born)
+{
+	struct stallheap *h = &fr->stalls[step];
+	if (h->n >= 64 && h->n > 2 * fr->st.stalled_now[step])
+		stallheap_compact(fr, step);        /* stale entries never outnumber live ones 2:1 */
+	if (h->n == h->cap) {
+		uint32_t cap = h->cap ? h->cap * 2 : 16;
+		struct stall_ent *v = realloc(h->v, cap * sizeof(*v));
+		if (!v)
+			return;                     /* the age then reads low, never wrong high */
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n] = (struct stall_ent){ deadline, idx, born };
+	sift_up(h, h->n++);
+}
+
+int64_t engine_oldest_stall(const struct engine *ce, int flow, int step)
+{
+	if (flow < 0 || flow >= ce->nfl || step < 0 || step >= ce->fl[flow].f->nsteps)
+		return ENGINE_NO_TIME;
+	/* Pruning stale entries changes no observable state: logically const. */
+	struct flowrt *fr = (struct flowrt *)&ce->fl[flow];
+	struct stallheap *h = &fr->stalls[step];
+	while (h->n && !stall_valid(fr, step, &h->v[0])) {
+		h->v[0] = h->v[--h->n];
+		sift_down(h, 0);
+	}
+	return h->n ? h->v[0].deadline : ENGINE_NO_TIME;
+}
+
+const struct engine_stats *engine_stats(const struct engine *e) { return &e->st; }
+
+const struct engine_flow_stats *engine_flow_stats(const struct engine *e, int flow)
+{
+	return flow >= 0 && flow < e->nfl ? &e->fl[flow].st : NULL;
+}
+
+const char *engine_outcome_name(const struct engine *e, int flow, int i)
+{
+	if (flow < 0 || flow >= e->nfl || i < 0 || i >= e->fl[flow].noutslots)
+		return NULL;
+	return e->fl[flow].outnames[i];
+}
+
+int engine_noutcomes(const struct engine *e, int flow)
+{
+	return flow >= 0 && flow < e->nfl ? e->fl[flow].noutslots : 0;
+}
+
+size_t engine_memory(const struct engine *e)
+{
+	size_t n = sizeof(*e) + (size_t)e->nfl * sizeof(*e->fl) + (e->typemask + 1) * sizeof(*e->types);
+	for (int f = 0; f < e->nfl; f++)
+		n += flowtab_memory(e->fl[f].tab);
+	return n;
+}
+
+int engine_check(const struct engine *e, char *err, size_t errlen)
+{
+	size_t live = 0;
+	for (int f = 0; f < e->nfl; f++) {
+		const struct flowrt *fr = &e->fl[f];
+		int rc = flowtab_check(fr->tab);
+		if (rc) {
+			snprintf(err, errlen, "flow %s: table inconsistent (%d)", fr->f->name, rc);
+			return -1;
+		}
+		if ((rc = tw_check(&fr->wheel))) {
+			snprintf(err, errlen, "flow %s: timer wheel inconsistent (%d)", fr->f->name, rc);
+			return -1;
+		}
+		uint64_t open = 0, closed = 0;
+		for (struct inst *i = flowtab_oldest(fr->tab); i; i = flowtab_next(fr->tab, i))
+			i->state == INST_OPEN ? open++ : closed++;
+		if (open != fr->st.in_flight || closed != fr->st.retained) {
+			snprintf(err, errlen, "flow %s: %llu open, %llu closed, counters say %llu, %llu",
+			    fr->f->name, (unsigned long long)open, (unsigned long long)closed,
+			    (unsigned long long)fr->st.in_flight, (unsigned long long)fr->st.retained);
+			return -1;
+		}
+		live += open + closed;
+	}
+	if (live != e->live) {
+		snprintf(err, errlen, "%zu instances, engine counts %zu", live, e->live);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * engine_int: state shared by engine.c (routing, clocks, stats) and judge.c (what
+ * one event or one deadline does to one flow instance). Private to those two files.
+ */
+#ifndef CHOREOSCOPE_ENGINE_INT_H
+#define CHOREOSCOPE_ENGINE_INT_H
+
+#include "engine/engine.h"
+#include "engine/flowtab.h"
+#include "engine/timerwheel.h"
+
+/* Per-step flags of an instance (sflags). */
+enum {
+	SF_STALLED = 1 << 0,   /* stalled reported */
+	SF_MISSING = 1 << 1,   /* missing reported */
+	SF_LATE = 1 << 2,
+	SF_OOO = 1 << 3,
+	SF_DOUBLE = 1 << 4,
+	SF_STORM = 1 << 5,
+	SF_UNEXP = 1 << 6,
+	SF_JOIN = 1 << 7,
+	SF_DUP = 1 << 8,
+	SF_IGNORED = 1 << 9,   /* arrived after an alternative: seen, not happened */
+};
+
+/* Deadlines of current stalls of one step, oldest on top; entries whose instance
+ * no longer stalls on the step are dropped lazily (engine_oldest_stall). */
+struct stall_ent {
+	int64_t deadline;
+	uint32_t idx, born;
+};
+
+struct stallheap {
+	struct stall_ent *v;
+	uint32_t n, cap;
+};
+
+struct flowrt {
+	const struct fg_flow *f;
+	int index;
+	struct flowtab *tab;
+	struct tw wheel;
+	int64_t W;             /* this flow's clock; ENGINE_NO_TIME before the first */
+	struct engine_flow_stats st;
+	const char **outnames; /* closed_by_outcome slot names */
+	int noutslots;
+	int slot_completed, slot_abandoned, slot_evicted;
+	fg_mask optional, joins; /* steps that are optional; steps with join_within */
+	struct stallheap *stalls; /* [nsteps] */
+};
+
+struct typeent {
+	uint64_t h;
+	const char *name;      /* NULL: empty */
+	int flow;              /* -1: declared by several flows */
+	int step;
+};
+
+struct engine {
+	const struct flowgraph *g;
+	struct engine_opts o;
+	struct engine_sink sink;
+	struct flowrt *fl;
+	int nfl;
+	struct typeent *types;
+	uint32_t typemask;
+	struct engine_stats st;
+	uint32_t born;
+	size_t live;           /* instances in every table */
+	struct flowrt *firing; /* the flow whose wheel is running */
+};
+
+void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx, uint32_t born);
+
+/* judge.c */
+void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int step,
+    const struct event *ev, uint64_t idh);
+void judge_undeclared(struct engine *e, struct flowrt *fr, struct inst *i,
+    const struct event *ev, uint64_t idh);
+int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t);
+void judge_timer(struct engine *e, struct flowrt *fr, struct inst *i);
+void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i);
+void judge_report_open(struct engine *e, struct flowrt *fr, struct inst *i);
+void judge_evict(struct engine *e, struct flowrt *fr, struct inst *i);
+fg_mask judge_awaiting(const struct flowrt *fr, const struct inst *i);
+
+#endif

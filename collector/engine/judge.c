@@ -1,0 +1,667 @@
+/*
+ * judge: what one event, or one passing deadline, does to one flow instance.
+ * This file is shared/SEMANTICS.md in code; comments cite the rule they implement.
+ *
+ * Deadlines are not stored: they are derived from the instance's state whenever it
+ * changes (stall = time expected + within, join = first predecessor's time +
+ * join_within, abandon = open time + deadline, debts = time(S) + lateness, retire =
+ * close time + lateness). Each instance arms one timer at its earliest deadline, so
+ * the wheel holds one entry per instance, whatever its step count.
+ *
+ * Deadline ties are broken in one fixed order: abandon, stall, join, debt, retire;
+ * within a kind, declaration order. Abandon first makes "a deadline equal to the close
+ * time is not judged" hold for abandonment; debts after stalls lets a stalled step
+ * also be reported missing at the same instant.
+ */
+#include "engine/engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+enum dk { DK_ABANDON, DK_STALL, DK_JOIN, DK_DEBT, DK_RETIRE, DK_NONE };
+
+struct dl {
+	int64_t at;
+	enum dk kind;
+	int step;              /* stall/join step; debt index */
+};
+
+/* Which deadlines a pass may fire. */
+struct dfilter {
+	fg_mask stalls, joins, debt_steps; /* debt_steps: debts naming any of these */
+	int all_debts, abandon, retire;
+};
+
+static int lowbit(fg_mask m) { return __builtin_ctzll(m); }
+
+static const struct fg_step *stp(const struct flowrt *fr, int s) { return &fr->f->steps[s]; }
+
+/* When step s became expected: the largest time of its `after`, and the time of the
+ * first-arrived of its `after_any` (SEMANTICS: "When a step becomes expected"). */
+static int64_t expected_at(const struct flowrt *fr, struct inst *i, int s)
+{
+	const struct fg_step *st = stp(fr, s);
+	int64_t *hap = inst_hap_t(fr->tab, i);
+	uint8_t *arr = inst_arr(fr->tab, i);
+	int64_t t = INT64_MIN;
+	for (fg_mask m = st->after; m; m &= m - 1)
+		if (hap[lowbit(m)] > t)
+			t = hap[lowbit(m)];
+	if (st->after_any) {
+		int first = -1;
+		for (fg_mask m = st->after_any & i->happened; m; m &= m - 1)
+			if (first < 0 || arr[lowbit(m)] < arr[first])
+				first = lowbit(m);
+		if (first >= 0 && hap[first] > t)
+			t = hap[first];
+	}
+	return t;
+}
+
+/* F of a join: the event time of the first of its predecessors to arrive. */
+static int64_t join_first(const struct flowrt *fr, struct inst *i, int j)
+{
+	uint8_t *arr = inst_arr(fr->tab, i);
+	int first = -1;
+	for (fg_mask m = stp(fr, j)->after & i->happened; m; m &= m - 1)
+		if (first < 0 || arr[lowbit(m)] < arr[first])
+			first = lowbit(m);
+	return inst_hap_t(fr->tab, i)[first];
+}
+
+static void take(struct dl *best, int64_t at, enum dk kind, int step)
+{
+	if (at < best->at || (at == best->at && (kind < best->kind ||
+	    (kind == best->kind && step < best->step)))) {
+		best->at = at;
+		best->kind = kind;
+		best->step = step;
+	}
+}
+
+/* The earliest pending deadline the filter admits; kind DK_NONE when there is none. */
+static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const struct dfilter *fl)
+{
+	struct dl best = { INT64_MAX, DK_NONE, 0 };
+	uint16_t *sf = inst_sflags(fr->tab, i);
+	int open = i->state == INST_OPEN;
+	/* after close only deadlines before the close time are still judged */
+	int64_t bound = open ? INT64_MAX : i->close_t;
+	if (open && fl->abandon && fr->f->deadline_ns != FG_NO_DEADLINE)
+		take(&best, i->open_t + fr->f->deadline_ns, DK_ABANDON, 0);
+	fg_mask m = i->expected & ~fr->optional & fl->stalls;
+	for (; m; m &= m - 1) {
+		int s = lowbit(m);
+		if (stp(fr, s)->within_ns == FG_NO_DEADLINE || (sf[s] & SF_STALLED))
+			continue;
+		int64_t d = expected_at(fr, i, s) + stp(fr, s)->within_ns;
+		if (d < bound)
+			take(&best, d, DK_STALL, s);
+	}
+	for (m = fr->joins & fl->joins; m; m &= m - 1) {
+		int j = lowbit(m);
+		fg_mask a = stp(fr, j)->after;
+		if ((sf[j] & SF_JOIN) || !(a & i->happened) || !(a & ~i->happened))
+			continue;
+		int64_t d = join_first(fr, i, j) + stp(fr, j)->join_within_ns;
+		if (d < bound && (open || join_first(fr, i, j) < bound))
+			take(&best, d, DK_JOIN, j);
+	}
+	if (i->x)
+		for (uint32_t d = 0; d < i->x->ndebts; d++)
+			if (fl->all_debts || (i->x->debts[d].steps & fl->debt_steps))
+				take(&best, i->x->debts[d].due, DK_DEBT, (int)d);
+	if (fl->retire && i->state == INST_CLOSED)
+		take(&best, i->close_t + fr->f->lateness_ns, DK_RETIRE, 0);
+	return best;
+}
+
+/* ---- reporting ---- */
+
+static void report(struct engine *e, struct flowrt *fr, struct inst *i, enum an_kind k, int step,
+    const char *stepname, int64_t at, const struct event *ev, int64_t deadline, int64_t overrun,
+    fg_mask awaiting)
+{
+	struct anomaly a = {
+		.flow = fr->f, .correlation_id = inst_key(fr->tab, i), .kind = k,
+		.step = step >= 0 ? fr->f->steps[step].name : stepname, .step_index = step,
+		.at_ns = at, .ev = ev, .overrun_ns = overrun, .deadline_ns = deadline,
+		.awaiting = awaiting,
+	};
+	fr->st.anomalies[k]++;
+	if (step >= 0)
+		fr->st.anomalies_by_step[step][k]++;
+	else
+		e->st.anomalies_undeclared[k]++;
+	if (e->sink.anomaly)
+		e->sink.anomaly(e->sink.ctx, &a);
+}
+
+/* Once per (instance, kind, step): a step flag says whether it was reported. */
+static int first_time(struct flowrt *fr, struct inst *i, int s, uint16_t flag)
+{
+	uint16_t *sf = &inst_sflags(fr->tab, i)[s];
+	if (*sf & flag)
+		return 0;
+	*sf |= flag;
+	return 1;
+}
+
+/* The same for verdicts on undeclared types, kept as hashes in the extras. */
+static int first_time_undeclared(struct inst *i, enum an_kind k, const char *type)
+{
+	uint64_t h = XXH3_64bits_withSeed(type, strlen(type), (uint64_t)k + 1);
+	struct inst_extra *x = inst_extra(i);
+	if (!x)
+		return 1;
+	for (uint32_t n = 0; n < x->nreported; n++)
+		if (x->reported[n] == h)
+			return 0;
+	if (x->nreported == x->capreported) {
+		uint32_t cap = x->capreported ? x->capreported * 2 : 4;
+		uint64_t *r = realloc(x->reported, cap * sizeof(*r));
+		if (!r)
+			return 1;
+		x->reported = r;
+		x->capreported = cap;
+	}
+	x->reported[x->nreported++] = h;
+	return 1;
+}
+
+/* ---- expectation bookkeeping (keeps awaiting_now / stalled_now exact) ---- */
+
+static void set_expected(struct flowrt *fr, struct inst *i, int s)
+{
+	i->expected |= FG_BIT(s);
+	if (!(fr->optional & FG_BIT(s)))
+		fr->st.awaiting_now[s]++;
+}
+
+static void clear_expected(struct flowrt *fr, struct inst *i, int s)
+{
+	if (!(i->expected & FG_BIT(s)))
+		return;
+	i->expected &= ~FG_BIT(s);
+	if (i->state != INST_OPEN)
+		return;                    /* the counters forgot it when the instance closed */
+	if (!(fr->optional & FG_BIT(s)))
+		fr->st.awaiting_now[s]--;
+	if (inst_sflags(fr->tab, i)[s] & SF_STALLED)
+		fr->st.stalled_now[s]--;
+}
+
+fg_mask judge_awaiting(const struct flowrt *fr, const struct inst *i)
+{
+	return i->expected & ~fr->optional;
+}
+
+/* A step becomes expected once its predecessors happened, unless it happened, an
+ * alternative of it happened, it was reported missing, or the instance closed. */
+static void maybe_expect(struct flowrt *fr, struct inst *i, int s)
+{
+	const struct fg_step *st = stp(fr, s);
+	fg_mask b = FG_BIT(s);
+	if (st->start || (i->happened & b) || (i->expected & b) || (st->alts & i->happened))
+		return;
+	if (inst_sflags(fr->tab, i)[s] & (SF_MISSING | SF_IGNORED))
+		return;
+	if ((st->after & i->happened) != st->after)
+		return;
+	if (st->after_any && !(st->after_any & i->happened))
+		return;
+	if (!st->after && !st->after_any)
+		return;
+	set_expected(fr, i, s);
+}
+
+static void close_instance(struct engine *e, struct flowrt *fr, struct inst *i, int64_t at, int slot)
+{
+	(void)e;
+	/* Nothing stays awaited; but a stall due before the close time is still judged
+	 * by the clock (a late arrival within lateness may yet satisfy it), so its
+	 * step keeps its expected bit, outside the open-instance counters. */
+	uint16_t *sf = inst_sflags(fr->tab, i);
+	for (fg_mask m = i->expected; m; m &= m - 1) {
+		int s = lowbit(m);
+		clear_expected(fr, i, s);
+		const struct fg_step *st = stp(fr, s);
+		if (!(fr->optional & FG_BIT(s)) && st->within_ns != FG_NO_DEADLINE && !(sf[s] & SF_STALLED) &&
+		    expected_at(fr, i, s) + st->within_ns < at)
+			i->expected |= FG_BIT(s);
+	}
+	i->state = INST_CLOSED;
+	i->close_t = at;
+	i->outcome = (uint8_t)slot;
+	fr->st.in_flight--;
+	fr->st.retained++;
+	fr->st.closed_by_outcome[slot]++;
+}
+
+static void emit_record(struct engine *e, struct flowrt *fr, struct inst *i, const char *outcome)
+{
+	struct flow_record r = {
+		.flow = fr->f, .correlation_id = inst_key(fr->tab, i), .outcome = outcome,
+		.opened_ns = i->open_t,
+		.closed_ns = i->state == INST_OPEN ? ENGINE_NO_TIME : i->close_t,
+		.events = i->events,
+		.awaiting = i->state == INST_OPEN ? judge_awaiting(fr, i) : 0,
+	};
+	if (e->sink.flow)
+		e->sink.flow(e->sink.ctx, &r);
+}
+
+static void release(struct engine *e, struct flowrt *fr, struct inst *i)
+{
+	tw_cancel(&fr->wheel, &i->tw);
+	if (i->state == INST_OPEN) {
+		for (fg_mask m = i->expected; m; m &= m - 1)
+			clear_expected(fr, i, lowbit(m));
+		fr->st.in_flight--;
+	} else {
+		fr->st.retained--;
+	}
+	flowtab_release(fr->tab, i);
+	e->live--;
+}
+
+static void finalize(struct engine *e, struct flowrt *fr, struct inst *i)
+{
+	emit_record(e, fr, i, fr->outnames[i->outcome]);
+	release(e, fr, i);
+}
+
+/* ---- firing one deadline ---- */
+
+/* abandoned's step: among the non-optional steps expected at or before the deadline
+ * and still awaited, the one expected earliest (ties: declaration order). */
+static int abandoned_step(const struct flowrt *fr, struct inst *i, int64_t d)
+{
+	int best = -1;
+	int64_t bt = INT64_MAX;
+	for (fg_mask m = judge_awaiting(fr, i); m; m &= m - 1) {
+		int s = lowbit(m);
+		int64_t t = expected_at(fr, i, s);
+		if (t <= d && t < bt) {
+			bt = t;
+			best = s;
+		}
+	}
+	return best;
+}
+
+static void remove_debt(struct inst *i, uint32_t d)
+{
+	i->x->debts[d] = i->x->debts[--i->x->ndebts];
+}
+
+static void set_missed_due(struct flowrt *fr, struct inst *i, int s, int64_t due)
+{
+	struct inst_extra *x = inst_extra(i);
+	if (!x)
+		return;
+	if (!x->missed_due) {
+		x->missed_due = calloc((size_t)fr->f->nsteps, sizeof(int64_t));
+		if (!x->missed_due)
+			return;
+	}
+	x->missed_due[s] = due;
+}
+
+static void fire_debt(struct engine *e, struct flowrt *fr, struct inst *i, uint32_t d)
+{
+	struct debt db = i->x->debts[d];
+	remove_debt(i, d);
+	for (fg_mask m = db.steps & ~i->happened; m; m &= m - 1) {
+		int p = lowbit(m);
+		if (!first_time(fr, i, p, SF_MISSING))
+			continue;
+		set_missed_due(fr, i, p, db.due);
+		clear_expected(fr, i, p);      /* "a step reported missing is no longer expected" */
+		report(e, fr, i, AN_MISSING, p, NULL, db.due, NULL, db.due, 0, 0);
+	}
+}
+
+/* Fires one deadline. Returns 0 when the instance was freed. */
+static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d)
+{
+	switch (d.kind) {
+	case DK_ABANDON: {
+		int s = abandoned_step(fr, i, d.at);
+		report(e, fr, i, AN_ABANDONED, s, NULL, d.at, NULL, d.at, 0, 0);
+		close_instance(e, fr, i, d.at, fr->slot_abandoned);
+		break;
+	}
+	case DK_STALL:
+		inst_sflags(fr->tab, i)[d.step] |= SF_STALLED;
+		if (i->state == INST_OPEN) {
+			fr->st.stalled_now[d.step]++;
+			stallheap_push(fr, d.step, d.at, i->idx, i->born);
+		} else
+			i->expected &= ~FG_BIT(d.step);   /* closed: judged, nothing awaits it */
+		report(e, fr, i, AN_STALLED, d.step, NULL, d.at, NULL, d.at, 0, 0);
+		break;
+	case DK_JOIN: {
+		fg_mask waiting = 0;
+		int64_t *hap = inst_hap_t(fr->tab, i);
+		for (fg_mask m = stp(fr, d.step)->after; m; m &= m - 1)
+			if (!(i->happened & FG_BIT(lowbit(m))) || hap[lowbit(m)] > d.at)
+				waiting |= FG_BIT(lowbit(m));
+		inst_sflags(fr->tab, i)[d.step] |= SF_JOIN;
+		report(e, fr, i, AN_JOIN_WAIT, d.step, NULL, d.at, NULL, d.at, 0, waiting);
+		break;
+	}
+	case DK_DEBT:
+		fire_debt(e, fr, i, (uint32_t)d.step);
+		if (i->state == INST_DETACHED && i->x->ndebts == 0) {
+			finalize(e, fr, i);
+			return 0;
+		}
+		break;
+	case DK_RETIRE:
+		if (i->x && i->x->ndebts) {
+			flowtab_detach(fr->tab, i);  /* no event reaches it now; debts still fire */
+			return 1;
+		}
+		finalize(e, fr, i);
+		return 0;
+	case DK_NONE:
+		break;
+	}
+	return 1;
+}
+
+static const struct dfilter FILTER_ALL = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 1 };
+
+void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i)
+{
+	(void)e;
+	struct dl d = next_deadline(fr, i, &FILTER_ALL);
+	if (d.kind == DK_NONE)
+		tw_cancel(&fr->wheel, &i->tw);
+	else if (!tw_armed(&i->tw) || i->tw.expire != d.at)
+		tw_arm(&fr->wheel, &i->tw, d.at);
+}
+
+/* The wheel says the instance's earliest deadline is due: fire it (only it, so that
+ * deadlines of all instances fire in order of time), then re-arm. */
+void judge_timer(struct engine *e, struct flowrt *fr, struct inst *i)
+{
+	struct dl d = next_deadline(fr, i, &FILTER_ALL);
+	if (d.kind != DK_NONE && d.at <= fr->W && !fire(e, fr, i, d))
+		return;
+	judge_rearm(e, fr, i);
+}
+
+/* Fires, in order, every deadline the filter admits that lies strictly before
+ * `before`: the deadlines an arriving event reveals (its time is past them). */
+static int fire_before(struct engine *e, struct flowrt *fr, struct inst *i, const struct dfilter *fl,
+    int64_t before)
+{
+	for (;;) {
+		struct dl d = next_deadline(fr, i, fl);
+		if (d.kind == DK_NONE || d.at >= before)
+			return 1;
+		if (!fire(e, fr, i, d))
+			return 0;
+	}
+}
+
+/* An event of this instance at time t means the event-time clock is at least
+ * t - lateness, so every deadline up to that has passed whatever clock drives the
+ * engine: fire them before the event is routed and applied. With the event-time
+ * clock this is a no-op; with a lagging or external clock it keeps verdicts a
+ * function of the instance's own events (SEMANTICS.md "Determinism"). Returns 0
+ * when the instance was freed. */
+int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t)
+{
+	static const struct dfilter all_but_retire = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 0 };
+	return fire_before(e, fr, i, &all_but_retire, t - fr->f->lateness_ns + 1);
+}
+
+/* ---- applying events ---- */
+
+static int seen_before(struct flowrt *fr, struct inst *i, uint64_t idh)
+{
+	uint64_t *seen = inst_seen(fr->tab, i);
+	for (int n = 0; n < i->nseen; n++)
+		if (seen[n] == idh)
+			return 1;
+	if (i->x)
+		for (uint32_t n = 0; n < i->x->nseen; n++)
+			if (i->x->seen[n] == idh)
+				return 1;
+	return 0;
+}
+
+static void remember(struct flowrt *fr, struct inst *i, uint64_t idh)
+{
+	if (i->nseen < fr->f->nsteps) {
+		inst_seen(fr->tab, i)[i->nseen++] = idh;
+		return;
+	}
+	struct inst_extra *x = inst_extra(i);
+	if (!x)
+		return;
+	if (x->nseen == x->capseen) {
+		uint32_t cap = x->capseen ? x->capseen * 2 : 8;
+		uint64_t *s = realloc(x->seen, cap * sizeof(*s));
+		if (!s)
+			return;
+		x->seen = s;
+		x->capseen = cap;
+	}
+	x->seen[x->nseen++] = idh;
+}
+
+static void add_debt(struct inst *i, fg_mask steps, int64_t due, int group)
+{
+	struct inst_extra *x = inst_extra(i);
+	if (!x)
+		return;
+	if (x->ndebts == x->capdebts) {
+		uint32_t cap = x->capdebts ? x->capdebts * 2 : 4;
+		struct debt *d = realloc(x->debts, cap * sizeof(*d));
+		if (!d)
+			return;
+		x->debts = d;
+		x->capdebts = cap;
+	}
+	x->debts[x->ndebts++] = (struct debt){ steps, due, (uint8_t)group };
+}
+
+/* A repeat of a step that already happened: double_step or retry_storm. */
+static void judge_repeat(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
+{
+	uint8_t *cnt = &inst_count(fr->tab, i)[s];
+	if (*cnt < 255)
+		(*cnt)++;
+	uint32_t retries = stp(fr, s)->retries;
+	if (retries == 0) {
+		if (first_time(fr, i, s, SF_DOUBLE))
+			report(e, fr, i, AN_DOUBLE_STEP, s, NULL, ev->time_ns, ev, 0, 0, 0);
+	} else if (*cnt > retries + 1 && first_time(fr, i, s, SF_STORM)) {
+		report(e, fr, i, AN_RETRY_STORM, s, NULL, ev->time_ns, ev, 0, 0, 0);
+	}
+}
+
+/* late: the step had been reported stalled or missing and happens now. The overrun
+ * is against the stall deadline when it stalled, else against the missing one. An
+ * event whose time is not past that deadline came after the clock decided against
+ * it (disorder beyond lateness): it is treated as arriving now, at the clock. */
+static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev,
+    int64_t exp_t)
+{
+	uint16_t f = inst_sflags(fr->tab, i)[s];
+	if (!(f & (SF_STALLED | SF_MISSING)) || !first_time(fr, i, s, SF_LATE))
+		return;
+	int64_t deadline;
+	if ((f & SF_STALLED) && stp(fr, s)->within_ns != FG_NO_DEADLINE && exp_t != INT64_MIN)
+		deadline = exp_t + stp(fr, s)->within_ns;
+	else
+		deadline = i->x && i->x->missed_due ? i->x->missed_due[s] : ev->time_ns;
+	int64_t at = ev->time_ns;
+	if (at <= deadline)
+		at = fr->W > deadline ? fr->W : deadline;
+	report(e, fr, i, AN_LATE, s, NULL, at, ev, deadline, at - deadline, 0);
+}
+
+/* Debts naming s that are not yet due: s arrived within time(S) + lateness. */
+static void judge_out_of_order(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
+{
+	if (!i->x)
+		return;
+	for (uint32_t d = 0; d < i->x->ndebts;) {
+		if (!(i->x->debts[d].steps & FG_BIT(s))) {
+			d++;
+			continue;
+		}
+		if (first_time(fr, i, s, SF_OOO))
+			report(e, fr, i, AN_OUT_OF_ORDER, s, NULL, ev->time_ns, ev, i->x->debts[d].due, 0, 0);
+		remove_debt(i, d);                 /* for a group: the first arrival settles it */
+	}
+}
+
+/* Predecessors s owes: each absent `after` step, or the whole `after_any` group. */
+static void owe(struct flowrt *fr, struct inst *i, int s, int64_t t)
+{
+	const struct fg_step *st = stp(fr, s);
+	uint16_t *sf = inst_sflags(fr->tab, i);
+	int64_t due = t + fr->f->lateness_ns;
+	for (fg_mask m = st->after & ~i->happened; m; m &= m - 1)
+		if (!(sf[lowbit(m)] & SF_MISSING))
+			add_debt(i, FG_BIT(lowbit(m)), due, 0);
+	if (st->after_any && !(st->after_any & i->happened))
+		add_debt(i, st->after_any, due, 1);
+}
+
+static int closes(const struct flowrt *fr, const struct inst *i, int s)
+{
+	if (i->state != INST_OPEN)
+		return 0;
+	if (stp(fr, s)->outcome >= 0)
+		return 1;
+	fg_mask cw = fr->f->complete_when;
+	return cw && (cw & FG_BIT(s)) && ((i->happened | FG_BIT(s)) & cw) == cw;
+}
+
+/* Fires what the event of step s at time t reveals: its own stall and missing
+ * deadlines, the joins it feeds, and when it would close the instance, the flow
+ * deadline ("the step that would close it carries an event time after O + d").
+ * Other deadlines before t stay with the clock: a later arrival within lateness may
+ * still meet them. Returns 0 when the instance was freed. */
+static int reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, int64_t t, int closing)
+{
+	struct dfilter fl = { FG_BIT(s), stp(fr, s)->succ, FG_BIT(s), 0, closing, 0 };
+	return fire_before(e, fr, i, &fl, t);
+}
+
+static void observe(struct engine *e, struct flowrt *fr, int s, int64_t latency, fg_mask preds)
+{
+	if (!e->sink.step)
+		return;
+	struct step_obs o = { fr->f, s, latency, preds };
+	e->sink.step(e->sink.ctx, &o);
+}
+
+static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
+{
+	const struct fg_step *st = stp(fr, s);
+	int64_t t = ev->time_ns;
+	int was_expected = (i->expected & FG_BIT(s)) != 0;
+	int64_t exp_t = (st->after || st->after_any) ? expected_at(fr, i, s) : INT64_MIN;
+	int closing = closes(fr, i, s);
+	fg_mask preds_before = (st->after | st->after_any) & i->happened;
+
+	clear_expected(fr, i, s);
+	i->happened |= FG_BIT(s);
+	inst_hap_t(fr->tab, i)[s] = t;
+	inst_arr(fr->tab, i)[s] = ++i->narrivals;
+	inst_count(fr->tab, i)[s] = 1;
+
+	judge_late(e, fr, i, s, ev, exp_t);
+	judge_out_of_order(e, fr, i, s, ev);
+	for (fg_mask m = st->alts; m; m &= m - 1)
+		clear_expected(fr, i, lowbit(m));
+	if (!st->start)
+		owe(fr, i, s, t);
+	if (i->state == INST_OPEN)
+		for (fg_mask m = st->succ; m; m &= m - 1)
+			maybe_expect(fr, i, lowbit(m));
+	if (closing)
+		close_instance(e, fr, i, t, st->outcome >= 0 ? st->outcome : fr->slot_completed);
+	observe(e, fr, s, was_expected && exp_t != INT64_MIN ? t - exp_t : -1, preds_before);
+}
+
+void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev,
+    uint64_t idh)
+{
+	const struct fg_step *st = stp(fr, s);
+	uint16_t *sf = inst_sflags(fr->tab, i);
+	i->events++;
+	if (seen_before(fr, i, idh)) {
+		if (first_time(fr, i, s, SF_DUP))
+			report(e, fr, i, AN_DUPLICATE, s, NULL, ev->time_ns, ev, 0, 0, 0);
+		return;                            /* "it does not change state" */
+	}
+	remember(fr, i, idh);
+	if (ev->time_ns < i->open_t)
+		i->open_t = ev->time_ns;           /* O is the earliest event time in it */
+	if (st->alts & i->happened) {
+		/* an alternative arrived after its partner: unexpected, not happened */
+		sf[s] |= SF_IGNORED;
+		if (first_time(fr, i, s, SF_UNEXP))
+			report(e, fr, i, AN_UNEXPECTED, s, NULL, ev->time_ns, ev, 0, 0, 0);
+	} else if (i->happened & FG_BIT(s)) {
+		judge_repeat(e, fr, i, s, ev);
+	} else {
+		if (!reveal(e, fr, i, s, ev->time_ns, closes(fr, i, s)))
+			return;
+		happen(e, fr, i, s, ev);
+	}
+	judge_rearm(e, fr, i);
+}
+
+void judge_undeclared(struct engine *e, struct flowrt *fr, struct inst *i, const struct event *ev,
+    uint64_t idh)
+{
+	i->events++;
+	if (seen_before(fr, i, idh)) {
+		if (first_time_undeclared(i, AN_DUPLICATE, ev->type))
+			report(e, fr, i, AN_DUPLICATE, -1, ev->type, ev->time_ns, ev, 0, 0, 0);
+		return;
+	}
+	remember(fr, i, idh);
+	if (ev->time_ns < i->open_t)
+		i->open_t = ev->time_ns;
+	if (first_time_undeclared(i, AN_UNEXPECTED, ev->type))
+		report(e, fr, i, AN_UNEXPECTED, -1, ev->type, ev->time_ns, ev, 0, 0, 0);
+	judge_rearm(e, fr, i);
+}
+
+void judge_report_open(struct engine *e, struct flowrt *fr, struct inst *i)
+{
+	emit_record(e, fr, i, i->state == INST_OPEN ? OUTCOME_OPEN : fr->outnames[i->outcome]);
+	release(e, fr, i);
+}
+
+void judge_evict(struct engine *e, struct flowrt *fr, struct inst *i)
+{
+	if (i->state != INST_OPEN) {
+		finalize(e, fr, i);
+		return;
+	}
+	fr->st.evicted++;
+	for (fg_mask m = judge_awaiting(fr, i); m; m &= m - 1)
+		fr->st.evicted_awaiting[lowbit(m)]++;
+	fr->st.closed_by_outcome[fr->slot_evicted]++;
+	struct flow_record r = {
+		.flow = fr->f, .correlation_id = inst_key(fr->tab, i), .outcome = OUTCOME_EVICTED,
+		.opened_ns = i->open_t, .closed_ns = e->st.tmax_ns, .events = i->events,
+		.awaiting = judge_awaiting(fr, i),
+	};
+	if (e->sink.flow)
+		e->sink.flow(e->sink.ctx, &r);
+	release(e, fr, i);
+}

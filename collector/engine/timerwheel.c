@@ -1,0 +1,227 @@
+/*
+ * timerwheel: see timerwheel.h. Placement invariant: an entry whose tick is t
+ * (t >= cur) lives at level k = the highest 6-bit group in which t and cur differ
+ * (0 when equal), slot = group k of t. So level-k entries share cur's groups above k,
+ * and for k > 0 the slot of cur's own group k is always empty. Moving cur to the
+ * first tick of the earliest occupied block and re-inserting that block's entries
+ * (cascading) keeps the invariant; every entry is cascaded at most TW_LEVELS times.
+ */
+#include "engine/timerwheel.h"
+
+#include <stdlib.h>
+
+#define TW_MASK (TW_SLOTS - 1)
+
+static uint64_t tick_of(int64_t t)
+{
+	if (t < 0)
+		return 0;
+	return (uint64_t)t >> TW_TICK_SHIFT;
+}
+
+void tw_init(struct tw *w)
+{
+	w->cur = 0;
+	w->count = 0;
+	w->hit = 0;
+	w->due = NULL;
+	w->ndue = w->capdue = 0;
+	for (int k = 0; k < TW_LEVELS; k++) {
+		w->occupied[k] = 0;
+		for (int s = 0; s < TW_SLOTS; s++) {
+			struct tw_entry *h = &w->slots[k][s].head;
+			h->next = h->prev = h;
+		}
+	}
+}
+
+void tw_dispose(struct tw *w)
+{
+	free(w->due);
+	w->due = NULL;
+	w->capdue = w->ndue = 0;
+}
+
+static void link_entry(struct tw *w, struct tw_entry *e)
+{
+	uint64_t t = tick_of(e->expire);
+	if (t < w->cur)
+		t = w->cur;
+	uint64_t diff = t ^ w->cur;
+	int k = diff ? (63 - __builtin_clzll(diff)) / TW_BITS : 0; /* < TW_LEVELS: ticks < 2^43 */
+	int s = (int)((t >> (TW_BITS * k)) & TW_MASK);
+	if (k == 0 && t == w->cur)
+		w->hit = 1;
+	struct tw_entry *h = &w->slots[k][s].head;
+	e->prev = h->prev;
+	e->next = h;
+	h->prev->next = e;
+	h->prev = e;
+	w->occupied[k] |= UINT64_C(1) << s;
+}
+
+static void unlink_entry(struct tw *w, struct tw_entry *e)
+{
+	struct tw_entry *n = e->next;
+	e->prev->next = n;
+	n->prev = e->prev;
+	if (n == e->prev && n->next == n) {
+		/* the slot became empty: find it to clear its bit (n is the head) */
+		for (int k = 0; k < TW_LEVELS; k++) {
+			struct tw_entry *base = &w->slots[k][0].head;
+			if (n >= base && n <= &w->slots[k][TW_SLOTS - 1].head) {
+				int s = (int)((struct tw_list *)n - (struct tw_list *)base);
+				w->occupied[k] &= ~(UINT64_C(1) << s);
+				break;
+			}
+		}
+	}
+	e->next = e->prev = NULL;
+}
+
+void tw_arm(struct tw *w, struct tw_entry *e, int64_t expire)
+{
+	if (e->prev)
+		unlink_entry(w, e);
+	else
+		w->count++;
+	e->expire = expire;
+	link_entry(w, e);
+}
+
+void tw_cancel(struct tw *w, struct tw_entry *e)
+{
+	if (!e->prev)
+		return;
+	unlink_entry(w, e);
+	w->count--;
+}
+
+/* Lowest level with an occupied slot at or after cur's position; the block start
+ * tick it names. Returns 0 when the wheel is empty. */
+static int next_block(const struct tw *w, uint64_t *block, int *level, int *slot)
+{
+	for (int k = 0; k < TW_LEVELS; k++) {
+		int idx = (int)((w->cur >> (TW_BITS * k)) & TW_MASK);
+		uint64_t bits = w->occupied[k];
+		bits &= k == 0 ? (~UINT64_C(0) << idx) : (idx == 63 ? 0 : ~UINT64_C(0) << (idx + 1));
+		if (!bits)
+			continue;
+		int s = __builtin_ctzll(bits);
+		uint64_t hi = (k + 1) * TW_BITS >= 64 ? 0 : (w->cur >> ((k + 1) * TW_BITS)) << ((k + 1) * TW_BITS);
+		*block = hi | ((uint64_t)s << (TW_BITS * k));
+		*level = k;
+		*slot = s;
+		return 1;
+	}
+	return 0;
+}
+
+static void cascade(struct tw *w, int k, int s)
+{
+	struct tw_entry *h = &w->slots[k][s].head;
+	struct tw_entry *e = h->next;
+	h->next = h->prev = h;
+	w->occupied[k] &= ~(UINT64_C(1) << s);
+	while (e != h) {
+		struct tw_entry *n = e->next;
+		link_entry(w, e);
+		e = n;
+	}
+}
+
+static int due_cmp(const void *a, const void *b)
+{
+	const struct tw_due *x = a, *y = b;
+	if (x->e->expire != y->e->expire)
+		return x->e->expire < y->e->expire ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Collects the entries of level-0 slot s with expire <= now, sorted. */
+static size_t collect_due(struct tw *w, int s, int64_t now)
+{
+	struct tw_entry *h = &w->slots[0][s].head;
+	w->ndue = 0;
+	size_t pos = 0;
+	for (struct tw_entry *e = h->next; e != h; e = e->next, pos++) {
+		if (e->expire > now)
+			continue;
+		if (w->ndue == w->capdue) {
+			size_t cap = w->capdue ? w->capdue * 2 : 64;
+			struct tw_due *d = realloc(w->due, cap * sizeof(*d));
+			if (!d)
+				abort();
+			w->due = d;
+			w->capdue = cap;
+		}
+		w->due[w->ndue++] = (struct tw_due){ e, pos };
+	}
+	if (w->ndue > 1)
+		qsort(w->due, w->ndue, sizeof(*w->due), due_cmp);
+	return w->ndue;
+}
+
+size_t tw_run(struct tw *w, int64_t now, size_t budget, tw_fire_fn fire, void *ctx)
+{
+	uint64_t now_tick = tick_of(now);
+	size_t fired = 0;
+	uint64_t block;
+	int k, s;
+	while (fired < budget && next_block(w, &block, &k, &s) && block <= now_tick) {
+		w->cur = block;
+		if (k > 0) {
+			cascade(w, k, s);
+			continue;
+		}
+		size_t n = collect_due(w, s, now);
+		if (n == 0)
+			break;                /* the tick is now_tick and nothing in it is due yet */
+		for (size_t i = 0; i < n && fired < budget; i++) {
+			struct tw_entry *e = w->due[i].e;
+			unlink_entry(w, e);
+			w->count--;
+			fired++;
+			w->hit = 0;
+			fire(ctx, e);
+			if (w->hit)           /* armed into this tick: order the slot again */
+				break;
+		}
+	}
+	return fired;
+}
+
+int64_t tw_next_expire(const struct tw *w)
+{
+	uint64_t block;
+	int k, s;
+	if (!next_block(w, &block, &k, &s))
+		return INT64_MAX;
+	int64_t best = INT64_MAX;
+	const struct tw_entry *h = &w->slots[k][s].head;
+	for (const struct tw_entry *e = h->next; e != h; e = e->next)
+		if (e->expire < best)
+			best = e->expire;
+	return best;
+}
+
+int tw_check(const struct tw *w)
+{
+	size_t n = 0;
+	for (int k = 0; k < TW_LEVELS; k++) {
+		for (int s = 0; s < TW_SLOTS; s++) {
+			const struct tw_entry *h = &w->slots[k][s].head;
+			int nonempty = h->next != h;
+			if (nonempty != !!(w->occupied[k] & (UINT64_C(1) << s)))
+				return -1;
+			if (k > 0 && nonempty && s == (int)((w->cur >> (TW_BITS * k)) & TW_MASK))
+				return -2;
+			for (const struct tw_entry *e = h->next; e != h; e = e->next) {
+				if (e->next->prev != e)
+					return -3;
+				n++;
+			}
+		}
+	}
+	return n == w->count ? 0 : -4;
+}

@@ -1,0 +1,245 @@
+/*
+ * api_render: JSON documents of docs/API.md. See api_render.h for the model.
+ * The flows list copies what it shows out of each borrowed instance view into a
+ * bounded heap of the best K, so nothing engine-owned survives a callback.
+ */
+#include "http/api_render.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS 1e9
+
+int ar_flow_index(const struct flowgraph *g, const char *name)
+{
+	for (int i = 0; i < g->nflows; i++)
+		if (strcmp(g->flows[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+int ar_step_index(const struct fg_flow *f, const char *name)
+{
+	for (int i = 0; i < f->nsteps; i++)
+		if (strcmp(f->steps[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static void kv_num(struct jbuf *b, const char *k, double v, bool comma)
+{
+	if (comma)
+		jbuf_put(b, ",", 1);
+	jbuf_json_str(b, k);
+	jbuf_put(b, ":", 1);
+	jbuf_json_num(b, v);
+}
+
+static void quantiles(struct jbuf *b, struct metrics *m, const struct mx_hist *h, int lat)
+{
+	jbuf_puts(b, "{");
+	kv_num(b, "p50", metrics_hist_quantile(m, h, lat, 0.5), false);
+	kv_num(b, "p95", metrics_hist_quantile(m, h, lat, 0.95), true);
+	kv_num(b, "p99", metrics_hist_quantile(m, h, lat, 0.99), true);
+	jbuf_puts(b, "}");
+}
+
+static void summary_self(struct metrics *m, const struct ar_self *s, struct jbuf *b)
+{
+	jbuf_puts(b, "{\"collector\":{\"version\":");
+	jbuf_json_str(b, s->version);
+	jbuf_puts(b, ",\"instance\":");
+	jbuf_json_str(b, s->instance);
+	kv_num(b, "uptime_seconds", s->uptime_s, true);
+	jbuf_printf(b, ",\"ready\":%s,\"clock\":", s->ready ? "true" : "false");
+	jbuf_json_str(b, s->clock);
+	kv_num(b, "events_total", (double)metrics_consumed_total(m), true);
+	kv_num(b, "events_per_second", s->events_per_s, true);
+	kv_num(b, "rejected_total", (double)metrics_rejected_total(m), true);
+	kv_num(b, "unmatched_total", (double)metrics_unmatched_total(m), true);
+	kv_num(b, "consumer_lag", (double)metrics_lag_total(m), true);
+	kv_num(b, "memory_bytes", (double)s->memory_bytes, true);
+	jbuf_puts(b, "},\"flows\":[");
+}
+
+static void summary_flow(struct metrics *m, const struct ar_self *s, int f, struct jbuf *b)
+{
+	const struct fg_flow *fl = &metrics_graph(m)->flows[f];
+	const struct mx_flow *mf = metrics_flow(m, f);
+	jbuf_puts(b, "{\"name\":");
+	jbuf_json_str(b, fl->name);
+	kv_num(b, "in_flight", (double)mf->in_flight, true);
+	kv_num(b, "started_total", (double)mf->started, true);
+	kv_num(b, "started_per_second", s->started_per_s ? s->started_per_s[f] : 0, true);
+	kv_num(b, "completed_per_second", s->completed_per_s ? s->completed_per_s[f] : 0,
+	    true);
+	jbuf_puts(b, ",\"closed_total\":{");
+	for (int o = 0; o < mf->noutcomes; o++)
+		kv_num(b, mf->outcomes[o], (double)mf->closed[o], o > 0);
+	uint64_t stalled = 0;
+	double oldest = 0;
+	for (int i = 0; i < fl->nsteps; i++) {
+		stalled += mf->stalled_now[i];
+		if (mf->oldest_stall_s[i] > oldest)
+			oldest = mf->oldest_stall_s[i];
+	}
+	jbuf_puts(b, "}");
+	kv_num(b, "stalled_now", (double)stalled, true);
+	kv_num(b, "oldest_stall_seconds", oldest, true);
+	jbuf_puts(b, ",\"anomalies_total\":{");
+	for (int k = 0; k < MX_NKINDS; k++) {
+		uint64_t t = 0;
+		for (int i = 0; i <= fl->nsteps; i++)
+			t += mf->anomalies[i][k];
+		kv_num(b, metrics_kind_name(k), (double)t, k > 0);
+	}
+	/* durations over every outcome but evicted (eviction time is not a duration) */
+	uint64_t counts[MX_MAX_BUCKETS + 1] = {0};
+	struct mx_hist all = {.counts = counts};
+	for (int o = 0; o < mf->noutcomes; o++) {
+		if (strcmp(mf->outcomes[o], "evicted") == 0)
+			continue;
+		for (int i = 0; i <= metrics_nbuckets(m, 0) && mf->duration[o].counts; i++)
+			counts[i] += mf->duration[o].counts[i];
+		all.count += mf->duration[o].count;
+	}
+	jbuf_puts(b, "},\"duration_seconds\":");
+	quantiles(b, m, &all, 0);
+	jbuf_puts(b, ",\"awaiting_now\":{");
+	bool first = true;
+	for (int i = 0; i < fl->nsteps; i++) {
+		if (mf->awaiting_now[i] == 0)
+			continue;
+		kv_num(b, fl->steps[i].name, (double)mf->awaiting_now[i], !first);
+		first = false;
+	}
+	jbuf_puts(b, "}}");
+}
+
+void ar_render_summary(struct metrics *m, const struct ar_self *self, struct jbuf *b)
+{
+	jbuf_reset(b);
+	summary_self(m, self, b);
+	for (int f = 0; f < metrics_graph(m)->nflows; f++) {
+		if (f > 0)
+			jbuf_puts(b, ",");
+		summary_flow(m, self, f, b);
+	}
+	jbuf_puts(b, "]}");
+}
+
+static void step_names(struct jbuf *b, const struct fg_flow *fl, fg_mask mask)
+{
+	jbuf_puts(b, "[");
+	bool first = true;
+	for (int i = 0; i < fl->nsteps; i++) {
+		if (!(mask & FG_BIT(i)))
+			continue;
+		if (!first)
+			jbuf_puts(b, ",");
+		jbuf_json_str(b, fl->steps[i].name);
+		first = false;
+	}
+	jbuf_puts(b, "]");
+}
+
+static void graph_step(struct metrics *m, int f, int s, struct jbuf *b)
+{
+	const struct fg_flow *fl = &metrics_graph(m)->flows[f];
+	const struct fg_step *st = &fl->steps[s];
+	const struct mx_flow *mf = metrics_flow(m, f);
+	jbuf_puts(b, "{\"name\":");
+	jbuf_json_str(b, st->name);
+	jbuf_printf(b, ",\"start\":%s,\"after\":", st->start ? "true" : "false");
+	step_names(b, fl, st->after);
+	jbuf_puts(b, ",\"after_any\":");
+	step_names(b, fl, st->after_any);
+	jbuf_puts(b, ",\"instead_of\":");
+	step_names(b, fl, st->alts);
+	kv_num(b, "within_seconds", st->within_ns < 0 ? NAN : (double)st->within_ns / NS, true);
+	jbuf_puts(b, ",\"end\":");
+	jbuf_json_str(b, st->outcome >= 0 ? fl->outcomes[st->outcome] : NULL);
+	jbuf_printf(b, ",\"optional\":%s", st->optional ? "true" : "false");
+	kv_num(b, "retries", st->retries, true);
+	kv_num(b, "awaiting_now", (double)mf->awaiting_now[s], true);
+	kv_num(b, "stalled_now", (double)mf->stalled_now[s], true);
+	jbuf_puts(b, "}");
+}
+
+static void graph_edges(struct metrics *m, int f, struct jbuf *b)
+{
+	const struct fg_flow *fl = &metrics_graph(m)->flows[f];
+	const struct mx_flow *mf = metrics_flow(m, f);
+	bool first = true;
+	for (int s = 0; s < fl->nsteps; s++) {
+		fg_mask preds = fl->steps[s].after | fl->steps[s].after_any;
+		for (int p = 0; p < fl->nsteps; p++) {
+			if (!(preds & FG_BIT(p)))
+				continue;
+			const struct mx_hist *h = &mf->edge_latency[s * fl->nsteps + p];
+			jbuf_puts(b, first ? "{\"from\":" : ",{\"from\":");
+			first = false;
+			jbuf_json_str(b, fl->steps[p].name);
+			jbuf_puts(b, ",\"to\":");
+			jbuf_json_str(b, fl->steps[s].name);
+			kv_num(b, "count", (double)mf->edge_count[s][p], true);
+			kv_num(b, "p50_seconds", metrics_hist_quantile(m, h, 1, 0.5), true);
+			kv_num(b, "p95_seconds", metrics_hist_quantile(m, h, 1, 0.95), true);
+			kv_num(b, "p99_seconds", metrics_hist_quantile(m, h, 1, 0.99), true);
+			kv_num(b, "stuck", (double)mf->awaiting_now[s], true);
+			jbuf_puts(b, "}");
+		}
+	}
+}
+
+void ar_render_graphs(struct metrics *m, struct jbuf *b)
+{
+	const struct flowgraph *g = metrics_graph(m);
+	jbuf_reset(b);
+	jbuf_puts(b, "{\"flows\":[");
+	for (int f = 0; f < g->nflows; f++) {
+		const struct fg_flow *fl = &g->flows[f];
+		jbuf_puts(b, f ? ",{\"name\":" : "{\"name\":");
+		jbuf_json_str(b, fl->name);
+		kv_num(b, "deadline_seconds",
+		    fl->deadline_ns < 0 ? NAN : (double)fl->deadline_ns / NS, true);
+		kv_num(b, "lateness_seconds", (double)fl->lateness_ns / NS, true);
+		jbuf_puts(b, ",\"steps\":[");
+		for (int s = 0; s < fl->nsteps; s++) {
+			if (s)
+				jbuf_puts(b, ",");
+			graph_step(m, f, s, b);
+		}
+		jbuf_puts(b, "],\"edges\":[");
+		graph_edges(m, f, b);
+		jbuf_puts(b, "]}");
+	}
+	jbuf_puts(b, "]}");
+}
+
+void ar_render_anomalies(const struct flowgraph *g, const struct snap_anomaly *as, int n,
+    struct jbuf *b)
+{
+	jbuf_puts(b, "{\"items\":[");
+	for (int i = 0; i < n; i++) {
+		const struct snap_anomaly *a = &as[i];
+		const struct fg_flow *fl = &g->flows[a->flow];
+		jbuf_puts(b, i ? ",{\"record\":\"anomaly\",\"flow\":" : "{\"record\":\"anomaly\",\"flow\":");
+		jbuf_json_str(b, fl->name);
+		jbuf_puts(b, ",\"correlation_id\":");
+		jbuf_json_str(b, a->correlation_id);
+		jbuf_puts(b, ",\"kind\":");
+		jbuf_json_str(b, metrics_kind_name(a->kind));
+		jbuf_puts(b, ",\"step\":");
+		jbuf_json_str(b, a->step >= 0 && a->step < fl->nsteps ? fl->steps[a->step].name
+		                                                       : NULL);
+		jbuf_puts(b, ",\"at\":");
+		jbuf_json_time(b, a->at_ns);
+		jbuf_puts(b, ",\"source\":");
+		jbuf_json_str(b, a->source[0] ? a->source : NULL);
+		jbuf_puts(b, "}");
+	}
+	jbuf_puts(b, "]}");
+}

@@ -1,0 +1,72 @@
+/*
+ * http_api: the collector's HTTP server (libmicrohttpd): /metrics, /-/healthy,
+ * /-/ready and the JSON API of docs/API.md, plus the engine-thread hooks that feed it.
+ *
+ * Threads: libmicrohttpd runs one thread per connection (bounded by
+ * max_connections); handlers only read snapshot.c (published documents, the anomaly
+ * ring) or queue a request for the engine thread. The engine thread calls the
+ * http_api_on_* sink hooks and http_api_poll(); it re-renders the published
+ * documents every publish interval and answers queued requests there.
+ *
+ * Limits: connection count, per-connection memory (bounds request line + headers),
+ * idle timeout, methods GET/HEAD only, known query parameters only, bounded queue to
+ * the engine. Every refusal is a 4xx/5xx with a JSON body {"error","status"}.
+ * Bearer token (opts.token, else $CHOREOSCOPE_TOKEN) guards /api/ and /metrics.
+ */
+#ifndef CHOREOSCOPE_HTTP_API_H
+#define CHOREOSCOPE_HTTP_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "http/api_render.h"
+#include "engine/engine.h"
+#include "out/metrics.h"
+
+#define HTTP_DEFAULT_LISTEN "127.0.0.1:9717"
+
+struct http_api_opts {
+	const char *listen;         /* HOST:PORT, [V6]:PORT or :PORT; NULL = default */
+	const char *token;          /* NULL: $CHOREOSCOPE_TOKEN or none */
+	unsigned max_connections;   /* 0: 128 */
+	unsigned timeout_s;         /* idle connection timeout; 0: 10 */
+	size_t max_request_bytes;   /* request line + headers; 0: 8 KiB (431 beyond) */
+	int query_timeout_ms;       /* wait for the engine; 0: 2000 */
+	int publish_interval_ms;    /* 0: 250 */
+	int query_share_pct;        /* max % of engine time for flow-table queries; 0: 10 */
+	const char *clock;          /* "wall" or "event", for the summary */
+};
+
+struct http_api;
+
+/* Binds and starts serving. `m` is borrowed (engine-thread owned; must outlive). */
+int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_api **out,
+    char *err, size_t errlen);
+/* Stops the server (joins its threads), then frees. NULL is a no-op. */
+void http_api_free(struct http_api *a);
+/* The bound port (useful with port 0). */
+int http_api_port(const struct http_api *a);
+
+/* The documents and queues shared with the engine thread (for backends). */
+struct snapshot *http_api_snapshot(struct http_api *a);
+
+/* ---- engine thread ---- */
+/* The flow-table introspection for /api/v1/flows*; copied. Without one those
+ * answer 503. */
+void http_api_set_backend(struct http_api *a, const struct ar_backend *be);
+void http_api_set_ready(struct http_api *a, bool ready, const char *reason);
+void http_api_set_memory(struct http_api *a, uint64_t bytes);
+/* Sink hooks: call from the engine's sink callbacks. */
+void http_api_on_anomaly(struct http_api *a, const struct anomaly *an);
+void http_api_on_flow(struct http_api *a, const struct flow_record *r);
+void http_api_on_step(struct http_api *a, const struct step_obs *o);
+/* Publishes when the interval has passed (or `force`), then answers queued requests.
+ * mono_ns: a monotonic clock. Cheap when nothing is due. */
+void http_api_poll(struct http_api *a, int64_t mono_ns, bool force);
+/* Answers queued requests only; one atomic load when none are queued.
+ * Flow-table queries get at most query_share_pct of the engine thread: after a query
+ * that took t, the next waits (queued) until t * (100 - pct) / pct (at most 1 s) has
+ * passed, so a client hammering /api/v1/flows slows itself, not ingestion. */
+void http_api_serve(struct http_api *a, int64_t mono_ns);
+
+#endif

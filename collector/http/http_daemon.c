@@ -1,0 +1,139 @@
+/*
+ * http_daemon: the daemon's HTTP server adapter. See http_daemon.h.
+ * Partition slots of the Kafka source are stable indices; their metrics slots are
+ * cached in `slot` so a tick does no string lookups after the first.
+ */
+#include "http/http_daemon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "cmd/cli.h"
+#include "http/api_engine.h"
+#include "http/http_api.h"
+#include "source/kafka_source.h"
+#include "out/metrics.h"
+
+struct httpd {
+	struct metrics *m;
+	struct http_api *a;
+	struct api_engine *ae;
+	int *slot;            /* ksrc partition slot -> metrics slot (-2: not yet) */
+	int nslot;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
+    const char *clock, struct httpd **out, char *err, size_t errlen)
+{
+	struct httpd *h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	const struct metrics_opts mo = {.graph = &cfg->graph,
+	    .latency_buckets = cfg->metrics.latency_buckets,
+	    .nlatency_buckets = cfg->metrics.nlatency_buckets,
+	    .duration_buckets = cfg->metrics.duration_buckets,
+	    .nduration_buckets = cfg->metrics.nduration_buckets, .version = CHOREOSCOPE_VERSION};
+	const struct http_api_opts ho = {.listen = listen ? listen : cfg->http.listen,
+	    .token = cfg->http.token, .clock = clock};
+	if (metrics_new(&mo, &h->m, err, errlen) < 0 ||
+	    http_api_new(&ho, h->m, &h->a, err, errlen) < 0) {
+		httpd_free(h);
+		return -1;
+	}
+	h->ae = api_engine_new(eng, &cfg->graph, http_api_snapshot(h->a), 0);
+	if (h->ae == NULL) {
+		snprintf(err, errlen, "out of memory");
+		httpd_free(h);
+		return -1;
+	}
+	struct ar_backend be;
+	api_engine_backend(h->ae, &be);
+	http_api_set_backend(h->a, &be);
+	*out = h;
+	return 0;
+}
+
+void httpd_free(struct httpd *h)
+{
+	if (h == NULL)
+		return;
+	http_api_free(h->a);
+	api_engine_free(h->ae);
+	metrics_free(h->m);
+	free(h->slot);
+	free(h);
+}
+
+int httpd_port(const struct httpd *h)
+{
+	return http_api_port(h->a);
+}
+
+void httpd_on_event(struct httpd *h, const struct event *ev)
+{
+	api_engine_event(h->ae, ev);
+}
+
+void httpd_on_anomaly(struct httpd *h, const struct anomaly *a)
+{
+	http_api_on_anomaly(h->a, a);
+}
+
+void httpd_on_flow(struct httpd *h, const struct flow_record *r)
+{
+	http_api_on_flow(h->a, r);
+}
+
+void httpd_on_step(struct httpd *h, const struct step_obs *o)
+{
+	http_api_on_step(h->a, o);
+}
+
+static void sync_parts(struct httpd *h, const struct daemon_view *v)
+{
+	if (v->nparts > h->nslot) {
+		int *s = realloc(h->slot, sizeof(int) * (size_t)v->nparts);
+		if (s == NULL)
+			return;
+		for (int i = h->nslot; i < v->nparts; i++)
+			s[i] = -2;
+		h->slot = s;
+		h->nslot = v->nparts;
+	}
+	for (int i = 0; i < v->nparts; i++) {
+		const struct ksrc_part *p = &v->parts[i];
+		if (!p->used)
+			continue;
+		if (h->slot[i] == -2)
+			h->slot[i] = metrics_partition(h->m, p->topic, p->partition);
+		metrics_set_consumed(h->m, h->slot[i], p->consumed);
+		metrics_set_lag(h->m, h->slot[i], p->assigned ? p->lag : 0);
+	}
+}
+
+void httpd_hook(void *ctx, const struct daemon_view *v)
+{
+	struct httpd *h = ctx;
+	metrics_sync_engine(h->m, v->engine);
+	sync_parts(h, v);
+	for (int i = 0; v->rejects && i < v->rejects->n; i++)
+		metrics_set_rejected(h->m, v->rejects->reason[i], v->rejects->count[i]);
+	http_api_set_memory(h->a, engine_memory(v->engine));
+	http_api_set_ready(h->a, v->ready, v->ready ? "ok" : "waiting for partitions");
+	http_api_poll(h->a, mono_ns(), false);
+}
+
+void httpd_serve(struct httpd *h)
+{
+	http_api_serve(h->a, mono_ns());
+}

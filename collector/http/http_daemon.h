@@ -1,0 +1,37 @@
+/*
+ * http_daemon: wires the HTTP server into the live daemon. It owns the metrics and
+ * the http_api, forwards the engine's sink callbacks, and is the daemon's tick hook
+ * (daemon_hook_fn): each tick it copies the engine's, Kafka's and the decoders'
+ * counters into the metrics and lets http_api publish and answer queued requests.
+ * Threading: everything here runs on the engine thread, except that http_api runs
+ * its own connection threads (see http_api.h).
+ */
+#ifndef CHOREOSCOPE_HTTP_DAEMON_H
+#define CHOREOSCOPE_HTTP_DAEMON_H
+
+#include <stddef.h>
+#include "config/config.h"
+#include "cmd/daemon.h"
+#include "engine/engine.h"
+
+struct httpd;
+
+/* listen: --listen, else the config's http.listen; clock: "wall" or "event".
+ * eng is borrowed (the API walks it on the engine thread) and must outlive it. */
+int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
+    const char *clock, struct httpd **out, char *err, size_t errlen);
+void httpd_free(struct httpd *h);
+int httpd_port(const struct httpd *h);
+
+/* Every decoded event, before it is applied: kept in a bounded ring for timelines. */
+void httpd_on_event(struct httpd *h, const struct event *ev);
+void httpd_on_anomaly(struct httpd *h, const struct anomaly *a);
+void httpd_on_flow(struct httpd *h, const struct flow_record *r);
+void httpd_on_step(struct httpd *h, const struct step_obs *o);
+/* The daemon's tick hook (ctx = the httpd). */
+void httpd_hook(void *ctx, const struct daemon_view *v);
+/* Answers queued requests only (cheap when none): call every loop iteration so that
+ * API queries wait for one poll, not one tick. */
+void httpd_serve(struct httpd *h);
+
+#endif

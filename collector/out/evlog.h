@@ -1,0 +1,34 @@
+/*
+ * evlog: a bounded ring of the most recent events, copied, for timelines (the API's
+ * one-flow view and the TUI's waterfall show each event with its source, offset and
+ * attributes; the engine itself keeps none of that, by design: 256 bytes a flow).
+ *
+ * A byte ring of fixed capacity: appending overwrites the oldest events, so memory
+ * is bounded whatever the traffic, and a flow's events are found while they are
+ * among the most recent `capacity` bytes (the TUI looks at live flows). Lookup scans
+ * every record (hash compare first): a request path, O(records).
+ * Engine thread only. Events longer than capacity/4 are dropped (counted).
+ */
+#ifndef CHOREOSCOPE_EVLOG_H
+#define CHOREOSCOPE_EVLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "decode/event.h"
+
+struct evlog;
+
+struct evlog *evlog_new(size_t capacity_bytes);
+void evlog_free(struct evlog *l);
+/* Copies ev in. Never fails; an oversized event is counted and skipped. */
+void evlog_add(struct evlog *l, const struct event *ev);
+/* Calls fn for each kept event of correlation id `corr`, oldest first, until fn
+ * returns non-zero. The event passed is valid during the call only; its attrs
+ * array holds at most EV_MAX_ATTRS entries. Returns how many were visited. */
+int evlog_find(const struct evlog *l, const char *corr,
+    int (*fn)(void *arg, const struct event *ev), void *arg);
+uint64_t evlog_added(const struct evlog *l);
+uint64_t evlog_dropped(const struct evlog *l);
+size_t evlog_capacity(const struct evlog *l);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * metrics: the collector's Prometheus metrics, kept as plain counters, gauges and
+ * histograms by the engine thread and rendered to the text exposition format.
+ *
+ * Cost model: nothing here scans the flow table. Counters and gauges are copied from
+ * the engine's own per-flow counters (metrics_engine.c) or bumped from its sink
+ * callbacks; histograms are observed from step observations and flow records. The
+ * engine thread renders the whole document every publish interval (O(series), a few
+ * hundred microseconds for typical graphs) and hands it to the HTTP threads through
+ * snapshot.c, so a scrape is a memcpy plus the process_* and HTTP counters.
+ *
+ * Series: labels come only from bounded sets (flow, step, kind, outcome, topic,
+ * partition, reason, code); every declared flow/step/kind/outcome series exists from
+ * the start at 0. Topic/partition and reason sets are registered on first use up to
+ * MX_MAX_PARTITIONS / MX_MAX_REASONS; beyond that the values go to an overflow counter
+ * (choreoscope_metrics_series_dropped_total), never to a new series.
+ *
+ * Threading: everything except metrics_http_count and metrics_render_process belongs
+ * to the engine thread. metrics_http_count is atomic and may be called from any thread;
+ * metrics_render_process reads only /proc and those atomics.
+ */
+#ifndef CHOREOSCOPE_METRICS_H
+#define CHOREOSCOPE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "engine/flowgraph.h"
+#include "lib/jbuf.h"
+
+#define MX_MAX_PARTITIONS 1024
+#define MX_MAX_REASONS 32
+#define MX_MAX_BUCKETS 32
+#define MX_NKINDS 10  /* = AN__COUNT in engine.h, checked in metrics_engine.c */
+
+struct mx_hist {
+	uint64_t *counts;   /* [nbuckets + 1]: per bucket (not cumulative), last = +Inf */
+	uint64_t count;
+	double sum;
+};
+
+/* One declared flow. Written by the engine thread only. Arrays are sized by the
+ * graph: steps (nsteps), outcomes (noutcomes, see metrics_outcome_name). */
+struct mx_flow {
+	uint64_t started;
+	uint64_t in_flight;
+	uint64_t *closed;              /* [noutcomes] */
+	uint64_t (*anomalies)[MX_NKINDS]; /* [nsteps + 1]: last row = no declared step */
+	uint64_t *stalled_now;         /* [nsteps] */
+	uint64_t *awaiting_now;        /* [nsteps] */
+	double *oldest_stall_s;        /* [nsteps]; 0 when none stalled */
+	int64_t *stall_since_ns;       /* [nsteps]: deadline of the oldest current stall,
+	                                  INT64_MIN when none (see metrics_engine.c) */
+	uint64_t *evicted;             /* [nsteps]: evictions by awaited step */
+	struct mx_hist *step_latency;  /* [nsteps] */
+	struct mx_hist *duration;      /* [noutcomes] */
+	/* per-edge (pred -> step) counts and latency, for /api/v1/graphs */
+	uint64_t (*edge_count)[FG_MAX_STEPS];     /* [nsteps][nsteps]: [to][from] */
+	struct mx_hist *edge_latency;  /* [nsteps * nsteps] allocated lazily per flow */
+	int noutcomes;
+	const char **outcomes;         /* names, borrowed from the graph or static */
+};
+
+struct metrics_opts {
+	const struct flowgraph *graph;  /* borrowed; must outlive the metrics */
+	const double *latency_buckets;  /* seconds ascending; NULL: defaults */
+	int nlatency_buckets;
+	const double *duration_buckets; /* seconds ascending; NULL: defaults */
+	int nduration_buckets;
+	const char *version;
+};
+
+struct metrics;
+
+int metrics_new(const struct metrics_opts *o, struct metrics **out, char *err,
+    size_t errlen);
+void metrics_free(struct metrics *m);
+
+/* Anomaly kind names in enum an_kind order ("stalled", ...); index or -1. */
+const char *metrics_kind_name(int k);
+int metrics_kind_index(const char *name);
+
+/* Engine-thread accessors. */
+struct mx_flow *metrics_flow(struct metrics *m, int flow);
+const struct flowgraph *metrics_graph(const struct metrics *m);
+/* Outcome slot of `name` in flow `flow`, or -1. Linear over a handful of names. */
+int metrics_outcome_index(const struct metrics *m, int flow, const char *name);
+const char *metrics_outcome_name(const struct metrics *m, int flow, int i);
+
+/* Number of finite buckets (counts arrays have one more, for +Inf). */
+int metrics_nbuckets(const struct metrics *m, int latency);
+void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latency,
+    double seconds);
+/* Quantile q (0..1) estimated from a histogram by linear interpolation inside the
+ * bucket, as Prometheus' histogram_quantile does; NAN when empty. */
+double metrics_hist_quantile(const struct metrics *m, const struct mx_hist *h,
+    int latency, double q);
+
+void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
+    fg_mask preds_happened);
+void metrics_observe_flow(struct metrics *m, int flow, int outcome, double seconds);
+
+/* Topic/partition slot (registered on first use), or -1 when the bound is reached. */
+int metrics_partition(struct metrics *m, const char *topic, int32_t partition);
+void metrics_consumed(struct metrics *m, int slot, uint64_t n);
+void metrics_set_lag(struct metrics *m, int slot, int64_t lag);
+/* Sets the running total (for owners that keep their own counters). */
+void metrics_set_consumed(struct metrics *m, int slot, uint64_t total);
+void metrics_set_rejected(struct metrics *m, const char *reason, uint64_t total);
+/* Adds n rejected inputs for `reason` (a short snake_case word). */
+void metrics_rejected(struct metrics *m, const char *reason, uint64_t n);
+void metrics_set_unmatched(struct metrics *m, uint64_t total);
+void metrics_set_ready(struct metrics *m, int ready);
+
+/* Totals for the JSON summary (engine thread). */
+uint64_t metrics_consumed_total(const struct metrics *m);
+uint64_t metrics_rejected_total(const struct metrics *m);
+uint64_t metrics_unmatched_total(const struct metrics *m);
+int64_t metrics_lag_total(const struct metrics *m);
+
+/* Engine thread: copies the engine's per-flow counters (metrics_engine.c). */
+struct engine;
+void metrics_sync_engine(struct metrics *m, const struct engine *e);
+
+/* Any thread: counts one HTTP answer by status code. */
+void metrics_http_count(struct metrics *m, int code);
+
+/* Engine thread: renders every choreoscope_* family into b (b is reset first).
+ * Returns 0, or -1 when b's cap was too small. */
+int metrics_render(struct metrics *m, struct jbuf *b);
+/* Any thread: appends process_* and choreoscope_http_requests_total to b. */
+void metrics_render_process(struct metrics *m, struct jbuf *b);
+
+#endif

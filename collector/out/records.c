@@ -1,0 +1,269 @@
+/*
+ * records: see records.h. Field order is fixed so that outputs diff cleanly.
+ */
+#include "out/records.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "lib/jsonw.h"
+
+struct outcount {
+	const char *name;
+	uint64_t n;
+};
+
+struct flowcount {
+	uint64_t kinds[AN__COUNT];
+	struct outcount *outs;
+	int nouts;
+};
+
+struct records {
+	FILE *out;
+	const struct flowgraph *g;
+	struct jsonw w;
+	struct engine_sink next;
+	struct flowcount *fc;
+	uint64_t written;
+	int failed;
+};
+
+struct records *records_new(FILE *out, const struct flowgraph *g)
+{
+	struct records *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->out = out;
+	r->g = g;
+	jw_init(&r->w);
+	r->fc = calloc((size_t)g->nflows + 1, sizeof(*r->fc));
+	if (!r->fc) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void records_free(struct records *r)
+{
+	if (!r)
+		return;
+	for (int f = 0; f < r->g->nflows; f++)
+		free(r->fc[f].outs);
+	free(r->fc);
+	jw_dispose(&r->w);
+	free(r);
+}
+
+static void awaiting_json(struct jsonw *w, const struct fg_flow *f, fg_mask m)
+{
+	jw_raw(w, "[", 1);
+	for (int s = 0; s < f->nsteps; s++) {
+		if (!(m & FG_BIT(s)))
+			continue;
+		if (w->buf[w->len - 1] != '[')
+			jw_raw(w, ",", 1);
+		jw_str(w, f->steps[s].name);
+	}
+	jw_raw(w, "]", 1);
+}
+
+void records_anomaly_json(struct jsonw *w, const struct anomaly *a)
+{
+	jw_lit(w, "{\"record\":\"anomaly\",\"flow\":");
+	jw_str(w, a->flow->name);
+	jw_kstr(w, "correlation_id", a->correlation_id);
+	jw_kstr(w, "kind", an_kind_name(a->kind));
+	jw_kstr(w, "step", a->step);
+	jw_ktime(w, "at", a->at_ns);
+	switch (a->kind) {
+	case AN_STALLED:
+	case AN_MISSING:
+	case AN_ABANDONED:
+		jw_ktime(w, "deadline", a->deadline_ns);
+		break;
+	case AN_LATE:
+		jw_ktime(w, "deadline", a->deadline_ns);
+		jw_key(w, "overrun_seconds");
+		jw_seconds(w, a->overrun_ns);
+		break;
+	case AN_JOIN_WAIT:
+		jw_key(w, "awaiting");
+		awaiting_json(w, a->flow, a->awaiting);
+		break;
+	default:
+		break;
+	}
+	if (a->ev) {
+		jw_kstr(w, "event_id", a->ev->event_id);
+		jw_kstr(w, "type", a->ev->type);
+		jw_kstr(w, "source", a->ev->source);
+		jw_ktime(w, "event_time", a->ev->time_ns);
+		if (a->ev->topic) {
+			jw_kstr(w, "topic", a->ev->topic);
+			jw_kint(w, "partition", a->ev->partition);
+			jw_kint(w, "offset", a->ev->offset);
+		}
+	}
+	jw_raw(w, "}", 1);
+}
+
+void records_flow_json(struct jsonw *w, const struct flow_record *f)
+{
+	jw_lit(w, "{\"record\":\"flow\",\"flow\":");
+	jw_str(w, f->flow->name);
+	jw_kstr(w, "correlation_id", f->correlation_id);
+	jw_kstr(w, "outcome", f->outcome);
+	jw_ktime(w, "opened", f->opened_ns);
+	jw_ktime(w, "closed", f->closed_ns);
+	jw_key(w, "duration_seconds");
+	if (f->closed_ns == ENGINE_NO_TIME)
+		jw_lit(w, "null");
+	else
+		jw_seconds(w, f->closed_ns - f->opened_ns);
+	jw_kint(w, "events", f->events);
+	jw_key(w, "awaiting");
+	awaiting_json(w, f->flow, f->awaiting);
+	jw_raw(w, "}", 1);
+}
+
+static void emit(struct records *r)
+{
+	jw_raw(&r->w, "\n", 1);
+	if (jw_write(&r->w, r->out) < 0)
+		r->failed = 1;
+	jw_reset(&r->w);
+	r->written++;
+}
+
+static int flow_index(const struct records *r, const struct fg_flow *f)
+{
+	return (int)(f - r->g->flows);
+}
+
+static void on_anomaly(void *ctx, const struct anomaly *a)
+{
+	struct records *r = ctx;
+	r->fc[flow_index(r, a->flow)].kinds[a->kind]++;
+	records_anomaly_json(&r->w, a);
+	emit(r);
+	if (r->next.anomaly)
+		r->next.anomaly(r->next.ctx, a);
+}
+
+static void count_outcome(struct flowcount *fc, const char *name)
+{
+	for (int i = 0; i < fc->nouts; i++) {
+		if (strcmp(fc->outs[i].name, name) == 0) {
+			fc->outs[i].n++;
+			return;
+		}
+	}
+	struct outcount *o = realloc(fc->outs, (size_t)(fc->nouts + 1) * sizeof(*o));
+	if (!o)
+		return;
+	fc->outs = o;
+	fc->outs[fc->nouts++] = (struct outcount){ name, 1 };
+}
+
+static void on_flow(void *ctx, const struct flow_record *f)
+{
+	struct records *r = ctx;
+	count_outcome(&r->fc[flow_index(r, f->flow)], f->outcome);
+	records_flow_json(&r->w, f);
+	emit(r);
+	if (r->next.flow)
+		r->next.flow(r->next.ctx, f);
+}
+
+static void on_step(void *ctx, const struct step_obs *o)
+{
+	struct records *r = ctx;
+	if (r->next.step)
+		r->next.step(r->next.ctx, o);
+}
+
+void records_sink(struct records *r, struct engine_sink *sink, const struct engine_sink *next)
+{
+	if (next)
+		r->next = *next;
+	sink->anomaly = on_anomaly;
+	sink->flow = on_flow;
+	sink->step = on_step;
+	sink->ctx = r;
+}
+
+static void kinds_json(struct jsonw *w, const uint64_t *k)
+{
+	jw_raw(w, "{", 1);
+	for (int i = 0; i < AN__COUNT; i++) {
+		jw_key(w, an_kind_name((enum an_kind)i));
+		jw_uint(w, k[i]);
+	}
+	jw_raw(w, "}", 1);
+}
+
+/* Outcome counts of one flow, or of all flows when f < 0. */
+static void outcomes_json(struct records *r, int f)
+{
+	struct flowcount all = { { 0 }, NULL, 0 };
+	struct flowcount *fc = &all;
+	if (f >= 0) {
+		fc = &r->fc[f];
+	} else {
+		for (int i = 0; i < r->g->nflows; i++)
+			for (int o = 0; o < r->fc[i].nouts; o++)
+				for (uint64_t n = 0; n < r->fc[i].outs[o].n; n++)
+					count_outcome(&all, r->fc[i].outs[o].name);
+	}
+	jw_raw(&r->w, "{", 1);
+	for (int o = 0; o < fc->nouts; o++) {
+		jw_key(&r->w, fc->outs[o].name);
+		jw_uint(&r->w, fc->outs[o].n);
+	}
+	jw_raw(&r->w, "}", 1);
+	free(all.outs);
+}
+
+void records_summary(struct records *r, const struct engine *e, uint64_t rejected)
+{
+	const struct engine_stats *st = engine_stats(e);
+	uint64_t total[AN__COUNT] = { 0 };
+	for (int f = 0; f < r->g->nflows; f++)
+		for (int k = 0; k < AN__COUNT; k++)
+			total[k] += r->fc[f].kinds[k];
+	struct jsonw *w = &r->w;
+	jw_lit(w, "{\"record\":\"summary\",\"events\":");
+	jw_uint(w, st->events);
+	jw_key(w, "rejected");
+	jw_uint(w, rejected);
+	jw_key(w, "unmatched");
+	jw_uint(w, st->unmatched);
+	jw_key(w, "anomalies");
+	kinds_json(w, total);
+	jw_key(w, "outcomes");
+	outcomes_json(r, -1);
+	jw_key(w, "flows");
+	jw_raw(w, "{", 1);
+	for (int f = 0; f < r->g->nflows; f++) {
+		jw_key(w, r->g->flows[f].name);
+		jw_lit(w, "{\"anomalies\":");
+		kinds_json(w, r->fc[f].kinds);
+		jw_key(w, "outcomes");
+		outcomes_json(r, f);
+		jw_raw(w, "}", 1);
+	}
+	jw_raw(w, "}}", 2);
+	emit(r);
+	records_flush(r);
+}
+
+int records_flush(struct records *r)
+{
+	if (fflush(r->out) != 0)
+		r->failed = 1;
+	return r->failed ? -1 : 0;
+}
+
+uint64_t records_written(const struct records *r) { return r->written; }
+int records_failed(const struct records *r) { return r->failed; }

@@ -1,0 +1,34 @@
+/*
+ * records: the JSON-lines output of replay and the daemon (SEMANTICS.md "Records
+ * out"): one object per anomaly, per retired flow instance, and a final summary.
+ * The summary counts what was written, so it always agrees with the lines above it.
+ *
+ * Single-threaded (the engine thread). The FILE is borrowed; records_flush after a
+ * batch. Lines are built in a buffer and written with one fwrite each.
+ */
+#ifndef CHOREOSCOPE_RECORDS_H
+#define CHOREOSCOPE_RECORDS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "engine/engine.h"
+
+struct records;
+
+struct records *records_new(FILE *out, const struct flowgraph *g);
+void records_free(struct records *r);
+/* An engine sink writing to r; pass it to engine_new. `next` (may be NULL) is also
+ * called for every callback, so other consumers (metrics, alerts) can chain. */
+void records_sink(struct records *r, struct engine_sink *sink, const struct engine_sink *next);
+/* Writes the summary line. */
+void records_summary(struct records *r, const struct engine *e, uint64_t rejected);
+/* Appends the JSON object of an anomaly / a flow record (no newline) to w. */
+struct jsonw;
+void records_anomaly_json(struct jsonw *w, const struct anomaly *a);
+void records_flow_json(struct jsonw *w, const struct flow_record *f);
+int records_flush(struct records *r);
+/* Written so far, and write errors (e.g. a closed pipe). */
+uint64_t records_written(const struct records *r);
+int records_failed(const struct records *r);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * kafka_source: the consumer-group side of the daemon, on librdkafka.
+ *
+ * Consumes the configured topics as a member of a consumer group with the tuned fetch
+ * settings of shared/KAFKA-NOTES.md (fetch.wait.max.ms=10 etc.; any kafka.properties
+ * override them). Offsets: enable.auto.offset.store=false; the caller hands each batch
+ * back with ksrc_batch_done once the engine applied it, and only then are the batch's
+ * offsets stored (and auto-committed every second, on revoke and at close). A message is therefore never committed before it was applied: a
+ * restart or a broker outage resumes after the last applied message, neither losing
+ * nor double counting.
+ *
+ * Partitions get slots (0..max_partitions-1) on assignment; the slot indexes the
+ * partclock (borrowed, updated here on assign/revoke/EOF/high watermark) and the
+ * per-partition stats. Broker errors (unreachable, all brokers down) are logged
+ * rate-limited; librdkafka keeps reconnecting on its own.
+ *
+ * Threading: one thread (the daemon's engine thread) calls everything; librdkafka's
+ * callbacks (rebalance, error) run inside ksrc_poll on that thread.
+ */
+#ifndef CHOREOSCOPE_KAFKA_SOURCE_H
+#define CHOREOSCOPE_KAFKA_SOURCE_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "decode/decode_cloudevents.h"
+#include "decode/kafka_decode.h"
+#include "lib/log.h"
+#include "source/partclock.h"
+
+#define KSRC_MAX_BATCH 8192
+#define KSRC_MAX_HEADERS 32
+#define KSRC_TOPIC_MAX 250
+
+struct ksrc_opts {
+	const char *brokers;
+	const char *group_id;
+	char *const *topics;
+	int ntopics;
+	char *const *prop_keys;   /* passed through to librdkafka, after the defaults */
+	char *const *prop_vals;
+	int nprops;
+	int max_partitions;       /* slots; assignments beyond are logged and not tracked */
+};
+
+/* One partition slot, for stats (/metrics: consumed and lag by topic/partition). */
+struct ksrc_part {
+	bool used;                /* ever assigned (keeps its counters) */
+	bool assigned;
+	char topic[KSRC_TOPIC_MAX + 1];
+	int32_t partition;
+	uint64_t consumed;        /* messages handed out, decodable or not */
+	int64_t position;         /* next offset to consume, -1 unknown */
+	int64_t high;             /* last known high watermark, -1 unknown */
+	int64_t lag;              /* high - position (0 when unknown) */
+	int64_t store;            /* internal: offset to store at batch end, -1 none */
+	const char *name_ptr;     /* internal: librdkafka's topic name pointer, for lookups */
+};
+
+struct ksrc_stats {
+	uint64_t messages;        /* data messages handed out */
+	uint64_t errors;          /* consumer errors (not EOF) */
+	uint64_t broker_errors;   /* error callback invocations */
+	uint64_t rebalances;
+	uint64_t untracked;       /* assignments beyond max_partitions */
+	bool brokers_down;        /* last error said all brokers are down */
+};
+
+/* One poll's worth of messages; slot[i] is msgs[i]'s partition slot (-1 untracked). */
+struct ksrc_batch {
+	rd_kafka_message_t *msgs[KSRC_MAX_BATCH];
+	int slot[KSRC_MAX_BATCH];
+	int n;
+};
+
+struct ksrc;
+
+int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *pc,
+    struct ksrc **out, char *err, size_t errlen);
+/* Leaves the group (committing what was stored), bounded by 10 s, frees. NULL is a
+ * no-op. */
+void ksrc_free(struct ksrc *ks);
+
+/* Waits up to timeout_ms for messages; fills b (data messages only: end-of-partition
+ * and errors are handled here). Returns b->n. */
+int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms);
+/* The message as a kmsg, headers copied into hdrs[KSRC_MAX_HEADERS]. */
+void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot,
+    struct ce_header *hdrs, struct kmsg *out);
+/* The batch was applied: stores its offsets, refreshes watermarks, frees messages. */
+void ksrc_batch_done(struct ksrc *ks, struct ksrc_batch *b);
+/* Refreshes high watermarks and lag of assigned partitions from librdkafka's cache
+ * (no network); call every ~100 ms. */
+void ksrc_tick(struct ksrc *ks);
+/* Commits the stored offsets and waits up to timeout_ms for the result; 0 or negative
+ * with err (also on timeout: the close commits again). */
+int ksrc_commit(struct ksrc *ks, int timeout_ms, char *err, size_t errlen);
+
+const struct ksrc_stats *ksrc_stats(const struct ksrc *ks);
+/* Partition slots [0, *n). */
+const struct ksrc_part *ksrc_parts(const struct ksrc *ks, int *n);
+/* The consumer handle, e.g. to share its configuration; borrowed. */
+rd_kafka_t *ksrc_handle(struct ksrc *ks);
+
+#endif
