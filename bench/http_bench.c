@@ -36,6 +36,7 @@
 #include "engine/engine.h"
 #include "http/api_engine.h"
 #include "http/http_api.h"
+#include "http/http_publish.h"
 #include "out/metrics.h"
 
 extern char **environ;
@@ -67,9 +68,9 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void s_anomaly(void *ctx, const struct anomaly *a) { http_api_on_anomaly(ctx, a); }
-static void s_flow(void *ctx, const struct flow_record *r) { http_api_on_flow(ctx, r); }
-static void s_step(void *ctx, const struct step_obs *o) { http_api_on_step(ctx, o); }
+static void s_anomaly(void *ctx, const struct anomaly *a) { http_publish_on_anomaly(ctx, a); }
+static void s_flow(void *ctx, const struct flow_record *r) { http_publish_on_flow(ctx, r); }
+static void s_step(void *ctx, const struct step_obs *o) { http_publish_on_step(ctx, o); }
 
 static void apply(struct bench *b, const char *corr, int step)
 {
@@ -100,7 +101,7 @@ static void *engine_thread(void *arg)
 			nanosleep(&ts, NULL);
 		}
 		metrics_sync_engine(b->m, b->eng);
-		http_api_poll(b->api, mono_ns(), false);
+		http_publish_poll(b->api, mono_ns(), false);
 	}
 	return NULL;
 }
@@ -260,10 +261,10 @@ static int setup(struct bench *b, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	struct ar_backend be;
+	struct api_backend be;
 	api_engine_backend(b->ae, &be);
-	http_api_set_backend(b->api, &be);
-	http_api_set_ready(b->api, true, "ok");
+	http_publish_set_backend(b->api, &be);
+	http_publish_set_ready(b->api, true, "ok");
 	/* N flows in flight in the real engine; the first 2% stall on Paid (their
 	 * deadline plus lateness passes before the rest open) */
 	b->t = (int64_t)1790000000 * 1000000000;
@@ -301,9 +302,9 @@ int main(int argc, char **argv)
 	    jb.len);
 	/* one flows query rendered in place (before the engine thread starts): its cost
 	 * on the engine thread, without HTTP or queueing */
-	struct ar_backend be;
+	struct api_backend be;
 	api_engine_backend(b.ae, &be);
-	static const struct ar_flows_args fa[2] = {
+	static const struct api_flows_args fa[2] = {
 	    {.state = AR_STATE_OPEN, .sort = AR_SORT_AGE, .flow = -1, .awaiting = -1,
 	        .kind = -1, .limit = 100},
 	    {.state = AR_STATE_STALLED, .sort = AR_SORT_OVERDUE, .flow = -1, .awaiting = -1,
@@ -311,14 +312,14 @@ int main(int argc, char **argv)
 	for (int q = 0; q < 2; q++) {
 		jbuf_init(&jb, 1 << 26);
 		t0 = mono_ns();
-		ar_render_flows(b.m, &be, &fa[q], &jb);
+		api_render_flows(b.m, &be, &fa[q], &jb);
 		printf("flows_walk %s render_ms=%.1f bytes=%zu\n", q ? "stalled_overdue" : "open_age",
 		    (double)(mono_ns() - t0) / 1e6, jb.len);
 		jbuf_free(&jb);
 	}
 	pthread_t th;
 	pthread_create(&th, NULL, engine_thread, &b);
-	http_api_poll(b.api, mono_ns(), true);  /* (before the thread's first poll is fine) */
+	http_publish_poll(b.api, mono_ns(), true);  /* (before the thread's first poll is fine) */
 	int port = http_api_port(b.api);
 	latency(port, "metrics", "/metrics", 2000, 0);
 	latency(port, "summary", "/api/v1/summary", 2000, 0);

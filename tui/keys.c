@@ -180,7 +180,7 @@ int keys_handle(struct ui *u, int ch)
 	return 0;
 }
 
-void ui_draw_help(struct ui *u)
+void keys_draw_help(struct ui *u)
 {
 	int n = 0, h, w = 64, y0, x0, y;
 	size_t i;

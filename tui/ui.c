@@ -200,7 +200,7 @@ void ui_draw(struct ui *u)
 	model_unlock(u->model);
 	draw_footer(u);
 	if (u->help)
-		ui_draw_help(u);
+		keys_draw_help(u);
 	refresh();
 }
 

@@ -75,6 +75,6 @@ void ui_draw_colheader(int y, const struct ui_col *c, int n);
 /* The first page error of any collector ("" if none); call under the model lock. */
 const char *ui_page_err(const struct ui *u);
 /* The help overlay (keys come from the key table). */
-void ui_draw_help(struct ui *u);
+void keys_draw_help(struct ui *u);
 
 #endif

@@ -460,7 +460,7 @@ static int stall_valid(const struct flowrt *fr, int step, const struct stall_ent
 {
 	struct inst *i = flowtab_at(fr->tab, se->idx);
 	return i->state == INST_OPEN && i->born == se->born && (i->expected & FG_BIT(step)) &&
-	    (inst_sflags(fr->tab, i)[step] & SF_STALLED);
+	    (flowtab_inst_sflags(fr->tab, i)[step] & SF_STALLED);
 }
 
 static void stallheap_compact(struct flowrt *fr, int step)

@@ -10,8 +10,8 @@
 static int64_t view_expected_at(const struct flowrt *fr, struct inst *i, int s)
 {
 	const struct fg_step *st = &fr->f->steps[s];
-	int64_t *hap = inst_hap_t(fr->tab, i);
-	uint8_t *arr = inst_arr(fr->tab, i);
+	int64_t *hap = flowtab_inst_hap_t(fr->tab, i);
+	uint8_t *arr = flowtab_inst_arr(fr->tab, i);
 	if (st->start || (st->after & i->happened) != st->after)
 		return ENGINE_NO_TIME;
 	int64_t t = ENGINE_NO_TIME;
@@ -51,20 +51,20 @@ static int visit(const struct flowrt *fr, struct inst *i, engine_visit_fn fn, vo
 {
 	struct engine_step_view steps[FG_MAX_STEPS];
 	struct engine_view v = {
-		.flow = fr->index, .correlation_id = inst_key(fr->tab, i),
+		.flow = fr->index, .correlation_id = flowtab_inst_key(fr->tab, i),
 		.outcome = i->state == INST_OPEN ? NULL : fr->outnames[i->outcome],
 		.opened_ns = i->open_t, .closed_ns = i->state == INST_OPEN ? ENGINE_NO_TIME : i->close_t,
 		.events = i->events, .awaiting = i->state == INST_OPEN ? judge_awaiting(fr, i) : 0,
 		.last_step = -1, .steps = steps,
 	};
-	uint16_t *sf = inst_sflags(fr->tab, i);
-	uint8_t *arr = inst_arr(fr->tab, i);
-	int64_t *hap = inst_hap_t(fr->tab, i);
+	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
+	uint8_t *arr = flowtab_inst_arr(fr->tab, i);
+	int64_t *hap = flowtab_inst_hap_t(fr->tab, i);
 	for (int s = 0; s < fr->f->nsteps; s++) {
 		const struct fg_step *st = &fr->f->steps[s];
 		struct engine_step_view *sv = &steps[s];
 		fg_mask b = FG_BIT(s);
-		sv->count = inst_count(fr->tab, i)[s];
+		sv->count = flowtab_inst_count(fr->tab, i)[s];
 		sv->happened_at_ns = (i->happened & b) ? hap[s] : ENGINE_NO_TIME;
 		sv->expected_at_ns = view_expected_at(fr, i, s);
 		sv->deadline_ns = sv->expected_at_ns != ENGINE_NO_TIME && st->within_ns != FG_NO_DEADLINE

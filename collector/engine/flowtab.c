@@ -90,13 +90,13 @@ struct inst *flowtab_at(const struct flowtab *t, uint32_t idx)
 	return (struct inst *)(t->chunks[idx >> CHUNK_BITS] + (size_t)(idx & (CHUNK_BLOCKS - 1)) * t->block);
 }
 
-int64_t *inst_hap_t(const struct flowtab *t, struct inst *i) { return (int64_t *)((char *)i + t->off_hap); }
-uint64_t *inst_seen(const struct flowtab *t, struct inst *i) { return (uint64_t *)((char *)i + t->off_seen); }
-uint16_t *inst_sflags(const struct flowtab *t, struct inst *i) { return (uint16_t *)((char *)i + t->off_sflags); }
-uint8_t *inst_count(const struct flowtab *t, struct inst *i) { return (uint8_t *)i + t->off_count; }
-uint8_t *inst_arr(const struct flowtab *t, struct inst *i) { return (uint8_t *)i + t->off_arr; }
+int64_t *flowtab_inst_hap_t(const struct flowtab *t, struct inst *i) { return (int64_t *)((char *)i + t->off_hap); }
+uint64_t *flowtab_inst_seen(const struct flowtab *t, struct inst *i) { return (uint64_t *)((char *)i + t->off_seen); }
+uint16_t *flowtab_inst_sflags(const struct flowtab *t, struct inst *i) { return (uint16_t *)((char *)i + t->off_sflags); }
+uint8_t *flowtab_inst_count(const struct flowtab *t, struct inst *i) { return (uint8_t *)i + t->off_count; }
+uint8_t *flowtab_inst_arr(const struct flowtab *t, struct inst *i) { return (uint8_t *)i + t->off_arr; }
 
-const char *inst_key(const struct flowtab *t, const struct inst *i)
+const char *flowtab_inst_key(const struct flowtab *t, const struct inst *i)
 {
 	if (i->keylen == 255)
 		return i->x->long_key;
@@ -108,7 +108,7 @@ uint32_t flowtab_hash(const char *key, size_t len)
 	return (uint32_t)XXH3_64bits(key, len);
 }
 
-struct inst_extra *inst_extra(struct inst *i)
+struct inst_extra *flowtab_inst_extra(struct inst *i)
 {
 	if (!i->x)
 		i->x = calloc(1, sizeof(*i->x));
@@ -117,7 +117,7 @@ struct inst_extra *inst_extra(struct inst *i)
 
 static int key_matches(const struct flowtab *t, const struct inst *i, const char *key, size_t len)
 {
-	const char *k = inst_key(t, i);
+	const char *k = flowtab_inst_key(t, i);
 	if (strlen(k) == len && memcmp(k, key, len) == 0)
 		return 1;
 	if (i->x)
@@ -241,7 +241,7 @@ struct inst *flowtab_create(struct flowtab *t, const char *key, size_t len, uint
 		((char *)i + t->off_key)[len] = '\0';
 		i->keylen = (uint8_t)len;
 	} else {
-		struct inst_extra *x = inst_extra(i);
+		struct inst_extra *x = flowtab_inst_extra(i);
 		char *k = x ? malloc(len + 1) : NULL;
 		if (!k) {
 			extra_free(i->x);
@@ -276,7 +276,7 @@ struct inst *flowtab_create(struct flowtab *t, const char *key, size_t len, uint
 
 int flowtab_link(struct flowtab *t, struct inst *i, const char *key, size_t len)
 {
-	struct inst_extra *x = inst_extra(i);
+	struct inst_extra *x = flowtab_inst_extra(i);
 	if (!x)
 		return -1;
 	char **a = realloc(x->aliases, (x->naliases + 1) * sizeof(*a));
@@ -326,7 +326,7 @@ void flowtab_detach(struct flowtab *t, struct inst *i)
 {
 	if (i->state == INST_DETACHED)
 		return;
-	unindex_key(t, i, inst_key(t, i), 1);
+	unindex_key(t, i, flowtab_inst_key(t, i), 1);
 	if (i->x)
 		for (uint32_t a = 0; a < i->x->naliases; a++)
 			unindex_key(t, i, i->x->aliases[a], 0);

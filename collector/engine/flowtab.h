@@ -74,12 +74,12 @@ struct flowtab *flowtab_new(int nsteps);
 void flowtab_free(struct flowtab *t);  /* frees every block and its extras */
 
 /* Per-step arrays of an instance. */
-int64_t *inst_hap_t(const struct flowtab *t, struct inst *i);
-uint64_t *inst_seen(const struct flowtab *t, struct inst *i);
-uint16_t *inst_sflags(const struct flowtab *t, struct inst *i);
-uint8_t *inst_count(const struct flowtab *t, struct inst *i);
-uint8_t *inst_arr(const struct flowtab *t, struct inst *i);
-const char *inst_key(const struct flowtab *t, const struct inst *i);
+int64_t *flowtab_inst_hap_t(const struct flowtab *t, struct inst *i);
+uint64_t *flowtab_inst_seen(const struct flowtab *t, struct inst *i);
+uint16_t *flowtab_inst_sflags(const struct flowtab *t, struct inst *i);
+uint8_t *flowtab_inst_count(const struct flowtab *t, struct inst *i);
+uint8_t *flowtab_inst_arr(const struct flowtab *t, struct inst *i);
+const char *flowtab_inst_key(const struct flowtab *t, const struct inst *i);
 
 uint32_t flowtab_hash(const char *key, size_t len);
 
@@ -101,7 +101,7 @@ struct inst *flowtab_oldest(const struct flowtab *t);
 struct inst *flowtab_next(const struct flowtab *t, const struct inst *i);
 size_t flowtab_count(const struct flowtab *t);
 size_t flowtab_memory(const struct flowtab *t);
-struct inst_extra *inst_extra(struct inst *i);   /* allocates on first use; NULL on OOM */
+struct inst_extra *flowtab_inst_extra(struct inst *i);   /* allocates on first use; NULL on OOM */
 int flowtab_check(const struct flowtab *t);
 
 #endif

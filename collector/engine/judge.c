@@ -42,8 +42,8 @@ static const struct fg_step *stp(const struct flowrt *fr, int s) { return &fr->f
 static int64_t expected_at(const struct flowrt *fr, struct inst *i, int s)
 {
 	const struct fg_step *st = stp(fr, s);
-	int64_t *hap = inst_hap_t(fr->tab, i);
-	uint8_t *arr = inst_arr(fr->tab, i);
+	int64_t *hap = flowtab_inst_hap_t(fr->tab, i);
+	uint8_t *arr = flowtab_inst_arr(fr->tab, i);
 	int64_t t = INT64_MIN;
 	for (fg_mask m = st->after; m; m &= m - 1)
 		if (hap[lowbit(m)] > t)
@@ -62,12 +62,12 @@ static int64_t expected_at(const struct flowrt *fr, struct inst *i, int s)
 /* F of a join: the event time of the first of its predecessors to arrive. */
 static int64_t join_first(const struct flowrt *fr, struct inst *i, int j)
 {
-	uint8_t *arr = inst_arr(fr->tab, i);
+	uint8_t *arr = flowtab_inst_arr(fr->tab, i);
 	int first = -1;
 	for (fg_mask m = stp(fr, j)->after & i->happened; m; m &= m - 1)
 		if (first < 0 || arr[lowbit(m)] < arr[first])
 			first = lowbit(m);
-	return inst_hap_t(fr->tab, i)[first];
+	return flowtab_inst_hap_t(fr->tab, i)[first];
 }
 
 static void take(struct dl *best, int64_t at, enum dk kind, int step)
@@ -84,7 +84,7 @@ static void take(struct dl *best, int64_t at, enum dk kind, int step)
 static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const struct dfilter *fl)
 {
 	struct dl best = { INT64_MAX, DK_NONE, 0 };
-	uint16_t *sf = inst_sflags(fr->tab, i);
+	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
 	int open = i->state == INST_OPEN;
 	/* after close only deadlines before the close time are still judged */
 	int64_t bound = open ? INT64_MAX : i->close_t;
@@ -124,7 +124,7 @@ static void report(struct engine *e, struct flowrt *fr, struct inst *i, enum an_
     fg_mask awaiting)
 {
 	struct anomaly a = {
-		.flow = fr->f, .correlation_id = inst_key(fr->tab, i), .kind = k,
+		.flow = fr->f, .correlation_id = flowtab_inst_key(fr->tab, i), .kind = k,
 		.step = step >= 0 ? fr->f->steps[step].name : stepname, .step_index = step,
 		.at_ns = at, .ev = ev, .overrun_ns = overrun, .deadline_ns = deadline,
 		.awaiting = awaiting,
@@ -141,7 +141,7 @@ static void report(struct engine *e, struct flowrt *fr, struct inst *i, enum an_
 /* Once per (instance, kind, step): a step flag says whether it was reported. */
 static int first_time(struct flowrt *fr, struct inst *i, int s, uint16_t flag)
 {
-	uint16_t *sf = &inst_sflags(fr->tab, i)[s];
+	uint16_t *sf = &flowtab_inst_sflags(fr->tab, i)[s];
 	if (*sf & flag)
 		return 0;
 	*sf |= flag;
@@ -152,7 +152,7 @@ static int first_time(struct flowrt *fr, struct inst *i, int s, uint16_t flag)
 static int first_time_undeclared(struct inst *i, enum an_kind k, const char *type)
 {
 	uint64_t h = XXH3_64bits_withSeed(type, strlen(type), (uint64_t)k + 1);
-	struct inst_extra *x = inst_extra(i);
+	struct inst_extra *x = flowtab_inst_extra(i);
 	if (!x)
 		return 1;
 	for (uint32_t n = 0; n < x->nreported; n++)
@@ -188,7 +188,7 @@ static void clear_expected(struct flowrt *fr, struct inst *i, int s)
 		return;                    /* the counters forgot it when the instance closed */
 	if (!(fr->optional & FG_BIT(s)))
 		fr->st.awaiting_now[s]--;
-	if (inst_sflags(fr->tab, i)[s] & SF_STALLED)
+	if (flowtab_inst_sflags(fr->tab, i)[s] & SF_STALLED)
 		fr->st.stalled_now[s]--;
 }
 
@@ -205,7 +205,7 @@ static void maybe_expect(struct flowrt *fr, struct inst *i, int s)
 	fg_mask b = FG_BIT(s);
 	if (st->start || (i->happened & b) || (i->expected & b) || (st->alts & i->happened))
 		return;
-	if (inst_sflags(fr->tab, i)[s] & (SF_MISSING | SF_IGNORED))
+	if (flowtab_inst_sflags(fr->tab, i)[s] & (SF_MISSING | SF_IGNORED))
 		return;
 	if ((st->after & i->happened) != st->after)
 		return;
@@ -222,7 +222,7 @@ static void close_instance(struct engine *e, struct flowrt *fr, struct inst *i, 
 	/* Nothing stays awaited; but a stall due before the close time is still judged
 	 * by the clock (a late arrival within lateness may yet satisfy it), so its
 	 * step keeps its expected bit, outside the open-instance counters. */
-	uint16_t *sf = inst_sflags(fr->tab, i);
+	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
 	for (fg_mask m = i->expected; m; m &= m - 1) {
 		int s = lowbit(m);
 		clear_expected(fr, i, s);
@@ -242,7 +242,7 @@ static void close_instance(struct engine *e, struct flowrt *fr, struct inst *i, 
 static void emit_record(struct engine *e, struct flowrt *fr, struct inst *i, const char *outcome)
 {
 	struct flow_record r = {
-		.flow = fr->f, .correlation_id = inst_key(fr->tab, i), .outcome = outcome,
+		.flow = fr->f, .correlation_id = flowtab_inst_key(fr->tab, i), .outcome = outcome,
 		.opened_ns = i->open_t,
 		.closed_ns = i->state == INST_OPEN ? ENGINE_NO_TIME : i->close_t,
 		.events = i->events,
@@ -298,7 +298,7 @@ static void remove_debt(struct inst *i, uint32_t d)
 
 static void set_missed_due(struct flowrt *fr, struct inst *i, int s, int64_t due)
 {
-	struct inst_extra *x = inst_extra(i);
+	struct inst_extra *x = flowtab_inst_extra(i);
 	if (!x)
 		return;
 	if (!x->missed_due) {
@@ -334,7 +334,7 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 		break;
 	}
 	case DK_STALL:
-		inst_sflags(fr->tab, i)[d.step] |= SF_STALLED;
+		flowtab_inst_sflags(fr->tab, i)[d.step] |= SF_STALLED;
 		if (i->state == INST_OPEN) {
 			fr->st.stalled_now[d.step]++;
 			stallheap_push(fr, d.step, d.at, i->idx, i->born);
@@ -344,11 +344,11 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 		break;
 	case DK_JOIN: {
 		fg_mask waiting = 0;
-		int64_t *hap = inst_hap_t(fr->tab, i);
+		int64_t *hap = flowtab_inst_hap_t(fr->tab, i);
 		for (fg_mask m = stp(fr, d.step)->after; m; m &= m - 1)
 			if (!(i->happened & FG_BIT(lowbit(m))) || hap[lowbit(m)] > d.at)
 				waiting |= FG_BIT(lowbit(m));
-		inst_sflags(fr->tab, i)[d.step] |= SF_JOIN;
+		flowtab_inst_sflags(fr->tab, i)[d.step] |= SF_JOIN;
 		report(e, fr, i, AN_JOIN_WAIT, d.step, NULL, d.at, NULL, d.at, 0, waiting);
 		break;
 	}
@@ -424,7 +424,7 @@ int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t 
 
 static int seen_before(struct flowrt *fr, struct inst *i, uint64_t idh)
 {
-	uint64_t *seen = inst_seen(fr->tab, i);
+	uint64_t *seen = flowtab_inst_seen(fr->tab, i);
 	for (int n = 0; n < i->nseen; n++)
 		if (seen[n] == idh)
 			return 1;
@@ -438,10 +438,10 @@ static int seen_before(struct flowrt *fr, struct inst *i, uint64_t idh)
 static void remember(struct flowrt *fr, struct inst *i, uint64_t idh)
 {
 	if (i->nseen < fr->f->nsteps) {
-		inst_seen(fr->tab, i)[i->nseen++] = idh;
+		flowtab_inst_seen(fr->tab, i)[i->nseen++] = idh;
 		return;
 	}
-	struct inst_extra *x = inst_extra(i);
+	struct inst_extra *x = flowtab_inst_extra(i);
 	if (!x)
 		return;
 	if (x->nseen == x->capseen) {
@@ -457,7 +457,7 @@ static void remember(struct flowrt *fr, struct inst *i, uint64_t idh)
 
 static void add_debt(struct inst *i, fg_mask steps, int64_t due, int group)
 {
-	struct inst_extra *x = inst_extra(i);
+	struct inst_extra *x = flowtab_inst_extra(i);
 	if (!x)
 		return;
 	if (x->ndebts == x->capdebts) {
@@ -474,7 +474,7 @@ static void add_debt(struct inst *i, fg_mask steps, int64_t due, int group)
 /* A repeat of a step that already happened: double_step or retry_storm. */
 static void judge_repeat(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
 {
-	uint8_t *cnt = &inst_count(fr->tab, i)[s];
+	uint8_t *cnt = &flowtab_inst_count(fr->tab, i)[s];
 	if (*cnt < 255)
 		(*cnt)++;
 	uint32_t retries = stp(fr, s)->retries;
@@ -493,7 +493,7 @@ static void judge_repeat(struct engine *e, struct flowrt *fr, struct inst *i, in
 static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev,
     int64_t exp_t)
 {
-	uint16_t f = inst_sflags(fr->tab, i)[s];
+	uint16_t f = flowtab_inst_sflags(fr->tab, i)[s];
 	if (!(f & (SF_STALLED | SF_MISSING)) || !first_time(fr, i, s, SF_LATE))
 		return;
 	int64_t deadline;
@@ -527,7 +527,7 @@ static void judge_out_of_order(struct engine *e, struct flowrt *fr, struct inst 
 static void owe(struct flowrt *fr, struct inst *i, int s, int64_t t)
 {
 	const struct fg_step *st = stp(fr, s);
-	uint16_t *sf = inst_sflags(fr->tab, i);
+	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
 	int64_t due = t + fr->f->lateness_ns;
 	for (fg_mask m = st->after & ~i->happened; m; m &= m - 1)
 		if (!(sf[lowbit(m)] & SF_MISSING))
@@ -576,9 +576,9 @@ static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, c
 
 	clear_expected(fr, i, s);
 	i->happened |= FG_BIT(s);
-	inst_hap_t(fr->tab, i)[s] = t;
-	inst_arr(fr->tab, i)[s] = ++i->narrivals;
-	inst_count(fr->tab, i)[s] = 1;
+	flowtab_inst_hap_t(fr->tab, i)[s] = t;
+	flowtab_inst_arr(fr->tab, i)[s] = ++i->narrivals;
+	flowtab_inst_count(fr->tab, i)[s] = 1;
 
 	judge_late(e, fr, i, s, ev, exp_t);
 	judge_out_of_order(e, fr, i, s, ev);
@@ -598,7 +598,7 @@ void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int s, con
     uint64_t idh)
 {
 	const struct fg_step *st = stp(fr, s);
-	uint16_t *sf = inst_sflags(fr->tab, i);
+	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
 	i->events++;
 	if (seen_before(fr, i, idh)) {
 		if (first_time(fr, i, s, SF_DUP))
@@ -657,7 +657,7 @@ void judge_evict(struct engine *e, struct flowrt *fr, struct inst *i)
 		fr->st.evicted_awaiting[lowbit(m)]++;
 	fr->st.closed_by_outcome[fr->slot_evicted]++;
 	struct flow_record r = {
-		.flow = fr->f, .correlation_id = inst_key(fr->tab, i), .outcome = OUTCOME_EVICTED,
+		.flow = fr->f, .correlation_id = flowtab_inst_key(fr->tab, i), .outcome = OUTCOME_EVICTED,
 		.opened_ns = i->open_t, .closed_ns = e->st.tmax_ns, .events = i->events,
 		.awaiting = judge_awaiting(fr, i),
 	};

@@ -1,5 +1,5 @@
 /*
- * api_engine: ar_backend over the engine. See api_engine.h.
+ * api_engine: api_backend over the engine. See api_engine.h.
  *
  * The views are converted field by field (the engine's and the renderer's step views
  * are separate types so that the renderer builds without the engine). A flows walk
@@ -53,17 +53,17 @@ void api_engine_event(struct api_engine *ae, const struct event *ev)
 	evlog_add(ae->log, ev);
 }
 
-static void conv_steps(struct ar_step_view *dst, const struct engine_step_view *src, int n)
+static void conv_steps(struct api_step_view *dst, const struct engine_step_view *src, int n)
 {
 	for (int i = 0; i < n; i++)
-		dst[i] = (struct ar_step_view){.status = src[i].status, .count = src[i].count,
+		dst[i] = (struct api_step_view){.status = src[i].status, .count = src[i].count,
 		    .happened_at_ns = src[i].happened_at_ns, .expected_at_ns = src[i].expected_at_ns,
 		    .deadline_ns = src[i].deadline_ns};
 }
 
-static void conv(struct ar_instance *o, const struct engine_view *v)
+static void conv(struct api_instance *o, const struct engine_view *v)
 {
-	*o = (struct ar_instance){.flow = v->flow, .correlation_id = v->correlation_id,
+	*o = (struct api_instance){.flow = v->flow, .correlation_id = v->correlation_id,
 	    .outcome = v->outcome, .opened_ns = v->opened_ns, .closed_ns = v->closed_ns,
 	    .events = v->events, .awaiting = v->awaiting, .stalled = v->stalled,
 	    .kinds = v->kinds, .last_step = v->last_step};
@@ -71,15 +71,15 @@ static void conv(struct ar_instance *o, const struct engine_view *v)
 
 struct walk {
 	const struct flowgraph *g;
-	ar_visit_fn fn;
+	api_visit_fn fn;
 	void *arg;
 };
 
 static int walk_visit(void *arg, const struct engine_view *v)
 {
 	struct walk *w = arg;
-	struct ar_instance o;
-	struct ar_step_view steps[FG_MAX_STEPS];
+	struct api_instance o;
+	struct api_step_view steps[FG_MAX_STEPS];
 	conv(&o, v);
 	if (v->stalled && v->steps) {
 		conv_steps(steps, v->steps, w->g->flows[v->flow].nsteps);
@@ -88,7 +88,7 @@ static int walk_visit(void *arg, const struct engine_view *v)
 	return w->fn(w->arg, &o);
 }
 
-static void be_foreach(void *ctx, int flow, ar_visit_fn fn, void *arg)
+static void be_foreach(void *ctx, int flow, api_visit_fn fn, void *arg)
 {
 	struct api_engine *ae = ctx;
 	struct walk w = {ae->g, fn, arg};
@@ -97,10 +97,10 @@ static void be_foreach(void *ctx, int flow, ar_visit_fn fn, void *arg)
 
 struct tl {
 	struct api_engine *ae;
-	ar_visit_fn fn;
+	api_visit_fn fn;
 	void *arg;
 	/* events copied out of the evlog callback */
-	struct ar_event_view evs[TL_MAX_EVENTS];
+	struct api_event_view evs[TL_MAX_EVENTS];
 	struct ev_attr *attrs[TL_MAX_EVENTS];
 	char *strs[TL_MAX_EVENTS];
 	int nevs;
@@ -132,7 +132,7 @@ static int tl_event(void *arg, const struct event *ev)
 		free(at);
 		return 1;
 	}
-	struct ar_event_view *e = &t->evs[t->nevs];
+	struct api_event_view *e = &t->evs[t->nevs];
 	e->event_id = put(&p, ev->event_id);
 	e->type = put(&p, ev->type);
 	e->source = put(&p, ev->source);
@@ -155,10 +155,10 @@ static int tl_event(void *arg, const struct event *ev)
 static int tl_visit(void *arg, const struct engine_view *v)
 {
 	struct tl *t = arg;
-	struct ar_instance o;
-	struct ar_step_view steps[FG_MAX_STEPS];
+	struct api_instance o;
+	struct api_step_view steps[FG_MAX_STEPS];
 	struct snap_anomaly sa[TL_MAX_ANOMALIES];
-	struct ar_anomaly_view an[TL_MAX_ANOMALIES];
+	struct api_anomaly_view an[TL_MAX_ANOMALIES];
 	conv(&o, v);
 	conv_steps(steps, v->steps, t->ae->g->flows[v->flow].nsteps);
 	o.steps = steps;
@@ -170,14 +170,14 @@ static int tl_visit(void *arg, const struct engine_view *v)
 	int na = snapshot_anomalies_of(t->ae->snap, v->flow, v->correlation_id, sa,
 	    TL_MAX_ANOMALIES);
 	for (int i = 0; i < na; i++)   /* the ring gives newest first; timelines go forward */
-		an[i] = (struct ar_anomaly_view){.kind = sa[na - 1 - i].kind,
+		an[i] = (struct api_anomaly_view){.kind = sa[na - 1 - i].kind,
 		    .step = sa[na - 1 - i].step, .at_ns = sa[na - 1 - i].at_ns};
 	o.anoms = an;
 	o.nanoms = na;
 	return t->fn(t->arg, &o);
 }
 
-static int be_lookup(void *ctx, int flow, const char *corr, ar_visit_fn fn, void *arg)
+static int be_lookup(void *ctx, int flow, const char *corr, api_visit_fn fn, void *arg)
 {
 	struct api_engine *ae = ctx;
 	struct tl *t = calloc(1, sizeof(*t));
@@ -201,8 +201,8 @@ static int64_t be_now(void *ctx)
 	return engine_stats(ae->e)->tmax_ns;
 }
 
-void api_engine_backend(struct api_engine *ae, struct ar_backend *out)
+void api_engine_backend(struct api_engine *ae, struct api_backend *out)
 {
-	*out = (struct ar_backend){.foreach = be_foreach, .lookup = be_lookup, .now = be_now,
+	*out = (struct api_backend){.foreach = be_foreach, .lookup = be_lookup, .now = be_now,
 	    .ctx = ae};
 }

@@ -1,9 +1,9 @@
 /*
- * api_engine: the flow-table backend of the JSON API (struct ar_backend) over the
+ * api_engine: the flow-table backend of the JSON API (struct api_backend) over the
  * engine's introspection (engine_foreach/engine_lookup), the evlog ring of recent
  * events (timelines show each event with source, offset and attributes) and the
  * anomaly ring of snapshot.c (a timeline's verdicts with their times).
- * Threading: engine thread only (it is called from http_api_poll/serve).
+ * Threading: engine thread only (it is called from http_publish_poll/serve).
  */
 #ifndef CHOREOSCOPE_API_ENGINE_H
 #define CHOREOSCOPE_API_ENGINE_H
@@ -23,6 +23,6 @@ struct api_engine *api_engine_new(const struct engine *e, const struct flowgraph
 void api_engine_free(struct api_engine *ae);
 /* Keeps a copy of ev for timelines (a bounded ring; the oldest are overwritten). */
 void api_engine_event(struct api_engine *ae, const struct event *ev);
-void api_engine_backend(struct api_engine *ae, struct ar_backend *out);
+void api_engine_backend(struct api_engine *ae, struct api_backend *out);
 
 #endif

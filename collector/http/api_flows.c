@@ -34,7 +34,7 @@ struct item {
 };
 
 struct walk {
-	const struct ar_flows_args *a;
+	const struct api_flows_args *a;
 	const struct flowgraph *g;
 	const int *await_idx;   /* [nflows]: index of awaiting_name in each flow, or -1 */
 	struct item *heap;
@@ -48,7 +48,7 @@ static int cmp_i64(int64_t x, int64_t y)
 }
 
 /* <0 when x is listed before y. */
-static int item_cmp(const struct ar_flows_args *a, const struct item *x, const struct item *y)
+static int item_cmp(const struct api_flows_args *a, const struct item *x, const struct item *y)
 {
 	int c = 0;
 	switch (a->sort) {
@@ -96,9 +96,9 @@ static void sift_up(struct walk *w, int i)
 	}
 }
 
-static bool matches(const struct walk *w, const struct ar_instance *v)
+static bool matches(const struct walk *w, const struct api_instance *v)
 {
-	const struct ar_flows_args *a = w->a;
+	const struct api_flows_args *a = w->a;
 	bool closed = v->outcome != NULL;
 	if (a->state == AR_STATE_OPEN && closed)
 		return false;
@@ -128,7 +128,7 @@ static void copy_str(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-static int64_t min_stalled_deadline(const struct ar_instance *v, int nsteps)
+static int64_t min_stalled_deadline(const struct api_instance *v, int nsteps)
 {
 	int64_t m = INT64_MAX;
 	for (int s = 0; s < nsteps && v->stalled && v->steps; s++)
@@ -138,7 +138,7 @@ static int64_t min_stalled_deadline(const struct ar_instance *v, int nsteps)
 	return m;
 }
 
-static void fill_item(struct item *it, const struct ar_instance *v, int nsteps)
+static void fill_item(struct item *it, const struct api_instance *v, int nsteps)
 {
 	it->flow = v->flow;
 	it->closed = v->outcome != NULL;
@@ -165,7 +165,7 @@ static void fill_item(struct item *it, const struct ar_instance *v, int nsteps)
 }
 
 /* Engine-thread callback: the view is borrowed for this call only. */
-static int visit(void *arg, const struct ar_instance *v)
+static int visit(void *arg, const struct api_instance *v)
 {
 	struct walk *w = arg;
 	if (!matches(w, v))
@@ -254,8 +254,8 @@ static void render_item(struct jbuf *b, const struct flowgraph *g, const struct 
 }
 
 
-int ar_render_flows(struct metrics *m, const struct ar_backend *be,
-    const struct ar_flows_args *a, struct jbuf *b)
+int api_render_flows(struct metrics *m, const struct api_backend *be,
+    const struct api_flows_args *a, struct jbuf *b)
 {
 	jbuf_reset(b);
 	if (be == NULL || be->foreach == NULL) {
@@ -265,7 +265,7 @@ int ar_render_flows(struct metrics *m, const struct ar_backend *be,
 	struct walk w = {.a = a, .g = metrics_graph(m), .k = a->offset + a->limit};
 	int *await_idx = malloc(sizeof(int) * (size_t)(w.g->nflows + 1));
 	for (int f = 0; await_idx && f < w.g->nflows; f++)
-		await_idx[f] = ar_step_index(&w.g->flows[f], a->awaiting_name);
+		await_idx[f] = api_render_step_index(&w.g->flows[f], a->awaiting_name);
 	w.await_idx = await_idx;
 	w.heap = malloc(sizeof(struct item) * (size_t)(w.k > 0 ? w.k : 1));
 	if (w.heap == NULL || await_idx == NULL) {
@@ -304,11 +304,11 @@ struct tl {
 	int64_t now;
 };
 
-static void tl_events(struct jbuf *b, const struct ar_instance *v)
+static void tl_events(struct jbuf *b, const struct api_instance *v)
 {
 	jbuf_puts(b, ",\"events\":[");
 	for (int i = 0; i < v->nevs; i++) {
-		const struct ar_event_view *e = &v->evs[i];
+		const struct api_event_view *e = &v->evs[i];
 		jbuf_puts(b, i ? ",{\"event_id\":" : "{\"event_id\":");
 		jbuf_json_str(b, e->event_id);
 		jbuf_puts(b, ",\"type\":");
@@ -333,12 +333,12 @@ static void tl_events(struct jbuf *b, const struct ar_instance *v)
 	jbuf_puts(b, "]");
 }
 
-static void tl_steps(struct jbuf *b, const struct fg_flow *fl, const struct ar_instance *v,
+static void tl_steps(struct jbuf *b, const struct fg_flow *fl, const struct api_instance *v,
     int64_t now)
 {
 	jbuf_puts(b, ",\"steps\":[");
 	for (int s = 0; s < fl->nsteps; s++) {
-		struct ar_step_view sv = {.status = AR_NOT_EXPECTED, .happened_at_ns = INT64_MIN,
+		struct api_step_view sv = {.status = AR_NOT_EXPECTED, .happened_at_ns = INT64_MIN,
 		    .expected_at_ns = INT64_MIN, .deadline_ns = INT64_MIN};
 		if (v->steps)
 			sv = v->steps[s];
@@ -368,7 +368,7 @@ static void tl_steps(struct jbuf *b, const struct fg_flow *fl, const struct ar_i
 	jbuf_puts(b, "]");
 }
 
-static int tl_visit(void *arg, const struct ar_instance *v)
+static int tl_visit(void *arg, const struct api_instance *v)
 {
 	struct tl *t = arg;
 	struct jbuf *b = t->b;
@@ -395,7 +395,7 @@ static int tl_visit(void *arg, const struct ar_instance *v)
 	tl_steps(b, fl, v, t->now);
 	jbuf_puts(b, ",\"anomalies\":[");
 	for (int i = 0; i < v->nanoms; i++) {
-		const struct ar_anomaly_view *a = &v->anoms[i];
+		const struct api_anomaly_view *a = &v->anoms[i];
 		jbuf_puts(b, i ? ",{\"kind\":" : "{\"kind\":");
 		jbuf_json_str(b, metrics_kind_name(a->kind));
 		jbuf_puts(b, ",\"step\":");
@@ -409,8 +409,8 @@ static int tl_visit(void *arg, const struct ar_instance *v)
 	return 1;
 }
 
-int ar_render_timeline(struct metrics *m, const struct ar_backend *be,
-    const struct ar_timeline_args *a, struct jbuf *b)
+int api_render_timeline(struct metrics *m, const struct api_backend *be,
+    const struct api_timeline_args *a, struct jbuf *b)
 {
 	jbuf_reset(b);
 	if (be == NULL || be->lookup == NULL) {

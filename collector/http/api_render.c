@@ -12,7 +12,7 @@
 
 #define NS 1e9
 
-int ar_flow_index(const struct flowgraph *g, const char *name)
+int api_render_flow_index(const struct flowgraph *g, const char *name)
 {
 	for (int i = 0; i < g->nflows; i++)
 		if (strcmp(g->flows[i].name, name) == 0)
@@ -20,7 +20,7 @@ int ar_flow_index(const struct flowgraph *g, const char *name)
 	return -1;
 }
 
-int ar_step_index(const struct fg_flow *f, const char *name)
+int api_render_step_index(const struct fg_flow *f, const char *name)
 {
 	for (int i = 0; i < f->nsteps; i++)
 		if (strcmp(f->steps[i].name, name) == 0)
@@ -46,7 +46,7 @@ static void quantiles(struct jbuf *b, struct metrics *m, const struct mx_hist *h
 	jbuf_puts(b, "}");
 }
 
-static void summary_self(struct metrics *m, const struct ar_self *s, struct jbuf *b)
+static void summary_self(struct metrics *m, const struct api_self *s, struct jbuf *b)
 {
 	jbuf_puts(b, "{\"collector\":{\"version\":");
 	jbuf_json_str(b, s->version);
@@ -64,7 +64,7 @@ static void summary_self(struct metrics *m, const struct ar_self *s, struct jbuf
 	jbuf_puts(b, "},\"flows\":[");
 }
 
-static void summary_flow(struct metrics *m, const struct ar_self *s, int f, struct jbuf *b)
+static void summary_flow(struct metrics *m, const struct api_self *s, int f, struct jbuf *b)
 {
 	const struct fg_flow *fl = &metrics_graph(m)->flows[f];
 	const struct mx_flow *mf = metrics_flow(m, f);
@@ -118,7 +118,7 @@ static void summary_flow(struct metrics *m, const struct ar_self *s, int f, stru
 	jbuf_puts(b, "}}");
 }
 
-void ar_render_summary(struct metrics *m, const struct ar_self *self, struct jbuf *b)
+void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b)
 {
 	jbuf_reset(b);
 	summary_self(m, self, b);
@@ -194,7 +194,7 @@ static void graph_edges(struct metrics *m, int f, struct jbuf *b)
 	}
 }
 
-void ar_render_graphs(struct metrics *m, struct jbuf *b)
+void api_render_graphs(struct metrics *m, struct jbuf *b)
 {
 	const struct flowgraph *g = metrics_graph(m);
 	jbuf_reset(b);
@@ -219,7 +219,7 @@ void ar_render_graphs(struct metrics *m, struct jbuf *b)
 	jbuf_puts(b, "]}");
 }
 
-void ar_render_anomalies(const struct flowgraph *g, const struct snap_anomaly *as, int n,
+void api_render_anomalies(const struct flowgraph *g, const struct snap_anomaly *as, int n,
     struct jbuf *b)
 {
 	jbuf_puts(b, "{\"items\":[");

@@ -4,11 +4,11 @@
  * Summary and graphs come from the metrics counters (no flow-table walk) and are
  * published every interval. The flows list and one flow's timeline need the flow
  * table: they are answered on request, through an introspection backend that the
- * engine's owner supplies (struct ar_backend), so this module does not depend on
+ * engine's owner supplies (struct api_backend), so this module does not depend on
  * the engine's internals. The flows list keeps only the best offset+limit matches in
  * a bounded heap: O(N log K) over N instances, K <= AR_MAX_WINDOW.
  *
- * Threading: engine thread, except ar_render_anomalies (any thread; reads a copy).
+ * Threading: engine thread, except api_render_anomalies (any thread; reads a copy).
  */
 #ifndef CHOREOSCOPE_API_RENDER_H
 #define CHOREOSCOPE_API_RENDER_H
@@ -24,18 +24,18 @@
 #define AR_MAX_LIMIT 1000
 #define AR_MAX_WINDOW 11000   /* offset + limit */
 
-enum ar_step_status { AR_NOT_EXPECTED, AR_PENDING, AR_HAPPENED, AR_STALLED,
+enum api_step_status { AR_NOT_EXPECTED, AR_PENDING, AR_HAPPENED, AR_STALLED,
 	AR_MISSING, AR_CANCELLED };
 
-struct ar_step_view {
-	uint8_t status;          /* enum ar_step_status */
+struct api_step_view {
+	uint8_t status;          /* enum api_step_status */
 	uint32_t count;          /* times happened */
 	int64_t happened_at_ns;  /* first time, or INT64_MIN */
 	int64_t expected_at_ns;  /* INT64_MIN when never expected */
 	int64_t deadline_ns;     /* INT64_MIN when none */
 };
 
-struct ar_event_view {
+struct api_event_view {
 	const char *event_id, *type, *source, *topic;  /* topic NULL from a file */
 	int64_t time_ns;
 	int32_t partition;
@@ -44,14 +44,14 @@ struct ar_event_view {
 	uint32_t nattrs;
 };
 
-struct ar_anomaly_view {
+struct api_anomaly_view {
 	int kind;
 	int step;                /* -1: none */
 	int64_t at_ns;
 };
 
 /* One instance as the engine shows it; everything borrowed for the callback only. */
-struct ar_instance {
+struct api_instance {
 	int flow;
 	const char *correlation_id;
 	const char *outcome;     /* NULL while open */
@@ -61,31 +61,31 @@ struct ar_instance {
 	uint32_t kinds;          /* bit k: an anomaly of kind k was reported */
 	int last_step;           /* -1 when unknown */
 	const char *last_source; /* NULL when unknown */
-	const struct ar_step_view *steps;  /* [nsteps], or NULL */
+	const struct api_step_view *steps;  /* [nsteps], or NULL */
 	/* Detail (lookup only; NULL/0 when the engine keeps none): */
-	const struct ar_event_view *evs;
+	const struct api_event_view *evs;
 	int nevs;
-	const struct ar_anomaly_view *anoms;
+	const struct api_anomaly_view *anoms;
 	int nanoms;
 };
 
-typedef int (*ar_visit_fn)(void *arg, const struct ar_instance *v);
+typedef int (*api_visit_fn)(void *arg, const struct api_instance *v);
 
-struct ar_backend {
+struct api_backend {
 	/* Calls fn for every instance (open and retained closed) of `flow` (-1: all)
 	 * until fn returns non-zero. */
-	void (*foreach)(void *ctx, int flow, ar_visit_fn fn, void *arg);
+	void (*foreach)(void *ctx, int flow, api_visit_fn fn, void *arg);
 	/* Calls fn once with the full view; 0 found, -1 unknown. */
-	int (*lookup)(void *ctx, int flow, const char *corr, ar_visit_fn fn, void *arg);
+	int (*lookup)(void *ctx, int flow, const char *corr, api_visit_fn fn, void *arg);
 	/* The engine clock (T_max) in ns, for ages and overdue times. */
 	int64_t (*now)(void *ctx);
 	void *ctx;
 };
 
-enum ar_state { AR_STATE_OPEN, AR_STATE_STALLED, AR_STATE_CLOSED, AR_STATE_ALL };
-enum ar_sort { AR_SORT_AGE, AR_SORT_OPENED, AR_SORT_CORR, AR_SORT_OVERDUE };
+enum api_state { AR_STATE_OPEN, AR_STATE_STALLED, AR_STATE_CLOSED, AR_STATE_ALL };
+enum api_sort { AR_SORT_AGE, AR_SORT_OPENED, AR_SORT_CORR, AR_SORT_OVERDUE };
 
-struct ar_flows_args {
+struct api_flows_args {
 	int state, sort;
 	bool asc;
 	int flow, awaiting, kind;  /* -1: any; awaiting needs flow unless unique */
@@ -94,13 +94,13 @@ struct ar_flows_args {
 	int limit, offset;
 };
 
-struct ar_timeline_args {
+struct api_timeline_args {
 	int flow;
 	char corr[512];
 };
 
 /* What the collector says about itself in the summary. */
-struct ar_self {
+struct api_self {
 	const char *version, *instance, *clock;
 	double uptime_s, events_per_s;
 	bool ready;
@@ -109,17 +109,17 @@ struct ar_self {
 };
 
 /* Name lookups (linear; request paths only). -1 when unknown. */
-int ar_flow_index(const struct flowgraph *g, const char *name);
-int ar_step_index(const struct fg_flow *f, const char *name);
+int api_render_flow_index(const struct flowgraph *g, const char *name);
+int api_render_step_index(const struct fg_flow *f, const char *name);
 
-void ar_render_summary(struct metrics *m, const struct ar_self *self, struct jbuf *b);
-void ar_render_graphs(struct metrics *m, struct jbuf *b);
+void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b);
+void api_render_graphs(struct metrics *m, struct jbuf *b);
 /* Return the HTTP status (200, 404, 503 when no backend). */
-int ar_render_flows(struct metrics *m, const struct ar_backend *be,
-    const struct ar_flows_args *a, struct jbuf *b);
-int ar_render_timeline(struct metrics *m, const struct ar_backend *be,
-    const struct ar_timeline_args *a, struct jbuf *b);
-void ar_render_anomalies(const struct flowgraph *g, const struct snap_anomaly *as, int n,
+int api_render_flows(struct metrics *m, const struct api_backend *be,
+    const struct api_flows_args *a, struct jbuf *b);
+int api_render_timeline(struct metrics *m, const struct api_backend *be,
+    const struct api_timeline_args *a, struct jbuf *b);
+void api_render_anomalies(const struct flowgraph *g, const struct snap_anomaly *as, int n,
     struct jbuf *b);
 
 #endif

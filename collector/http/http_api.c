@@ -155,7 +155,7 @@ static const char *const order_names[] = {"desc", "asc", NULL};
 
 static void h_flows_list(struct http_api *a, struct MHD_Connection *c, struct reply *r)
 {
-	struct ar_flows_args fa = {.flow = -1, .awaiting = -1, .kind = -1};
+	struct api_flows_args fa = {.flow = -1, .awaiting = -1, .kind = -1};
 	const char *v;
 	fa.state = pick(arg(c, "state"), state_names, AR_STATE_OPEN);
 	fa.sort = pick(arg(c, "sort"), sort_names, AR_SORT_AGE);
@@ -163,7 +163,7 @@ static void h_flows_list(struct http_api *a, struct MHD_Connection *c, struct re
 	if (fa.state < 0 || fa.sort < 0 || order < 0)
 		return reply_error(r, 400, "bad state, sort or order");
 	fa.asc = order == 1;
-	if ((v = arg(c, "flow")) && (fa.flow = ar_flow_index(a->g, v)) < 0)
+	if ((v = arg(c, "flow")) && (fa.flow = api_render_flow_index(a->g, v)) < 0)
 		return reply_error(r, 400, "unknown flow");
 	if ((v = arg(c, "kind")) && (fa.kind = metrics_kind_index(v)) < 0)
 		return reply_error(r, 400, "unknown anomaly kind");
@@ -187,14 +187,14 @@ static void h_flows(struct http_api *a, struct MHD_Connection *c, const char *re
 	if (rest == NULL || *rest == '\0')
 		return h_flows_list(a, c, r);
 	const char *slash = strchr(rest, '/');
-	struct ar_timeline_args ta;
+	struct api_timeline_args ta;
 	if (slash == NULL || slash == rest || slash[1] == '\0')
 		return reply_error(r, 404, "expected /api/v1/flows/{flow}/{correlation_id}");
 	char flow[SNAP_STR];
 	if ((size_t)(slash - rest) >= sizeof(flow) || strlen(slash + 1) >= sizeof(ta.corr))
 		return reply_error(r, 404, "no such flow instance");
 	snprintf(flow, sizeof(flow), "%.*s", (int)(slash - rest), rest);
-	if ((ta.flow = ar_flow_index(a->g, flow)) < 0)
+	if ((ta.flow = api_render_flow_index(a->g, flow)) < 0)
 		return reply_error(r, 404, "unknown flow");
 	snprintf(ta.corr, sizeof(ta.corr), "%s", slash + 1);
 	ask_engine(a, HTTP_Q_TIMELINE, &ta, r);
@@ -208,7 +208,7 @@ static void h_anomalies(struct http_api *a, struct MHD_Connection *c, const char
 	const char *v;
 	if (!int_arg(c, "limit", 100, 1, SNAP_RING, &limit))
 		return reply_error(r, 400, "limit must be 1..1024");
-	if ((v = arg(c, "flow")) && (flow = ar_flow_index(a->g, v)) < 0)
+	if ((v = arg(c, "flow")) && (flow = api_render_flow_index(a->g, v)) < 0)
 		return reply_error(r, 400, "unknown flow");
 	if ((v = arg(c, "kind")) && (kind = metrics_kind_index(v)) < 0)
 		return reply_error(r, 400, "unknown anomaly kind");
@@ -216,7 +216,7 @@ static void h_anomalies(struct http_api *a, struct MHD_Connection *c, const char
 	if (buf == NULL)
 		return reply_error(r, 503, "out of memory");
 	int n = snapshot_anomalies(a->snap, flow, kind, buf, limit);
-	ar_render_anomalies(a->g, buf, n, &r->body);
+	api_render_anomalies(a->g, buf, n, &r->body);
 	free(buf);
 }
 

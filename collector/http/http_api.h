@@ -1,11 +1,12 @@
 /*
  * http_api: the collector's HTTP server (libmicrohttpd): /metrics, /-/healthy,
- * /-/ready and the JSON API of docs/API.md, plus the engine-thread hooks that feed it.
+ * /-/ready and the JSON API of docs/API.md. The engine-thread hooks that feed it are
+ * http/http_publish.h.
  *
  * Threads: libmicrohttpd runs one thread per connection (bounded by
  * max_connections); handlers only read snapshot.c (published documents, the anomaly
  * ring) or queue a request for the engine thread. The engine thread calls the
- * http_api_on_* sink hooks and http_api_poll(); it re-renders the published
+ * http_publish_on_* sink hooks and http_publish_poll(); it re-renders the published
  * documents every publish interval and answers queued requests there.
  *
  * Limits: connection count, per-connection memory (bounds request line + headers),
@@ -50,23 +51,6 @@ int http_api_port(const struct http_api *a);
 /* The documents and queues shared with the engine thread (for backends). */
 struct snapshot *http_api_snapshot(struct http_api *a);
 
-/* ---- engine thread ---- */
-/* The flow-table introspection for /api/v1/flows*; copied. Without one those
- * answer 503. */
-void http_api_set_backend(struct http_api *a, const struct ar_backend *be);
-void http_api_set_ready(struct http_api *a, bool ready, const char *reason);
-void http_api_set_memory(struct http_api *a, uint64_t bytes);
-/* Sink hooks: call from the engine's sink callbacks. */
-void http_api_on_anomaly(struct http_api *a, const struct anomaly *an);
-void http_api_on_flow(struct http_api *a, const struct flow_record *r);
-void http_api_on_step(struct http_api *a, const struct step_obs *o);
-/* Publishes when the interval has passed (or `force`), then answers queued requests.
- * mono_ns: a monotonic clock. Cheap when nothing is due. */
-void http_api_poll(struct http_api *a, int64_t mono_ns, bool force);
-/* Answers queued requests only; one atomic load when none are queued.
- * Flow-table queries get at most query_share_pct of the engine thread: after a query
- * that took t, the next waits (queued) until t * (100 - pct) / pct (at most 1 s) has
- * passed, so a client hammering /api/v1/flows slows itself, not ingestion. */
-void http_api_serve(struct http_api *a, int64_t mono_ns);
+/* The engine-thread half (hooks, publishing) is http/http_publish.h. */
 
 #endif

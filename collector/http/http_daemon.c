@@ -12,6 +12,7 @@
 #include "cmd/cli.h"
 #include "http/api_engine.h"
 #include "http/http_api.h"
+#include "http/http_publish.h"
 #include "source/kafka_source.h"
 #include "out/metrics.h"
 
@@ -56,9 +57,9 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 		httpd_free(h);
 		return -1;
 	}
-	struct ar_backend be;
+	struct api_backend be;
 	api_engine_backend(h->ae, &be);
-	http_api_set_backend(h->a, &be);
+	http_publish_set_backend(h->a, &be);
 	*out = h;
 	return 0;
 }
@@ -86,17 +87,17 @@ void httpd_on_event(struct httpd *h, const struct event *ev)
 
 void httpd_on_anomaly(struct httpd *h, const struct anomaly *a)
 {
-	http_api_on_anomaly(h->a, a);
+	http_publish_on_anomaly(h->a, a);
 }
 
 void httpd_on_flow(struct httpd *h, const struct flow_record *r)
 {
-	http_api_on_flow(h->a, r);
+	http_publish_on_flow(h->a, r);
 }
 
 void httpd_on_step(struct httpd *h, const struct step_obs *o)
 {
-	http_api_on_step(h->a, o);
+	http_publish_on_step(h->a, o);
 }
 
 static void sync_parts(struct httpd *h, const struct daemon_view *v)
@@ -128,12 +129,12 @@ void httpd_hook(void *ctx, const struct daemon_view *v)
 	sync_parts(h, v);
 	for (int i = 0; v->rejects && i < v->rejects->n; i++)
 		metrics_set_rejected(h->m, v->rejects->reason[i], v->rejects->count[i]);
-	http_api_set_memory(h->a, engine_memory(v->engine));
-	http_api_set_ready(h->a, v->ready, v->ready ? "ok" : "waiting for partitions");
-	http_api_poll(h->a, mono_ns(), false);
+	http_publish_set_memory(h->a, engine_memory(v->engine));
+	http_publish_set_ready(h->a, v->ready, v->ready ? "ok" : "waiting for partitions");
+	http_publish_poll(h->a, mono_ns(), false);
 }
 
 void httpd_serve(struct httpd *h)
 {
-	http_api_serve(h->a, mono_ns());
+	http_publish_serve(h->a, mono_ns());
 }

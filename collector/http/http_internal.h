@@ -29,7 +29,7 @@ struct http_api {
 	int query_timeout_ms;
 	size_t max_request;      /* request line + headers we answer; beyond: 431 */
 	/* engine thread only */
-	struct ar_backend be;
+	struct api_backend be;
 	bool have_be;
 	char clock[16];
 	int64_t interval_ns, start_ns, last_pub_ns, last_rate_ns;

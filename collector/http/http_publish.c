@@ -1,11 +1,12 @@
 /*
  * http_publish: the engine-thread half of the HTTP server. Sink hooks feed metrics
- * histograms and the anomaly ring; http_api_poll re-renders /metrics, the summary
+ * histograms and the anomaly ring; http_publish_poll re-renders /metrics, the summary
  * and the graphs every interval and publishes them through snapshot.c, then answers
  * the flow-table requests HTTP threads queued. Nothing here is called from an HTTP
  * thread.
  */
 #include "http/http_internal.h"
+#include "http/http_publish.h"
 #include "cmd/cli.h"
 
 #include <stdio.h>
@@ -51,19 +52,19 @@ void http_publish_fini(struct http_api *a)
 	jbuf_free(&a->render);
 }
 
-void http_api_set_backend(struct http_api *a, const struct ar_backend *be)
+void http_publish_set_backend(struct http_api *a, const struct api_backend *be)
 {
 	a->be = *be;
 	a->have_be = true;
 }
 
-void http_api_set_ready(struct http_api *a, bool ready, const char *reason)
+void http_publish_set_ready(struct http_api *a, bool ready, const char *reason)
 {
 	metrics_set_ready(a->m, ready);
 	snapshot_set_ready(a->snap, ready, reason);
 }
 
-void http_api_set_memory(struct http_api *a, uint64_t bytes)
+void http_publish_set_memory(struct http_api *a, uint64_t bytes)
 {
 	a->memory_bytes = bytes;
 }
@@ -75,7 +76,7 @@ static int flow_index(const struct http_api *a, const struct fg_flow *f)
 	return (int)(f - a->g->flows);
 }
 
-void http_api_on_anomaly(struct http_api *a, const struct anomaly *an)
+void http_publish_on_anomaly(struct http_api *a, const struct anomaly *an)
 {
 	int f = flow_index(a, an->flow);
 	if (f < 0)
@@ -89,7 +90,7 @@ void http_api_on_anomaly(struct http_api *a, const struct anomaly *an)
 	snapshot_anomaly(a->snap, &s);
 }
 
-void http_api_on_flow(struct http_api *a, const struct flow_record *r)
+void http_publish_on_flow(struct http_api *a, const struct flow_record *r)
 {
 	int f = flow_index(a, r->flow);
 	if (f < 0 || r->closed_ns == ENGINE_NO_TIME || r->outcome == NULL)
@@ -98,7 +99,7 @@ void http_api_on_flow(struct http_api *a, const struct flow_record *r)
 	metrics_observe_flow(a->m, f, o, (double)(r->closed_ns - r->opened_ns) / 1e9);
 }
 
-void http_api_on_step(struct http_api *a, const struct step_obs *o)
+void http_publish_on_step(struct http_api *a, const struct step_obs *o)
 {
 	int f = flow_index(a, o->flow);
 	if (f < 0)
@@ -142,36 +143,36 @@ static void publish(struct http_api *a, int64_t now)
 	metrics_render(a->m, &a->render);
 	snapshot_publish(a->snap, SNAP_METRICS, &a->render);
 	char why[8];
-	struct ar_self self = {.version = CHOREOSCOPE_VERSION, .instance = a->instance,
+	struct api_self self = {.version = CHOREOSCOPE_VERSION, .instance = a->instance,
 	    .clock = a->clock, .uptime_s = (double)(now - a->start_ns) / 1e9,
 	    .events_per_s = a->eps, .ready = snapshot_ready(a->snap, why, sizeof(why)),
 	    .memory_bytes = a->memory_bytes, .started_per_s = a->started_ps,
 	    .completed_per_s = a->completed_ps};
-	ar_render_summary(a->m, &self, &a->render);
+	api_render_summary(a->m, &self, &a->render);
 	snapshot_publish(a->snap, SNAP_SUMMARY, &a->render);
-	ar_render_graphs(a->m, &a->render);
+	api_render_graphs(a->m, &a->render);
 	snapshot_publish(a->snap, SNAP_GRAPHS, &a->render);
 }
 
 static void answer(void *ctx, struct snap_query *q)
 {
 	struct http_api *a = ctx;
-	const struct ar_backend *be = a->have_be ? &a->be : NULL;
+	const struct api_backend *be = a->have_be ? &a->be : NULL;
 	if (q->kind == HTTP_Q_FLOWS)
-		q->status = ar_render_flows(a->m, be, q->args, &q->out);
+		q->status = api_render_flows(a->m, be, q->args, &q->out);
 	else if (q->kind == HTTP_Q_TIMELINE)
-		q->status = ar_render_timeline(a->m, be, q->args, &q->out);
+		q->status = api_render_timeline(a->m, be, q->args, &q->out);
 	else
 		q->status = 500;
 }
 
-void http_api_poll(struct http_api *a, int64_t mono_ns, bool force)
+void http_publish_poll(struct http_api *a, int64_t mono_ns, bool force)
 {
 	if (force || a->last_pub_ns == INT64_MIN || mono_ns - a->last_pub_ns >= a->interval_ns) {
 		publish(a, mono_ns);
 		a->last_pub_ns = mono_ns;
 	}
-	http_api_serve(a, mono_ns);
+	http_publish_serve(a, mono_ns);
 }
 
 static int64_t mono_now(void)
@@ -181,7 +182,7 @@ static int64_t mono_now(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void http_api_serve(struct http_api *a, int64_t mono_ns)
+void http_publish_serve(struct http_api *a, int64_t mono_ns)
 {
 	if (snapshot_pending(a->snap) == 0 || mono_ns < a->next_query_ns)
 		return;

@@ -63,7 +63,7 @@ static void test_random_against_model(void **state)
 		case 1: {
 			struct inst *i = flowtab_create(t, key, strlen(key), h);
 			assert_non_null(i);
-			assert_string_equal(inst_key(t, i), key);
+			assert_string_equal(flowtab_inst_key(t, i), key);
 			struct inst *old = model_head(m, key);
 			assert_int_equal(i->chain_prev, old ? old->idx : FT_NONE);
 			m->inst[m->n] = i;

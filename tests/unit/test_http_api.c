@@ -1,6 +1,6 @@
 /*
  * test_http_api: the HTTP server over real loopback HTTP (libcurl), on a free port.
- * An "engine" thread here plays the engine's owner: it calls http_api_poll in a loop
+ * An "engine" thread here plays the engine's owner: it calls http_publish_poll in a loop
  * and answers flow-table requests from a table of instance views (the engine's
  * introspection is not this module's), exactly as the daemon's loop does.
  * Table-driven: each case is (path, header, status, body substring).
@@ -24,6 +24,7 @@
 
 #include "graph_fixture.h"
 #include "http/http_api.h"
+#include "http/http_publish.h"
 
 #define NINST 50
 
@@ -34,7 +35,7 @@ struct fake {
 	atomic_bool stop;
 	atomic_ulong loops;
 	char corr[NINST][32];
-	struct ar_step_view steps[NINST][7];
+	struct api_step_view steps[NINST][7];
 };
 
 static int64_t mono_ns(void)
@@ -48,7 +49,7 @@ static int64_t mono_ns(void)
 
 /* Instance i: opened at T0 + i s; every 5th stalled on InventoryReserved; every 7th
  * closed completed; the rest open awaiting PaymentAuthorized. */
-static void view(struct fake *f, int i, struct ar_instance *v)
+static void view(struct fake *f, int i, struct api_instance *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->flow = 0;
@@ -71,30 +72,30 @@ static void view(struct fake *f, int i, struct ar_instance *v)
 	}
 }
 
-static void fake_foreach(void *ctx, int flow, ar_visit_fn fn, void *arg)
+static void fake_foreach(void *ctx, int flow, api_visit_fn fn, void *arg)
 {
 	struct fake *f = ctx;
 	for (int i = 0; i < NINST; i++) {
-		struct ar_instance v;
+		struct api_instance v;
 		view(f, i, &v);
 		if ((flow < 0 || flow == v.flow) && fn(arg, &v))
 			return;
 	}
 }
 
-static int fake_lookup(void *ctx, int flow, const char *corr, ar_visit_fn fn, void *arg)
+static int fake_lookup(void *ctx, int flow, const char *corr, api_visit_fn fn, void *arg)
 {
 	struct fake *f = ctx;
 	for (int i = 0; i < NINST; i++) {
 		if (flow != 0 || strcmp(corr, f->corr[i]) != 0)
 			continue;
-		struct ar_instance v;
+		struct api_instance v;
 		view(f, i, &v);
 		struct ev_attr at[] = {{"k", "v\"q"}};
-		struct ar_event_view ev = {.event_id = "e1", .type = "OrderPlaced", .source = "shop",
+		struct api_event_view ev = {.event_id = "e1", .type = "OrderPlaced", .source = "shop",
 		    .topic = "events", .time_ns = v.opened_ns, .partition = 3, .offset = 1200,
 		    .attrs = at, .nattrs = 1};
-		struct ar_anomaly_view an = {.kind = 0, .step = 3, .at_ns = v.opened_ns + 10};
+		struct api_anomaly_view an = {.kind = 0, .step = 3, .at_ns = v.opened_ns + 10};
 		v.evs = &ev;
 		v.nevs = 1;
 		v.anoms = &an;
@@ -115,7 +116,7 @@ static void *engine_loop(void *arg)
 {
 	struct fake *f = arg;
 	while (!atomic_load(&f->stop)) {
-		http_api_poll(f->a, mono_ns(), false);
+		http_publish_poll(f->a, mono_ns(), false);
 		atomic_fetch_add(&f->loops, 1);
 		usleep(200);
 	}
@@ -131,13 +132,13 @@ static struct fake *start(const char *token)
 	for (int i = 0; i < NINST; i++) {
 		snprintf(f->corr[i], sizeof(f->corr[i]), "o-%03d", i);
 		for (int s = 0; s < 7; s++)
-			f->steps[i][s] = (struct ar_step_view){.status = AR_NOT_EXPECTED,
+			f->steps[i][s] = (struct api_step_view){.status = AR_NOT_EXPECTED,
 			    .happened_at_ns = INT64_MIN, .expected_at_ns = INT64_MIN,
 			    .deadline_ns = INT64_MIN};
-		f->steps[i][0] = (struct ar_step_view){.status = AR_HAPPENED, .count = 1,
+		f->steps[i][0] = (struct api_step_view){.status = AR_HAPPENED, .count = 1,
 		    .happened_at_ns = T0 + (int64_t)i * 1000000000, .expected_at_ns = INT64_MIN,
 		    .deadline_ns = INT64_MIN};
-		f->steps[i][3] = (struct ar_step_view){.status = i % 5 ? AR_PENDING : AR_STALLED,
+		f->steps[i][3] = (struct api_step_view){.status = i % 5 ? AR_PENDING : AR_STALLED,
 		    .happened_at_ns = INT64_MIN, .expected_at_ns = T0 + (int64_t)i * 1000000000,
 		    .deadline_ns = T0 + (int64_t)(i + 10) * 1000000000};
 	}
@@ -145,11 +146,11 @@ static struct fake *start(const char *token)
 	struct http_api_opts o = {.listen = "127.0.0.1:0", .token = token,
 	    .max_connections = 256, .publish_interval_ms = 20};
 	assert_int_equal(http_api_new(&o, f->m, &f->a, err, sizeof(err)), 0);
-	struct ar_backend be = {.foreach = fake_foreach, .lookup = fake_lookup,
+	struct api_backend be = {.foreach = fake_foreach, .lookup = fake_lookup,
 	    .now = fake_now, .ctx = f};
-	http_api_set_backend(f->a, &be);
-	http_api_set_ready(f->a, true, "ok");
-	http_api_poll(f->a, mono_ns(), true);
+	http_publish_set_backend(f->a, &be);
+	http_publish_set_ready(f->a, true, "ok");
+	http_publish_poll(f->a, mono_ns(), true);
 	pthread_create(&f->engine, NULL, engine_loop, f);
 	return f;
 }
