@@ -111,13 +111,14 @@ static int p_max_flows(struct dcmd *c, const char *a, char *why, size_t len)
 }
 static int p_idle(struct dcmd *c, const char *a, char *why, size_t len)
 {
-	int64_t ns;
-	char w[128];
-	if (config_parse_duration(a, &ns, w, sizeof w) == 0 && ns > 0) {
+	int64_t ns = 0;
+	char w[128] = "";
+	int rc = config_parse_duration(a, &ns, w, sizeof w);
+	if (rc == 0 && ns > 0) {
 		c->o.idle_ns = ns;
 		return 0;
 	}
-	snprintf(why, len, "expected a positive duration such as 30m or 48h%s%s", ns ? ": " : "", ns ? w : "");
+	snprintf(why, len, "expected a positive duration such as 30m or 48h%s%s", rc ? ": " : "", rc ? w : "");
 	return -1;
 }
 static int p_explain(struct dcmd *c, const char *a, char *why, size_t len)
