@@ -4,11 +4,14 @@
  *   choreoscope discover [--config FILE] [--format jsonl|protobuf] [--out FILE]
  *       [--quantile Q] [--margin M] [--min-support S] [--max-flows N] [--idle DUR]
  *       [--explain] EVENTS|-
+ *   choreoscope discover [options] --brokers LIST --topic NAME [--group ID]
+ *       --duration DUR | --until-end
  *
  * Reads the stream with replay's readers and decoders (input_open, decoder_new with
  * the config's JSON field paths), feeds every event to the discover module, and
  * writes the YAML to --out (default stdout); --explain prints each rule's reason to
- * stderr. Rejected input is reported like replay does and skipped. The options come
+ * stderr. Rejected input is reported like replay does and skipped. A live topic is
+ * read by discover_live.c. The options come
  * from one table (name, argument, help, parser); the usage text is printed from it.
  * Single-threaded.
  */
@@ -20,19 +23,27 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/discover_live.h"
 #include "config/config.h"
 #include "decode/decode.h"
 #include "discover/discover.h"
 #include "source/input.h"
 
 #define DISCOVER_REJECT_LOG_MAX 100
+#define DISCOVER_MAX_TOPICS 64
 
 struct dcmd {
 	struct discover_opts o;
 	const char *config, *out;
 	enum input_format fmt;
 	int have_fmt, explain;
+	struct discover_live_opts live;
+	char *topics[DISCOVER_MAX_TOPICS];
 };
+
+/* The collector's defaults, for a live run without --config: a config must name a
+ * flow, so this one names a placeholder that nothing uses. */
+#define DEFAULTS_YAML "flows:\n  - name: _\n    steps:\n      _: { start: true, end: true }\n"
 
 typedef int (*dparse_fn)(struct dcmd *c, const char *arg, char *why, size_t len);
 
@@ -121,6 +132,45 @@ static int p_idle(struct dcmd *c, const char *a, char *why, size_t len)
 	snprintf(why, len, "expected a positive duration such as 30m or 48h%s%s", rc ? ": " : "", rc ? w : "");
 	return -1;
 }
+static int p_brokers(struct dcmd *c, const char *a, char *why, size_t len)
+{
+	(void)why, (void)len;
+	c->live.brokers = a;
+	return 0;
+}
+static int p_topic(struct dcmd *c, const char *a, char *why, size_t len)
+{
+	if (c->live.ntopics >= DISCOVER_MAX_TOPICS || !a[0]) {
+		snprintf(why, len, "at most %d non-empty topics", DISCOVER_MAX_TOPICS);
+		return -1;
+	}
+	c->topics[c->live.ntopics++] = (char *)a;
+	return 0;
+}
+static int p_group(struct dcmd *c, const char *a, char *why, size_t len)
+{
+	(void)why, (void)len;
+	c->live.group = a;
+	return 0;
+}
+static int p_duration(struct dcmd *c, const char *a, char *why, size_t len)
+{
+	int64_t ns = 0;
+	char w[128] = "";
+	int rc = config_parse_duration(a, &ns, w, sizeof w);
+	if (rc == 0 && ns > 0) {
+		c->live.duration_ns = ns;
+		return 0;
+	}
+	snprintf(why, len, "expected a positive duration such as 10m%s%s", rc ? ": " : "", rc ? w : "");
+	return -1;
+}
+static int p_until_end(struct dcmd *c, const char *a, char *why, size_t len)
+{
+	(void)a, (void)why, (void)len;
+	c->live.until_end = 1;
+	return 0;
+}
 static int p_explain(struct dcmd *c, const char *a, char *why, size_t len)
 {
 	(void)a, (void)why, (void)len;
@@ -133,7 +183,7 @@ static const struct dopt {
 	const char *arg, *help;
 	dparse_fn parse;
 } dopts[] = {
-	{ { "config", required_argument, NULL, 'c' }, "FILE", "a config whose json: field paths the decoder uses (optional)", p_config },
+	{ { "config", required_argument, NULL, 'c' }, "FILE", "optional: its json: field paths (files), kafka: settings (live) are used", p_config },
 	{ { "format", required_argument, NULL, 'f' }, "FMT", "jsonl (default; .pb/.bin default to protobuf) or protobuf", p_format },
 	{ { "out", required_argument, NULL, 'o' }, "FILE", "write the YAML here (default stdout)", p_out },
 	{ { "quantile", required_argument, NULL, 'q' }, "Q", "gap quantile for within/deadline: 0.99 or p99 (default)", p_quantile },
@@ -141,6 +191,11 @@ static const struct dopt {
 	{ { "min-support", required_argument, NULL, 's' }, "S", "noise threshold: steps in >= S of a flow's instances, rules contradicted by <= S (default 0.05)", p_support },
 	{ { "max-flows", required_argument, NULL, 'm' }, "N", "flows in flight at most; the least recently seen is closed beyond (default 100000)", p_max_flows },
 	{ { "idle", required_argument, NULL, 'i' }, "DUR", "a flow with no event for DUR of event time is closed (default 1h)", p_idle },
+	{ { "brokers", required_argument, NULL, 'b' }, "LIST", "read a live topic instead of EVENTS (default: kafka.brokers of --config)", p_brokers },
+	{ { "topic", required_argument, NULL, 't' }, "NAME", "topic to read (repeatable; default: kafka.topics of --config)", p_topic },
+	{ { "group", required_argument, NULL, 'g' }, "ID", "consumer group (default choreoscope-discover; not the daemon's)", p_group },
+	{ { "duration", required_argument, NULL, 'd' }, "DUR", "live: stop after DUR of wall time, e.g. 10m (or at SIGINT)", p_duration },
+	{ { "until-end", no_argument, NULL, 'e' }, NULL, "live: stop once every assigned partition is at its end", p_until_end },
 	{ { "explain", no_argument, NULL, 'x' }, NULL, "print why each rule was chosen on stderr", p_explain },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help", NULL },
 };
@@ -149,8 +204,10 @@ static const struct dopt {
 static void discover_usage(FILE *out)
 {
 	fprintf(out, "usage: choreoscope discover [options] EVENTS|-\n"
+	    "       choreoscope discover [options] --brokers LIST --topic NAME --duration DUR\n"
 	    "  Learns a starter flow graph (YAML, with its evidence as comments) from a\n"
-	    "  recorded stream of JSON lines or length-delimited protobuf events.\n");
+	    "  recorded stream of JSON lines or length-delimited protobuf events, or from a\n"
+	    "  live topic (the daemon's decoders and correlation settings of --config).\n");
 	for (size_t i = 0; i < NDOPTS; i++) {
 		char lhs[48];
 		snprintf(lhs, sizeof lhs, "--%s%s%s", dopts[i].opt.name, dopts[i].arg ? " " : "",
@@ -187,6 +244,19 @@ static int parse_args(struct dcmd *c, int argc, char **argv, const char **path)
 			fprintf(stderr, "choreoscope discover: --%s: %s, found \"%s\"\n", d->opt.name, why, optarg);
 			return 2;
 		}
+	}
+	int live = c->live.brokers || c->live.ntopics || c->live.duration_ns || c->live.until_end;
+	if (live) {
+		if (optind != argc) {
+			fprintf(stderr, "choreoscope discover: EVENTS and --brokers/--topic exclude each other\n");
+			return 2;
+		}
+		if (!c->live.duration_ns && !c->live.until_end) {
+			fprintf(stderr, "choreoscope discover: a live topic needs --duration DUR or --until-end\n");
+			return 2;
+		}
+		*path = NULL;
+		return 0;
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "choreoscope discover: %s\n", optind >= argc ? "no EVENTS file given (use - for stdin)" : "more than one EVENTS file given");
@@ -241,7 +311,8 @@ int discover_main(int argc, char **argv)
 	struct input *in = NULL;
 	FILE *out = stdout;
 	rc = 2;
-	if (c.config && config_load(c.config, &cfg, errbuf, sizeof errbuf) != 0) {
+	if (c.config ? config_load(c.config, &cfg, errbuf, sizeof errbuf) != 0
+	             : !path && config_load_string("(defaults)", DEFAULTS_YAML, strlen(DEFAULTS_YAML), &cfg, errbuf, sizeof errbuf) != 0) {
 		fprintf(stderr, "%s", errbuf);
 		goto done;
 	}
@@ -250,13 +321,29 @@ int discover_main(int argc, char **argv)
 		goto done;
 	}
 	rc = 1;
-	dec = decoder_new(cfg ? &cfg->json : NULL, 0, errbuf, sizeof errbuf);
-	if (!dec || !(in = input_open(path, c.fmt, dec, errbuf, sizeof errbuf))) {
-		fprintf(stderr, "choreoscope discover: %s\n", errbuf);
-		goto done;
+	if (!path) {
+		c.live.topics = c.live.ntopics ? c.topics : cfg->kafka.topics;
+		c.live.ntopics = c.live.ntopics ? c.live.ntopics : cfg->kafka.ntopics;
+		c.live.brokers = c.live.brokers ? c.live.brokers : cfg->kafka.brokers;
+		c.live.group = c.live.group ? c.live.group : "choreoscope-discover";
+		if (!c.live.brokers || c.live.ntopics == 0) {
+			fprintf(stderr, "choreoscope discover: a live topic needs --brokers and --topic (or kafka.brokers and kafka.topics in --config)\n");
+			rc = 2;
+			goto done;
+		}
+		if (discover_live_feed(d, cfg, &c.live, errbuf, sizeof errbuf) != 0) {
+			fprintf(stderr, "choreoscope discover: %s\n", errbuf);
+			goto done;
+		}
+	} else {
+		dec = decoder_new(cfg ? &cfg->json : NULL, 0, errbuf, sizeof errbuf);
+		if (!dec || !(in = input_open(path, c.fmt, dec, errbuf, sizeof errbuf))) {
+			fprintf(stderr, "choreoscope discover: %s\n", errbuf);
+			goto done;
+		}
+		if (feed(d, in, path) != 0)
+			goto done;
 	}
-	if (feed(d, in, path) != 0)
-		goto done;
 	discover_finish(d);
 	if (c.out && !(out = fopen(c.out, "w"))) {
 		fprintf(stderr, "choreoscope discover: %s: %s\n", c.out, strerror(errno));

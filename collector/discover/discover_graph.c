@@ -60,6 +60,7 @@ struct gflow {
 	struct gstep s[FG_MAX_STEPS];
 	fg_mask complete_when;
 	double sup;
+	uint64_t dropped; /* types of the component left out */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -296,11 +297,11 @@ static int pick_steps(const struct discover *d, const uint32_t *comp, uint32_t c
 	for (uint32_t i = 0; i < k; i++)
 		if ((double)d->types[tmp[i]].count >= d->o.min_support * (double)n && keep < FG_MAX_STEPS)
 			tmp[keep++] = tmp[i];
-	*dropped = k - keep;
 	if (keep == 0)
 		return -1;
 	order_steps(d, tmp, keep);
 	memset(g, 0, sizeof *g);
+	*dropped = k - keep;
 	g->d = d;
 	g->n = n;
 	g->sup = d->o.min_support;
@@ -669,8 +670,8 @@ static void write_step(FILE *f, FILE *explain, const struct gflow *g, int b)
 	fputs(s->end && strcmp(s->end, "completed") ? " }   # outcome suggested\n" : " }\n", f);
 }
 
-static void flow_name(const struct discover *d, const uint32_t *comp, uint32_t c, struct gflow *g,
-    char (*used)[96], int nused)
+static void flow_name(const struct discover *d, uint32_t c, struct gflow *g, char (*used)[96],
+    int nused)
 {
 	if (c < d->nnames) {
 		snprintf(g->name, sizeof g->name, "%s", d->names[c]);
@@ -680,7 +681,6 @@ static void flow_name(const struct discover *d, const uint32_t *comp, uint32_t c
 	for (int i = 1; i < g->nsteps; i++)
 		if (d->types[g->s[i].t].first > d->types[g->s[best].t].first)
 			best = i;
-	(void)comp;
 	char base[80];
 	size_t o = 0;
 	for (const char *p = tname(g, best); *p && o + 1 < sizeof base; p++)
@@ -698,8 +698,9 @@ static void flow_name(const struct discover *d, const uint32_t *comp, uint32_t c
 	}
 }
 
-static void write_flow(FILE *f, FILE *explain, struct gflow *g, uint64_t dropped)
+static void write_flow(FILE *f, FILE *explain, struct gflow *g)
 {
+	uint64_t dropped = g->dropped;
 	const struct discover *d = g->d;
 	struct gstep fs;
 	memset(&fs, 0, sizeof fs);
@@ -712,8 +713,8 @@ static void write_flow(FILE *f, FILE *explain, struct gflow *g, uint64_t dropped
 		if (t->disorder_max > disorder)
 			disorder = t->disorder_max;
 	}
-	why(&fs, "%llu flows; %d steps with support >= %.0f%%%s", (unsigned long long)g->n, g->nsteps,
-	    100 * g->sup, dropped ? "" : "");
+	why(&fs, "%llu flows; %d steps with support >= %.0f%%", (unsigned long long)g->n, g->nsteps,
+	    100 * g->sup);
 	if (dropped)
 		why(&fs, "%llu rarer types left out (support < %.0f%% or past %d steps)",
 		    (unsigned long long)dropped, 100 * g->sup, FG_MAX_STEPS);
@@ -745,35 +746,80 @@ static void write_flow(FILE *f, FILE *explain, struct gflow *g, uint64_t dropped
 		write_step(f, explain, g, i);
 }
 
-int discover_write_yaml(struct discover *d, FILE *out, FILE *explain, char *err, size_t errlen)
+static int by_name(const void *x, const void *y)
+{
+	return strcmp(((const struct gflow *)x)->name, ((const struct gflow *)y)->name);
+}
+
+/* The components with enough flows, sorted by name, in *out (malloc'd; gflows are
+ * about 70 KiB, so the array grows as components qualify). The count, or -1. */
+static int collect_flows(const struct discover *d, struct gflow **out)
 {
 	uint32_t *comp = calloc(d->ntypes + 1, sizeof *comp), *uf = calloc(d->ntypes + 1, sizeof *uf);
 	uint32_t *tmp = calloc(d->ntypes + 1, sizeof *tmp);
 	uint32_t *done = calloc(d->ntypes + d->nnames + 1, sizeof *done);
-	struct gflow *g = malloc(sizeof *g);
 	char (*used)[96] = calloc(d->ntypes + d->nnames + 1, sizeof *used);
-	int rc = -1, nflows = 0;
-	if (!comp || !uf || !tmp || !done || !g || !used) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
+	struct gflow *all = NULL;
+	int n = 0, cap = 0;
+	bool oom = !comp || !uf || !tmp || !done || !used;
+	if (!oom)
+		components(d, comp, uf);
+	for (uint32_t t = 0; !oom && t < d->ntypes; t++) {
+		uint32_t c = comp[t];
+		if (done[c])
+			continue;
+		done[c] = 1;
+		if (n == cap) {
+			struct gflow *g = realloc(all, (size_t)(cap = cap ? 2 * cap : 4) * sizeof *all);
+			if (!g) {
+				oom = true;
+				break;
+			}
+			all = g;
+		}
+		if (pick_steps(d, comp, c, &all[n], tmp, &all[n].dropped) != 0)
+			continue;
+		flow_name(d, c, &all[n], used, n);
+		snprintf(used[n], sizeof used[0], "%s", all[n].name);
+		n++;
 	}
-	components(d, comp, uf);
+	free(comp);
+	free(uf);
+	free(tmp);
+	free(done);
+	free(used);
+	if (oom) {
+		free(all);
+		return -1;
+	}
+	if (n > 1)
+		qsort(all, (size_t)n, sizeof *all, by_name);
+	*out = all;
+	return n;
+}
+
+int discover_write_yaml(struct discover *d, FILE *out, FILE *explain, char *err, size_t errlen)
+{
+	struct gflow *all = NULL;
+	int n = collect_flows(d, &all);
+	if (n < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (n == 0) {
+		free(all);
+		snprintf(err, errlen, "no flow with at least %d flows and a type of support >= %g%%: nothing learned",
+		    DG_MIN_FLOWS, d->o.min_support * 100);
+		return -1;
+	}
 	const struct discover_stats *st = &d->st;
 	fprintf(out, "# A starter flow graph written by `choreoscope discover` from %llu events\n"
 	    "# (%llu redeliveries skipped) in %llu flows. Every rule comes with its evidence;\n"
 	    "# review, rename and adopt. Options: quantile p%g, margin x%g, min support %g%%.\n"
 	    "flows:\n", (unsigned long long)st->events, (unsigned long long)st->redeliveries,
 	    (unsigned long long)st->flows, d->o.quantile * 100, d->o.margin, d->o.min_support * 100);
-	for (uint32_t t = 0; t < d->ntypes; t++) {
-		uint32_t c = comp[t];
-		if (done[c])
-			continue;
-		done[c] = 1;
-		uint64_t dropped = 0;
-		if (pick_steps(d, comp, c, g, tmp, &dropped) != 0)
-			continue;
-		flow_name(d, comp, c, g, used, nflows);
-		snprintf(used[nflows++], sizeof used[0], "%s", g->name);
+	for (int i = 0; i < n; i++) {
+		struct gflow *g = &all[i];
 		for (int b = 0; b < g->nsteps; b++)
 			rule_preds(g, b);
 		rule_alts(g);
@@ -783,24 +829,12 @@ int discover_write_yaml(struct discover *d, FILE *out, FILE *explain, char *err,
 			rule_within(g, b);
 		}
 		rule_ends(g);
-		write_flow(out, explain, g, dropped);
+		write_flow(out, explain, g);
 	}
-	if (nflows == 0) {
-		snprintf(err, errlen, "no flow with at least %d flows and a type of support >= %g%%: nothing learned",
-		    DG_MIN_FLOWS, d->o.min_support * 100);
-		goto out;
-	}
+	free(all);
 	if (fflush(out) != 0 || ferror(out)) {
 		snprintf(err, errlen, "write failed");
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	free(comp);
-	free(uf);
-	free(tmp);
-	free(done);
-	free(g);
-	free(used);
-	return rc;
+	return 0;
 }

@@ -3,7 +3,7 @@
 
   graphdiff.py WANT.yaml GOT.yaml [--timing]
 
-Flows are matched by name. Per flow: the same steps; per step the same start,
+Flows are matched by name, else by their set of steps. Per flow: the same steps; per step the same start,
 after (as a set), after_any (set), instead_of (made symmetric, as the loader
 does), optional, end outcome and retries; the same complete_when. With --timing,
 also every `within` both declare and the flow `deadline` within a factor of 2.
@@ -61,6 +61,12 @@ def main():
     want, got = (yaml.safe_load(open(p))["flows"] for p in args)
     want = {f["name"]: f for f in want}
     got = {f["name"]: f for f in got}
+    # flows whose names differ (no `flow` field in the events) match by their steps
+    by_steps = {frozenset(f["steps"]): n for n, f in want.items() if n not in got}
+    for n in [n for n in got if n not in want]:
+        w = by_steps.get(frozenset(got[n]["steps"]))
+        if w is not None:
+            got[w] = got.pop(n)
     diffs = []
     for name in sorted(set(want) | set(got)):
         if name not in got or name not in want:
