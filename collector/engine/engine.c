@@ -14,6 +14,7 @@
  * finds the instance; every other key the event carries is linked to it.
  */
 #include "engine/engine_int.h"
+#include "lib/timefmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,7 +195,9 @@ static size_t run_flow(struct engine *e, struct flowrt *fr, int64_t w, size_t bu
 static int run_clocks(struct engine *e, size_t budget)
 {
 	for (int f = 0; f < e->nfl; f++) {
-		size_t n = run_flow(e, &e->fl[f], e->st.tmax_ns - e->fl[f].f->lateness_ns, budget);
+		int64_t w = e->st.tmax_ns == ENGINE_NO_TIME ? ENGINE_NO_TIME
+		    : timefmt_sub_sat(e->st.tmax_ns, e->fl[f].f->lateness_ns);
+		size_t n = run_flow(e, &e->fl[f], w, budget);
 		if (n >= budget)
 			return 1;
 		budget -= n;
@@ -256,7 +259,7 @@ static struct inst *create(struct engine *e, struct flowrt *fr, const char *key,
 static struct inst *select_inst(struct flowrt *fr, struct inst *head, int64_t t)
 {
 	for (struct inst *c = head; c; c = c->chain_prev == FT_NONE ? NULL : flowtab_at(fr->tab, c->chain_prev))
-		if (c->state == INST_CLOSED && t <= c->close_t + fr->f->lateness_ns)
+		if (c->state == INST_CLOSED && t <= timefmt_add_sat(c->close_t, fr->f->lateness_ns))
 			return c;
 	return head && head->state == INST_OPEN ? head : NULL;
 }
