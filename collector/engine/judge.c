@@ -73,6 +73,8 @@ static int64_t join_first(const struct flowrt *fr, struct inst *i, int j)
 
 static void take(struct dl *best, int64_t at, enum dk kind, int step)
 {
+	if (at == INT64_MAX)
+		return;    /* a saturated sum (timefmt_add_sat): past the end of time, never */
 	if (at < best->at || (at == best->at && (kind < best->kind ||
 	    (kind == best->kind && step < best->step)))) {
 		best->at = at;
