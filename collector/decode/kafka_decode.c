@@ -38,6 +38,8 @@ struct kdec {
 	char buf[KDEC_SCRATCH];
 };
 
+const char *const kdec_reasons[] = { KDEC_REASONS, NULL };
+
 static int parse_source(const char *s, struct kdec_source *out)
 {
 	static const struct { const char *name; enum kdec_src kind; bool arg; } names[] = {

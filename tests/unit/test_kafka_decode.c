@@ -129,6 +129,13 @@ static void test_table(void **state)
 			    reason ? reason : "-");
 		if (k->want_corr == NULL && (r == 0 || strcmp(reason, k->want_reason) != 0))
 			fail_msg("%s: r=%d reason=%s, want %s", k->name, r, r ? reason : "-", k->want_reason);
+		if (r != 0) {
+			int known = 0;
+			for (size_t j = 0; kdec_reasons[j] != NULL; j++)
+				known |= strcmp(kdec_reasons[j], reason) == 0;
+			if (!known)
+				fail_msg("%s: reason %s is not in kdec_reasons", k->name, reason);
+		}
 		if (r == 0 && (strcmp(ev.topic, "events") != 0 || ev.partition != 3 || ev.offset != 42))
 			fail_msg("%s: provenance not set", k->name);
 	}
