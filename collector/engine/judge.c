@@ -274,15 +274,52 @@ static void finalize(struct engine *e, struct flowrt *fr, struct inst *i)
 
 /* ---- firing one deadline ---- */
 
-/* abandoned's step: among the non-optional steps expected at or before the deadline
- * and still awaited, the one expected earliest (ties: declaration order). */
+/* Step s was expected by event time d and not happened by then (docs/semantics.md
+ * "abandoned-step"): its predecessors happened with times at most d (after_any: the
+ * first of them to arrive among those), it did not happen with a time at most d, no
+ * alternative of it happened with a time at most d, and it was not reported missing
+ * before d. Events carrying later times are ignored: whether they arrived before the
+ * clock reached d is the clock's business. Returns when it became expected, or
+ * INT64_MAX when it was not. */
+static int64_t expected_by(const struct flowrt *fr, struct inst *i, int s, int64_t d)
+{
+	const struct fg_step *st = stp(fr, s);
+	int64_t *hap = flowtab_inst_hap_t(fr->tab, i);
+	uint8_t *arr = flowtab_inst_arr(fr->tab, i);
+	uint16_t sf = flowtab_inst_sflags(fr->tab, i)[s];
+	fg_mask by = 0;
+	for (fg_mask m = i->happened; m; m &= m - 1)
+		if (hap[lowbit(m)] <= d)
+			by |= FG_BIT(lowbit(m));
+	if (st->start || (fr->optional & FG_BIT(s)) || (by & FG_BIT(s)) || (st->alts & by))
+		return INT64_MAX;
+	if ((st->after & by) != st->after || (st->after_any && !(st->after_any & by)))
+		return INT64_MAX;
+	if ((sf & SF_MISSING) && i->x && i->x->missed_due && i->x->missed_due[s] < d)
+		return INT64_MAX;
+	if (sf & SF_IGNORED)
+		return INT64_MAX;
+	int64_t t = INT64_MIN;
+	for (fg_mask m = st->after; m; m &= m - 1)
+		if (hap[lowbit(m)] > t)
+			t = hap[lowbit(m)];
+	int first = -1;
+	for (fg_mask m = st->after_any & by; m; m &= m - 1)
+		if (first < 0 || arr[lowbit(m)] < arr[first])
+			first = lowbit(m);
+	if (first >= 0 && hap[first] > t)
+		t = hap[first];
+	return t;
+}
+
+/* abandoned's step: among the non-optional steps expected by the deadline in event
+ * time and not happened by then, the one expected earliest (ties: declaration order). */
 static int abandoned_step(const struct flowrt *fr, struct inst *i, int64_t d)
 {
 	int best = -1;
 	int64_t bt = INT64_MAX;
-	for (fg_mask m = judge_awaiting(fr, i); m; m &= m - 1) {
-		int s = lowbit(m);
-		int64_t t = expected_at(fr, i, s);
+	for (int s = 0; s < fr->f->nsteps; s++) {
+		int64_t t = expected_by(fr, i, s, d);
 		if (t <= d && t < bt) {
 			bt = t;
 			best = s;
@@ -507,20 +544,25 @@ static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int 
 	report(e, fr, i, AN_LATE, s, NULL, at, ev, deadline, at - deadline, 0);
 }
 
-/* Debts naming s that are not yet due: s arrived within time(S) + lateness. */
+/* Debts naming s that are not yet due: s arrived within time(S) + lateness. The
+ * record's deadline is the earliest of them (the order debts sit in depends on when
+ * others fired, so it must not pick one). */
 static void judge_out_of_order(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
 {
 	if (!i->x)
 		return;
+	int64_t due = INT64_MAX;
 	for (uint32_t d = 0; d < i->x->ndebts;) {
 		if (!(i->x->debts[d].steps & FG_BIT(s))) {
 			d++;
 			continue;
 		}
-		if (first_time(fr, i, s, SF_OOO))
-			report(e, fr, i, AN_OUT_OF_ORDER, s, NULL, ev->time_ns, ev, i->x->debts[d].due, 0, 0);
+		if (i->x->debts[d].due < due)
+			due = i->x->debts[d].due;
 		remove_debt(i, d);                 /* for a group: the first arrival settles it */
 	}
+	if (due != INT64_MAX && first_time(fr, i, s, SF_OOO))
+		report(e, fr, i, AN_OUT_OF_ORDER, s, NULL, ev->time_ns, ev, due, 0, 0);
 }
 
 /* Predecessors s owes: each absent `after` step, or the whole `after_any` group. */
@@ -546,15 +588,27 @@ static int closes(const struct flowrt *fr, const struct inst *i, int s)
 	return cw && (cw & FG_BIT(s)) && ((i->happened | FG_BIT(s)) & cw) == cw;
 }
 
-/* Fires what the event of step s at time t reveals: its own stall and missing
- * deadlines, the joins it feeds, and when it would close the instance, the flow
- * deadline ("the step that would close it carries an event time after O + d").
- * Other deadlines before t stay with the clock: a later arrival within lateness may
- * still meet them. Returns 0 when the instance was freed. */
-static int reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, int64_t t, int closing)
+/* The instance's flow deadline O + d, or INT64_MAX when the flow has none. */
+static int64_t abandon_at(const struct flowrt *fr, const struct inst *i)
 {
-	struct dfilter fl = { FG_BIT(s), stp(fr, s)->succ, FG_BIT(s), 0, closing, 0 };
-	return fire_before(e, fr, i, &fl, t);
+	return fr->f->deadline_ns == FG_NO_DEADLINE ? INT64_MAX : i->open_t + fr->f->deadline_ns;
+}
+
+/* Fires what the event of step s at time t reveals, the deadlines before t that
+ * applying it would change: its own stall and missing deadlines, the stall and
+ * missing deadlines of its alternatives (docs/semantics.md "alternative-after-
+ * deadline": an alternative cancels only what had not stalled by its event time;
+ * the alternatives can no longer happen, so their verdicts are settled), and the
+ * joins it feeds. Only those before the flow deadline: one past it is dropped when
+ * the clock abandons the instance (docs/semantics.md "abandoned-before-event").
+ * Other deadlines before t stay with the clock: a later arrival within lateness
+ * may still meet them. */
+static void reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, int64_t t)
+{
+	fg_mask own = FG_BIT(s) | stp(fr, s)->alts;
+	struct dfilter fl = { own, stp(fr, s)->succ, own, 0, 0, 0 };
+	int64_t a = i->state == INST_OPEN ? abandon_at(fr, i) : INT64_MAX;
+	fire_before(e, fr, i, &fl, t < a ? t : a);
 }
 
 static void observe(struct engine *e, struct flowrt *fr, int s, int64_t latency, fg_mask preds)
@@ -571,7 +625,10 @@ static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, c
 	int64_t t = ev->time_ns;
 	int was_expected = (i->expected & FG_BIT(s)) != 0;
 	int64_t exp_t = (st->after || st->after_any) ? expected_at(fr, i, s) : INT64_MIN;
-	int closing = closes(fr, i, s);
+	/* An event past the flow deadline finds the instance abandoned (by the clock,
+	 * once it gets there): it closes nothing and makes nothing expected. */
+	int open = i->state == INST_OPEN && t <= abandon_at(fr, i);
+	int closing = open && closes(fr, i, s);
 	fg_mask preds_before = (st->after | st->after_any) & i->happened;
 
 	clear_expected(fr, i, s);
@@ -586,7 +643,7 @@ static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, c
 		clear_expected(fr, i, lowbit(m));
 	if (!st->start)
 		owe(fr, i, s, t);
-	if (i->state == INST_OPEN)
+	if (open)
 		for (fg_mask m = st->succ; m; m &= m - 1)
 			maybe_expect(fr, i, lowbit(m));
 	if (closing)
@@ -616,8 +673,7 @@ void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int s, con
 	} else if (i->happened & FG_BIT(s)) {
 		judge_repeat(e, fr, i, s, ev);
 	} else {
-		if (!reveal(e, fr, i, s, ev->time_ns, closes(fr, i, s)))
-			return;
+		reveal(e, fr, i, s, ev->time_ns);
 		happen(e, fr, i, s, ev);
 	}
 	judge_rearm(e, fr, i);
