@@ -192,6 +192,26 @@ static void clear_expected(struct flowrt *fr, struct inst *i, int s)
 		fr->st.stalled_now[s]--;
 }
 
+/* The stall deadline step s still owes (expected, not optional, has `within`, not
+ * yet reported), or INT64_MAX. */
+static int64_t stall_due(const struct flowrt *fr, struct inst *i, int s)
+{
+	const struct fg_step *st = stp(fr, s);
+	if (!(i->expected & FG_BIT(s)) || (fr->optional & FG_BIT(s)) || st->within_ns == FG_NO_DEADLINE ||
+	    (flowtab_inst_sflags(fr->tab, i)[s] & SF_STALLED))
+		return INT64_MAX;
+	return expected_at(fr, i, s) + st->within_ns;
+}
+
+/* Step s is no longer expected from event time t on: a stall of it due before t is
+ * still judged by the clock (it passed in event time while s was expected), so s
+ * keeps its expected bit until then (fire() clears it). */
+static void expect_until(struct flowrt *fr, struct inst *i, int s, int64_t t)
+{
+	if (stall_due(fr, i, s) >= t)
+		clear_expected(fr, i, s);
+}
+
 fg_mask judge_awaiting(const struct flowrt *fr, const struct inst *i)
 {
 	return i->expected & ~fr->optional;
@@ -297,8 +317,6 @@ static int64_t expected_by(const struct flowrt *fr, struct inst *i, int s, int64
 		return INT64_MAX;
 	if ((sf & SF_MISSING) && i->x && i->x->missed_due && i->x->missed_due[s] < d)
 		return INT64_MAX;
-	if (sf & SF_IGNORED)
-		return INT64_MAX;
 	int64_t t = INT64_MIN;
 	for (fg_mask m = st->after; m; m &= m - 1)
 		if (hap[lowbit(m)] > t)
@@ -355,7 +373,9 @@ static void fire_debt(struct engine *e, struct flowrt *fr, struct inst *i, uint3
 		if (!first_time(fr, i, p, SF_MISSING))
 			continue;
 		set_missed_due(fr, i, p, db.due);
-		clear_expected(fr, i, p);      /* "a step reported missing is no longer expected" */
+		/* "a step reported missing is no longer expected": from db.due on
+		 * (docs/semantics.md "missing-before-stall") */
+		expect_until(fr, i, p, db.due);
 		report(e, fr, i, AN_MISSING, p, NULL, db.due, NULL, db.due, 0, 0);
 	}
 }
@@ -370,15 +390,20 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 		close_instance(e, fr, i, d.at, fr->slot_abandoned);
 		break;
 	}
-	case DK_STALL:
-		flowtab_inst_sflags(fr->tab, i)[d.step] |= SF_STALLED;
-		if (i->state == INST_OPEN) {
+	case DK_STALL: {
+		uint16_t *sf = &flowtab_inst_sflags(fr->tab, i)[d.step];
+		*sf |= SF_STALLED;
+		if (i->state != INST_OPEN)
+			i->expected &= ~FG_BIT(d.step);   /* closed: judged, nothing awaits it */
+		else if ((stp(fr, d.step)->alts & i->happened) || (*sf & SF_MISSING))
+			clear_expected(fr, i, d.step);    /* kept for this stall only (expect_until) */
+		else {
 			fr->st.stalled_now[d.step]++;
 			stallheap_push(fr, d.step, d.at, i->idx, i->born);
-		} else
-			i->expected &= ~FG_BIT(d.step);   /* closed: judged, nothing awaits it */
+		}
 		report(e, fr, i, AN_STALLED, d.step, NULL, d.at, NULL, d.at, 0, 0);
 		break;
+	}
 	case DK_JOIN: {
 		fg_mask waiting = 0;
 		int64_t *hap = flowtab_inst_hap_t(fr->tab, i);
@@ -595,18 +620,14 @@ static int64_t abandon_at(const struct flowrt *fr, const struct inst *i)
 }
 
 /* Fires what the event of step s at time t reveals, the deadlines before t that
- * applying it would change: its own stall and missing deadlines, the stall and
- * missing deadlines of its alternatives (docs/semantics.md "alternative-after-
- * deadline": an alternative cancels only what had not stalled by its event time;
- * the alternatives can no longer happen, so their verdicts are settled), and the
- * joins it feeds. Only those before the flow deadline: one past it is dropped when
- * the clock abandons the instance (docs/semantics.md "abandoned-before-event").
- * Other deadlines before t stay with the clock: a later arrival within lateness
- * may still meet them. */
+ * applying it would change: its own stall and missing deadlines and the joins it
+ * feeds. Only those before the flow deadline: one past it is dropped when the
+ * clock abandons the instance (docs/semantics.md "abandoned-before-event"). Other
+ * deadlines before t stay with the clock: a later arrival within lateness may
+ * still meet them, and those of its alternatives are kept for it (expect_until). */
 static void reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, int64_t t)
 {
-	fg_mask own = FG_BIT(s) | stp(fr, s)->alts;
-	struct dfilter fl = { own, stp(fr, s)->succ, own, 0, 0, 0 };
+	struct dfilter fl = { FG_BIT(s), stp(fr, s)->succ, FG_BIT(s), 0, 0, 0 };
 	int64_t a = i->state == INST_OPEN ? abandon_at(fr, i) : INT64_MAX;
 	fire_before(e, fr, i, &fl, t < a ? t : a);
 }
@@ -640,7 +661,7 @@ static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, c
 	judge_late(e, fr, i, s, ev, exp_t);
 	judge_out_of_order(e, fr, i, s, ev);
 	for (fg_mask m = st->alts; m; m &= m - 1)
-		clear_expected(fr, i, lowbit(m));
+		expect_until(fr, i, lowbit(m), t);   /* docs/semantics.md "alternative-after-deadline" */
 	if (!st->start)
 		owe(fr, i, s, t);
 	if (open)
