@@ -18,7 +18,7 @@
  * A differing case is shrunk (events removed while it still differs) and printed:
  * the YAML, the events in arrival order, the pushes, the records that differ.
  *
- * Environment: PROPTEST_CASES (default 3000; `make proptest` runs 100,000),
+ * Environment: PROPTEST_CASES (default 5000; `make proptest` runs 100,000),
  * PROPTEST_SEED (default 1), PROPTEST_CASE=K (run case K only, printing it),
  * PROPTEST_SHOW (failures printed in full, default 3). Case K is reproducible from
  * (seed, K) alone. Single-threaded.
@@ -519,7 +519,7 @@ static void test_clock_decides_when_not_which(void **state)
 {
 	(void)state;
 	uint64_t seed = (uint64_t)envnum("PROPTEST_SEED", 1);
-	long ncases = envnum("PROPTEST_CASES", 3000), only = envnum("PROPTEST_CASE", -1);
+	long ncases = envnum("PROPTEST_CASES", 5000), only = envnum("PROPTEST_CASE", -1);
 	long show = envnum("PROPTEST_SHOW", 3);
 	long ndiff = 0, byMode[M__N] = { 0 }, rejected = 0;
 	static struct graph g;
