@@ -31,6 +31,7 @@ struct dl {
 struct dfilter {
 	fg_mask stalls, joins, debt_steps; /* debt_steps: debts naming any of these */
 	int all_debts, abandon, retire;
+	int64_t sj_before;     /* stalls and joins only when due before this */
 };
 
 static int lowbit(fg_mask m) { return __builtin_ctzll(m); }
@@ -96,7 +97,7 @@ static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const st
 		if (stp(fr, s)->within_ns == FG_NO_DEADLINE || (sf[s] & SF_STALLED))
 			continue;
 		int64_t d = expected_at(fr, i, s) + stp(fr, s)->within_ns;
-		if (d < bound)
+		if (d < bound && d < fl->sj_before)
 			take(&best, d, DK_STALL, s);
 	}
 	for (m = fr->joins & fl->joins; m; m &= m - 1) {
@@ -105,7 +106,7 @@ static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const st
 		if ((sf[j] & SF_JOIN) || !(a & i->happened) || !(a & ~i->happened))
 			continue;
 		int64_t d = join_first(fr, i, j) + stp(fr, j)->join_within_ns;
-		if (d < bound && (open || join_first(fr, i, j) < bound))
+		if (d < bound && d < fl->sj_before && (open || join_first(fr, i, j) < bound))
 			take(&best, d, DK_JOIN, j);
 	}
 	if (i->x)
@@ -364,10 +365,32 @@ static void set_missed_due(struct flowrt *fr, struct inst *i, int s, int64_t due
 	x->missed_due[s] = due;
 }
 
+static void fire_debt(struct engine *e, struct flowrt *fr, struct inst *i, uint32_t d);
+
+/* Fires, earliest first, the debts due before `due` that name any of `steps` still
+ * absent: a debt fired ahead of the clock (revealed) must not report a step
+ * missing later than the clock would have (docs/semantics.md "missing-earliest"). */
+static void pull_earlier_debts(struct engine *e, struct flowrt *fr, struct inst *i, fg_mask steps, int64_t due)
+{
+	for (;;) {
+		int best = -1;
+		for (uint32_t k = 0; k < i->x->ndebts; k++) {
+			const struct debt *db = &i->x->debts[k];
+			if (db->due < due && (db->steps & steps & ~i->happened) &&
+			    (best < 0 || db->due < i->x->debts[best].due))
+				best = (int)k;
+		}
+		if (best < 0)
+			return;
+		fire_debt(e, fr, i, (uint32_t)best);
+	}
+}
+
 static void fire_debt(struct engine *e, struct flowrt *fr, struct inst *i, uint32_t d)
 {
 	struct debt db = i->x->debts[d];
 	remove_debt(i, d);
+	pull_earlier_debts(e, fr, i, db.steps, db.due);
 	for (fg_mask m = db.steps & ~i->happened; m; m &= m - 1) {
 		int p = lowbit(m);
 		if (!first_time(fr, i, p, SF_MISSING))
@@ -434,7 +457,7 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 	return 1;
 }
 
-static const struct dfilter FILTER_ALL = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 1 };
+static const struct dfilter FILTER_ALL = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 1, INT64_MAX };
 
 void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i)
 {
@@ -478,7 +501,7 @@ static int fire_before(struct engine *e, struct flowrt *fr, struct inst *i, cons
  * when the instance was freed. */
 int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t)
 {
-	static const struct dfilter all_but_retire = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 0 };
+	static const struct dfilter all_but_retire = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 0, INT64_MAX };
 	return fire_before(e, fr, i, &all_but_retire, t - fr->f->lateness_ns + 1);
 }
 
@@ -594,11 +617,12 @@ static void judge_out_of_order(struct engine *e, struct flowrt *fr, struct inst 
 static void owe(struct flowrt *fr, struct inst *i, int s, int64_t t)
 {
 	const struct fg_step *st = stp(fr, s);
-	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
 	int64_t due = t + fr->f->lateness_ns;
+	/* Owed even when already reported missing (by another successor's debt, which
+	 * may or may not have fired yet depending on the clock): the step can still be
+	 * out_of_order towards this successor (docs/semantics.md "debt-per-successor"). */
 	for (fg_mask m = st->after & ~i->happened; m; m &= m - 1)
-		if (!(sf[lowbit(m)] & SF_MISSING))
-			add_debt(i, FG_BIT(lowbit(m)), due, 0);
+		add_debt(i, FG_BIT(lowbit(m)), due, 0);
 	if (st->after_any && !(st->after_any & i->happened))
 		add_debt(i, st->after_any, due, 1);
 }
@@ -621,15 +645,16 @@ static int64_t abandon_at(const struct flowrt *fr, const struct inst *i)
 
 /* Fires what the event of step s at time t reveals, the deadlines before t that
  * applying it would change: its own stall and missing deadlines and the joins it
- * feeds. Only those before the flow deadline: one past it is dropped when the
- * clock abandons the instance (docs/semantics.md "abandoned-before-event"). Other
+ * feeds. Stalls and joins only before the flow deadline: one past it is dropped
+ * when the clock abandons the instance (docs/semantics.md "abandoned-before-event");
+ * debts are judged after a close too. Other
  * deadlines before t stay with the clock: a later arrival within lateness may
  * still meet them, and those of its alternatives are kept for it (expect_until). */
 static void reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, int64_t t)
 {
-	struct dfilter fl = { FG_BIT(s), stp(fr, s)->succ, FG_BIT(s), 0, 0, 0 };
 	int64_t a = i->state == INST_OPEN ? abandon_at(fr, i) : INT64_MAX;
-	fire_before(e, fr, i, &fl, t < a ? t : a);
+	struct dfilter fl = { FG_BIT(s), stp(fr, s)->succ, FG_BIT(s), 0, 0, 0, a };
+	fire_before(e, fr, i, &fl, t);
 }
 
 static void observe(struct engine *e, struct flowrt *fr, int s, int64_t latency, fg_mask preds)

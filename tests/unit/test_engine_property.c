@@ -36,8 +36,8 @@
 
 #define BASE_NS INT64_C(1767225600000000000) /* 2026-01-01T00:00:00Z */
 #define MS INT64_C(1000000)
-#define MAXEV 64
-#define MAXSTEPS 8
+#define MAXEV 96
+#define MAXSTEPS 10
 #define MAXREC 256
 
 static uint64_t rng;
@@ -147,7 +147,7 @@ static void graph_yaml(struct graph *g)
 static void gen_graph(struct graph *g, int coarse)
 {
 	memset(g, 0, sizeof(*g));
-	g->n = 3 + (int)(rnd() % 5);
+	g->n = 3 + (int)(rnd() % 7);
 	g->lateness_ms = dur(1000, 5000, coarse);
 	g->deadline_ms = chance(40) ? dur(3000, 30000, coarse) : -1;
 	for (int k = 0; k < g->n; k++) {
@@ -222,12 +222,13 @@ static void add_ev(struct inst *in, int step, int64_t t, const char *id)
 	snprintf(e->id, sizeof(e->id), "%s", id);
 }
 
-static void gen_inst(struct inst *in, const struct graph *g, int coarse)
+/* One run through the graph from t0: each step happens with some probability, a
+ * while after its predecessors (sometimes well past its `within`, sometimes before
+ * a predecessor), redelivered or repeated now and then. Returns the largest time. */
+static int64_t gen_round(struct inst *in, const struct graph *g, int coarse, int64_t t0, int round)
 {
-	int64_t hap[MAXSTEPS];
+	int64_t hap[MAXSTEPS], last = t0;
 	int did[MAXSTEPS] = { 0 };
-	in->n = 0;
-	int64_t t0 = 1000000;   /* 1000 s after BASE: never negative */
 	for (int k = 0; k < g->n; k++) {
 		const struct gstep *s = &g->s[k];
 		int64_t base = t0;
@@ -247,27 +248,39 @@ static void gen_inst(struct inst *in, const struct graph *g, int coarse)
 		int p = s->start ? 92 : alt_done ? 12 : 78;
 		if (!chance(p))
 			continue;
-		int64_t span = s->within_ms >= 0 ? s->within_ms * 3 / 2 + 1 : 6000;
+		int64_t span = s->within_ms >= 0 ? (chance(20) ? s->within_ms * 3 : s->within_ms * 3 / 2) + 1 : 6000;
 		int64_t t = base + dur(0, span, coarse);
 		if (chance(8))
 			t = base - dur(0, g->lateness_ms, coarse);   /* before its predecessor */
 		hap[k] = t;
 		did[k] = 1;
+		last = t > last ? t : last;
 		char id[24];
-		snprintf(id, sizeof(id), "%s1", s->name);
+		snprintf(id, sizeof(id), "%s%d.1", s->name, chance(10) ? 0 : round);
 		add_ev(in, k, t, id);
-		if (chance(10)) {               /* redelivery: same id */
-			add_ev(in, k, t, id);
-		}
+		if (chance(10))                  /* redelivery: same id */
+			add_ev(in, k, t + (chance(50) ? 0 : dur(0, 2000, coarse)), id);
 		for (int r = 0; r < 3 && chance(s->retries ? 35 : 8); r++) {
-			snprintf(id, sizeof(id), "%s%d", s->name, r + 2);
+			snprintf(id, sizeof(id), "%s%d.%d", s->name, round, r + 2);
 			add_ev(in, k, t + dur(0, 3000, coarse), id);
 		}
 	}
-	if (chance(5))
-		add_ev(in, -1, t0 + dur(0, 15000, coarse), "U1");
+	if (chance(10))
+		add_ev(in, -1, t0 + dur(0, 15000, coarse), round ? "U2" : "U1");
+	return last;
+}
+
+/* One key: one run, sometimes a second one starting around the first one's end
+ * (within its close time + lateness, or after: a new instance). */
+static void gen_inst(struct inst *in, const struct graph *g, int coarse)
+{
+	in->n = 0;
+	int64_t t0 = 1000000;   /* 1000 s after BASE: never negative */
+	int64_t last = gen_round(in, g, coarse, t0, 0);
+	if (chance(20))
+		gen_round(in, g, coarse, last + dur(0, 3 * g->lateness_ms, coarse), 1);
 	if (in->n == 0)
-		add_ev(in, 0, t0, "S1");
+		add_ev(in, 0, t0, "S0.1");
 	/* arrival order: time + a jitter under lateness, so that every event's time is
 	 * above (largest earlier time - lateness) */
 	int64_t key[MAXEV];
