@@ -168,6 +168,11 @@ static void gen_graph(struct graph *g, int coarse)
 				s->join_ms = dur(500, 6000, coarse);
 		} else
 			s->after_any = (1u << a) | (1u << b);
+		if (s->after && k >= 3 && chance(10)) {      /* after and after_any together */
+			uint32_t x = 1u << (rnd() % (uint32_t)k), y = 1u << (rnd() % (uint32_t)k);
+			if (x != y && !((x | y) & s->after))
+				s->after_any = x | y;
+		}
 		if (chance(75))
 			s->within_ms = dur(500, 8000, coarse);
 		s->optional = chance(15);
@@ -175,12 +180,14 @@ static void gen_graph(struct graph *g, int coarse)
 	}
 	/* alternatives: pairs of non-start steps that do not precede one another */
 	for (int k = 2; k < g->n; k++) {
-		if (g->s[k].start || !chance(30))
-			continue;
-		int j = 1 + (int)(rnd() % (uint32_t)(k - 1));
-		if (g->s[j].start || ((g->s[k].after | g->s[k].after_any) & (1u << j)))
-			continue;
-		g->s[k].alts |= 1u << j;
+		for (int tries = 0; tries < 2; tries++) {
+			if (g->s[k].start || !chance(tries ? 15 : 30))
+				continue;
+			int j = 1 + (int)(rnd() % (uint32_t)(k - 1));
+			if (g->s[j].start || ((g->s[k].after | g->s[k].after_any) & (1u << j)))
+				continue;
+			g->s[k].alts |= 1u << j;
+		}
 	}
 	/* ends: the last step, sometimes another one; or complete_when */
 	int last = g->n - 1;
