@@ -1,6 +1,6 @@
 /*
  * judge: what one event, or one passing deadline, does to one flow instance.
- * This file is shared/SEMANTICS.md in code; comments cite the rule they implement.
+ * This file is docs/semantics.md in code; comments cite the rule they implement.
  *
  * Deadlines are not stored: they are derived from the instance's state whenever it
  * changes (stall = time expected + within, join = first predecessor's time +
@@ -39,7 +39,7 @@ static int lowbit(fg_mask m) { return __builtin_ctzll(m); }
 static const struct fg_step *stp(const struct flowrt *fr, int s) { return &fr->f->steps[s]; }
 
 /* When step s became expected: the largest time of its `after`, and the time of the
- * first-arrived of its `after_any` (SEMANTICS: "When a step becomes expected"). */
+ * first-arrived of its `after_any` (docs/semantics.md: "When a step becomes expected"). */
 static int64_t expected_at(const struct flowrt *fr, struct inst *i, int s)
 {
 	const struct fg_step *st = stp(fr, s);
@@ -497,7 +497,7 @@ static int fire_before(struct engine *e, struct flowrt *fr, struct inst *i, cons
  * t - lateness, so every deadline up to that has passed whatever clock drives the
  * engine: fire them before the event is routed and applied. With the event-time
  * clock this is a no-op; with a lagging or external clock it keeps verdicts a
- * function of the instance's own events (SEMANTICS.md "Determinism"). Returns 0
+ * function of the instance's own events (docs/semantics.md "Determinism"). Returns 0
  * when the instance was freed. */
 int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t)
 {
