@@ -4,6 +4,7 @@
 #   make run        install, build, start the demo (broker, traffic with faults, collector, TUI)
 #   make bench      benchmarks; writes BENCHMARKS.md
 #   make asan       build the sanitizer variant under build/asan
+#   make proptest   the determinism property test over 100,000 random cases
 # Every collector/*/*.c except cmd/main.c goes into a static library that the daemon,
 # the tools and the unit tests link (the stage folders: docs/architecture.md). Programs live one per folder (broker/, gen/, tui/).
 
@@ -73,7 +74,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 ALL_OBJ += $(TEST_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps test unit e2e run bench asan tsan clean format check-config-demo
+.PHONY: all deps test unit e2e run bench asan tsan clean format check-config-demo proptest
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -131,6 +132,10 @@ test: deps
 
 unit: all tests-bin
 	tests/run.sh --unit-only
+
+# The determinism property test at length (make test runs 5,000 of its cases).
+proptest: $(B)/tests/test_engine_property
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(B)/tests/test_engine_property
 
 run: deps all
 	scripts/demo.sh

@@ -1,6 +1,6 @@
 /*
  * flows: the demo flows as event templates, and every injected fault as a template
- * whose verdicts under shared/SEMANTICS.md are known exactly.
+ * whose verdicts under docs/semantics.md are known exactly.
  *
  * The graphs are those of config/demo.yaml (all flows: lateness 1 s):
  *   order    (deadline 15 s) OrderPlaced -> PaymentAuthorized | PaymentDeclined (alts,
@@ -18,7 +18,7 @@
  * verdict can come from jitter. Every fault template keeps >= 100 ms away from each
  * boundary it must not cross, and every event is sent at its own event time except a
  * redelivery (sent <= 300 ms after the original, well within lateness), so the
- * stream is in event-time order and no verdict depends on the clock (SEMANTICS.md,
+ * stream is in event-time order and no verdict depends on the clock (docs/semantics.md,
  * "Determinism"). The comment above each template lists its verdicts and why.
  */
 #include <assert.h>

@@ -2,7 +2,7 @@
  * gen: the internals of bin/choreoscope-gen, the demo traffic generator.
  *
  * Data path: plan (flows.c: one flow instance -> its planned events and the exact
- * verdicts SEMANTICS.md implies for them) -> schedule (main.c: a min-heap by send
+ * verdicts docs/semantics.md implies for them) -> schedule (main.c: a min-heap by send
  * time) -> render (encode.c: protobuf, JSON, CloudEvents) -> sinks (sink.c: Kafka
  * producer, replay file, truth file).
  *

@@ -5,7 +5,7 @@
  *
  * Reads JSON lines or length-delimited protobuf envelopes, judges them on the
  * event-time watermark (the engine's ENGINE_CLOCK_EVENTS), and writes the records of
- * SEMANTICS.md as JSON lines on stdout, the summary last. Bad input is reported on
+ * docs/semantics.md as JSON lines on stdout, the summary last. Bad input is reported on
  * stderr with its line number (JSONL) or byte offset (protobuf), counted in the
  * summary's `rejected`, and skipped: replay goes on. The first REJECT_LOG_MAX
  * rejections are printed one by one, then only their count.

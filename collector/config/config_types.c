@@ -215,6 +215,7 @@ struct unit {
 static const struct unit units[] = {
 	{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "\xce\xbcs", 1000 },
 	{ "ms", 1000000 }, { "s", 1000000000 }, { "m", 60000000000 }, { "h", 3600000000000 },
+	{ "d", 86400000000000 }, { "w", 604800000000000 }, { "y", 31536000000000000 }, /* as Prometheus: y = 365d */
 };
 
 /* One "12.5ms" component at *sp: adds its nanoseconds to *total. */
@@ -239,7 +240,7 @@ static int duration_part(const char **sp, long double *total, char *why, size_t 
 	while (s[ulen] && !isdigit((unsigned char)s[ulen]) && s[ulen] != '.')
 		ulen++;
 	if (ulen == 0) {
-		snprintf(why, whylen, "no unit (use ns, us, ms, s, m or h)");
+		snprintf(why, whylen, "no unit (use ns, us, ms, s, m, h, d, w or y)");
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
@@ -250,7 +251,7 @@ static int duration_part(const char **sp, long double *total, char *why, size_t 
 			return 0;
 		}
 	}
-	snprintf(why, whylen, "unknown unit \"%.*s\" (use ns, us, ms, s, m or h)", (int)ulen, s);
+	snprintf(why, whylen, "unknown unit \"%.*s\" (use ns, us, ms, s, m, h, d, w or y)", (int)ulen, s);
 	return -1;
 }
 

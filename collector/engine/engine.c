@@ -2,7 +2,7 @@
  * engine: routing of events to flow instances, the clocks, and the counters.
  * What an event does to an instance is judge.c; see engine.h for the contract.
  *
- * Routing (SEMANTICS.md "Terms"): a type declared by exactly one flow goes there; a
+ * Routing (docs/semantics.md "Terms"): a type declared by exactly one flow goes there; a
  * type declared by several needs the event's `flow`; an event naming a flow goes to
  * that flow only; an undeclared type is `unexpected` in every flow that has an
  * instance for its correlation id, else `unmatched`. Types are found through a small

@@ -1,6 +1,6 @@
 /*
  * engine: applies decoded events to flow instances and decides every verdict of
- * shared/SEMANTICS.md. No I/O: verdicts and flow records go to the sink callbacks.
+ * docs/semantics.md. No I/O: verdicts and flow records go to the sink callbacks.
  *
  * Threading: one thread owns an engine; every function here must be called from it.
  * Strings in callbacks are borrowed for the duration of the callback only.
@@ -32,7 +32,7 @@ enum an_kind {
 	AN__COUNT
 };
 
-/* "stalled", "late", ... as in SEMANTICS.md. */
+/* "stalled", "late", ... as in docs/semantics.md. */
 const char *an_kind_name(enum an_kind k);
 
 /* Built-in outcomes beside the flow's own `end` names. */

@@ -1,6 +1,6 @@
 /*
  * judge: what one event, or one passing deadline, does to one flow instance.
- * This file is shared/SEMANTICS.md in code; comments cite the rule they implement.
+ * This file is docs/semantics.md in code; comments cite the rule they implement.
  *
  * Deadlines are not stored: they are derived from the instance's state whenever it
  * changes (stall = time expected + within, join = first predecessor's time +
@@ -32,6 +32,7 @@ struct dl {
 struct dfilter {
 	fg_mask stalls, joins, debt_steps; /* debt_steps: debts naming any of these */
 	int all_debts, abandon, retire;
+	int64_t sj_before;     /* stalls and joins only when due before this */
 };
 
 static int lowbit(fg_mask m) { return __builtin_ctzll(m); }
@@ -39,7 +40,7 @@ static int lowbit(fg_mask m) { return __builtin_ctzll(m); }
 static const struct fg_step *stp(const struct flowrt *fr, int s) { return &fr->f->steps[s]; }
 
 /* When step s became expected: the largest time of its `after`, and the time of the
- * first-arrived of its `after_any` (SEMANTICS: "When a step becomes expected"). */
+ * first-arrived of its `after_any` (docs/semantics.md: "When a step becomes expected"). */
 static int64_t expected_at(const struct flowrt *fr, struct inst *i, int s)
 {
 	const struct fg_step *st = stp(fr, s);
@@ -99,7 +100,7 @@ static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const st
 		if (stp(fr, s)->within_ns == FG_NO_DEADLINE || (sf[s] & SF_STALLED))
 			continue;
 		int64_t d = timefmt_add_sat(expected_at(fr, i, s), stp(fr, s)->within_ns);
-		if (d < bound)
+		if (d < bound && d < fl->sj_before)
 			take(&best, d, DK_STALL, s);
 	}
 	for (m = fr->joins & fl->joins; m; m &= m - 1) {
@@ -108,7 +109,7 @@ static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const st
 		if ((sf[j] & SF_JOIN) || !(a & i->happened) || !(a & ~i->happened))
 			continue;
 		int64_t d = timefmt_add_sat(join_first(fr, i, j), stp(fr, j)->join_within_ns);
-		if (d < bound && (open || join_first(fr, i, j) < bound))
+		if (d < bound && d < fl->sj_before && (open || join_first(fr, i, j) < bound))
 			take(&best, d, DK_JOIN, j);
 	}
 	if (i->x)
@@ -195,6 +196,26 @@ static void clear_expected(struct flowrt *fr, struct inst *i, int s)
 		fr->st.stalled_now[s]--;
 }
 
+/* The stall deadline step s still owes (expected, not optional, has `within`, not
+ * yet reported), or INT64_MAX. */
+static int64_t stall_due(const struct flowrt *fr, struct inst *i, int s)
+{
+	const struct fg_step *st = stp(fr, s);
+	if (!(i->expected & FG_BIT(s)) || (fr->optional & FG_BIT(s)) || st->within_ns == FG_NO_DEADLINE ||
+	    (flowtab_inst_sflags(fr->tab, i)[s] & SF_STALLED))
+		return INT64_MAX;
+	return expected_at(fr, i, s) + st->within_ns;
+}
+
+/* Step s is no longer expected from event time t on: a stall of it due before t is
+ * still judged by the clock (it passed in event time while s was expected), so s
+ * keeps its expected bit until then (fire() clears it). */
+static void expect_until(struct flowrt *fr, struct inst *i, int s, int64_t t)
+{
+	if (stall_due(fr, i, s) >= t)
+		clear_expected(fr, i, s);
+}
+
 fg_mask judge_awaiting(const struct flowrt *fr, const struct inst *i)
 {
 	return i->expected & ~fr->optional;
@@ -277,15 +298,50 @@ static void finalize(struct engine *e, struct flowrt *fr, struct inst *i)
 
 /* ---- firing one deadline ---- */
 
-/* abandoned's step: among the non-optional steps expected at or before the deadline
- * and still awaited, the one expected earliest (ties: declaration order). */
+/* Step s was expected by event time d and not happened by then (docs/semantics.md
+ * "abandoned-step"): its predecessors happened with times at most d (after_any: the
+ * first of them to arrive among those), it did not happen with a time at most d, no
+ * alternative of it happened with a time at most d, and it was not reported missing
+ * before d. Events carrying later times are ignored: whether they arrived before the
+ * clock reached d is the clock's business. Returns when it became expected, or
+ * INT64_MAX when it was not. */
+static int64_t expected_by(const struct flowrt *fr, struct inst *i, int s, int64_t d)
+{
+	const struct fg_step *st = stp(fr, s);
+	int64_t *hap = flowtab_inst_hap_t(fr->tab, i);
+	uint8_t *arr = flowtab_inst_arr(fr->tab, i);
+	uint16_t sf = flowtab_inst_sflags(fr->tab, i)[s];
+	fg_mask by = 0;
+	for (fg_mask m = i->happened; m; m &= m - 1)
+		if (hap[lowbit(m)] <= d)
+			by |= FG_BIT(lowbit(m));
+	if (st->start || (fr->optional & FG_BIT(s)) || (by & FG_BIT(s)) || (st->alts & by))
+		return INT64_MAX;
+	if ((st->after & by) != st->after || (st->after_any && !(st->after_any & by)))
+		return INT64_MAX;
+	if ((sf & SF_MISSING) && i->x && i->x->missed_due && i->x->missed_due[s] < d)
+		return INT64_MAX;
+	int64_t t = INT64_MIN;
+	for (fg_mask m = st->after; m; m &= m - 1)
+		if (hap[lowbit(m)] > t)
+			t = hap[lowbit(m)];
+	int first = -1;
+	for (fg_mask m = st->after_any & by; m; m &= m - 1)
+		if (first < 0 || arr[lowbit(m)] < arr[first])
+			first = lowbit(m);
+	if (first >= 0 && hap[first] > t)
+		t = hap[first];
+	return t;
+}
+
+/* abandoned's step: among the non-optional steps expected by the deadline in event
+ * time and not happened by then, the one expected earliest (ties: declaration order). */
 static int abandoned_step(const struct flowrt *fr, struct inst *i, int64_t d)
 {
 	int best = -1;
 	int64_t bt = INT64_MAX;
-	for (fg_mask m = judge_awaiting(fr, i); m; m &= m - 1) {
-		int s = lowbit(m);
-		int64_t t = expected_at(fr, i, s);
+	for (int s = 0; s < fr->f->nsteps; s++) {
+		int64_t t = expected_by(fr, i, s, d);
 		if (t <= d && t < bt) {
 			bt = t;
 			best = s;
@@ -312,16 +368,40 @@ static void set_missed_due(struct flowrt *fr, struct inst *i, int s, int64_t due
 	x->missed_due[s] = due;
 }
 
+static void fire_debt(struct engine *e, struct flowrt *fr, struct inst *i, uint32_t d);
+
+/* Fires, earliest first, the debts due before `due` that name any of `steps` still
+ * absent: a debt fired ahead of the clock (revealed) must not report a step
+ * missing later than the clock would have (docs/semantics.md "missing-earliest"). */
+static void pull_earlier_debts(struct engine *e, struct flowrt *fr, struct inst *i, fg_mask steps, int64_t due)
+{
+	for (;;) {
+		int best = -1;
+		for (uint32_t k = 0; k < i->x->ndebts; k++) {
+			const struct debt *db = &i->x->debts[k];
+			if (db->due < due && (db->steps & steps & ~i->happened) &&
+			    (best < 0 || db->due < i->x->debts[best].due))
+				best = (int)k;
+		}
+		if (best < 0)
+			return;
+		fire_debt(e, fr, i, (uint32_t)best);
+	}
+}
+
 static void fire_debt(struct engine *e, struct flowrt *fr, struct inst *i, uint32_t d)
 {
 	struct debt db = i->x->debts[d];
 	remove_debt(i, d);
+	pull_earlier_debts(e, fr, i, db.steps, db.due);
 	for (fg_mask m = db.steps & ~i->happened; m; m &= m - 1) {
 		int p = lowbit(m);
 		if (!first_time(fr, i, p, SF_MISSING))
 			continue;
 		set_missed_due(fr, i, p, db.due);
-		clear_expected(fr, i, p);      /* "a step reported missing is no longer expected" */
+		/* "a step reported missing is no longer expected": from db.due on
+		 * (docs/semantics.md "missing-before-stall") */
+		expect_until(fr, i, p, db.due);
 		report(e, fr, i, AN_MISSING, p, NULL, db.due, NULL, db.due, 0, 0);
 	}
 }
@@ -336,15 +416,20 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 		close_instance(e, fr, i, d.at, fr->slot_abandoned);
 		break;
 	}
-	case DK_STALL:
-		flowtab_inst_sflags(fr->tab, i)[d.step] |= SF_STALLED;
-		if (i->state == INST_OPEN) {
+	case DK_STALL: {
+		uint16_t *sf = &flowtab_inst_sflags(fr->tab, i)[d.step];
+		*sf |= SF_STALLED;
+		if (i->state != INST_OPEN)
+			i->expected &= ~FG_BIT(d.step);   /* closed: judged, nothing awaits it */
+		else if ((stp(fr, d.step)->alts & i->happened) || (*sf & SF_MISSING))
+			clear_expected(fr, i, d.step);    /* kept for this stall only (expect_until) */
+		else {
 			fr->st.stalled_now[d.step]++;
 			stallheap_push(fr, d.step, d.at, i->idx, i->born);
-		} else
-			i->expected &= ~FG_BIT(d.step);   /* closed: judged, nothing awaits it */
+		}
 		report(e, fr, i, AN_STALLED, d.step, NULL, d.at, NULL, d.at, 0, 0);
 		break;
+	}
 	case DK_JOIN: {
 		fg_mask waiting = 0;
 		int64_t *hap = flowtab_inst_hap_t(fr->tab, i);
@@ -375,7 +460,7 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 	return 1;
 }
 
-static const struct dfilter FILTER_ALL = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 1 };
+static const struct dfilter FILTER_ALL = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 1, INT64_MAX };
 
 void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i)
 {
@@ -415,11 +500,11 @@ static int fire_before(struct engine *e, struct flowrt *fr, struct inst *i, cons
  * t - lateness, so every deadline up to that has passed whatever clock drives the
  * engine: fire them before the event is routed and applied. With the event-time
  * clock this is a no-op; with a lagging or external clock it keeps verdicts a
- * function of the instance's own events (SEMANTICS.md "Determinism"). Returns 0
+ * function of the instance's own events (docs/semantics.md "Determinism"). Returns 0
  * when the instance was freed. */
 int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t)
 {
-	static const struct dfilter all_but_retire = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 0 };
+	static const struct dfilter all_but_retire = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 0, INT64_MAX };
 	return fire_before(e, fr, i, &all_but_retire, timefmt_sub_sat(t, fr->f->lateness_ns) + 1);
 }
 
@@ -510,31 +595,37 @@ static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int 
 	report(e, fr, i, AN_LATE, s, NULL, at, ev, deadline, at - deadline, 0);
 }
 
-/* Debts naming s that are not yet due: s arrived within time(S) + lateness. */
+/* Debts naming s that are not yet due: s arrived within time(S) + lateness. The
+ * record's deadline is the earliest of them (the order debts sit in depends on when
+ * others fired, so it must not pick one). */
 static void judge_out_of_order(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
 {
 	if (!i->x)
 		return;
+	int64_t due = INT64_MAX;
 	for (uint32_t d = 0; d < i->x->ndebts;) {
 		if (!(i->x->debts[d].steps & FG_BIT(s))) {
 			d++;
 			continue;
 		}
-		if (first_time(fr, i, s, SF_OOO))
-			report(e, fr, i, AN_OUT_OF_ORDER, s, NULL, ev->time_ns, ev, i->x->debts[d].due, 0, 0);
+		if (i->x->debts[d].due < due)
+			due = i->x->debts[d].due;
 		remove_debt(i, d);                 /* for a group: the first arrival settles it */
 	}
+	if (due != INT64_MAX && first_time(fr, i, s, SF_OOO))
+		report(e, fr, i, AN_OUT_OF_ORDER, s, NULL, ev->time_ns, ev, due, 0, 0);
 }
 
 /* Predecessors s owes: each absent `after` step, or the whole `after_any` group. */
 static void owe(struct flowrt *fr, struct inst *i, int s, int64_t t)
 {
 	const struct fg_step *st = stp(fr, s);
-	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
 	int64_t due = timefmt_add_sat(t, fr->f->lateness_ns);
+	/* Owed even when already reported missing (by another successor's debt, which
+	 * may or may not have fired yet depending on the clock): the step can still be
+	 * out_of_order towards this successor (docs/semantics.md "debt-per-successor"). */
 	for (fg_mask m = st->after & ~i->happened; m; m &= m - 1)
-		if (!(sf[lowbit(m)] & SF_MISSING))
-			add_debt(i, FG_BIT(lowbit(m)), due, 0);
+		add_debt(i, FG_BIT(lowbit(m)), due, 0);
 	if (st->after_any && !(st->after_any & i->happened))
 		add_debt(i, st->after_any, due, 1);
 }
@@ -549,15 +640,24 @@ static int closes(const struct flowrt *fr, const struct inst *i, int s)
 	return cw && (cw & FG_BIT(s)) && ((i->happened | FG_BIT(s)) & cw) == cw;
 }
 
-/* Fires what the event of step s at time t reveals: its own stall and missing
- * deadlines, the joins it feeds, and when it would close the instance, the flow
- * deadline ("the step that would close it carries an event time after O + d").
- * Other deadlines before t stay with the clock: a later arrival within lateness may
- * still meet them. Returns 0 when the instance was freed. */
-static int reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, int64_t t, int closing)
+/* The instance's flow deadline O + d, or INT64_MAX when the flow has none. */
+static int64_t abandon_at(const struct flowrt *fr, const struct inst *i)
 {
-	struct dfilter fl = { FG_BIT(s), stp(fr, s)->succ, FG_BIT(s), 0, closing, 0 };
-	return fire_before(e, fr, i, &fl, t);
+	return fr->f->deadline_ns == FG_NO_DEADLINE ? INT64_MAX : timefmt_add_sat(i->open_t, fr->f->deadline_ns);
+}
+
+/* Fires what the event of step s at time t reveals, the deadlines before t that
+ * applying it would change: its own stall and missing deadlines and the joins it
+ * feeds. Stalls and joins only before the flow deadline: one past it is dropped
+ * when the clock abandons the instance (docs/semantics.md "abandoned-before-event");
+ * debts are judged after a close too. Other
+ * deadlines before t stay with the clock: a later arrival within lateness may
+ * still meet them, and those of its alternatives are kept for it (expect_until). */
+static void reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, int64_t t)
+{
+	int64_t a = i->state == INST_OPEN ? abandon_at(fr, i) : INT64_MAX;
+	struct dfilter fl = { FG_BIT(s), stp(fr, s)->succ, FG_BIT(s), 0, 0, 0, a };
+	fire_before(e, fr, i, &fl, t);
 }
 
 static void observe(struct engine *e, struct flowrt *fr, int s, int64_t latency, fg_mask preds)
@@ -574,7 +674,10 @@ static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, c
 	int64_t t = ev->time_ns;
 	int was_expected = (i->expected & FG_BIT(s)) != 0;
 	int64_t exp_t = (st->after || st->after_any) ? expected_at(fr, i, s) : INT64_MIN;
-	int closing = closes(fr, i, s);
+	/* An event past the flow deadline finds the instance abandoned (by the clock,
+	 * once it gets there): it closes nothing and makes nothing expected. */
+	int open = i->state == INST_OPEN && t <= abandon_at(fr, i);
+	int closing = open && closes(fr, i, s);
 	fg_mask preds_before = (st->after | st->after_any) & i->happened;
 
 	clear_expected(fr, i, s);
@@ -586,10 +689,10 @@ static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, c
 	judge_late(e, fr, i, s, ev, exp_t);
 	judge_out_of_order(e, fr, i, s, ev);
 	for (fg_mask m = st->alts; m; m &= m - 1)
-		clear_expected(fr, i, lowbit(m));
+		expect_until(fr, i, lowbit(m), t);   /* docs/semantics.md "alternative-after-deadline" */
 	if (!st->start)
 		owe(fr, i, s, t);
-	if (i->state == INST_OPEN)
+	if (open)
 		for (fg_mask m = st->succ; m; m &= m - 1)
 			maybe_expect(fr, i, lowbit(m));
 	if (closing)
@@ -619,8 +722,7 @@ void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int s, con
 	} else if (i->happened & FG_BIT(s)) {
 		judge_repeat(e, fr, i, s, ev);
 	} else {
-		if (!reveal(e, fr, i, s, ev->time_ns, closes(fr, i, s)))
-			return;
+		reveal(e, fr, i, s, ev->time_ns);
 		happen(e, fr, i, s, ev);
 	}
 	judge_rearm(e, fr, i);

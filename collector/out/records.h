@@ -1,5 +1,5 @@
 /*
- * records: the JSON-lines output of replay and the daemon (SEMANTICS.md "Records
+ * records: the JSON-lines output of replay and the daemon (docs/semantics.md "Records
  * out"): one object per anomaly, per retired flow instance, and a final summary.
  * The summary counts what was written, so it always agrees with the lines above it.
  *

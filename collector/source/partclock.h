@@ -1,6 +1,6 @@
 /*
  * partclock: the engine clock of the live daemon, derived from per-partition clocks
- * (DESIGN.md "Time", SEMANTICS.md "Time").
+ * (DESIGN.md "Time", docs/semantics.md "Time").
  *
  * Each assigned partition has a slot (an index the caller chooses, < max_slots).
  *  - wall mode: a partition's clock is the wall clock while the consumer is caught up

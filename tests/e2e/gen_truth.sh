@@ -5,7 +5,7 @@
 # (correlation_id, kind, step): every injected verdict found, nothing else flagged,
 # none reported twice. Run at three interleavings (sparse, dense, very dense
 # simulated traffic) and in both replay formats, since verdicts must not depend on
-# how flows interleave (SEMANTICS.md, "Determinism").
+# how flows interleave (docs/semantics.md, "Determinism").
 set -u
 cd "$(dirname "$0")/../.."
 GEN=bin/choreoscope-gen

@@ -3,7 +3,7 @@
 # generator keys every event by correlation id, so a flow lives on one partition), and
 # together they report exactly the generator's truth, each fault once. Live, on the
 # wall clock: with --clock event and traffic still being produced, a partition that is
-# momentarily at its end stops holding the clock back (SEMANTICS: event time is for
+# momentarily at its end stops holding the clock back (docs/semantics.md: event time is for
 # backfills), so flows still in flight would be judged early.
 source "$(dirname "$0")/lib/kafka.sh"
 # The demo config, with a short session timeout: the mock cluster completes a rebalance

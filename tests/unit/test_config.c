@@ -317,7 +317,16 @@ static const struct dur_case dur_cases[] = {
 	{ "0", 0, "no unit" },
 	{ "-5s", 0, "must not be negative" },
 	{ "10sec", 0, "unknown unit \"sec\"" },
-	{ "1d", 0, "unknown unit \"d\"" },
+	{ "1d", 86400 * S, NULL },
+	{ "7d", 7 * 86400 * S, NULL },
+	{ "2w", 14 * 86400 * S, NULL },
+	{ "1y", 365 * 86400 * S, NULL },
+	{ "1d12h", 36 * 3600 * S, NULL },
+	{ "1w2d3h4m5s", (9 * 86400 + 3 * 3600 + 4 * 60 + 5) * S, NULL },
+	{ "1.5d", 36 * 3600 * S, NULL },
+	{ "292y", 292LL * 365 * 86400 * S, NULL },
+	{ "293y", 0, "out of range" },
+	{ "1dd", 0, "unknown unit \"dd\"" },
 	{ "s", 0, "expected a number before the unit" },
 	{ "1.s", S, NULL },
 	{ "3000000h", 0, "out of range" },
@@ -430,7 +439,7 @@ static const struct err_case err_cases[] = {
 	/* values */
 	{ F "      A: { start: true }\n      B: { after: A, within: 30, end: true }\n",
 	    { "t.yaml:5:30: \"within\" of step \"B\": expected a duration such as 500ms, 30s or "
-	      "1h30m, found \"30\": no unit (use ns, us, ms, s, m or h)" } },
+	      "1h30m, found \"30\": no unit (use ns, us, ms, s, m, h, d, w or y)" } },
 	{ F "      A: { start: true }\n      B: { after: A, within: -2s, end: true }\n",
 	    { "t.yaml:5:30: \"within\" of step \"B\": expected a duration such as 500ms, 30s or "
 	      "1h30m, found \"-2s\": a duration must not be negative" } },

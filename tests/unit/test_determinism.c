@@ -1,5 +1,5 @@
 /*
- * test_determinism: SEMANTICS.md "Determinism": the clock decides only when a verdict
+ * test_determinism: docs/semantics.md "Determinism": the clock decides only when a verdict
  * is reported, never which. Random order-saga streams (faults of every kind, disorder
  * within lateness) are judged three ways: the event-time clock as replay does; an
  * external clock advanced only every 37 events (a consumer that lags); and an

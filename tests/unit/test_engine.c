@@ -1,5 +1,5 @@
 /*
- * test_engine: the verdicts of shared/SEMANTICS.md, table-driven from
+ * test_engine: the verdicts of docs/semantics.md, table-driven from
  * tests/fixtures/verdicts/NAME.cases (format in that folder's README.md). Each case is
  * one cmocka test; events are applied with the event-time clock as replay does.
  */

@@ -1,0 +1,580 @@
+/*
+ * test_engine_property: docs/semantics.md "Determinism" as a seeded property test.
+ *
+ * Each case draws a small random flow graph (alternatives, AND joins with and without
+ * join_within, after_any, optional steps, complete_when, end steps, a flow deadline,
+ * retries, lateness 1-5 s) and one random instance of it (steps late, dropped,
+ * repeated with new ids, redelivered with the same id, an undeclared type now and
+ * then, events past the end), arriving in an order disordered strictly within
+ * lateness: every event's time is above (largest time so far - lateness), so no
+ * event ever arrives after the clock could have decided against it. The records
+ * (anomalies and flow records, every time in ns) must be the same when
+ *   alone    the instance is replayed alone (event-time clock, as `choreoscope replay`);
+ *   pushed   unmatched events are interleaved that push the watermark as far as
+ *            lateness allows without making any event late (W < the time of every
+ *            event still to come, T_max never past the instance's last time);
+ *   ext      the same pushes drive an external clock (the daemon's engine_advance);
+ *   end      an external clock that moves only at the end of input.
+ * A differing case is shrunk (events removed while it still differs) and printed:
+ * the YAML, the events in arrival order, the pushes, the records that differ.
+ *
+ * Environment: PROPTEST_CASES (default 5000; `make proptest` runs 100,000),
+ * PROPTEST_SEED (default 1), PROPTEST_CASE=K (run case K only, printing it),
+ * PROPTEST_SHOW (failures printed in full, default 3). Case K is reproducible from
+ * (seed, K) alone. Single-threaded.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "engine/engine.h"
+
+#define BASE_NS INT64_C(1767225600000000000) /* 2026-01-01T00:00:00Z */
+#define MS INT64_C(1000000)
+#define MAXEV 96
+#define MAXSTEPS 10
+#define MAXREC 256
+
+static uint64_t rng;
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 11);
+}
+static int chance(int pct) { return (int)(rnd() % 100) < pct; }
+
+/* ---- the random graph ---- */
+
+struct gstep {
+	char name[4];
+	int start, optional, end, retries;
+	uint32_t after, after_any, alts;  /* bit j: step j */
+	int64_t within_ms, join_ms;        /* -1: none */
+};
+
+struct graph {
+	struct gstep s[MAXSTEPS];
+	int n;
+	int64_t lateness_ms, deadline_ms;  /* deadline -1: none */
+	uint32_t complete_when;
+	char yaml[4096];
+};
+
+static int64_t dur(int64_t lo_ms, int64_t hi_ms, int coarse)
+{
+	int64_t v = lo_ms + (int64_t)(rnd() % (uint32_t)(hi_ms - lo_ms + 1));
+	return coarse ? (v + 250) / 500 * 500 : v;
+}
+
+static void list_yaml(char *b, size_t cap, size_t *o, const struct graph *g, uint32_t m)
+{
+	*o += (size_t)snprintf(b + *o, cap - *o, "[");
+	int first = 1;
+	for (int j = 0; j < g->n; j++)
+		if (m & (1u << j)) {
+			*o += (size_t)snprintf(b + *o, cap - *o, "%s%s", first ? "" : ", ", g->s[j].name);
+			first = 0;
+		}
+	*o += (size_t)snprintf(b + *o, cap - *o, "]");
+}
+
+static void graph_yaml(struct graph *g)
+{
+	char *b = g->yaml;
+	size_t cap = sizeof(g->yaml), o = 0;
+	o += (size_t)snprintf(b + o, cap - o, "flows:\n  - name: p\n    lateness: %lldms\n",
+	    (long long)g->lateness_ms);
+	if (g->deadline_ms >= 0)
+		o += (size_t)snprintf(b + o, cap - o, "    deadline: %lldms\n", (long long)g->deadline_ms);
+	if (g->complete_when) {
+		o += (size_t)snprintf(b + o, cap - o, "    complete_when: ");
+		list_yaml(b, cap, &o, g, g->complete_when);
+		o += (size_t)snprintf(b + o, cap - o, "\n");
+	}
+	o += (size_t)snprintf(b + o, cap - o, "    steps:\n");
+	for (int k = 0; k < g->n; k++) {
+		const struct gstep *s = &g->s[k];
+		o += (size_t)snprintf(b + o, cap - o, "      %s: {", s->name);
+		const char *sep = " ";
+		if (s->start) {
+			o += (size_t)snprintf(b + o, cap - o, "%sstart: true", sep);
+			sep = ", ";
+		}
+		if (s->after) {
+			o += (size_t)snprintf(b + o, cap - o, "%safter: ", sep);
+			list_yaml(b, cap, &o, g, s->after);
+			sep = ", ";
+		}
+		if (s->after_any) {
+			o += (size_t)snprintf(b + o, cap - o, "%safter_any: ", sep);
+			list_yaml(b, cap, &o, g, s->after_any);
+			sep = ", ";
+		}
+		if (s->alts) {
+			o += (size_t)snprintf(b + o, cap - o, "%sinstead_of: ", sep);
+			list_yaml(b, cap, &o, g, s->alts);
+			sep = ", ";
+		}
+		if (s->within_ms >= 0) {
+			o += (size_t)snprintf(b + o, cap - o, "%swithin: %lldms", sep, (long long)s->within_ms);
+			sep = ", ";
+		}
+		if (s->join_ms >= 0) {
+			o += (size_t)snprintf(b + o, cap - o, "%sjoin_within: %lldms", sep, (long long)s->join_ms);
+			sep = ", ";
+		}
+		if (s->optional) {
+			o += (size_t)snprintf(b + o, cap - o, "%soptional: true", sep);
+			sep = ", ";
+		}
+		if (s->retries) {
+			o += (size_t)snprintf(b + o, cap - o, "%sretries: %d", sep, s->retries);
+			sep = ", ";
+		}
+		if (s->end)
+			o += (size_t)snprintf(b + o, cap - o, "%send: %s", sep, s->end == 1 ? "completed" : "compensated");
+		o += (size_t)snprintf(b + o, cap - o, " }\n");
+	}
+}
+
+static void gen_graph(struct graph *g, int coarse)
+{
+	memset(g, 0, sizeof(*g));
+	g->n = 3 + (int)(rnd() % 7);
+	g->lateness_ms = dur(1000, 5000, coarse);
+	g->deadline_ms = chance(40) ? dur(3000, 30000, coarse) : -1;
+	for (int k = 0; k < g->n; k++) {
+		struct gstep *s = &g->s[k];
+		snprintf(s->name, sizeof(s->name), "%c", k == 0 ? 'S' : 'A' + k - 1);
+		s->within_ms = s->join_ms = -1;
+		if (k == 0 || (k == 1 && chance(10))) {
+			s->start = 1;
+			continue;
+		}
+		int r = (int)(rnd() % 100);
+		int a = (int)(rnd() % (uint32_t)k), b = (int)(rnd() % (uint32_t)k);
+		if (r < 55 || a == b)
+			s->after = 1u << a;
+		else if (r < 80) {
+			s->after = (1u << a) | (1u << b);
+			if (chance(50))
+				s->join_ms = dur(500, 6000, coarse);
+		} else
+			s->after_any = (1u << a) | (1u << b);
+		if (s->after && k >= 3 && chance(10)) {      /* after and after_any together */
+			uint32_t x = 1u << (rnd() % (uint32_t)k), y = 1u << (rnd() % (uint32_t)k);
+			if (x != y && !((x | y) & s->after))
+				s->after_any = x | y;
+		}
+		if (chance(75))
+			s->within_ms = dur(500, 8000, coarse);
+		s->optional = chance(15);
+		s->retries = chance(15) ? 1 + (int)(rnd() % 2) : 0;
+	}
+	/* alternatives: pairs of non-start steps that do not precede one another */
+	for (int k = 2; k < g->n; k++) {
+		for (int tries = 0; tries < 2; tries++) {
+			if (g->s[k].start || !chance(tries ? 15 : 30))
+				continue;
+			int j = 1 + (int)(rnd() % (uint32_t)(k - 1));
+			if (g->s[j].start || ((g->s[k].after | g->s[k].after_any) & (1u << j)))
+				continue;
+			g->s[k].alts |= 1u << j;
+		}
+	}
+	/* ends: the last step, sometimes another one; or complete_when */
+	int last = g->n - 1;
+	if (chance(25) && g->n >= 3) {
+		int x = 1 + (int)(rnd() % (uint32_t)(g->n - 1)), y = 1 + (int)(rnd() % (uint32_t)(g->n - 1));
+		g->complete_when = (1u << x) | (1u << y);
+		if (chance(50))
+			g->s[last].end = 1;
+	} else {
+		g->s[last].end = 1;
+	}
+	if (g->n >= 4 && chance(30) && !g->s[last - 1].start)
+		g->s[last - 1].end = 2;
+	graph_yaml(g);
+}
+
+/* ---- the random instance ---- */
+
+struct pev {
+	int step;              /* -1: an undeclared type */
+	int64_t t_ms;
+	char id[24];
+	int push;              /* before it: 0 none, 1 as far as allowed, 2 part way */
+	uint32_t frac;         /* part way: /1000 */
+};
+
+struct inst {
+	struct pev ev[MAXEV];
+	int n;
+};
+
+static void add_ev(struct inst *in, int step, int64_t t, const char *id)
+{
+	if (in->n >= MAXEV - 1)
+		return;
+	struct pev *e = &in->ev[in->n++];
+	e->step = step;
+	e->t_ms = t;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+}
+
+/* One run through the graph from t0: each step happens with some probability, a
+ * while after its predecessors (sometimes well past its `within`, sometimes before
+ * a predecessor), redelivered or repeated now and then. Returns the largest time. */
+static int64_t gen_round(struct inst *in, const struct graph *g, int coarse, int64_t t0, int round)
+{
+	int64_t hap[MAXSTEPS], last = t0;
+	int did[MAXSTEPS] = { 0 };
+	for (int k = 0; k < g->n; k++) {
+		const struct gstep *s = &g->s[k];
+		int64_t base = t0;
+		if (!s->start) {
+			int64_t mx = INT64_MIN, mn = INT64_MAX;
+			for (int j = 0; j < g->n; j++)
+				if (((s->after | s->after_any) & (1u << j)) && did[j]) {
+					mx = hap[j] > mx ? hap[j] : mx;
+					mn = hap[j] < mn ? hap[j] : mn;
+				}
+			base = s->after ? (mx == INT64_MIN ? t0 : mx) : (mn == INT64_MAX ? t0 : mn);
+		}
+		int alt_done = 0;
+		for (int j = 0; j < g->n; j++)
+			if (did[j] && ((s->alts & (1u << j)) || (g->s[j].alts & (1u << k))))
+				alt_done = 1;
+		int p = s->start ? 92 : alt_done ? 12 : 78;
+		if (!chance(p))
+			continue;
+		int64_t span = s->within_ms >= 0 ? (chance(20) ? s->within_ms * 3 : s->within_ms * 3 / 2) + 1 : 6000;
+		int64_t t = base + dur(0, span, coarse);
+		if (chance(8))
+			t = base - dur(0, g->lateness_ms, coarse);   /* before its predecessor */
+		hap[k] = t;
+		did[k] = 1;
+		last = t > last ? t : last;
+		char id[24];
+		snprintf(id, sizeof(id), "%s%d.1", s->name, chance(10) ? 0 : round);
+		add_ev(in, k, t, id);
+		if (chance(10))                  /* redelivery: same id */
+			add_ev(in, k, t + (chance(50) ? 0 : dur(0, 2000, coarse)), id);
+		for (int r = 0; r < 3 && chance(s->retries ? 35 : 8); r++) {
+			snprintf(id, sizeof(id), "%s%d.%d", s->name, round, r + 2);
+			add_ev(in, k, t + dur(0, 3000, coarse), id);
+		}
+	}
+	if (chance(10))
+		add_ev(in, -1, t0 + dur(0, 15000, coarse), round ? "U2" : "U1");
+	return last;
+}
+
+/* One key: one run, sometimes a second one starting around the first one's end
+ * (within its close time + lateness, or after: a new instance). */
+static void gen_inst(struct inst *in, const struct graph *g, int coarse)
+{
+	in->n = 0;
+	int64_t t0 = 1000000;   /* 1000 s after BASE: never negative */
+	int64_t last = gen_round(in, g, coarse, t0, 0);
+	if (chance(20))
+		gen_round(in, g, coarse, last + dur(0, 3 * g->lateness_ms, coarse), 1);
+	if (in->n == 0)
+		add_ev(in, 0, t0, "S0.1");
+	/* arrival order: time + a jitter under lateness, so that every event's time is
+	 * above (largest earlier time - lateness) */
+	int64_t key[MAXEV];
+	for (int i = 0; i < in->n; i++)
+		key[i] = in->ev[i].t_ms + (int64_t)(rnd() % (uint32_t)g->lateness_ms);
+	for (int i = 1; i < in->n; i++) {
+		struct pev e = in->ev[i];
+		int64_t kk = key[i];
+		int j = i - 1;
+		for (; j >= 0 && key[j] > kk; j--) {
+			in->ev[j + 1] = in->ev[j];
+			key[j + 1] = key[j];
+		}
+		in->ev[j + 1] = e;
+		key[j + 1] = kk;
+	}
+	for (int i = 0; i < in->n; i++) {
+		int r = (int)(rnd() % 4);
+		in->ev[i].push = r == 0 ? 0 : r == 3 ? 2 : 1;
+		in->ev[i].frac = rnd() % 1000;
+	}
+}
+
+/* ---- judging one way ---- */
+
+enum mode { M_ALONE, M_PUSHED, M_EXT, M_END, M__N };
+static const char *const MODE_NAMES[M__N] = { "alone", "pushed", "ext", "end" };
+
+struct recs {
+	char *l[MAXREC];
+	int n;
+};
+
+static void add_rec(struct recs *r, const char *s)
+{
+	if (r->n < MAXREC)
+		r->l[r->n++] = strdup(s);
+}
+
+static void on_anomaly(void *ctx, const struct anomaly *a)
+{
+	char b[512];
+	snprintf(b, sizeof(b), "anomaly %s %s %s at=%lld deadline=%lld overrun=%lld ev=%s awaiting=%llx",
+	    an_kind_name(a->kind), a->step ? a->step : "-", a->correlation_id,
+	    (long long)(a->at_ns - BASE_NS), (long long)(a->deadline_ns ? a->deadline_ns - BASE_NS : 0),
+	    (long long)a->overrun_ns, a->ev ? a->ev->event_id : "-", (unsigned long long)a->awaiting);
+	add_rec(ctx, b);
+}
+
+static void on_flow(void *ctx, const struct flow_record *r)
+{
+	char b[512];
+	snprintf(b, sizeof(b), "flow %s %s opened=%lld closed=%lld events=%u awaiting=%llx",
+	    r->outcome, r->correlation_id, (long long)(r->opened_ns - BASE_NS),
+	    (long long)(r->closed_ns == ENGINE_NO_TIME ? -1 : r->closed_ns - BASE_NS), r->events,
+	    (unsigned long long)r->awaiting);
+	add_rec(ctx, b);
+}
+
+static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void free_recs(struct recs *r)
+{
+	for (int i = 0; i < r->n; i++)
+		free(r->l[i]);
+	r->n = 0;
+}
+
+/* The push before event k: W may reach just below the earliest time still to come,
+ * T_max never past the instance's largest time. ENGINE_NO_TIME: none. */
+static int64_t push_to(const struct graph *g, const struct inst *in, int k, int64_t tmax)
+{
+	const struct pev *e = &in->ev[k];
+	if (e->push == 0)
+		return ENGINE_NO_TIME;
+	int64_t mn = INT64_MAX, mx = INT64_MIN;
+	for (int i = 0; i < in->n; i++) {
+		int64_t t = BASE_NS + in->ev[i].t_ms * MS;
+		if (i >= k && t < mn)
+			mn = t;
+		if (t > mx)
+			mx = t;
+	}
+	int64_t p = mn + g->lateness_ms * MS - 1;
+	if (p > mx)
+		p = mx;
+	if (e->push == 2 && tmax != ENGINE_NO_TIME && p > tmax)
+		p = tmax + (int64_t)((double)(p - tmax) * e->frac / 1000.0);
+	return tmax != ENGINE_NO_TIME && p <= tmax ? ENGINE_NO_TIME : p;
+}
+
+static const char *ev_type(const struct config *cfg, const struct pev *e)
+{
+	return e->step < 0 ? "Undeclared" : cfg->graph.flows[0].steps[e->step].name;
+}
+
+static void judge(const struct config *cfg, const struct graph *g, const struct inst *in, enum mode m,
+    struct recs *out)
+{
+	struct engine_sink sink = { on_anomaly, on_flow, NULL, out };
+	struct engine_opts o = { m == M_ALONE || m == M_PUSHED ? ENGINE_CLOCK_EVENTS : ENGINE_CLOCK_EXTERNAL, 0 };
+	struct engine *e = NULL;
+	char err[256];
+	out->n = 0;
+	if (engine_new(&cfg->graph, &o, &sink, &e, err, sizeof(err)) != 0)
+		fail_msg("engine_new: %s", err);
+	int64_t tmax = ENGINE_NO_TIME;
+	for (int k = 0; k < in->n; k++) {
+		int64_t p = m == M_PUSHED || m == M_EXT ? push_to(g, in, k, tmax) : ENGINE_NO_TIME;
+		if (p != ENGINE_NO_TIME) {
+			tmax = p;
+			if (m == M_PUSHED) {
+				char id[32];
+				snprintf(id, sizeof(id), "noise%d", k);
+				struct event nv = { .event_id = id, .correlation_id = "noise", .type = "Noise",
+					.source = "prop", .causation_id = "", .time_ns = p, .partition = -1 };
+				engine_apply(e, &nv);
+			} else {
+				engine_advance(e, p);
+			}
+		}
+		const struct pev *pe = &in->ev[k];
+		struct event ev = { .event_id = pe->id, .correlation_id = "c", .type = ev_type(cfg, pe),
+			.source = "prop", .causation_id = "", .time_ns = BASE_NS + pe->t_ms * MS,
+			.partition = -1 };
+		if (tmax == ENGINE_NO_TIME || ev.time_ns > tmax)
+			tmax = ev.time_ns;
+		if (m == M_EXT && k % 3 == 2)
+			engine_advance(e, tmax);   /* a consumer catching up now and then */
+		engine_apply(e, &ev);
+	}
+	if (o.clock == ENGINE_CLOCK_EXTERNAL && tmax != ENGINE_NO_TIME)
+		engine_advance(e, tmax);
+	engine_finish(e);
+	if (engine_check(e, err, sizeof(err)) != 0)
+		fail_msg("engine_check: %s", err);
+	engine_free(e);
+	qsort(out->l, (size_t)out->n, sizeof(char *), cmpstr);
+}
+
+static int same(const struct recs *a, const struct recs *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->l[i], b->l[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* The first mode whose records differ from `alone`, or -1. */
+static int differs(const struct config *cfg, const struct graph *g, const struct inst *in)
+{
+	struct recs r[M__N];
+	int bad = -1;
+	for (int m = 0; m < M__N; m++)
+		judge(cfg, g, in, (enum mode)m, &r[m]);
+	for (int m = 1; m < M__N && bad < 0; m++)
+		if (!same(&r[0], &r[m]))
+			bad = m;
+	for (int m = 0; m < M__N; m++)
+		free_recs(&r[m]);
+	return bad;
+}
+
+/* Removes events while the case still differs; then drops pushes that do not matter. */
+static void shrink(const struct config *cfg, const struct graph *g, struct inst *in)
+{
+	for (int progress = 1; progress;) {
+		progress = 0;
+		for (int k = 0; k < in->n; k++) {
+			struct inst t = *in;
+			memmove(&t.ev[k], &t.ev[k + 1], sizeof(t.ev[0]) * (size_t)(t.n - k - 1));
+			t.n--;
+			if (t.n > 0 && differs(cfg, g, &t) >= 0) {
+				*in = t;
+				progress = 1;
+				k--;
+			}
+		}
+	}
+	for (int k = 0; k < in->n; k++) {
+		if (!in->ev[k].push)
+			continue;
+		struct inst t = *in;
+		t.ev[k].push = 0;
+		if (differs(cfg, g, &t) >= 0)
+			*in = t;
+	}
+}
+
+static void print_case(const struct config *cfg, const struct graph *g, const struct inst *in)
+{
+	printf("%s", g->yaml);
+	printf("  events (arrival order; seconds after the base; push = T_max raised before it):\n");
+	int64_t tmax = ENGINE_NO_TIME;
+	for (int k = 0; k < in->n; k++) {
+		int64_t p = push_to(g, in, k, tmax);
+		if (p != ENGINE_NO_TIME) {
+			printf("    (unmatched event at %.9f)\n", (double)(p - BASE_NS) / 1e9);
+			tmax = p;
+		}
+		int64_t t = BASE_NS + in->ev[k].t_ms * MS;
+		if (tmax == ENGINE_NO_TIME || t > tmax)
+			tmax = t;
+		printf("    %-10s %.3f id=%s\n", ev_type(cfg, &in->ev[k]), (double)in->ev[k].t_ms / 1e3,
+		    in->ev[k].id);
+	}
+	struct recs r[M__N];
+	for (int m = 0; m < M__N; m++)
+		judge(cfg, g, in, (enum mode)m, &r[m]);
+	for (int m = 0; m < M__N; m++) {
+		if (m > 0 && same(&r[0], &r[m]))
+			continue;
+		printf("  %s:\n", MODE_NAMES[m]);
+		for (int i = 0; i < r[m].n; i++)
+			printf("    %s\n", r[m].l[i]);
+	}
+	for (int m = 0; m < M__N; m++)
+		free_recs(&r[m]);
+}
+
+static long envnum(const char *name, long def)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtol(v, NULL, 10) : def;
+}
+
+/* Draws case k of `seed`: returns 0 and the graph, config and instance. */
+static int draw(uint64_t seed, long k, struct graph *g, struct inst *in, struct config **cfg)
+{
+	rng = (seed * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)(k + 1) * 0xD1B54A32D192ED03ULL);
+	if (!rng)
+		rng = 1;
+	for (int i = 0; i < 4; i++)
+		rnd();
+	int coarse = chance(40);   /* half-second times: ties between deadlines and events */
+	gen_graph(g, coarse);
+	char err[4096];
+	if (config_load_string("prop", g->yaml, strlen(g->yaml), cfg, err, sizeof(err)) != 0) {
+		printf("case %ld: generated config rejected: %s\n%s", k, err, g->yaml);
+		return -1;
+	}
+	gen_inst(in, g, coarse);
+	return 0;
+}
+
+static void test_clock_decides_when_not_which(void **state)
+{
+	(void)state;
+	uint64_t seed = (uint64_t)envnum("PROPTEST_SEED", 1);
+	long ncases = envnum("PROPTEST_CASES", 5000), only = envnum("PROPTEST_CASE", -1);
+	long show = envnum("PROPTEST_SHOW", 3);
+	long ndiff = 0, byMode[M__N] = { 0 }, rejected = 0;
+	static struct graph g;
+	static struct inst in;
+	for (long k = only >= 0 ? only : 0; k < (only >= 0 ? only + 1 : ncases); k++) {
+		struct config *cfg = NULL;
+		if (draw(seed, k, &g, &in, &cfg) != 0) {
+			rejected++;
+			continue;
+		}
+		int m = differs(cfg, &g, &in);
+		if (m >= 0) {
+			ndiff++;
+			byMode[m]++;
+			if (ndiff <= show || only >= 0) {
+				shrink(cfg, &g, &in);
+				printf("---- case %ld (PROPTEST_SEED=%llu PROPTEST_CASE=%ld): %s differs from alone\n", k,
+				    (unsigned long long)seed, k, MODE_NAMES[differs(cfg, &g, &in)]);
+				print_case(cfg, &g, &in);
+			}
+		} else if (only >= 0) {
+			print_case(cfg, &g, &in);
+		}
+		config_free(cfg);
+	}
+	printf("property: %ld differing cases out of %ld (seed %llu; pushed %ld, ext %ld, end %ld)\n", ndiff,
+	    only >= 0 ? 1 : ncases, (unsigned long long)seed, byMode[M_PUSHED], byMode[M_EXT], byMode[M_END]);
+	assert_int_equal(rejected, 0);
+	assert_int_equal(ndiff, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clock_decides_when_not_which),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
