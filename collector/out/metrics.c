@@ -356,6 +356,18 @@ void metrics_observe_flow(struct metrics *m, int flow, int outcome, double secon
 	metrics_hist_observe(m, &mf->duration[outcome], 0, seconds);
 }
 
+double metrics_stall_threshold(const struct fg_flow *f, int step)
+{
+	const struct fg_step *st = &f->steps[step];
+	if (st->start || st->optional || st->within_ns <= 0)
+		return -1;
+	double w = (double)st->within_ns / 1e9;
+	if (f->deadline_ns <= 0)
+		return 10 * w;
+	double d = (double)f->deadline_ns / 1e9;
+	return d > w ? (d - w) / 2 : -1;
+}
+
 void metrics_note_example(struct metrics *m, int flow, int step, int kind,
     const char *corr, int64_t at_ns)
 {
@@ -592,6 +604,24 @@ static void render_per_step(struct metrics *m, struct jbuf *b, const char *name,
 	}
 }
 
+/* The stall-age thresholds of metrics_stall_threshold, for the shipped alert rules. */
+static void render_thresholds(struct metrics *m, struct jbuf *b)
+{
+	family(b, "choreoscope_stall_age_threshold_seconds", "gauge",
+	    "Oldest-stall age the alert rules fire above: half of (flow deadline - step within).");
+	for (int f = 0; f < m->g->nflows; f++) {
+		const struct fg_flow *fl = &m->g->flows[f];
+		for (int s = 0; s < fl->nsteps; s++) {
+			double t = metrics_stall_threshold(fl, s);
+			if (t < 0)
+				continue;
+			series(b, "choreoscope_stall_age_threshold_seconds", fl->name, "step",
+			    fl->steps[s].name);
+			jbuf_printf(b, "} %.6g\n", t);
+		}
+	}
+}
+
 /* One series per (flow, step, kind) that has had a stalled/abandoned verdict: the
  * latest example instance (see metrics_note_example), for alert annotations. */
 static void render_examples(struct metrics *m, struct jbuf *b)
@@ -665,6 +695,7 @@ static void render_flows(struct metrics *m, struct jbuf *b)
 	render_per_step(m, b, "choreoscope_flows_evicted_total", "counter",
 	    "Instances evicted under the in-flight bound, by the step they awaited.",
 	    offsetof(struct mx_flow, evicted), 0);
+	render_thresholds(m, b);
 	render_examples(m, b);
 }
 

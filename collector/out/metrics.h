@@ -119,6 +119,16 @@ void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
     fg_mask preds_happened);
 void metrics_observe_flow(struct metrics *m, int flow, int outcome, double seconds);
 
+/* The oldest-stall age (seconds) above which step `step` of flow f is alerted on, or
+ * -1 when it cannot stall (start, optional, no `within`, or the flow's deadline comes
+ * first). A stall starts at the step's deadline (becoming expected + within W) and
+ * ends at the latest when the flow is abandoned at its deadline D after open, so it
+ * can never be older than D - W: the threshold is half of that, reachable by any
+ * stall that lasts; without a flow deadline stalls last until the step comes, and the
+ * threshold is 10 W. Exported as choreoscope_stall_age_threshold_seconds and used by
+ * gen-dashboards, so the shipped and the generated rules agree. */
+double metrics_stall_threshold(const struct fg_flow *f, int step);
+
 /* A stalled or abandoned verdict (other kinds are ignored) of instance `corr` on
  * step `step` at `at_ns`: becomes the (flow, step, kind) example shown by
  * choreoscope_anomaly_example_info, so that an alert can name one real instance. The
