@@ -193,8 +193,10 @@ static void draw(struct ui *u, int top, int bottom)
 
 	if (!d) {
 		char buf[400];
-		snprintf(buf, sizeof buf, "%s / %s: %s", u->target.flow,
-		    u->target.cid[0] ? u->target.cid : "(oldest open)", why[0] ? why : "loading...");
+		snprintf(buf, sizeof buf, "%s / %s: %s%s", u->target.flow,
+		    u->target.cid[0] ? u->target.cid : "(oldest open)", why[0] ? why : "loading...",
+		    strstr(why, "HTTP 404") ? " (closed and retired from the collector's table; "
+		                              "its verdicts stay listed in view 2)" : "");
 		crt_put(top, 0, COLS, why[0] ? ROLE_WARN : ROLE_DIM, buf);
 		return;
 	}

@@ -252,8 +252,8 @@ static void draw(struct ui *u, int top, int bottom)
 {
 	/* at 60 columns: kind, overdue, age, step and a cut id; flow and source after */
 	struct ui_col c[C_N] = {
-	    [C_KIND] = {"KIND", 13, 0, 0, 0, 0, 0}, [C_CID] = {"CORRELATION ID", 0, 0, 1, 10, 0, 0},
-	    [C_FLOW] = {"FLOW", 12, 0, 3, 0, 0, 0}, [C_STEP] = {"STEP", 16, 0, 1, 0, 0, 0},
+	    [C_KIND] = {"KIND", 13, 0, 0, 0, 0, 0}, [C_CID] = {"CORRELATION ID", 0, 0, 1, 9, 0, 0},
+	    [C_FLOW] = {"FLOW", 12, 0, 3, 0, 0, 0}, [C_STEP] = {"STEP", 18, 0, 1, 0, 0, 0},
 	    [C_OVER] = {"OVERDUE", 8, 1, 0, 0, 0, 0}, [C_AGE] = {"AGE", 7, 1, 0, 0, 0, 0},
 	    [C_SRC] = {"SOURCE", 14, 0, 4, 0, 0, 0}};
 	struct ui_viewstate *vs = &u->vs[VIEW_STALLED];
