@@ -65,7 +65,7 @@ check "60 columns: the overview keeps FLOW, IN FLIGHT, STALLED and ANOMALIES/min
   wait_screen a "^FLOW +IN FLIGHT +STALLED +ANOMALIES/min"
 t send-keys -t a 2
 check "60 columns: the stalled view keeps KIND, STEP, OVERDUE and AGE" \
-  wait_screen a "^KIND +CORRELATIO.* +STEP +OVERDUE +AGE *$"
+  wait_screen a "^KIND +CORREL.* +STEP +OVERDUE +AGE *$"
 t send-keys -t a 1
 t resize-window -t a -x 80 -y 24
 check "80 columns: the overview adds DONE/s, P95 and P99, no sparkline" \
