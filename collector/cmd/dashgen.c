@@ -4,10 +4,13 @@
  * (choreoscope-rules.yml) from one table of panels and one of rules, so the
  * dashboards/ files, the generated ones and the metrics never disagree.
  *
- * Without --config the output is generic (the committed dashboards/ files). With a
- * config it is tailored: the flow variable lists the user's flows, each flow gets a
- * row of per-step panels, and each flow gets its own stall-age alert whose threshold
- * is the flow's overall deadline (or 10x its longest step deadline).
+ * Without --config the output is generic (the committed dashboards/ files): the stall
+ * rules count verdicts (increase() of choreoscope_anomalies_total) and compare the
+ * oldest stall's age with the collector's choreoscope_stall_age_threshold_seconds.
+ * With a config it is tailored: the flow variable lists the user's flows, each flow
+ * gets a row of per-step panels, and the stall rules are written per flow (severity
+ * per flow with --severity), the stall-age one with each step's threshold from
+ * metrics_stall_threshold (half of flow deadline - step within), so both agree.
  * Single-threaded; output is deterministic (tests compare it byte for byte).
  */
 #include <errno.h>
