@@ -94,6 +94,10 @@ if [ $collector -eq 1 ] && [ -x bin/choreoscope-tui ] && [ -t 0 ] && [ -t 1 ]; t
   exit 0
 fi
 [ -x bin/choreoscope-tui ] || say "  tui        not built yet (bin/choreoscope-tui); showing a status line"
+if [ -x bin/choreoscope-tui ] && { [ ! -t 0 ] || [ ! -t 1 ]; }; then
+  say "  tui        not started: $([ -t 0 ] || echo "stdin")$([ -t 0 ] || [ -t 1 ] || echo " and ")$([ -t 1 ] || echo "stdout") not a terminal; showing a status line"
+  [ $collector -eq 1 ] && say "             watch it from a terminal: bin/choreoscope-tui --url http://$listen"
+fi
 say "Ctrl-C stops the demo."
 while :; do
   sleep 5

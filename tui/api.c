@@ -290,6 +290,11 @@ static void parse_anomaly(struct pctx *c, json_t *o, struct api_anomaly *a)
 	str(c, o, "step", a->step, sizeof a->step);
 	str(c, o, "at", a->at, sizeof a->at);
 	str(c, o, "source", a->source, sizeof a->source);
+	/* no declared step (an undeclared event type): the event's type names it */
+	if (!a->step[0]) {
+		str(c, o, "type", a->step, sizeof a->step);
+		a->undeclared = a->step[0] != '\0';
+	}
 }
 
 static void parse_anomaly_v(struct pctx *c, json_t *o, void *item) { parse_anomaly(c, o, item); }

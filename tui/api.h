@@ -72,6 +72,7 @@ struct api_flowpage {
 
 struct api_anomaly {
 	char flow[API_NAME], cid[API_ID], kind[24], step[API_NAME], at[40], source[API_NAME];
+	int undeclared; /* `step` is the type of an event no step declares (API step: null) */
 };
 
 struct api_anomalies {

@@ -28,6 +28,8 @@ static void switch_view(struct ui *u, enum ui_view v)
 {
 	if (u->view == v)
 		return;
+	if (u->view == VIEW_STALLED && v != VIEW_DETAIL) /* leaving an edge's stalls */
+		u->scope_flow[0] = u->scope_step[0] = '\0';
 	if (v == VIEW_DETAIL)
 		u->back = u->view;
 	u->view = v;
@@ -35,13 +37,14 @@ static void switch_view(struct ui *u, enum ui_view v)
 }
 
 static void act_quit(struct ui *u) { u->quit = 1; }
-static void act_help(struct ui *u) { u->help = !u->help; }
-static void act_up(struct ui *u) { cur(u)->sel--; ui_clamp(cur(u)); }
-static void act_down(struct ui *u) { cur(u)->sel++; ui_clamp(cur(u)); }
-static void act_pgup(struct ui *u) { cur(u)->sel -= cur(u)->page; ui_clamp(cur(u)); }
-static void act_pgdn(struct ui *u) { cur(u)->sel += cur(u)->page; ui_clamp(cur(u)); }
-static void act_home(struct ui *u) { cur(u)->sel = 0; ui_clamp(cur(u)); }
-static void act_end(struct ui *u) { cur(u)->sel = cur(u)->nrows - 1; ui_clamp(cur(u)); }
+/* ? cycles: closed, the keys, the abbreviations the views use, closed. */
+static void act_help(struct ui *u) { u->help = (u->help + 1) % 3; }
+static void act_up(struct ui *u) { cur(u)->sel--; ui_moved(u); }
+static void act_down(struct ui *u) { cur(u)->sel++; ui_moved(u); }
+static void act_pgup(struct ui *u) { cur(u)->sel -= cur(u)->page; ui_moved(u); }
+static void act_pgdn(struct ui *u) { cur(u)->sel += cur(u)->page; ui_moved(u); }
+static void act_home(struct ui *u) { cur(u)->sel = 0; ui_moved(u); }
+static void act_end(struct ui *u) { cur(u)->sel = cur(u)->nrows - 1; ui_moved(u); }
 static void act_view1(struct ui *u) { switch_view(u, VIEW_OVERVIEW); }
 static void act_view2(struct ui *u) { switch_view(u, VIEW_STALLED); }
 static void act_view3(struct ui *u) { switch_view(u, VIEW_GRAPH); }
@@ -62,18 +65,38 @@ static void act_back(struct ui *u)
 		u->help = 0;
 	} else if (u->view == VIEW_DETAIL) {
 		switch_view(u, u->back);
+	} else if (u->view == VIEW_STALLED && u->scope_step[0]) {
+		switch_view(u, VIEW_GRAPH);
 	} else if (u->filter[0]) {
 		u->filter[0] = '\0';
 		ui_sync_want(u);
 	}
 }
 
+/* Graph: the stalled instances of the selected edge's (or step's) target step. */
+static void enter_graph(struct ui *u, const struct ui_row *r)
+{
+	if (strcmp(r->kind, "edge") && strcmp(r->kind, "step")) {
+		snprintf(u->status, sizeof u->status, "Enter on an edge or a step lists its stalled instances");
+		return;
+	}
+	snprintf(u->scope_flow, sizeof u->scope_flow, "%s", r->flow);
+	snprintf(u->scope_step, sizeof u->scope_step, "%s", r->step);
+	u->vs[VIEW_STALLED].sel = u->vs[VIEW_STALLED].top = 0;
+	u->vs[VIEW_STALLED].key.set = 0;
+	switch_view(u, VIEW_STALLED);
+}
+
 static void act_enter(struct ui *u)
 {
 	struct ui_viewstate *vs = cur(u);
 
-	if (u->view == VIEW_DETAIL || u->view == VIEW_GRAPH || vs->sel >= vs->nrows)
+	if (u->view == VIEW_DETAIL || vs->sel >= vs->nrows)
 		return;
+	if (u->view == VIEW_GRAPH) {
+		enter_graph(u, &u->rows[vs->sel]);
+		return;
+	}
 	u->target = u->rows[vs->sel];
 	u->vs[VIEW_DETAIL].sel = 0;
 	u->vs[VIEW_DETAIL].top = 0;
@@ -111,16 +134,16 @@ static void act_redraw(struct ui *u)
 
 static const struct key_binding keys[] = {
 	{'q', "q", act_quit, "quit"},
-	{'?', "?", act_help, "show or hide this help"},
+	{'?', "?", act_help, "help: keys, then abbreviations, then close"},
 	{KEY_F(1), NULL, act_help, NULL},
 	{'\t', "Tab", act_tab, "next view"},
 	{'1', "1", act_view1, "Overview: one row per flow"},
 	{'2', "2", act_view2, "Stalled & anomalies: live list"},
 	{'3', "3", act_view3, "Graph: flow graphs with edge counts"},
-	{KEY_ENTER, "Enter", act_enter, "flow detail of the selected row"},
+	{KEY_ENTER, "Enter", act_enter, "detail of the selected row; on a graph edge: its stalls"},
 	{'\r', NULL, act_enter, NULL},
 	{'\n', NULL, act_enter, NULL},
-	{27, "Esc", act_back, "back (detail, help), or clear the filter"},
+	{27, "Esc", act_back, "back (detail, help, edge's stalls), or clear the filter"},
 	{KEY_BACKSPACE, NULL, act_back, NULL},
 	{'/', "/", act_filter, "filter rows (correlation id, flow, step, kind, source)"},
 	{KEY_UP, "Up k", act_up, "move up"},
@@ -160,6 +183,7 @@ static int edit_filter(struct ui *u, int ch)
 	}
 	u->vs[u->view].sel = 0;
 	u->vs[u->view].top = 0;
+	u->vs[u->view].key.set = 0; /* a new filter: select its first row */
 	ui_sync_want(u);
 	return 1;
 }
@@ -180,19 +204,52 @@ int keys_handle(struct ui *u, int ch)
 	return 0;
 }
 
+/* Every abbreviation a view shows, for the second help page. */
+static const char *const abbrevs[][2] = {
+	{"IN FLIGHT", "open instances now"},
+	{"START/s DONE/s", "instances opened / completed per second"},
+	{"STALLED", "open instances past a step's deadline now"},
+	{"P50 P95 P99", "percentiles of flow duration, open to close"},
+	{"ANOMALIES/min", "verdicts per minute, by kind:"},
+	{"", "stl stalled  mis missing  ooo out_of_order"},
+	{"", "dup duplicate  dbl double_step  rty retry_storm"},
+	{"", "unx unexpected  join join_wait  abn abandoned"},
+	{"OVERDUE", "time past the awaited step's deadline"},
+	{"AGE", "time since the verdict (a stall: its deadline)"},
+	{"(undeclared)", "an event type no step of its flow declares"},
+	{"p95 (graph)", "edge latency, step expected -> its event"},
+	{"STUCK", "waiting on an edge whose step has stalls"},
+	{"waiting", "on an edge, still within the deadline"},
+};
+
+static void draw_abbrevs(int y0, int x0, int w)
+{
+	size_t i;
+	int y;
+
+	crt_put(y0, x0, w, ROLE_HEADER, " Abbreviations (? closes, Esc closes)");
+	for (i = 0, y = y0 + 1; i < sizeof abbrevs / sizeof abbrevs[0] && y < LINES - 1; i++) {
+		crt_put(y, x0, 15, ROLE_KEY, abbrevs[i][0]);
+		crt_put(y++, x0 + 15, w - 15, ROLE_NORMAL, abbrevs[i][1]);
+	}
+}
+
 void keys_draw_help(struct ui *u)
 {
 	int n = 0, h, w = 64, y0, x0, y;
 	size_t i;
 
-	(void)u;
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		n += keys[i].label != NULL;
-	h = n + 4;
+	h = u->help == 2 ? (int)(sizeof abbrevs / sizeof abbrevs[0]) + 1 : n + 4;
 	w = w > COLS ? COLS : w;
 	y0 = LINES > h ? (LINES - h) / 2 : 0;
 	x0 = (COLS - w) / 2;
-	crt_put(y0, x0, w, ROLE_HEADER, " Keys (Esc or ? closes)");
+	if (u->help == 2) {
+		draw_abbrevs(y0, x0, w);
+		return;
+	}
+	crt_put(y0, x0, w, ROLE_HEADER, " Keys (? abbreviations, Esc closes)");
 	for (i = 0, y = y0 + 1; i < sizeof keys / sizeof keys[0] && y < LINES - 2; i++) {
 		if (!keys[i].label)
 			continue;

@@ -166,12 +166,19 @@ static void page_fail(struct round *r, int rc, const char *what, const char *err
 
 static void fetch_stalled(struct fetcher *f, struct round *r, const struct model_want *w)
 {
-	char path[512], err[256];
+	char path[512], err[256], scope[300] = "";
 	char *q;
 	int rc;
 
-	snprintf(path, sizeof path, "/api/v1/flows?state=stalled&sort=overdue&order=desc&limit=%d",
-	    MODEL_STALLED_LIMIT);
+	if (w->scope_step[0]) {
+		char *ef = curl_easy_escape(f->curl, w->scope_flow, 0);
+		char *es = curl_easy_escape(f->curl, w->scope_step, 0);
+		snprintf(scope, sizeof scope, "&flow=%s&awaiting=%s", ef ? ef : "", es ? es : "");
+		curl_free(ef);
+		curl_free(es);
+	}
+	snprintf(path, sizeof path, "/api/v1/flows?state=stalled&sort=overdue&order=desc&limit=%d%s",
+	    MODEL_STALLED_LIMIT, scope);
 	if ((rc = get(f, path, err, sizeof err)) == 0)
 		r->stalled = api_parse_flows(f->body, f->len, err, sizeof err);
 	if (rc || !r->stalled)

@@ -32,6 +32,8 @@ struct model_want {
 	char detail_flow[API_NAME];
 	char detail_cid[API_ID]; /* "" = the oldest open instance of detail_flow */
 	char filter[API_ID];
+	char scope_flow[API_NAME]; /* with scope_step: only this flow's stalls on that step */
+	char scope_step[API_NAME];
 };
 
 /* Per-flow history of summaries, newest last. */

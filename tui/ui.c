@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "crt.h"
 #include "fmt.h"
@@ -38,7 +39,8 @@ void ui_clamp(struct ui_viewstate *vs)
 		vs->top = 0;
 }
 
-int ui_add_row(struct ui *u, const char *flow, const char *cid, int col)
+int ui_add_row(struct ui *u, const char *flow, const char *cid, const char *kind,
+    const char *step, int col)
 {
 	struct ui_viewstate *vs = &u->vs[u->view];
 	struct ui_row *r;
@@ -46,10 +48,39 @@ int ui_add_row(struct ui *u, const char *flow, const char *cid, int col)
 	if (vs->nrows >= UI_MAX_ROWS)
 		return -1;
 	r = &u->rows[vs->nrows];
-	snprintf(r->flow, sizeof r->flow, "%s", flow);
-	snprintf(r->cid, sizeof r->cid, "%s", cid);
+	snprintf(r->flow, sizeof r->flow, "%s", flow ? flow : "");
+	snprintf(r->cid, sizeof r->cid, "%s", cid ? cid : "");
+	snprintf(r->kind, sizeof r->kind, "%s", kind ? kind : "");
+	snprintf(r->step, sizeof r->step, "%s", step ? step : "");
 	r->col = col;
 	return vs->nrows++;
+}
+
+void ui_follow(struct ui *u)
+{
+	struct ui_viewstate *vs = &u->vs[u->view];
+	char gone[sizeof u->status];
+
+	vs->sel = sel_follow(&vs->key, u->rows, vs->nrows, vs->sel, gone, sizeof gone);
+	if (gone[0])
+		snprintf(u->status, sizeof u->status, "%s", gone);
+	ui_clamp(vs);
+}
+
+void ui_moved(struct ui *u)
+{
+	struct ui_viewstate *vs = &u->vs[u->view];
+
+	ui_clamp(vs);
+	sel_take(&vs->key, u->rows, vs->nrows, vs->sel);
+}
+
+double ui_wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 const char *ui_page_err(const struct ui *u)
@@ -77,6 +108,8 @@ void ui_sync_want(struct ui *u)
 		snprintf(w.detail_cid, sizeof w.detail_cid, "%s", u->target.cid);
 	}
 	snprintf(w.filter, sizeof w.filter, "%s", u->filter);
+	snprintf(w.scope_flow, sizeof w.scope_flow, "%s", u->scope_flow);
+	snprintf(w.scope_step, sizeof w.scope_step, "%s", u->scope_step);
 	model_want(u->model, &w);
 }
 

@@ -16,21 +16,13 @@
 #include "fmt.h"
 #include "ui.h"
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The time span the waterfall covers: opened .. closed (or now while open). */
 static void span(const struct api_detail *d, double *t0, double *t1)
 {
 	int i;
 
 	*t0 = d->t_opened;
-	*t1 = !isnan(d->t_closed) ? d->t_closed : wall_now();
+	*t1 = !isnan(d->t_closed) ? d->t_closed : ui_wall_now();
 	for (i = 0; i < d->nevents; i++) {
 		if (isnan(d->events[i].t))
 			continue;
@@ -201,13 +193,15 @@ static void draw(struct ui *u, int top, int bottom)
 
 	if (!d) {
 		char buf[400];
-		snprintf(buf, sizeof buf, "%s / %s: %s", u->target.flow,
-		    u->target.cid[0] ? u->target.cid : "(oldest open)", why[0] ? why : "loading...");
+		snprintf(buf, sizeof buf, "%s / %s: %s%s", u->target.flow,
+		    u->target.cid[0] ? u->target.cid : "(oldest open)", why[0] ? why : "loading...",
+		    strstr(why, "HTTP 404") ? " (closed and retired from the collector's table; "
+		                              "its verdicts stay listed in view 2)" : "");
 		crt_put(top, 0, COLS, why[0] ? ROLE_WARN : ROLE_DIM, buf);
 		return;
 	}
 	for (i = 0; i < d->nevents; i++)
-		ui_add_row(u, d->flow, d->cid, u->target.col);
+		ui_add_row(u, d->flow, d->cid, NULL, NULL, u->target.col);
 	draw_title(d, top++);
 	attrh = bottom - top > 24 ? 8 : 3;
 	if (d->nevents == 0)

@@ -5,7 +5,8 @@
  * is highlighted STUCK when instances wait on it and its `to` step has stalled ones
  * (waiting past the deadline); waiting within the deadline is normal traffic. Edge
  * numbers are summed over collectors (p95: the largest, an upper bound). The cursor
- * scrolls by line.
+ * moves by line and stays on its step or edge across refreshes; Enter on an edge (or
+ * a step) lists the instances stalled on its `to` step (the stalled view, scoped).
  */
 #include <curses.h>
 #include <math.h>
@@ -21,6 +22,9 @@ struct gline {
 	enum crt_role role;
 	char text[320];
 	char flow[API_NAME];
+	char kind[8];          /* "flow", "step", "edge" or "" (a blank line) */
+	char from[API_NAME];   /* edge: the step it comes from */
+	char step[API_NAME];   /* step: its name; edge: the step it goes to */
 };
 
 struct glines {
@@ -28,7 +32,8 @@ struct glines {
 	int n, max;
 };
 
-static struct gline *line(struct glines *g, enum crt_role r, const char *flow)
+static struct gline *line(struct glines *g, enum crt_role r, const char *flow,
+    const char *kind, const char *from, const char *step)
 {
 	struct gline *l;
 
@@ -38,6 +43,9 @@ static struct gline *line(struct glines *g, enum crt_role r, const char *flow)
 	l->role = r;
 	l->text[0] = '\0';
 	snprintf(l->flow, sizeof l->flow, "%s", flow);
+	snprintf(l->kind, sizeof l->kind, "%s", kind);
+	snprintf(l->from, sizeof l->from, "%s", from);
+	snprintf(l->step, sizeof l->step, "%s", step);
 	return l;
 }
 
@@ -98,7 +106,8 @@ static void step_lines(struct glines *g, struct model *m, const struct api_graph
 		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  awaiting %lld", s->awaiting_now);
 	if (s->stalled_now > 0)
 		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  stalled %lld", s->stalled_now);
-	if ((l = line(g, s->stalled_now > 0 ? ROLE_STALLED : s->awaiting_now > 0 ? ROLE_PENDING : ROLE_OK, f->name)))
+	if ((l = line(g, s->stalled_now > 0 ? ROLE_STALLED : s->awaiting_now > 0 ? ROLE_PENDING : ROLE_OK,
+	         f->name, "step", "", s->name)))
 		snprintf(l->text, sizeof l->text, "  %s %s%s%s",
 		    crt_glyph(s->stalled_now > 0 ? ROLE_STALLED : s->awaiting_now > 0 ? ROLE_PENDING : ROLE_OK),
 		    s->name, s->optional ? " (optional)" : "", extra);
@@ -115,7 +124,8 @@ static void step_lines(struct glines *g, struct model *m, const struct api_graph
 		fmt_count(cnt, sizeof cnt, e.count);
 		fmt_duration(p95, sizeof p95, e.p95);
 		fmt_fit(name, sizeof name, e.to, 24, 0, crt_utf8());
-		if (!(l = line(g, e.stuck > 0 && stalled > 0 ? ROLE_STUCK : ROLE_NORMAL, f->name)))
+		if (!(l = line(g, e.stuck > 0 && stalled > 0 ? ROLE_STUCK : ROLE_NORMAL, f->name, "edge",
+		         e.from, e.to)))
 			return;
 		snprintf(l->text, sizeof l->text, "      %s%s %s %8s  p95 %-7s", crt_utf8() ? (k ? "\xE2\x94\x94" : "\xE2\x94\x9C") : (k ? "`" : "|"),
 		    crt_utf8() ? "\xE2\x94\x80\xE2\x96\xB6" : "->", name, cnt, p95);
@@ -141,9 +151,9 @@ static void build(struct ui *u, struct glines *g)
 		struct gline *l;
 		if (!fmt_match(f->name, u->filter))
 			continue;
-		if (g->n && !line(g, ROLE_NORMAL, f->name))
+		if (g->n && !line(g, ROLE_NORMAL, f->name, "", "", ""))
 			return;
-		if (!(l = line(g, ROLE_TITLE, f->name)))
+		if (!(l = line(g, ROLE_TITLE, f->name, "flow", "", "")))
 			return;
 		fmt_duration(dl, sizeof dl, f->deadline);
 		snprintf(l->text, sizeof l->text, "%s  deadline %s  (%d steps, %d edges)", f->name, dl,
@@ -163,9 +173,9 @@ static void draw(struct ui *u, int top, int bottom)
 		return;
 	build(u, &g);
 	for (i = 0; i < g.n; i++)
-		ui_add_row(u, g.l[i].flow, "", -1);
+		ui_add_row(u, g.l[i].flow, g.l[i].from, g.l[i].kind, g.l[i].step, -1);
 	vs->page = bottom - top;
-	ui_clamp(vs);
+	ui_follow(u);
 	if (g.n == 0 && ui_page_err(u)[0])
 		crt_put_glyph(top, 1, COLS - 2, ROLE_WARN, ui_page_err(u));
 	else if (g.n == 0)

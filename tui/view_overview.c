@@ -185,11 +185,13 @@ static void draw(struct ui *u, int top, int bottom)
 {
 	struct ov_row *rows = calloc(API_MAX_FLOWS, sizeof *rows);
 	struct ui_col c[C_N] = {
-	    [C_FLOW] = {"FLOW", 14, 0, 0, 0, 0, 0}, [C_INF] = {"IN FLIGHT", 9, 1, 0, 0, 0, 0},
+	    /* priorities: at 60 columns flow, in flight, stalled and the anomaly counts;
+	     * at 80 also completed/s, p95 and p99; the sparkline only with room to spare */
+	    [C_FLOW] = {"FLOW", 12, 0, 0, 0, 0, 0}, [C_INF] = {"IN FLIGHT", 9, 1, 0, 0, 0, 0},
 	    [C_START] = {"START/s", 8, 1, 2, 0, 0, 0}, [C_DONE] = {"DONE/s", 8, 1, 1, 0, 0, 0},
-	    [C_STALL] = {"STALLED", 8, 1, 0, 0, 0, 0}, [C_P50] = {"P50", 7, 1, 4, 0, 0, 0},
-	    [C_P95] = {"P95", 7, 1, 3, 0, 0, 0}, [C_P99] = {"P99", 7, 1, 2, 0, 0, 0},
-	    [C_ANOM] = {"ANOMALIES/min", 22, 0, 3, 0, 0, 0},
+	    [C_STALL] = {"STALLED", 8, 1, 0, 0, 0, 0}, [C_P50] = {"P50", 7, 1, 3, 0, 0, 0},
+	    [C_P95] = {"P95", 7, 1, 1, 0, 0, 0}, [C_P99] = {"P99", 7, 1, 2, 0, 0, 0},
+	    [C_ANOM] = {"ANOMALIES/min", 22, 0, 0, 0, 0, 0},
 	    [C_SPARK] = {"THROUGHPUT", 0, 0, 5, 10, 0, 0}};
 	struct ui_viewstate *vs = &u->vs[VIEW_OVERVIEW];
 	int n, i, y;
@@ -201,9 +203,9 @@ static void draw(struct ui *u, int top, int bottom)
 	n = collect(u, rows, API_MAX_FLOWS);
 	qsort_r(rows, (size_t)n, sizeof rows[0], cmp, vs);
 	for (i = 0; i < n; i++)
-		ui_add_row(u, rows[i].name, "", rows[i].col);
+		ui_add_row(u, rows[i].name, NULL, NULL, NULL, rows[i].col);
 	vs->page = bottom - top - 1;
-	ui_clamp(vs);
+	ui_follow(u);
 	if (n == 0) {
 		crt_put(top + 1, 1, COLS - 2, ROLE_DIM,
 		    u->filter[0] ? "no flow matches the filter" : "no flows yet (waiting for the collector)");

@@ -4,10 +4,13 @@
  * (choreoscope-rules.yml) from one table of panels and one of rules, so the
  * dashboards/ files, the generated ones and the metrics never disagree.
  *
- * Without --config the output is generic (the committed dashboards/ files). With a
- * config it is tailored: the flow variable lists the user's flows, each flow gets a
- * row of per-step panels, and each flow gets its own stall-age alert whose threshold
- * is the flow's overall deadline (or 10x its longest step deadline).
+ * Without --config the output is generic (the committed dashboards/ files): the stall
+ * rules count verdicts (increase() of choreoscope_anomalies_total) and compare the
+ * oldest stall's age with the collector's choreoscope_stall_age_threshold_seconds.
+ * With a config it is tailored: the flow variable lists the user's flows, each flow
+ * gets a row of per-step panels, and the stall rules are written per flow (severity
+ * per flow with --severity), the stall-age one with each step's threshold from
+ * metrics_stall_threshold (half of flow deadline - step within), so both agree.
  * Single-threaded; output is deterministic (tests compare it byte for byte).
  */
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include "cmd/cli.h"
 #include "config/config.h"
 #include "lib/jbuf.h"
+#include "out/metrics.h"
 
 #define SEL "job=~\"$job\",instance=~\"$instance\""
 #define FSEL SEL ",flow=~\"$flow\""
@@ -82,42 +86,77 @@ static const struct panel panels[] = {
 
 struct rule {
 	const char *alert, *expr, *for_, *severity, *summary, *desc;
+	const char *api;     /* path and query on the collector (after http://INSTANCE), or NULL */
+	const char *example; /* kind whose choreoscope_anomaly_example_info names an instance */
 };
 
-/* {JOB} is replaced by the job selector. Thresholds are defaults to tune. */
+#define DEFAULT_RUNBOOK "https://runbooks.example.com/choreoscope"
+#define MAX_SEVERITIES 64
+#define WIN "5m" /* window of the counter-increase rules: how long an alert stays up */
+
+/* {JOB} is replaced by the job selector (and, in per-flow rules, the flow). Rules 0-2
+ * are the stall rules; with a config they are generated per flow instead. */
+enum { R_STALLED, R_ABANDONED, R_STALL_AGE, R_NSTALL };
 static const struct rule rules[] = {
 	{"ChoreoscopeSagasStalled",
-	    "sum by (job, instance, flow, step) (choreoscope_flows_stalled{JOB}) > 0", "1m",
-	    "warning", "{{ $value }} {{ $labels.flow }} flows stalled waiting for {{ $labels.step }}",
-	    "Open {{ $labels.flow }} instances are past the deadline of step {{ $labels.step }} "
-	    "on {{ $labels.instance }}: the service that should emit it may be down or "
-	    "dropping events. See /api/v1/flows?state=stalled&awaiting={{ $labels.step }}."},
+	    "sum by (job, instance, flow, step) (increase(choreoscope_anomalies_total{JOB,"
+	    "kind=\"stalled\"}[" WIN "])) > 0", "0m", "warning",
+	    "{{ $value | printf \"%.0f\" }} {{ $labels.flow }} instances stalled on {{ $labels.step }} "
+	    "in the last " WIN,
+	    "{{ $labels.flow }} instances on {{ $labels.instance }} passed the deadline of step "
+	    "{{ $labels.step }}: the service that should emit it may be down, slow or dropping "
+	    "events. Fires on every new stall (a counter increase), however short.",
+	    "/api/v1/flows?state=stalled&flow={{ $labels.flow }}&awaiting={{ $labels.step }}"
+	    "&sort=overdue", "stalled"},
+	{"ChoreoscopeSagasAbandoned",
+	    "sum by (job, instance, flow, step) (increase(choreoscope_anomalies_total{JOB,"
+	    "kind=\"abandoned\"}[" WIN "])) > 0", "0m", "critical",
+	    "{{ $value | printf \"%.0f\" }} {{ $labels.flow }} instances abandoned waiting for "
+	    "{{ $labels.step }} in the last " WIN,
+	    "{{ $labels.flow }} instances on {{ $labels.instance }} reached the flow deadline "
+	    "still waiting for {{ $labels.step }}: they will not complete.",
+	    "/api/v1/anomalies?flow={{ $labels.flow }}&kind=abandoned&limit=50", "abandoned"},
 	{"ChoreoscopeOldestStallOld",
-	    "max by (job, instance, flow, step) (choreoscope_oldest_stall_age_seconds{JOB}) > 600",
-	    "1m", "critical",
-	    "A {{ $labels.flow }} flow has waited {{ $value | humanizeDuration }} for {{ $labels.step }}",
-	    "The oldest stalled {{ $labels.flow }} instance on {{ $labels.instance }} has been "
-	    "stalled on {{ $labels.step }} longer than the threshold in this rule's expression "
-	    "(generic rule: 10 minutes; generated per-flow rules: the flow's deadline)."},
+	    "max by (job, instance, flow, step) (choreoscope_oldest_stall_age_seconds{JOB}) > "
+	    "on (job, instance, flow, step) group_left () "
+	    "max by (job, instance, flow, step) (choreoscope_stall_age_threshold_seconds{JOB})",
+	    "0m", "critical",
+	    "A {{ $labels.flow }} instance has been stalled on {{ $labels.step }} for "
+	    "{{ $value | humanizeDuration }}",
+	    "The oldest current stall of {{ $labels.flow }} on step {{ $labels.step }} "
+	    "({{ $labels.instance }}) is older than half of what a stall can last (flow "
+	    "deadline - step within): not a blip, the step is not coming.",
+	    "/api/v1/flows?state=stalled&flow={{ $labels.flow }}&awaiting={{ $labels.step }}"
+	    "&sort=overdue", "stalled"},
 	{"ChoreoscopeAnomalyRateHigh",
 	    "sum by (job, instance, flow, kind) (rate(choreoscope_anomalies_total{JOB,kind!=\"late\"}[5m])) > 0.1",
 	    "5m", "warning",
 	    "{{ $labels.flow }}: {{ $value | humanize }} {{ $labels.kind }} anomalies per second",
 	    "The {{ $labels.kind }} verdict rate of flow {{ $labels.flow }} on "
-	    "{{ $labels.instance }} stayed above 0.1/s for 5 minutes."},
+	    "{{ $labels.instance }} stayed above 0.1/s for 5 minutes.",
+	    "/api/v1/anomalies?flow={{ $labels.flow }}&kind={{ $labels.kind }}&limit=50", NULL},
 	{"ChoreoscopeConsumerLagHigh",
 	    "sum by (job, instance, topic) (choreoscope_consumer_lag{JOB}) > 10000", "5m",
 	    "warning", "Collector {{ $labels.instance }} is {{ $value }} messages behind on {{ $labels.topic }}",
 	    "Consumer lag above 10000 for 5 minutes: verdicts are late (stall deadlines use "
-	    "the last consumed message time while lagging, so no false stalls)."},
+	    "the last consumed message time while lagging, so no false stalls).",
+	    "/api/v1/summary", NULL},
 	{"ChoreoscopeFlowsEvicted",
 	    "sum by (job, instance, flow) (increase(choreoscope_flows_evicted_total{JOB}[10m])) > 0",
 	    "0m", "warning", "{{ $labels.flow }} instances evicted under the in-flight bound",
 	    "The collector dropped open {{ $labels.flow }} instances because max_flows was "
-	    "reached; raise it or find why flows do not close."},
+	    "reached; raise it or find why flows do not close.", "/api/v1/summary", NULL},
 	{"ChoreoscopeCollectorDown", "up{JOB} == 0", "1m", "critical",
 	    "choreoscope collector {{ $labels.instance }} is down",
-	    "Prometheus cannot scrape {{ $labels.instance }}: no flow is being watched there."},
+	    "Prometheus cannot scrape {{ $labels.instance }}: no flow is being watched there.",
+	    NULL, NULL},
+};
+#define NRULES ((int)(sizeof(rules) / sizeof(rules[0])))
+
+struct gen_opts {
+	const char *job, *runbook;
+	const char **sev_flow, **sev_level; /* --severity FLOW=LEVEL, n of them */
+	int nsev;
 };
 
 static void json_panel(struct jbuf *b, int id, const char *title, const char *unit,
@@ -226,59 +265,134 @@ static void render_dashboard(struct jbuf *b, const struct flowgraph *g)
 	jbuf_puts(b, "\n  ]\n}\n");
 }
 
-static void yaml_rule(struct jbuf *b, const struct rule *r, const char *job,
-    const char *flow, const char *expr_override)
+/* src with every "{JOB" replaced by "{<sel>" (sel: the job and, per flow, flow). */
+static void subst_job(struct jbuf *b, const char *src, const char *job, const char *flow)
 {
-	char sel[256], expr[1024];
-	snprintf(sel, sizeof(sel), "job=~\"%s\"%s%s%s", job, flow ? ",flow=\"" : "",
-	    flow ? flow : "", flow ? "\"" : "");
-	const char *src = expr_override ? expr_override : r->expr;
-	const char *at = strstr(src, "{JOB");
-	if (at == NULL)
-		snprintf(expr, sizeof(expr), "%s", src);
-	else
-		snprintf(expr, sizeof(expr), "%.*s{%s%s", (int)(at - src), src, sel, at + 4);
-	jbuf_printf(b, "      - alert: %s%s%s\n        expr: '%s'\n", r->alert, flow ? "_" : "",
-	    flow ? flow : "", expr);
+	const char *at;
+	while ((at = strstr(src, "{JOB")) != NULL) {
+		jbuf_printf(b, "%.*s{job=~\"%s\"", (int)(at - src), src, job);
+		if (flow)
+			jbuf_printf(b, ",flow=\"%s\"", flow);
+		src = at + 4;
+	}
+	jbuf_puts(b, src);
+}
+
+/* The annotation naming one example instance: the rule's (flow, step, kind) series of
+ * choreoscope_anomaly_example_info, looked up when the alert is evaluated. A label
+ * of the alert it cannot be: a new instance would make a new alert. */
+static void example_annotations(struct jbuf *b, const char *kind)
+{
+	char q[512];
+	snprintf(q, sizeof q, "{{ with printf `choreoscope_anomaly_example_info{job=%%q,"
+	    "instance=%%q,flow=%%q,step=%%q,kind=\"%s\"}` $labels.job $labels.instance "
+	    "$labels.flow $labels.step | query }}", kind);
+	jbuf_puts(b, "\n          example_correlation_id: ");
+	char v[1024];
+	snprintf(v, sizeof v, "%s{{ . | first | label \"correlation_id\" }}{{ else }}none "
+	    "recorded{{ end }}", q);
+	jbuf_json_str(b, v);
+	jbuf_puts(b, "\n          example: ");
+	snprintf(v, sizeof v, "%s{{ $c := . | first | label \"correlation_id\" }}http://"
+	    "{{ $labels.instance }}/api/v1/flows?state=all&flow={{ $labels.flow }}&q={{ $c | urlquery }}"
+	    "{{ else }}none recorded{{ end }}", q);
+	jbuf_json_str(b, v);
+}
+
+static void runbook_anchor(char *dst, size_t n, const char *alert)
+{
+	size_t i = 0;
+	for (; alert[i] && i + 1 < n; i++)
+		dst[i] = (char)(alert[i] >= 'A' && alert[i] <= 'Z' ? alert[i] - 'A' + 'a' : alert[i]);
+	dst[i] = '\0';
+}
+
+static void yaml_rule(struct jbuf *b, const struct rule *r, const struct gen_opts *o,
+    const char *flow, const char *expr_override, const char *severity)
+{
+	jbuf_printf(b, "      - alert: %s%s%s\n        expr: '", r->alert, flow ? "_" : "",
+	    flow ? flow : "");
+	subst_job(b, expr_override ? expr_override : r->expr, o->job, flow);
+	jbuf_puts(b, "'\n");
 	if (strcmp(r->for_, "0m") != 0)
 		jbuf_printf(b, "        for: %s\n", r->for_);
-	jbuf_printf(b, "        labels:\n          severity: %s\n", r->severity);
+	jbuf_printf(b, "        labels:\n          severity: %s\n", severity ? severity : r->severity);
 	jbuf_puts(b, "        annotations:\n          summary: ");
 	jbuf_json_str(b, r->summary);
 	jbuf_puts(b, "\n          description: ");
 	jbuf_json_str(b, r->desc);
+	char v[1024];
+	if (r->api) {
+		snprintf(v, sizeof v, "http://{{ $labels.instance }}%s", r->api);
+		jbuf_puts(b, "\n          api: ");
+		jbuf_json_str(b, v);
+	}
+	if (r->example)
+		example_annotations(b, r->example);
+	jbuf_puts(b, "\n          tui: ");
+	jbuf_json_str(b, r->example ? "choreoscope-tui --url http://{{ $labels.instance }} "
+	                              "(then 2, and / with the correlation id)"
+	                            : "choreoscope-tui --url http://{{ $labels.instance }}");
+	char anchor[128];
+	runbook_anchor(anchor, sizeof anchor, r->alert);
+	snprintf(v, sizeof v, "%s#%s", o->runbook, anchor);
+	jbuf_puts(b, "\n          runbook_url: ");
+	jbuf_json_str(b, v);
 	jbuf_puts(b, "\n");
 }
 
-/* Per-flow stall-age alert: threshold = the flow deadline, else 10x its longest step
- * deadline, else the generic 600 s. */
-static void yaml_flow_rules(struct jbuf *b, const struct flowgraph *g, const char *job)
+static const char *flow_severity(const struct gen_opts *o, const char *flow)
+{
+	for (int i = 0; i < o->nsev; i++)
+		if (strcmp(o->sev_flow[i], flow) == 0)
+			return o->sev_level[i];
+	return NULL;
+}
+
+/* Per-flow stall-age rule: one comparison per step that can stall, each against its
+ * own threshold (metrics_stall_threshold: half of flow deadline - step within). */
+static void yaml_stall_age(struct jbuf *b, const struct fg_flow *fl,
+    const struct gen_opts *o, const char *sev)
+{
+	struct jbuf e;
+	jbuf_init(&e, 1 << 20);
+	for (int s = 0; s < fl->nsteps; s++) {
+		double thr = metrics_stall_threshold(fl, s);
+		if (thr < 0)
+			continue;
+		jbuf_printf(&e, "%smax by (job, instance, flow, step) (choreoscope_oldest_stall_"
+		    "age_seconds{JOB,step=\"%s\"}) > %g", e.len ? " or " : "", fl->steps[s].name,
+		    thr);
+	}
+	if (e.len)
+		yaml_rule(b, &rules[R_STALL_AGE], o, fl->name, e.p, sev);
+	jbuf_free(&e);
+}
+
+/* Tailored: the stall rules per flow (severity per flow with --severity), the
+ * stall-age thresholds written out per step. */
+static void yaml_flow_rules(struct jbuf *b, const struct flowgraph *g,
+    const struct gen_opts *o)
 {
 	for (int f = 0; g && f < g->nflows; f++) {
 		const struct fg_flow *fl = &g->flows[f];
-		int64_t thr = fl->deadline_ns;
-		for (int s = 0; thr < 0 && s < fl->nsteps; s++)
-			if (fl->steps[s].within_ns * 10 > thr)
-				thr = fl->steps[s].within_ns * 10;
-		double secs = thr > 0 ? (double)thr / 1e9 : 600;
-		char expr[512];
-		snprintf(expr, sizeof(expr), "max by (job, instance, flow, step) "
-		    "(choreoscope_oldest_stall_age_seconds{JOB}) > %g", secs);
+		const char *sev = flow_severity(o, fl->name);
 		if (f == 0)
 			jbuf_puts(b, "  - name: choreoscope-flows\n    rules:\n");
-		yaml_rule(b, &rules[1], job, fl->name, expr);
+		yaml_rule(b, &rules[R_STALLED], o, fl->name, NULL, sev);
+		yaml_rule(b, &rules[R_ABANDONED], o, fl->name, NULL, sev);
+		yaml_stall_age(b, fl, o, sev);
 	}
 }
 
-static void render_rules(struct jbuf *b, const struct flowgraph *g, const char *job)
+static void render_rules(struct jbuf *b, const struct flowgraph *g, const struct gen_opts *o)
 {
 	jbuf_puts(b, "# Prometheus alert rules for choreoscope (generated by "
 	             "`choreoscope gen-dashboards`).\ngroups:\n  - name: choreoscope\n    rules:\n");
-	/* with flows, the per-flow stall-age rules replace the generic one (rules[1]) */
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (i != 1 || g == NULL)
-			yaml_rule(b, &rules[i], job, NULL, NULL);
-	yaml_flow_rules(b, g, job);
+	/* with flows, per-flow stall rules replace the generic ones */
+	for (int i = g ? R_NSTALL : 0; i < NRULES; i++)
+		yaml_rule(b, &rules[i], o, NULL, NULL, NULL);
+	yaml_flow_rules(b, g, o);
 }
 
 static int write_file(const char *dir, const char *name, const struct jbuf *b)
@@ -303,16 +417,41 @@ static int usage(int rc)
 {
 	fprintf(rc ? stderr : stdout,
 	    "usage: choreoscope gen-dashboards [--config FILE] [--out DIR] [--job REGEX]\n"
+	    "           [--runbook-url URL] [--severity FLOW=LEVEL ...]\n"
 	    "Writes DIR/choreoscope-dashboard.json (Grafana) and DIR/choreoscope-rules.yml\n"
 	    "(Prometheus alert rules). With --config they are tailored to its flows.\n"
-	    "  --out DIR    output directory (default: .)\n"
-	    "  --job REGEX  Prometheus job of the collectors in the rules (default: choreoscope)\n");
+	    "  --out DIR              output directory (default: .)\n"
+	    "  --job REGEX            Prometheus job of the collectors in the rules (default: choreoscope)\n"
+	    "  --runbook-url URL      base of every rule's runbook_url; #alertname is appended\n"
+	    "                         (default: " DEFAULT_RUNBOOK ")\n"
+	    "  --severity FLOW=LEVEL  severity label of FLOW's stall rules (with --config;\n"
+	    "                         default: stalled warning, abandoned and stall age critical)\n");
 	return rc;
+}
+
+/* --severity FLOW=LEVEL: LEVEL one of critical, warning, info. */
+static int add_severity(struct gen_opts *o, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	if (eq == NULL || eq == arg || o->nsev == MAX_SEVERITIES ||
+	    (strcmp(eq + 1, "critical") != 0 && strcmp(eq + 1, "warning") != 0 &&
+	        strcmp(eq + 1, "info") != 0)) {
+		fprintf(stderr, "choreoscope: --severity %s: expected FLOW=critical|warning|info\n",
+		    arg);
+		return -1;
+	}
+	*eq = '\0';
+	o->sev_flow[o->nsev] = arg;
+	o->sev_level[o->nsev++] = eq + 1;
+	return 0;
 }
 
 int dashgen_main(int argc, char **argv)
 {
-	const char *cfgpath = NULL, *out = ".", *job = "choreoscope";
+	const char *cfgpath = NULL, *out = ".";
+	const char *sev_flow[MAX_SEVERITIES], *sev_level[MAX_SEVERITIES];
+	struct gen_opts o = {.job = "choreoscope", .runbook = DEFAULT_RUNBOOK,
+	    .sev_flow = sev_flow, .sev_level = sev_level};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0)
 			return usage(0);
@@ -323,8 +462,13 @@ int dashgen_main(int argc, char **argv)
 		else if (strcmp(argv[i], "--out") == 0)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--job") == 0)
-			job = argv[++i];
-		else
+			o.job = argv[++i];
+		else if (strcmp(argv[i], "--runbook-url") == 0)
+			o.runbook = argv[++i];
+		else if (strcmp(argv[i], "--severity") == 0) {
+			if (add_severity(&o, argv[++i]) < 0)
+				return 2;
+		} else
 			return usage(2);
 	}
 	struct config *cfg = NULL;
@@ -333,12 +477,19 @@ int dashgen_main(int argc, char **argv)
 		fprintf(stderr, "%s", err);
 		return 2;
 	}
+	for (int i = 0; cfg && i < o.nsev; i++)
+		if (fg_flow_index(&cfg->graph, o.sev_flow[i]) < 0) {
+			fprintf(stderr, "choreoscope: --severity: no flow named %s in %s\n",
+			    o.sev_flow[i], cfgpath);
+			config_free(cfg);
+			return 2;
+		}
 	mkdir(out, 0777);
 	struct jbuf d, r;
 	jbuf_init(&d, (size_t)64 << 20);
 	jbuf_init(&r, (size_t)64 << 20);
 	render_dashboard(&d, cfg ? &cfg->graph : NULL);
-	render_rules(&r, cfg ? &cfg->graph : NULL, job);
+	render_rules(&r, cfg ? &cfg->graph : NULL, &o);
 	int rc = d.overflow || r.overflow ||
 	    write_file(out, "choreoscope-dashboard.json", &d) < 0 ||
 	    write_file(out, "choreoscope-rules.yml", &r) < 0 ? 1 : 0;

@@ -9,6 +9,9 @@
  * stderr with its line number (JSONL) or byte offset (protobuf), counted in the
  * summary's `rejected`, and skipped: replay goes on. The first REJECT_LOG_MAX
  * rejections are printed one by one, then only their count.
+ * Exit: 0, 1 on an input or output error, 2 on bad usage or config, 3 when
+ * --fail-on KIND,... was given and a verdict of one of those kinds was found (for CI:
+ * the records are written all the same).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -33,6 +36,8 @@ static void replay_usage(FILE *out)
 	    "  --format FMT      jsonl (default; .pb/.bin files default to protobuf) or protobuf\n"
 	    "                    (length-delimited choreoscope.v1.Event)\n"
 	    "  --max-flows N     in-flight bound (default: limits.max_flows of the config)\n"
+	    "  --fail-on KINDS   exit 3 when a verdict of these kinds (comma-separated, e.g.\n"
+	    "                    stalled,missing, or all) was found\n"
 	    "  EVENTS            the file, or - for stdin\n");
 }
 
@@ -43,6 +48,42 @@ static int guess_format(const char *path, enum input_format *fmt)
 	if ((n > 3 && strcmp(path + n - 3, ".pb") == 0) || (n > 4 && strcmp(path + n - 4, ".bin") == 0))
 		*fmt = INPUT_PROTOBUF;
 	return 0;
+}
+
+/* --fail-on: "all" or comma-separated kind names into a mask of an_kind bits. */
+static int parse_fail_on(const char *arg, unsigned *mask)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", arg);
+	*mask = 0;
+	for (char *p = buf, *k; (k = strsep(&p, ",")) != NULL;) {
+		int i = 0;
+		if (strcmp(k, "all") == 0) {
+			*mask = (1u << AN__COUNT) - 1;
+			continue;
+		}
+		while (i < AN__COUNT && strcmp(an_kind_name((enum an_kind)i), k) != 0)
+			i++;
+		if (i == AN__COUNT) {
+			fprintf(stderr, "choreoscope replay: --fail-on: unknown kind \"%s\"\n", k);
+			return -1;
+		}
+		*mask |= 1u << i;
+	}
+	return 0;
+}
+
+/* Verdicts of the kinds in mask, over every flow and the undeclared ones. */
+static uint64_t count_kinds(const struct engine *e, int nflows, unsigned mask)
+{
+	uint64_t n = 0;
+	for (int k = 0; k < AN__COUNT; k++) {
+		if (!(mask & (1u << k)))
+			continue;
+		for (int f = 0; f < nflows; f++)
+			n += engine_flow_stats(e, f)->anomalies[k];
+	}
+	return n;
 }
 
 struct replay_run {
@@ -84,15 +125,21 @@ int replay_main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "max-flows", required_argument, NULL, 'm' },
+		{ "fail-on", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfgpath = NULL, *fmtname = NULL;
 	long long max_flows = -1;
+	unsigned fail_on = 0;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:f:m:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'F':
+			if (parse_fail_on(optarg, &fail_on) < 0)
+				return 2;
+			break;
 		case 'c': cfgpath = optarg; break;
 		case 'f': fmtname = optarg; break;
 		case 'm': max_flows = atoll(optarg); break;
@@ -147,7 +194,7 @@ int replay_main(int argc, char **argv)
 	if (records_failed(r.rec))
 		fprintf(stderr, "choreoscope replay: writing records failed\n");
 	else if (fed == 0)
-		rc = 0;
+		rc = fail_on && count_kinds(r.eng, r.cfg->graph.nflows, fail_on) ? 3 : 0;
 out:
 	input_close(r.in);
 	engine_free(r.eng);

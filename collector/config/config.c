@@ -77,7 +77,7 @@ static const struct cfg_field settings[] = {
 	{ "metrics.latency_buckets", &cfg_t_numlist, CO(metrics.latency_buckets),
 	    .noff = CO(metrics.nlatency_buckets),
 	    .def = "[0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]",
-	    .help = "Histogram bounds (seconds) of step-to-step latencies." },
+	    .help = "Histogram bounds (seconds) of the latencies of steps without `within` (a step with one gets bounds from it)." },
 	{ "metrics.duration_buckets", &cfg_t_numlist, CO(metrics.duration_buckets),
 	    .noff = CO(metrics.nduration_buckets),
 	    .def = "[0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600]",

@@ -87,6 +87,8 @@ void httpd_on_event(struct httpd *h, const struct event *ev)
 
 void httpd_on_anomaly(struct httpd *h, const struct anomaly *a)
 {
+	metrics_note_example(h->m, (int)(a->flow - metrics_graph(h->m)->flows), a->step_index,
+	    (int)a->kind, a->correlation_id, a->at_ns);
 	http_publish_on_anomaly(h->a, a);
 }
 

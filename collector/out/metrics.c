@@ -23,6 +23,10 @@ static const double default_latency[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
     1, 2.5, 5, 10, 30, 60, 300};
 static const double default_duration[] = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
     600, 1800, 3600};
+static const double deadline_fractions[MX_NDEADLINE_FRACTIONS] = {0.1, 0.25, 0.5, 0.75,
+    0.9, 1, 1.1, 1.25, 1.5, 2, 3, 5, 10};
+/* kind index (kind_names) of each example slot */
+static const int example_kinds[MX_NEXAMPLE_KINDS] = {0 /* stalled */, 9 /* abandoned */};
 static const char *const kind_names[MX_NKINDS] = {"stalled", "late", "missing",
     "out_of_order", "duplicate", "double_step", "retry_storm", "unexpected",
     "join_wait", "abandoned"};
@@ -55,12 +59,30 @@ struct metrics {
 	double start_time_s;
 };
 
-static int hist_init(struct mx_hist *h, int nb)
+static int hist_init(struct mx_hist *h, const double *bounds, int nb)
 {
 	h->counts = calloc((size_t)nb + 1, sizeof(uint64_t));
 	h->count = 0;
 	h->sum = 0;
+	h->bounds = bounds;
+	h->nb = nb;
 	return h->counts ? 0 : -1;
+}
+
+/* Step s's latency bounds: its `within` times the deadline fractions, or the global
+ * latency bounds for steps that never stall (start, optional, no `within`). */
+static void step_bounds(const struct metrics *m, const struct fg_step *st, double *dst,
+    int *n)
+{
+	if (st->start || st->optional || st->within_ns <= 0) {
+		memcpy(dst, m->lat_b, sizeof(double) * (size_t)m->nlat);
+		*n = m->nlat;
+		return;
+	}
+	double w = (double)st->within_ns / 1e9;
+	for (int i = 0; i < MX_NDEADLINE_FRACTIONS; i++)
+		dst[i] = w * deadline_fractions[i];
+	*n = MX_NDEADLINE_FRACTIONS;
 }
 
 static int set_buckets(double *dst, int *n, const double *src, int nsrc,
@@ -115,24 +137,31 @@ static int flow_init(struct metrics *m, struct mx_flow *mf, const struct fg_flow
 	for (int s = 0; mf->stall_since_ns && s <= ns; s++)
 		mf->stall_since_ns[s] = INT64_MIN;
 	mf->step_latency = calloc((size_t)ns + 1, sizeof(struct mx_hist));
+	mf->step_b = calloc((size_t)ns + 1, sizeof(*mf->step_b));
+	mf->step_nb = calloc((size_t)ns + 1, sizeof(int));
+	mf->example = calloc((size_t)ns + 1, sizeof(*mf->example));
+	mf->example_at_ns = calloc((size_t)ns + 1, sizeof(*mf->example_at_ns));
 	mf->duration = calloc((size_t)mf->noutcomes, sizeof(struct mx_hist));
 	mf->edge_count = calloc((size_t)ns + 1, sizeof(*mf->edge_count));
 	mf->edge_latency = calloc((size_t)ns * (size_t)ns + 1, sizeof(struct mx_hist));
 	if (!mf->closed || !mf->anomalies || !mf->stalled_now || !mf->awaiting_now ||
 	    !mf->oldest_stall_s || !mf->evicted || !mf->stall_since_ns || !mf->step_latency || !mf->duration ||
-	    !mf->edge_count || !mf->edge_latency)
+	    !mf->edge_count || !mf->edge_latency || !mf->step_b || !mf->step_nb ||
+	    !mf->example || !mf->example_at_ns)
 		return -1;
 	for (int s = 0; s < ns; s++) {
-		if (hist_init(&mf->step_latency[s], m->nlat) < 0)
+		step_bounds(m, &f->steps[s], mf->step_b[s], &mf->step_nb[s]);
+		if (hist_init(&mf->step_latency[s], mf->step_b[s], mf->step_nb[s]) < 0)
 			return -1;
+		/* an edge into s is s's latency from that predecessor: s's bounds */
 		fg_mask preds = f->steps[s].after | f->steps[s].after_any;
 		for (int p = 0; p < ns; p++)
-			if ((preds & FG_BIT(p)) &&
-			    hist_init(&mf->edge_latency[s * ns + p], m->nlat) < 0)
+			if ((preds & FG_BIT(p)) && hist_init(&mf->edge_latency[s * ns + p],
+			        mf->step_b[s], mf->step_nb[s]) < 0)
 				return -1;
 	}
 	for (int o = 0; o < mf->noutcomes; o++)
-		if (hist_init(&mf->duration[o], m->ndur) < 0)
+		if (hist_init(&mf->duration[o], m->dur_b, m->ndur) < 0)
 			return -1;
 	return 0;
 }
@@ -157,6 +186,10 @@ static void flow_free(struct mx_flow *mf, int ns)
 	free(mf->evicted);
 	free(mf->stall_since_ns);
 	free(mf->step_latency);
+	free(mf->step_b);
+	free(mf->step_nb);
+	free(mf->example);
+	free(mf->example_at_ns);
 	free(mf->duration);
 	free(mf->edge_count);
 	free(mf->edge_latency);
@@ -263,8 +296,8 @@ int metrics_nbuckets(const struct metrics *m, int latency)
 void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latency,
     double seconds)
 {
-	const double *b = latency ? m->lat_b : m->dur_b;
-	int n = latency ? m->nlat : m->ndur, i = 0;
+	const double *b = h->bounds ? h->bounds : latency ? m->lat_b : m->dur_b;
+	int n = h->bounds ? h->nb : latency ? m->nlat : m->ndur, i = 0;
 	if (h->counts == NULL)
 		return;
 	while (i < n && seconds > b[i])
@@ -277,8 +310,8 @@ void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latenc
 double metrics_hist_quantile(const struct metrics *m, const struct mx_hist *h,
     int latency, double q)
 {
-	const double *b = latency ? m->lat_b : m->dur_b;
-	int n = latency ? m->nlat : m->ndur;
+	const double *b = h->bounds ? h->bounds : latency ? m->lat_b : m->dur_b;
+	int n = h->bounds ? h->nb : latency ? m->nlat : m->ndur;
 	if (h->counts == NULL || h->count == 0)
 		return NAN;
 	double rank = q * (double)h->count, cum = 0;
@@ -321,6 +354,40 @@ void metrics_observe_flow(struct metrics *m, int flow, int outcome, double secon
 	if (outcome < 0 || outcome >= mf->noutcomes || seconds < 0)
 		return;
 	metrics_hist_observe(m, &mf->duration[outcome], 0, seconds);
+}
+
+double metrics_stall_threshold(const struct fg_flow *f, int step)
+{
+	const struct fg_step *st = &f->steps[step];
+	if (st->start || st->optional || st->within_ns <= 0)
+		return -1;
+	double w = (double)st->within_ns / 1e9;
+	if (f->deadline_ns <= 0)
+		return 10 * w;
+	double d = (double)f->deadline_ns / 1e9;
+	return d > w ? (d - w) / 2 : -1;
+}
+
+void metrics_note_example(struct metrics *m, int flow, int step, int kind,
+    const char *corr, int64_t at_ns)
+{
+	int slot = 0;
+	while (slot < MX_NEXAMPLE_KINDS && example_kinds[slot] != kind)
+		slot++;
+	if (slot == MX_NEXAMPLE_KINDS || flow < 0 || flow >= m->g->nflows || step < 0 ||
+	    step >= m->g->flows[flow].nsteps || corr == NULL)
+		return;
+	struct mx_flow *mf = &m->flows[flow];
+	char *ex = mf->example[step][slot];
+	if (ex[0] != '\0' && at_ns - mf->example_at_ns[step][slot] < MX_EXAMPLE_HOLD_NS)
+		return;
+	size_t n = strlen(corr);
+	if (n >= MX_EXAMPLE_LEN) /* cut on a UTF-8 boundary: label values must stay UTF-8 */
+		for (n = MX_EXAMPLE_LEN - 1; n > 0 && ((unsigned char)corr[n] & 0xC0) == 0x80; n--)
+			;
+	memcpy(ex, corr, n);
+	ex[n] = '\0';
+	mf->example_at_ns[step][slot] = at_ns;
 }
 
 int metrics_partition(struct metrics *m, const char *topic, int32_t partition)
@@ -453,8 +520,10 @@ static void series(struct jbuf *b, const char *name, const char *flow, const cha
 }
 
 static void render_hist(struct jbuf *b, const char *name, const char *flow,
-    const char *k, const char *v, const struct mx_hist *h, const double *bk, int nb)
+    const char *k, const char *v, const struct mx_hist *h)
 {
+	const double *bk = h->bounds;
+	int nb = h->nb;
 	uint64_t cum = 0;
 	for (int i = 0; i <= nb; i++) {
 		cum += h->counts ? h->counts[i] : 0;
@@ -535,6 +604,47 @@ static void render_per_step(struct metrics *m, struct jbuf *b, const char *name,
 	}
 }
 
+/* The stall-age thresholds of metrics_stall_threshold, for the shipped alert rules. */
+static void render_thresholds(struct metrics *m, struct jbuf *b)
+{
+	family(b, "choreoscope_stall_age_threshold_seconds", "gauge",
+	    "Oldest-stall age the alert rules fire above: half of (flow deadline - step within).");
+	for (int f = 0; f < m->g->nflows; f++) {
+		const struct fg_flow *fl = &m->g->flows[f];
+		for (int s = 0; s < fl->nsteps; s++) {
+			double t = metrics_stall_threshold(fl, s);
+			if (t < 0)
+				continue;
+			series(b, "choreoscope_stall_age_threshold_seconds", fl->name, "step",
+			    fl->steps[s].name);
+			jbuf_printf(b, "} %.6g\n", t);
+		}
+	}
+}
+
+/* One series per (flow, step, kind) that has had a stalled/abandoned verdict: the
+ * latest example instance (see metrics_note_example), for alert annotations. */
+static void render_examples(struct metrics *m, struct jbuf *b)
+{
+	family(b, "choreoscope_anomaly_example_info", "gauge",
+	    "An example instance of the latest stalled/abandoned verdicts per step; always 1.");
+	for (int f = 0; f < m->g->nflows; f++) {
+		const struct fg_flow *fl = &m->g->flows[f];
+		for (int s = 0; s < fl->nsteps; s++) {
+			for (int k = 0; k < MX_NEXAMPLE_KINDS; k++) {
+				const char *ex = m->flows[f].example[s][k];
+				if (ex[0] == '\0')
+					continue;
+				series(b, "choreoscope_anomaly_example_info", fl->name, "step",
+				    fl->steps[s].name);
+				jbuf_printf(b, ",kind=\"%s\",correlation_id=\"", kind_names[example_kinds[k]]);
+				jbuf_prom_label(b, ex);
+				jbuf_puts(b, "\"} 1\n");
+			}
+		}
+	}
+}
+
 static void render_flows(struct metrics *m, struct jbuf *b)
 {
 	const struct flowgraph *g = m->g;
@@ -585,6 +695,8 @@ static void render_flows(struct metrics *m, struct jbuf *b)
 	render_per_step(m, b, "choreoscope_flows_evicted_total", "counter",
 	    "Instances evicted under the in-flight bound, by the step they awaited.",
 	    offsetof(struct mx_flow, evicted), 0);
+	render_thresholds(m, b);
+	render_examples(m, b);
 }
 
 static void render_hists(struct metrics *m, struct jbuf *b)
@@ -595,15 +707,13 @@ static void render_hists(struct metrics *m, struct jbuf *b)
 	for (int f = 0; f < g->nflows; f++)
 		for (int s = 0; s < g->flows[f].nsteps; s++)
 			render_hist(b, "choreoscope_step_latency_seconds_bucket", g->flows[f].name,
-			    "step", g->flows[f].steps[s].name, &m->flows[f].step_latency[s],
-			    m->lat_b, m->nlat);
+			    "step", g->flows[f].steps[s].name, &m->flows[f].step_latency[s]);
 	family(b, "choreoscope_flow_duration_seconds", "histogram",
 	    "Open-to-close time of closed flow instances, by outcome.");
 	for (int f = 0; f < g->nflows; f++)
 		for (int o = 0; o < m->flows[f].noutcomes; o++)
 			render_hist(b, "choreoscope_flow_duration_seconds_bucket", g->flows[f].name,
-			    "outcome", m->flows[f].outcomes[o], &m->flows[f].duration[o], m->dur_b,
-			    m->ndur);
+			    "outcome", m->flows[f].outcomes[o], &m->flows[f].duration[o]);
 }
 
 int metrics_render(struct metrics *m, struct jbuf *b)

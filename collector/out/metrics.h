@@ -31,12 +31,24 @@
 #define MX_MAX_REASONS 32
 #define MX_MAX_BUCKETS 32
 #define MX_NKINDS 10  /* = AN__COUNT in engine.h, checked in metrics_engine.c */
+#define MX_NEXAMPLE_KINDS 2 /* stalled, abandoned: the kinds the alert rules name */
+#define MX_EXAMPLE_LEN 128  /* longer correlation ids are cut (an example, not a key) */
+#define MX_EXAMPLE_HOLD_NS ((int64_t)30 * 1000000000) /* see metrics_note_example */
 
 struct mx_hist {
-	uint64_t *counts;   /* [nbuckets + 1]: per bucket (not cumulative), last = +Inf */
+	uint64_t *counts;   /* [nb + 1]: per bucket (not cumulative), last = +Inf */
 	uint64_t count;
 	double sum;
+	const double *bounds; /* its finite bucket bounds (owned by the metrics), or NULL:
+	                         the global latency/duration bounds */
+	int nb;
 };
+
+/* Step latency buckets follow the step's deadline: a step with `within` W gets the
+ * bounds W x MX_DEADLINE_FRACTIONS (a tenth of W up to 10 W, dense around W, so that a
+ * p95 near the deadline is resolved to +-10 % and agrees with the stall verdicts);
+ * steps without `within` use metrics.latency_buckets. */
+#define MX_NDEADLINE_FRACTIONS 13
 
 /* One declared flow. Written by the engine thread only. Arrays are sized by the
  * graph: steps (nsteps), outcomes (noutcomes, see metrics_outcome_name). */
@@ -51,6 +63,11 @@ struct mx_flow {
 	int64_t *stall_since_ns;       /* [nsteps]: deadline of the oldest current stall,
 	                                  INT64_MIN when none (see metrics_engine.c) */
 	uint64_t *evicted;             /* [nsteps]: evictions by awaited step */
+	double (*step_b)[MX_MAX_BUCKETS]; /* [nsteps]: latency bounds of each step */
+	int *step_nb;                  /* [nsteps] */
+	/* latest example instance per (step, example kind), see metrics_note_example */
+	char (*example)[MX_NEXAMPLE_KINDS][MX_EXAMPLE_LEN]; /* [nsteps] */
+	int64_t (*example_at_ns)[MX_NEXAMPLE_KINDS];      /* [nsteps] */
 	struct mx_hist *step_latency;  /* [nsteps] */
 	struct mx_hist *duration;      /* [noutcomes] */
 	/* per-edge (pred -> step) counts and latency, for /api/v1/graphs */
@@ -86,18 +103,41 @@ const struct flowgraph *metrics_graph(const struct metrics *m);
 int metrics_outcome_index(const struct metrics *m, int flow, const char *name);
 const char *metrics_outcome_name(const struct metrics *m, int flow, int i);
 
-/* Number of finite buckets (counts arrays have one more, for +Inf). */
+/* Number of finite global buckets (counts arrays have one more, for +Inf). A histogram
+ * with its own `bounds` (step latencies) has h->nb instead. */
 int metrics_nbuckets(const struct metrics *m, int latency);
+/* Observes into h's own bounds, or the global latency (latency != 0) or duration ones
+ * when h has none. */
 void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latency,
     double seconds);
 /* Quantile q (0..1) estimated from a histogram by linear interpolation inside the
- * bucket, as Prometheus' histogram_quantile does; NAN when empty. */
+ * bucket, as Prometheus' histogram_quantile does; NAN when empty. Bounds as above. */
 double metrics_hist_quantile(const struct metrics *m, const struct mx_hist *h,
     int latency, double q);
 
 void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
     fg_mask preds_happened);
 void metrics_observe_flow(struct metrics *m, int flow, int outcome, double seconds);
+
+/* The oldest-stall age (seconds) above which step `step` of flow f is alerted on, or
+ * -1 when it cannot stall (start, optional, no `within`, or the flow's deadline comes
+ * first). A stall starts at the step's deadline (becoming expected + within W) and
+ * ends at the latest when the flow is abandoned at its deadline D after open, so it
+ * can never be older than D - W: the threshold is half of that, reachable by any
+ * stall that lasts; without a flow deadline stalls last until the step comes, and the
+ * threshold is 10 W. Exported as choreoscope_stall_age_threshold_seconds and used by
+ * gen-dashboards, so the shipped and the generated rules agree. */
+double metrics_stall_threshold(const struct fg_flow *f, int step);
+
+/* A stalled or abandoned verdict (other kinds are ignored) of instance `corr` on
+ * step `step` at `at_ns`: becomes the (flow, step, kind) example shown by
+ * choreoscope_anomaly_example_info, so that an alert can name one real instance. The
+ * correlation id is a label of that one series, so the series set is bounded (one
+ * per flow, step and kind) but its label value changes; to bound the churn of series
+ * Prometheus sees, an example is kept at least MX_EXAMPLE_HOLD_NS (verdict time)
+ * before a newer one replaces it. Engine thread; copies corr, never allocates. */
+void metrics_note_example(struct metrics *m, int flow, int step, int kind,
+    const char *corr, int64_t at_ns);
 
 /* Topic/partition slot (registered on first use), or -1 when the bound is reached. */
 int metrics_partition(struct metrics *m, const char *topic, int32_t partition);

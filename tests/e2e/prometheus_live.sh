@@ -47,7 +47,8 @@ $PY - "$ROOT/dashboards/choreoscope-rules.yml" >"$tmp/alerts.txt" <<'PY'
 import re, sys, yaml
 for g in yaml.safe_load(open(sys.argv[1]))["groups"]:
     for r in g["rules"]:
-        q = re.sub(r"\s*(>|<|==|!=|>=|<=)\s*[0-9.e+]+\s*$", "", r["expr"])
+        # the comparison removed: a number, or a threshold series (on (...) group_left)
+        q = re.sub(r"\s*(>|<|==|!=|>=|<=)\s*(on \(.*|[0-9.e+]+)\s*$", "", r["expr"])
         print(r["alert"] + "\t" + q + "\t" + r["expr"])
 PY
 while IFS=$'\t' read -r name q full; do

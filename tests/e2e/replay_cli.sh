@@ -11,6 +11,14 @@ check() { if [ "$2" = "$3" ]; then echo "PASS: $1"; else echo "FAIL: $1"; echo "
 
 bin/choreoscope replay --config $F/order.yaml $F/mixed.jsonl > "$tmp/out" 2> "$tmp/err"
 check "replay exits 0 despite bad lines" "$?" "0"
+# --fail-on: the fixture has join_wait, stalled and duplicate verdicts, no missing one
+bin/choreoscope replay --config $F/order.yaml --fail-on missing,abandoned $F/mixed.jsonl > "$tmp/fo1" 2>/dev/null
+check "--fail-on missing,abandoned: none found, exit 0" "$?" "0"
+bin/choreoscope replay --config $F/order.yaml --fail-on missing,duplicate $F/mixed.jsonl > "$tmp/fo2" 2>/dev/null
+check "--fail-on missing,duplicate: a duplicate found, exit 3" "$?" "3"
+check "--fail-on: the records are written all the same" "$(md5sum < "$tmp/fo2")" "$(md5sum < "$tmp/out")"
+bin/choreoscope replay --config $F/order.yaml --fail-on stalld $F/mixed.jsonl > /dev/null 2> "$tmp/fo3"
+check "--fail-on an unknown kind: exit 2 with the reason" "$?:$(cat "$tmp/fo3")" '2:choreoscope replay: --fail-on: unknown kind "stalld"'
 check "anomalies in order" "$(grep '"anomaly"' "$tmp/out" | sed 's/.*"correlation_id":"\([^"]*\)","kind":"\([^"]*\)","step":"\([^"]*\)","at":"\([^"]*\)".*/\1 \2 \3 \4/' | tr '\n' ';')" \
   "o1 join_wait OrderConfirmed 2026-01-01T00:00:05Z;o1 stalled InventoryReserved 2026-01-01T00:00:11.5Z;o3 duplicate OrderPlaced 2026-01-01T00:01:00Z;"
 check "flow records" "$(grep '"record":"flow"' "$tmp/out" | sed 's/.*"correlation_id":"\([^"]*\)","outcome":"\([^"]*\)".*"events":\([0-9]*\),"awaiting":\(.*\)}/\1 \2 \3 \4/' | tr '\n' ';')" \

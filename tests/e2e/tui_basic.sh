@@ -23,7 +23,7 @@ check "overview says it waits for data" wait_screen a "no flows yet"
 check "footer lists the keys" wait_screen a "^q quit +\? help +Tab view"
 t send-keys -t a 2
 check "2 shows the stalled view" wait_screen a "^Stalled & anomalies: 0 rows, sorted by overdue"
-check "stalled view has its columns" wait_screen a "KIND +CORRELATION ID +FLOW +AWAITED STEP +OVERDUE +SOURCE"
+check "stalled view has its columns" wait_screen a "KIND +CORRELATION ID +FLOW +STEP +OVERDUE +AGE +SOURCE"
 t send-keys -t a s
 check "s cycles the sort" wait_screen a "sorted by correlation id"
 t send-keys -t a r
@@ -33,10 +33,17 @@ check "Tab goes to the graph view" wait_screen a "no flow graphs yet"
 t send-keys -t a Tab
 check "Tab wraps to the overview" wait_screen a "^FLOW +IN FLIGHT"
 t send-keys -t a '?'
-check "? opens the help" wait_screen a "Keys \(Esc or \? closes\)"
+check "? opens the help" wait_screen a "Keys \(\? abbreviations, Esc closes\)"
 check "help lists p pause" wait_screen a "p +pause or resume refreshing"
+t send-keys -t a '?'
+check "? again explains the abbreviations" wait_screen a "Abbreviations \(\? closes"
+check "... the kind abbreviations" wait_screen a "stl stalled +mis missing +ooo out_of_order"
+check "... and OVERDUE and AGE" wait_screen a "AGE +time since the verdict"
+t send-keys -t a '?'
+check "? a third time closes it" wait_gone a "Abbreviations \("
+t send-keys -t a '?'
 t send-keys -t a Escape
-check "Esc closes the help" wait_gone a "Keys \(Esc or"
+check "Esc closes the help" wait_gone a "Keys \(\? abbrev"
 t send-keys -t a / x y z
 check "/ opens the filter prompt" wait_screen a "^Filter: xyz_"
 t send-keys -t a Enter
@@ -54,6 +61,15 @@ t resize-window -t a -x 60 -y 20
 check "resized to 60x20 it redraws the footer on the last line" wait_screen a "^q quit +\? help"
 sleep 0.5
 check "60x20 has no garbage" fits a 60 20
+check "60 columns: the overview keeps FLOW, IN FLIGHT, STALLED and ANOMALIES/min" \
+  wait_screen a "^FLOW +IN FLIGHT +STALLED +ANOMALIES/min"
+t send-keys -t a 2
+check "60 columns: the stalled view keeps KIND, STEP, OVERDUE and AGE" \
+  wait_screen a "^KIND +CORREL.* +STEP +OVERDUE +AGE *$"
+t send-keys -t a 1
+t resize-window -t a -x 80 -y 24
+check "80 columns: the overview adds DONE/s, P95 and P99, no sparkline" \
+  wait_screen a "^FLOW +IN FLIGHT +DONE/s +STALLED +P95 +P99 +ANOMALIES/min *$"
 check "60x20 keeps the header on the first line" bash -c "tmux -S '$TMUX_SOCK' capture-pane -p -t a | head -1 | grep -q '^choreoscope-tui'"
 pid=$(tui_pid a)
 t send-keys -t a q

@@ -83,7 +83,7 @@ check "filter shows in the header" wait_screen main "filter: $scid"
 check "the injected stall is listed with its id and awaited step" \
   wait_screen main "^■ stalled +$scid +$sflow +$sstep "
 only_that_flow() { # every data row between the column header and the footer names scid
-  screen main | awk -v c="$scid" '/^KIND +CORRELATION ID/ { on = 1; next } /^q quit/ { on = 0 }
+  screen main | awk -v c="$scid" '/^KIND +CORRELATION ID/ { on = 1; next } /^q quit|left the list/ { on = 0 } /^ -- /{ next }
     on && NF { n++; if (index($0, c) == 0) bad = 1 } END { exit bad || n == 0 }'
 }
 check "filtering by the id leaves only that flow" only_that_flow

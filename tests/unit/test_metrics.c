@@ -90,19 +90,20 @@ struct obs {
 	double seconds;
 };
 
-/* Histogram buckets are cumulative, _sum and _count agree, quantiles interpolate. */
+/* Histogram buckets are cumulative, _sum and _count agree, quantiles interpolate.
+ * PaymentAuthorized has `within: 30s`: its bounds are 30 s x the deadline fractions. */
 static void test_histograms(void **state)
 {
 	(void)state;
-	static const struct obs obs[] = {{1, 0.004}, {1, 0.02}, {1, 0.02}, {1, 0.7}, {1, 400}};
+	static const struct obs obs[] = {{1, 0.004}, {1, 2}, {1, 2}, {1, 29}, {1, 400}};
 	static const char *const want[] = {
-	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"0.005\"} 1",
-	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"0.025\"} 3",
-	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"1\"} 4",
+	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"3\"} 3",
+	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"27\"} 3",
+	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"30\"} 4",
 	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"300\"} 4",
 	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"+Inf\"} 5",
 	    "choreoscope_step_latency_seconds_count{flow=\"order\",step=\"PaymentAuthorized\"} 5",
-	    "choreoscope_step_latency_seconds_sum{flow=\"order\",step=\"PaymentAuthorized\"} 400.744",
+	    "choreoscope_step_latency_seconds_sum{flow=\"order\",step=\"PaymentAuthorized\"} 433.004",
 	    "choreoscope_flow_duration_seconds_bucket{flow=\"order\",outcome=\"compensated\",le=\"5\"} 1",
 	};
 	struct metrics *m = mk();
@@ -117,9 +118,124 @@ static void test_histograms(void **state)
 	struct mx_flow *mf = metrics_flow(m, 0);
 	assert_int_equal(mf->edge_count[1][0], 5);
 	double p50 = metrics_hist_quantile(m, &mf->step_latency[1], 1, 0.5);
-	assert_true(p50 > 0.01 && p50 <= 0.025);
+	assert_true(p50 > 0 && p50 <= 3);
 	assert_true(isnan(metrics_hist_quantile(m, &mf->step_latency[3], 1, 0.5)));
 	jbuf_free(&b);
+	metrics_free(m);
+}
+
+struct bounds_case {
+	int flow, step;
+	const char *le[4]; /* bounds that must be there */
+	const char *not_le; /* one that must not */
+};
+
+/* Bucket bounds per step: fractions and multiples of `within` (10 s: 1 .. 100 s,
+ * dense around 10); steps without `within` (start steps) keep the global bounds. */
+static void test_bounds_follow_deadlines(void **state)
+{
+	(void)state;
+	static const struct bounds_case cases[] = {
+	    {0, 3, {"1", "9", "10", "11"}, "0.005"},      /* InventoryReserved, within 10s */
+	    {0, 5, {"0.5", "4.5", "5", "50"}, "300"},     /* OrderConfirmed, within 5s */
+	    {1, 1, {"6", "54", "60", "600"}, "0.005"},    /* RefundIssued, within 60s */
+	    {0, 0, {"0.005", "0.01", "1", "300"}, "11"},  /* OrderPlaced: start, global */
+	};
+	struct metrics *m = mk();
+	struct jbuf b;
+	const char *t = render(m, &b);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bounds_case *c = &cases[i];
+		char line[256];
+		const char *fl = fixture_graph.flows[c->flow].name;
+		const char *st = fixture_graph.flows[c->flow].steps[c->step].name;
+		for (int k = 0; k < 4; k++) {
+			snprintf(line, sizeof line, "choreoscope_step_latency_seconds_bucket{flow=\"%s\","
+			    "step=\"%s\",le=\"%s\"} 0", fl, st, c->le[k]);
+			if (!has_line(t, line))
+				fail_msg("case %zu: missing line: %s", i, line);
+		}
+		snprintf(line, sizeof line, "choreoscope_step_latency_seconds_bucket{flow=\"%s\","
+		    "step=\"%s\",le=\"%s\"} 0", fl, st, c->not_le);
+		if (has_line(t, line))
+			fail_msg("case %zu: unexpected line: %s", i, line);
+	}
+	jbuf_free(&b);
+	metrics_free(m);
+}
+
+struct p95_case {
+	double seconds;  /* every observation of InventoryReserved (within 10s) */
+	double lo, hi;   /* the p95 estimate must be in [lo, hi] */
+};
+
+/* Near the deadline the p95 estimate stays on the same side of it as the latencies
+ * (so p95 and STUCK agree), within 10 % of `within`; the global bounds would have
+ * put a 10.5 s latency anywhere in (10, 30]. */
+static void test_p95_near_deadline(void **state)
+{
+	(void)state;
+	static const struct p95_case cases[] = {
+	    {9.5, 9, 10}, {10.5, 10, 11}, {10.05, 10, 11}, {9.95, 9, 10}, {14, 12.5, 15},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct metrics *m = mk();
+		for (int k = 0; k < 100; k++)
+			metrics_observe_step(m, 0, 3, cases[i].seconds, FG_BIT(1));
+		struct mx_flow *mf = metrics_flow(m, 0);
+		double p = metrics_hist_quantile(m, &mf->step_latency[3], 1, 0.95);
+		double e = metrics_hist_quantile(m, &mf->edge_latency[3 * 7 + 1], 1, 0.95);
+		if (!(p >= cases[i].lo && p <= cases[i].hi) || p != e)
+			fail_msg("case %zu: %g s -> p95 %g (edge %g), want [%g, %g]", i,
+			    cases[i].seconds, p, e, cases[i].lo, cases[i].hi);
+		metrics_free(m);
+	}
+}
+
+struct example_step {
+	int kind, step;
+	const char *corr;
+	int64_t at_s;
+};
+
+/* Examples: one series per (flow, step, kind) with the latest stalled/abandoned
+ * instance, held 30 s before a newer one replaces it; other kinds, undeclared steps
+ * and out-of-range flows are ignored; long ids are cut on a UTF-8 boundary. */
+static void test_examples(void **state)
+{
+	(void)state;
+	char longid[300];
+	memset(longid, 'a', sizeof longid);
+	memcpy(longid + 126, "\xc3\xa9\xc3\xa9", 4); /* a 2-byte char across byte 127 */
+	longid[sizeof longid - 1] = '\0';
+	const struct example_step steps[] = {
+	    {0, 3, "o-1", 100}, {0, 3, "o-2", 110},  /* o-2 within the hold: o-1 stays */
+	    {9, 3, "o-3", 111}, {4, 3, "o-4", 111},  /* abandoned kept; duplicate ignored */
+	    {0, -1, "o-5", 111}, {0, 4, longid, 100}, {0, 4, "o-6", 131}, /* 31 s later */
+	};
+	struct metrics *m = mk();
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		metrics_note_example(m, 0, steps[i].step, steps[i].kind, steps[i].corr,
+		    steps[i].at_s * 1000000000);
+	metrics_note_example(m, 5, 0, 0, "nope", 0);
+	struct jbuf b;
+	const char *t = render(m, &b);
+	static const char *const want[] = {
+	    "choreoscope_anomaly_example_info{flow=\"order\",step=\"InventoryReserved\",kind=\"stalled\",correlation_id=\"o-1\"} 1",
+	    "choreoscope_anomaly_example_info{flow=\"order\",step=\"InventoryReserved\",kind=\"abandoned\",correlation_id=\"o-3\"} 1",
+	    "choreoscope_anomaly_example_info{flow=\"order\",step=\"ShippingQuoted\",kind=\"stalled\",correlation_id=\"o-6\"} 1",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!has_line(t, want[i]))
+			fail_msg("missing line: %s", want[i]);
+	int n = 0;
+	for (const char *p = t; (p = strstr(p, "\nchoreoscope_anomaly_example_info{")) != NULL; p++)
+		n++;
+	assert_int_equal(n, 3);
+	jbuf_free(&b);
+	/* the cut: 126 'a's, not half of the 'é' */
+	metrics_note_example(m, 0, 5, 0, longid, 0);
+	assert_int_equal(strlen(metrics_flow(m, 0)->example[5][0]), 126);
 	metrics_free(m);
 }
 
@@ -239,6 +355,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_declared_series_at_zero),
 	    cmocka_unit_test(test_histograms),
+	    cmocka_unit_test(test_bounds_follow_deadlines),
+	    cmocka_unit_test(test_p95_near_deadline),
+	    cmocka_unit_test(test_examples),
 	    cmocka_unit_test(test_counters_and_labels),
 	    cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_bad_buckets),

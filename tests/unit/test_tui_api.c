@@ -123,9 +123,13 @@ static void test_graphs_anomalies(void **state)
 	assert_int_equal(g->flows[0].nedges, 1);
 	assert_int_equal(g->flows[0].edges[0].stuck, 1);
 	assert_non_null(a);
-	assert_int_equal(a->n, 2);
+	assert_int_equal(a->n, 3);
 	assert_string_equal(a->items[1].kind, "missing");
 	assert_string_equal(a->items[1].source, "");
+	assert_false(a->items[1].undeclared);
+	/* step: null (an undeclared type): the event's type keeps the name */
+	assert_string_equal(a->items[2].step, "GiftWrapped");
+	assert_true(a->items[2].undeclared);
 	api_free_graphs(g);
 	api_free_anomalies(a);
 	free(b);

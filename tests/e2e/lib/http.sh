@@ -121,11 +121,14 @@ open(out, "w").write(str(n))
 PYEOF
 }
 
-start_prometheus() { # RULES_FILE
+start_prometheus() { # RULES_FILE [ALERTMANAGER_HOST:PORT]
   PROM_PORT=$(free_port)
+  local alerting=
+  [ -n "${2:-}" ] && alerting="alerting: { alertmanagers: [{ static_configs: [{ targets: [\"$2\"] }] }] }"
   cat >"$tmp/prometheus.yml" <<YAML
 global: { scrape_interval: 1s, evaluation_interval: 1s }
 rule_files: ["$1"]
+$alerting
 scrape_configs:
   - job_name: choreoscope
     static_configs: [{ targets: ["127.0.0.1:$HTTP_PORT"] }]
