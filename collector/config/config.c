@@ -22,6 +22,7 @@
 static int check_listen(const char *s, char *why, size_t whylen);
 static int check_path(const char *s, char *why, size_t whylen);
 static int check_source(const char *s, char *why, size_t whylen);
+static int check_hostname(const char *s, char *why, size_t whylen);
 
 #define CO(m) offsetof(struct config, m)
 #define JSON_FIELD(k)                                                                      \
@@ -74,6 +75,21 @@ static const struct cfg_field settings[] = {
 	{ "http.token", &cfg_t_str, CO(http.token), .flags = CF_NULLABLE,
 	    .help = "Bearer token required by /api and /metrics; unset: open. The daemon also "
 		    "reads CHOREOSCOPE_TOKEN." },
+	{ "http.allowed_hosts", &cfg_t_strlist, CO(http.allowed_hosts),
+	    .noff = CO(http.nallowed_hosts), .def = "[]", .check = check_hostname,
+	    .help = "Host names (as in the `Host` header, without port) /metrics and /api/v1 "
+		    "answer when no token is set, besides IP literals, `localhost` and "
+		    "`*.localhost`; others get 421 (DNS rebinding)." },
+	{ "http.max_connections", &cfg_t_count, CO(http.max_connections), .def = "256",
+	    .help = "Open HTTP connections at most; an eighth is kept from API requests for "
+		    "health, readiness and metrics (docs/http.md)." },
+	{ "http.max_connections_per_address", &cfg_t_count,
+	    CO(http.max_connections_per_address), .def = "128",
+	    .help = "Open HTTP connections per client address at most; a newcomer beyond it "
+		    "evicts that address's oldest connection still waiting for its headers." },
+	{ "http.header_timeout", &cfg_t_duration, CO(http.header_timeout_ns), .def = "10s",
+	    .help = "Time a connection has, from accept or its previous answer, to send a "
+		    "request's headers; then it is closed (slowloris)." },
 	{ "metrics.latency_buckets", &cfg_t_numlist, CO(metrics.latency_buckets),
 	    .noff = CO(metrics.nlatency_buckets),
 	    .def = "[0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]",
@@ -132,6 +148,14 @@ static int check_listen(const char *s, char *why, size_t whylen)
 	if (*p == '\0' || strspn(p, "0123456789") != strlen(p) || strlen(p) > 5 ||
 	    (port = strtol(p, NULL, 10)) < 1 || port > 65535)
 		return bad(why, whylen, expect, s, "port must be 1 to 65535");
+	return 0;
+}
+
+static int check_hostname(const char *s, char *why, size_t whylen)
+{
+	if (strchr(s, ':') != NULL || s[0] == '[' || check_host(s, strlen(s)) < 0)
+		return bad(why, whylen, "a host name such as collector-1.example.com", s,
+		    strchr(s, ':') ? "no port" : NULL);
 	return 0;
 }
 
@@ -308,6 +332,7 @@ void config_free(struct config *c)
 		free(paths[i]);
 	free(c->http.listen);
 	free(c->http.token);
+	free_strv(c->http.allowed_hosts, c->http.nallowed_hosts);
 	free(c->metrics.latency_buckets);
 	free(c->metrics.duration_buckets);
 	free(c);

@@ -38,6 +38,11 @@ struct cfg_json_fields {  /* dotted paths into plain JSON payloads */
 struct cfg_http {
 	char *listen;         /* default 127.0.0.1:9717 */
 	char *token;          /* bearer token for /api and /metrics, or NULL */
+	char **allowed_hosts; /* Host names served without a token (DNS rebinding) */
+	int nallowed_hosts;
+	size_t max_connections;
+	size_t max_connections_per_address;
+	int64_t header_timeout_ns;
 };
 
 struct cfg_metrics {

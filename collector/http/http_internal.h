@@ -22,6 +22,9 @@ struct http_api {
 	struct MHD_Daemon *d;
 	int fd, port;
 	char *token;
+	char **allowed_hosts;    /* Host names served without a token, besides localhost */
+	int nallowed_hosts;
+	struct http_guard *guard; /* any thread (locks inside) */
 	char instance[80];
 	const struct flowgraph *g;
 	struct metrics *m;       /* engine thread, except metrics_http_count/_process */

@@ -28,7 +28,7 @@ static const char *const kind_names[MX_NKINDS] = {"stalled", "late", "missing",
 /* Rejection reasons the decoders use; declared so their series exist at 0. */
 static const char *const known_reasons[] = {"malformed", "missing_field", "bad_time",
     "too_large", "unsupported_format"};
-static const int http_codes[] = {200, 400, 401, 404, 405, 408, 413, 414, 429, 431,
+static const int http_codes[] = {200, 400, 401, 404, 405, 408, 413, 414, 421, 429, 431,
     500, 503};
 #define NCODES ((int)(sizeof(http_codes) / sizeof(http_codes[0])))
 
