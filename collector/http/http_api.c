@@ -559,7 +559,8 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 		else
 			a->nallowed_hosts++;
 	const struct http_guard_opts go = {.max_connections = o->max_connections,
-	    .max_per_address = o->max_per_address, .header_timeout_ms = o->header_timeout_ms};
+	    .max_per_address = o->max_per_address, .header_timeout_ms = o->header_timeout_ms,
+	    .evict_grace_ms = o->evict_grace_ms};
 	if ((a->guard = http_guard_new(&go)) == NULL)
 		goto fail;
 	MHD_set_panic_func(on_panic, NULL);

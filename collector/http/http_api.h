@@ -39,6 +39,7 @@ struct http_api_opts {
 	unsigned max_connections;   /* 0: 256 */
 	unsigned max_per_address;   /* 0: max_connections / 2 */
 	int header_timeout_ms;      /* accept or previous answer to complete headers; 0: 10000 */
+	int evict_grace_ms;         /* waited this long, evictable for a newcomer; 0: 1000 */
 	unsigned timeout_s;         /* idle connection timeout; 0: 10 */
 	size_t max_request_bytes;   /* request line + headers; 0: 8 KiB (431 beyond) */
 	int query_timeout_ms;       /* wait for the engine; 0: 2000 */
