@@ -48,16 +48,13 @@ struct kmsg {
 
 struct kdec;
 
-/* Reads kafka.format, kafka.correlation_from and the json paths from cfg (copied).
- * 0 and *out, or negative with err (an unknown source or format). */
+/* Reads kafka.format, kafka.correlation_from and the json paths from cfg (copied;
+ * the config has validated them). 0 and *out, or negative with err. */
 int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errlen);
 void kdec_free(struct kdec *d);
 
 /* 0 and *ev (topic/partition/offset set from m), or negative with *reason: a static
  * snake_case word for the rejected-by-reason counters. */
 int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const char **reason);
-
-/* Checks one correlation_from entry; 0 or -1. */
-int kdec_source_valid(const char *src);
 
 #endif

@@ -460,55 +460,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 
-/* HOST:PORT, [V6]:PORT or :PORT (all interfaces) -> a bound, listening socket. */
-static int listen_on(const char *spec, int *port, char *err, size_t errlen)
+/* A parsed address -> a bound, listening socket; errors name `from` and the address. */
+static int listen_on(const struct cfg_listen *l, const char *from, int *port, char *err,
+    size_t errlen)
 {
-	char host[128] = "";
-	const char *colon = strrchr(spec, ':');
-	if (colon == NULL || colon[1] == '\0') {
-		snprintf(err, errlen, "--listen %s: expected HOST:PORT", spec);
-		return -1;
-	}
-	size_t hl = (size_t)(colon - spec);
-	if (hl >= sizeof(host)) {
-		snprintf(err, errlen, "--listen %s: host too long", spec);
-		return -1;
-	}
-	memcpy(host, spec, hl);
-	host[hl] = '\0';
-	char *end;
-	long p = strtol(colon + 1, &end, 10);
-	if (*end || p < 0 || p > 65535) {
-		snprintf(err, errlen, "--listen %s: bad port", spec);
-		return -1;
-	}
-	struct sockaddr_storage ss = {0};
-	socklen_t sl;
-	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		host[hl - 1] = '\0';
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)p);
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-			goto bad_host;
-		sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)p);
-		if (host[0] == '\0')
-			s4->sin_addr.s_addr = htonl(INADDR_ANY);
-		else if (strcmp(host, "localhost") == 0)
-			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			goto bad_host;
-		sl = sizeof(*s4);
-	}
+	struct sockaddr_storage ss = l->addr;
+	socklen_t sl = l->addrlen;
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
-		snprintf(err, errlen, "--listen %s: %s", spec, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", from, l->spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -517,10 +479,6 @@ static int listen_on(const char *spec, int *port, char *err, size_t errlen)
 	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 	                                       : ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
-bad_host:
-	snprintf(err, errlen, "--listen %s: '%s' is not a numeric IPv4/IPv6 address", spec,
-	    host);
-	return -1;
 }
 
 static void on_panic(void *cls, const char *file, unsigned line, const char *reason)
@@ -549,10 +507,14 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 		goto fail;
 	a->query_timeout_ms = o->query_timeout_ms > 0 ? o->query_timeout_ms : 2000;
 	a->max_request = o->max_request_bytes ? o->max_request_bytes : 8192;
-	const char *spec = o->listen ? o->listen : HTTP_DEFAULT_LISTEN;
-	if ((a->fd = listen_on(spec, &a->port, err, errlen)) < 0)
+	struct cfg_listen def;
+	const struct cfg_listen *l = o->listen;
+	const char *from = o->listen_from ? o->listen_from : "--listen";
+	if (l == NULL && config_parse_listen(HTTP_DEFAULT_LISTEN, &def, err, errlen) == 0)
+		l = &def;
+	if (l == NULL || (a->fd = listen_on(l, from, &a->port, err, errlen)) < 0)
 		goto fail;
-	snprintf(a->instance, sizeof(a->instance), "%s", spec);
+	snprintf(a->instance, sizeof(a->instance), "%s", l->spec);
 	for (int i = 0; i < o->nallowed_hosts; i++)
 		if ((a->allowed_hosts[a->nallowed_hosts] = strdup(o->allowed_hosts[i])) == NULL)
 			goto fail;
@@ -579,7 +541,7 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024,
 	    MHD_OPTION_END);
 	if (a->d == NULL) {
-		snprintf(err, errlen, "--listen %s: libmicrohttpd did not start", spec);
+		snprintf(err, errlen, "%s %s: libmicrohttpd did not start", from, l->spec);
 		goto fail;
 	}
 	*out = a;

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "config/config.h"
 #include "http/api_render.h"
 #include "engine/engine.h"
 #include "out/metrics.h"
@@ -31,7 +32,9 @@
 #define HTTP_DEFAULT_LISTEN "127.0.0.1:9717"
 
 struct http_api_opts {
-	const char *listen;         /* HOST:PORT, [V6]:PORT or :PORT; NULL = default */
+	const struct cfg_listen *listen; /* parsed address (config.h); NULL = the default */
+	const char *listen_from;    /* where it came from, for messages: "--listen" (default),
+	                               "http.listen" */
 	const char *token;          /* NULL: $CHOREOSCOPE_TOKEN or none */
 	const char *const *allowed_hosts; /* Host names served without a token (besides
 	                               IP literals and localhost), nallowed_hosts of them */

@@ -45,7 +45,15 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 	    .duration_buckets = cfg->metrics.duration_buckets,
 	    .nduration_buckets = cfg->metrics.nduration_buckets, .version = CHOREOSCOPE_VERSION};
 	const struct cfg_http *c = &cfg->http;
-	const struct http_api_opts ho = {.listen = listen ? listen : c->listen,
+	struct cfg_listen flag;
+	char why[160];
+	if (listen != NULL && config_parse_listen(listen, &flag, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "--listen %s: %s", listen, why);
+		free(h);
+		return -1;
+	}
+	const struct http_api_opts ho = {.listen = listen ? &flag : &c->listen,
+	    .listen_from = listen ? "--listen" : "http.listen",
 	    .token = c->token, .clock = clock,
 	    .allowed_hosts = (const char *const *)c->allowed_hosts,
 	    .nallowed_hosts = c->nallowed_hosts,

@@ -150,7 +150,9 @@ static struct fake *start(const char *token)
 	}
 	metrics_flow(f->m, 0)->started = 50;
 	struct http_api_opts o = extra;
-	o.listen = "127.0.0.1:0";
+	struct cfg_listen l;
+	assert_int_equal(config_parse_listen("127.0.0.1:0", &l, err, sizeof(err)), 0);
+	o.listen = &l;
 	o.token = token;
 	o.publish_interval_ms = 20;
 	if (o.max_connections == 0)
@@ -568,22 +570,31 @@ static void test_concurrent_clients(void **state)
 	stop(f);
 }
 
+/* Bind errors name where the address came from (the flag or the config key). */
 static void test_listen_errors(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"nohostport", "127.0.0.1:99999", "example.com:80",
-	    "127.0.0.1:", "[::1:80"};
 	struct metrics *m;
 	char err[256];
 	struct metrics_opts mo = {.graph = &fixture_graph};
 	assert_int_equal(metrics_new(&mo, &m, err, sizeof(err)), 0);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	struct fake *f = start(NULL);
+	char spec[64];
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", http_api_port(f->a));
+	static const char *const from[] = {NULL, "--listen", "http.listen"};
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		struct cfg_listen l;
+		assert_int_equal(config_parse_listen(spec, &l, err, sizeof(err)), 0);
 		struct http_api *a = NULL;
-		struct http_api_opts o = {.listen = bad[i]};
+		struct http_api_opts o = {.listen = &l, .listen_from = from[i]};
+		char want[128];
+		snprintf(want, sizeof(want), "%s %s: Address already in use",
+		    from[i] ? from[i] : "--listen", spec);
 		err[0] = '\0';
 		assert_int_equal(http_api_new(&o, m, &a, err, sizeof(err)), -1);
-		assert_non_null(strstr(err, "--listen"));
+		assert_string_equal(err, want);
 	}
+	stop(f);
 	metrics_free(m);
 }
 
