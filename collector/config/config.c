@@ -35,7 +35,7 @@ static const struct cfg_field settings[] = {
 	    .help = "The expected flow graphs, at least one (see flow settings)." },
 	{ "limits.max_flows", &cfg_t_count, CO(max_flows), .def = "1000000",
 	    .help = "Flow instances kept in flight at most; beyond it the oldest is closed as "
-		    "`evicted` (counted and logged)." },
+		    "`evicted` (counted; logged at warn, at most 10 lines per 10 s)." },
 	{ "log_level", &cfg_t_enum, CO(log_level), .def = "info",
 	    .choices = "error|warn|info|debug", .help = "Least severe log level written." },
 	{ "kafka.brokers", &cfg_t_str, CO(kafka.brokers), .flags = CF_NULLABLE,
