@@ -21,7 +21,7 @@
 
 #include "cmd/cli.h"
 #include "http/http_daemon.h"
-#include "lib/jsonw.h"
+#include "lib/jbuf.h"
 #include "decode/kafka_decode.h"
 #include "lib/log.h"
 #include "source/partclock.h"
@@ -53,7 +53,7 @@ struct daemon {
 	struct alerts *al;
 	struct ksrc_batch *batch;
 	struct daemon_rejects rej;
-	struct jsonw jw;          /* alert JSON lines */
+	struct jbuf jw;           /* alert JSON lines */
 	struct log_limit reject_limit;
 	struct log_limit evict_limit;  /* flows evicted at limits.max_flows */
 	struct httpd *http;       /* the HTTP server (metrics, API) */
@@ -191,10 +191,10 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 	    a->correlation_id, an_kind_name(a->kind), a->step != NULL ? a->step : "-");
 	if (!alerts_has_alert_topic(d->al))
 		return;
-	jw_reset(&d->jw);
+	jbuf_reset(&d->jw);
 	records_anomaly_json(&d->jw, a);
-	if (!d->jw.oom)
-		alerts_anomaly(d->al, a, d->jw.buf, d->jw.len);
+	if (!d->jw.overflow)
+		alerts_anomaly(d->al, a, d->jw.p, d->jw.len);
 }
 
 static void on_flow(void *ctx, const struct flow_record *r)
@@ -312,7 +312,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	d->reject_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
 	d->evict_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
 	d->clock_ns = ENGINE_NO_TIME;
-	jw_init(&d->jw);
+	jbuf_init(&d->jw, (size_t)16 << 20);
 	if ((d->batch = malloc(sizeof *d->batch)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -338,7 +338,7 @@ static void teardown(struct daemon *d)
 	if (d->rec_out != NULL && d->rec_out != stdout)
 		fclose(d->rec_out);
 	partclock_free(d->pc);
-	jw_dispose(&d->jw);
+	jbuf_free(&d->jw);
 	free(d->batch);
 	config_free(d->cfg);
 }
