@@ -21,7 +21,7 @@
 
 #include "cmd/cli.h"
 #include "http/http_daemon.h"
-#include "lib/jsonw.h"
+#include "lib/jbuf.h"
 #include "decode/kafka_decode.h"
 #include "lib/log.h"
 #include "source/partclock.h"
@@ -53,8 +53,9 @@ struct daemon {
 	struct alerts *al;
 	struct ksrc_batch *batch;
 	struct daemon_rejects rej;
-	struct jsonw jw;          /* alert JSON lines */
+	struct jbuf jw;           /* alert JSON lines */
 	struct log_limit reject_limit;
+	struct log_limit evict_limit;  /* flows evicted at limits.max_flows */
 	struct httpd *http;       /* the HTTP server (metrics, API) */
 	daemon_hook_fn hook;      /* the HTTP server's poll hook, or NULL */
 	void *hook_ctx;
@@ -190,17 +191,22 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 	    a->correlation_id, an_kind_name(a->kind), a->step != NULL ? a->step : "-");
 	if (!alerts_has_alert_topic(d->al))
 		return;
-	jw_reset(&d->jw);
+	jbuf_reset(&d->jw);
 	records_anomaly_json(&d->jw, a);
-	if (!d->jw.oom)
-		alerts_anomaly(d->al, a, d->jw.buf, d->jw.len);
+	if (!d->jw.overflow)
+		alerts_anomaly(d->al, a, d->jw.p, d->jw.len);
 }
 
 static void on_flow(void *ctx, const struct flow_record *r)
 {
 	struct daemon *d = ctx;
+	char esc[256];
 	if (d->http != NULL)
 		httpd_on_flow(d->http, r);
+	if (strcmp(r->outcome, OUTCOME_EVICTED) == 0)
+		LOG_LIMITED(&d->lg, &d->evict_limit, LOG_LVL_WARN,
+		    "flow evicted: limits.max_flows reached", "flow=%s corr=\"%s\" max_flows=%zu",
+		    r->flow->name, log_escape(r->correlation_id, esc, sizeof esc), d->cfg->max_flows);
 }
 
 static void on_step(void *ctx, const struct step_obs *o)
@@ -248,8 +254,7 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 	const struct alerts_opts ao = {
 		.brokers = ko.brokers, .prop_keys = k->prop_keys, .prop_vals = k->prop_vals,
 		.nprops = k->nprops, .alert_topic = k->alert_topic,
-		.format = k->alert_format != NULL && strcmp(k->alert_format, "protobuf") == 0
-		    ? ALERTS_PROTOBUF : ALERTS_JSON,
+		.format = k->alert_format == CFG_ALERT_PROTOBUF ? ALERTS_PROTOBUF : ALERTS_JSON,
 		.dead_letter_topic = k->dead_letter_topic,
 	};
 
@@ -279,8 +284,9 @@ static int start_http(struct daemon *d, enum partclock_mode mode, char *err, siz
 	        &d->http, err, errlen) < 0) {
 		if (d->fl.listen != NULL)
 			return -1;
+		char esc[1024];
 		LOG_ERROR(&d->lg, "HTTP server not started; running without /metrics and the API",
-		    "error=\"%s\"", err);
+		    "error=\"%s\"", log_escape(err, esc, sizeof esc));
 		d->http = NULL;
 		return 0;
 	}
@@ -294,17 +300,19 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	struct engine_sink sink;
 	const struct engine_opts eo = { .clock = ENGINE_CLOCK_EXTERNAL,
 		.max_flows = d->cfg->max_flows };
-	const char *lvl = d->fl.log_level != NULL ? d->fl.log_level : d->cfg->log_level;
 	enum partclock_mode mode = d->fl.clock != NULL && strcmp(d->fl.clock, "event") == 0
 	    ? PARTCLOCK_EVENT : PARTCLOCK_WALL;
 
-	if (lvl != NULL && log_level_parse(lvl, &d->lg.level) < 0) {
-		snprintf(err, errlen, "unknown log level %s (error|warn|info|debug)", lvl);
+	d->lg.level = d->cfg->log_level;
+	if (d->fl.log_level != NULL && log_level_parse(d->fl.log_level, &d->lg.level) < 0) {
+		snprintf(err, errlen, "--log-level %s: expected error, warn, info or debug",
+		    d->fl.log_level);
 		return -1;
 	}
 	d->reject_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
+	d->evict_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
 	d->clock_ns = ENGINE_NO_TIME;
-	jw_init(&d->jw);
+	jbuf_init(&d->jw, (size_t)16 << 20);
 	if ((d->batch = malloc(sizeof *d->batch)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -330,7 +338,7 @@ static void teardown(struct daemon *d)
 	if (d->rec_out != NULL && d->rec_out != stdout)
 		fclose(d->rec_out);
 	partclock_free(d->pc);
-	jw_dispose(&d->jw);
+	jbuf_free(&d->jw);
 	free(d->batch);
 	config_free(d->cfg);
 }
@@ -412,7 +420,7 @@ static void publish(struct daemon *d)
 		.kafka = ksrc_stats(d->ks), .alerts = d->al != NULL ? alerts_stats(d->al) : NULL,
 		.clock_ns = d->clock_ns, .ready = partclock_assigned(d->pc) > 0 };
 
-	v.listen = d->fl.listen != NULL ? d->fl.listen : d->cfg->http.listen;
+	v.listen = d->fl.listen != NULL ? d->fl.listen : d->cfg->http.listen.spec;
 	v.parts = ksrc_parts(d->ks, &v.nparts);
 	/* The HTTP server (branch http) hooks in here: it renders /metrics and answers
 	 * /api/v1 from this view, on this thread. */
@@ -435,15 +443,15 @@ static void reload(struct daemon *d)
 {
 	struct config *c = NULL;
 	char err[4096];
-	enum log_level lvl;
+	char esc[4096];
 
 	if (config_load(d->fl.config, &c, err, sizeof err) < 0) {
 		LOG_ERROR(&d->lg, "config reload failed; keeping the running config",
-		    "file=%s error=\"%s\"", d->fl.config, err);
+		    "file=%s error=\"%s\"", d->fl.config, log_escape(err, esc, sizeof esc));
 		return;
 	}
-	if (d->fl.log_level == NULL && c->log_level != NULL && log_level_parse(c->log_level, &lvl) == 0)
-		d->lg.level = lvl;
+	if (d->fl.log_level == NULL)
+		d->lg.level = c->log_level;
 	LOG_INFO(&d->lg, "config reloaded; log level applied, flow and kafka changes take "
 	    "effect at restart", "file=%s log_level=%s", d->fl.config, log_level_name(d->lg.level));
 	config_free(c);

@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,10 @@
 #include "config/config.h"
 #include "config/config_yaml.h"
 
-static int check_listen(const char *s, char *why, size_t whylen);
 static int check_path(const char *s, char *why, size_t whylen);
 static int check_source(const char *s, char *why, size_t whylen);
+static const struct cfg_type cfg_t_sources, cfg_t_listen;
+static int check_hostname(const char *s, char *why, size_t whylen);
 
 #define CO(m) offsetof(struct config, m)
 #define JSON_FIELD(k)                                                                      \
@@ -33,7 +35,7 @@ static const struct cfg_field settings[] = {
 	    .help = "The expected flow graphs, at least one (see flow settings)." },
 	{ "limits.max_flows", &cfg_t_count, CO(max_flows), .def = "1000000",
 	    .help = "Flow instances kept in flight at most; beyond it the oldest is closed as "
-		    "`evicted` (counted and logged)." },
+		    "`evicted` (counted; logged at warn, at most 10 lines per 10 s)." },
 	{ "log_level", &cfg_t_enum, CO(log_level), .def = "info",
 	    .choices = "error|warn|info|debug", .help = "Least severe log level written." },
 	{ "kafka.brokers", &cfg_t_str, CO(kafka.brokers), .flags = CF_NULLABLE,
@@ -46,8 +48,9 @@ static const struct cfg_field settings[] = {
 	    .choices = "auto|protobuf|cloudevents|json",
 	    .help = "Payload format; `auto` tells them apart per message (content type, "
 		    "`ce_` headers, first byte)." },
-	{ "kafka.correlation_from", &cfg_t_strlist, CO(kafka.correlation_from),
-	    .noff = CO(kafka.ncorrelation_from), .check = check_source,
+	{ "kafka.correlation_from", &cfg_t_sources, CO(kafka.correlation_from),
+	    .off2 = CO(kafka.corr_sources), .noff = CO(kafka.ncorrelation_from),
+	    .check = check_source,
 	    .def = "[ce_correlationid, \"field:correlation_id\", key, traceparent]",
 	    .help = "Where the correlation id comes from, first found wins: `ce_correlationid`, "
 		    "`header:NAME`, `field:PATH`, `key` (message key), `traceparent` (W3C trace id)." },
@@ -68,12 +71,27 @@ static const struct cfg_field settings[] = {
 	JSON_FIELD(flow),
 	JSON_FIELD(causation_id),
 	JSON_FIELD(attributes),
-	{ "http.listen", &cfg_t_str, CO(http.listen), .def = "127.0.0.1:9717",
-	    .check = check_listen,
-	    .help = "Address of /metrics and /api/v1: `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all)." },
+	{ "http.listen", &cfg_t_listen, CO(http.listen), .def = "127.0.0.1:9717",
+	    .help = "Address of /metrics and /api/v1: `HOST:PORT` (HOST a numeric IPv4 address "
+		    "or `localhost`), `[IPv6]:PORT` or `:PORT` (all interfaces); port 0: any free one." },
 	{ "http.token", &cfg_t_str, CO(http.token), .flags = CF_NULLABLE,
-	    .help = "Bearer token required by /api and /metrics; unset: open. The daemon also "
-		    "reads CHOREOSCOPE_TOKEN." },
+	    .help = "Bearer token required by /api and /metrics; unset: open, to the Host names "
+		    "of `http.allowed_hosts`. The daemon also reads CHOREOSCOPE_TOKEN." },
+	{ "http.allowed_hosts", &cfg_t_strlist, CO(http.allowed_hosts),
+	    .noff = CO(http.nallowed_hosts), .def = "[]", .check = check_hostname,
+	    .help = "Host names (as in the `Host` header, without port) /metrics and /api/v1 "
+		    "answer when no token is set, besides IP literals, `localhost` and "
+		    "`*.localhost`; others get 421 (DNS rebinding)." },
+	{ "http.max_connections", &cfg_t_count, CO(http.max_connections), .def = "256",
+	    .help = "Open HTTP connections at most; an eighth is kept from API requests for "
+		    "health, readiness and metrics (docs/http.md)." },
+	{ "http.max_connections_per_address", &cfg_t_count,
+	    CO(http.max_connections_per_address), .def = "128",
+	    .help = "Open HTTP connections per client address at most; a newcomer beyond it "
+		    "evicts that address's oldest connection still waiting for its headers." },
+	{ "http.header_timeout", &cfg_t_duration, CO(http.header_timeout_ns), .def = "10s",
+	    .help = "Time a connection has, from accept or its previous answer, to send a "
+		    "request's headers; then it is closed (slowloris)." },
 	{ "metrics.latency_buckets", &cfg_t_numlist, CO(metrics.latency_buckets),
 	    .noff = CO(metrics.nlatency_buckets),
 	    .def = "[0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]",
@@ -95,43 +113,93 @@ static int bad(char *why, size_t whylen, const char *expect, const char *s, cons
 	return -1;
 }
 
+/* A host name: letters, digits, '-' and '.', not starting with '-' or '.'. */
 static int check_host(const char *h, size_t len)
 {
-	char buf[256];
-	if (len >= sizeof buf)
-		return -1;
-	memcpy(buf, h, len);
-	buf[len] = '\0';
-	if (len == 0)
-		return 0;
-	unsigned char addr[16];
-	if (buf[0] == '[') {
-		if (len < 3 || buf[len - 1] != ']')
-			return -1;
-		buf[len - 1] = '\0';
-		return inet_pton(AF_INET6, buf + 1, addr) == 1 ? 0 : -1;
-	}
-	if (strspn(buf, "0123456789.") == len)
-		return inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1;
-	if (strspn(buf, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != len ||
-	    buf[0] == '-' || buf[0] == '.')
+	if (len == 0 || len >= 254 ||
+	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") < len ||
+	    h[0] == '-' || h[0] == '.')
 		return -1;
 	return 0;
 }
 
-static int check_listen(const char *s, char *why, size_t whylen)
+int config_parse_listen(const char *s, struct cfg_listen *out, char *why, size_t whylen)
 {
-	const char *expect = "HOST:PORT such as 127.0.0.1:9717, [::1]:9717 or :9717";
-	const char *colon = strrchr(s, ':');
-	if (colon == NULL)
-		return bad(why, whylen, expect, s, "no port");
-	if (check_host(s, (size_t)(colon - s)) < 0)
-		return bad(why, whylen, expect, s, "bad host");
-	const char *p = colon + 1;
-	long port = 0;
+	char host[64];
+	const char *colon = strrchr(s, ':'), *p = colon ? colon + 1 : NULL;
+	memset(out, 0, sizeof *out);
+	if (colon == NULL || strlen(s) >= sizeof out->spec) {
+		snprintf(why, whylen, colon ? "too long" : "no port");
+		return -1;
+	}
 	if (*p == '\0' || strspn(p, "0123456789") != strlen(p) || strlen(p) > 5 ||
-	    (port = strtol(p, NULL, 10)) < 1 || port > 65535)
-		return bad(why, whylen, expect, s, "port must be 1 to 65535");
+	    strtol(p, NULL, 10) > 65535) {
+		snprintf(why, whylen, "port must be 0 to 65535");
+		return -1;
+	}
+	size_t hl = (size_t)(colon - s);
+	if (hl >= sizeof host) {
+		snprintf(why, whylen, "bad host");
+		return -1;
+	}
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	uint16_t port = htons((uint16_t)strtol(p, NULL, 10));
+	if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->addr;
+		host[hl - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = port;
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			goto bad_host;
+		out->addrlen = sizeof *s6;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&out->addr;
+		s4->sin_family = AF_INET;
+		s4->sin_port = port;
+		out->addrlen = sizeof *s4;
+		if (hl == 0)
+			s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (strcmp(host, "localhost") == 0)
+			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			goto bad_host;
+	}
+	snprintf(out->spec, sizeof out->spec, "%s", s);
+	return 0;
+bad_host:
+	memset(out, 0, sizeof *out);
+	snprintf(why, whylen, "bad host (a numeric IPv4 address, [IPv6] or localhost)");
+	return -1;
+}
+
+/* The listen address, parsed into struct cfg_listen (stored in place). */
+static void set_listen(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
+    yaml_node_t *v)
+{
+	char got[64], why[128];
+	struct cfg_listen l;
+	const char *expect = "HOST:PORT such as 127.0.0.1:9717, [::1]:9717 or :9717";
+	if (v->type != YAML_SCALAR_NODE || cfg_is_null(v)) {
+		cfg_bad_value(c, w, f, v, "expected %s, found %s", expect,
+		    cfg_describe(v, got, sizeof got));
+		return;
+	}
+	if (config_parse_listen(cfg_text(v), &l, why, sizeof why) < 0) {
+		cfg_bad_value(c, w, f, v, "expected %s, found %s: %s", expect,
+		    cfg_describe(v, got, sizeof got), why);
+		return;
+	}
+	*(struct cfg_listen *)((char *)w->base + f->off) = l;
+}
+
+static const struct cfg_type cfg_t_listen = { "address", "HOST:PORT", set_listen };
+
+static int check_hostname(const char *s, char *why, size_t whylen)
+{
+	if (strchr(s, ':') != NULL || check_host(s, strlen(s)) < 0)
+		return bad(why, whylen, "a host name such as collector-1.example.com", s,
+		    strchr(s, ':') ? "no port" : NULL);
 	return 0;
 }
 
@@ -144,18 +212,61 @@ static int check_path(const char *s, char *why, size_t whylen)
 	return 0;
 }
 
-static int check_source(const char *s, char *why, size_t whylen)
+/* One correlation source into *out (arg points into s); 0, or -1 and why. */
+static int parse_source(const char *s, struct cfg_corr_source *out, char *why, size_t whylen)
 {
+	static const struct { const char *name; enum cfg_corr_kind kind; bool arg; } names[] = {
+		{ "ce_correlationid", CFG_CORR_CE, false }, { "header:", CFG_CORR_HEADER, true },
+		{ "field:", CFG_CORR_FIELD, true }, { "key", CFG_CORR_KEY, false },
+		{ "traceparent", CFG_CORR_TRACEPARENT, false },
+	};
 	const char *expect = "ce_correlationid, header:NAME, field:PATH, key or traceparent";
-	if (!strcmp(s, "ce_correlationid") || !strcmp(s, "key") || !strcmp(s, "traceparent"))
-		return 0;
-	if (!strncmp(s, "header:", 7))
-		return s[7] != '\0' ? 0 : bad(why, whylen, expect, s, "empty header name");
-	if (!strncmp(s, "field:", 6))
-		return s[6] != '\0' ? check_path(s + 6, why, whylen) :
-				      bad(why, whylen, expect, s, "empty field path");
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		size_t n = strlen(names[i].name);
+		if (names[i].arg ? strncmp(s, names[i].name, n) != 0 : strcmp(s, names[i].name) != 0)
+			continue;
+		*out = (struct cfg_corr_source){ names[i].kind, names[i].arg ? s + n : NULL };
+		if (names[i].arg && s[n] == '\0')
+			return bad(why, whylen, expect, s,
+			    out->kind == CFG_CORR_HEADER ? "empty header name" : "empty field path");
+		return out->kind == CFG_CORR_FIELD ? check_path(s + n, why, whylen) : 0;
+	}
 	return bad(why, whylen, expect, s, NULL);
 }
+
+static int check_source(const char *s, char *why, size_t whylen)
+{
+	struct cfg_corr_source src;
+	return parse_source(s, &src, why, whylen);
+}
+
+/* kafka.correlation_from: the list of strings (each checked by check_source), then
+ * the same parsed into f->off2 (struct cfg_corr_source, pointing into the strings). */
+static void set_sources(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
+    yaml_node_t *v)
+{
+	char why[256];
+	int nerrs = c->nerrs;
+	cfg_t_strlist.set(c, w, f, v);
+	if (c->nerrs != nerrs)
+		return;
+	char **strs = *(char ***)((char *)w->base + f->off);
+	int n = *(int *)((char *)w->base + f->noff);
+	struct cfg_corr_source **dst = (struct cfg_corr_source **)((char *)w->base + f->off2);
+	if (n > CFG_MAX_CORR_SOURCES) {
+		cfg_bad_value(c, w, f, v, "expected at most %d sources, found %d",
+		    CFG_MAX_CORR_SOURCES, n);
+		return;
+	}
+	struct cfg_corr_source *t = calloc((size_t)n + 1, sizeof *t);
+	for (int i = 0; t != NULL && i < n; i++)
+		parse_source(strs[i], &t[i], why, sizeof why);
+	free(*dst);
+	*dst = t;
+}
+
+static const struct cfg_type cfg_t_sources = { "list of strings", "a list of strings",
+	set_sources };
 
 /* ---- loading ---- */
 
@@ -289,25 +400,23 @@ void config_free(struct config *c)
 		return;
 	flowgraph_free(&c->graph);
 	free(c->path);
-	free(c->log_level);
 	struct cfg_kafka *k = &c->kafka;
 	free(k->brokers);
 	free(k->group_id);
 	free_strv(k->topics, k->ntopics);
 	free_strv(k->prop_keys, k->nprops);
 	free_strv(k->prop_vals, k->nprops);
-	free(k->format);
 	free_strv(k->correlation_from, k->ncorrelation_from);
+	free(k->corr_sources);
 	free(k->alert_topic);
-	free(k->alert_format);
 	free(k->dead_letter_topic);
 	struct cfg_json_fields *j = &c->json;
 	char *paths[] = { j->event_id, j->correlation_id, j->type, j->source, j->time, j->flow,
 		j->causation_id, j->attributes };
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
 		free(paths[i]);
-	free(c->http.listen);
 	free(c->http.token);
+	free_strv(c->http.allowed_hosts, c->http.nallowed_hosts);
 	free(c->metrics.latency_buckets);
 	free(c->metrics.duration_buckets);
 	free(c);

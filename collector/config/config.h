@@ -11,7 +11,32 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include "engine/flowgraph.h"
+#include "lib/log.h"
+
+/* Settings are parsed once, here, into types: the rest of the collector never reads
+ * a setting's text again. Enum values follow the order of the row's `choices` in the
+ * settings table (config.c); test_config checks every one. */
+enum cfg_format { CFG_FORMAT_AUTO, CFG_FORMAT_PROTOBUF, CFG_FORMAT_CLOUDEVENTS, CFG_FORMAT_JSON };
+enum cfg_alert_format { CFG_ALERT_JSON, CFG_ALERT_PROTOBUF };
+
+/* One entry of kafka.correlation_from. */
+enum cfg_corr_kind { CFG_CORR_CE, CFG_CORR_HEADER, CFG_CORR_FIELD, CFG_CORR_KEY,
+	CFG_CORR_TRACEPARENT };
+#define CFG_MAX_CORR_SOURCES 16
+struct cfg_corr_source {
+	enum cfg_corr_kind kind;
+	const char *arg;      /* header name or field path (into the entry's text); else NULL */
+};
+
+/* An HTTP listen address: HOST:PORT, [V6]:PORT or :PORT (all interfaces); HOST is
+ * numeric or localhost (no name resolution); port 0 asks for an ephemeral one. */
+struct cfg_listen {
+	char spec[128];       /* as written */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
 
 struct cfg_kafka {
 	char *brokers;        /* bootstrap.servers */
@@ -21,12 +46,13 @@ struct cfg_kafka {
 	char **prop_keys;     /* librdkafka properties passed through (SASL, SSL, ...) */
 	char **prop_vals;
 	int nprops;
-	char *format;         /* auto | protobuf | cloudevents | json */
-	char **correlation_from; /* order of sources: ce_correlationid, header:NAME,
-	                            field:PATH, key, traceparent */
+	enum cfg_format format;
+	char **correlation_from; /* order of sources, as written: ce_correlationid,
+	                            header:NAME, field:PATH, key, traceparent */
 	int ncorrelation_from;
+	struct cfg_corr_source *corr_sources; /* the same, parsed [ncorrelation_from] */
 	char *alert_topic;    /* NULL: none */
-	char *alert_format;   /* json | protobuf */
+	enum cfg_alert_format alert_format;
 	char *dead_letter_topic; /* NULL: none */
 };
 
@@ -36,8 +62,13 @@ struct cfg_json_fields {  /* dotted paths into plain JSON payloads */
 };
 
 struct cfg_http {
-	char *listen;         /* default 127.0.0.1:9717 */
+	struct cfg_listen listen; /* default 127.0.0.1:9717 */
 	char *token;          /* bearer token for /api and /metrics, or NULL */
+	char **allowed_hosts; /* Host names served without a token (DNS rebinding) */
+	int nallowed_hosts;
+	size_t max_connections;
+	size_t max_connections_per_address;
+	int64_t header_timeout_ns;
 };
 
 struct cfg_metrics {
@@ -51,7 +82,7 @@ struct config {
 	char *path;
 	struct flowgraph graph;
 	size_t max_flows;     /* in-flight bound; oldest evicted beyond it */
-	char *log_level;
+	enum log_level log_level;
 	struct cfg_kafka kafka;
 	struct cfg_json_fields json;
 	struct cfg_http http;
@@ -67,6 +98,9 @@ void config_free(struct config *c);
 /* Parses a Go-style duration ("500ms", "30s", "1h30m", "1.5s"; units ns us µs ms
  * s m h; no bare numbers, never negative) into nanoseconds: 0, or -1 and why. */
 int config_parse_duration(const char *s, int64_t *ns, char *why, size_t whylen);
+/* Parses a listen address (see struct cfg_listen): 0, or -1 and why (without the
+ * value: callers say where it came from, "--listen" or "http.listen"). */
+int config_parse_listen(const char *s, struct cfg_listen *out, char *why, size_t whylen);
 /* The settings reference (the README section and --help come from the same table). */
 void config_print_reference(FILE *out);
 

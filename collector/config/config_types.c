@@ -4,7 +4,8 @@
  *
  * Each setter checks one YAML node against its type, reports what was expected
  * and what was found, and stores the value at the field's offset only when it is
- * good (freeing the previous one). Bounds are part of the type: counts are >= 1,
+ * good (freeing the previous one). An enum is stored as the int index of its value
+ * in the row's `choices` (the C enum of the setting lists them in that order). Bounds are part of the type: counts are >= 1,
  * durations and retries >= 0, bucket lists strictly ascending and positive.
  */
 #include <ctype.h>
@@ -72,12 +73,11 @@ static void set_enum(struct cfg_ctx *c, const struct cfg_walk *w, const struct c
 		size_t len = strcspn(p, "|");
 		snprintf(choices[n], sizeof choices[n], "%.*s", (int)len, p);
 		cands[n] = choices[n];
-		if (strcmp(choices[n++], s) == 0) {
-			char **dst = AT(w, f, char *);
-			free(*dst);
-			*dst = strdup(s);
+		if (strcmp(choices[n], s) == 0) {
+			*AT(w, f, int) = n;
 			return;
 		}
+		n++;
 		p += len + (p[len] == '|');
 	}
 	const char *near = cfg_suggest(s, cands, n);

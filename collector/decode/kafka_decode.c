@@ -1,6 +1,6 @@
 /*
- * kafka_decode: see kafka_decode.h. The correlation sources are parsed once into a
- * small table; per message the work is the payload decode plus, for each source tried,
+ * kafka_decode: see kafka_decode.h. The correlation sources, parsed by the config, are
+ * copied into a small table; per message the work is the payload decode plus, for each source tried,
  * a header scan or reading a lookup. `field:PATH` paths are lookups of the JSON decoder
  * (decoder_add_lookup), filled by the payload's one parse; a binary CloudEvent's data,
  * which its decode does not read, is parsed once, only when a field source is tried.
@@ -14,12 +14,15 @@
 
 #include "decode/decode.h"
 
-#define KDEC_MAX_SOURCES 16
+#define KDEC_MAX_SOURCES CFG_MAX_CORR_SOURCES
 #define KDEC_SCRATCH (64 * 1024)
 #define TRACE_ID_LEN 32
 
-enum kdec_format { KF_AUTO, KF_PROTOBUF, KF_CLOUDEVENTS, KF_JSON };
-enum kdec_src { KS_CE, KS_HEADER, KS_FIELD, KS_KEY, KS_TRACEPARENT };
+/* The config parsed kafka.format and kafka.correlation_from (config.h). */
+enum kdec_format { KF_AUTO = CFG_FORMAT_AUTO, KF_PROTOBUF = CFG_FORMAT_PROTOBUF,
+	KF_CLOUDEVENTS = CFG_FORMAT_CLOUDEVENTS, KF_JSON = CFG_FORMAT_JSON };
+enum kdec_src { KS_CE = CFG_CORR_CE, KS_HEADER = CFG_CORR_HEADER, KS_FIELD = CFG_CORR_FIELD,
+	KS_KEY = CFG_CORR_KEY, KS_TRACEPARENT = CFG_CORR_TRACEPARENT };
 enum kdec_kind { KK_PROTO, KK_JSON, KK_CE_BINARY, KK_CE_STRUCTURED };
 
 struct kdec_source {
@@ -40,48 +43,6 @@ struct kdec {
 
 const char *const kdec_reasons[] = { KDEC_REASONS, NULL };
 
-static int parse_source(const char *s, struct kdec_source *out)
-{
-	static const struct { const char *name; enum kdec_src kind; bool arg; } names[] = {
-		{ "ce_correlationid", KS_CE, false }, { "header:", KS_HEADER, true },
-		{ "field:", KS_FIELD, true }, { "key", KS_KEY, false },
-		{ "traceparent", KS_TRACEPARENT, false },
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		size_t n = strlen(names[i].name);
-		if (names[i].arg ? strncmp(s, names[i].name, n) != 0 || s[n] == '\0'
-				 : strcmp(s, names[i].name) != 0)
-			continue;
-		out->kind = names[i].kind;
-		out->arg = names[i].arg ? strdup(s + n) : NULL;
-		return names[i].arg && out->arg == NULL ? -1 : 0;
-	}
-	return -1;
-}
-
-int kdec_source_valid(const char *src)
-{
-	struct kdec_source s;
-
-	if (parse_source(src, &s) < 0)
-		return -1;
-	free(s.arg);
-	return 0;
-}
-
-static int parse_format(const char *f, enum kdec_format *out)
-{
-	static const char *const names[] = { "auto", "protobuf", "cloudevents", "json" };
-
-	for (int i = 0; i < 4; i++) {
-		if (strcmp(f != NULL ? f : "auto", names[i]) == 0) {
-			*out = (enum kdec_format)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errlen)
 {
 	const struct cfg_kafka *k = &cfg->kafka;
@@ -92,18 +53,16 @@ int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errl
 		return -1;
 	}
 	d->s = (struct ce_scratch){ .buf = d->buf, .cap = sizeof d->buf };
-	if (parse_format(k->format, &d->format) < 0) {
-		snprintf(err, errlen, "kafka.format: unknown format \"%s\"", k->format);
-		goto fail;
-	}
+	d->format = (enum kdec_format)k->format;
 	d->dec = decoder_new(&cfg->json, 0, err, errlen);
 	if (d->dec == NULL)
 		goto fail;
-	for (int i = 0; i < k->ncorrelation_from; i++) {
+	for (int i = 0; i < k->ncorrelation_from && i < KDEC_MAX_SOURCES; i++) {
+		const struct cfg_corr_source *cs = &k->corr_sources[i];
 		struct kdec_source *src = &d->src[d->nsrc];
-		if (d->nsrc == KDEC_MAX_SOURCES || parse_source(k->correlation_from[i], src) < 0) {
-			snprintf(err, errlen, "kafka.correlation_from: bad or too many sources at \"%s\"",
-			    k->correlation_from[i]);
+		src->kind = (enum kdec_src)cs->kind;
+		if (cs->arg != NULL && (src->arg = strdup(cs->arg)) == NULL) {
+			snprintf(err, errlen, "kafka decode: out of memory");
 			goto fail;
 		}
 		d->nsrc++;

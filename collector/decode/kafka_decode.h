@@ -48,8 +48,8 @@ struct kmsg {
 
 struct kdec;
 
-/* Reads kafka.format, kafka.correlation_from and the json paths from cfg (copied).
- * 0 and *out, or negative with err (an unknown source or format). */
+/* Reads kafka.format, kafka.correlation_from and the json paths from cfg (copied;
+ * the config has validated them). 0 and *out, or negative with err. */
 int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errlen);
 void kdec_free(struct kdec *d);
 
@@ -66,8 +66,5 @@ int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const ch
 	"bad_protobuf", "too_large", "bad_utf8", "too_many_attributes", "no_memory", \
 	"time_out_of_range", "bad_header", "empty", "no_correlation_id"
 extern const char *const kdec_reasons[];
-
-/* Checks one correlation_from entry; 0 or -1. */
-int kdec_source_valid(const char *src);
 
 #endif

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS 1e9
 #define ITEM_DEADLINES 8
 
 static const char *const status_names[] = {"not_expected", "pending", "happened",
@@ -211,7 +210,7 @@ static void render_item(struct jbuf *b, const struct flowgraph *g, const struct 
 	jbuf_puts(b, ",\"opened\":");
 	jbuf_json_time(b, it->opened_ns);
 	jbuf_puts(b, ",\"age_seconds\":");
-	jbuf_json_num(b, now == INT64_MIN ? 0 : (double)(now - it->opened_ns) / NS);
+	jbuf_json_seconds(b, now == INT64_MIN ? 0 : now - it->opened_ns);
 	jbuf_printf(b, ",\"events\":%u,\"awaiting\":[", it->events);
 	bool first = true;
 	for (int s = 0; s < fl->nsteps; s++) {
@@ -232,7 +231,7 @@ static void render_item(struct jbuf *b, const struct flowgraph *g, const struct 
 		jbuf_puts(b, ",\"deadline\":");
 		jbuf_json_time(b, d);
 		jbuf_puts(b, ",\"overdue_seconds\":");
-		jbuf_json_num(b, d == INT64_MIN || now == INT64_MIN ? 0 : (double)(now - d) / NS);
+		jbuf_json_seconds(b, d == INT64_MIN || now == INT64_MIN ? 0 : now - d);
 		jbuf_puts(b, "}");
 		j++;
 	}
@@ -361,7 +360,7 @@ static void tl_steps(struct jbuf *b, const struct fg_flow *fl, const struct api_
 		}
 		if (sv.status == AR_STALLED && sv.deadline_ns != INT64_MIN && now != INT64_MIN) {
 			jbuf_puts(b, ",\"overdue_seconds\":");
-			jbuf_json_num(b, (double)(now - sv.deadline_ns) / NS);
+			jbuf_json_seconds(b, now - sv.deadline_ns);
 		}
 		jbuf_puts(b, "}");
 	}
@@ -388,7 +387,7 @@ static int tl_visit(void *arg, const struct api_instance *v)
 	jbuf_json_time(b, closed ? v->closed_ns : INT64_MIN);
 	jbuf_puts(b, ",\"duration_seconds\":");
 	if (closed)
-		jbuf_json_num(b, (double)(v->closed_ns - v->opened_ns) / NS);
+		jbuf_json_seconds(b, v->closed_ns - v->opened_ns);
 	else
 		jbuf_puts(b, "null");
 	tl_events(b, v);

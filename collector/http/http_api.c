@@ -11,12 +11,15 @@
 #include <microhttpd.h>
 
 #include "http/http_api.h"
+#include "http/http_guard.h"
 #include "http/http_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -79,6 +82,7 @@ static void h_metrics(struct http_api *a, struct MHD_Connection *c, const char *
 	r->ctype = CT_TEXT;
 	snapshot_copy(a->snap, SNAP_METRICS, &r->body);
 	metrics_render_process(a->m, &r->body);
+	http_guard_render(a->guard, &r->body);
 }
 
 static void h_doc(struct http_api *a, enum snap_doc d, struct reply *r)
@@ -253,20 +257,77 @@ static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_NO;
 }
 
-/* Constant-time compare so the token cannot be guessed byte by byte from timings. */
+/* Token comparison in constant time: the loop runs over the configured token's
+ * length whatever the client sent, so timings tell nothing about how much matched. */
+static bool token_equal(const char *want, const char *got)
+{
+	size_t n = strlen(want), m = strlen(got);
+	volatile unsigned char d = n != m;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(want[i] ^ (i < m ? got[i] : 0));
+	return d == 0;
+}
+
+/* `Authorization: Bearer TOKEN`, the scheme matched case-insensitively and followed
+ * by one or more spaces (RFC 7235 section 2.1, RFC 6750 section 2.1). */
 static bool authorized(const struct http_api *a, struct MHD_Connection *c)
 {
 	if (a->token == NULL)
 		return true;
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+	if (h == NULL || strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
 		return false;
-	h += 7;
-	size_t n = strlen(a->token), m = strlen(h);
-	unsigned char d = n != m;
+	for (h += 6; *h == ' ' || *h == '\t'; h++)
+		;
+	return token_equal(a->token, h);
+}
+
+static bool ip_literal(const char *h)
+{
+	unsigned char addr[16];
+	char v6[64];
+	size_t n = strlen(h);
+	if (h[0] == '[' && n > 2 && n - 2 < sizeof(v6) && h[n - 1] == ']') {
+		memcpy(v6, h + 1, n - 2);
+		v6[n - 2] = '\0';
+		return inet_pton(AF_INET6, v6, addr) == 1;
+	}
+	return inet_pton(AF_INET, h, addr) == 1;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* DNS rebinding: without a token, a page of another origin could read the API
+ * through a name of its own that resolves to us; the browser then sends that name
+ * as Host. Allowed: IP literals (the listen address among them; with a literal the
+ * page's origin is us), localhost and *.localhost (RFC 6761: never resolved
+ * outside), and http.allowed_hosts;
+ * the port is not compared. No Host at all is HTTP/1.0 (libmicrohttpd refuses
+ * HTTP/1.1 without one), not a browser. */
+static bool host_allowed(const struct http_api *a, struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	char host[256];
+	if (h == NULL)
+		return true;
+	size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
+	if (n == 0 || n >= sizeof(host) || (h[n] != '\0' && h[n] != ':'))
+		return false;
 	for (size_t i = 0; i < n; i++)
-		d |= (unsigned char)(a->token[i] ^ (i < m ? h[i] : 0));
-	return d == 0;
+		host[i] = (char)tolower((unsigned char)h[i]);
+	host[n] = '\0';
+	if (n > 1 && host[n - 1] == '.')
+		host[--n] = '\0';
+	if (ip_literal(host) || strcmp(host, "localhost") == 0 || ends_with(host, ".localhost"))
+		return true;
+	for (int i = 0; i < a->nallowed_hosts; i++)
+		if (strcasecmp(host, a->allowed_hosts[i]) == 0)
+			return true;
+	return false;
 }
 
 struct size_sum {
@@ -317,6 +378,9 @@ static void route(struct http_api *a, struct MHD_Connection *c, const char *meth
 		return reply_error(r, 404, "no such path");
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(r, 405, "only GET and HEAD");
+	if (rt->auth && a->token == NULL && !host_allowed(a, c))
+		return reply_error(r, 421, "Host header names none of this server's names; "
+		    "add it to http.allowed_hosts or set a token");
 	if (rt->auth && !authorized(a, c))
 		return reply_error(r, 401, "missing or wrong bearer token");
 	struct param_check pc = {.allowed = rt->params};
@@ -338,6 +402,15 @@ static bool has_body(struct MHD_Connection *c)
 	        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
+static bool is_probe(const char *url)
+{
+	return strcmp(url, "/-/healthy") == 0 || strcmp(url, "/-/ready") == 0 ||
+	    strcmp(url, "/metrics") == 0;
+}
+
+/* *con_cls: NULL before the first call, then one of these two. */
+static char req_admitted, req_refused;
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload, size_t *upload_size,
     void **con_cls)
@@ -350,19 +423,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	/* First call (headers only): answering now would make libmicrohttpd close the
 	 * connection (it cannot know the body is absent), so wait for the second call,
 	 * except for requests with a body, which are refused at once (and closed). */
-	if (*con_cls == NULL && !has_body(c)) {
-		*con_cls = a;
+	bool first = *con_cls == NULL;
+	if (first)
+		*con_cls = http_guard_begin(a->guard, c, is_probe(url)) ? &req_admitted
+		                                                         : &req_refused;
+	if (first && !has_body(c))
 		return MHD_YES;
-	}
 	struct reply r = {.status = 200, .ctype = CT_JSON};
 	jbuf_init(&r.body, HTTP_MAX_BODY);
-	if (*upload_size != 0 || *con_cls == NULL) {
+	if (*upload_size != 0 || first) {
 		*upload_size = 0;
 		reply_error(&r, 413, "request bodies are not accepted");
+	} else if (*con_cls == &req_refused) {
+		reply_error(&r, 503, "too many API requests in progress; try again");
 	} else {
 		route(a, c, method, url, &r);
 	}
-	*con_cls = a;
 	if (r.body.overflow)
 		reply_error(&r, 500, "answer too large");
 	struct MHD_Response *resp = r.body.p
@@ -375,6 +451,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.ctype);
 	if (r.status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	if (*con_cls == &req_refused)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ok = MHD_queue_response(c, (unsigned)r.status, resp);
 	MHD_destroy_response(resp);
 	metrics_http_count(a->m, r.status);
@@ -382,55 +460,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 
-/* HOST:PORT, [V6]:PORT or :PORT (all interfaces) -> a bound, listening socket. */
-static int listen_on(const char *spec, int *port, char *err, size_t errlen)
+/* A parsed address -> a bound, listening socket; errors name `from` and the address. */
+static int listen_on(const struct cfg_listen *l, const char *from, int *port, char *err,
+    size_t errlen)
 {
-	char host[128] = "";
-	const char *colon = strrchr(spec, ':');
-	if (colon == NULL || colon[1] == '\0') {
-		snprintf(err, errlen, "--listen %s: expected HOST:PORT", spec);
-		return -1;
-	}
-	size_t hl = (size_t)(colon - spec);
-	if (hl >= sizeof(host)) {
-		snprintf(err, errlen, "--listen %s: host too long", spec);
-		return -1;
-	}
-	memcpy(host, spec, hl);
-	host[hl] = '\0';
-	char *end;
-	long p = strtol(colon + 1, &end, 10);
-	if (*end || p < 0 || p > 65535) {
-		snprintf(err, errlen, "--listen %s: bad port", spec);
-		return -1;
-	}
-	struct sockaddr_storage ss = {0};
-	socklen_t sl;
-	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		host[hl - 1] = '\0';
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)p);
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-			goto bad_host;
-		sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)p);
-		if (host[0] == '\0')
-			s4->sin_addr.s_addr = htonl(INADDR_ANY);
-		else if (strcmp(host, "localhost") == 0)
-			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			goto bad_host;
-		sl = sizeof(*s4);
-	}
+	struct sockaddr_storage ss = l->addr;
+	socklen_t sl = l->addrlen;
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
-		snprintf(err, errlen, "--listen %s: %s", spec, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", from, l->spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -439,10 +479,6 @@ static int listen_on(const char *spec, int *port, char *err, size_t errlen)
 	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 	                                       : ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
-bad_host:
-	snprintf(err, errlen, "--listen %s: '%s' is not a numeric IPv4/IPv6 address", spec,
-	    host);
-	return -1;
 }
 
 static void on_panic(void *cls, const char *file, unsigned line, const char *reason)
@@ -463,27 +499,49 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 		a->fd = -1;
 	if (a == NULL || http_publish_init(a, o, m, err, errlen) < 0)
 		goto fail;
+	if (o->nallowed_hosts > 0 &&
+	    (a->allowed_hosts = calloc((size_t)o->nallowed_hosts, sizeof(char *))) == NULL)
+		goto fail;
 	const char *tok = o->token ? o->token : getenv("CHOREOSCOPE_TOKEN");
 	if (tok != NULL && *tok != '\0' && (a->token = strdup(tok)) == NULL)
 		goto fail;
 	a->query_timeout_ms = o->query_timeout_ms > 0 ? o->query_timeout_ms : 2000;
 	a->max_request = o->max_request_bytes ? o->max_request_bytes : 8192;
-	const char *spec = o->listen ? o->listen : HTTP_DEFAULT_LISTEN;
-	if ((a->fd = listen_on(spec, &a->port, err, errlen)) < 0)
+	struct cfg_listen def;
+	const struct cfg_listen *l = o->listen;
+	const char *from = o->listen_from ? o->listen_from : "--listen";
+	if (l == NULL && config_parse_listen(HTTP_DEFAULT_LISTEN, &def, err, errlen) == 0)
+		l = &def;
+	if (l == NULL || (a->fd = listen_on(l, from, &a->port, err, errlen)) < 0)
 		goto fail;
-	snprintf(a->instance, sizeof(a->instance), "%s", spec);
+	snprintf(a->instance, sizeof(a->instance), "%s", l->spec);
+	for (int i = 0; i < o->nallowed_hosts; i++)
+		if ((a->allowed_hosts[a->nallowed_hosts] = strdup(o->allowed_hosts[i])) == NULL)
+			goto fail;
+		else
+			a->nallowed_hosts++;
+	const struct http_guard_opts go = {.max_connections = o->max_connections,
+	    .max_per_address = o->max_per_address, .header_timeout_ms = o->header_timeout_ms,
+	    .evict_grace_ms = o->evict_grace_ms};
+	if ((a->guard = http_guard_new(&go)) == NULL)
+		goto fail;
 	MHD_set_panic_func(on_panic, NULL);
+	/* Limits: see http_guard.h for what libmicrohttpd bounds and what we add. Its
+	 * per-IP limit is not used: it refuses the newcomer, which is the probe we want
+	 * answered; http_guard evicts the oldest waiting connection instead. */
 	a->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	        MHD_USE_THREAD_PER_CONNECTION,
 	    0, NULL, NULL, on_request, a,
 	    MHD_OPTION_LISTEN_SOCKET, a->fd,
-	    MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 128u,
+	    MHD_OPTION_CONNECTION_LIMIT, http_guard_mhd_limit(a->guard),
+	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, a->guard,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_guard_on_completed, a->guard,
 	    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 10u,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, 4 * a->max_request + 4096,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024,
 	    MHD_OPTION_END);
 	if (a->d == NULL) {
-		snprintf(err, errlen, "--listen %s: libmicrohttpd did not start", spec);
+		snprintf(err, errlen, "%s %s: libmicrohttpd did not start", from, l->spec);
 		goto fail;
 	}
 	*out = a;
@@ -505,8 +563,12 @@ void http_api_free(struct http_api *a)
 		MHD_stop_daemon(a->d);
 		close(a->fd);
 	}
+	http_guard_free(a->guard);
 	http_publish_fini(a);
 	free(a->token);
+	for (int i = 0; i < a->nallowed_hosts; i++)
+		free(a->allowed_hosts[i]);
+	free(a->allowed_hosts);
 	free(a);
 }
 

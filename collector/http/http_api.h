@@ -9,10 +9,14 @@
  * http_publish_on_* sink hooks and http_publish_poll(); it re-renders the published
  * documents every publish interval and answers queued requests there.
  *
- * Limits: connection count, per-connection memory (bounds request line + headers),
- * idle timeout, methods GET/HEAD only, known query parameters only, bounded queue to
- * the engine. Every refusal is a 4xx/5xx with a JSON body {"error","status"}.
- * Bearer token (opts.token, else $CHOREOSCOPE_TOKEN) guards /api/ and /metrics.
+ * Limits: connection caps (total, per client address, a share kept from API
+ * requests so /-/healthy, /-/ready and /metrics always find room) and a deadline for
+ * a request's headers (http/http_guard.h), per-connection memory (bounds request
+ * line + headers), idle timeout, methods GET/HEAD only, known query parameters only,
+ * bounded queue to the engine. Every refusal is a 4xx/5xx with a JSON body
+ * {"error","status"}. Bearer token (opts.token, else $CHOREOSCOPE_TOKEN) guards
+ * /api/ and /metrics; without one, those answer only requests whose Host is an IP
+ * literal, localhost or an allowed name (421 otherwise: DNS rebinding).
  */
 #ifndef CHOREOSCOPE_HTTP_API_H
 #define CHOREOSCOPE_HTTP_API_H
@@ -20,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "config/config.h"
 #include "http/api_render.h"
 #include "engine/engine.h"
 #include "out/metrics.h"
@@ -27,9 +32,17 @@
 #define HTTP_DEFAULT_LISTEN "127.0.0.1:9717"
 
 struct http_api_opts {
-	const char *listen;         /* HOST:PORT, [V6]:PORT or :PORT; NULL = default */
+	const struct cfg_listen *listen; /* parsed address (config.h); NULL = the default */
+	const char *listen_from;    /* where it came from, for messages: "--listen" (default),
+	                               "http.listen" */
 	const char *token;          /* NULL: $CHOREOSCOPE_TOKEN or none */
-	unsigned max_connections;   /* 0: 128 */
+	const char *const *allowed_hosts; /* Host names served without a token (besides
+	                               IP literals and localhost), nallowed_hosts of them */
+	int nallowed_hosts;
+	unsigned max_connections;   /* 0: 256 */
+	unsigned max_per_address;   /* 0: max_connections / 2 */
+	int header_timeout_ms;      /* accept or previous answer to complete headers; 0: 10000 */
+	int evict_grace_ms;         /* waited this long, evictable for a newcomer; 0: 1000 */
 	unsigned timeout_s;         /* idle connection timeout; 0: 10 */
 	size_t max_request_bytes;   /* request line + headers; 0: 8 KiB (431 beyond) */
 	int query_timeout_ms;       /* wait for the engine; 0: 2000 */

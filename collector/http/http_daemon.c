@@ -44,8 +44,24 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 	    .nlatency_buckets = cfg->metrics.nlatency_buckets,
 	    .duration_buckets = cfg->metrics.duration_buckets,
 	    .nduration_buckets = cfg->metrics.nduration_buckets, .version = CHOREOSCOPE_VERSION};
-	const struct http_api_opts ho = {.listen = listen ? listen : cfg->http.listen,
-	    .token = cfg->http.token, .clock = clock};
+	const struct cfg_http *c = &cfg->http;
+	struct cfg_listen flag;
+	char why[160];
+	if (listen != NULL && config_parse_listen(listen, &flag, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "--listen %s: %s", listen, why);
+		free(h);
+		return -1;
+	}
+	const struct http_api_opts ho = {.listen = listen ? &flag : &c->listen,
+	    .listen_from = listen ? "--listen" : "http.listen",
+	    .token = c->token, .clock = clock,
+	    .allowed_hosts = (const char *const *)c->allowed_hosts,
+	    .nallowed_hosts = c->nallowed_hosts,
+	    .max_connections = c->max_connections > 65535 ? 65535u : (unsigned)c->max_connections,
+	    .max_per_address = c->max_connections_per_address > 65535
+	        ? 65535u : (unsigned)c->max_connections_per_address,
+	    .header_timeout_ms = c->header_timeout_ns / 1000000 > 3600000
+	        ? 3600000 : (int)(c->header_timeout_ns / 1000000)};
 	if (metrics_new(&mo, &h->m, err, errlen) < 0 ||
 	    http_api_new(&ho, h->m, &h->a, err, errlen) < 0) {
 		httpd_free(h);

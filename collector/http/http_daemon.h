@@ -16,7 +16,8 @@
 
 struct httpd;
 
-/* listen: --listen, else the config's http.listen; clock: "wall" or "event".
+/* listen: --listen (parsed here, errors name the flag), else the config's http.listen
+ * (parsed by the config; bind errors name the key); clock: "wall" or "event".
  * eng is borrowed (the API walks it on the engine thread) and must outlive it. */
 int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
     const char *clock, struct httpd **out, char *err, size_t errlen);

@@ -22,7 +22,10 @@ struct http_api {
 	struct MHD_Daemon *d;
 	int fd, port;
 	char *token;
-	char instance[80];
+	char **allowed_hosts;    /* Host names served without a token, besides localhost */
+	int nallowed_hosts;
+	struct http_guard *guard; /* any thread (locks inside) */
+	char instance[128];
 	const struct flowgraph *g;
 	struct metrics *m;       /* engine thread, except metrics_http_count/_process */
 	struct snapshot *snap;   /* any thread (locks inside) */

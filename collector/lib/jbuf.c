@@ -2,6 +2,8 @@
  * jbuf: growable text buffer with Prometheus and JSON escaping. See jbuf.h.
  * Allocation happens only when a document outgrows its previous size: renderers
  * keep their jbuf between renders, so steady-state rendering does not malloc.
+ * A JSON string is measured first and then written in place, so the common case
+ * (nothing to escape) is one reserve and one memcpy.
  */
 #include "lib/jbuf.h"
 
@@ -108,43 +110,106 @@ void jbuf_prom_label(struct jbuf *b, const char *s)
 	}
 }
 
+int jbuf_write(const struct jbuf *b, FILE *out)
+{
+	if (b->overflow)
+		return -1;
+	return b->len == 0 || fwrite(b->p, 1, b->len, out) == b->len ? 0 : -1;
+}
+
+/* Bytes of the escaped form of c (without quotes). */
+static size_t esc_len(unsigned char c)
+{
+	if (c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r')
+		return 2;
+	return c < 0x20 ? 6 : 1;
+}
+
 void jbuf_json_str(struct jbuf *b, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
 	if (s == NULL) {
 		jbuf_put(b, "null", 4);
 		return;
 	}
-	jbuf_put(b, "\"", 1);
-	const char *run = s;
-	for (const char *c = s; *c; c++) {
-		unsigned char u = (unsigned char)*c;
-		if (u >= 0x20 && u != '"' && u != '\\')
-			continue;
-		jbuf_put(b, run, (size_t)(c - run));
-		if (u == '"')
-			jbuf_put(b, "\\\"", 2);
-		else if (u == '\\')
-			jbuf_put(b, "\\\\", 2);
-		else if (u == '\n')
-			jbuf_put(b, "\\n", 2);
-		else
-			jbuf_printf(b, "\\u%04x", u);
-		run = c + 1;
+	size_t n = 2;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += esc_len(*p);
+	if (!jbuf_reserve(b, n))
+		return;
+	char *o = b->p + b->len;
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+		if (esc_len(c) == 1) {
+			*o++ = (char)c;
+		} else if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			*o++ = '\\';
+			*o++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		} else {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		}
 	}
-	jbuf_puts(b, run);
-	jbuf_put(b, "\"", 1);
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
 }
 
+void jbuf_json_uint(struct jbuf *b, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (!jbuf_reserve(b, (size_t)n))
+		return;
+	while (n)
+		b->p[b->len++] = tmp[--n];
+	b->p[b->len] = '\0';
+}
+
+void jbuf_json_int(struct jbuf *b, int64_t v)
+{
+	if (v < 0) {
+		jbuf_put(b, "-", 1);
+		jbuf_json_uint(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		jbuf_json_uint(b, (uint64_t)v);
+	}
+}
+
+/* A whole number below 1e15 as an integer (counters stay 1000000, not 1e+06);
+ * else the shortest %.*g that reads back as v (17 digits always do). */
 void jbuf_json_num(struct jbuf *b, double v)
 {
-	if (isnan(v) || isinf(v)) {
+	if (!isfinite(v)) {
 		jbuf_put(b, "null", 4);
 		return;
 	}
-	if (v == (double)(int64_t)v && fabs(v) < 1e15)
-		jbuf_printf(b, "%lld", (long long)v);
-	else
-		jbuf_printf(b, "%.6g", v);
+	if (fabs(v) < 1e15 && v == (double)(int64_t)v) {
+		jbuf_json_int(b, (int64_t)v);
+		return;
+	}
+	char tmp[40];
+	int n = snprintf(tmp, sizeof(tmp), "%.17g", v);
+	for (int prec = 1; prec < 17; prec++) {
+		char t2[40];
+		int m = snprintf(t2, sizeof(t2), "%.*g", prec, v);
+		if (strtod(t2, NULL) == v) {
+			memcpy(tmp, t2, (size_t)m + 1);
+			n = m;
+			break;
+		}
+	}
+	jbuf_put(b, tmp, (size_t)n);
 }
 
 void jbuf_json_time(struct jbuf *b, int64_t ns)
@@ -153,8 +218,41 @@ void jbuf_json_time(struct jbuf *b, int64_t ns)
 		jbuf_put(b, "null", 4);
 		return;
 	}
-	char out[TIMEFMT_RFC3339_MAX + 2];
-	size_t n = timefmt_format_rfc3339(ns, out + 1, sizeof(out) - 1);
-	out[0] = out[n + 1] = '"';
-	jbuf_put(b, out, n + 2);
+	char tmp[TIMEFMT_RFC3339_MAX + 2];
+	tmp[0] = '"';
+	size_t n = timefmt_format_rfc3339(ns, tmp + 1, sizeof(tmp) - 2);
+	tmp[n + 1] = '"';
+	jbuf_put(b, tmp, n + 2);
+}
+
+void jbuf_json_seconds(struct jbuf *b, int64_t ns)
+{
+	char tmp[TIMEFMT_SECONDS_MAX];
+	jbuf_put(b, tmp, timefmt_seconds(ns, tmp, sizeof(tmp)));
+}
+
+void jbuf_json_key(struct jbuf *b, const char *key)
+{
+	if (b->len && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[')
+		jbuf_put(b, ",", 1);
+	jbuf_json_str(b, key);
+	jbuf_put(b, ":", 1);
+}
+
+void jbuf_json_kstr(struct jbuf *b, const char *key, const char *s)
+{
+	jbuf_json_key(b, key);
+	jbuf_json_str(b, s);
+}
+
+void jbuf_json_kint(struct jbuf *b, const char *key, int64_t v)
+{
+	jbuf_json_key(b, key);
+	jbuf_json_int(b, v);
+}
+
+void jbuf_json_ktime(struct jbuf *b, const char *key, int64_t ns)
+{
+	jbuf_json_key(b, key);
+	jbuf_json_time(b, ns);
 }

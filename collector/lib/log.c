@@ -63,6 +63,33 @@ static size_t put_quoted(char *b, size_t n, size_t cap, const char *msg)
 	return n;
 }
 
+const char *log_escape(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	if (len == 0)
+		return buf;
+	for (const unsigned char *p = (const unsigned char *)s; *p && n + 5 < len; p++) {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = (char)c;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			buf[n++] = '\\';
+			buf[n++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		} else if (c < 0x20 || c == 0x7f) {
+			buf[n++] = '\\';
+			buf[n++] = 'x';
+			buf[n++] = hex[c >> 4];
+			buf[n++] = hex[c & 15];
+		} else {
+			buf[n++] = (char)c;
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 void log_write(const struct log *lg, enum log_level l, const char *msg,
     const char *fields_fmt, ...)
 {

@@ -18,6 +18,7 @@
 #ifndef CHOREOSCOPE_LOG_H
 #define CHOREOSCOPE_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -47,6 +48,11 @@ const char *log_level_name(enum log_level l);
 /* Writes one line: timestamp, level, msg, then the formatted fields (may be NULL). */
 void log_write(const struct log *lg, enum log_level l, const char *msg,
     const char *fields_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* s escaped for a quoted field value (field="%s"): '"' and '\\' backslashed, newline,
+ * tab and CR as \n \t \r, other control bytes as \xNN, so a value of several lines
+ * (a config's problems) stays one log line. Cut to fit buf; returns buf. */
+const char *log_escape(const char *s, char *buf, size_t len);
 
 /* 1 when a line may be written at `now_ns` (and counts it); 0 when suppressed.
  * *suppressed receives the number of lines dropped before this allowed one. */

@@ -30,7 +30,7 @@ static const int example_kinds[MX_NEXAMPLE_KINDS] = {0 /* stalled */, 9 /* aband
 static const char *const kind_names[MX_NKINDS] = {"stalled", "late", "missing",
     "out_of_order", "duplicate", "double_step", "retry_storm", "unexpected",
     "join_wait", "abandoned"};
-static const int http_codes[] = {200, 400, 401, 404, 405, 408, 413, 414, 429, 431,
+static const int http_codes[] = {200, 400, 401, 404, 405, 408, 413, 414, 421, 429, 431,
     500, 503};
 #define NCODES ((int)(sizeof(http_codes) / sizeof(http_codes[0])))
 

@@ -5,7 +5,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "lib/jsonw.h"
+#include "lib/jbuf.h"
+
+/* A record line is a few names and ids: far below this; beyond it the line is
+ * dropped and the write counted as failed. */
+#define RECORDS_MAX_LINE ((size_t)16 << 20)
 
 struct outcount {
 	const char *name;
@@ -21,7 +25,7 @@ struct flowcount {
 struct records {
 	FILE *out;
 	const struct flowgraph *g;
-	struct jsonw w;
+	struct jbuf w;
 	struct engine_sink next;
 	struct flowcount *fc;
 	uint64_t written;
@@ -35,7 +39,7 @@ struct records *records_new(FILE *out, const struct flowgraph *g)
 		return NULL;
 	r->out = out;
 	r->g = g;
-	jw_init(&r->w);
+	jbuf_init(&r->w, RECORDS_MAX_LINE);
 	r->fc = calloc((size_t)g->nflows + 1, sizeof(*r->fc));
 	if (!r->fc) {
 		free(r);
@@ -51,88 +55,88 @@ void records_free(struct records *r)
 	for (int f = 0; f < r->g->nflows; f++)
 		free(r->fc[f].outs);
 	free(r->fc);
-	jw_dispose(&r->w);
+	jbuf_free(&r->w);
 	free(r);
 }
 
-static void awaiting_json(struct jsonw *w, const struct fg_flow *f, fg_mask m)
+static void awaiting_json(struct jbuf *w, const struct fg_flow *f, fg_mask m)
 {
-	jw_raw(w, "[", 1);
+	jbuf_put(w, "[", 1);
 	for (int s = 0; s < f->nsteps; s++) {
 		if (!(m & FG_BIT(s)))
 			continue;
-		if (w->buf[w->len - 1] != '[')
-			jw_raw(w, ",", 1);
-		jw_str(w, f->steps[s].name);
+		if (w->p[w->len - 1] != '[')
+			jbuf_put(w, ",", 1);
+		jbuf_json_str(w, f->steps[s].name);
 	}
-	jw_raw(w, "]", 1);
+	jbuf_put(w, "]", 1);
 }
 
-void records_anomaly_json(struct jsonw *w, const struct anomaly *a)
+void records_anomaly_json(struct jbuf *w, const struct anomaly *a)
 {
-	jw_lit(w, "{\"record\":\"anomaly\",\"flow\":");
-	jw_str(w, a->flow->name);
-	jw_kstr(w, "correlation_id", a->correlation_id);
-	jw_kstr(w, "kind", an_kind_name(a->kind));
-	jw_kstr(w, "step", a->step);
-	jw_ktime(w, "at", a->at_ns);
+	jbuf_puts(w, "{\"record\":\"anomaly\",\"flow\":");
+	jbuf_json_str(w, a->flow->name);
+	jbuf_json_kstr(w, "correlation_id", a->correlation_id);
+	jbuf_json_kstr(w, "kind", an_kind_name(a->kind));
+	jbuf_json_kstr(w, "step", a->step);
+	jbuf_json_ktime(w, "at", a->at_ns);
 	switch (a->kind) {
 	case AN_STALLED:
 	case AN_MISSING:
 	case AN_ABANDONED:
-		jw_ktime(w, "deadline", a->deadline_ns);
+		jbuf_json_ktime(w, "deadline", a->deadline_ns);
 		break;
 	case AN_LATE:
-		jw_ktime(w, "deadline", a->deadline_ns);
-		jw_key(w, "overrun_seconds");
-		jw_seconds(w, a->overrun_ns);
+		jbuf_json_ktime(w, "deadline", a->deadline_ns);
+		jbuf_json_key(w, "overrun_seconds");
+		jbuf_json_seconds(w, a->overrun_ns);
 		break;
 	case AN_JOIN_WAIT:
-		jw_key(w, "awaiting");
+		jbuf_json_key(w, "awaiting");
 		awaiting_json(w, a->flow, a->awaiting);
 		break;
 	default:
 		break;
 	}
 	if (a->ev) {
-		jw_kstr(w, "event_id", a->ev->event_id);
-		jw_kstr(w, "type", a->ev->type);
-		jw_kstr(w, "source", a->ev->source);
-		jw_ktime(w, "event_time", a->ev->time_ns);
+		jbuf_json_kstr(w, "event_id", a->ev->event_id);
+		jbuf_json_kstr(w, "type", a->ev->type);
+		jbuf_json_kstr(w, "source", a->ev->source);
+		jbuf_json_ktime(w, "event_time", a->ev->time_ns);
 		if (a->ev->topic) {
-			jw_kstr(w, "topic", a->ev->topic);
-			jw_kint(w, "partition", a->ev->partition);
-			jw_kint(w, "offset", a->ev->offset);
+			jbuf_json_kstr(w, "topic", a->ev->topic);
+			jbuf_json_kint(w, "partition", a->ev->partition);
+			jbuf_json_kint(w, "offset", a->ev->offset);
 		}
 	}
-	jw_raw(w, "}", 1);
+	jbuf_put(w, "}", 1);
 }
 
-void records_flow_json(struct jsonw *w, const struct flow_record *f)
+void records_flow_json(struct jbuf *w, const struct flow_record *f)
 {
-	jw_lit(w, "{\"record\":\"flow\",\"flow\":");
-	jw_str(w, f->flow->name);
-	jw_kstr(w, "correlation_id", f->correlation_id);
-	jw_kstr(w, "outcome", f->outcome);
-	jw_ktime(w, "opened", f->opened_ns);
-	jw_ktime(w, "closed", f->closed_ns);
-	jw_key(w, "duration_seconds");
+	jbuf_puts(w, "{\"record\":\"flow\",\"flow\":");
+	jbuf_json_str(w, f->flow->name);
+	jbuf_json_kstr(w, "correlation_id", f->correlation_id);
+	jbuf_json_kstr(w, "outcome", f->outcome);
+	jbuf_json_ktime(w, "opened", f->opened_ns);
+	jbuf_json_ktime(w, "closed", f->closed_ns);
+	jbuf_json_key(w, "duration_seconds");
 	if (f->closed_ns == ENGINE_NO_TIME)
-		jw_lit(w, "null");
+		jbuf_puts(w, "null");
 	else
-		jw_seconds(w, f->closed_ns - f->opened_ns);
-	jw_kint(w, "events", f->events);
-	jw_key(w, "awaiting");
+		jbuf_json_seconds(w, f->closed_ns - f->opened_ns);
+	jbuf_json_kint(w, "events", f->events);
+	jbuf_json_key(w, "awaiting");
 	awaiting_json(w, f->flow, f->awaiting);
-	jw_raw(w, "}", 1);
+	jbuf_put(w, "}", 1);
 }
 
 static void emit(struct records *r)
 {
-	jw_raw(&r->w, "\n", 1);
-	if (jw_write(&r->w, r->out) < 0)
+	jbuf_put(&r->w, "\n", 1);
+	if (jbuf_write(&r->w, r->out) < 0)
 		r->failed = 1;
-	jw_reset(&r->w);
+	jbuf_reset(&r->w);
 	r->written++;
 }
 
@@ -193,14 +197,14 @@ void records_sink(struct records *r, struct engine_sink *sink, const struct engi
 	sink->ctx = r;
 }
 
-static void kinds_json(struct jsonw *w, const uint64_t *k)
+static void kinds_json(struct jbuf *w, const uint64_t *k)
 {
-	jw_raw(w, "{", 1);
+	jbuf_put(w, "{", 1);
 	for (int i = 0; i < AN__COUNT; i++) {
-		jw_key(w, an_kind_name((enum an_kind)i));
-		jw_uint(w, k[i]);
+		jbuf_json_key(w, an_kind_name((enum an_kind)i));
+		jbuf_json_uint(w, k[i]);
 	}
-	jw_raw(w, "}", 1);
+	jbuf_put(w, "}", 1);
 }
 
 /* Outcome counts of one flow, or of all flows when f < 0. */
@@ -216,12 +220,12 @@ static void outcomes_json(struct records *r, int f)
 				for (uint64_t n = 0; n < r->fc[i].outs[o].n; n++)
 					count_outcome(&all, r->fc[i].outs[o].name);
 	}
-	jw_raw(&r->w, "{", 1);
+	jbuf_put(&r->w, "{", 1);
 	for (int o = 0; o < fc->nouts; o++) {
-		jw_key(&r->w, fc->outs[o].name);
-		jw_uint(&r->w, fc->outs[o].n);
+		jbuf_json_key(&r->w, fc->outs[o].name);
+		jbuf_json_uint(&r->w, fc->outs[o].n);
 	}
-	jw_raw(&r->w, "}", 1);
+	jbuf_put(&r->w, "}", 1);
 	free(all.outs);
 }
 
@@ -232,28 +236,28 @@ void records_summary(struct records *r, const struct engine *e, uint64_t rejecte
 	for (int f = 0; f < r->g->nflows; f++)
 		for (int k = 0; k < AN__COUNT; k++)
 			total[k] += r->fc[f].kinds[k];
-	struct jsonw *w = &r->w;
-	jw_lit(w, "{\"record\":\"summary\",\"events\":");
-	jw_uint(w, st->events);
-	jw_key(w, "rejected");
-	jw_uint(w, rejected);
-	jw_key(w, "unmatched");
-	jw_uint(w, st->unmatched);
-	jw_key(w, "anomalies");
+	struct jbuf *w = &r->w;
+	jbuf_puts(w, "{\"record\":\"summary\",\"events\":");
+	jbuf_json_uint(w, st->events);
+	jbuf_json_key(w, "rejected");
+	jbuf_json_uint(w, rejected);
+	jbuf_json_key(w, "unmatched");
+	jbuf_json_uint(w, st->unmatched);
+	jbuf_json_key(w, "anomalies");
 	kinds_json(w, total);
-	jw_key(w, "outcomes");
+	jbuf_json_key(w, "outcomes");
 	outcomes_json(r, -1);
-	jw_key(w, "flows");
-	jw_raw(w, "{", 1);
+	jbuf_json_key(w, "flows");
+	jbuf_put(w, "{", 1);
 	for (int f = 0; f < r->g->nflows; f++) {
-		jw_key(w, r->g->flows[f].name);
-		jw_lit(w, "{\"anomalies\":");
+		jbuf_json_key(w, r->g->flows[f].name);
+		jbuf_puts(w, "{\"anomalies\":");
 		kinds_json(w, r->fc[f].kinds);
-		jw_key(w, "outcomes");
+		jbuf_json_key(w, "outcomes");
 		outcomes_json(r, f);
-		jw_raw(w, "}", 1);
+		jbuf_put(w, "}", 1);
 	}
-	jw_raw(w, "}}", 2);
+	jbuf_put(w, "}}", 2);
 	emit(r);
 	records_flush(r);
 }

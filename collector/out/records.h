@@ -23,9 +23,9 @@ void records_sink(struct records *r, struct engine_sink *sink, const struct engi
 /* Writes the summary line. */
 void records_summary(struct records *r, const struct engine *e, uint64_t rejected);
 /* Appends the JSON object of an anomaly / a flow record (no newline) to w. */
-struct jsonw;
-void records_anomaly_json(struct jsonw *w, const struct anomaly *a);
-void records_flow_json(struct jsonw *w, const struct flow_record *f);
+struct jbuf;
+void records_anomaly_json(struct jbuf *w, const struct anomaly *a);
+void records_flow_json(struct jbuf *w, const struct flow_record *f);
 int records_flush(struct records *r);
 /* Written so far, and write errors (e.g. a closed pipe). */
 uint64_t records_written(const struct records *r);

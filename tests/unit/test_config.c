@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include "config/config.h"
 
 #define S 1000000000LL
@@ -139,16 +141,18 @@ static void test_demo_flows_and_settings(void **state)
 	assert_int_equal(s->complete_when, 0x06);
 	assert_int_equal(s->noutcomes, 0);
 	assert_int_equal(c->max_flows, 250000);
-	assert_string_equal(c->log_level, "debug");
+	assert_int_equal(c->log_level, LOG_LVL_DEBUG);
 	assert_string_equal(c->kafka.brokers, "localhost:9092");
 	assert_string_equal(c->kafka.group_id, "choreoscope-demo");
 	assert_int_equal(c->kafka.ntopics, 2);
 	assert_string_equal(c->kafka.topics[1], "payments");
-	assert_string_equal(c->kafka.format, "cloudevents");
+	assert_int_equal(c->kafka.format, CFG_FORMAT_CLOUDEVENTS);
 	assert_int_equal(c->kafka.ncorrelation_from, 5);
 	assert_string_equal(c->kafka.correlation_from[1], "header:x-correlation-id");
+	assert_int_equal(c->kafka.corr_sources[1].kind, CFG_CORR_HEADER);
+	assert_string_equal(c->kafka.corr_sources[1].arg, "x-correlation-id");
 	assert_string_equal(c->kafka.alert_topic, "choreoscope.alerts");
-	assert_string_equal(c->kafka.alert_format, "protobuf");
+	assert_int_equal(c->kafka.alert_format, CFG_ALERT_PROTOBUF);
 	assert_null(c->kafka.dead_letter_topic);
 	assert_int_equal(c->kafka.nprops, 3);
 	assert_string_equal(c->kafka.prop_keys[0], "security.protocol");
@@ -157,7 +161,9 @@ static void test_demo_flows_and_settings(void **state)
 	assert_string_equal(c->json.event_id, "id");
 	assert_string_equal(c->json.correlation_id, "meta.correlation");
 	assert_string_equal(c->json.attributes, "attributes");
-	assert_string_equal(c->http.listen, "[::1]:9800");
+	assert_string_equal(c->http.listen.spec, "[::1]:9800");
+	assert_int_equal(c->http.listen.addr.ss_family, AF_INET6);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&c->http.listen.addr)->sin6_port), 9800);
 	assert_string_equal(c->http.token, "s3cret");
 	assert_int_equal(c->metrics.nlatency_buckets, 5);
 	assert_true(c->metrics.latency_buckets[0] == 0.001);
@@ -182,18 +188,24 @@ static void test_defaults(void **state)
 	assert_int_equal(f->steps[1].within_ns, FG_NO_DEADLINE);
 	assert_int_equal(f->steps[1].join_within_ns, FG_NO_DEADLINE);
 	assert_int_equal(c->max_flows, 1000000);
-	assert_string_equal(c->log_level, "info");
+	assert_int_equal(c->log_level, LOG_LVL_INFO);
 	assert_null(c->kafka.brokers);
 	assert_string_equal(c->kafka.group_id, "choreoscope");
 	assert_int_equal(c->kafka.ntopics, 0);
-	assert_string_equal(c->kafka.format, "auto");
+	assert_int_equal(c->kafka.format, CFG_FORMAT_AUTO);
 	static const char *corr[] = { "ce_correlationid", "field:correlation_id", "key",
 		"traceparent" };
 	assert_int_equal(c->kafka.ncorrelation_from, 4);
-	for (int i = 0; i < 4; i++)
+	static const enum cfg_corr_kind kinds[] = { CFG_CORR_CE, CFG_CORR_FIELD, CFG_CORR_KEY,
+		CFG_CORR_TRACEPARENT };
+	for (int i = 0; i < 4; i++) {
 		assert_string_equal(c->kafka.correlation_from[i], corr[i]);
+		assert_int_equal(c->kafka.corr_sources[i].kind, kinds[i]);
+	}
+	assert_string_equal(c->kafka.corr_sources[1].arg, "correlation_id");
+	assert_null(c->kafka.corr_sources[0].arg);
 	assert_null(c->kafka.alert_topic);
-	assert_string_equal(c->kafka.alert_format, "json");
+	assert_int_equal(c->kafka.alert_format, CFG_ALERT_JSON);
 	assert_null(c->kafka.dead_letter_topic);
 	assert_int_equal(c->kafka.nprops, 0);
 	assert_string_equal(c->json.event_id, "event_id");
@@ -204,7 +216,11 @@ static void test_defaults(void **state)
 	assert_string_equal(c->json.flow, "flow");
 	assert_string_equal(c->json.causation_id, "causation_id");
 	assert_string_equal(c->json.attributes, "attributes");
-	assert_string_equal(c->http.listen, "127.0.0.1:9717");
+	assert_string_equal(c->http.listen.spec, "127.0.0.1:9717");
+	assert_int_equal(c->http.nallowed_hosts, 0);
+	assert_int_equal(c->http.max_connections, 256);
+	assert_int_equal(c->http.max_connections_per_address, 128);
+	assert_int_equal(c->http.header_timeout_ns, 10 * S);
 	assert_null(c->http.token);
 	static const double lat[] = { 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300 };
 	static const double dur[] = { 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600 };
@@ -469,10 +485,27 @@ static const struct err_case err_cases[] = {
 	      "data.order_id, found \"a..b\": empty path component" } },
 	{ F OK_STEPS "http: { listen: \"localhost:99999\" }\n",
 	    { "t.yaml:6:17: \"http.listen\": expected HOST:PORT such as 127.0.0.1:9717, [::1]:9717 "
-	      "or :9717, found \"localhost:99999\": port must be 1 to 65535" } },
+	      "or :9717, found \"localhost:99999\": port must be 0 to 65535" } },
+	{ F OK_STEPS "http: { listen: \"collector-1:9717\" }\n",
+	    { "t.yaml:6:17: \"http.listen\": expected HOST:PORT such as 127.0.0.1:9717, [::1]:9717 "
+	      "or :9717, found \"collector-1:9717\": bad host (a numeric IPv4 address, [IPv6] or "
+	      "localhost)" } },
+	{ F OK_STEPS "http: { allowed_hosts: [ok.example, \"bad:80\", \"-x\"] }\n",
+	    { "t.yaml:6:37: \"http.allowed_hosts\": expected a host name such as "
+	      "collector-1.example.com, found \"bad:80\": no port",
+		"t.yaml:6:47: \"http.allowed_hosts\": expected a host name such as "
+		"collector-1.example.com, found \"-x\"" } },
+	{ F OK_STEPS "kafka: { correlation_from: [key, key, key, key, key, key, key, key, key, "
+	    "key, key, key, key, key, key, key, key] }\n",
+	    { "t.yaml:6:28: \"kafka.correlation_from\": expected at most 16 sources, found 17" } },
+	{ F OK_STEPS "kafka: { correlation_from: [\"header:\", \"body:x\"] }\n",
+	    { "t.yaml:6:29: \"kafka.correlation_from\": expected ce_correlationid, header:NAME, "
+	      "field:PATH, key or traceparent, found \"header:\": empty header name",
+		"t.yaml:6:40: \"kafka.correlation_from\": expected ce_correlationid, header:NAME, "
+		"field:PATH, key or traceparent, found \"body:x\"" } },
 	{ F OK_STEPS "http: { listen: \"300.1.1.1:80\" }\n",
 	    { "t.yaml:6:17: \"http.listen\": expected HOST:PORT such as 127.0.0.1:9717, [::1]:9717 "
-	      "or :9717, found \"300.1.1.1:80\": bad host" } },
+	      "or :9717, found \"300.1.1.1:80\": bad host (a numeric IPv4 address, [IPv6] or localhost)" } },
 	{ F OK_STEPS "metrics: { duration_buckets: [1, 5, 5] }\n",
 	    { "t.yaml:6:37: \"metrics.duration_buckets\": expected numbers in ascending order, "
 	      "found 5 after 5" } },
@@ -706,6 +739,78 @@ static void test_docs_example_loads(void **state)
 	free(doc);
 }
 
+/* Every choice of every enum setting parses into its C enum value, once, at load. */
+static void test_enums(void **state)
+{
+	(void)state;
+	static const struct { const char *yaml; size_t off; int want; } cases[] = {
+		{ "log_level: error\n", offsetof(struct config, log_level), LOG_LVL_ERROR },
+		{ "log_level: warn\n", offsetof(struct config, log_level), LOG_LVL_WARN },
+		{ "log_level: info\n", offsetof(struct config, log_level), LOG_LVL_INFO },
+		{ "log_level: debug\n", offsetof(struct config, log_level), LOG_LVL_DEBUG },
+		{ "kafka: { format: auto }\n", offsetof(struct config, kafka.format), CFG_FORMAT_AUTO },
+		{ "kafka: { format: protobuf }\n", offsetof(struct config, kafka.format),
+		    CFG_FORMAT_PROTOBUF },
+		{ "kafka: { format: cloudevents }\n", offsetof(struct config, kafka.format),
+		    CFG_FORMAT_CLOUDEVENTS },
+		{ "kafka: { format: json }\n", offsetof(struct config, kafka.format), CFG_FORMAT_JSON },
+		{ "kafka: { alert_format: json }\n", offsetof(struct config, kafka.alert_format),
+		    CFG_ALERT_JSON },
+		{ "kafka: { alert_format: protobuf }\n", offsetof(struct config, kafka.alert_format),
+		    CFG_ALERT_PROTOBUF },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char yaml[512];
+		snprintf(yaml, sizeof yaml, F OK_STEPS "%s", cases[i].yaml);
+		struct config *c = load_ok(yaml);
+		int got = *(int *)((char *)c + cases[i].off);
+		if (got != cases[i].want)
+			fail_msg("%s: got %d, want %d", cases[i].yaml, got, cases[i].want);
+		config_free(c);
+	}
+}
+
+/* Listen addresses: parsed once into a socket address; the same function serves
+ * --listen (its caller names the flag) and http.listen. */
+static void test_listen(void **state)
+{
+	(void)state;
+	static const struct { const char *s; int family, port; const char *why; } cases[] = {
+		{ "127.0.0.1:9717", AF_INET, 9717, NULL },
+		{ ":9717", AF_INET, 9717, NULL },
+		{ "localhost:0", AF_INET, 0, NULL },
+		{ "[::1]:80", AF_INET6, 80, NULL },
+		{ "[::]:65535", AF_INET6, 65535, NULL },
+		{ "nohostport", 0, 0, "no port" },
+		{ "127.0.0.1:", 0, 0, "port must be 0 to 65535" },
+		{ "127.0.0.1:65536", 0, 0, "port must be 0 to 65535" },
+		{ "127.0.0.1:-1", 0, 0, "port must be 0 to 65535" },
+		{ "example.com:80", 0, 0, "bad host" },
+		{ "[::1:80", 0, 0, "bad host" },
+		{ "[]:80", 0, 0, "bad host" },
+		{ "1.2.3:80", 0, 0, "bad host" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct cfg_listen l;
+		char why[128] = "";
+		int rc = config_parse_listen(cases[i].s, &l, why, sizeof why);
+		if (cases[i].why != NULL) {
+			if (rc != -1 || strncmp(why, cases[i].why, strlen(cases[i].why)) != 0)
+				fail_msg("%s: rc %d why \"%s\", want \"%s\"", cases[i].s, rc, why,
+				    cases[i].why);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("%s: %s", cases[i].s, why);
+		assert_string_equal(l.spec, cases[i].s);
+		assert_int_equal(l.addr.ss_family, cases[i].family);
+		int port = ntohs(l.addr.ss_family == AF_INET6
+		    ? ((struct sockaddr_in6 *)&l.addr)->sin6_port
+		    : ((struct sockaddr_in *)&l.addr)->sin_port);
+		assert_int_equal(port, cases[i].port);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--print-reference") == 0) {
@@ -716,6 +821,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_demo_steps),
 		cmocka_unit_test(test_demo_flows_and_settings),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_enums),
+		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_graph_cases),
 		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_durations),

@@ -16,7 +16,7 @@
 
 #include "config/config.h"
 #include "engine/engine.h"
-#include "lib/jsonw.h"
+#include "lib/jbuf.h"
 #include "out/records.h"
 
 static const char *CONFIG =
@@ -109,7 +109,7 @@ static int generate(struct gen_ev *out, int max, int nflows)
 }
 
 struct sinkbuf {
-	struct jsonw w;
+	struct jbuf w;
 	char **lines;
 	int n, cap;
 };
@@ -120,9 +120,8 @@ static void keep(struct sinkbuf *b)
 		b->cap = b->cap ? b->cap * 2 : 256;
 		b->lines = realloc(b->lines, sizeof(char *) * (size_t)b->cap);
 	}
-	jw_raw(&b->w, "", 1);
-	b->lines[b->n++] = strdup(b->w.buf);
-	jw_reset(&b->w);
+	b->lines[b->n++] = strdup(b->w.p);
+	jbuf_reset(&b->w);
 }
 
 static void on_anomaly(void *ctx, const struct anomaly *a)
@@ -144,7 +143,7 @@ enum mode { EVENT_CLOCK, LAGGING_CLOCK, END_ONLY };
 static struct sinkbuf judge(const struct config *cfg, const struct gen_ev *evs, int n, enum mode m)
 {
 	struct sinkbuf b = { .n = 0 };
-	jw_init(&b.w);
+	jbuf_init(&b.w, (size_t)16 << 20);
 	struct engine_sink sink = { on_anomaly, on_flow, NULL, &b };
 	struct engine_opts o = { m == EVENT_CLOCK ? ENGINE_CLOCK_EVENTS : ENGINE_CLOCK_EXTERNAL, 0 };
 	struct engine *e = NULL;
@@ -167,7 +166,7 @@ static struct sinkbuf judge(const struct config *cfg, const struct gen_ev *evs, 
 		engine_advance(e, tmax);
 	engine_finish(e);
 	engine_free(e);
-	jw_dispose(&b.w);
+	jbuf_free(&b.w);
 	qsort(b.lines, (size_t)b.n, sizeof(char *), cmpstr);
 	return b;
 }

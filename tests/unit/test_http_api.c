@@ -14,11 +14,14 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +126,9 @@ static void *engine_loop(void *arg)
 	return NULL;
 }
 
+/* Options a test sets besides the defaults of start(). */
+static struct http_api_opts extra;
+
 static struct fake *start(const char *token)
 {
 	struct fake *f = calloc(1, sizeof(*f));
@@ -143,8 +149,14 @@ static struct fake *start(const char *token)
 		    .deadline_ns = T0 + (int64_t)(i + 10) * 1000000000};
 	}
 	metrics_flow(f->m, 0)->started = 50;
-	struct http_api_opts o = {.listen = "127.0.0.1:0", .token = token,
-	    .max_connections = 256, .publish_interval_ms = 20};
+	struct http_api_opts o = extra;
+	struct cfg_listen l;
+	assert_int_equal(config_parse_listen("127.0.0.1:0", &l, err, sizeof(err)), 0);
+	o.listen = &l;
+	o.token = token;
+	o.publish_interval_ms = 20;
+	if (o.max_connections == 0)
+		o.max_connections = 256;
 	assert_int_equal(http_api_new(&o, f->m, &f->a, err, sizeof(err)), 0);
 	struct api_backend be = {.foreach = fake_foreach, .lookup = fake_lookup,
 	    .now = fake_now, .ctx = f};
@@ -157,6 +169,7 @@ static struct fake *start(const char *token)
 
 static void stop(struct fake *f)
 {
+	extra = (struct http_api_opts){0};
 	atomic_store(&f->stop, true);
 	pthread_join(f->engine, NULL);
 	http_api_free(f->a);
@@ -291,6 +304,15 @@ static void test_token(void **state)
 	    {"/api/v1/summary", "Authorization: Bearer s3cret-longer", 401, "\"status\":401"},
 	    {"/api/v1/summary", "Authorization: Basic czNjcmV0", 401, "\"status\":401"},
 	    {"/api/v1/summary", "Authorization: Bearer s3cret", 200, "\"flows\""},
+	    {"/api/v1/summary", "Authorization: bearer s3cret", 200, "\"flows\""},
+	    {"/api/v1/summary", "authorization: BEARER s3cret", 200, "\"flows\""},
+	    {"/api/v1/summary", "Authorization: bEaReR   s3cret", 200, "\"flows\""},
+	    {"/api/v1/summary", "Authorization: Bearers3cret", 401, "\"status\":401"},
+	    {"/api/v1/summary", "Authorization: Bearer", 401, "\"status\":401"},
+	    {"/api/v1/summary", "Authorization: Bearer s3cre", 401, "\"status\":401"},
+	    {"/api/v1/summary", "Authorization: Bearer S3CRET", 401, "\"status\":401"},
+	    {"/api/v1/summary", "Authorization: s3cret", 401, "\"status\":401"},
+	    {"/api/v1/summary", "Host: evil.example", 401, "\"status\":401"},
 	    {"/metrics", "Authorization: Bearer s3cret", 200, "choreoscope_build_info"},
 	    {"/-/healthy", NULL, 200, "ok"},
 	};
@@ -306,6 +328,124 @@ static void test_token(void **state)
 	run_cases(f, ce, sizeof(ce) / sizeof(ce[0]));
 	stop(f);
 	unsetenv("CHOREOSCOPE_TOKEN");
+}
+
+/* No token: /metrics and /api/ answer only IP literals, localhost names and the
+ * allowed names as Host (DNS rebinding); with a token any Host is fine. */
+static void test_host(void **state)
+{
+	(void)state;
+	static const char *const hosts[] = {"collector-1", "Metrics.Example.COM"};
+	static const struct rcase cs[] = {
+	    {"/api/v1/summary", "Host: 127.0.0.1:9717", 200, "\"flows\""},
+	    {"/api/v1/summary", "Host: 10.1.2.3", 200, "\"flows\""},
+	    {"/api/v1/summary", "Host: [::1]:9717", 200, "\"flows\""},
+	    {"/api/v1/summary", "Host: localhost:9717", 200, "\"flows\""},
+	    {"/api/v1/summary", "Host: LocalHost", 200, "\"flows\""},
+	    {"/api/v1/summary", "Host: localhost.", 200, "\"flows\""},
+	    {"/api/v1/summary", "Host: tui.localhost:9717", 200, "\"flows\""},
+	    {"/metrics", "Host: collector-1:9717", 200, "choreoscope_ready"},
+	    {"/metrics", "Host: metrics.example.com", 200, "choreoscope_ready"},
+	    {"/api/v1/summary", "Host: evil.example", 421, "http.allowed_hosts"},
+	    {"/metrics", "Host: evil.example:9717", 421, "\"status\":421"},
+	    {"/api/v1/flows", "Host: localhost.evil.example", 421, "\"status\":421"},
+	    {"/api/v1/flows", "Host: 127.0.0.1.nip.io", 421, "\"status\":421"},
+	    {"/api/v1/flows", "Host: collector-10", 421, "\"status\":421"},
+	    {"/api/v1/flows", "Host: [::1", 421, "\"status\":421"},
+	    {"/api/v1/flows", "Host: a b", 421, "\"status\":421"},
+	    {"/-/healthy", "Host: evil.example", 200, "ok"},
+	    {"/-/ready", "Host: evil.example", 200, "ok"},
+	};
+	extra = (struct http_api_opts){.allowed_hosts = hosts, .nallowed_hosts = 2};
+	struct fake *f = start(NULL);
+	run_cases(f, cs, sizeof(cs) / sizeof(cs[0]));
+	struct jbuf b;
+	jbuf_init(&b, 1 << 20);
+	metrics_render_process(f->m, &b);
+	assert_non_null(strstr(b.p, "choreoscope_http_requests_total{code=\"421\"} 7\n"));
+	jbuf_free(&b);
+	stop(f);
+	static const struct rcase ct[] = {
+	    {"/api/v1/summary", "Host: evil.example", 401, "\"status\":401"},
+	};
+	f = start("tok");
+	run_cases(f, ct, 1);
+	stop(f);
+	extra = (struct http_api_opts){0};
+}
+
+static int raw_connect(struct fake *f)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)http_api_port(f->a))};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Until the server closes fd (read returns 0 or an error), at most 5 s: true if so. */
+static bool closed_by_server(int fd)
+{
+	struct timeval tv = {.tv_sec = 5};
+	char buf[256];
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssize_t n = read(fd, buf, sizeof(buf));
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* http_guard through the server: the header deadline; a newcomer over the
+ * per-address cap evicts the oldest waiting connection; with none old enough it is
+ * on probation: probes answered, API requests 503. */
+static void test_guard(void **state)
+{
+	(void)state;
+	/* header deadline 150 ms: a request whose headers never end is cut */
+	extra = (struct http_api_opts){.header_timeout_ms = 150, .timeout_s = 30};
+	struct fake *f = start(NULL);
+	int fd = raw_connect(f);
+	assert_true(write(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n", 33) == 33);
+	assert_true(closed_by_server(fd));
+	close(fd);
+	struct body b;
+	assert_int_equal(get(f, "/metrics", NULL, &b), 200);
+	assert_non_null(strstr(b.p, "choreoscope_http_connections_closed_total{reason=\"header_timeout\"} 1\n"));
+	free(b.p);
+	stop(f);
+
+	/* cap 4 per address, grace 1 ms: the fifth connection evicts the oldest idle one */
+	extra = (struct http_api_opts){.max_per_address = 4, .evict_grace_ms = 1};
+	f = start(NULL);
+	int idle[4];
+	for (int i = 0; i < 4; i++)
+		idle[i] = raw_connect(f);
+	struct timespec ts = {0, 20 * 1000000};
+	nanosleep(&ts, NULL);
+	assert_int_equal(get(f, "/api/v1/summary", NULL, &b), 200);
+	free(b.p);
+	assert_true(closed_by_server(idle[0]));
+	for (int i = 0; i < 4; i++)
+		close(idle[i]);
+	stop(f);
+
+	/* cap 4 per address, grace 60 s: nothing to evict, the newcomer is on probation */
+	extra = (struct http_api_opts){.max_per_address = 4, .evict_grace_ms = 60000};
+	f = start(NULL);
+	for (int i = 0; i < 4; i++)
+		idle[i] = raw_connect(f);
+	assert_int_equal(get(f, "/-/healthy", NULL, &b), 200);
+	free(b.p);
+	assert_int_equal(get(f, "/metrics", NULL, &b), 200);
+	assert_non_null(strstr(b.p, "choreoscope_http_connections{state=\"busy\"} 1\n"));
+	assert_non_null(strstr(b.p, "choreoscope_http_connections_closed_total{reason=\"evicted\"} 0\n"));
+	free(b.p);
+	assert_int_equal(get(f, "/api/v1/summary", NULL, &b), 503);
+	assert_non_null(strstr(b.p, "too many API requests"));
+	free(b.p);
+	for (int i = 0; i < 4; i++)
+		close(idle[i]);
+	stop(f);
+	extra = (struct http_api_opts){0};
 }
 
 /* Methods, bodies, oversized headers: JSON 4xx, and the engine loop keeps going. */
@@ -430,22 +570,31 @@ static void test_concurrent_clients(void **state)
 	stop(f);
 }
 
+/* Bind errors name where the address came from (the flag or the config key). */
 static void test_listen_errors(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"nohostport", "127.0.0.1:99999", "example.com:80",
-	    "127.0.0.1:", "[::1:80"};
 	struct metrics *m;
 	char err[256];
 	struct metrics_opts mo = {.graph = &fixture_graph};
 	assert_int_equal(metrics_new(&mo, &m, err, sizeof(err)), 0);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	struct fake *f = start(NULL);
+	char spec[64];
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", http_api_port(f->a));
+	static const char *const from[] = {NULL, "--listen", "http.listen"};
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		struct cfg_listen l;
+		assert_int_equal(config_parse_listen(spec, &l, err, sizeof(err)), 0);
 		struct http_api *a = NULL;
-		struct http_api_opts o = {.listen = bad[i]};
+		struct http_api_opts o = {.listen = &l, .listen_from = from[i]};
+		char want[128];
+		snprintf(want, sizeof(want), "%s %s: Address already in use",
+		    from[i] ? from[i] : "--listen", spec);
 		err[0] = '\0';
 		assert_int_equal(http_api_new(&o, m, &a, err, sizeof(err)), -1);
-		assert_non_null(strstr(err, "--listen"));
+		assert_string_equal(err, want);
 	}
+	stop(f);
 	metrics_free(m);
 }
 
@@ -455,6 +604,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_routes),
 	    cmocka_unit_test(test_token),
+	    cmocka_unit_test(test_host),
+	    cmocka_unit_test(test_guard),
 	    cmocka_unit_test(test_bad_requests),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_concurrent_clients),

@@ -167,23 +167,11 @@ static void test_protobuf(void **state)
 	config_free(c);
 }
 
-static void test_sources(void **state)
-{
-	(void)state;
-	assert_int_equal(kdec_source_valid("key"), 0);
-	assert_int_equal(kdec_source_valid("header:x"), 0);
-	assert_int_equal(kdec_source_valid("field:a.b"), 0);
-	assert_int_equal(kdec_source_valid("header:"), -1);
-	assert_int_equal(kdec_source_valid("keys"), -1);
-	assert_int_equal(kdec_source_valid("body:x"), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_protobuf),
-		cmocka_unit_test(test_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

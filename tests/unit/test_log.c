@@ -50,6 +50,24 @@ static void test_limit(void **state)
 	}
 }
 
+/* log_escape keeps a value of several lines (a config's problems) one quoted field. */
+static void test_escape(void **state)
+{
+	static const struct { const char *in; size_t cap; const char *want; } cases[] = {
+		{ "plain", 64, "plain" },
+		{ "a.yaml:1:2: \"x\": bad\nb.yaml:3:4: y", 64,
+		    "a.yaml:1:2: \\\"x\\\": bad\\nb.yaml:3:4: y" },
+		{ "tab\there\r\\", 64, "tab\\there\\r\\\\" },
+		{ "\x01\x7f", 64, "\\x01\\x7f" },
+		{ "cut here", 8, "cut" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char buf[64];
+		assert_string_equal(log_escape(cases[i].in, buf, cases[i].cap), cases[i].want);
+	}
+}
+
 static void test_line(void **state)
 {
 	char *buf = NULL;
@@ -81,6 +99,7 @@ int main(void)
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_line),
+		cmocka_unit_test(test_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
