@@ -20,6 +20,7 @@
 #include <time.h>
 #include "choreoscope/v1/event.pb-c.h"
 #include "gen.h"
+#include "lib/timefmt.h"
 
 #define MAX_ATTRS 6
 
@@ -66,16 +67,7 @@ static void event_id(const struct gen_render_ctx *c, const struct gen_event *e, 
 /* RFC 3339, UTC, microseconds: 2026-01-01T00:00:01.234567Z */
 static void format_time(int64_t unix_us, char *buf, size_t len)
 {
-	time_t secs = (time_t)(unix_us / 1000000);
-	int64_t frac = unix_us % 1000000;
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06dZ", (int)frac);
+	timefmt_format_rfc3339_fixed(unix_us * 1000, 6, buf, len);
 }
 
 static void make_attrs(const struct gen_render_ctx *c, const struct gen_event *e,
@@ -191,6 +183,7 @@ static int render_pb(const struct gen_event *e, const struct fields *f, int64_t 
 	ev.correlation_id = (char *)f->corr;
 	ev.type = (char *)f->type;
 	ev.source = (char *)f->source;
+	ev.time_case = CHOREOSCOPE__V1__EVENT__TIME_TIME_UNIX_NANO;
 	ev.time_unix_nano = unix_us * 1000;
 	ev.flow = (char *)(f->flow ? f->flow : "");
 	for (int i = 0; i < f->a.n; i++) {

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "lib/timefmt.h"
+
 /* Decodes one UTF-8 sequence at s. Returns its length in bytes (>= 1) and the code
  * point in *cp; an invalid byte decodes as itself with length 1 and *cp = -1. */
 static int utf8_next(const unsigned char *s, long *cp)
@@ -250,57 +252,15 @@ int fmt_match(const char *hay, const char *needle)
 	return 0;
 }
 
-/* Reads exactly n decimal digits. */
-static int digits(const char **s, int n, int *out)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		if (!isdigit((unsigned char)**s))
-			return -1;
-		v = v * 10 + (**s - '0');
-		(*s)++;
-	}
-	*out = v;
-	return 0;
-}
-
+/* The collector's own parser (lib/timefmt), so the TUI reads exactly what the API
+ * writes and the daemon accepts. */
 int fmt_parse_time(const char *s, double *out)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	double frac = 0, scale = 0.1;
+	int64_t ns;
 
-	if (!s)
+	if (!s || timefmt_parse_rfc3339(s, strlen(s), &ns) != TIMEFMT_OK)
 		return -1;
-	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
-	    digits(&s, 2, &d) || (*s != 'T' && *s != 't' && *s != ' ') || !*s++ ||
-	    digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) || *s++ != ':' ||
-	    digits(&s, 2, &sec))
-		return -1;
-	if (*s == '.') {
-		for (s++; isdigit((unsigned char)*s); s++, scale /= 10)
-			frac += (*s - '0') * scale;
-	}
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		sign = *s++ == '+' ? 1 : -1;
-		if (digits(&s, 2, &oh) || *s++ != ':' || digits(&s, 2, &om))
-			return -1;
-	} else {
-		return -1;
-	}
-	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -1;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = (double)timegm(&tm) + frac - sign * (oh * 3600.0 + om * 60.0);
+	*out = (double)ns / 1e9;
 	return 0;
 }
 

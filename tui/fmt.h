@@ -38,7 +38,8 @@ void fmt_sparkline(char *dst, size_t dstsz, const double *v, int nv, int cols, i
 /* Case-insensitive substring test; an empty or NULL needle matches everything. */
 int fmt_match(const char *hay, const char *needle);
 
-/* RFC 3339 ("2026-11-25T10:00:00.25Z", "+02:00" offsets) to Unix seconds.
+/* RFC 3339 ("2026-11-25T10:00:00.25Z", "+02:00" offsets) to Unix seconds, by the
+ * collector's parser (timefmt_parse_rfc3339: the same grammar and accepted range).
  * Returns 0, or -1 when the text is not such a time. */
 int fmt_parse_time(const char *s, double *out);
 

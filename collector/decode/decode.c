@@ -16,6 +16,7 @@
 static const char *const error_names[DECODE_NERRORS] = {
 	"ok", "malformed_json", "missing_field", "wrong_type", "bad_time", "bad_protobuf",
 	"truncated", "too_large", "bad_utf8", "too_many_attributes", "no_memory",
+	"time_out_of_range",
 };
 
 const char *decode_error_name(int code)
@@ -84,9 +85,7 @@ struct decoder *decoder_new(const struct cfg_json_fields *paths, size_t max_len,
 	for (int f = 0; f < DF_N; f++) {
 		if (path_parse(&d->path[f], cfg[f] ? cfg[f] : default_names[f], err, errlen))
 			goto fail;
-		d->ends_at[d->path[f].ncomp] |= 1u << f;
-		for (int k = 0; k < d->path[f].ncomp; k++)
-			d->first[k][(unsigned char)d->path[f].comp[k][0]] |= (uint8_t)(1u << f);
+		decode_path_index(d, f);
 	}
 	d->arena = arena_new(64 * 1024, 8 * d->max_len + 1024 * 1024);
 	if (!d->arena) {
@@ -103,11 +102,32 @@ void decoder_free(struct decoder *d)
 {
 	if (!d)
 		return;
-	for (int f = 0; f < DF_N; f++)
+	for (int f = 0; f < DF_N + d->nlookups; f++)
 		free(d->path[f].text);
 	arena_free(d->arena);
 	decode_json_state_free(d->json);
 	free(d);
+}
+
+int decoder_add_lookup(struct decoder *d, const char *path, char *err, size_t errlen)
+{
+	if (d->nlookups == DECODE_MAX_LOOKUPS) {
+		snprintf(err, errlen, "more than %d JSON lookup paths", DECODE_MAX_LOOKUPS);
+		return -1;
+	}
+	int bit = DF_N + d->nlookups;
+	if (path_parse(&d->path[bit], path, err, errlen)) {
+		free(d->path[bit].text);
+		d->path[bit].text = NULL;
+		return -1;
+	}
+	decode_path_index(d, bit);
+	return d->nlookups++;
+}
+
+const char *decoder_lookup(const struct decoder *d, int idx)
+{
+	return idx >= 0 && idx < d->nlookups ? d->looked[idx] : NULL;
 }
 
 void decoder_set_required(struct decoder *d, unsigned req_bits)

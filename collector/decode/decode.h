@@ -17,15 +17,28 @@
  * dotted paths (cfg_json_fields; "order.id" finds {"order":{"id":"o1"}}); paths do not
  * descend into arrays; unknown fields are ignored; when a field occurs twice the last
  * one wins. The fields must be JSON strings (a number or bool is "wrong_type"); null
- * counts as absent. `time` is an RFC 3339 string. `attributes` is an object whose
+ * counts as absent. `time` is an RFC 3339 string within the accepted range
+ * (lib/timefmt.h: 1970-01-01T00:00:00Z .. 2199-12-31T23:59:59.999999999Z); a
+ * well-formed time outside it is "time_out_of_range". String escapes must encode
+ * Unicode scalar values: a lone surrogate escape (`\ud800`, `\udc00`, a high one not
+ * followed by a low one) anywhere in the input is "bad_utf8", so distinct ids can never
+ * decode to the same text. `attributes` is an object whose
  * string values are kept as they are, numbers and booleans as their JSON text
  * (`1.50`, `true`); null values and nested objects/arrays are skipped (not an
  * error): attributes are flat labels, and a richer payload should not make an event
  * undecodable. More than EV_MAX_ATTRS kept attributes is "too_many_attributes"; a
  * repeated attribute key is kept twice, in order (event_attr finds the first).
  *
+ * The same parse also reads the lookup paths (decoder_add_lookup: the Kafka source's
+ * `field:PATH` correlation sources), and decode_json_members runs it over a JSON object
+ * whose every top-level scalar member is wanted (structured CloudEvents): yajl is the
+ * one JSON reader, and no payload is scanned twice.
+ *
  * Protobuf: choreoscope.v1.Event, unpacked by protobuf-c into an arena reset per call.
- * time comes from time_unix_nano (0 counts as missing). Every string is checked to be
+ * time comes from time_unix_nano, a proto3 `optional` field: set (to any value, 0 = the
+ * epoch included) it is the time and must be in the accepted range; unset it is
+ * missing. (A sender built from the older schema without `optional` does not write a
+ * zero time: such an event reads as missing, as before.) Every string is checked to be
  * UTF-8 (protobuf-c does not). Limitation: protobuf-c NUL-terminates strings, so a
  * string with an embedded U+0000 is seen cut at it; in JSON "\u0000" is rejected.
  */
@@ -36,6 +49,7 @@
 #include <stdint.h>
 #include "config/config.h"
 #include "decode/event.h"
+#include "lib/timefmt.h"
 
 /* Reasons, stable: their names are metric labels. */
 enum decode_error {
@@ -43,19 +57,20 @@ enum decode_error {
 	DECODE_MALFORMED_JSON = -1,  /* not JSON, not an object, trailing bytes */
 	DECODE_MISSING_FIELD = -2,   /* a required field absent or empty */
 	DECODE_WRONG_TYPE = -3,      /* a field of the wrong JSON type */
-	DECODE_BAD_TIME = -4,        /* time not RFC 3339 or out of range */
+	DECODE_BAD_TIME = -4,        /* time not RFC 3339 */
 	DECODE_BAD_PROTOBUF = -5,    /* not a choreoscope.v1.Event */
 	DECODE_TRUNCATED = -6,       /* a record cut short (replay files) */
 	DECODE_TOO_LARGE = -7,       /* input longer than max_len */
 	DECODE_BAD_UTF8 = -8,        /* invalid UTF-8 or a NUL in a string */
 	DECODE_TOO_MANY_ATTRIBUTES = -9,
 	DECODE_NO_MEMORY = -10,      /* scratch bound reached or malloc failed */
+	DECODE_TIME_OUT_OF_RANGE = -11, /* a valid time outside the accepted range */
 };
-#define DECODE_NERRORS 11
+#define DECODE_NERRORS 12
 
 /* "ok", "malformed_json", "missing_field", "wrong_type", "bad_time", "bad_protobuf",
- * "truncated", "too_large", "bad_utf8", "too_many_attributes", "no_memory"; "unknown"
- * for any other value. */
+ * "truncated", "too_large", "bad_utf8", "too_many_attributes", "no_memory",
+ * "time_out_of_range"; "unknown" for any other value. */
 const char *decode_error_name(int code);
 
 struct decoder;
@@ -81,7 +96,7 @@ void decoder_free(struct decoder *d);
 #define DECODE_REQ_SOURCE (1u << 3)
 #define DECODE_REQ_TIME (1u << 4)
 #define DECODE_REQ_ALL 0x1fu
-#define DECODE_NO_TIME INT64_MIN
+#define DECODE_NO_TIME TIMEFMT_NONE /* outside the accepted range: never a real time */
 void decoder_set_required(struct decoder *d, unsigned req_bits);
 /* The input bound given to decoder_new (or its default). */
 size_t decoder_max_len(const struct decoder *d);
@@ -90,6 +105,28 @@ size_t decoder_max_len(const struct decoder *d);
  * decode_error with a human detail in err (e.g. `missing field "source"`). */
 int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev, char *err,
     size_t errlen);
+
+/* Adds a JSON path read by every later JSON parse of d (decode_json and
+ * decode_json_members) besides the fields; at most DECODE_MAX_LOOKUPS. Returns its
+ * index, or -1 with err (a malformed path, too many). */
+int decoder_add_lookup(struct decoder *d, const char *path, char *err, size_t errlen);
+/* Lookup idx's value in the last JSON parse of d, when that parse succeeded: a string
+ * value unescaped, a number or boolean as its JSON text; NULL when absent, null, an
+ * object or array, or the last decode call failed or was not JSON. Valid as the
+ * event's strings are. */
+const char *decoder_lookup(const struct decoder *d, int idx);
+
+/* Called for each top-level member of decode_json_members' object whose value is a
+ * string, number or boolean, in order: key and value as decoder_lookup gives them
+ * (UTF-8 checked, no NUL). Returns 0 to go on, or a negative enum decode_error that
+ * stops the parse and is returned. */
+typedef int (*decode_member_fn)(void *ctx, const char *key, const char *val);
+
+/* Parses one JSON object of len bytes as decode_json does (same strictness, bound and
+ * scratch), handing its top-level scalar members to fn (NULL: none) instead of reading
+ * the fields; the lookups are read as usual. 0, or a negative enum decode_error. */
+int decode_json_members(struct decoder *d, const char *buf, size_t len, decode_member_fn fn,
+    void *ctx, char *err, size_t errlen);
 
 /* Decodes one serialized choreoscope.v1.Event (not length-prefixed). 0 or as above. */
 int decode_proto(struct decoder *d, const uint8_t *buf, size_t len, struct event *ev,
@@ -101,7 +138,8 @@ int decode_proto(struct decoder *d, const uint8_t *buf, size_t len, struct event
 int decode_text_valid(const char *s, size_t len);
 
 /* Serializes ev as a choreoscope.v1.Event into buf. Returns the encoded size; writes
- * only when it fits in cap (call with cap 0 to size). flow NULL or "" is left unset;
+ * only when it fits in cap (call with cap 0 to size). time_unix_nano is set unless
+ * time_ns is DECODE_NO_TIME (so a 0 time is written); flow NULL or "" is left unset;
  * attributes beyond EV_MAX_ATTRS are not written. */
 size_t decode_proto_pack(const struct event *ev, uint8_t *buf, size_t cap);
 

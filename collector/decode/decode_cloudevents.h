@@ -11,14 +11,19 @@
  * id, type, source and time are required (time, optional in CloudEvents, carries the
  * event time every verdict is judged on).
  *
- * Also here: a small allocation-free JSON scanner used for structured mode and for
- * `field:PATH` correlation lookups in JSON payloads (ce_json_lookup).
+ * A time outside the accepted range (lib/timefmt.h) is refused as time_out_of_range.
  *
- * Memory: every string of the decoded event points into the message (when no
- * unescaping was needed) or into the caller's scratch, reset per message; nothing is
- * allocated. Rejections return a negative code and set *reason to a static snake_case
- * word (malformed_json, missing_field, bad_time, too_large, bad_header) for the
- * rejected-by-reason counters. Stateless and thread-safe given distinct scratch.
+ * Structured mode is read by the JSON decoder (decode.h, decode_json_members: yajl,
+ * strict, UTF-8 and surrogate escapes checked); its lookups (the `field:PATH`
+ * correlation sources) come out of that same parse.
+ *
+ * Memory: every string of the decoded event points into the caller's scratch (binary
+ * mode) or the decoder's (structured mode), reset per message; nothing is allocated
+ * per message. Rejections return a negative code and set *reason to a static
+ * snake_case word for the rejected-by-reason counters: missing_field, bad_time,
+ * time_out_of_range, too_large, bad_header, and in structured mode every reason
+ * decode_json gives (malformed_json, bad_utf8, too_large, no_memory). Thread-safe
+ * given distinct scratch and decoders.
  */
 #ifndef CHOREOSCOPE_DECODE_CLOUDEVENTS_H
 #define CHOREOSCOPE_DECODE_CLOUDEVENTS_H
@@ -26,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "decode/event.h"
+
+struct decoder;
 
 /* A Kafka header as borrowed from the message (value not NUL-terminated). */
 struct ce_header {
@@ -62,13 +69,10 @@ int ce_is_structured(const struct ce_header *h, size_t n);
  * partition and offset are the caller's) and return 0, or negative with *reason. */
 int ce_decode_binary(const struct ce_header *h, size_t n, struct ce_scratch *s,
     struct event *ev, const char **reason);
-int ce_decode_structured(const char *json, size_t len, struct ce_scratch *s,
-    struct event *ev, const char **reason);
-
-/* The value at dotted `path` ("data.order.id") in the JSON text, as a string: string
- * values unescaped, numbers and booleans as written. 0 and *out, or -1 when absent,
- * not a scalar, or the text is not JSON. */
-int ce_json_lookup(const char *json, size_t len, const char *path, struct ce_scratch *s,
-    const char **out);
+/* Structured mode parses with dec (decode.h), which also reads dec's lookups; the
+ * top-level members data and data_base64 are not attributes, and members whose value
+ * is an object, an array or null are skipped. */
+int ce_decode_structured(struct decoder *dec, const char *json, size_t len,
+    struct ce_scratch *s, struct event *ev, const char **reason);
 
 #endif

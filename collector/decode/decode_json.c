@@ -19,6 +19,17 @@
  * Copied strings go to the decoder's scratch arena (reset per call), one run of
  * 2*len+64 bytes, which bounds them: each copied token is no longer than its JSON text
  * and gains one NUL.
+ *
+ * Paths are bits of one 32-bit mask: the fields (DECODE_FIELDS) and the lookups above
+ * them. A lookup is never an error: a non-scalar value just leaves it absent. Members
+ * mode (decode_json_members) treats the top-level object as an attributes object whose
+ * members go to a callback, with the fields switched off and the lookups on.
+ *
+ * Surrogates: yajl decodes a lone high surrogate escape to "?" and a high one followed
+ * by any \u escape to some supplementary character, so distinct ids could decode to the
+ * same text. After a parse that succeeded, the escapes of the input are checked once
+ * (a memchr for '\', which payloads rarely contain): yajl has validated the syntax, so
+ * every backslash found starts an escape inside a string.
  */
 #include "decode/decode_priv.h"
 
@@ -42,8 +53,11 @@ struct jctx {
 	unsigned masks[DECODE_PATH_MAX_DEPTH + 2]; /* fields alive in the object at depth */
 	unsigned pending;        /* fields the last key matched (value position) */
 	int attrs_depth;         /* depth of the attributes object; 0: not inside it */
+	int member_mode;         /* decode_json_members: the top object is "attributes" */
 	const char *attr_key;    /* attribute key awaiting its value */
-	const char *vals[DF_N];  /* the string fields found (DF_TIME unused) */
+	const char *vals[DECODE_MAX_PATHS]; /* the values found (DF_TIME unused) */
+	decode_member_fn member; /* members mode: the callback (may be NULL) */
+	void *mctx;
 	int64_t time_ns;
 	uint32_t nattrs;
 	char *sp, *send;         /* scratch for copied strings */
@@ -106,6 +120,10 @@ static unsigned leaf_fields(const struct jctx *c)
 
 static int add_attr(struct jctx *c, const char *val)
 {
+	if (c->attrs_depth == 1) {       /* members mode: the top object */
+		int rc = c->member ? c->member(c->mctx, c->attr_key, val) : 0;
+		return rc ? fail(c, rc, "member \"%s\" refused", c->attr_key) : 1;
+	}
 	if (c->nattrs == EV_MAX_ATTRS) {
 		char msg[64];
 		snprintf(msg, sizeof(msg), "more than %d attributes", EV_MAX_ATTRS);
@@ -114,6 +132,18 @@ static int add_attr(struct jctx *c, const char *val)
 	c->d->attrs[c->nattrs].key = c->attr_key;
 	c->d->attrs[c->nattrs++].val = val;
 	return 1;
+}
+
+static unsigned all_paths(const struct decoder *d)
+{
+	return (unsigned)((1ull << (DF_N + d->nlookups)) - 1);
+}
+
+/* Lookups whose value is an object or array: absent (the last occurrence wins). */
+static void clear_lookups(struct jctx *c, unsigned leaf)
+{
+	for (leaf &= ~DECODE_FIELDS; leaf; leaf &= leaf - 1)
+		c->vals[__builtin_ctz(leaf)] = NULL;
 }
 
 static int on_start_map(void *ctx)
@@ -127,13 +157,15 @@ static int on_start_map(void *ctx)
 		return fail(c, DECODE_MALFORMED_JSON, "data after the JSON object%s", "");
 	if (!c->started) {
 		c->started = c->depth = 1;
-		c->masks[1] = (1u << DF_N) - 1;
+		c->masks[1] = c->member_mode ? all_paths(c->d) & ~DECODE_FIELDS : all_paths(c->d);
+		c->attrs_depth = c->member_mode;
 		return 1;
 	}
 	unsigned leaf = leaf_fields(c), child = c->pending & ~leaf;
-	if (leaf & ~(1u << DF_ATTRIBUTES))
-		return wrong_type(c, leaf & ~(1u << DF_ATTRIBUTES), "an object");
-	int attrs = leaf != 0;
+	if (leaf & DECODE_FIELDS & ~(1u << DF_ATTRIBUTES))
+		return wrong_type(c, leaf & DECODE_FIELDS & ~(1u << DF_ATTRIBUTES), "an object");
+	int attrs = (leaf & (1u << DF_ATTRIBUTES)) != 0;
+	clear_lookups(c, leaf);
 	value_done(c);
 	if (!child && !attrs) {
 		c->skip = 1;
@@ -172,8 +204,9 @@ static int on_start_array(void *ctx)
 		return 1;
 	}
 	unsigned leaf = leaf_fields(c);
-	if (leaf)
-		return wrong_type(c, leaf, "an array");
+	if (leaf & DECODE_FIELDS)
+		return wrong_type(c, leaf & DECODE_FIELDS, "an array");
+	clear_lookups(c, leaf);
 	value_done(c);
 	c->skip = 1;
 	return 1;
@@ -222,10 +255,14 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 	if (leaf & (1u << DF_ATTRIBUTES))
 		return wrong_type(c, 1u << DF_ATTRIBUTES, "a string");
 	if (leaf & (1u << DF_TIME)) {
-		if (timefmt_parse_rfc3339((const char *)s, len, &c->time_ns)) {
+		int rc = timefmt_parse_rfc3339((const char *)s, len, &c->time_ns);
+		if (rc) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "%.*s", len > 64 ? 64 : (int)len, (const char *)s);
-			return fail(c, DECODE_BAD_TIME, "time \"%s\" is not a valid RFC 3339 time", msg);
+			return rc == TIMEFMT_ERANGE
+			    ? fail(c, DECODE_TIME_OUT_OF_RANGE, "time \"%s\" is outside the accepted "
+			          "range 1970-01-01T00:00:00Z..2199-12-31T23:59:59.999999999Z", msg)
+			    : fail(c, DECODE_BAD_TIME, "time \"%s\" is not a valid RFC 3339 time", msg);
 		}
 		leaf &= ~(1u << DF_TIME);
 	}
@@ -248,12 +285,16 @@ static int on_literal(struct jctx *c, const char *text, size_t len, const char *
 	if (c->skip)
 		return 1;
 	unsigned leaf = leaf_fields(c);
-	if (leaf)
-		return wrong_type(c, leaf, what);
+	if (leaf & DECODE_FIELDS)
+		return wrong_type(c, leaf & DECODE_FIELDS, what);
 	int ok = 1;
-	if (c->attr_key) {
+	if (leaf || c->attr_key) {
 		const char *val = copy(c, (const unsigned char *)text, len);
-		ok = val ? add_attr(c, val) : 0;
+		if (!val)
+			return 0;
+		for (; leaf; leaf &= leaf - 1)
+			c->vals[__builtin_ctz(leaf)] = val;
+		ok = c->attr_key ? add_attr(c, val) : 1;
 	}
 	value_done(c);
 	return ok;
@@ -377,6 +418,46 @@ static int is_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
 }
 
+static unsigned hex4(const char *p)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned ch = (unsigned char)p[i];
+		v = v << 4 | (ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+/* 0 when every \u escape of buf (already parsed by yajl: each backslash starts a
+ * valid escape) is a scalar value or a high surrogate followed by a low one; else
+ * DECODE_BAD_UTF8 with the offending escape in err. */
+static int check_escapes(const char *buf, size_t len, char *err, size_t errlen)
+{
+	const char *end = buf + len;
+	for (const char *p = memchr(buf, '\\', len); p && end - p >= 2;
+	    p = memchr(p, '\\', (size_t)(end - p))) {
+		if (p[1] != 'u' || end - p < 6) {
+			p += 2;
+			continue;
+		}
+		unsigned cp = hex4(p + 2), lo = 0;
+		int bad = cp >= 0xdc00 && cp <= 0xdfff;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			bad = end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+			    (lo = hex4(p + 8)) < 0xdc00 || lo > 0xdfff;
+			if (!bad)
+				p += 6;
+		}
+		if (bad) {
+			snprintf(err, errlen, "lone surrogate escape \\u%04x at byte %zu", cp,
+			    (size_t)(p - buf));
+			return DECODE_BAD_UTF8;
+		}
+		p += 6;
+	}
+	return 0;
+}
+
 /* Runs yajl over buf; on anything but one clean object the handle is dropped. */
 static int parse(struct decoder *d, struct jctx *c, const char *buf, size_t len)
 {
@@ -396,13 +477,19 @@ static int parse(struct decoder *d, struct jctx *c, const char *buf, size_t len)
 		}
 	if (rc)
 		d->json->h = NULL;  /* spent: its memory goes with the next rebuild */
+	if (!rc)
+		rc = check_escapes(buf, len, c->err, c->errlen);
+	for (int k = 0; !rc && k < d->nlookups; k++)
+		d->looked[k] = c->vals[DF_N + k];
 	return rc;
 }
 
-int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev, char *err,
-    size_t errlen)
+/* One parse of buf: members mode when member_mode (fn may be NULL), else the fields.
+ * The lookups are cleared first, so they are set only by a parse that succeeded. */
+static int run(struct decoder *d, const char *buf, size_t len, int member_mode,
+    decode_member_fn fn, void *ctx, char *err, size_t errlen, struct jctx **out)
 {
-	decode_ev_init(ev);
+	memset(d->looked, 0, sizeof(d->looked));
 	if (len > d->max_len) {
 		snprintf(err, errlen, "JSON input of %zu bytes exceeds the %zu-byte limit", len,
 		    d->max_len);
@@ -416,11 +503,27 @@ int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev
 		snprintf(err, errlen, "out of decode scratch");
 		return DECODE_NO_MEMORY;
 	}
-	struct jctx *c = &d->json->c;
+	struct jctx *c = *out = &d->json->c;
 	*c = (struct jctx){.d = d, .h = h, .err = err, .errlen = errlen,
-	    .time_ns = DECODE_NO_TIME, .sp = scratch, .send = scratch + cap};
-	int rc = parse(d, c, buf, len);
+	    .time_ns = DECODE_NO_TIME, .sp = scratch, .send = scratch + cap,
+	    .member_mode = member_mode, .member = fn, .mctx = ctx};
+	return parse(d, c, buf, len);
+}
+
+int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev, char *err,
+    size_t errlen)
+{
+	struct jctx *c;
+	decode_ev_init(ev);
+	int rc = run(d, buf, len, 0, NULL, NULL, err, errlen, &c);
 	return rc ? rc : finish(c, ev);
+}
+
+int decode_json_members(struct decoder *d, const char *buf, size_t len, decode_member_fn fn,
+    void *ctx, char *err, size_t errlen)
+{
+	struct jctx *c;
+	return run(d, buf, len, 1, fn, ctx, err, errlen, &c);
 }
 
 /* Appends s as a JSON string (quotes included) at out[*n], writing only below cap. */

@@ -9,6 +9,7 @@
 #include "decode/decode.h"
 
 #define DECODE_PATH_MAX_DEPTH 8
+#define DECODE_MAX_LOOKUPS 16
 
 enum decode_field {
 	DF_EVENT_ID,
@@ -21,7 +22,10 @@ enum decode_field {
 	DF_ATTRIBUTES,
 	DF_N
 };
-_Static_assert(DF_N <= 8, "field masks are 8 bits wide (decoder.first)");
+/* Paths: the DF_N fields, then the lookups (decoder_add_lookup) from bit DF_N on. */
+#define DECODE_MAX_PATHS (DF_N + DECODE_MAX_LOOKUPS)
+#define DECODE_FIELDS ((1u << DF_N) - 1)
+_Static_assert(DECODE_MAX_PATHS <= 32, "path masks are 32 bits wide");
 
 struct decode_path {
 	char *text;                    /* the dotted path, for messages */
@@ -33,10 +37,12 @@ struct decode_path {
 struct decoder {
 	size_t max_len;
 	unsigned required;             /* DECODE_REQ_* bits */
-	struct decode_path path[DF_N];
-	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 2]; /* fields whose path has d components;
+	struct decode_path path[DECODE_MAX_PATHS];
+	int nlookups;
+	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 2]; /* paths that have d components;
 	                                   * depth reaches MAX + 1 inside deepest attributes */
-	uint8_t first[DECODE_PATH_MAX_DEPTH][256]; /* fields whose component d starts with c */
+	uint32_t first[DECODE_PATH_MAX_DEPTH][256]; /* paths whose component d starts with c */
+	const char *looked[DECODE_MAX_LOOKUPS]; /* lookup values of the last JSON parse */
 	struct arena *arena;           /* protobuf-c and copied strings; reset per call */
 	struct decode_json_state *json; /* decode_json.c's parser, made on first use */
 	struct ev_attr attrs[EV_MAX_ATTRS];
@@ -44,6 +50,15 @@ struct decoder {
 
 /* Frees what decode_json keeps between calls (NULL: nothing). */
 void decode_json_state_free(struct decode_json_state *js);
+
+/* Registers path p (parsed) as bit `bit`. */
+static inline void decode_path_index(struct decoder *d, int bit)
+{
+	const struct decode_path *p = &d->path[bit];
+	d->ends_at[p->ncomp] |= 1u << bit;
+	for (int k = 0; k < p->ncomp; k++)
+		d->first[k][(unsigned char)p->comp[k][0]] |= 1u << bit;
+}
 
 /* Fills the event fields every decoder sets the same way. */
 static inline void decode_ev_init(struct event *ev)

@@ -1,7 +1,9 @@
 /*
  * kafka_decode: see kafka_decode.h. The correlation sources are parsed once into a
  * small table; per message the work is the payload decode plus, for each source tried,
- * a header scan or one JSON path lookup.
+ * a header scan or reading a lookup. `field:PATH` paths are lookups of the JSON decoder
+ * (decoder_add_lookup), filled by the payload's one parse; a binary CloudEvent's data,
+ * which its decode does not read, is parsed once, only when a field source is tried.
  */
 #include "decode/kafka_decode.h"
 
@@ -23,17 +25,20 @@ enum kdec_kind { KK_PROTO, KK_JSON, KK_CE_BINARY, KK_CE_STRUCTURED };
 struct kdec_source {
 	enum kdec_src kind;
 	char *arg;            /* header name or field path */
+	int lookup;           /* field: the decoder's lookup index */
 };
 
 struct kdec {
 	enum kdec_format format;
 	struct kdec_source src[KDEC_MAX_SOURCES];
 	int nsrc;
-	char *json_corr_path; /* the decoder's own correlation path */
 	struct decoder *dec;
+	int data_parsed;      /* this message's binary-mode data has been parsed */
 	struct ce_scratch s;
 	char buf[KDEC_SCRATCH];
 };
+
+const char *const kdec_reasons[] = { KDEC_REASONS, NULL };
 
 static int parse_source(const char *s, struct kdec_source *out)
 {
@@ -91,20 +96,21 @@ int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errl
 		snprintf(err, errlen, "kafka.format: unknown format \"%s\"", k->format);
 		goto fail;
 	}
+	d->dec = decoder_new(&cfg->json, 0, err, errlen);
+	if (d->dec == NULL)
+		goto fail;
 	for (int i = 0; i < k->ncorrelation_from; i++) {
-		if (d->nsrc == KDEC_MAX_SOURCES ||
-		    parse_source(k->correlation_from[i], &d->src[d->nsrc]) < 0) {
+		struct kdec_source *src = &d->src[d->nsrc];
+		if (d->nsrc == KDEC_MAX_SOURCES || parse_source(k->correlation_from[i], src) < 0) {
 			snprintf(err, errlen, "kafka.correlation_from: bad or too many sources at \"%s\"",
 			    k->correlation_from[i]);
 			goto fail;
 		}
 		d->nsrc++;
+		if (src->kind == KS_FIELD &&
+		    (src->lookup = decoder_add_lookup(d->dec, src->arg, err, errlen)) < 0)
+			goto fail;
 	}
-	d->json_corr_path = strdup(cfg->json.correlation_id != NULL ? cfg->json.correlation_id
-								    : "correlation_id");
-	d->dec = decoder_new(&cfg->json, 0, err, errlen);
-	if (d->json_corr_path == NULL || d->dec == NULL)
-		goto fail;
 	decoder_set_required(d->dec, DECODE_REQ_ALL & ~DECODE_REQ_CORRELATION_ID);
 	*out = d;
 	return 0;
@@ -119,7 +125,6 @@ void kdec_free(struct kdec *d)
 		return;
 	for (int i = 0; i < d->nsrc; i++)
 		free(d->src[i].arg);
-	free(d->json_corr_path);
 	decoder_free(d->dec);
 	free(d);
 }
@@ -159,17 +164,20 @@ static const char *trace_id(struct kdec *d, const char *tp, size_t len)
 }
 
 static const char *from_field(struct kdec *d, const struct kmsg *m, const struct event *ev,
-    enum kdec_kind kind, const char *own, const char *path)
+    enum kdec_kind kind, const char *own, const struct kdec_source *src)
 {
-	const char *v = NULL;
+	char err[160];
 
 	if (kind == KK_PROTO)
-		return strcmp(path, "correlation_id") == 0 ? own : attr_get(ev, path);
-	if (kind == KK_JSON && strcmp(path, d->json_corr_path) == 0)
-		return own;
-	if (ce_json_lookup(m->val, m->len, path, &d->s, &v) < 0)
-		return NULL;
-	return v;
+		return strcmp(src->arg, "correlation_id") == 0 ? own : attr_get(ev, src->arg);
+	if (kind == KK_CE_BINARY && !d->data_parsed) {
+		/* the event's strings are in d->s, not the decoder's scratch: safe to reuse */
+		d->data_parsed = 1;
+		if (m->val == NULL || decode_json_members(d->dec, m->val, m->len, NULL, NULL, err,
+		    sizeof err) < 0)
+			return NULL;
+	}
+	return decoder_lookup(d->dec, src->lookup);
 }
 
 static const char *from_source(struct kdec *d, const struct kdec_source *src,
@@ -186,7 +194,7 @@ static const char *from_source(struct kdec *d, const struct kdec_source *src,
 	case KS_HEADER:
 		return header_str(d, m, src->arg);
 	case KS_FIELD:
-		return from_field(d, m, ev, kind, own, src->arg);
+		return from_field(d, m, ev, kind, own, src);
 	case KS_KEY:
 		return m->key != NULL && m->keylen > 0 && memchr(m->key, '\0', m->keylen) == NULL
 		    ? ce_scratch_strndup(&d->s, m->key, m->keylen) : NULL;
@@ -224,7 +232,7 @@ static int decode_payload(struct kdec *d, const struct kmsg *m, struct event *ev
 		}
 		if (d->format == KF_CLOUDEVENTS || ce_is_structured(m->hdrs, m->nhdrs)) {
 			*kind = KK_CE_STRUCTURED;
-			return ce_decode_structured(m->val, m->len, &d->s, ev, reason);
+			return ce_decode_structured(d->dec, m->val, m->len, &d->s, ev, reason);
 		}
 	}
 	if (m->val == NULL || m->len == 0) {
@@ -253,6 +261,7 @@ int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const ch
 	const char *own, *corr = NULL;
 
 	ce_scratch_reset(&d->s);
+	d->data_parsed = 0;
 	if (decode_payload(d, m, ev, &kind, reason) < 0)
 		return -1;
 	own = ev->correlation_id != NULL && ev->correlation_id[0] != '\0' ? ev->correlation_id : NULL;

@@ -57,6 +57,16 @@ void kdec_free(struct kdec *d);
  * snake_case word for the rejected-by-reason counters. */
 int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const char **reason);
 
+/* Every reason kdec_decode can set, for pre-declaring counters at 0: the JSON and
+ * protobuf decoders' (decode_error_name, but "truncated", which only replay files
+ * have), CloudEvents' bad_header, and empty, no_correlation_id. A list of string
+ * literals (no link dependency for the metrics module); kdec_reasons is the same,
+ * NULL-terminated. */
+#define KDEC_REASONS "malformed_json", "missing_field", "wrong_type", "bad_time", \
+	"bad_protobuf", "too_large", "bad_utf8", "too_many_attributes", "no_memory", \
+	"time_out_of_range", "bad_header", "empty", "no_correlation_id"
+extern const char *const kdec_reasons[];
+
 /* Checks one correlation_from entry; 0 or -1. */
 int kdec_source_valid(const char *src);
 

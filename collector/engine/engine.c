@@ -15,6 +15,7 @@
  */
 #include "engine/engine_int.h"
 #include "engine/keyidx.h"
+#include "lib/timefmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,7 +333,9 @@ static int run_clocks(struct engine *e, size_t budget)
 {
 	for (int k = 0; k < e->nclk; k++) {
 		struct fclock *c = &e->clk[k];
-		size_t n = run_clock(e, c, e->st.tmax_ns - c->lateness_ns, budget);
+		int64_t w = e->st.tmax_ns == ENGINE_NO_TIME ? ENGINE_NO_TIME
+		    : timefmt_sub_sat(e->st.tmax_ns, c->lateness_ns);
+		size_t n = run_clock(e, c, w, budget);
 		if (n >= budget)
 			return 1;
 		budget -= n;
@@ -458,7 +461,7 @@ static struct inst *create(struct engine *e, struct flowrt *fr, const char *key,
 static struct inst *select_inst(struct flowrt *fr, struct inst *head, int64_t t)
 {
 	for (struct inst *c = head; c; c = c->chain_prev == FT_NONE ? NULL : flowtab_at(fr->tab, c->chain_prev))
-		if (c->state == INST_CLOSED && t <= c->close_t + fr->f->lateness_ns)
+		if (c->state == INST_CLOSED && t <= timefmt_add_sat(c->close_t, fr->f->lateness_ns))
 			return c;
 	return head && head->state == INST_OPEN ? head : NULL;
 }

@@ -4,6 +4,7 @@
  * the instance's state on demand, so the engine keeps nothing extra for it.
  */
 #include "engine/engine_int.h"
+#include "lib/timefmt.h"
 
 #include <string.h>
 
@@ -68,7 +69,7 @@ static int visit(const struct flowrt *fr, struct inst *i, engine_visit_fn fn, vo
 		sv->happened_at_ns = (i->happened & b) ? hap[s] : ENGINE_NO_TIME;
 		sv->expected_at_ns = view_expected_at(fr, i, s);
 		sv->deadline_ns = sv->expected_at_ns != ENGINE_NO_TIME && st->within_ns != FG_NO_DEADLINE
-		    ? sv->expected_at_ns + st->within_ns : ENGINE_NO_TIME;
+		    ? timefmt_add_sat(sv->expected_at_ns, st->within_ns) : ENGINE_NO_TIME;
 		if (i->happened & b)
 			sv->status = ENGINE_STEP_HAPPENED;
 		else if (sf[s] & SF_MISSING)

@@ -14,6 +14,7 @@
  * also be reported missing at the same instant.
  */
 #include "engine/engine_int.h"
+#include "lib/timefmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,8 @@ static int64_t join_first(const struct flowrt *fr, struct inst *i, int j)
 
 static void take(struct dl *best, int64_t at, enum dk kind, int step)
 {
+	if (at == INT64_MAX)
+		return;    /* a saturated sum (timefmt_add_sat): past the end of time, never */
 	if (at < best->at || (at == best->at && (kind < best->kind ||
 	    (kind == best->kind && step < best->step)))) {
 		best->at = at;
@@ -89,13 +92,13 @@ static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const st
 	/* after close only deadlines before the close time are still judged */
 	int64_t bound = open ? INT64_MAX : i->close_t;
 	if (open && fl->abandon && fr->f->deadline_ns != FG_NO_DEADLINE)
-		take(&best, i->open_t + fr->f->deadline_ns, DK_ABANDON, 0);
+		take(&best, timefmt_add_sat(i->open_t, fr->f->deadline_ns), DK_ABANDON, 0);
 	fg_mask m = i->expected & ~fr->optional & fl->stalls;
 	for (; m; m &= m - 1) {
 		int s = lowbit(m);
 		if (stp(fr, s)->within_ns == FG_NO_DEADLINE || (sf[s] & SF_STALLED))
 			continue;
-		int64_t d = expected_at(fr, i, s) + stp(fr, s)->within_ns;
+		int64_t d = timefmt_add_sat(expected_at(fr, i, s), stp(fr, s)->within_ns);
 		if (d < bound)
 			take(&best, d, DK_STALL, s);
 	}
@@ -104,7 +107,7 @@ static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const st
 		fg_mask a = stp(fr, j)->after;
 		if ((sf[j] & SF_JOIN) || !(a & i->happened) || !(a & ~i->happened))
 			continue;
-		int64_t d = join_first(fr, i, j) + stp(fr, j)->join_within_ns;
+		int64_t d = timefmt_add_sat(join_first(fr, i, j), stp(fr, j)->join_within_ns);
 		if (d < bound && (open || join_first(fr, i, j) < bound))
 			take(&best, d, DK_JOIN, j);
 	}
@@ -113,7 +116,7 @@ static struct dl next_deadline(const struct flowrt *fr, struct inst *i, const st
 			if (fl->all_debts || (i->x->debts[d].steps & fl->debt_steps))
 				take(&best, i->x->debts[d].due, DK_DEBT, (int)d);
 	if (fl->retire && i->state == INST_CLOSED)
-		take(&best, i->close_t + fr->f->lateness_ns, DK_RETIRE, 0);
+		take(&best, timefmt_add_sat(i->close_t, fr->f->lateness_ns), DK_RETIRE, 0);
 	return best;
 }
 
@@ -228,7 +231,7 @@ static void close_instance(struct engine *e, struct flowrt *fr, struct inst *i, 
 		clear_expected(fr, i, s);
 		const struct fg_step *st = stp(fr, s);
 		if (!(fr->optional & FG_BIT(s)) && st->within_ns != FG_NO_DEADLINE && !(sf[s] & SF_STALLED) &&
-		    expected_at(fr, i, s) + st->within_ns < at)
+		    timefmt_add_sat(expected_at(fr, i, s), st->within_ns) < at)
 			i->expected |= FG_BIT(s);
 	}
 	i->state = INST_CLOSED;
@@ -417,7 +420,7 @@ static int fire_before(struct engine *e, struct flowrt *fr, struct inst *i, cons
 int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t)
 {
 	static const struct dfilter all_but_retire = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 0 };
-	return fire_before(e, fr, i, &all_but_retire, t - fr->f->lateness_ns + 1);
+	return fire_before(e, fr, i, &all_but_retire, timefmt_sub_sat(t, fr->f->lateness_ns) + 1);
 }
 
 /* ---- applying events ---- */
@@ -498,7 +501,7 @@ static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int 
 		return;
 	int64_t deadline;
 	if ((f & SF_STALLED) && stp(fr, s)->within_ns != FG_NO_DEADLINE && exp_t != INT64_MIN)
-		deadline = exp_t + stp(fr, s)->within_ns;
+		deadline = timefmt_add_sat(exp_t, stp(fr, s)->within_ns);
 	else
 		deadline = i->x && i->x->missed_due ? i->x->missed_due[s] : ev->time_ns;
 	int64_t at = ev->time_ns;
@@ -528,7 +531,7 @@ static void owe(struct flowrt *fr, struct inst *i, int s, int64_t t)
 {
 	const struct fg_step *st = stp(fr, s);
 	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
-	int64_t due = t + fr->f->lateness_ns;
+	int64_t due = timefmt_add_sat(t, fr->f->lateness_ns);
 	for (fg_mask m = st->after & ~i->happened; m; m &= m - 1)
 		if (!(sf[lowbit(m)] & SF_MISSING))
 			add_debt(i, FG_BIT(lowbit(m)), due, 0);

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "lib/timefmt.h"
 
 void jbuf_init(struct jbuf *b, size_t max)
 {
@@ -153,25 +153,8 @@ void jbuf_json_time(struct jbuf *b, int64_t ns)
 		jbuf_put(b, "null", 4);
 		return;
 	}
-	time_t s = (time_t)(ns / 1000000000);
-	int64_t frac = ns % 1000000000;
-	if (frac < 0) {
-		frac += 1000000000;
-		s -= 1;
-	}
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	char out[64];
-	size_t n = strftime(out, sizeof(out), "\"%Y-%m-%dT%H:%M:%S", &tm);
-	if (frac != 0) {
-		char f[16];
-		snprintf(f, sizeof(f), ".%09lld", (long long)frac);
-		size_t fl = strlen(f);
-		while (fl > 2 && f[fl - 1] == '0')
-			f[--fl] = '\0';
-		memcpy(out + n, f, fl);
-		n += fl;
-	}
-	memcpy(out + n, "Z\"", 2);
+	char out[TIMEFMT_RFC3339_MAX + 2];
+	size_t n = timefmt_format_rfc3339(ns, out + 1, sizeof(out) - 1);
+	out[0] = out[n + 1] = '"';
 	jbuf_put(b, out, n + 2);
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include "lib/timefmt.h"
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -68,13 +69,9 @@ void log_write(const struct log *lg, enum log_level l, const char *msg,
 	char line[2048];
 	size_t cap = sizeof line - 2, n;
 	int64_t now = log_wall_ns();
-	time_t secs = (time_t)(now / 1000000000);
-	struct tm tm;
 
-	gmtime_r(&secs, &tm);
-	n = strftime(line, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	n += (size_t)snprintf(line + n, cap - n, ".%03dZ level=%s msg=",
-	    (int)(now / 1000000 % 1000), log_level_name(l));
+	n = timefmt_format_rfc3339_fixed(now, 3, line, cap);
+	n += (size_t)snprintf(line + n, cap - n, " level=%s msg=", log_level_name(l));
 	n = put_quoted(line, n, cap, msg);
 	if (fields_fmt != NULL && fields_fmt[0] != '\0' && n + 1 < cap) {
 		va_list ap;

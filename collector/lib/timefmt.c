@@ -104,6 +104,7 @@ int timefmt_parse_rfc3339(const char *s, size_t len, int64_t *ns)
 	int64_t off;
 	if (parse_offset(s + i, len - i, &off))
 		return -1;
+	/* syntax is valid from here on: every failure is the range */
 	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
 	int64_t r, sub = 0;
 	if (secs < 0 && frac) {
@@ -113,10 +114,10 @@ int timefmt_parse_rfc3339(const char *s, size_t len, int64_t *ns)
 		frac = 0;
 	}
 	if (__builtin_mul_overflow(secs, NS_PER_SEC, &r) || __builtin_add_overflow(r, frac, &r) ||
-	    __builtin_sub_overflow(r, sub, &r))
-		return -1;
+	    __builtin_sub_overflow(r, sub, &r) || !timefmt_in_range(r))
+		return TIMEFMT_ERANGE;
 	*ns = r;
-	return 0;
+	return TIMEFMT_OK;
 }
 
 /* Two digits of v (0..99) at p. */
@@ -143,7 +144,8 @@ static size_t put_frac(char *p, unsigned frac)
 	return n + 1;
 }
 
-size_t timefmt_format_rfc3339(int64_t ns, char *buf, size_t len)
+/* digits < 0: the fraction trimmed (omitted when zero); else exactly that many. */
+static size_t format(int64_t ns, int fdigits, char *buf, size_t len)
 {
 	char out[TIMEFMT_RFC3339_MAX];
 	int64_t sec = ns / NS_PER_SEC, rem = ns % NS_PER_SEC;
@@ -173,14 +175,33 @@ size_t timefmt_format_rfc3339(int64_t ns, char *buf, size_t len)
 	out[16] = ':';
 	put2(out + 17, (unsigned)(sod % 60));
 	size_t n = 19;
-	if (rem)
+	if (fdigits < 0 && rem)
 		n += put_frac(out + n, (unsigned)rem);
+	if (fdigits > 0) {
+		unsigned f = (unsigned)rem;
+		out[n++] = '.';
+		for (int k = 9; k > fdigits; k--)
+			f /= 10;
+		for (int k = fdigits - 1; k >= 0; k--, f /= 10)
+			out[n + (size_t)k] = (char)('0' + f % 10);
+		n += (size_t)fdigits;
+	}
 	out[n++] = 'Z';
 	if (n + 1 > len)
 		return 0;
 	memcpy(buf, out, n);
 	buf[n] = '\0';
 	return n;
+}
+
+size_t timefmt_format_rfc3339(int64_t ns, char *buf, size_t len)
+{
+	return format(ns, -1, buf, len);
+}
+
+size_t timefmt_format_rfc3339_fixed(int64_t ns, int digits, char *buf, size_t len)
+{
+	return format(ns, digits < 0 ? 0 : digits > 9 ? 9 : digits, buf, len);
 }
 
 size_t timefmt_seconds(int64_t ns, char *buf, size_t len)

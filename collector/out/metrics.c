@@ -7,6 +7,7 @@
  * a copy of the topic or reason name, later uses do not allocate).
  */
 #include "out/metrics.h"
+#include "decode/kafka_decode.h"
 
 #include <dirent.h>
 #include <stddef.h>
@@ -25,9 +26,6 @@ static const double default_duration[] = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 
 static const char *const kind_names[MX_NKINDS] = {"stalled", "late", "missing",
     "out_of_order", "duplicate", "double_step", "retry_storm", "unexpected",
     "join_wait", "abandoned"};
-/* Rejection reasons the decoders use; declared so their series exist at 0. */
-static const char *const known_reasons[] = {"malformed", "missing_field", "bad_time",
-    "too_large", "unsupported_format"};
 static const int http_codes[] = {200, 400, 401, 404, 405, 408, 413, 414, 429, 431,
     500, 503};
 #define NCODES ((int)(sizeof(http_codes) / sizeof(http_codes[0])))
@@ -189,6 +187,8 @@ int metrics_new(const struct metrics_opts *o, struct metrics **out, char *err,
 	for (int f = 0; f < m->g->nflows; f++)
 		if (flow_init(m, &m->flows[f], &m->g->flows[f]) < 0)
 			goto oom;
+	/* every reason the Kafka decoder can give, so their series exist at 0 */
+	static const char *const known_reasons[] = { KDEC_REASONS };
 	for (size_t i = 0; i < sizeof(known_reasons) / sizeof(known_reasons[0]); i++)
 		metrics_rejected(m, known_reasons[i], 0);
 	m->start_time_s = process_start_time();

@@ -1,5 +1,6 @@
-/* Unit tests for decode_cloudevents: binary and structured mode, JSON path lookups and
- * RFC3339 times, each as a table of inputs and exact expected outputs. */
+/* Unit tests for decode_cloudevents: binary and structured mode, JSON path lookups (the
+ * decoder's, which `field:PATH` uses) and RFC3339 times, each as a table of inputs and
+ * exact expected outputs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "decode/decode.h"
 #include "decode/decode_cloudevents.h"
 
 #define T0 1764115200000000000LL /* 2025-11-26T00:00:00Z */
@@ -31,6 +33,10 @@ static const struct lookup_case lookup_cases[] = {
 	{ "{\"a\":\"x\"", "b", NULL },
 	{ "not json", "a", NULL },
 	{ "[1,2]", "a", NULL },
+	{ "{\"a\":\"x\",\"a\":\"y\"}", "a", "y" },          /* the last occurrence wins */
+	{ "{\"a\":\"x\",\"a\":[1]}", "a", NULL },
+	{ "{\"a\":\"\\ud800\"}", "a", NULL },                 /* lone surrogates: not JSON text */
+	{ "{\"a\":\"x\",\"b\":\"\\udc00\"}", "a", NULL },
 };
 
 static void test_lookup(void **state)
@@ -38,13 +44,16 @@ static void test_lookup(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof lookup_cases / sizeof lookup_cases[0]; i++) {
 		const struct lookup_case *c = &lookup_cases[i];
-		const char *got = NULL;
-		int r;
-		ce_scratch_reset(&scratch);
-		r = ce_json_lookup(c->json, strlen(c->json), c->path, &scratch, &got);
-		if ((c->want == NULL) != (r < 0) || (c->want != NULL && strcmp(got, c->want) != 0))
+		char err[160];
+		struct decoder *d = decoder_new(NULL, 0, err, sizeof err);
+		assert_non_null(d);
+		assert_int_equal(decoder_add_lookup(d, c->path, err, sizeof err), 0);
+		int r = decode_json_members(d, c->json, strlen(c->json), NULL, NULL, err, sizeof err);
+		const char *got = decoder_lookup(d, 0);
+		if ((c->want == NULL) != (got == NULL) || (c->want != NULL && strcmp(got, c->want) != 0))
 			fail_msg("%s @ %s: r=%d got=%s want=%s", c->json, c->path, r,
-			    r == 0 ? got : "-", c->want ? c->want : "(absent)");
+			    got ? got : "-", c->want ? c->want : "(absent)");
+		decoder_free(d);
 	}
 }
 
@@ -90,6 +99,35 @@ static void test_binary(void **state)
 	assert_string_equal(reason, "bad_time");
 }
 
+/* Time edges in binary mode: the accepted range and its ends. */
+static void test_binary_time_edges(void **state)
+{
+	static const struct { const char *time; const char *reason; int64_t ns; } cases[] = {
+		{ "1970-01-01T00:00:00Z", NULL, 0 },
+		{ "2199-12-31T23:59:59.999999999Z", NULL, 7258118399999999999LL },
+		{ "2200-01-01T00:00:00Z", "time_out_of_range", 0 },
+		{ "2262-04-11T23:47:16.854775807Z", "time_out_of_range", 0 },
+		{ "2262-04-11T23:47:16.854775808Z", "time_out_of_range", 0 },
+		{ "1677-09-21T00:12:44Z", "time_out_of_range", 0 },
+		{ "1677-09-21T00:12:43.145224192Z", "time_out_of_range", 0 },
+		{ "1969-12-31T23:59:59.999999999Z", "time_out_of_range", 0 },
+		{ "9999-12-31T23:59:59Z", "time_out_of_range", 0 },
+		{ "2026-02-30T00:00:00Z", "bad_time", 0 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct ce_header h[] = { H("ce_id", "e-1"), H("ce_type", "T"), H("ce_source", "s"),
+			{ "ce_time", cases[i].time, strlen(cases[i].time) } };
+		struct event ev;
+		const char *reason = NULL;
+		ce_scratch_reset(&scratch);
+		int r = ce_decode_binary(h, 4, &scratch, &ev, &reason);
+		if (cases[i].reason == NULL ? r != 0 || ev.time_ns != cases[i].ns
+		    : r == 0 || strcmp(reason, cases[i].reason) != 0)
+			fail_msg("%s: r=%d reason=%s", cases[i].time, r, r ? reason : "-");
+	}
+}
+
 struct structured_case {
 	const char *json;
 	const char *reason;    /* NULL: decodes */
@@ -109,6 +147,18 @@ static const struct structured_case structured_cases[] = {
 	{ "{\"id\":\"e-3\",\"type\":", "malformed_json", NULL, NULL, NULL },
 	{ "\x01\x02garbage", "malformed_json", NULL, NULL, NULL },
 	{ "{\"id\":\"e\"} trailing", "malformed_json", NULL, NULL, NULL },
+	{ "{\"id\":\"e-3\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2262-04-11T23:47:16.854775807Z\"}",
+	  "time_out_of_range", NULL, NULL, NULL },
+	{ "{\"id\":\"e-3\",\"type\":\"T\",\"source\":\"s\",\"time\":\"1969-12-31T23:59:59Z\"}",
+	  "time_out_of_range", NULL, NULL, NULL },
+	{ "{\"id\":\"\\ud800\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:00Z\"}",
+	  "bad_utf8", NULL, NULL, NULL },
+	{ "{\"id\":\"\\ud800\\u0041\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:00Z\"}",
+	  "bad_utf8", NULL, NULL, NULL },
+	{ "{\"id\":\"e\\u0000\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:00Z\"}",
+	  "bad_utf8", NULL, NULL, NULL },
+	{ "{\"id\":\"e-4\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:00Z\","
+	  "\"data\":\"plain text data\",\"data_base64\":\"eA==\",\"n\":null}", NULL, "e-4", "", NULL },
 };
 
 static void test_structured(void **state)
@@ -116,7 +166,11 @@ static void test_structured(void **state)
 	const struct ce_header ct[] = { H("content-type", "application/cloudevents+json; charset=UTF-8") };
 	const struct ce_header ct_other[] = { H("content-type", "application/cloudevents+jsonx") };
 
+	char err[160];
+	struct decoder *d = decoder_new(NULL, 0, err, sizeof err);
+
 	(void)state;
+	assert_non_null(d);
 	assert_true(ce_is_structured(ct, 1));
 	assert_false(ce_is_structured(ct_other, 1));
 	assert_false(ce_is_binary(ct, 1));
@@ -126,7 +180,7 @@ static void test_structured(void **state)
 		const char *reason = NULL;
 		int r;
 		ce_scratch_reset(&scratch);
-		r = ce_decode_structured(c->json, strlen(c->json), &scratch, &ev, &reason);
+		r = ce_decode_structured(d, c->json, strlen(c->json), &scratch, &ev, &reason);
 		if (c->reason != NULL) {
 			if (r == 0 || strcmp(reason, c->reason) != 0)
 				fail_msg("case %zu: r=%d reason=%s want %s", i, r, r ? reason : "-", c->reason);
@@ -141,7 +195,10 @@ static void test_structured(void **state)
 		else
 			assert_string_equal(ev.flow, c->flow);
 		assert_true(ev.time_ns == T0);
+		if (strcmp(c->id, "e-4") == 0)     /* data members are not attributes */
+			assert_int_equal(ev.nattrs, 0);
 	}
+	decoder_free(d);
 }
 
 static void test_scratch_full(void **state)
@@ -162,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_binary),
+		cmocka_unit_test(test_binary_time_edges),
 		cmocka_unit_test(test_structured),
 		cmocka_unit_test(test_scratch_full),
 	};

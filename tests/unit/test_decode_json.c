@@ -100,6 +100,34 @@ static const struct want cases[] = {
 	{"bad utf8 skipped value", "{\"zz\":\"\xc3\x28\"," BASE "}", -8, NULL},
 	{"overlong utf8", "{" BASE ",\"flow\":\"\xc0\xaf\"}", -8, NULL},
 	{"nul escape", "{" BASE ",\"flow\":\"a\\u0000b\"}", -8, "NUL"},
+	/* surrogate escapes: a pair is one character, anything else is refused, wherever */
+	{"surrogate pair", "{" BASE ",\"flow\":\"\\uD83D\\uDE00\"}", 0, NULL, "e1", "o1",
+	    "OrderPlaced", "orders", "", "\xf0\x9f\x98\x80", T0, ""},
+	{"lone high surrogate", "{" BASE ",\"event_id\":\"\\ud800\"}", -8, "lone surrogate escape \\ud800"},
+	{"lone last high surrogate", "{" BASE ",\"event_id\":\"\\udbff\"}", -8, "\\udbff"},
+	{"unpaired low surrogate", "{" BASE ",\"event_id\":\"\\udc00\"}", -8, NULL},
+	{"high then non-low escape", "{" BASE ",\"event_id\":\"\\ud800\\u0041\"}", -8, "\\ud800"},
+	{"high then high", "{" BASE ",\"event_id\":\"\\ud800\\ud800\"}", -8, NULL},
+	{"high then text", "{" BASE ",\"event_id\":\"\\ud800x\"}", -8, NULL},
+	{"low then high", "{" BASE ",\"event_id\":\"\\udc00\\ud800\"}", -8, NULL},
+	{"lone surrogate in a key", "{\"\\ud800\":1," BASE "}", -8, NULL},
+	{"lone surrogate off the paths", "{\"x\":[\"\\ud800\"]," BASE "}", -8, NULL},
+	{"escaped backslash then u", "{" BASE ",\"flow\":\"\\\\ud800\"}", 0, NULL, "e1", "o1",
+	    "OrderPlaced", "orders", "", "\\ud800", T0, ""},
+	/* the accepted time range and the int64 ends (timefmt.h) */
+	{"time at the epoch", "{" BASE ",\"time\":\"1970-01-01T00:00:00Z\"}", 0, NULL, "e1",
+	    "o1", "OrderPlaced", "orders", "", NULL, 0, ""},
+	{"time at the range end", "{" BASE ",\"time\":\"2199-12-31T23:59:59.999999999Z\"}", 0,
+	    NULL, "e1", "o1", "OrderPlaced", "orders", "", NULL, 7258118399999999999LL, ""},
+	{"time past the range", "{" BASE ",\"time\":\"2200-01-01T00:00:00Z\"}", -11,
+	    "outside the accepted range"},
+	{"time INT64_MAX", "{" BASE ",\"time\":\"2262-04-11T23:47:16.854775807Z\"}", -11, NULL},
+	{"time past INT64_MAX", "{" BASE ",\"time\":\"2262-04-11T23:47:16.854775808Z\"}", -11, NULL},
+	{"time near INT64_MIN", "{" BASE ",\"time\":\"1677-09-21T00:12:44Z\"}", -11, NULL},
+	{"time INT64_MIN", "{" BASE ",\"time\":\"1677-09-21T00:12:43.145224192Z\"}", -11, NULL},
+	{"time before the epoch", "{" BASE ",\"time\":\"1969-12-31T23:59:59.999999999Z\"}", -11,
+	    NULL},
+	{"time year 9999", "{" BASE ",\"time\":\"9999-12-31T23:59:59Z\"}", -11, NULL},
 };
 
 static void check_attrs(const struct event *ev, const char *want, const char *name)
@@ -167,8 +195,48 @@ static void test_names(void **state)
 	assert_string_equal(decode_error_name(DECODE_TOO_LARGE), "too_large");
 	assert_string_equal(decode_error_name(DECODE_BAD_UTF8), "bad_utf8");
 	assert_string_equal(decode_error_name(DECODE_TOO_MANY_ATTRIBUTES), "too_many_attributes");
+	assert_string_equal(decode_error_name(DECODE_NO_MEMORY), "no_memory");
+	assert_string_equal(decode_error_name(DECODE_TIME_OUT_OF_RANGE), "time_out_of_range");
 	assert_string_equal(decode_error_name(-99), "unknown");
 	assert_string_equal(decode_error_name(1), "unknown");
+}
+
+/* Lookups come out of the same parse: strings, numbers and booleans as text; objects,
+ * arrays and null absent; reset by every call; set only when the parse succeeded. */
+static void test_lookups(void **state)
+{
+	(void)state;
+	char err[256];
+	struct decoder *d = decoder_new(NULL, 0, err, sizeof(err));
+	assert_non_null(d);
+	static const char *const paths[] = {"data.order_id", "n", "data", "type", "x.y.z"};
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(decoder_add_lookup(d, paths[i], err, sizeof(err)), i);
+	struct event ev;
+	const char *j = "{" BASE ",\"data\":{\"order_id\":\"d7\"},\"n\":1.5,\"x\":{\"y\":{\"z\":true}}}";
+	assert_int_equal(decode_json(d, j, strlen(j), &ev, err, sizeof(err)), 0);
+	assert_string_equal(decoder_lookup(d, 0), "d7");
+	assert_string_equal(decoder_lookup(d, 1), "1.5");
+	assert_null(decoder_lookup(d, 2));           /* an object */
+	assert_string_equal(decoder_lookup(d, 3), "OrderPlaced");
+	assert_string_equal(decoder_lookup(d, 4), "true");
+	assert_null(decoder_lookup(d, 5));
+	assert_null(decoder_lookup(d, -1));
+	/* a failed decode leaves none */
+	const char *bad = "{" BASE ",\"data\":{\"order_id\":\"d8\"},\"time\":\"x\"}";
+	assert_int_equal(decode_json(d, bad, strlen(bad), &ev, err, sizeof(err)), DECODE_BAD_TIME);
+	assert_null(decoder_lookup(d, 0));
+	/* members mode: every top-level scalar, fields off, lookups on */
+	const char *m = "{\"time\":\"not a time\",\"data\":{\"order_id\":\"d9\"},\"k\":2,\"z\":null}";
+	assert_int_equal(decode_json_members(d, m, strlen(m), NULL, NULL, err, sizeof(err)), 0);
+	assert_string_equal(decoder_lookup(d, 0), "d9");
+	assert_null(decoder_lookup(d, 3));
+	/* bounds on the paths */
+	assert_int_equal(decoder_add_lookup(d, "a..b", err, sizeof(err)), -1);
+	for (int i = 5; i < 16; i++)
+		assert_true(decoder_add_lookup(d, "p", err, sizeof(err)) == i);
+	assert_int_equal(decoder_add_lookup(d, "q", err, sizeof(err)), -1);
+	decoder_free(d);
 }
 
 static void test_paths(void **state)
@@ -404,6 +472,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_deep_paths),
 		cmocka_unit_test(test_bad_paths),

@@ -57,17 +57,17 @@ static void test_round_trip(void **state)
 	assert_null(event_attr(&ev, "nope"));
 	assert_null(ev.topic);
 	assert_int_equal(ev.partition, -1);
-	/* optional fields absent; a pre-1970 time is fine */
+	/* optional fields absent; the epoch itself is a time */
 	struct event min = full;
 	min.flow = NULL;
 	min.causation_id = "";
 	min.nattrs = 0;
-	min.time_ns = -5;
+	min.time_ns = 0;
 	assert_int_equal(decode(d, &min, &ev, err), 0);
 	assert_null(ev.flow);
 	assert_string_equal(ev.causation_id, "");
 	assert_int_equal(ev.nattrs, 0);
-	assert_int_equal(ev.time_ns, -5);
+	assert_int_equal(ev.time_ns, 0);
 	decoder_free(d);
 }
 
@@ -91,7 +91,7 @@ static void test_missing(void **state)
 		if (cases[i].field < 4)
 			*f[cases[i].field] = "";
 		else
-			in.time_ns = 0;
+			in.time_ns = DECODE_NO_TIME;
 		assert_int_equal(decode(d, &in, &ev, err), DECODE_MISSING_FIELD);
 		assert_string_equal(err, cases[i].detail);
 	}
@@ -104,7 +104,7 @@ static void test_missing(void **state)
 	decoder_set_required(d, DECODE_REQ_EVENT_ID | DECODE_REQ_TYPE | DECODE_REQ_SOURCE);
 	struct event in = full;
 	in.correlation_id = "";
-	in.time_ns = 0;
+	in.time_ns = DECODE_NO_TIME;
 	assert_int_equal(decode(d, &in, &ev, err), 0);
 	assert_string_equal(ev.correlation_id, "");
 	assert_int_equal(ev.time_ns, DECODE_NO_TIME);
@@ -205,6 +205,7 @@ static void test_too_many_attributes(void **state)
 	m.correlation_id = "o1";
 	m.type = "T";
 	m.source = "s";
+	m.time_case = CHOREOSCOPE__V1__EVENT__TIME_TIME_UNIX_NANO;
 	m.time_unix_nano = T0;
 	for (int i = 0; i <= EV_MAX_ATTRS; i++) {
 		choreoscope__v1__event__attributes_entry__init(&e[i]);
@@ -226,6 +227,50 @@ static void test_too_many_attributes(void **state)
 		if (!rc)
 			assert_string_equal(event_attr(&ev, "k31"), "v");
 	}
+	decoder_free(d);
+}
+
+/* time_unix_nano edges, packed by protobuf-c directly (any int64, set or unset). */
+static void test_time_edges(void **state)
+{
+	(void)state;
+	static const struct { int set; int64_t t; int rc; } cases[] = {
+		{1, 0, 0},                                  /* the epoch, set: a time */
+		{0, 0, DECODE_MISSING_FIELD},               /* unset: missing */
+		{1, 1, 0},
+		{1, TIMEFMT_MAX_NS, 0},
+		{1, TIMEFMT_MAX_NS + 1, DECODE_TIME_OUT_OF_RANGE},
+		{1, INT64_MAX, DECODE_TIME_OUT_OF_RANGE},
+		{1, INT64_MIN, DECODE_TIME_OUT_OF_RANGE},   /* the sentinel is no time */
+		{1, INT64_MIN + 1, DECODE_TIME_OUT_OF_RANGE},
+		{1, -1, DECODE_TIME_OUT_OF_RANGE},
+	};
+	struct decoder *d = dec(0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Choreoscope__V1__Event m = CHOREOSCOPE__V1__EVENT__INIT;
+		uint8_t buf[256];
+		struct event ev;
+		char err[256] = "";
+		m.event_id = "e1";
+		m.correlation_id = "o1";
+		m.type = "T";
+		m.source = "s";
+		if (cases[i].set) {
+			m.time_case = CHOREOSCOPE__V1__EVENT__TIME_TIME_UNIX_NANO;
+			m.time_unix_nano = cases[i].t;
+		}
+		size_t len = choreoscope__v1__event__pack(&m, buf);
+		int rc = decode_proto(d, buf, len, &ev, err, sizeof(err));
+		if (rc != cases[i].rc || (!rc && ev.time_ns != cases[i].t))
+			fail_msg("case %zu (%lld): rc %d (%s), want %d", i, (long long)cases[i].t, rc, err,
+			    cases[i].rc);
+	}
+	/* the packer writes a 0 time (older senders omit it: it reads as missing) */
+	struct event in = full, ev;
+	char err[256];
+	in.time_ns = 0;
+	assert_int_equal(decode(d, &in, &ev, err), 0);
+	assert_int_equal(ev.time_ns, 0);
 	decoder_free(d);
 }
 
@@ -303,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_too_many_attributes),
+		cmocka_unit_test(test_time_edges),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_mutations),

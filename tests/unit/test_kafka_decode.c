@@ -24,6 +24,8 @@ static const char cfg_yaml[] =
 #define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 #define JS(extra) "{\"event_id\":\"e\",\"type\":\"OrderPlaced\",\"source\":\"s\"," \
 	"\"time\":\"2026-11-25T10:00:00Z\"" extra "}"
+#define JSE(t, extra) "{\"event_id\":\"e\",\"type\":\"OrderPlaced\",\"source\":\"s\"," \
+	"\"time\":\"" t "\"" extra "}"
 #define CE_HDRS { "ce_specversion", "1.0", 3 }, { "ce_id", "c1", 2 }, \
 	{ "ce_type", "OrderPlaced", 11 }, { "ce_source", "s", 1 }, \
 	{ "ce_time", "2026-11-25T10:00:00Z", 20 }
@@ -68,6 +70,32 @@ static const struct kd_case cases[] = {
 	{ "binary CloudEvent with a bad time", "k", "{}",
 	  { { "ce_id", "c1", 2 }, { "ce_type", "T", 1 }, { "ce_source", "s", 1 },
 	    { "ce_time", "noon", 4 } }, 4, NULL, "bad_time" },
+	/* time edges, every format: the accepted range is 1970..2199 */
+	{ "JSON time INT64_MAX", "k", JSE("2262-04-11T23:47:16.854775807Z", ""), { { 0 } }, 0, NULL,
+	  "time_out_of_range" },
+	{ "JSON time near INT64_MIN", "k", JSE("1677-09-21T00:12:44Z", ""), { { 0 } }, 0, NULL,
+	  "time_out_of_range" },
+	{ "JSON time at the epoch", "k", JSE("1970-01-01T00:00:00Z", ""), { { 0 } }, 0, "k", NULL },
+	{ "binary CloudEvent time past the range", "k", "{}",
+	  { { "ce_id", "c1", 2 }, { "ce_type", "T", 1 }, { "ce_source", "s", 1 },
+	    { "ce_time", "2200-01-01T00:00:00Z", 20 } }, 4, NULL, "time_out_of_range" },
+	{ "structured CloudEvent time INT64_MAX", "k",
+	  "{\"id\":\"s1\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2262-04-11T23:47:16.854775807Z\"}",
+	  { { "content-type", "application/cloudevents+json", 28 } }, 1, NULL, "time_out_of_range" },
+	/* lone surrogates never merge ids, whichever reader */
+	{ "JSON lone surrogate id", "k", JSE("2026-11-25T10:00:00Z", ",\"correlation_id\":\"\\ud800\""),
+	  { { 0 } }, 0, NULL, "bad_utf8" },
+	{ "structured CloudEvent lone surrogate", "k",
+	  "{\"id\":\"\\udbff\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2026-11-25T10:00:00Z\"}",
+	  { { "content-type", "application/cloudevents+json", 28 } }, 1, NULL, "bad_utf8" },
+	{ "binary CloudEvent data with a lone surrogate: no field id", NULL,
+	  "{\"data\":{\"order_id\":\"\\ud800\"}}", { CE_HDRS }, 5, NULL, "no_correlation_id" },
+	{ "binary CloudEvent data not JSON: no field id", NULL, "plain text", { CE_HDRS }, 5, NULL,
+	  "no_correlation_id" },
+	{ "field lookup: a number as text", NULL, JS(",\"data\":{\"order_id\":12}"), { { 0 } }, 0,
+	  "12", NULL },
+	{ "field lookup: the last occurrence", NULL,
+	  JS(",\"data\":{\"order_id\":\"a\"},\"data\":{\"order_id\":\"b\"}"), { { 0 } }, 0, "b", NULL },
 };
 
 static struct config *load_cfg(void)
@@ -101,6 +129,13 @@ static void test_table(void **state)
 			    reason ? reason : "-");
 		if (k->want_corr == NULL && (r == 0 || strcmp(reason, k->want_reason) != 0))
 			fail_msg("%s: r=%d reason=%s, want %s", k->name, r, r ? reason : "-", k->want_reason);
+		if (r != 0) {
+			int known = 0;
+			for (size_t j = 0; kdec_reasons[j] != NULL; j++)
+				known |= strcmp(kdec_reasons[j], reason) == 0;
+			if (!known)
+				fail_msg("%s: reason %s is not in kdec_reasons", k->name, reason);
+		}
 		if (r == 0 && (strcmp(ev.topic, "events") != 0 || ev.partition != 3 || ev.offset != 42))
 			fail_msg("%s: provenance not set", k->name);
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "graph_fixture.h"
+#include "decode/kafka_decode.h"
 #include "out/metrics.h"
 
 static struct metrics *mk(void)
@@ -59,7 +60,8 @@ static void test_declared_series_at_zero(void **state)
 	    "choreoscope_flows_stalled{flow=\"order\",step=\"ShippingQuoted\"} 0",
 	    "choreoscope_oldest_stall_age_seconds{flow=\"order\",step=\"ShippingQuoted\"} 0",
 	    "choreoscope_flows_evicted_total{flow=\"order\",step=\"OrderConfirmed\"} 0",
-	    "choreoscope_events_rejected_total{reason=\"malformed\"} 0",
+	    "choreoscope_events_rejected_total{reason=\"malformed_json\"} 0",
+	    "choreoscope_events_rejected_total{reason=\"time_out_of_range\"} 0",
 	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"+Inf\"} 0",
 	    "choreoscope_flow_duration_seconds_count{flow=\"order\",outcome=\"completed\"} 0",
 	    "choreoscope_http_requests_total{code=\"404\"} 0",
@@ -186,7 +188,12 @@ static void test_bounds(void **state)
 	}
 	struct jbuf b;
 	const char *t = render(m, &b);
-	assert_true(has_line(t, "choreoscope_metrics_series_dropped_total 38"));
+	/* one partition, and the reasons beyond the table after the pre-declared ones */
+	static const char *const declared[] = { KDEC_REASONS };
+	char want[64];
+	snprintf(want, sizeof(want), "choreoscope_metrics_series_dropped_total %d",
+	    1 + 2 * MX_MAX_REASONS - (MX_MAX_REASONS - (int)(sizeof(declared) / sizeof(declared[0]))));
+	assert_true(has_line(t, want));
 	jbuf_free(&b);
 	metrics_free(m);
 }
