@@ -106,8 +106,37 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PC_LIBS) $(TUI_LIBS)
 
-tests-bin: $(TEST_BIN) $(B)/bench/mkevents
+# Fuzz targets (tests/fuzz/, docs/limits.md): each fuzz_<name>.c also links with
+# replay_main.c into $(B)/fuzz/<name>, which replays a corpus without libFuzzer (gcc);
+# `make fuzz` builds them with clang's libFuzzer under build/fuzz and runs each for
+# FUZZ_SECONDS on a scratch copy of its corpus (new crashes land in build/fuzz/crashes).
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_common.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/%)
+FUZZ_TUI_SRC := tui/api.c tui/fmt.c
+FUZZ_CFLAGS = $(CFLAGS_ALL) -Itests/fuzz -Itui
+$(B)/fuzz/%.o: tests/fuzz/%.c $(PROTO_C)
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_CFLAGS) -c -o $@ $<
+$(B)/fuzz/%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/fuzz_common.o $(B)/fuzz/replay_main.o $(FUZZ_TUI_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PC_LIBS) $(TUI_LIBS)
+ALL_OBJ += $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%.o) $(B)/fuzz/fuzz_common.o $(B)/fuzz/replay_main.o
+
+tests-bin: $(TEST_BIN) $(B)/bench/mkevents $(FUZZ_REPLAY)
 .PHONY: tests-bin
+
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+fuzz-bin:
+	$(MAKE) B=build/fuzz CC=clang OPT="-O1 -g -fno-omit-frame-pointer" SANFLAGS="$(FUZZ_SAN)" \
+	    build/fuzz/libchoreo.a $(FUZZ_TUI_SRC:%.c=build/fuzz/%.o) \
+	    $(FUZZ_NAMES:%=build/fuzz/fuzz/fuzz_%.o) build/fuzz/fuzz/fuzz_common.o
+	for n in $(FUZZ_NAMES); do \
+	  clang -fsanitize=fuzzer,address,undefined -o build/fuzz/lf_$$n build/fuzz/fuzz/fuzz_$$n.o \
+	    build/fuzz/fuzz/fuzz_common.o $(FUZZ_TUI_SRC:%.c=build/fuzz/%.o) build/fuzz/libchoreo.a \
+	    $(PC_LIBS) $(TUI_LIBS) || exit 1; done
+fuzz: deps fuzz-bin
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+.PHONY: fuzz fuzz-bin
 
 deps:
 	@scripts/install-deps.sh
@@ -120,7 +149,7 @@ asan:
 TSAN_SRC := $(addprefix collector/,http/http_api.c http/http_publish.c http/snapshot.c \
 	out/metrics.c lib/jbuf.c http/api_render.c http/api_flows.c http/http_guard.c \
 	lib/timefmt.c config/config.c config/config_types.c config/config_yaml.c \
-	config/config_flows.c engine/flowgraph.c)
+	config/config_flows.c engine/flowgraph.c http/api_args.c)
 tsan: build/tsan/test_http_api build/tsan/test_snapshot
 build/tsan/test_%: tests/unit/test_%.c $(TSAN_SRC)
 	@mkdir -p $(@D)

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "http/http_api.h"
+#include "http/api_args.h"
 #include "http/http_guard.h"
 #include "http/http_internal.h"
 
@@ -105,37 +106,10 @@ static void h_graphs(struct http_api *a, struct MHD_Connection *c, const char *r
 	h_doc(a, SNAP_GRAPHS, r);
 }
 
-static const char *arg(struct MHD_Connection *c, const char *k)
+/* api_args_get_fn over the connection's (URL-decoded) query parameters. */
+static const char *arg(void *c, const char *k)
 {
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
-}
-
-/* Parses an integer in [lo, hi]; false on junk or out of range. */
-static bool int_arg(struct MHD_Connection *c, const char *k, int def, int lo, int hi,
-    int *out)
-{
-	const char *v = arg(c, k);
-	if (v == NULL) {
-		*out = def;
-		return true;
-	}
-	char *end;
-	errno = 0;
-	long n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < lo || n > hi)
-		return false;
-	*out = (int)n;
-	return true;
-}
-
-static int pick(const char *v, const char *const *names, int def)
-{
-	if (v == NULL)
-		return def;
-	for (int i = 0; names[i]; i++)
-		if (strcmp(v, names[i]) == 0)
-			return i;
-	return -2;
 }
 
 static void ask_engine(struct http_api *a, int kind, const void *args, struct reply *r)
@@ -153,54 +127,20 @@ static void ask_engine(struct http_api *a, int kind, const void *args, struct re
 	jbuf_free(&q.out);
 }
 
-static const char *const state_names[] = {"open", "stalled", "closed", "all", NULL};
-static const char *const sort_names[] = {"age", "opened", "correlation_id", "overdue", NULL};
-static const char *const order_names[] = {"desc", "asc", NULL};
-
-static void h_flows_list(struct http_api *a, struct MHD_Connection *c, struct reply *r)
-{
-	struct api_flows_args fa = {.flow = -1, .awaiting = -1, .kind = -1};
-	const char *v;
-	fa.state = pick(arg(c, "state"), state_names, AR_STATE_OPEN);
-	fa.sort = pick(arg(c, "sort"), sort_names, AR_SORT_AGE);
-	int order = pick(arg(c, "order"), order_names, 0);
-	if (fa.state < 0 || fa.sort < 0 || order < 0)
-		return reply_error(r, 400, "bad state, sort or order");
-	fa.asc = order == 1;
-	if ((v = arg(c, "flow")) && (fa.flow = api_render_flow_index(a->g, v)) < 0)
-		return reply_error(r, 400, "unknown flow");
-	if ((v = arg(c, "kind")) && (fa.kind = metrics_kind_index(v)) < 0)
-		return reply_error(r, 400, "unknown anomaly kind");
-	if ((v = arg(c, "awaiting")) && strlen(v) >= sizeof(fa.awaiting_name))
-		return reply_error(r, 400, "awaiting: step name too long");
-	if (v)
-		snprintf(fa.awaiting_name, sizeof(fa.awaiting_name), "%s", v);
-	if ((v = arg(c, "q")) && strlen(v) >= sizeof(fa.q))
-		return reply_error(r, 400, "q: too long");
-	if (v)
-		snprintf(fa.q, sizeof(fa.q), "%s", v);
-	if (!int_arg(c, "limit", 100, 1, AR_MAX_LIMIT, &fa.limit) ||
-	    !int_arg(c, "offset", 0, 0, AR_MAX_WINDOW - AR_MAX_LIMIT, &fa.offset))
-		return reply_error(r, 400, "limit must be 1..1000, offset 0..10000");
-	ask_engine(a, HTTP_Q_FLOWS, &fa, r);
-}
-
 static void h_flows(struct http_api *a, struct MHD_Connection *c, const char *rest,
     struct reply *r)
 {
-	if (rest == NULL || *rest == '\0')
-		return h_flows_list(a, c, r);
-	const char *slash = strchr(rest, '/');
+	const char *msg;
+	int st;
+	if (rest == NULL || *rest == '\0') {
+		struct api_flows_args fa;
+		if ((st = api_args_flows(a->g, arg, c, &fa, &msg)) != 0)
+			return reply_error(r, st, msg);
+		return ask_engine(a, HTTP_Q_FLOWS, &fa, r);
+	}
 	struct api_timeline_args ta;
-	if (slash == NULL || slash == rest || slash[1] == '\0')
-		return reply_error(r, 404, "expected /api/v1/flows/{flow}/{correlation_id}");
-	char flow[SNAP_STR];
-	if ((size_t)(slash - rest) >= sizeof(flow) || strlen(slash + 1) >= sizeof(ta.corr))
-		return reply_error(r, 404, "no such flow instance");
-	snprintf(flow, sizeof(flow), "%.*s", (int)(slash - rest), rest);
-	if ((ta.flow = api_render_flow_index(a->g, flow)) < 0)
-		return reply_error(r, 404, "unknown flow");
-	snprintf(ta.corr, sizeof(ta.corr), "%s", slash + 1);
+	if ((st = api_args_timeline(a->g, rest, &ta, &msg)) != 0)
+		return reply_error(r, st, msg);
 	ask_engine(a, HTTP_Q_TIMELINE, &ta, r);
 }
 
@@ -208,18 +148,15 @@ static void h_anomalies(struct http_api *a, struct MHD_Connection *c, const char
     struct reply *r)
 {
 	(void)rest;
-	int limit, flow = -1, kind = -1;
-	const char *v;
-	if (!int_arg(c, "limit", 100, 1, SNAP_RING, &limit))
-		return reply_error(r, 400, "limit must be 1..1024");
-	if ((v = arg(c, "flow")) && (flow = api_render_flow_index(a->g, v)) < 0)
-		return reply_error(r, 400, "unknown flow");
-	if ((v = arg(c, "kind")) && (kind = metrics_kind_index(v)) < 0)
-		return reply_error(r, 400, "unknown anomaly kind");
-	struct snap_anomaly *buf = malloc(sizeof(*buf) * (size_t)limit);
+	struct api_anomalies_args aa;
+	const char *msg;
+	int st = api_args_anomalies(a->g, arg, c, &aa, &msg);
+	if (st != 0)
+		return reply_error(r, st, msg);
+	struct snap_anomaly *buf = malloc(sizeof(*buf) * (size_t)aa.limit);
 	if (buf == NULL)
 		return reply_error(r, 503, "out of memory");
-	int n = snapshot_anomalies(a->snap, flow, kind, buf, limit);
+	int n = snapshot_anomalies(a->snap, aa.flow, aa.kind, buf, aa.limit);
 	api_render_anomalies(a->g, buf, n, &r->body);
 	free(buf);
 }
