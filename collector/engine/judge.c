@@ -603,6 +603,7 @@ static void judge_out_of_order(struct engine *e, struct flowrt *fr, struct inst 
 	if (!i->x)
 		return;
 	int64_t due = INT64_MAX;
+	int found = 0;                         /* a saturated debt is due at INT64_MAX too */
 	for (uint32_t d = 0; d < i->x->ndebts;) {
 		if (!(i->x->debts[d].steps & FG_BIT(s))) {
 			d++;
@@ -610,9 +611,10 @@ static void judge_out_of_order(struct engine *e, struct flowrt *fr, struct inst 
 		}
 		if (i->x->debts[d].due < due)
 			due = i->x->debts[d].due;
+		found = 1;
 		remove_debt(i, d);                 /* for a group: the first arrival settles it */
 	}
-	if (due != INT64_MAX && first_time(fr, i, s, SF_OOO))
+	if (found && first_time(fr, i, s, SF_OOO))
 		report(e, fr, i, AN_OUT_OF_ORDER, s, NULL, ev->time_ns, ev, due, 0, 0);
 }
 
