@@ -346,6 +346,7 @@ static int apply_declared(struct engine *e, struct flowrt *fr, int step, const s
 	if (!i)
 		return 1;
 	link_keys(fr, i, &ks);
+	i->src = e->src;
 	uint32_t idx = i->idx;
 	judge_event(e, fr, i, step, ev, idh);
 	struct inst *still = flowtab_at(fr->tab, idx);
@@ -367,6 +368,7 @@ static int apply_undeclared(struct engine *e, struct flowrt *only, const struct 
 		struct inst *i = find_inst(e, fr, &ks, ev->time_ns);
 		if (!i)
 			continue;
+		i->src = e->src;
 		judge_undeclared(e, fr, i, ev, idh);
 		hits++;
 	}

@@ -68,6 +68,7 @@ struct engine {
 	uint32_t born;
 	size_t live;           /* instances in every table */
 	struct flowrt *firing; /* the flow whose wheel is running */
+	uint32_t src;          /* source tag of the events applied (engine_state.h) */
 };
 
 void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx, uint32_t born);
