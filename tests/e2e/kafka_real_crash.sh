@@ -70,7 +70,7 @@ invented=$(comm -13 "$tmp/want" "$tmp/got" | wc -l)
 repeated=$(( $(cat "$tmp/run1.jsonl" "$tmp/run2.jsonl" "$tmp/run3.jsonl" | grep -c '"record":"\(anomaly\|flow\)"') - $(wc -l <"$tmp/got") ))
 check "crash: uninterrupted run has no duplicate record" [ -z "$(uniq -d "$tmp/want")" ]
 check "crash: $(wc -l <"$tmp/want") records; after 2 SIGKILLs 0 lost ($lost), 0 invented ($invented); $repeated re-written with the same identity" \
-  [ "$lost" -eq 0 ] && [ "$invented" -eq 0 ] && [ -s "$tmp/want" ]
+  all '[ "$lost" -eq 0 ] && [ "$invented" -eq 0 ] && [ -s "$tmp/want" ]'
 completed() { grep -c '"record":"flow".*"outcome":"completed"' "$1"; }
 check "crash: completed flows counted once ($(completed "$tmp/got") = $(completed "$tmp/want"))" \
   [ "$(completed "$tmp/got")" -eq "$(completed "$tmp/want")" ]
@@ -92,6 +92,6 @@ timeout 60 "$BIN/choreoscope" --config "$tmp/fresh.yaml" --brokers "$BROKER" --g
   --clock event --until-end --listen "127.0.0.1:$(free_port)" --records /dev/null 2>"$tmp/fresh.err"
 rc=$?
 check "damaged checkpoint with on_bad_checkpoint=fresh: moved aside, runs (rc=$rc)" \
-  [ "$rc" -eq 0 ] && [ -f "$f.bad" ] && grep -q "moved aside" "$tmp/fresh.err"
+  all '[ "$rc" -eq 0 ] && [ -f "$f.bad" ] && grep -q "moved aside" "$tmp/fresh.err"'
 [ $fails -eq 0 ] || { grep -E 'level=(error|warn)' "$tmp/daemon.err" | head -5; }
 finish
