@@ -11,7 +11,8 @@
  *     alone and once while wrk hammers the API from another process; the ratio of
  *     the two events/s is the cost of being watched.
  *
- *   build/release/bench/http_bench [N] [SECONDS] [WRK_OUT_FILE] [WRK_NICE]
+ *   [BENCH_CONFIG=FILE] build/release/bench/http_bench [N] [SECONDS] [WRK_OUT_FILE] [WRK_NICE]
+ * BENCH_CONFIG: a config whose first flow is the bench flow (bench/mkflows.sh).
  * WRK_NICE (default 0) runs wrk under `nice -n`: on a 2-core box the load generator
  * itself takes a core from the engine; a niced wrk stands for a remote client.
  * Output: key=value lines.
@@ -239,7 +240,8 @@ static pid_t start_wrk(int port, double secs, const char *out, int nice_)
 
 static int setup(struct bench *b, char *err, size_t errlen)
 {
-	if (config_load(CONFIG_PATH, &b->cfg, err, errlen) < 0)
+	const char *path = getenv("BENCH_CONFIG") ? getenv("BENCH_CONFIG") : CONFIG_PATH;
+	if (config_load(path, &b->cfg, err, errlen) < 0)
 		return -1;
 	struct metrics_opts mo = {.graph = &b->cfg->graph, .version = "bench"};
 	struct http_api_opts ho = {.listen = "127.0.0.1:0", .max_connections = 256};

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config librdkafka-dev libprotobuf-c-dev protobuf-c-compiler
       libmicrohttpd-dev libncurses-dev libyaml-dev libyajl-dev libxxhash-dev libcmocka-dev
       libjansson-dev libcurl4-openssl-dev kcat prometheus tmux python3-confluent-kafka
-      wrk hyperfine curl procps time jq default-jdk-headless maven)
+      wrk hyperfine curl procps time jq python3-yaml default-jdk-headless maven)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,5 +12,6 @@ int replay_main(int argc, char **argv);      /* replay.c:  choreoscope replay ..
 int checkconfig_main(int argc, char **argv); /* replay.c:  choreoscope --check-config FILE */
 int daemon_main(int argc, char **argv);      /* daemon.c:  choreoscope [--config FILE] ... */
 int dashgen_main(int argc, char **argv);     /* dashgen.c: choreoscope gen-dashboards ... */
+int discover_main(int argc, char **argv);    /* discover_cmd.c: choreoscope discover ... */
 
 #endif

@@ -4,6 +4,7 @@
  *   choreoscope replay --config FILE [--format jsonl|protobuf] EVENTS
  *   choreoscope --check-config FILE
  *   choreoscope gen-dashboards --config FILE [--out DIR]
+ *   choreoscope discover [--config FILE] [options] EVENTS
  *   choreoscope [--config FILE] [daemon options]      (the collector daemon)
  */
 #include <stdio.h>
@@ -17,6 +18,7 @@ static void usage(FILE *out)
 	    "       choreoscope replay --config FILE [--format jsonl|protobuf] EVENTS|-\n"
 	    "       choreoscope --check-config FILE\n"
 	    "       choreoscope gen-dashboards --config FILE [--out DIR]\n"
+	    "       choreoscope discover [--config FILE] [options] EVENTS|-   learn a starter flow graph\n"
 	    "       choreoscope --version | --help\n"
 	    "Run 'choreoscope SUBCOMMAND --help' for the options of each.\n");
 }
@@ -27,6 +29,8 @@ int main(int argc, char **argv)
 		const char *a = argv[1];
 		if (strcmp(a, "replay") == 0)
 			return replay_main(argc - 1, argv + 1);
+		if (strcmp(a, "discover") == 0)
+			return discover_main(argc - 1, argv + 1);
 		if (strcmp(a, "gen-dashboards") == 0)
 			return dashgen_main(argc - 1, argv + 1);
 		if (strcmp(a, "--version") == 0) {

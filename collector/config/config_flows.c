@@ -484,6 +484,43 @@ static void parse_flow(struct cfg_ctx *c, yaml_node_t *v, int idx, struct fg_flo
 	parse_steps(c, fl, fv[FF_STEPS], fv, what);
 }
 
+/* Flow indexes by name, then by position (qsort_r comparator over g->flows). */
+static int cmp_flow_name(const void *a, const void *b, void *arg)
+{
+	const struct fg_flow *fl = arg;
+	int i = *(const int *)a, j = *(const int *)b;
+	int r = strcmp(fl[i].name, fl[j].name);
+	return r ? r : (i > j) - (i < j);
+}
+
+/* Each flow whose name an earlier flow already has is an error naming the first,
+ * reported in declaration order. Sorting keeps this n log n at 10,000 flows. */
+static void report_duplicate_flows(struct cfg_ctx *c, const struct flowgraph *g, yaml_node_t **names)
+{
+	int n = g->nflows, m = 0;
+	int *ord = malloc((size_t)n * sizeof(*ord)), *first = malloc((size_t)n * sizeof(*first));
+	if (ord == NULL || first == NULL) {
+		cfg_error(c, NULL, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		first[i] = -1;
+		if (names[i] != NULL && g->flows[i].name != NULL)
+			ord[m++] = i;
+	}
+	qsort_r(ord, (size_t)m, sizeof(*ord), cmp_flow_name, g->flows);
+	for (int k = 1; k < m; k++)
+		if (strcmp(g->flows[ord[k]].name, g->flows[ord[k - 1]].name) == 0)
+			first[ord[k]] = first[ord[k - 1]] >= 0 ? first[ord[k - 1]] : ord[k - 1];
+	for (int i = 0; i < n; i++)
+		if (first[i] >= 0)
+			cfg_error(c, names[i], "duplicate flow \"%s\" (first declared at line %d, "
+			    "column %d)", g->flows[i].name, g->flows[first[i]].line, g->flows[first[i]].col);
+out:
+	free(ord);
+	free(first);
+}
+
 static void set_flows(struct cfg_ctx *c, const struct cfg_walk *w,
     const struct cfg_field *f, yaml_node_t *v)
 {
@@ -497,6 +534,10 @@ static void set_flows(struct cfg_ctx *c, const struct cfg_walk *w,
 		return;
 	}
 	int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n > FG_MAX_FLOWS) {
+		cfg_bad_value(c, w, f, v, "at most %d flows, found %d", FG_MAX_FLOWS, n);
+		return;
+	}
 	flowgraph_free(g);
 	g->flows = calloc((size_t)n, sizeof *g->flows);
 	yaml_node_t **names = calloc((size_t)n, sizeof *names);
@@ -509,12 +550,6 @@ static void set_flows(struct cfg_ctx *c, const struct cfg_walk *w,
 	for (int i = 0; i < n; i++)
 		parse_flow(c, cfg_node(c, v->data.sequence.items.start[i]), i, &g->flows[i],
 		    &names[i]);
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < i && names[i] != NULL && g->flows[i].name != NULL; j++)
-			if (g->flows[j].name != NULL && strcmp(g->flows[i].name, g->flows[j].name) == 0) {
-				cfg_error(c, names[i], "duplicate flow \"%s\" (first declared at line %d, "
-				    "column %d)", g->flows[i].name, g->flows[j].line, g->flows[j].col);
-				break;
-			}
+	report_duplicate_flows(c, g, names);
 	free(names);
 }

@@ -14,6 +14,7 @@
  * finds the instance; every other key the event carries is linked to it.
  */
 #include "engine/engine_int.h"
+#include "engine/keyidx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,13 +71,126 @@ static const struct typeent *find_type(const struct engine *e, const char *type)
 	return NULL;
 }
 
+/* Names an event may carry: a flow's name (step -1) and, per flow, its step names,
+ * so that an event naming its flow is routed by one lookup whatever the number of
+ * flows and steps. */
+static uint64_t name_hash(int flow, int step, const char *name)
+{
+	return XXH3_64bits_withSeed(name, strlen(name), step < 0 ? 0 : (uint64_t)flow + 1);
+}
+
+static int build_names(struct engine *e)
+{
+	size_t n = (size_t)e->g->nflows;
+	for (int f = 0; f < e->g->nflows; f++)
+		n += (size_t)e->g->flows[f].nsteps;
+	uint32_t cap = 16;
+	while (cap < n * 2)
+		cap *= 2;
+	e->names = calloc(cap, sizeof(*e->names));
+	if (!e->names)
+		return -1;
+	e->namemask = cap - 1;
+	for (int f = 0; f < e->g->nflows; f++) {
+		const struct fg_flow *fl = &e->g->flows[f];
+		for (int s = -1; s < fl->nsteps; s++) {
+			const char *name = s < 0 ? fl->name : fl->steps[s].name;
+			uint64_t h = name_hash(f, s, name);
+			uint32_t p = (uint32_t)h & e->namemask;
+			while (e->names[p].name)
+				p = (p + 1) & e->namemask;
+			e->names[p] = (struct nameent){ h, name, f, s };
+		}
+	}
+	return 0;
+}
+
+/* Index of the flow named `name` (flow < 0), or of step `name` of flow `flow`; -1. */
+static int find_name(const struct engine *e, int flow, const char *name)
+{
+	int step = flow < 0 ? -1 : 0;
+	uint64_t h = name_hash(flow, step, name);
+	for (uint32_t p = (uint32_t)h & e->namemask; e->names[p].name; p = (p + 1) & e->namemask) {
+		const struct nameent *ne = &e->names[p];
+		if (ne->h != h || (flow < 0) != (ne->step < 0) || (flow >= 0 && ne->flow != flow) ||
+		    strcmp(ne->name, name) != 0)
+			continue;
+		return flow < 0 ? ne->flow : ne->step;
+	}
+	return -1;
+}
+
+/* Every attribute some flow takes further keys from (`keys`), once each. */
+static int build_keyattrs(struct engine *e)
+{
+	size_t n = 0;
+	for (int f = 0; f < e->nfl; f++)
+		n += (size_t)e->g->flows[f].nkeys;
+	e->keyattrs = calloc(n + 1, sizeof(*e->keyattrs));
+	if (!e->keyattrs)
+		return -1;
+	for (int f = 0; f < e->nfl; f++)
+		for (int k = 0; k < e->g->flows[f].nkeys; k++) {
+			const char *a = e->g->flows[f].keys[k];
+			int dup = 0;
+			for (int j = 0; j < e->nkeyattrs && !dup; j++)
+				dup = strcmp(e->keyattrs[j], a) == 0;
+			if (!dup)
+				e->keyattrs[e->nkeyattrs++] = a;
+		}
+	return 0;
+}
+
+/* The clocks: one per distinct lateness, ascending. */
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int build_clocks(struct engine *e)
+{
+	int64_t *lat = malloc(((size_t)e->nfl + 1) * sizeof(*lat));
+	if (!lat)
+		return -1;
+	for (int f = 0; f < e->nfl; f++)
+		lat[f] = e->g->flows[f].lateness_ns;
+	qsort(lat, (size_t)e->nfl, sizeof(*lat), cmp_i64);
+	int n = 0;
+	for (int f = 0; f < e->nfl; f++)
+		if (n == 0 || lat[f] != lat[n - 1])
+			lat[n++] = lat[f];
+	e->clk = calloc((size_t)n + 1, sizeof(*e->clk));
+	if (!e->clk) {
+		free(lat);
+		return -1;
+	}
+	e->nclk = n;
+	for (int c = 0; c < n; c++) {
+		e->clk[c].lateness_ns = lat[c];
+		e->clk[c].W = ENGINE_NO_TIME;
+		tw_init(&e->clk[c].wheel);
+	}
+	for (int f = 0; f < e->nfl; f++) {
+		int lo = 0, hi = n - 1;
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+			if (lat[mid] < e->g->flows[f].lateness_ns)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		e->fl[f].clk = &e->clk[lo];
+	}
+	free(lat);
+	return 0;
+}
+
 static int init_flow(struct flowrt *fr, const struct fg_flow *f, int index)
 {
 	size_t n = (size_t)f->nsteps;
 	fr->f = f;
 	fr->index = index;
-	fr->W = ENGINE_NO_TIME;
-	tw_init(&fr->wheel);
 	fr->tab = flowtab_new(f->nsteps);
 	/* outcome slots: the flow's end names, "completed" if absent, abandoned, evicted */
 	fr->outnames = calloc((size_t)f->noutcomes + 3, sizeof(char *));
@@ -120,7 +234,6 @@ static void free_flow(struct flowrt *fr)
 		free(fr->stalls[s].v);
 	free(fr->stalls);
 	flowtab_free(fr->tab);
-	tw_dispose(&fr->wheel);
 	free(fr->outnames);
 	free(fr->st.closed_by_outcome);
 	free(fr->st.stalled_now);
@@ -150,6 +263,21 @@ int engine_new(const struct flowgraph *g, const struct engine_opts *o,
 		rc = init_flow(&e->fl[f], &g->flows[f], f);
 	if (rc == 0)
 		rc = build_types(e);
+	if (rc == 0)
+		rc = build_names(e);
+	if (rc == 0)
+		rc = build_clocks(e);
+	if (rc == 0 && e->o.max_flows) {
+		e->age = calloc((size_t)g->nflows + 1, sizeof(*e->age));
+		e->inheap = calloc((size_t)g->nflows + 1, 1);
+		rc = e->age && e->inheap ? 0 : -1;
+	}
+	if (rc == 0 && g->nflows >= KEYIDX_MIN_FLOWS) {
+		e->keys = keyidx_new();
+		rc = e->keys ? build_keyattrs(e) : -1;
+		for (int f = 0; rc == 0 && f < g->nflows; f++)
+			flowtab_set_keyidx(e->fl[f].tab, e->keys, (uint16_t)f);
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "out of memory building the engine");
 		engine_free(e);
@@ -166,7 +294,15 @@ void engine_free(struct engine *e)
 	for (int f = 0; e->fl && f < e->nfl; f++)
 		free_flow(&e->fl[f]);
 	free(e->fl);
+	for (int k = 0; e->clk && k < e->nclk; k++)
+		tw_dispose(&e->clk[k].wheel);
+	free(e->clk);
 	free(e->types);
+	free(e->names);
+	free(e->keyattrs);
+	keyidx_free(e->keys);
+	free(e->age);
+	free(e->inheap);
 	free(e);
 }
 
@@ -175,26 +311,28 @@ void engine_free(struct engine *e)
 static void on_timer(void *ctx, struct tw_entry *t)
 {
 	struct engine *e = ctx;
-	judge_timer(e, e->firing, (struct inst *)t);
+	struct inst *i = (struct inst *)t;
+	judge_timer(e, &e->fl[i->flow], i);
 }
 
-/* Runs one flow's wheel to w, firing at most `budget`; returns how many fired. */
-static size_t run_flow(struct engine *e, struct flowrt *fr, int64_t w, size_t budget)
+/* Runs one clock's wheel to w, firing at most `budget`; returns how many fired. */
+static size_t run_clock(struct engine *e, struct fclock *c, int64_t w, size_t budget)
 {
-	if (w == ENGINE_NO_TIME || (fr->W != ENGINE_NO_TIME && w < fr->W))
+	if (w == ENGINE_NO_TIME || (c->W != ENGINE_NO_TIME && w < c->W))
 		return 0;
-	fr->W = w;
-	e->firing = fr;
-	size_t n = tw_run(&fr->wheel, w, budget, on_timer, e);
-	e->firing = NULL;
-	return n;
+	c->W = w;
+	e->work++;
+	if (c->wheel.count == 0)
+		return 0;
+	return tw_run(&c->wheel, w, budget, on_timer, e);
 }
 
-/* Returns 1 when the budget ran out before every flow caught up. */
+/* Returns 1 when the budget ran out before every clock caught up. */
 static int run_clocks(struct engine *e, size_t budget)
 {
-	for (int f = 0; f < e->nfl; f++) {
-		size_t n = run_flow(e, &e->fl[f], e->st.tmax_ns - e->fl[f].f->lateness_ns, budget);
+	for (int k = 0; k < e->nclk; k++) {
+		struct fclock *c = &e->clk[k];
+		size_t n = run_clock(e, c, e->st.tmax_ns - c->lateness_ns, budget);
 		if (n >= budget)
 			return 1;
 		budget -= n;
@@ -219,30 +357,102 @@ void engine_advance(struct engine *e, int64_t tmax_ns)
 
 /* ---- instances ---- */
 
+/* Eviction takes the oldest instance of all (DESIGN "Bounded memory"). Each flow's
+ * table keeps creation order, so the oldest of all is the oldest of some flow: a
+ * min-heap of flows keyed by their oldest instance's creation number finds it in
+ * O(log flows), not by asking every flow. Keys go stale when a flow's oldest leaves
+ * (the key is then too small, never too large) and are refreshed when popped; a flow
+ * is in the heap at most once (inheap), pushed when its table stops being empty. */
+static int32_t oldest_born(const struct engine *e, uint16_t f, int *empty)
+{
+	const struct inst *i = flowtab_oldest(e->fl[f].tab);
+	*empty = i == NULL;
+	return i ? (int32_t)i->born : 0;
+}
+
+static int age_less(const struct engine *e, uint32_t a, uint32_t b)
+{
+	return (int32_t)((uint32_t)e->age[a].born - (uint32_t)e->age[b].born) < 0;
+}
+
+static void age_swap(struct engine *e, uint32_t a, uint32_t b)
+{
+	struct ageent t = e->age[a];
+	e->age[a] = e->age[b];
+	e->age[b] = t;
+}
+
+static void age_push(struct engine *e, uint16_t f, int32_t born)
+{
+	uint32_t k = e->nage++;
+	e->age[k] = (struct ageent){ born, f };
+	while (k > 0 && age_less(e, k, (k - 1) / 2)) {
+		age_swap(e, k, (k - 1) / 2);
+		k = (k - 1) / 2;
+	}
+}
+
+static void age_pop(struct engine *e)
+{
+	e->age[0] = e->age[--e->nage];
+	for (uint32_t k = 0;;) {
+		uint32_t l = 2 * k + 1, r = l + 1, m = k;
+		if (l < e->nage && age_less(e, l, m))
+			m = l;
+		if (r < e->nage && age_less(e, r, m))
+			m = r;
+		if (m == k)
+			return;
+		age_swap(e, k, m);
+		k = m;
+	}
+}
+
 static void evict_oldest(struct engine *e)
 {
-	struct flowrt *victim = NULL;
-	struct inst *vi = NULL;
-	for (int f = 0; f < e->nfl; f++) {
-		struct inst *i = flowtab_oldest(e->fl[f].tab);
-		if (i && (!vi || (int32_t)(i->born - vi->born) < 0)) {
-			vi = i;
-			victim = &e->fl[f];
+	while (e->nage) {
+		struct ageent top = e->age[0];
+		int empty;
+		int32_t born = oldest_born(e, top.flow, &empty);
+		e->work++;
+		age_pop(e);
+		if (empty) {
+			e->inheap[top.flow] = 0;
+			continue;
 		}
+		if (born != top.born) {              /* stale: the flow's oldest left */
+			age_push(e, top.flow, born);
+			continue;
+		}
+		struct flowrt *fr = &e->fl[top.flow];
+		age_push(e, top.flow, born);         /* refreshed after the eviction */
+		judge_evict(e, fr, flowtab_oldest(fr->tab));
+		return;
 	}
-	if (vi)
-		judge_evict(e, victim, vi);
+}
+
+void engine_track_age(struct engine *e, struct flowrt *fr, uint32_t born)
+{
+	if (e->inheap && !e->inheap[fr->index]) {
+		e->inheap[fr->index] = 1;
+		age_push(e, (uint16_t)fr->index, (int32_t)born);
+	}
 }
 
 static struct inst *create(struct engine *e, struct flowrt *fr, const char *key, size_t len,
     uint32_t h, int64_t t)
 {
-	while (e->o.max_flows && e->live >= e->o.max_flows)
+	while (e->o.max_flows && e->live >= e->o.max_flows && e->nage)
 		evict_oldest(e);
 	struct inst *i = flowtab_create(fr->tab, key, len, h);
 	if (!i)
 		return NULL;
 	i->born = e->born++;
+	if (e->inheap && !e->inheap[fr->index]) {
+		e->inheap[fr->index] = 1;
+		age_push(e, (uint16_t)fr->index, (int32_t)i->born);
+	}
+	i->flow = (uint16_t)fr->index;
 	i->open_t = t;
 	i->state = INST_OPEN;
 	e->live++;
@@ -330,8 +540,8 @@ static void link_keys(struct flowrt *fr, struct inst *i, const struct keyset *ks
  * already behind the clock stalls at once). */
 static void settle(struct engine *e, struct flowrt *fr, struct inst *i)
 {
-	if (tw_armed(&i->tw) && fr->W != ENGINE_NO_TIME && i->tw.expire <= fr->W)
-		run_flow(e, fr, fr->W, SIZE_MAX);
+	if (tw_armed(&i->tw) && fr->clk->W != ENGINE_NO_TIME && i->tw.expire <= fr->clk->W)
+		run_clock(e, fr->clk, fr->clk->W, SIZE_MAX);
 }
 
 static int apply_declared(struct engine *e, struct flowrt *fr, int step, const struct event *ev, uint64_t idh)
@@ -355,33 +565,75 @@ static int apply_declared(struct engine *e, struct flowrt *fr, int step, const s
 	return 0;
 }
 
-/* An undeclared type: unexpected in each flow with an instance for its key. */
+static int undeclared_in(struct engine *e, struct flowrt *fr, const struct event *ev, uint64_t idh)
+{
+	e->work++;
+	struct keyset ks;
+	event_keys(fr, -1, ev, &ks);
+	struct inst *i = find_inst(e, fr, &ks, ev->time_ns);
+	if (!i)
+		return 0;
+	i->src = e->src;
+	judge_undeclared(e, fr, i, ev, idh);
+	return 1;
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* The flows that may hold an instance under one of the event's keys, ascending and
+ * without repeats, from the key index; -1 when it cannot tell (no index, lossy, or
+ * more candidates than fit). */
+static int candidate_flows(struct engine *e, const struct event *ev, uint16_t *out, int cap)
+{
+	if (!e->keys)
+		return -1;
+	int n = 0;
+	for (int a = -1; a < e->nkeyattrs; a++) {
+		const char *k = a < 0 ? ev->correlation_id : event_attr(ev, e->keyattrs[a]);
+		if (!k || !*k)
+			continue;
+		int m = keyidx_flows(e->keys, flowtab_hash(k, strlen(k)), out + n, cap - n);
+		if (m < 0 || m > cap - n)
+			return -1;
+		n += m;
+	}
+	qsort(out, (size_t)n, sizeof(*out), cmp_u16);
+	int u = 0;
+	for (int j = 0; j < n; j++)
+		if (u == 0 || out[j] != out[u - 1])
+			out[u++] = out[j];
+	return u;
+}
+
+/* An undeclared type: unexpected in each flow with an instance for its key (in flow
+ * order), else unmatched. With many flows only those the key index names are asked. */
 static int apply_undeclared(struct engine *e, struct flowrt *only, const struct event *ev, uint64_t idh)
 {
 	int hits = 0;
-	for (int f = 0; f < e->nfl; f++) {
-		struct flowrt *fr = &e->fl[f];
-		if (only && fr != only)
-			continue;
-		struct keyset ks;
-		event_keys(fr, -1, ev, &ks);
-		struct inst *i = find_inst(e, fr, &ks, ev->time_ns);
-		if (!i)
-			continue;
-		i->src = e->src;
-		judge_undeclared(e, fr, i, ev, idh);
-		hits++;
+	if (only)
+		return undeclared_in(e, only, ev, idh) ? 0 : 1;
+	uint16_t cand[64];
+	int n = candidate_flows(e, ev, cand, 64);
+	if (n >= 0) {
+		for (int j = 0; j < n; j++)
+			hits += undeclared_in(e, &e->fl[cand[j]], ev, idh);
+		return hits ? 0 : 1;
 	}
+	for (int f = 0; f < e->nfl; f++)
+		hits += undeclared_in(e, &e->fl[f], ev, idh);
 	return hits ? 0 : 1;
 }
 
 static int route(struct engine *e, const struct event *ev, uint64_t idh)
 {
 	if (ev->flow && *ev->flow) {
-		int f = fg_flow_index(e->g, ev->flow);
+		int f = find_name(e, -1, ev->flow);
 		if (f < 0)
 			return 1;
-		int s = fg_step_index(&e->g->flows[f], ev->type);
+		int s = find_name(e, f, ev->type);
 		if (s < 0)
 			return apply_undeclared(e, &e->fl[f], ev, idh);
 		return apply_declared(e, &e->fl[f], s, ev, idh);
@@ -409,8 +661,8 @@ int engine_apply(struct engine *e, const struct event *ev)
 void engine_finish(struct engine *e)
 {
 	/* End of input: lateness released, W = T_max, every deadline up to it fires. */
-	for (int f = 0; f < e->nfl; f++)
-		run_flow(e, &e->fl[f], e->st.tmax_ns, SIZE_MAX);
+	for (int k = 0; k < e->nclk; k++)
+		run_clock(e, &e->clk[k], e->st.tmax_ns, SIZE_MAX);
 	for (int f = 0; f < e->nfl; f++) {
 		struct flowrt *fr = &e->fl[f];
 		struct inst *i;
@@ -510,6 +762,8 @@ int64_t engine_oldest_stall(const struct engine *ce, int flow, int step)
 
 const struct engine_stats *engine_stats(const struct engine *e) { return &e->st; }
 
+uint64_t engine_work(const struct engine *e) { return e->work; }
+
 const struct engine_flow_stats *engine_flow_stats(const struct engine *e, int flow)
 {
 	return flow >= 0 && flow < e->nfl ? &e->fl[flow].st : NULL;
@@ -529,7 +783,9 @@ int engine_noutcomes(const struct engine *e, int flow)
 
 size_t engine_memory(const struct engine *e)
 {
-	size_t n = sizeof(*e) + (size_t)e->nfl * sizeof(*e->fl) + (e->typemask + 1) * sizeof(*e->types);
+	size_t n = sizeof(*e) + (size_t)e->nfl * sizeof(*e->fl) + (e->typemask + 1) * sizeof(*e->types) +
+	    (e->namemask + 1) * sizeof(*e->names) + (size_t)e->nclk * sizeof(*e->clk) +
+	    (e->keys ? keyidx_memory(e->keys) : 0);
 	for (int f = 0; f < e->nfl; f++)
 		n += flowtab_memory(e->fl[f].tab);
 	return n;
@@ -545,10 +801,6 @@ int engine_check(const struct engine *e, char *err, size_t errlen)
 			snprintf(err, errlen, "flow %s: table inconsistent (%d)", fr->f->name, rc);
 			return -1;
 		}
-		if ((rc = tw_check(&fr->wheel))) {
-			snprintf(err, errlen, "flow %s: timer wheel inconsistent (%d)", fr->f->name, rc);
-			return -1;
-		}
 		uint64_t open = 0, closed = 0;
 		for (struct inst *i = flowtab_oldest(fr->tab); i; i = flowtab_next(fr->tab, i))
 			i->state == INST_OPEN ? open++ : closed++;
@@ -559,6 +811,14 @@ int engine_check(const struct engine *e, char *err, size_t errlen)
 			return -1;
 		}
 		live += open + closed;
+	}
+	for (int k = 0; k < e->nclk; k++) {
+		int rc = tw_check(&e->clk[k].wheel);
+		if (rc) {
+			snprintf(err, errlen, "clock of lateness %lld ns: timer wheel inconsistent (%d)",
+			    (long long)e->clk[k].lateness_ns, rc);
+			return -1;
+		}
 	}
 	if (live != e->live) {
 		snprintf(err, errlen, "%zu instances, engine counts %zu", live, e->live);

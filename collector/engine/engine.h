@@ -191,6 +191,9 @@ int64_t engine_oldest_stall(const struct engine *e, int flow, int step);
 
 /* Bytes of memory held for flow state (slabs, tables), for metrics and benches. */
 size_t engine_memory(const struct engine *e);
+/* A cost counter: clocks advanced plus flows asked about an event, since the start.
+ * Tests use it to show that per-event work does not grow with the declared flows. */
+uint64_t engine_work(const struct engine *e);
 
 /* Checks the engine's internal invariants; 0 when consistent. For tests. */
 int engine_check(const struct engine *e, char *err, size_t errlen);

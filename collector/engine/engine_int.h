@@ -35,18 +35,44 @@ struct stallheap {
 	uint32_t n, cap;
 };
 
+/* One clock per distinct lateness: the flows that share a lateness share their
+ * clock W = T_max - lateness and one wheel holding the deadlines of all their
+ * instances, so an event advances one clock per distinct lateness, not one per flow
+ * (engine cost independent of how many flows are declared, issue #15). An
+ * instance's flow is its inst.flow. */
+struct fclock {
+	int64_t lateness_ns;
+	int64_t W;             /* the clock; ENGINE_NO_TIME before the first */
+	struct tw wheel;
+};
+
 struct flowrt {
 	const struct fg_flow *f;
 	int index;
 	struct flowtab *tab;
-	struct tw wheel;
-	int64_t W;             /* this flow's clock; ENGINE_NO_TIME before the first */
+	struct fclock *clk;    /* shared with every flow of the same lateness */
 	struct engine_flow_stats st;
 	const char **outnames; /* closed_by_outcome slot names */
 	int noutslots;
 	int slot_completed, slot_abandoned, slot_evicted;
 	fg_mask optional, joins; /* steps that are optional; steps with join_within */
 	struct stallheap *stalls; /* [nsteps] */
+};
+
+/* Below this many flows an undeclared event asks every flow (cheaper than keeping
+ * the key index up to date); from it on, the key index names the flows to ask. */
+#define KEYIDX_MIN_FLOWS 16
+
+struct ageent {
+	int32_t born;          /* creation number of the flow's oldest instance, when pushed */
+	uint16_t flow;
+};
+
+struct nameent {
+	uint64_t h;
+	const char *name;      /* NULL: empty */
+	int flow;
+	int step;              /* -1: the entry names the flow itself */
 };
 
 struct typeent {
@@ -67,10 +93,23 @@ struct engine {
 	struct engine_stats st;
 	uint32_t born;
 	size_t live;           /* instances in every table */
-	struct flowrt *firing; /* the flow whose wheel is running */
+	struct fclock *clk;    /* distinct latenesses, ascending */
+	int nclk;
+	struct nameent *names; /* flow name -> index; (flow, step name) -> step */
+	uint32_t namemask;
+	struct keyidx *keys;   /* key hash -> flows holding it (many flows only) */
+	const char **keyattrs; /* distinct `keys` attributes of all flows */
+	int nkeyattrs;
+	struct ageent *age;    /* min-heap of flows by oldest instance (max_flows set) */
+	uint32_t nage;
+	uint8_t *inheap;       /* [nflows]: the flow has an entry in age */
+	uint64_t work;         /* clock and flow visits: a cost counter for tests */
 	uint32_t src;          /* source tag of the events applied (engine_state.h) */
 };
 
+/* An instance created outside create() (engine_state import): its flow takes part in
+ * eviction of the oldest. */
+void engine_track_age(struct engine *e, struct flowrt *fr, uint32_t born);
 void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx, uint32_t born);
 
 /* judge.c */

@@ -366,6 +366,7 @@ static int import_inst(struct engine *e, const struct engine *ce, uint32_t src, 
 	i->keylen = keep.keylen;
 	i->born = e->born++;
 	i->src = src;
+	engine_track_age(e, fr, i->born);
 	memcpy(flowtab_inst_hap_t(fr->tab, i), arrays, 8 * n);
 	memcpy(flowtab_inst_seen(fr->tab, i), arrays + 8 * n, 8 * n);
 	memcpy(flowtab_inst_sflags(fr->tab, i), arrays + 16 * n, 2 * n);
@@ -444,7 +445,7 @@ long engine_state_drop(struct engine *e, uint32_t src)
 		while (i) {
 			struct inst *next = flowtab_next(fr->tab, i);
 			if (i->src == src) {
-				tw_cancel(&fr->wheel, &i->tw);
+				tw_cancel(&fr->clk->wheel, &i->tw);
 				if (i->state == INST_OPEN) {
 					uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
 					for (fg_mask m = i->expected; m; m &= m - 1) {

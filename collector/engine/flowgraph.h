@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define FG_MAX_STEPS 64
+#define FG_MAX_FLOWS 65535   /* an instance names its flow in 16 bits */
 #define FG_NO_DEADLINE ((int64_t)-1)
 #define FG_DEFAULT_LATENESS_NS ((int64_t)5 * 1000000000)
 

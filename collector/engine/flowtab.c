@@ -2,6 +2,7 @@
  * flowtab: see flowtab.h for the layout and its memory budget.
  */
 #include "engine/flowtab.h"
+#include "engine/keyidx.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ struct flowtab {
 	uint32_t mask;         /* slots - 1 */
 	uint32_t nindexed;
 	size_t extra_bytes;
+	struct keyidx *kx;     /* engine-wide: told of every slot taken or freed */
+	uint16_t flow;
 };
 
 static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -48,7 +51,7 @@ struct flowtab *flowtab_new(int nsteps)
 	t->block = align8(t->off_key + FT_KEYCAP);
 	t->free_head = FT_NONE;
 	t->oldest = t->newest = FT_NONE;
-	t->mask = 1023;
+	t->mask = 15;          /* small until used: idle declared flows cost little */
 	t->slots = calloc(t->mask + 1, sizeof(struct slot));
 	if (!t->slots) {
 		free(t);
@@ -171,6 +174,8 @@ static int grow_index(struct flowtab *t)
 /* Backward-shift deletion keeps probe sequences unbroken without tombstones. */
 static void delete_slot(struct flowtab *t, uint32_t p)
 {
+	if (t->kx)
+		keyidx_del(t->kx, t->slots[p].hash, t->flow);
 	uint32_t q = p;
 	for (;;) {
 		q = (q + 1) & t->mask;
@@ -194,8 +199,11 @@ static int index_put(struct flowtab *t, const char *key, size_t len, uint32_t h,
 	if ((t->nindexed + 1) * 4 > (t->mask + 1) * 3 && grow_index(t) < 0)
 		return -1;
 	uint32_t p = find_slot(t, key, len, h);
-	if (!t->slots[p].ref)
+	if (!t->slots[p].ref) {
 		t->nindexed++;
+		if (t->kx)
+			keyidx_add(t->kx, h, t->flow);
+	}
 	t->slots[p].hash = h;
 	t->slots[p].ref = idx + 1;
 	return 0;
@@ -351,6 +359,12 @@ void flowtab_release(struct flowtab *t, struct inst *i)
 	i->fifo_next = t->free_head;
 	t->free_head = i->idx;
 	t->live--;
+}
+
+void flowtab_set_keyidx(struct flowtab *t, struct keyidx *kx, uint16_t flow)
+{
+	t->kx = kx;
+	t->flow = flow;
 }
 
 struct inst *flowtab_oldest(const struct flowtab *t)

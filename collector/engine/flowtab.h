@@ -70,9 +70,13 @@ struct inst {
 };
 
 struct flowtab;
+struct keyidx;
 
 struct flowtab *flowtab_new(int nsteps);
 void flowtab_free(struct flowtab *t);  /* frees every block and its extras */
+/* From now on every key the table indexes or unindexes is reported to kx under
+ * `flow` (engine-wide index of which flows hold a key; keyidx.h). */
+void flowtab_set_keyidx(struct flowtab *t, struct keyidx *kx, uint16_t flow);
 
 /* Per-step arrays of an instance. */
 int64_t *flowtab_inst_hap_t(const struct flowtab *t, struct inst *i);

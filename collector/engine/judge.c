@@ -254,7 +254,7 @@ static void emit_record(struct engine *e, struct flowrt *fr, struct inst *i, con
 
 static void release(struct engine *e, struct flowrt *fr, struct inst *i)
 {
-	tw_cancel(&fr->wheel, &i->tw);
+	tw_cancel(&fr->clk->wheel, &i->tw);
 	if (i->state == INST_OPEN) {
 		for (fg_mask m = i->expected; m; m &= m - 1)
 			clear_expected(fr, i, lowbit(m));
@@ -379,9 +379,9 @@ void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i)
 	(void)e;
 	struct dl d = next_deadline(fr, i, &FILTER_ALL);
 	if (d.kind == DK_NONE)
-		tw_cancel(&fr->wheel, &i->tw);
+		tw_cancel(&fr->clk->wheel, &i->tw);
 	else if (!tw_armed(&i->tw) || i->tw.expire != d.at)
-		tw_arm(&fr->wheel, &i->tw, d.at);
+		tw_arm(&fr->clk->wheel, &i->tw, d.at);
 }
 
 /* The wheel says the instance's earliest deadline is due: fire it (only it, so that
@@ -389,7 +389,7 @@ void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i)
 void judge_timer(struct engine *e, struct flowrt *fr, struct inst *i)
 {
 	struct dl d = next_deadline(fr, i, &FILTER_ALL);
-	if (d.kind != DK_NONE && d.at <= fr->W && !fire(e, fr, i, d))
+	if (d.kind != DK_NONE && d.at <= fr->clk->W && !fire(e, fr, i, d))
 		return;
 	judge_rearm(e, fr, i);
 }
@@ -503,7 +503,7 @@ static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int 
 		deadline = i->x && i->x->missed_due ? i->x->missed_due[s] : ev->time_ns;
 	int64_t at = ev->time_ns;
 	if (at <= deadline)
-		at = fr->W > deadline ? fr->W : deadline;
+		at = fr->clk->W > deadline ? fr->clk->W : deadline;
 	report(e, fr, i, AN_LATE, s, NULL, at, ev, deadline, at - deadline, 0);
 }
 
