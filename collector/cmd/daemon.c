@@ -26,6 +26,9 @@
 #include "lib/log.h"
 #include "source/partclock.h"
 #include "out/records.h"
+#include "state/durable.h"
+
+#include <unistd.h>
 
 #define DAEMON_MAX_TOPICS 64
 #define DAEMON_MAX_PARTITIONS 4096
@@ -51,6 +54,7 @@ struct daemon {
 	struct ksrc *ks;
 	struct kdec *kd;
 	struct alerts *al;
+	struct durable *du;       /* durable state (state.dir), or NULL */
 	struct ksrc_batch *batch;
 	struct daemon_rejects rej;
 	struct jbuf jw;           /* alert JSON lines */
@@ -240,16 +244,47 @@ static int open_records(struct daemon *d, struct engine_sink *sink, char *err, s
 	return 0;
 }
 
+/* Before a checkpoint: every record and alert decided so far is out of the process. */
+static void flush_outputs(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->rec != NULL && records_flush(d->rec) == 0 && d->rec_out != stdout)
+		fsync(fileno(d->rec_out));
+	if (d->al != NULL)
+		alerts_flush(d->al, 2000);
+}
+
+static int open_state(struct daemon *d, const char *group, char *err, size_t errlen)
+{
+	const struct cfg_state *s = &d->cfg->state;
+	const struct durable_opts o = { .dir = s->dir, .group = group,
+		.interval_ns = s->checkpoint_interval_ns,
+		.fresh_on_bad = s->on_bad_checkpoint == 1,
+		.flush = flush_outputs, .flush_ctx = d };
+
+	if (s->dir == NULL)
+		return 0;
+	return durable_new(&o, d->eng, d->pc, &d->lg, &d->du, err, errlen);
+}
+
 static int open_kafka(struct daemon *d, char *err, size_t errlen)
 {
 	const struct cfg_kafka *k = &d->cfg->kafka;
+	const char *group = d->fl.group != NULL ? d->fl.group : k->group_id;
+	if (open_state(d, group, err, errlen) < 0)
+		return -1;
 	const struct ksrc_opts ko = {
 		.brokers = d->fl.brokers != NULL ? d->fl.brokers : k->brokers,
-		.group_id = d->fl.group != NULL ? d->fl.group : k->group_id,
+		.group_id = group,
 		.topics = d->fl.ntopics > 0 ? d->fl.topics : k->topics,
 		.ntopics = d->fl.ntopics > 0 ? d->fl.ntopics : k->ntopics,
 		.prop_keys = k->prop_keys, .prop_vals = k->prop_vals, .nprops = k->nprops,
 		.max_partitions = DAEMON_MAX_PARTITIONS,
+		.manual_store = d->du != NULL,
+		.on_assign = d->du != NULL ? durable_assign : NULL,
+		.on_revoke = d->du != NULL ? durable_revoke : NULL,
+		.hook_ctx = d->du,
 	};
 	const struct alerts_opts ao = {
 		.brokers = ko.brokers, .prop_keys = k->prop_keys, .prop_vals = k->prop_vals,
@@ -267,6 +302,8 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 	}
 	if (ksrc_new(&ko, &d->lg, d->pc, &d->ks, err, errlen) < 0)
 		return -1;
+	if (d->du != NULL)
+		durable_attach(d->du, d->ks);
 	LOG_INFO(&d->lg, "consuming", "brokers=%s group=%s topics=%d first_topic=%s clock=%s%s",
 	    ko.brokers, ko.group_id, ko.ntopics, ko.topics[0],
 	    partclock_mode(d->pc) == PARTCLOCK_WALL ? "wall" : "event",
@@ -330,7 +367,10 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 static void teardown(struct daemon *d)
 {
 	httpd_free(d->http);
+	if (d->du != NULL)
+		durable_close(d->du);
 	ksrc_free(d->ks);
+	durable_free(d->du);
 	alerts_free(d->al);
 	kdec_free(d->kd);
 	engine_free(d->eng);
@@ -385,6 +425,8 @@ static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
 	if (kdec_decode(d->kd, &km, &ev, &reason) == 0) {
 		if (d->http != NULL)
 			httpd_on_event(d->http, &ev);
+		if (d->du != NULL)
+			durable_source(d->du, slot);
 		engine_apply(d->eng, &ev);
 		t = ev.time_ns;
 	} else {
@@ -467,7 +509,10 @@ static void step_once(struct daemon *d)
 	if (!d->behind) {
 		if (ksrc_poll(d->ks, b, DAEMON_POLL_MS) > 0 && d->first_msg_ns == 0)
 			d->first_msg_ns = log_mono_ns();
-		for (int i = 0; i < b->n; i++)
+		if (d->du != NULL)
+			durable_after_poll(d->du);
+		/* a refused checkpoint stops the daemon before anything more is applied */
+		for (int i = 0; i < b->n && (d->du == NULL || durable_failed(d->du) == NULL); i++)
 			process_msg(d, b->msgs[i], b->slot[i]);
 		ksrc_batch_done(d->ks, b);
 	}
@@ -477,6 +522,8 @@ static void step_once(struct daemon *d)
 	advance_clock(d, wall);
 	if (wall - d->last_tick_ns >= DAEMON_TICK_MS * NS_PER_MS)
 		tick(d, wall);
+	if (d->du != NULL)
+		durable_tick(d->du, log_mono_ns(), false);
 }
 
 static void run(struct daemon *d)
@@ -491,6 +538,8 @@ static void run(struct daemon *d)
 			break;
 		}
 		step_once(d);
+		if (d->du != NULL && durable_failed(d->du) != NULL)
+			break;
 		if (d->fl.until_end && partclock_all_at_end(d->pc)) {
 			LOG_INFO(&d->lg, "every assigned partition at its end", "partitions=%d",
 			    partclock_assigned(d->pc));
@@ -504,6 +553,11 @@ static void finish(struct daemon *d)
 	char err[256];
 	const struct engine_stats *es;
 
+	/* the state as it is, before an end of input flushes the flows in flight */
+	if (d->du != NULL) {
+		durable_tick(d->du, log_mono_ns(), true);
+		durable_close(d->du);
+	}
 	if (d->fl.until_end)
 		engine_finish(d->eng);
 	if (d->rec != NULL) {
@@ -555,6 +609,11 @@ int daemon_main(int argc, char **argv)
 	}
 	install_signals();
 	run(d);
+	if (d->du != NULL && durable_failed(d->du) != NULL) {
+		fprintf(stderr, "choreoscope: %s\n", durable_failed(d->du));
+		rc = 3;
+		goto out;
+	}
 	finish(d);
 	rc = 0;
 out:

@@ -92,6 +92,16 @@ static const struct cfg_field settings[] = {
 	{ "http.header_timeout", &cfg_t_duration, CO(http.header_timeout_ns), .def = "10s",
 	    .help = "Time a connection has, from accept or its previous answer, to send a "
 		    "request's headers; then it is closed (slowloris)." },
+	{ "state.dir", &cfg_t_str, CO(state.dir), .flags = CF_NULLABLE,
+	    .help = "Directory of the flow-state checkpoints (one file per partition, under a "
+		    "folder named after the consumer group); unset: flow state lives in memory only." },
+	{ "state.checkpoint_interval", &cfg_t_duration, CO(state.checkpoint_interval_ns),
+	    .def = "5s", .help = "How often the flow state of every assigned partition is "
+		    "checkpointed; offsets are committed only up to the last checkpoint." },
+	{ "state.on_bad_checkpoint", &cfg_t_enum, CO(state.on_bad_checkpoint), .def = "fail",
+	    .choices = "fail|fresh", .help = "A damaged checkpoint, or one written for other flow "
+		    "graphs: `fail` stops the daemon (exit 3) naming the file; `fresh` moves it aside "
+		    "(`.bad`) and starts that partition's flows afresh from the committed offset." },
 	{ "metrics.latency_buckets", &cfg_t_numlist, CO(metrics.latency_buckets),
 	    .noff = CO(metrics.nlatency_buckets),
 	    .def = "[0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]",
@@ -408,6 +418,7 @@ void config_free(struct config *c)
 	free_strv(k->prop_vals, k->nprops);
 	free_strv(k->correlation_from, k->ncorrelation_from);
 	free(k->corr_sources);
+	free(c->state.dir);
 	free(k->alert_topic);
 	free(k->dead_letter_topic);
 	struct cfg_json_fields *j = &c->json;

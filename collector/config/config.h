@@ -78,6 +78,12 @@ struct cfg_metrics {
 	int nduration_buckets;
 };
 
+struct cfg_state {
+	char *dir;            /* NULL: no durable state */
+	int64_t checkpoint_interval_ns;
+	int on_bad_checkpoint;   /* 0 fail, 1 fresh (the choices of state.on_bad_checkpoint) */
+};
+
 struct config {
 	char *path;
 	struct flowgraph graph;
@@ -87,6 +93,7 @@ struct config {
 	struct cfg_json_fields json;
 	struct cfg_http http;
 	struct cfg_metrics metrics;
+	struct cfg_state state;
 };
 
 /* Loads and validates `path`. 0 and *out on success; negative and err otherwise. */

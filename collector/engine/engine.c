@@ -434,6 +434,14 @@ static void evict_oldest(struct engine *e)
 	}
 }
 
+void engine_track_age(struct engine *e, struct flowrt *fr, uint32_t born)
+{
+	if (e->inheap && !e->inheap[fr->index]) {
+		e->inheap[fr->index] = 1;
+		age_push(e, (uint16_t)fr->index, (int32_t)born);
+	}
+}
+
 static struct inst *create(struct engine *e, struct flowrt *fr, const char *key, size_t len,
     uint32_t h, int64_t t)
 {
@@ -551,6 +559,7 @@ static int apply_declared(struct engine *e, struct flowrt *fr, int step, const s
 	if (!i)
 		return 1;
 	link_keys(fr, i, &ks);
+	i->src = e->src;
 	uint32_t idx = i->idx;
 	judge_event(e, fr, i, step, ev, idh);
 	struct inst *still = flowtab_at(fr->tab, idx);
@@ -567,6 +576,7 @@ static int undeclared_in(struct engine *e, struct flowrt *fr, const struct event
 	struct inst *i = find_inst(e, fr, &ks, ev->time_ns);
 	if (!i)
 		return 0;
+	i->src = e->src;
 	judge_undeclared(e, fr, i, ev, idh);
 	return 1;
 }

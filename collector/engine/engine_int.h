@@ -104,8 +104,12 @@ struct engine {
 	uint32_t nage;
 	uint8_t *inheap;       /* [nflows]: the flow has an entry in age */
 	uint64_t work;         /* clock and flow visits: a cost counter for tests */
+	uint32_t src;          /* source tag of the events applied (engine_state.h) */
 };
 
+/* An instance created outside create() (engine_state import): its flow takes part in
+ * eviction of the oldest. */
+void engine_track_age(struct engine *e, struct flowrt *fr, uint32_t born);
 void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx, uint32_t born);
 
 /* judge.c */

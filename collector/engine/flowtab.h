@@ -54,6 +54,7 @@ struct inst {
 	uint32_t chain_prev;   /* an older retained instance of the same key, or FT_NONE */
 	uint32_t events;
 	uint32_t born;         /* engine-wide creation number (wraps), for eviction */
+	uint32_t src;          /* input of the last event applied (engine_state.h), 0: none */
 	struct inst_extra *x;
 	int64_t open_t, close_t;
 	fg_mask happened, expected;

@@ -30,6 +30,10 @@ struct ksrc {
 	struct log_limit err_limit;
 	struct log_limit msg_limit;
 	struct log_limit lib_limit;
+	bool manual_store;
+	void (*on_assign)(void *ctx, int slot, const char *topic, int32_t partition, int64_t *offset);
+	void (*on_revoke)(void *ctx, int slot, const char *topic, int32_t partition);
+	void *hook_ctx;
 };
 
 /* Defaults from shared/KAFKA-NOTES.md; the user's kafka.properties come after them. */
@@ -89,8 +93,16 @@ static void on_assign(struct ksrc *ks, rd_kafka_topic_partition_list_t *l)
 		ks->parts[s].position = -1;
 		ks->parts[s].high = -1;
 		ks->parts[s].store = -1;
+		ks->parts[s].next = -1;
 		ks->parts[s].name_ptr = NULL;
 		partclock_assign(ks->pc, s);
+		if (ks->on_assign != NULL) {
+			int64_t off = l->elems[i].offset;
+			ks->on_assign(ks->hook_ctx, s, l->elems[i].topic, l->elems[i].partition, &off);
+			l->elems[i].offset = off;
+			if (off >= 0)
+				ks->parts[s].position = ks->parts[s].next = off;
+		}
 	}
 }
 
@@ -126,6 +138,12 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		/* Everything handed out was applied and stored before this poll: commit it
 		 * now so the next owner starts exactly after it (asynchronously: a sync commit
 		 * would block this thread for as long as the coordinator is unreachable). */
+		if (ks->on_revoke != NULL)
+			for (int i = 0; i < parts->cnt; i++) {
+				int s = find_slot(ks, parts->elems[i].topic, parts->elems[i].partition);
+				if (s >= 0 && ks->parts[s].assigned)
+					ks->on_revoke(ks->hook_ctx, s, parts->elems[i].topic, parts->elems[i].partition);
+			}
 		rd_kafka_commit(rk, NULL, 1);
 		on_revoke(ks, parts);
 		LOG_INFO(ks->lg, "partitions revoked", "count=%d", parts->cnt);
@@ -240,6 +258,10 @@ int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *
 	ks->lg = lg;
 	ks->pc = pc;
 	ks->max_parts = o->max_partitions;
+	ks->manual_store = o->manual_store;
+	ks->on_assign = o->on_assign;
+	ks->on_revoke = o->on_revoke;
+	ks->hook_ctx = o->hook_ctx;
 	for (int i = 0; i < KSRC_CACHE; i++)
 		ks->cache[i] = -1;
 	ks->err_limit = (struct log_limit)LOG_LIMIT_INIT(5, 10 * (int64_t)1000000000);
@@ -369,10 +391,18 @@ int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms)
 			rd_kafka_message_destroy(m);
 			continue;
 		}
+		int s = msg_slot(ks, m);
+		if (s >= 0 && (!ks->parts[s].assigned || m->offset < ks->parts[s].next)) {
+			/* handed back, or already applied (re-fetched after a re-assignment) */
+			rd_kafka_message_destroy(m);
+			continue;
+		}
 		b->msgs[out] = m;
-		b->slot[out] = msg_slot(ks, m);
-		if (b->slot[out] >= 0)
-			ks->parts[b->slot[out]].consumed++;
+		b->slot[out] = s;
+		if (s >= 0) {
+			ks->parts[s].consumed++;
+			ks->parts[s].next = m->offset + 1;
+		}
 		out++;
 	}
 	b->n = out;
@@ -443,8 +473,26 @@ static void store_offsets(struct ksrc *ks, struct ksrc_batch *b)
 		p->store = -1;
 		refresh_high(ks, ks->touched[i]);
 	}
+	if (!ks->manual_store)
+		rd_kafka_offsets_store(ks->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+void ksrc_store(struct ksrc *ks, int slot, int64_t offset)
+{
+	rd_kafka_topic_partition_list_t *l;
+
+	if (slot < 0 || slot >= ks->nparts || offset < 0)
+		return;
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, ks->parts[slot].topic, ks->parts[slot].partition)->offset = offset;
 	rd_kafka_offsets_store(ks->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
+}
+
+void ksrc_commit_async(struct ksrc *ks)
+{
+	rd_kafka_commit(ks->rk, NULL, 1);
 }
 
 void ksrc_batch_done(struct ksrc *ks, struct ksrc_batch *b)

@@ -9,6 +9,13 @@
  * restart or a broker outage resumes after the last applied message, neither losing
  * nor double counting.
  *
+ * With durable state (ksrc_opts.manual_store) offsets are stored only by ksrc_store,
+ * for what a checkpoint covers; the rebalance hooks let the owner checkpoint a
+ * partition before it is handed back and load it (choosing the start offset) when it
+ * is assigned. Messages of partitions no longer assigned, and messages before the next
+ * offset expected (re-fetched after a partition was re-assigned at a checkpoint's
+ * offset), are never handed out.
+ *
  * Partitions get slots (0..max_partitions-1) on assignment; the slot indexes the
  * partclock (borrowed, updated here on assign/revoke/EOF/high watermark) and the
  * per-partition stats. Broker errors (unreachable, all brokers down) are logged
@@ -42,6 +49,14 @@ struct ksrc_opts {
 	char *const *prop_vals;
 	int nprops;
 	int max_partitions;       /* slots; assignments beyond are logged and not tracked */
+	bool manual_store;        /* offsets stored only through ksrc_store (durable state) */
+	/* Rebalance hooks (NULL: none), called inside ksrc_poll on the caller's thread.
+	 * on_assign: per partition once its slot is set up; may set *offset (the next offset
+	 * to consume; left alone: the committed offset). on_revoke: per partition before the
+	 * stored offsets are committed and the partition is handed back. */
+	void (*on_assign)(void *ctx, int slot, const char *topic, int32_t partition, int64_t *offset);
+	void (*on_revoke)(void *ctx, int slot, const char *topic, int32_t partition);
+	void *hook_ctx;
 };
 
 /* One partition slot, for stats (/metrics: consumed and lag by topic/partition). */
@@ -55,6 +70,7 @@ struct ksrc_part {
 	int64_t high;             /* last known high watermark, -1 unknown */
 	int64_t lag;              /* high - position (0 when unknown) */
 	int64_t store;            /* internal: offset to store at batch end, -1 none */
+	int64_t next;             /* internal: next offset to hand out, -1 any */
 	const char *name_ptr;     /* internal: librdkafka's topic name pointer, for lookups */
 };
 
@@ -90,6 +106,11 @@ void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot,
     struct ce_header *hdrs, struct kmsg *out);
 /* The batch was applied: stores its offsets, refreshes watermarks, frees messages. */
 void ksrc_batch_done(struct ksrc *ks, struct ksrc_batch *b);
+/* Stores `offset` (the next to consume) of slot s for the next commit (manual_store). */
+void ksrc_store(struct ksrc *ks, int slot, int64_t offset);
+/* Commits the stored offsets without waiting. */
+void ksrc_commit_async(struct ksrc *ks);
+
 /* Refreshes high watermarks and lag of assigned partitions from librdkafka's cache
  * (no network); call every ~100 ms. */
 void ksrc_tick(struct ksrc *ks);

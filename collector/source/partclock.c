@@ -126,6 +126,23 @@ void partclock_eof(struct partclock *pc, int slot, int64_t offset)
 	s->at_end = s->next_offset >= s->high;
 }
 
+int64_t partclock_max(const struct partclock *pc, int slot)
+{
+	const struct pc_slot *s = slot_at(pc, slot);
+
+	return s != NULL && s->assigned ? s->max_ns : PARTCLOCK_NONE;
+}
+
+void partclock_restore(struct partclock *pc, int slot, int64_t max_ns)
+{
+	struct pc_slot *s = slot_at(pc, slot);
+
+	if (s == NULL || !s->assigned)
+		return;
+	s->max_ns = max_ns;
+	s->last_ns = max_ns;
+}
+
 int partclock_at_end(const struct partclock *pc, int slot)
 {
 	const struct pc_slot *s = slot_at(pc, slot);

@@ -49,6 +49,12 @@ void partclock_high(struct partclock *pc, int slot, int64_t high);
 /* librdkafka reported the end of the partition at `offset` (PARTITION_EOF). */
 void partclock_eof(struct partclock *pc, int slot, int64_t offset);
 
+/* The partition's largest event time consumed (PARTCLOCK_NONE: none), for checkpoints;
+ * partclock_restore sets it back after partclock_assign (a partition resumed from a
+ * checkpoint holds the clock where it was, not at its first message after it). */
+int64_t partclock_max(const struct partclock *pc, int slot);
+void partclock_restore(struct partclock *pc, int slot, int64_t max_ns);
+
 int partclock_at_end(const struct partclock *pc, int slot);
 /* 1 when at least one partition is assigned and every assigned one is at its end. */
 int partclock_all_at_end(const struct partclock *pc);

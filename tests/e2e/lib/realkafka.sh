@@ -34,3 +34,5 @@ ce_lines() {
          + [(.attributes // {}) | to_entries[] | "ce_\(.key)=\(.value)"]
          + ["content-type=application/json", "value={}"] | join("\t")' "$1"
 }
+# all 'CONDITION && CONDITION ...': for check, which runs one command (eval'd here).
+all() { eval "$1"; }

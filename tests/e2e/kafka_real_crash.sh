@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Durable state on a real Apache Kafka broker (scripts/kafka.sh), event-time judging on
+# a 16-partition topic (issue 9):
+#  1. crash: the generator sends ~28k events with faults of every kind in real time;
+#     a daemon with state.dir judges them live and is killed with SIGKILL twice
+#     mid-stream, restarted each time in the same group; the last one runs
+#     --until-end. The union of the three runs' records, deduplicated by identity
+#     (the whole record), equals an uninterrupted run's over the same topic: 0 lost,
+#     0 invented, completions counted once; and its anomalies equal the truth.
+#  2. a damaged checkpoint is refused with exit 3 naming the file; with
+#     state.on_bad_checkpoint: fresh it is moved aside and the daemon runs.
+source "$(dirname "$0")/lib/realkafka.sh"
+
+start_kafka
+topic crash 16
+
+# config: the demo flows, no alert topics, state in $tmp/state (checkpoint every 200 ms),
+# a 2 s session timeout (a member killed with SIGKILL leaves the group after it)
+mkcfg() {   # OUT [EXTRA STATE LINES]
+  { sed -n '1,/^http:/p' "$ROOT/config/demo.yaml" | grep -v -e alert_topic -e dead_letter_topic -e '^http:'
+    printf '  properties:\n    session.timeout.ms: "2000"\n    heartbeat.interval.ms: "300"\n'
+    printf 'state:\n  dir: %s\n  checkpoint_interval: 200ms\n%s' "$tmp/state" "${2:-}"
+    sed -n '/^flows:/,$p' "$ROOT/config/demo.yaml"; } >"$1"
+}
+mkcfg "$tmp/state.yaml"
+daemon() {   # GROUP RECORDS [CONFIG] [ARGS...]: a daemon in the background, $dp its pid
+  local g=$1 r=$2 c=${3:-$tmp/state.yaml}; shift 3 || shift $#
+  "$BIN/choreoscope" --config "$c" --brokers "$BROKER" --group "$g" --topic crash --clock event \
+    --listen "127.0.0.1:$(free_port)" --records "$r" "$@" 2>>"$tmp/daemon.err" &
+  dp=$!; pids+=("$dp")
+}
+
+# assigned: until the daemon's log shows its Nth assignment
+assigned() { for _ in $(seq 150); do [ "$(grep -c 'partitions assigned' "$tmp/daemon.err" 2>/dev/null)" -ge "${1}" ] 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+"$BIN/choreoscope-gen" --brokers "$BROKER" --topic crash --flows 8000 --faults 0.05 --seed 9 \
+  --rate 4000 --tail 1 2>"$tmp/gen.err" &
+gp=$!; pids+=("$gp")
+kills=""; midstream=0
+for run in 1 2; do
+  daemon crash "$tmp/run$run.jsonl"
+  assigned "$run"
+  t=$(( 700 + RANDOM % 1500 ))            # a random point 0.7-2.2 s into the run
+  sleep "$(printf '%d.%03d' $((t / 1000)) $((t % 1000)))"
+  kill -0 "$gp" 2>/dev/null && midstream=$((midstream + 1))
+  kill -KILL "$dp"; wait "$dp" 2>/dev/null
+  kills="$kills ${t}ms"
+  [ "$run" = 1 ] && ck1=$(ls "$tmp/state/crash" | grep -c '\.ckpt$')
+done
+wait "$gp"
+check "crash: generator sent every event ($(tail -1 "$tmp/gen.err" | cut -c1-60)...)" grep -q "0 delivery failures" "$tmp/gen.err"
+daemon crash "$tmp/run3.jsonl" "$tmp/state.yaml" --until-end
+timeout 60 tail --pid="$dp" -f /dev/null; wait "$dp"; rc=$?
+check "crash: two SIGKILLs mid-stream (at$kills after assignment; generator still sending at $midstream)" [ "$midstream" -eq 2 ]
+check "crash: third daemon resumes and ends with 0 (rc=$rc)" [ "$rc" -eq 0 ]
+check "crash: checkpoints of the 16 partitions existed at the first SIGKILL ($ck1 files)" [ "$ck1" -eq 16 ]
+restored=$(grep -c 'partition restored from checkpoint' "$tmp/daemon.err")
+check "crash: restarts resumed from checkpoints ($restored partition restores, want 32)" [ "$restored" -eq 32 ]
+
+# the uninterrupted run, without state, over the same (now complete) topic
+timeout 60 "$BIN/choreoscope" --config "$ROOT/config/demo.yaml" --brokers "$BROKER" --group base \
+  --topic crash --clock event --until-end --listen "127.0.0.1:$(free_port)" \
+  --records "$tmp/base.jsonl" 2>"$tmp/base.err"
+check "crash: uninterrupted run exits 0" [ $? -eq 0 ]
+
+ident() { jq -c 'select(.record=="anomaly" or .record=="flow")' "$@" | sort; }
+ident "$tmp/base.jsonl" >"$tmp/want"
+ident "$tmp/run1.jsonl" "$tmp/run2.jsonl" "$tmp/run3.jsonl" | sort -u >"$tmp/got"
+lost=$(comm -23 "$tmp/want" "$tmp/got" | wc -l)
+invented=$(comm -13 "$tmp/want" "$tmp/got" | wc -l)
+repeated=$(( $(cat "$tmp/run1.jsonl" "$tmp/run2.jsonl" "$tmp/run3.jsonl" | grep -c '"record":"\(anomaly\|flow\)"') - $(wc -l <"$tmp/got") ))
+check "crash: uninterrupted run has no duplicate record" [ -z "$(uniq -d "$tmp/want")" ]
+check "crash: $(wc -l <"$tmp/want") records; after 2 SIGKILLs 0 lost ($lost), 0 invented ($invented); $repeated re-written with the same identity" \
+  all '[ "$lost" -eq 0 ] && [ "$invented" -eq 0 ] && [ -s "$tmp/want" ]'
+completed() { grep -c '"record":"flow".*"outcome":"completed"' "$1"; }
+check "crash: completed flows counted once ($(completed "$tmp/got") = $(completed "$tmp/want"))" \
+  [ "$(completed "$tmp/got")" -eq "$(completed "$tmp/want")" ]
+check "crash: the runs wrote anomalies of several kinds ($(jq -r 'select(.record=="anomaly").kind' "$tmp/got" | sort -u | wc -l))" \
+  [ "$(jq -r 'select(.record=="anomaly").kind' "$tmp/got" | sort -u | wc -l)" -ge 5 ]
+
+# 2. a damaged checkpoint: refused (exit 3, names the file), or moved aside with `fresh`
+f=$(ls "$tmp/state/crash/"*.ckpt | head -1)
+printf 'garbage' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+"$BIN/choreoscope" --config "$tmp/state.yaml" --brokers "$BROKER" --group crash --topic crash \
+  --clock event --until-end --listen "127.0.0.1:$(free_port)" --records /dev/null 2>"$tmp/bad.err"
+rc=$?
+check "damaged checkpoint: refused, exit 3 (rc=$rc)" [ "$rc" -eq 3 ]
+check "damaged checkpoint: the error names the file and the fallback" \
+  grep -q "checkpoint $f refused: damaged (checksum mismatch).*state.on_bad_checkpoint: fresh" "$tmp/bad.err"
+mkcfg "$tmp/fresh.yaml" "  on_bad_checkpoint: fresh
+"
+timeout 60 "$BIN/choreoscope" --config "$tmp/fresh.yaml" --brokers "$BROKER" --group crash --topic crash \
+  --clock event --until-end --listen "127.0.0.1:$(free_port)" --records /dev/null 2>"$tmp/fresh.err"
+rc=$?
+check "damaged checkpoint with on_bad_checkpoint=fresh: moved aside, runs (rc=$rc)" \
+  all '[ "$rc" -eq 0 ] && [ -f "$f.bad" ] && grep -q "moved aside" "$tmp/fresh.err"'
+[ $fails -eq 0 ] || { grep -E 'level=(error|warn)' "$tmp/daemon.err" | head -5; }
+finish
