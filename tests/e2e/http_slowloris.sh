@@ -109,7 +109,12 @@ echo "slowloris: $a of $n probes answered, p50 ${p50} ms, p99 ${p99} ms, max ${m
 check "slowloris (128 conns, 1 header line / 5 s): every probe answered, p99 < ${P99_MS} ms ($a/$n, p99 ${p99} ms)" \
   ok_probes "$a $n $p50 $p99 $mx"
 ht=$(metric 'choreoscope_http_connections_closed_total{reason="header_timeout"}')
-check "slow headers cut by the header deadline (closed header_timeout: $ht)" [ "$ht" -ge 1 ]
+ev1=$(metric 'choreoscope_http_connections_closed_total{reason="evicted"}')
+# Probes evict the oldest header-waiting connection, so how many slow ones reach the 4 s
+# deadline first depends on scheduling (0 to a few under a loaded CI machine); the
+# deadline itself is pinned by test_http_api (http_guard). Here: the slow connections
+# were cut, by the deadline or by eviction.
+check "slow headers cut (closed header_timeout: $ht, evicted: $ev1)" [ $((ht + ev1)) -ge 1 ]
 
 read -r a n p50 p99 mx <<<"$(attack flood 6 400)"
 echo "flood: $a of $n probes answered, p50 ${p50} ms, p99 ${p99} ms, max ${mx} ms"
