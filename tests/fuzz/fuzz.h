@@ -51,4 +51,10 @@ struct config *fuzz_config(const char *yaml);
  * non-empty and valid UTF-8, optional ones valid, attributes at most EV_MAX_ATTRS. */
 void fuzz_check_event(const struct event *ev, int need_corr);
 
+/* The body of the Kafka message targets: on the first call builds *kd from a one-flow
+ * config plus `kafka_yaml` (a `kafka:` section), then decodes `data` as a message in the
+ * framing above; an accepted event must pass fuzz_check_event, a refusal name a reason. */
+struct kdec;
+void fuzz_kdec_one(struct kdec **kd, const char *kafka_yaml, const uint8_t *data, size_t size);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "decode/decode.h"
+#include "decode/kafka_decode.h"
 
 void fuzz_check(int ok, const char *what, const char *file, int line)
 {
@@ -92,4 +93,26 @@ void fuzz_check_event(const struct event *ev, int need_corr)
 		check_str(ev->attrs[i].key, 0);
 		check_str(ev->attrs[i].val, 0);
 	}
+}
+
+void fuzz_kdec_one(struct kdec **kd, const char *kafka_yaml, const uint8_t *data, size_t size)
+{
+	if (*kd == NULL) {
+		char yaml[1024], err[256];
+		snprintf(yaml, sizeof yaml, "flows:\n  - name: f\n    steps:\n"
+		    "      A: { start: true }\n      B: { after: [A], end: completed }\n%s", kafka_yaml);
+		struct config *cfg = fuzz_config(yaml);
+		if (kdec_new(cfg, kd, err, sizeof(err)) < 0)
+			abort();
+		config_free(cfg);
+	}
+	struct fuzz_kmsg k;
+	struct event ev;
+	const char *reason = NULL;
+	fuzz_kmsg_parse(data, size, &k);
+	if (kdec_decode(*kd, &k.m, &ev, &reason) == 0)
+		fuzz_check_event(&ev, 1);
+	else
+		FUZZ_CHECK(reason != NULL && reason[0] != '\0');
+	fuzz_kmsg_release(&k);
 }
