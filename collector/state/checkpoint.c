@@ -2,6 +2,7 @@
  * checkpoint: see checkpoint.h.
  */
 #include "state/checkpoint.h"
+#include "engine/engine_state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,32 +47,6 @@ int ckpt_mkdirs(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-struct wbuf {
-	unsigned char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void put(struct wbuf *b, const void *p, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n)
-			cap *= 2;
-		unsigned char *q = realloc(b->p, cap);
-		if (!q) {
-			b->oom = 1;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
 	while (n > 0) {
@@ -90,7 +65,7 @@ int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, si
     char *err, size_t errlen)
 {
 	char path[4096], tmp[4200];
-	struct wbuf h = { 0 };
+	struct es_buf h = { 0 };
 	uint32_t ver = CKPT_VERSION, tl = (uint32_t)strlen(m->topic);
 	uint64_t sl = len, sum;
 	int fd, rc = -1;
@@ -101,18 +76,18 @@ int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, si
 		return -1;
 	}
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	put(&h, MAGIC, sizeof MAGIC);
-	put(&h, &ver, 4);
-	put(&h, &m->fingerprint, 8);
-	put(&h, &m->offset, 8);
-	put(&h, &m->part_clock_ns, 8);
-	put(&h, &m->engine_clock_ns, 8);
-	put(&h, &m->written_ns, 8);
-	put(&h, &m->partition, 4);
-	put(&h, &m->instances, 4);
-	put(&h, &tl, 4);
-	put(&h, m->topic, tl);
-	put(&h, &sl, 8);
+	engine_state_buf_put(&h, MAGIC, sizeof MAGIC);
+	engine_state_buf_put(&h, &ver, 4);
+	engine_state_buf_put(&h, &m->fingerprint, 8);
+	engine_state_buf_put(&h, &m->offset, 8);
+	engine_state_buf_put(&h, &m->part_clock_ns, 8);
+	engine_state_buf_put(&h, &m->engine_clock_ns, 8);
+	engine_state_buf_put(&h, &m->written_ns, 8);
+	engine_state_buf_put(&h, &m->partition, 4);
+	engine_state_buf_put(&h, &m->instances, 4);
+	engine_state_buf_put(&h, &tl, 4);
+	engine_state_buf_put(&h, m->topic, tl);
+	engine_state_buf_put(&h, &sl, 8);
 	if (h.oom || (xs = XXH3_createState()) == NULL) {
 		free(h.p);
 		snprintf(err, errlen, "out of memory");
