@@ -7,6 +7,7 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
 
@@ -397,7 +398,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 
-/* A parsed address -> a bound, listening socket; errors name `from` and the address. */
+/* A parsed address -> a bound, listening socket; errors name `from` and the address.
+ * The backlog is the kernel's maximum (SOMAXCONN, capped by net.core.somaxconn): a
+ * flood that reconnects faster than the accept thread runs would otherwise fill a
+ * short queue, and a probe's SYN dropped there waits a full second to be retried,
+ * before http_guard can see it at all. TCP_DEFER_ACCEPT (nginx's `deferred`) keeps a
+ * connection that has sent nothing in the kernel for a second: a request is accepted
+ * at once, a silent flood reaches the guard only when its defer time is up. */
 static int listen_on(const struct cfg_listen *l, const char *from, int *port, char *err,
     size_t errlen)
 {
@@ -406,12 +413,14 @@ static int listen_on(const struct cfg_listen *l, const char *from, int *port, ch
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, SOMAXCONN) < 0) {
 		snprintf(err, errlen, "%s %s: %s", from, l->spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	int defer_s = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 	                                       : ((struct sockaddr_in *)&ss)->sin_port);

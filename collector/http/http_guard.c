@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -161,19 +162,35 @@ static bool live(const struct slot *s)
 	return s->state == SLOT_WAIT || s->state == SLOT_BUSY;
 }
 
+/* Bytes the kernel holds for s that libmicrohttpd has not read yet: a request that
+ * arrived but whose thread has not run. Such a connection is asking, not idle. */
+static bool has_pending(const struct slot *s)
+{
+	int n = 0;
+	return ioctl(s->fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 /* The oldest connection waiting for headers: on probation, or else one that has
- * waited at least the grace time (of n's address when `mine`); NULL when none. */
+ * waited at least the grace time (of n's address when `mine`); NULL when none.
+ * One whose request already sits in the socket (a probe not yet scheduled on a
+ * loaded machine) is taken only when every candidate has one: a flood of silent
+ * connections then cuts its own members, never the probe that asked. */
 static struct slot *victim(struct http_guard *g, const struct slot *n, bool probation,
     bool mine, int64_t now)
 {
 	struct slot *best = NULL;
+	bool best_pending = false;
 	for (unsigned i = 0; i < g->nslots; i++) {
 		struct slot *s = &g->slots[i];
 		if (s == n || s->state != SLOT_WAIT || s->probation != probation ||
 		    (!probation && now - s->since_ns < g->grace_ns) || (mine && !same_addr(s, n)))
 			continue;
-		if (best == NULL || s->since_ns < best->since_ns)
+		bool pending = has_pending(s);
+		if (best == NULL || (best_pending && !pending) ||
+		    (pending == best_pending && s->since_ns < best->since_ns)) {
 			best = s;
+			best_pending = pending;
+		}
 	}
 	return best;
 }

@@ -76,7 +76,9 @@ while time.time() < stop - 0.2:
     i += 1; total += 1
     t0 = time.time()
     try:
+        phase = "connect"
         s = socket.create_connection(("127.0.0.1", port), timeout=1)
+        phase = "answer"
         s.settimeout(max(0.05, 1 - (time.time() - t0)))
         s.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % path.encode())
         d = b""
@@ -89,8 +91,10 @@ while time.time() < stop - 0.2:
         if d.startswith(b"HTTP/1.1 200"):
             answered += 1
             lat.append((time.time() - t0) * 1000)
-    except OSError:
-        pass
+        else:
+            print("probe %s after %.1f ms: %r" % (path, (time.time() - t0) * 1000, d[:60]), file=sys.stderr)
+    except OSError as e:
+        print("probe %s after %.1f ms (%s): %s" % (path, (time.time() - t0) * 1000, phase, e), file=sys.stderr)
     time.sleep(max(0, 0.1 - (time.time() - t0)))
 th.join()
 lat.sort()
@@ -121,6 +125,8 @@ echo "flood: $a of $n probes answered, p50 ${p50} ms, p99 ${p99} ms, max ${mx} m
 check "connection flood (400 idle conns): every probe answered, p99 < ${P99_MS} ms ($a/$n, p99 ${p99} ms)" \
   ok_probes "$a $n $p50 $p99 $mx"
 ev=$(metric 'choreoscope_http_connections_closed_total{reason="evicted"}')
+rf=$(metric 'choreoscope_http_connections_closed_total{reason="refused"}')
+echo "flood: closed evicted $ev (slowloris $ev1), refused $rf"
 check "idle connections evicted for newcomers (closed evicted: $ev)" [ "$ev" -ge 1 ]
 check "daemon still running" kill -0 "$daemon_pid"
 check "healthy after the attacks" wait_http "http://127.0.0.1:$HTTP_PORT/-/healthy" 20
