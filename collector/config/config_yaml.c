@@ -368,7 +368,8 @@ static int is_merge_key(const yaml_node_t *k)
 
 /* YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`): the merged mappings are
  * walked before the mapping's own keys, so its own keys win. Depth-bounded, as
- * aliases can make a structure contain itself. */
+ * aliases can make a structure contain itself, and bounded in total (CFG_MAX_MERGES),
+ * as aliases of aliases multiply. */
 static void merge(struct cfg_ctx *c, yaml_node_t *v, const struct cfg_walk *w,
     const char *prefix, int depth)
 {
@@ -378,6 +379,12 @@ static void merge(struct cfg_ctx *c, yaml_node_t *v, const struct cfg_walk *w,
 		return;
 	}
 	if (v->type == YAML_MAPPING_NODE) {
+		if (++c->merges > CFG_MAX_MERGES) {
+			if (c->merges == CFG_MAX_MERGES + 1)
+				cfg_error(c, v, "merge keys (<<) expand to more than %u mappings (aliases of "
+				    "aliases?)", CFG_MAX_MERGES);
+			return;
+		}
 		walk_section(c, v, w, prefix, depth + 1);
 		return;
 	}

@@ -29,7 +29,13 @@ struct cfg_ctx {
 	yaml_document_t *doc; /* the document being walked */
 	struct cfg_err *errs;
 	int nerrs, cap;
+	unsigned merges;      /* mappings walked through merge keys so far (CFG_MAX_MERGES) */
 };
+
+/* Merge keys walk their mapping again at each use: aliases of aliases (a "billion
+ * laughs") would make a small file walk millions of mappings. Past this many a load
+ * fails with one error instead. */
+#define CFG_MAX_MERGES 10000u
 
 struct cfg_field;
 struct cfg_walk;

@@ -119,6 +119,10 @@ int ce_decode_binary(const struct ce_header *h, size_t n, struct ce_scratch *s,
 			*reason = val == NULL ? "too_large" : "bad_header";
 			return -1;
 		}
+		if (!decode_text_valid(val, h[i].len)) {
+			*reason = decode_error_name(DECODE_BAD_UTF8);
+			return -1;
+		}
 		if (ce_attr(ev, s, name, val, reason) < 0)
 			return -1;
 	}

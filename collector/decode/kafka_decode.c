@@ -96,12 +96,13 @@ static const char *attr_get(const struct event *ev, const char *key)
 	return NULL;
 }
 
-/* A header's value copied into scratch, or NULL when absent/empty. */
+/* A header's value copied into scratch, or NULL when absent, empty or not text (invalid
+ * UTF-8 or a NUL: such a header is not usable, and the next correlation source is tried). */
 static const char *header_str(struct kdec *d, const struct kmsg *m, const char *name)
 {
 	const struct ce_header *h = ce_header_find(m->hdrs, m->nhdrs, name);
 
-	if (h == NULL || h->val == NULL || h->len == 0 || memchr(h->val, '\0', h->len) != NULL)
+	if (h == NULL || h->val == NULL || h->len == 0 || !decode_text_valid(h->val, h->len))
 		return NULL;
 	return ce_scratch_strndup(&d->s, h->val, h->len);
 }
@@ -155,7 +156,7 @@ static const char *from_source(struct kdec *d, const struct kdec_source *src,
 	case KS_FIELD:
 		return from_field(d, m, ev, kind, own, src);
 	case KS_KEY:
-		return m->key != NULL && m->keylen > 0 && memchr(m->key, '\0', m->keylen) == NULL
+		return m->key != NULL && m->keylen > 0 && decode_text_valid(m->key, m->keylen)
 		    ? ce_scratch_strndup(&d->s, m->key, m->keylen) : NULL;
 	case KS_TRACEPARENT:
 		h = ce_header_find(m->hdrs, m->nhdrs, "traceparent");

@@ -384,6 +384,16 @@ static int raw_connect(struct fake *f)
 	return fd;
 }
 
+/* A connection the server holds: it has sent the start of a request whose headers never
+ * end. (A silent one stays in the kernel's accept queue under TCP_DEFER_ACCEPT and never
+ * reaches http_guard; test_guard checks that too.) */
+static int partial_connect(struct fake *f)
+{
+	int fd = raw_connect(f);
+	assert_true(write(fd, "GET /metrics HTTP/1.1\r\n", 23) == 23);
+	return fd;
+}
+
 /* Until the server closes fd (read returns 0 or an error), at most 5 s: true if so. */
 static bool closed_by_server(int fd)
 {
@@ -418,7 +428,7 @@ static void test_guard(void **state)
 	f = start(NULL);
 	int idle[4];
 	for (int i = 0; i < 4; i++)
-		idle[i] = raw_connect(f);
+		idle[i] = partial_connect(f);
 	struct timespec ts = {0, 20 * 1000000};
 	nanosleep(&ts, NULL);
 	assert_int_equal(get(f, "/api/v1/summary", NULL, &b), 200);
@@ -431,8 +441,21 @@ static void test_guard(void **state)
 	/* cap 4 per address, grace 60 s: nothing to evict, the newcomer is on probation */
 	extra = (struct http_api_opts){.max_per_address = 4, .evict_grace_ms = 60000};
 	f = start(NULL);
+	/* four silent connections are deferred by the kernel: no probation */
 	for (int i = 0; i < 4; i++)
 		idle[i] = raw_connect(f);
+	nanosleep(&ts, NULL);
+	assert_int_equal(get(f, "/api/v1/summary", NULL, &b), 200);
+	free(b.p);
+	for (int i = 0; i < 4; i++)
+		close(idle[i]);
+	stop(f);
+	/* (a closed deferred connection is accepted at its FIN: a fresh server below) */
+	extra = (struct http_api_opts){.max_per_address = 4, .evict_grace_ms = 60000};
+	f = start(NULL);
+	for (int i = 0; i < 4; i++)
+		idle[i] = partial_connect(f);
+	nanosleep(&ts, NULL);
 	assert_int_equal(get(f, "/-/healthy", NULL, &b), 200);
 	free(b.p);
 	assert_int_equal(get(f, "/metrics", NULL, &b), 200);
