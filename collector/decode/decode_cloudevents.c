@@ -119,7 +119,7 @@ int ce_decode_binary(const struct ce_header *h, size_t n, struct ce_scratch *s,
 			*reason = val == NULL ? "too_large" : "bad_header";
 			return -1;
 		}
-		if (!decode_text_valid(val, h[i].len)) {
+		if (!decode_text_valid(val, h[i].len) || !decode_text_valid(name, strlen(name))) {
 			*reason = decode_error_name(DECODE_BAD_UTF8);
 			return -1;
 		}

@@ -107,6 +107,9 @@ static const struct kd_case cases[] = {
 	{ "binary CloudEvent extension not UTF-8", NULL, "{}",
 	  { CE_HDRS, { "ce_correlationid", "b1", 2 }, { "ce_region", "e\xe2\x82", 3 } }, 7, NULL,
 	  "bad_utf8" },
+	{ "binary CloudEvent extension name not UTF-8", NULL, "{}",
+	  { CE_HDRS, { "ce_correlationid", "b1", 2 }, { "ce_\xff\xffregion", "eu", 2 } }, 7, NULL,
+	  "bad_utf8" },
 	{ "field lookup: the last occurrence", NULL,
 	  JS(",\"data\":{\"order_id\":\"a\"},\"data\":{\"order_id\":\"b\"}"), { { 0 } }, 0, "b", NULL },
 };
