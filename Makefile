@@ -175,6 +175,14 @@ bench: deps
 	$(MAKE) all $(BENCH_BIN)
 	bench/run.sh
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the programs and their man pages.
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(PROGRAMS:%=build/release/bin/%) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 docs/man/choreoscope.1 docs/man/choreoscope-tui.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+.PHONY: install
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 

@@ -36,10 +36,11 @@ typedef void (*route_fn)(struct http_api *a, struct MHD_Connection *c, const cha
     struct reply *r);
 
 struct route {
-	const char *path;   /* exact, or a prefix when it ends with '/' */
+	const char *path;   /* exact, or a prefix when it ends with '/' (but "/" is exact) */
 	bool auth;
 	const char *const *params;  /* allowed query parameters (NULL-terminated) */
 	route_fn fn;
+	const char *desc;   /* one line for GET / */
 };
 
 #define CT_JSON "application/json"
@@ -167,16 +168,56 @@ static const char *const flows_params[] = {"state", "flow", "awaiting", "kind", 
     "order", "limit", "offset", NULL};
 static const char *const anomalies_params[] = {"limit", "flow", "kind", NULL};
 
+static void h_index(struct http_api *a, struct MHD_Connection *c, const char *rest,
+    struct reply *r);
+
+/* The API's table of contents: GET / renders it, so it cannot drift from what is served. */
 static const struct route routes[] = {
-	{"/-/healthy", false, no_params, h_healthy},
-	{"/-/ready", false, no_params, h_ready},
-	{"/metrics", true, no_params, h_metrics},
-	{"/api/v1/summary", true, no_params, h_summary},
-	{"/api/v1/graphs", true, no_params, h_graphs},
-	{"/api/v1/anomalies", true, anomalies_params, h_anomalies},
-	{"/api/v1/flows", true, flows_params, h_flows},
-	{"/api/v1/flows/", true, no_params, h_flows},
+	{"/", false, no_params, h_index, "this list of endpoints"},
+	{"/-/healthy", false, no_params, h_healthy, "200 while the process serves"},
+	{"/-/ready", false, no_params, h_ready,
+	    "200 once partitions are assigned and state is loaded, else 503 with a reason"},
+	{"/metrics", true, no_params, h_metrics, "Prometheus text format"},
+	{"/api/v1/summary", true, no_params, h_summary, "per-flow summary"},
+	{"/api/v1/graphs", true, no_params, h_graphs,
+	    "the declared graphs with per-edge counts and latency quantiles"},
+	{"/api/v1/anomalies", true, anomalies_params, h_anomalies,
+	    "recent anomalies, newest first"},
+	{"/api/v1/flows", true, flows_params, h_flows,
+	    "flow instances, filtered, sorted, paged"},
+	{"/api/v1/flows/", true, no_params, h_flows,
+	    "{flow}/{correlation_id}: one instance's timeline against its graph"},
 };
+
+/* No data here, so no token: a newcomer's `curl host:port/` tells what to ask next. */
+static void h_index(struct http_api *a, struct MHD_Connection *c, const char *rest,
+    struct reply *r)
+{
+	(void)a, (void)c, (void)rest;
+	jbuf_puts(&r->body, "{\"name\":\"choreoscope\",\"docs\":"
+	    "\"docs/API.md and docs/http.md in the source tree; man choreoscope\","
+	    "\"endpoints\":[");
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *rt = &routes[i];
+		size_t n = strlen(rt->path);
+		jbuf_puts(&r->body, i ? ",{\"path\":" : "{\"path\":");
+		if (n > 1 && rt->path[n - 1] == '/')
+			jbuf_printf(&r->body, "\"%s{flow}/{correlation_id}\"", rt->path);
+		else
+			jbuf_json_str(&r->body, rt->path);
+		jbuf_printf(&r->body, ",\"methods\":[\"GET\",\"HEAD\"],\"token\":%s,\"params\":[",
+		    rt->auth ? "true" : "false");
+		for (int k = 0; rt->params[k]; k++) {
+			if (k)
+				jbuf_puts(&r->body, ",");
+			jbuf_json_str(&r->body, rt->params[k]);
+		}
+		jbuf_puts(&r->body, "],\"description\":");
+		jbuf_json_str(&r->body, rt->desc);
+		jbuf_puts(&r->body, "}");
+	}
+	jbuf_puts(&r->body, "]}");
+}
 
 struct param_check {
 	const char *const *allowed;
@@ -296,9 +337,9 @@ static const struct route *find_route(const char *url, const char **rest)
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct route *rt = &routes[i];
 		size_t n = strlen(rt->path);
-		if (rt->path[n - 1] == '/' ? strncmp(url, rt->path, n) == 0
-		                           : strcmp(url, rt->path) == 0) {
-			*rest = rt->path[n - 1] == '/' ? url + n : NULL;
+		bool prefix = n > 1 && rt->path[n - 1] == '/';
+		if (prefix ? strncmp(url, rt->path, n) == 0 : strcmp(url, rt->path) == 0) {
+			*rest = prefix ? url + n : NULL;
 			return rt;
 		}
 	}

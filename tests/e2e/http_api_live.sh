@@ -70,5 +70,27 @@ check "awaiting= filter" bash -c "curl -s '$U/api/v1/flows?awaiting=PaymentAutho
 code=$(curl -s -o "$tmp/nf.json" -w '%{http_code}' "$U/api/v1/flows/order/no-such-order")
 check "unknown instance: 404 JSON" bash -c "[ $code = 404 ] && grep -q '\"status\":404' '$tmp/nf.json'"
 check "anomalies ring filtered by kind" bash -c \
-  "curl -s '$U/api/v1/anomalies?kind=stalled&limit=5' | $PY -c 'import json,sys; d=json.load(sys.stdin)[\"items\"]; assert len(d)==5 and all(a[\"kind\"]==\"stalled\" for a in d)'"
+  "curl -s '$U/api/v1/anomalies?kind=stalled&limit=5' | $PY -c 'import json,sys; d=json.load(sys.stdin)[\"items\"]; assert len(d)==5 and all(a[\"kind\"]==\"stalled\" for a in d)'"# GET /: the table of contents, rendered from the routing table, so every path it
+# lists is served and documented (docs/http.md and the man page)
+curl -s "$U/" >"$tmp/index.json"
+check "GET /: every endpoint it lists answers (not 404) and is in docs/http.md and choreoscope(1)" \
+  $PY - "$tmp/index.json" "$U" <<'PY'
+import json, sys, urllib.request, urllib.error
+d = json.load(open(sys.argv[1])); base = sys.argv[2]
+paths = [e["path"] for e in d["endpoints"]]
+assert len(paths) >= 9 and "/metrics" in paths and "/api/v1/flows" in paths, paths
+http = open("docs/http.md").read(); man = open("docs/man/choreoscope.1").read().replace("\\-", "-")
+for e in d["endpoints"]:
+    p = e["path"]
+    assert "GET " + p.split("{")[0] in http, ("docs/http.md lacks", p)
+    assert p.split("{")[0].rstrip("/") in man or p == "/", ("man page lacks", p)
+    url = base + p.replace("{flow}", "order").replace("{correlation_id}", "x")
+    try:
+        code = urllib.request.urlopen(url).status
+    except urllib.error.HTTPError as err:
+        code = err.code
+        assert code != 404 or "{" in p, (p, code)   # an unknown instance is a 404 of its own
+    assert code in (200, 404, 503), (p, code)
+PY
+
 finish

@@ -249,6 +249,12 @@ static void test_routes(void **state)
 	static const struct rcase cs[] = {
 	    {"/-/healthy", NULL, 200, "{\"status\":\"ok\"}"},
 	    {"/-/ready", NULL, 200, "\"ok\""},
+	    {"/", NULL, 200, "{\"name\":\"choreoscope\","},
+	    {"/", NULL, 200, "{\"path\":\"/metrics\",\"methods\":[\"GET\",\"HEAD\"],\"token\":true,\"params\":[]"},
+	    {"/", NULL, 200, "{\"path\":\"/api/v1/flows/{flow}/{correlation_id}\""},
+	    {"/", NULL, 200, "\"params\":[\"limit\",\"flow\",\"kind\"],\"description\":\"recent anomalies"},
+	    {"/?x=1", NULL, 400, "unknown query parameter 'x'"},
+	    {"//", NULL, 404, "no such path"},
 	    {"/metrics", NULL, 200, "choreoscope_flows_started_total{flow=\"order\"} 50\n"},
 	    {"/metrics", NULL, 200, "process_open_fds "},
 	    {"/api/v1/summary", NULL, 200, "\"started_total\":50"},
@@ -315,6 +321,7 @@ static void test_token(void **state)
 	    {"/api/v1/summary", "Host: evil.example", 401, "\"status\":401"},
 	    {"/metrics", "Authorization: Bearer s3cret", 200, "choreoscope_build_info"},
 	    {"/-/healthy", NULL, 200, "ok"},
+	    {"/", NULL, 200, "\"path\":\"/api/v1/summary\",\"methods\":[\"GET\",\"HEAD\"],\"token\":true"},
 	};
 	struct fake *f = start("s3cret");
 	run_cases(f, cs, sizeof(cs) / sizeof(cs[0]));
