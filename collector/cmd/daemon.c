@@ -185,12 +185,12 @@ static void install_signals(void)
 
 /* ---- engine outputs ------------------------------------------------------------- */
 
+/* The daemon's own sink: the log and the alert topic. Records (--records) and the
+ * HTTP side register sinks of their own. */
 static void on_anomaly(void *ctx, const struct anomaly *a)
 {
 	struct daemon *d = ctx;
 
-	if (d->http != NULL)
-		httpd_on_anomaly(d->http, a);
 	LOG_DEBUG(&d->lg, "anomaly", "flow=%s corr=%s kind=%s step=%s", a->flow->name,
 	    a->correlation_id, an_kind_name(a->kind), a->step != NULL ? a->step : "-");
 	if (!alerts_has_alert_topic(d->al))
@@ -205,29 +205,18 @@ static void on_flow(void *ctx, const struct flow_record *r)
 {
 	struct daemon *d = ctx;
 	char esc[256];
-	if (d->http != NULL)
-		httpd_on_flow(d->http, r);
 	if (strcmp(r->outcome, OUTCOME_EVICTED) == 0)
 		LOG_LIMITED(&d->lg, &d->evict_limit, LOG_LVL_WARN,
 		    "flow evicted: limits.max_flows reached", "flow=%s corr=\"%s\" max_flows=%zu",
 		    r->flow->name, log_escape(r->correlation_id, esc, sizeof esc), d->cfg->max_flows);
 }
 
-static void on_step(void *ctx, const struct step_obs *o)
-{
-	struct daemon *d = ctx;
-	if (d->http != NULL)
-		httpd_on_step(d->http, o);
-}
-
 /* ---- setup ---------------------------------------------------------------------- */
 
+/* --records: its sink in *sink, or sink->ctx NULL without the flag. */
 static int open_records(struct daemon *d, struct engine_sink *sink, char *err, size_t errlen)
 {
-	const struct engine_sink mine = { .anomaly = on_anomaly, .flow = on_flow,
-		.step = on_step, .ctx = d };
-
-	*sink = mine;
+	*sink = (struct engine_sink){ 0 };
 	if (d->fl.records == NULL)
 		return 0;
 	if (strcmp(d->fl.records, "-") == 0) {
@@ -240,7 +229,7 @@ static int open_records(struct daemon *d, struct engine_sink *sink, char *err, s
 		snprintf(err, errlen, "records: out of memory");
 		return -1;
 	}
-	records_sink(d->rec, sink, &mine);
+	records_sink(d->rec, sink);
 	return 0;
 }
 
@@ -327,6 +316,12 @@ static int start_http(struct daemon *d, enum partclock_mode mode, char *err, siz
 		d->http = NULL;
 		return 0;
 	}
+	struct engine_sink hs;
+	httpd_sink(d->http, &hs);
+	if (engine_add_sink(d->eng, &hs) < 0) {
+		snprintf(err, errlen, "engine: too many sinks");
+		return -1;
+	}
 	d->hook = httpd_hook;
 	d->hook_ctx = d->http;
 	return 0;
@@ -335,6 +330,7 @@ static int start_http(struct daemon *d, enum partclock_mode mode, char *err, siz
 static int setup(struct daemon *d, char *err, size_t errlen)
 {
 	struct engine_sink sink;
+	const struct engine_sink mine = { .anomaly = on_anomaly, .flow = on_flow, .ctx = d };
 	const struct engine_opts eo = { .clock = ENGINE_CLOCK_EXTERNAL,
 		.max_flows = d->cfg->max_flows };
 	enum partclock_mode mode = d->fl.clock != NULL && strcmp(d->fl.clock, "event") == 0
@@ -356,7 +352,9 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	}
 	d->batch->n = 0;
 	if (open_records(d, &sink, err, errlen) < 0 ||
-	    engine_new(&d->cfg->graph, &eo, &sink, &d->eng, err, errlen) < 0 ||
+	    engine_new(&d->cfg->graph, &eo, sink.ctx != NULL ? &sink : NULL, &d->eng, err,
+	        errlen) < 0 ||
+	    engine_add_sink(d->eng, &mine) < 0 ||
 	    partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0)
 		return -1;
 	if (start_http(d, mode, err, errlen) < 0)

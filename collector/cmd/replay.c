@@ -174,7 +174,7 @@ int replay_main(int argc, char **argv)
 		fprintf(stderr, "choreoscope replay: %s\n", dec ? "out of memory" : errbuf);
 		goto out;
 	}
-	records_sink(r.rec, &sink, NULL);
+	records_sink(r.rec, &sink);
 	struct engine_opts eo = { ENGINE_CLOCK_EVENTS, max_flows >= 0 ? (size_t)max_flows : r.cfg->max_flows };
 	if (engine_new(&r.cfg->graph, &eo, &sink, &r.eng, errbuf, sizeof(errbuf)) != 0) {
 		fprintf(stderr, "choreoscope replay: %s\n", errbuf);

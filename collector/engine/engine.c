@@ -243,6 +243,36 @@ static void free_flow(struct flowrt *fr)
 	free(fr->st.anomalies_by_step);
 }
 
+int engine_add_sink(struct engine *e, const struct engine_sink *sink)
+{
+	if (e->nsinks == ENGINE_MAX_SINKS)
+		return -1;
+	e->sinks[e->nsinks++] = *sink;
+	e->step_sink |= sink->step != NULL;
+	return 0;
+}
+
+void engine_emit_anomaly(struct engine *e, const struct anomaly *a)
+{
+	for (int k = 0; k < e->nsinks; k++)
+		if (e->sinks[k].anomaly)
+			e->sinks[k].anomaly(e->sinks[k].ctx, a);
+}
+
+void engine_emit_flow(struct engine *e, const struct flow_record *r)
+{
+	for (int k = 0; k < e->nsinks; k++)
+		if (e->sinks[k].flow)
+			e->sinks[k].flow(e->sinks[k].ctx, r);
+}
+
+void engine_emit_step(struct engine *e, const struct step_obs *o)
+{
+	for (int k = 0; k < e->nsinks; k++)
+		if (e->sinks[k].step)
+			e->sinks[k].step(e->sinks[k].ctx, o);
+}
+
 int engine_new(const struct flowgraph *g, const struct engine_opts *o,
     const struct engine_sink *sink, struct engine **out, char *err, size_t errlen)
 {
@@ -255,7 +285,7 @@ int engine_new(const struct flowgraph *g, const struct engine_opts *o,
 	if (o)
 		e->o = *o;
 	if (sink)
-		e->sink = *sink;
+		engine_add_sink(e, sink);
 	e->st.tmax_ns = ENGINE_NO_TIME;
 	e->nfl = g->nflows;
 	e->fl = calloc((size_t)g->nflows + 1, sizeof(*e->fl));

@@ -76,12 +76,16 @@ struct step_obs {
 	fg_mask preds_happened;  /* predecessors that had happened, for per-edge stats */
 };
 
+/* An output of the engine: records, alerts, the HTTP side and the history each
+ * register one (engine_new's, then engine_add_sink's, called in that order). Any
+ * callback may be NULL. Called on the engine thread, inside engine_apply/advance. */
 struct engine_sink {
 	void (*anomaly)(void *ctx, const struct anomaly *a);
 	void (*flow)(void *ctx, const struct flow_record *r);   /* instance retired */
-	void (*step)(void *ctx, const struct step_obs *o);      /* may be NULL */
+	void (*step)(void *ctx, const struct step_obs *o);
 	void *ctx;
 };
+#define ENGINE_MAX_SINKS 8
 
 enum engine_clock { ENGINE_CLOCK_EVENTS, ENGINE_CLOCK_EXTERNAL };
 
@@ -120,6 +124,8 @@ struct engine;
 int engine_new(const struct flowgraph *g, const struct engine_opts *o,
     const struct engine_sink *sink, struct engine **out, char *err, size_t errlen);
 void engine_free(struct engine *e);
+/* One more output, after those registered before. -1 when ENGINE_MAX_SINKS are. */
+int engine_add_sink(struct engine *e, const struct engine_sink *sink);
 
 /* Applies one event (deadlines due before it fire first). Returns 1 when the event
  * was unmatched, 0 when applied. Never fails: bad events are the decoders' job. */

@@ -85,7 +85,9 @@ struct typeent {
 struct engine {
 	const struct flowgraph *g;
 	struct engine_opts o;
-	struct engine_sink sink;
+	struct engine_sink sinks[ENGINE_MAX_SINKS];  /* called in registration order */
+	int nsinks;
+	bool step_sink;        /* some sink observes steps */
 	struct flowrt *fl;
 	int nfl;
 	struct typeent *types;
@@ -106,6 +108,11 @@ struct engine {
 	uint64_t work;         /* clock and flow visits: a cost counter for tests */
 	uint32_t src;          /* source tag of the events applied (engine_state.h) */
 };
+
+/* Each registered sink's callback, in registration order. */
+void engine_emit_anomaly(struct engine *e, const struct anomaly *a);
+void engine_emit_flow(struct engine *e, const struct flow_record *r);
+void engine_emit_step(struct engine *e, const struct step_obs *o);
 
 /* An instance created outside create() (engine_state import): its flow takes part in
  * eviction of the oldest. */

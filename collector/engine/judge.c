@@ -138,8 +138,7 @@ static void report(struct engine *e, struct flowrt *fr, struct inst *i, enum an_
 		fr->st.anomalies_by_step[step][k]++;
 	else
 		e->st.anomalies_undeclared[k]++;
-	if (e->sink.anomaly)
-		e->sink.anomaly(e->sink.ctx, &a);
+	engine_emit_anomaly(e, &a);
 }
 
 /* Once per (instance, kind, step): a step flag says whether it was reported. */
@@ -272,8 +271,7 @@ static void emit_record(struct engine *e, struct flowrt *fr, struct inst *i, con
 		.events = i->events,
 		.awaiting = i->state == INST_OPEN ? judge_awaiting(fr, i) : 0,
 	};
-	if (e->sink.flow)
-		e->sink.flow(e->sink.ctx, &r);
+	engine_emit_flow(e, &r);
 }
 
 static void release(struct engine *e, struct flowrt *fr, struct inst *i)
@@ -664,10 +662,10 @@ static void reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, i
 
 static void observe(struct engine *e, struct flowrt *fr, int s, int64_t latency, fg_mask preds)
 {
-	if (!e->sink.step)
+	if (!e->step_sink)
 		return;
 	struct step_obs o = { fr->f, s, latency, preds };
-	e->sink.step(e->sink.ctx, &o);
+	engine_emit_step(e, &o);
 }
 
 static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
@@ -768,7 +766,6 @@ void judge_evict(struct engine *e, struct flowrt *fr, struct inst *i)
 		.opened_ns = i->open_t, .closed_ns = e->st.tmax_ns, .events = i->events,
 		.awaiting = judge_awaiting(fr, i),
 	};
-	if (e->sink.flow)
-		e->sink.flow(e->sink.ctx, &r);
+	engine_emit_flow(e, &r);
 	release(e, fr, i);
 }

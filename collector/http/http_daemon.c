@@ -101,21 +101,30 @@ void httpd_on_event(struct httpd *h, const struct event *ev)
 	api_engine_event(h->ae, ev);
 }
 
-void httpd_on_anomaly(struct httpd *h, const struct anomaly *a)
+static void on_anomaly(void *ctx, const struct anomaly *a)
 {
+	struct httpd *h = ctx;
 	metrics_note_example(h->m, (int)(a->flow - metrics_graph(h->m)->flows), a->step_index,
 	    (int)a->kind, a->correlation_id, a->at_ns);
 	http_publish_on_anomaly(h->a, a);
 }
 
-void httpd_on_flow(struct httpd *h, const struct flow_record *r)
+static void on_flow(void *ctx, const struct flow_record *r)
 {
+	struct httpd *h = ctx;
 	http_publish_on_flow(h->a, r);
 }
 
-void httpd_on_step(struct httpd *h, const struct step_obs *o)
+static void on_step(void *ctx, const struct step_obs *o)
 {
+	struct httpd *h = ctx;
 	http_publish_on_step(h->a, o);
+}
+
+void httpd_sink(struct httpd *h, struct engine_sink *out)
+{
+	*out = (struct engine_sink){ .anomaly = on_anomaly, .flow = on_flow, .step = on_step,
+		.ctx = h };
 }
 
 static void sync_parts(struct httpd *h, const struct daemon_view *v)

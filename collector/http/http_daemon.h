@@ -26,9 +26,9 @@ int httpd_port(const struct httpd *h);
 
 /* Every decoded event, before it is applied: kept in a bounded ring for timelines. */
 void httpd_on_event(struct httpd *h, const struct event *ev);
-void httpd_on_anomaly(struct httpd *h, const struct anomaly *a);
-void httpd_on_flow(struct httpd *h, const struct flow_record *r);
-void httpd_on_step(struct httpd *h, const struct step_obs *o);
+/* The HTTP side's engine sink (verdict examples, the anomaly ring, per-edge and
+ * latency metrics): register it with engine_add_sink. */
+void httpd_sink(struct httpd *h, struct engine_sink *out);
 /* The daemon's tick hook (ctx = the httpd). */
 void httpd_hook(void *ctx, const struct daemon_view *v);
 /* Answers queued requests only (cheap when none): call every loop iteration so that

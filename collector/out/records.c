@@ -26,7 +26,6 @@ struct records {
 	FILE *out;
 	const struct flowgraph *g;
 	struct jbuf w;
-	struct engine_sink next;
 	struct flowcount *fc;
 	uint64_t written;
 	int failed;
@@ -151,8 +150,6 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 	r->fc[flow_index(r, a->flow)].kinds[a->kind]++;
 	records_anomaly_json(&r->w, a);
 	emit(r);
-	if (r->next.anomaly)
-		r->next.anomaly(r->next.ctx, a);
 }
 
 static void count_outcome(struct flowcount *fc, const char *name)
@@ -176,25 +173,11 @@ static void on_flow(void *ctx, const struct flow_record *f)
 	count_outcome(&r->fc[flow_index(r, f->flow)], f->outcome);
 	records_flow_json(&r->w, f);
 	emit(r);
-	if (r->next.flow)
-		r->next.flow(r->next.ctx, f);
 }
 
-static void on_step(void *ctx, const struct step_obs *o)
+void records_sink(struct records *r, struct engine_sink *sink)
 {
-	struct records *r = ctx;
-	if (r->next.step)
-		r->next.step(r->next.ctx, o);
-}
-
-void records_sink(struct records *r, struct engine_sink *sink, const struct engine_sink *next)
-{
-	if (next)
-		r->next = *next;
-	sink->anomaly = on_anomaly;
-	sink->flow = on_flow;
-	sink->step = on_step;
-	sink->ctx = r;
+	*sink = (struct engine_sink){ .anomaly = on_anomaly, .flow = on_flow, .ctx = r };
 }
 
 static void kinds_json(struct jbuf *w, const uint64_t *k)

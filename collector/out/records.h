@@ -17,9 +17,8 @@ struct records;
 
 struct records *records_new(FILE *out, const struct flowgraph *g);
 void records_free(struct records *r);
-/* An engine sink writing to r; pass it to engine_new. `next` (may be NULL) is also
- * called for every callback, so other consumers (metrics, alerts) can chain. */
-void records_sink(struct records *r, struct engine_sink *sink, const struct engine_sink *next);
+/* The engine sink writing to r: register it with engine_new or engine_add_sink. */
+void records_sink(struct records *r, struct engine_sink *sink);
 /* Writes the summary line. */
 void records_summary(struct records *r, const struct engine *e, uint64_t rejected);
 /* Appends the JSON object of an anomaly / a flow record (no newline) to w. */
