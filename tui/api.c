@@ -202,6 +202,20 @@ static void join(json_t *a, char *dst, size_t n)
 	}
 }
 
+/* "owner" and "owner_learned" into "NAME", "~NAME" (learned) or "". */
+static void owner(struct pctx *c, json_t *o, char *dst, size_t n)
+{
+	json_t *l = json_object_get(o, "owner_learned");
+	int learned = json_is_true(l);
+
+	if (n < 2)
+		return;
+	dst[0] = '~';
+	str(c, o, "owner", dst + learned, n - (size_t)learned);
+	if (learned && dst[1] == '\0')
+		dst[0] = '\0';
+}
+
 static void parse_flowitem(struct pctx *c, json_t *o, struct api_flowitem *it)
 {
 	json_t *st = arr(c, o, "stalled"), *v;
@@ -223,6 +237,7 @@ static void parse_flowitem(struct pctx *c, json_t *o, struct api_flowitem *it)
 		if (it->nstalled < API_MAX_STALLED) {
 			struct api_stalledstep *ss = &it->stalled[it->nstalled++];
 			str(c, v, "step", ss->step, sizeof ss->step);
+			owner(c, v, ss->owner, sizeof ss->owner);
 			ss->overdue = od;
 		}
 		if (!isnan(od) && (isnan(it->overdue) || od > it->overdue)) {
@@ -290,6 +305,7 @@ static void parse_anomaly(struct pctx *c, json_t *o, struct api_anomaly *a)
 	str(c, o, "step", a->step, sizeof a->step);
 	str(c, o, "at", a->at, sizeof a->at);
 	str(c, o, "source", a->source, sizeof a->source);
+	owner(c, o, a->owner, sizeof a->owner);
 	/* no declared step (an undeclared event type): the event's type names it */
 	if (!a->step[0]) {
 		str(c, o, "type", a->step, sizeof a->step);
@@ -361,6 +377,7 @@ static void parse_step(struct pctx *c, json_t *o, struct api_step *s)
 	s->deadline = when(c, o, "deadline");
 	s->overdue = num(c, o, "overdue_seconds", NAN);
 	s->count = cnt(c, o, "count");
+	owner(c, o, s->owner, sizeof s->owner);
 }
 
 static void parse_detail_lists(struct pctx *c, json_t *root, struct api_detail *d, size_t evmax)

@@ -50,8 +50,10 @@ struct api_summary {
 
 #define API_MAX_STALLED 4
 
+/* Who owes a step: the declared `owner`, or "~" + the learned one (the most frequent
+ * source of its events), or "" when unknown. */
 struct api_stalledstep {
-	char step[API_NAME];
+	char step[API_NAME], owner[API_NAME];
 	double overdue;
 };
 
@@ -72,6 +74,7 @@ struct api_flowpage {
 
 struct api_anomaly {
 	char flow[API_NAME], cid[API_ID], kind[24], step[API_NAME], at[40], source[API_NAME];
+	char owner[API_NAME]; /* as api_stalledstep's */
 	int undeclared; /* `step` is the type of an event no step declares (API step: null) */
 };
 
@@ -93,7 +96,7 @@ struct api_event {
 };
 
 struct api_step {
-	char name[API_NAME], status[16];
+	char name[API_NAME], status[16], owner[API_NAME]; /* owner as api_stalledstep's */
 	double happened_at, expected_at, deadline, overdue; /* NaN when absent */
 	long long count;
 };

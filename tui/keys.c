@@ -217,6 +217,8 @@ static const char *const abbrevs[][2] = {
 	{"OVERDUE", "time past the awaited step's deadline"},
 	{"AGE", "time since the verdict (a stall: its deadline)"},
 	{"(undeclared)", "an event type no step of its flow declares"},
+	{"OWNER", "who owes the step: its declared owner, or"},
+	{"", "~name: learned, the most frequent source of its events"},
 	{"p95 (graph)", "edge latency, step expected -> its event"},
 	{"STUCK", "waiting on an edge whose step has stalls"},
 	{"waiting", "on an edge, still within the deadline"},

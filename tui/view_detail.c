@@ -143,6 +143,12 @@ static void draw_steps(const struct api_detail *d, int y, int x, int w, int bott
 			snprintf(buf, sizeof buf, "%s %s", s->name, s->status);
 		}
 		crt_put_glyph(y, x, w, r, buf);
+		/* who owes an awaited step, on a line of its own (names are long) */
+		if (s->owner[0] && (r == ROLE_STALLED || r == ROLE_PENDING || r == ROLE_MISSING) &&
+		    y + 1 < bottom) {
+			snprintf(buf, sizeof buf, "    owed by %s", s->owner);
+			crt_put(++y, x, w, ROLE_DIM, buf);
+		}
 	}
 	for (i = 0; i < d->nanomalies && y < bottom; i++, y++) {
 		const char *at = strchr(d->anomalies[i].at, 'T'); /* the time of day is enough here */

@@ -28,6 +28,7 @@ static const char *const group_names[G_N] = {"Stalled now", "Matching instances"
 
 struct st_row {
 	char flow[API_NAME], cid[API_ID], kind[24], step[API_NAME], source[API_NAME], at[40];
+	char owner[API_NAME];
 	double overdue, age; /* age: seconds since the verdict; NaN when none or unknown */
 	int col, group, undeclared;
 };
@@ -61,13 +62,13 @@ static void add(struct st_list *l, const char *filter, const struct st_row *r)
 	if (l->n == l->max)
 		return;
 	if (!fmt_match(r->cid, filter) && !fmt_match(r->flow, filter) && !fmt_match(r->step, filter) &&
-	    !fmt_match(r->kind, filter) && !fmt_match(r->source, filter))
+	    !fmt_match(r->kind, filter) && !fmt_match(r->source, filter) && !fmt_match(r->owner, filter))
 		return;
 	l->rows[l->n++] = *r;
 }
 
 static void add_item(struct st_list *l, const char *filter, const struct api_flowitem *it, int col,
-    const char *kind)
+    const char *kind, const char *owner)
 {
 	struct st_row r;
 
@@ -79,6 +80,7 @@ static void add_item(struct st_list *l, const char *filter, const struct api_flo
 	snprintf(r.kind, sizeof r.kind, "%s", kind ? kind : it->state);
 	snprintf(r.step, sizeof r.step, "%s", it->awaiting[0] ? it->awaiting : it->last_step);
 	snprintf(r.source, sizeof r.source, "%s", it->last_source);
+	snprintf(r.owner, sizeof r.owner, "%s", owner ? owner : "");
 	r.overdue = it->overdue;
 	r.col = col;
 	add(l, filter, &r);
@@ -91,13 +93,13 @@ static void add_stalled(struct st_list *l, const char *filter, const struct api_
 	int k;
 
 	if (it->nstalled == 0) {
-		add_item(l, filter, it, col, "stalled");
+		add_item(l, filter, it, col, "stalled", NULL);
 		return;
 	}
 	for (k = 0; k < it->nstalled; k++) {
 		snprintf(one.awaiting, sizeof one.awaiting, "%s", it->stalled[k].step);
 		one.overdue = it->stalled[k].overdue;
-		add_item(l, filter, &one, col, "stalled");
+		add_item(l, filter, &one, col, "stalled", it->stalled[k].owner);
 	}
 }
 
@@ -120,6 +122,7 @@ static void add_anomaly(struct st_list *l, const char *filter, const struct api_
 	snprintf(r.kind, sizeof r.kind, "%s", an->kind);
 	snprintf(r.step, sizeof r.step, "%s", an->step);
 	snprintf(r.source, sizeof r.source, "%s", an->source);
+	snprintf(r.owner, sizeof r.owner, "%s", an->owner);
 	snprintf(r.at, sizeof r.at, "%s", an->at);
 	r.overdue = NAN;
 	r.age = fmt_parse_time(an->at, &t) == 0 ? (now - t > 0 ? now - t : 0) : NAN;
@@ -144,7 +147,7 @@ static void collect(struct ui *u, struct st_list *l)
 		const struct api_flowpage *p = m->cols[ci].found;
 		for (i = 0; p && i < p->n; i++)
 			if (!has(l, p->items[i].flow, p->items[i].cid, NULL, NULL))
-				add_item(l, u->filter, &p->items[i], ci, NULL);
+				add_item(l, u->filter, &p->items[i], ci, NULL, NULL);
 	}
 	for (ci = 0; !u->scope_step[0] && ci < m->ncols; ci++) {
 		const struct api_anomalies *a = m->cols[ci].anomalies;
@@ -198,7 +201,7 @@ static enum crt_role kind_role(const char *kind)
 	return ROLE_WARN;
 }
 
-enum { C_KIND, C_CID, C_FLOW, C_STEP, C_OVER, C_AGE, C_SRC, C_N };
+enum { C_KIND, C_CID, C_FLOW, C_STEP, C_OVER, C_AGE, C_OWNER, C_SRC, C_N };
 
 static void draw_row(int y, const struct st_row *r, const struct ui_col *c, int sel)
 {
@@ -215,6 +218,7 @@ static void draw_row(int y, const struct st_row *r, const struct ui_col *c, int 
 	crt_put_right(y, c[C_OVER].x, c[C_OVER].w, base, buf);
 	fmt_duration(buf, sizeof buf, r->age);
 	crt_put_right(y, c[C_AGE].x, c[C_AGE].w, base, buf);
+	crt_put(y, c[C_OWNER].x, c[C_OWNER].w, base, r->owner[0] ? r->owner : "-");
 	crt_put(y, c[C_SRC].x, c[C_SRC].w, base, r->source[0] ? r->source : "-");
 }
 
@@ -250,12 +254,13 @@ static void draw_title(struct ui *u, int top, const struct st_list *l)
 
 static void draw(struct ui *u, int top, int bottom)
 {
-	/* at 60 columns: kind, overdue, age, step and a cut id; flow and source after */
+	/* at 60 columns: kind, overdue, age, step and a cut id; then who owes the step,
+	 * flow and source */
 	struct ui_col c[C_N] = {
 	    [C_KIND] = {"KIND", 13, 0, 0, 0, 0, 0}, [C_CID] = {"CORRELATION ID", 0, 0, 1, 9, 0, 0},
 	    [C_FLOW] = {"FLOW", 12, 0, 3, 0, 0, 0}, [C_STEP] = {"STEP", 18, 0, 1, 0, 0, 0},
 	    [C_OVER] = {"OVERDUE", 8, 1, 0, 0, 0, 0}, [C_AGE] = {"AGE", 7, 1, 0, 0, 0, 0},
-	    [C_SRC] = {"SOURCE", 14, 0, 4, 0, 0, 0}};
+	    [C_OWNER] = {"OWNER", 14, 0, 2, 0, 0, 0}, [C_SRC] = {"SOURCE", 14, 0, 4, 0, 0, 0}};
 	struct ui_viewstate *vs = &u->vs[VIEW_STALLED];
 	struct st_list l = {calloc(UI_MAX_ROWS, sizeof(struct st_row)), 0, UI_MAX_ROWS};
 	int i, y, ngroups = 0;

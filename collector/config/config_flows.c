@@ -19,7 +19,7 @@
 enum { FF_NAME, FF_DEADLINE, FF_LATENESS, FF_KEYS, FF_COMPLETE_WHEN, FF_STEPS, FF_N };
 enum {
 	SF_START, SF_AFTER, SF_AFTER_ANY, SF_WITHIN, SF_JOIN_WITHIN, SF_INSTEAD_OF, SF_RETRIES,
-	SF_OPTIONAL, SF_END, SF_KEY, SF_N
+	SF_OPTIONAL, SF_END, SF_KEY, SF_OWNER, SF_N
 };
 
 static void set_names(struct cfg_ctx *c, const struct cfg_walk *w,
@@ -87,6 +87,11 @@ static const struct cfg_field step_fields[SF_N] = {
 	[SF_KEY] = { "key", &cfg_t_str, SO(key_attr),
 	    .help = "Attribute carrying this step's key (for flows whose key changes "
 		    "mid-flow)." },
+	[SF_OWNER] = { "owner", &cfg_t_str, SO(owner),
+	    .help = "The service that owes this step's event (e.g. `inventory-service`): "
+		    "`stalled`, `missing`, `abandoned` and `late` verdicts carry it, the API and "
+		    "the TUI show it. Unset: learned as the most frequent `source` of the step's "
+		    "events, and shown as learned (never in records)." },
 };
 
 const struct cfg_field *cfg_flow_fields(int *n)

@@ -74,6 +74,7 @@ struct step_obs {
 	int step_index;
 	int64_t latency_ns;
 	fg_mask preds_happened;  /* predecessors that had happened, for per-edge stats */
+	const struct event *ev;  /* the step's event (its source learns the owner) */
 };
 
 /* An output of the engine: records, alerts, the HTTP side and the history each

@@ -41,6 +41,7 @@ static void flow_free(struct fg_flow *f)
 	for (int i = 0; i < f->nsteps; i++) {
 		free(f->steps[i].name);
 		free(f->steps[i].key_attr);
+		free(f->steps[i].owner);
 	}
 	free(f->steps);
 	free_strv(f->outcomes, f->noutcomes);

@@ -33,6 +33,8 @@ struct fg_step {
 	int outcome;          /* index into fg_flow.outcomes when `end`, else -1 */
 	uint32_t retries;     /* allowed repeats; 0 = a repeat is double_step */
 	char *key_attr;       /* attribute carrying this step's key, or NULL */
+	char *owner;          /* `owner:` the service that owes this step's event, or NULL
+	                         (not judged: verdicts carry it, the TUI shows it) */
 	fg_mask succ;         /* derived: steps listing this one in after/after_any */
 	int line, col;        /* where the step is declared (1-based) */
 };

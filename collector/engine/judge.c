@@ -660,11 +660,12 @@ static void reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, i
 	fire_before(e, fr, i, &fl, t);
 }
 
-static void observe(struct engine *e, struct flowrt *fr, int s, int64_t latency, fg_mask preds)
+static void observe(struct engine *e, struct flowrt *fr, int s, int64_t latency, fg_mask preds,
+    const struct event *ev)
 {
 	if (!e->step_sink)
 		return;
-	struct step_obs o = { fr->f, s, latency, preds };
+	struct step_obs o = { fr->f, s, latency, preds, ev };
 	engine_emit_step(e, &o);
 }
 
@@ -697,7 +698,7 @@ static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, c
 			maybe_expect(fr, i, lowbit(m));
 	if (closing)
 		close_instance(e, fr, i, t, st->outcome >= 0 ? st->outcome : fr->slot_completed);
-	observe(e, fr, s, was_expected && exp_t != INT64_MIN ? t - exp_t : -1, preds_before);
+	observe(e, fr, s, was_expected && exp_t != INT64_MIN ? t - exp_t : -1, preds_before, ev);
 }
 
 void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev,

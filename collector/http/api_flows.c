@@ -195,10 +195,10 @@ static int visit(void *arg, const struct api_instance *v)
 	return 0;
 }
 
-static void render_item(struct jbuf *b, const struct flowgraph *g, const struct item *it,
+static void render_item(struct jbuf *b, struct metrics *m, const struct item *it,
     int64_t now)
 {
-	const struct fg_flow *fl = &g->flows[it->flow];
+	const struct fg_flow *fl = &metrics_graph(m)->flows[it->flow];
 	jbuf_puts(b, "{\"flow\":");
 	jbuf_json_str(b, fl->name);
 	jbuf_puts(b, ",\"correlation_id\":");
@@ -232,6 +232,7 @@ static void render_item(struct jbuf *b, const struct flowgraph *g, const struct 
 		jbuf_json_time(b, d);
 		jbuf_puts(b, ",\"overdue_seconds\":");
 		jbuf_json_seconds(b, d == INT64_MIN || now == INT64_MIN ? 0 : now - d);
+		api_render_owner(m, it->flow, s, b);
 		jbuf_puts(b, "}");
 		j++;
 	}
@@ -288,7 +289,7 @@ int api_render_flows(struct metrics *m, const struct api_backend *be,
 	for (int i = a->offset; sorted && i < n; i++) {
 		if (i > a->offset)
 			jbuf_puts(b, ",");
-		render_item(b, w.g, &sorted[i], now);
+		render_item(b, m, &sorted[i], now);
 	}
 	jbuf_puts(b, "]}");
 	free(sorted);
@@ -332,9 +333,10 @@ static void tl_events(struct jbuf *b, const struct api_instance *v)
 	jbuf_puts(b, "]");
 }
 
-static void tl_steps(struct jbuf *b, const struct fg_flow *fl, const struct api_instance *v,
+static void tl_steps(struct jbuf *b, struct metrics *m, const struct api_instance *v,
     int64_t now)
 {
+	const struct fg_flow *fl = &metrics_graph(m)->flows[v->flow];
 	jbuf_puts(b, ",\"steps\":[");
 	for (int s = 0; s < fl->nsteps; s++) {
 		struct api_step_view sv = {.status = AR_NOT_EXPECTED, .happened_at_ns = INT64_MIN,
@@ -362,6 +364,7 @@ static void tl_steps(struct jbuf *b, const struct fg_flow *fl, const struct api_
 			jbuf_puts(b, ",\"overdue_seconds\":");
 			jbuf_json_seconds(b, now - sv.deadline_ns);
 		}
+		api_render_owner(m, v->flow, s, b);
 		jbuf_puts(b, "}");
 	}
 	jbuf_puts(b, "]");
@@ -391,7 +394,7 @@ static int tl_visit(void *arg, const struct api_instance *v)
 	else
 		jbuf_puts(b, "null");
 	tl_events(b, v);
-	tl_steps(b, fl, v, t->now);
+	tl_steps(b, t->m, v, t->now);
 	jbuf_puts(b, ",\"anomalies\":[");
 	for (int i = 0; i < v->nanoms; i++) {
 		const struct api_anomaly_view *a = &v->anoms[i];

@@ -145,6 +145,15 @@ static void step_names(struct jbuf *b, const struct fg_flow *fl, fg_mask mask)
 	jbuf_puts(b, "]");
 }
 
+void api_render_owner(struct metrics *m, int flow, int step, struct jbuf *b)
+{
+	bool learned;
+	const char *o = metrics_step_owner(m, flow, step, &learned);
+	jbuf_puts(b, ",\"owner\":");
+	jbuf_json_str(b, o);
+	jbuf_printf(b, ",\"owner_learned\":%s", learned ? "true" : "false");
+}
+
 static void graph_step(struct metrics *m, int f, int s, struct jbuf *b)
 {
 	const struct fg_flow *fl = &metrics_graph(m)->flows[f];
@@ -165,6 +174,7 @@ static void graph_step(struct metrics *m, int f, int s, struct jbuf *b)
 	kv_num(b, "retries", st->retries, true);
 	kv_num(b, "awaiting_now", (double)mf->awaiting_now[s], true);
 	kv_num(b, "stalled_now", (double)mf->stalled_now[s], true);
+	api_render_owner(m, f, s, b);
 	jbuf_puts(b, "}");
 }
 
@@ -239,6 +249,11 @@ void api_render_anomalies(const struct flowgraph *g, const struct snap_anomaly *
 		jbuf_json_time(b, a->at_ns);
 		jbuf_puts(b, ",\"source\":");
 		jbuf_json_str(b, a->source[0] ? a->source : NULL);
+		if (a->owner[0]) {
+			jbuf_puts(b, ",\"owner\":");
+			jbuf_json_str(b, a->owner);
+			jbuf_printf(b, ",\"owner_learned\":%s", a->owner_learned ? "true" : "false");
+		}
 		jbuf_puts(b, "}");
 	}
 	jbuf_puts(b, "]}");

@@ -112,6 +112,9 @@ struct api_self {
 int api_render_flow_index(const struct flowgraph *g, const char *name);
 int api_render_step_index(const struct fg_flow *f, const char *name);
 
+/* `,"owner":NAME|null,"owner_learned":BOOL` of a step (metrics_step_owner). */
+void api_render_owner(struct metrics *m, int flow, int step, struct jbuf *b);
+
 void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b);
 void api_render_graphs(struct metrics *m, struct jbuf *b);
 /* Return the HTTP status (200, 404, 503 when no backend). */

@@ -87,6 +87,11 @@ void http_publish_on_anomaly(struct http_api *a, const struct anomaly *an)
 	    an->correlation_id ? an->correlation_id : "");
 	if (an->ev != NULL && an->ev->source != NULL)
 		snprintf(s.source, sizeof(s.source), "%s", an->ev->source);
+	if (an->kind == AN_STALLED || an->kind == AN_MISSING || an->kind == AN_ABANDONED ||
+	    an->kind == AN_LATE) {
+		const char *o = metrics_step_owner(a->m, f, an->step_index, &s.owner_learned);
+		snprintf(s.owner, sizeof(s.owner), "%s", o ? o : "");
+	}
 	snapshot_anomaly(a->snap, &s);
 }
 
@@ -105,7 +110,8 @@ void http_publish_on_step(struct http_api *a, const struct step_obs *o)
 	if (f < 0)
 		return;
 	metrics_observe_step(a->m, f, o->step_index,
-	    o->latency_ns < 0 ? -1.0 : (double)o->latency_ns / 1e9, o->preds_happened);
+	    o->latency_ns < 0 ? -1.0 : (double)o->latency_ns / 1e9, o->preds_happened,
+	    o->ev != NULL ? o->ev->source : NULL);
 }
 
 /* Per-second rates over the last publish window (at least one second apart). */

@@ -34,6 +34,8 @@ struct snap_anomaly {
 	int64_t at_ns;
 	char correlation_id[SNAP_STR];
 	char source[64];
+	char owner[64];    /* stalled, missing, abandoned, late: who owes the step, or "" */
+	bool owner_learned;
 };
 
 /* A request the engine thread answers. The asker owns it (usually on its stack). */

@@ -137,6 +137,7 @@ static int flow_init(struct metrics *m, struct mx_flow *mf, const struct fg_flow
 	for (int s = 0; mf->stall_since_ns && s <= ns; s++)
 		mf->stall_since_ns[s] = INT64_MIN;
 	mf->step_latency = calloc((size_t)ns + 1, sizeof(struct mx_hist));
+	mf->owner = calloc((size_t)ns + 1, sizeof(*mf->owner));
 	mf->step_b = calloc((size_t)ns + 1, sizeof(*mf->step_b));
 	mf->step_nb = calloc((size_t)ns + 1, sizeof(int));
 	mf->example = calloc((size_t)ns + 1, sizeof(*mf->example));
@@ -147,7 +148,7 @@ static int flow_init(struct metrics *m, struct mx_flow *mf, const struct fg_flow
 	if (!mf->closed || !mf->anomalies || !mf->stalled_now || !mf->awaiting_now ||
 	    !mf->oldest_stall_s || !mf->evicted || !mf->stall_since_ns || !mf->step_latency || !mf->duration ||
 	    !mf->edge_count || !mf->edge_latency || !mf->step_b || !mf->step_nb ||
-	    !mf->example || !mf->example_at_ns)
+	    !mf->example || !mf->example_at_ns || !mf->owner)
 		return -1;
 	for (int s = 0; s < ns; s++) {
 		step_bounds(m, &f->steps[s], mf->step_b[s], &mf->step_nb[s]);
@@ -186,6 +187,7 @@ static void flow_free(struct mx_flow *mf, int ns)
 	free(mf->evicted);
 	free(mf->stall_since_ns);
 	free(mf->step_latency);
+	free(mf->owner);
 	free(mf->step_b);
 	free(mf->step_nb);
 	free(mf->example);
@@ -328,13 +330,57 @@ double metrics_hist_quantile(const struct metrics *m, const struct mx_hist *h,
 	return b[n - 1];
 }
 
+/* Misra-Gries: a known source counts up, a new one takes a free slot, else every
+ * count goes down by one (and a slot that reaches 0 frees up). */
+static void owner_note(struct mx_owner *o, const char *src)
+{
+	int free_slot = -1;
+	for (int k = 0; k < MX_OWNER_SLOTS; k++) {
+		if (o->count[k] == 0) {
+			if (free_slot < 0)
+				free_slot = k;
+		} else if (strncmp(o->name[k], src, MX_OWNER_LEN - 1) == 0) {
+			o->count[k]++;
+			return;
+		}
+	}
+	if (free_slot >= 0) {
+		snprintf(o->name[free_slot], MX_OWNER_LEN, "%s", src);
+		o->count[free_slot] = 1;
+		return;
+	}
+	for (int k = 0; k < MX_OWNER_SLOTS; k++)
+		o->count[k]--;
+}
+
+const char *metrics_step_owner(const struct metrics *m, int flow, int step, bool *learned)
+{
+	const struct fg_flow *f = &m->g->flows[flow];
+	*learned = false;
+	if (step < 0 || step >= f->nsteps)
+		return NULL;
+	if (f->steps[step].owner != NULL)
+		return f->steps[step].owner;
+	const struct mx_owner *o = &m->flows[flow].owner[step];
+	int best = -1;
+	for (int k = 0; k < MX_OWNER_SLOTS; k++)
+		if (o->count[k] > 0 && (best < 0 || o->count[k] > o->count[best]))
+			best = k;
+	if (best < 0)
+		return NULL;
+	*learned = true;
+	return o->name[best];
+}
+
 void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
-    fg_mask preds_happened)
+    fg_mask preds_happened, const char *source)
 {
 	struct mx_flow *mf = &m->flows[flow];
 	const struct fg_flow *f = &m->g->flows[flow];
 	if (step < 0 || step >= f->nsteps)
 		return;
+	if (source != NULL && *source != '\0' && f->steps[step].owner == NULL)
+		owner_note(&mf->owner[step], source);
 	if (seconds >= 0)
 		metrics_hist_observe(m, &mf->step_latency[step], 1, seconds);
 	fg_mask preds = preds_happened & (f->steps[step].after | f->steps[step].after_any);

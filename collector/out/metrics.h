@@ -22,6 +22,7 @@
 #ifndef CHOREOSCOPE_METRICS_H
 #define CHOREOSCOPE_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "engine/flowgraph.h"
@@ -34,6 +35,17 @@
 #define MX_NEXAMPLE_KINDS 2 /* stalled, abandoned: the kinds the alert rules name */
 #define MX_EXAMPLE_LEN 128  /* longer correlation ids are cut (an example, not a key) */
 #define MX_EXAMPLE_HOLD_NS ((int64_t)30 * 1000000000) /* see metrics_note_example */
+#define MX_OWNER_SLOTS 3    /* candidate sources per step for the learned owner */
+#define MX_OWNER_LEN 64     /* longer sources are cut */
+
+/* The learned owner of a step: the most frequent `source` of its events, by the
+ * Misra-Gries summary (MX_OWNER_SLOTS counters; a source emitting more than a quarter
+ * of the step's events is always among them, and one service per step, the usual
+ * case, is exact). Bounded memory whatever the number of distinct sources. */
+struct mx_owner {
+	char name[MX_OWNER_SLOTS][MX_OWNER_LEN];
+	uint64_t count[MX_OWNER_SLOTS];
+};
 
 struct mx_hist {
 	uint64_t *counts;   /* [nb + 1]: per bucket (not cumulative), last = +Inf */
@@ -69,6 +81,7 @@ struct mx_flow {
 	char (*example)[MX_NEXAMPLE_KINDS][MX_EXAMPLE_LEN]; /* [nsteps] */
 	int64_t (*example_at_ns)[MX_NEXAMPLE_KINDS];      /* [nsteps] */
 	struct mx_hist *step_latency;  /* [nsteps] */
+	struct mx_owner *owner;        /* [nsteps]: learned owners (metrics_step_owner) */
 	struct mx_hist *duration;      /* [noutcomes] */
 	/* per-edge (pred -> step) counts and latency, for /api/v1/graphs */
 	uint64_t (*edge_count)[FG_MAX_STEPS];     /* [nsteps][nsteps]: [to][from] */
@@ -115,8 +128,12 @@ void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latenc
 double metrics_hist_quantile(const struct metrics *m, const struct mx_hist *h,
     int latency, double q);
 
+/* source: the step's event's `source` (may be NULL), for the learned owner. */
 void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
-    fg_mask preds_happened);
+    fg_mask preds_happened, const char *source);
+/* Who owes step `step` of flow f: its declared `owner` (*learned false), else the most
+ * frequent source of its events so far (*learned true), else NULL. Engine thread. */
+const char *metrics_step_owner(const struct metrics *m, int flow, int step, bool *learned);
 void metrics_observe_flow(struct metrics *m, int flow, int outcome, double seconds);
 
 /* The oldest-stall age (seconds) above which step `step` of flow f is alerted on, or

@@ -79,16 +79,23 @@ void records_anomaly_json(struct jbuf *w, const struct anomaly *a)
 	jbuf_json_kstr(w, "kind", an_kind_name(a->kind));
 	jbuf_json_kstr(w, "step", a->step);
 	jbuf_json_ktime(w, "at", a->at_ns);
+	/* The declared owner of an awaited step; a learned one is not a fact of the
+	 * input alone, so records (which replay must reproduce) never carry it. */
+	const char *owner = a->step_index >= 0 ? a->flow->steps[a->step_index].owner : NULL;
 	switch (a->kind) {
 	case AN_STALLED:
 	case AN_MISSING:
 	case AN_ABANDONED:
 		jbuf_json_ktime(w, "deadline", a->deadline_ns);
+		if (owner != NULL)
+			jbuf_json_kstr(w, "owner", owner);
 		break;
 	case AN_LATE:
 		jbuf_json_ktime(w, "deadline", a->deadline_ns);
 		jbuf_json_key(w, "overrun_seconds");
 		jbuf_json_seconds(w, a->overrun_ns);
+		if (owner != NULL)
+			jbuf_json_kstr(w, "owner", owner);
 		break;
 	case AN_JOIN_WAIT:
 		jbuf_json_key(w, "awaiting");

@@ -27,6 +27,14 @@ check "summary counts" "$(tail -1 "$tmp/out" | grep -o '"events":[0-9]*,"rejecte
 check "rejections name line and reason" "$(cut -d' ' -f1-3 "$tmp/err" | tr '\n' ';')" \
   "$F/mixed.jsonl:5: rejected (malformed_json):;$F/mixed.jsonl:6: rejected (missing_field):;$F/mixed.jsonl:7: rejected (bad_time):;"
 
+# owner: a declared owner rides on the awaited-step verdicts and changes nothing else
+sed 's/InventoryReserved: { after: \[PaymentAuthorized\], within: 10s }/InventoryReserved: { after: [PaymentAuthorized], within: 10s, owner: inventory-service }/' \
+  $F/order.yaml > "$tmp/owner.yaml"
+bin/choreoscope replay --config "$tmp/owner.yaml" $F/mixed.jsonl > "$tmp/owner.out" 2>/dev/null
+check "owner: the stalled verdict names it" \
+  "$(grep '"kind":"stalled"' "$tmp/owner.out" | grep -o '"step":"InventoryReserved".*"owner":"[^"]*"' | grep -o '"owner":"[^"]*"')" '"owner":"inventory-service"'
+check "owner: every other record unchanged" \
+  "$(sed 's/,"owner":"inventory-service"//' "$tmp/owner.out" | md5sum)" "$(md5sum < "$tmp/out")"
 bin/choreoscope replay --config $F/order.yaml - < $F/mixed.jsonl > "$tmp/stdin" 2>/dev/null
 check "stdin gives the same records" "$(md5sum < "$tmp/stdin")" "$(md5sum < "$tmp/out")"
 

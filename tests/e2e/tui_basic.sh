@@ -23,7 +23,7 @@ check "overview says it waits for data" wait_screen a "no flows yet"
 check "footer lists the keys" wait_screen a "^q quit +\? help +Tab view"
 t send-keys -t a 2
 check "2 shows the stalled view" wait_screen a "^Stalled & anomalies: 0 rows, sorted by overdue"
-check "stalled view has its columns" wait_screen a "KIND +CORRELATION ID +FLOW +STEP +OVERDUE +AGE +SOURCE"
+check "stalled view has its columns" wait_screen a "KIND +CORRELATION ID +FLOW +STEP +OVERDUE +AGE +OWNER +SOURCE"
 t send-keys -t a s
 check "s cycles the sort" wait_screen a "sorted by correlation id"
 t send-keys -t a r

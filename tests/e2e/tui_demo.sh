@@ -100,6 +100,8 @@ else
   check "the timeline lists its events" wait_screen main "^ +[0-9.]+s ✓ [A-Za-z]+ \("
   check "the awaited step is marked stalled on the timeline" wait_screen main "^ +■ $sstep stalled"
   check "the expected graph marks it stalled" wait_screen main "■ $sstep stalled +overdue [0-9]"
+  check "the expected graph names who owes it (learned from the events' source: ~)" \
+    wait_screen main "■ $sstep stalled +overdue [0-9.a-z]+ *\$" && wait_screen main "^.* {4}owed by ~[a-z]+ *\$"
   check "the selected event's attributes are shown" wait_screen main "^ EVENT [^ ]+ +[A-Za-z]+ +from "
 fi
 t send-keys -t main Escape

@@ -27,7 +27,8 @@ static struct fg_step order_steps[] = {
 static char *order_outcomes[] = {"completed", "compensated"};
 static struct fg_step refund_steps[] = {
 	{.name = "RefundRequested", .start = true, .within_ns = FG_NO_DEADLINE, .outcome = -1},
-	{.name = "RefundIssued", .after = FG_BIT(0), .within_ns = S_(60), .outcome = 0},
+	{.name = "RefundIssued", .after = FG_BIT(0), .within_ns = S_(60), .outcome = 0,
+	    .owner = "refund-service"},
 };
 static char *refund_outcomes[] = {"completed"};
 static struct fg_flow fixture_flows[] = {

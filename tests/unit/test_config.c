@@ -455,7 +455,7 @@ static const struct err_case err_cases[] = {
 	    { "t.yaml:6:1: unknown key \"flow\" at top level; did you mean \"flows\"?" } },
 	{ F "      A: { start: true, zzz: 1 }\n      B: { after: A, end: true }\n",
 	    { "t.yaml:4:25: unknown key \"zzz\" in step \"A\"; expected one of: start, after, "
-	      "after_any, within, join_within, instead_of, retries, optional, end, key" } },
+	      "after_any, within, join_within, instead_of, retries, optional, end, key, owner" } },
 	{ F "      A: { start: true }\n      B: { <<: 5, after: A, end: true }\n",
 	    { "t.yaml:5:16: \"<<\": expected a mapping or a list of mappings to merge, found "
 	      "\"5\"" } },

@@ -108,7 +108,7 @@ static void test_histograms(void **state)
 	};
 	struct metrics *m = mk();
 	for (size_t i = 0; i < sizeof(obs) / sizeof(obs[0]); i++)
-		metrics_observe_step(m, 0, obs[i].step, obs[i].seconds, FG_BIT(0));
+		metrics_observe_step(m, 0, obs[i].step, obs[i].seconds, FG_BIT(0), NULL);
 	metrics_observe_flow(m, 0, metrics_outcome_index(m, 0, "compensated"), 3.0);
 	struct jbuf b;
 	const char *t = render(m, &b);
@@ -181,7 +181,7 @@ static void test_p95_near_deadline(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct metrics *m = mk();
 		for (int k = 0; k < 100; k++)
-			metrics_observe_step(m, 0, 3, cases[i].seconds, FG_BIT(1));
+			metrics_observe_step(m, 0, 3, cases[i].seconds, FG_BIT(1), NULL);
 		struct mx_flow *mf = metrics_flow(m, 0);
 		double p = metrics_hist_quantile(m, &mf->step_latency[3], 1, 0.95);
 		double e = metrics_hist_quantile(m, &mf->edge_latency[3 * 7 + 1], 1, 0.95);
@@ -350,6 +350,53 @@ static void test_render_reuses_buffer(void **state)
 	metrics_free(m);
 }
 
+/* The learned owner (docs/config.md `owner`): the most frequent source of a step's
+ * events, bounded by MX_OWNER_SLOTS counters; a declared owner wins and is not learned. */
+static void test_step_owner(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		int flow, step;
+		const char *sources;   /* space-separated, in arrival order; "-" = no source */
+		const char *want;      /* NULL: none */
+		bool learned;
+	} cs[] = {
+	    {"no events: none", 0, 3, "", NULL, false},
+	    {"events without a source: none", 0, 3, "- -", NULL, false},
+	    {"one service", 0, 3, "inventory inventory inventory", "inventory", true},
+	    {"the most frequent of two", 0, 3, "a b b a b", "b", true},
+	    {"a tie: the first seen", 0, 3, "a b", "a", true},
+	    {"a heavy hitter among noise beyond the slots", 0, 3,
+	        "inv n1 inv n2 inv n3 inv n4 inv n5 inv n6 inv", "inv", true},
+	    {"the majority wins after an early burst of another", 0, 3,
+	        "old old old new new new new new new new", "new", true},
+	    {"a long source is cut, not refused", 0, 3,
+	        "0123456789012345678901234567890123456789012345678901234567890123456789",
+	        "012345678901234567890123456789012345678901234567890123456789012", true},
+	    {"a declared owner wins and is not learned", 1, 1, "x x x", "refund-service", false},
+	    {"declared, no events yet", 1, 1, "", "refund-service", false},
+	    {"an undeclared step index: none", 0, -1, "a", NULL, false},
+	};
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		struct metrics *m = mk();
+		char buf[512];
+		snprintf(buf, sizeof(buf), "%s", cs[i].sources);
+		for (char *save, *tok = strtok_r(buf, " ", &save); tok;
+		     tok = strtok_r(NULL, " ", &save))
+			metrics_observe_step(m, cs[i].flow, cs[i].step, 1.0, 0,
+			    strcmp(tok, "-") == 0 ? NULL : tok);
+		bool learned = !cs[i].learned;
+		const char *got = metrics_step_owner(m, cs[i].flow, cs[i].step, &learned);
+		if ((got == NULL) != (cs[i].want == NULL) ||
+		    (got != NULL && strcmp(got, cs[i].want) != 0) || learned != cs[i].learned)
+			fail_msg("%s: got %s (learned %d), want %s (learned %d)", cs[i].name,
+			    got ? got : "NULL", learned, cs[i].want ? cs[i].want : "NULL",
+			    cs[i].learned);
+		metrics_free(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +409,7 @@ int main(void)
 	    cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_bad_buckets),
 	    cmocka_unit_test(test_render_reuses_buffer),
+	    cmocka_unit_test(test_step_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,9 @@ static void test_flows(void **state)
 	assert_int_equal(p->items[0].nstalled, 2);  /* every stalled step, in order */
 	assert_string_equal(p->items[0].stalled[0].step, "ShippingQuoted");
 	assert_true(fabs(p->items[0].stalled[0].overdue - 2.0) < 1e-9);
+	/* owners: a learned one is marked with ~, a declared one is as declared */
+	assert_string_equal(p->items[0].stalled[0].owner, "~shipping");
+	assert_string_equal(p->items[0].stalled[1].owner, "inventory-service");
 	assert_string_equal(p->items[0].last_source, "payments");
 	assert_string_equal(p->items[1].awaiting, "");
 	assert_true(isnan(p->items[1].overdue));
@@ -99,6 +102,8 @@ static void test_detail(void **state)
 	assert_int_equal(d->nsteps, 2);
 	assert_string_equal(d->steps[1].status, "stalled");
 	assert_true(fabs(d->steps[1].overdue - 31.2) < 1e-9);
+	assert_string_equal(d->steps[1].owner, "inventory-service");
+	assert_string_equal(d->steps[0].owner, "");
 	assert_true(isnan(d->t_closed));
 	assert_true(isnan(d->duration));
 	assert_int_equal(d->nanomalies, 1);
@@ -126,6 +131,8 @@ static void test_graphs_anomalies(void **state)
 	assert_int_equal(a->n, 3);
 	assert_string_equal(a->items[1].kind, "missing");
 	assert_string_equal(a->items[1].source, "");
+	assert_string_equal(a->items[0].owner, "~inventory");
+	assert_string_equal(a->items[1].owner, "");   /* none known */
 	assert_false(a->items[1].undeclared);
 	/* step: null (an undeclared type): the event's type keeps the name */
 	assert_string_equal(a->items[2].step, "GiftWrapped");
