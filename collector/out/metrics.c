@@ -691,6 +691,30 @@ static void render_examples(struct metrics *m, struct jbuf *b)
 	}
 }
 
+/* One series per step with a known owner: join it in PromQL (`* on(flow, step)
+ * group_left(owner) choreoscope_step_owner_info`) to label stalls by owner without a
+ * label on every series. Bounded: one series per step; a learned owner's value may
+ * change, as an example's does. */
+static void render_owners(struct metrics *m, struct jbuf *b)
+{
+	family(b, "choreoscope_step_owner_info", "gauge",
+	    "Who owes each step: its declared owner, or the most frequent source of its events "
+	    "(learned=\"true\"); always 1.");
+	for (int f = 0; f < m->g->nflows; f++) {
+		const struct fg_flow *fl = &m->g->flows[f];
+		for (int s = 0; s < fl->nsteps; s++) {
+			bool learned;
+			const char *o = metrics_step_owner(m, f, s, &learned);
+			if (o == NULL)
+				continue;
+			series(b, "choreoscope_step_owner_info", fl->name, "step", fl->steps[s].name);
+			jbuf_puts(b, ",owner=\"");
+			jbuf_prom_label(b, o);
+			jbuf_printf(b, "\",learned=\"%s\"} 1\n", learned ? "true" : "false");
+		}
+	}
+}
+
 static void render_flows(struct metrics *m, struct jbuf *b)
 {
 	const struct flowgraph *g = m->g;
@@ -743,6 +767,7 @@ static void render_flows(struct metrics *m, struct jbuf *b)
 	    offsetof(struct mx_flow, evicted), 0);
 	render_thresholds(m, b);
 	render_examples(m, b);
+	render_owners(m, b);
 }
 
 static void render_hists(struct metrics *m, struct jbuf *b)

@@ -386,6 +386,18 @@ static void test_step_owner(void **state)
 		     tok = strtok_r(NULL, " ", &save))
 			metrics_observe_step(m, cs[i].flow, cs[i].step, 1.0, 0,
 			    strcmp(tok, "-") == 0 ? NULL : tok);
+		/* the info series shows the same owner, or none */
+		struct jbuf b;
+		const char *t = render(m, &b);
+		char line[256];
+		if (cs[i].step >= 0)
+			snprintf(line, sizeof line, "choreoscope_step_owner_info{flow=\"%s\",step=\"%s\","
+			    "owner=\"%s\",learned=\"%s\"} 1", fixture_flows[cs[i].flow].name,
+			    fixture_flows[cs[i].flow].steps[cs[i].step].name, cs[i].want ? cs[i].want : "",
+			    cs[i].learned ? "true" : "false");
+		if (cs[i].step >= 0 && has_line(t, line) != (cs[i].want != NULL))
+			fail_msg("%s: /metrics %s %s", cs[i].name, cs[i].want ? "lacks" : "has", line);
+		jbuf_free(&b);
 		bool learned = !cs[i].learned;
 		const char *got = metrics_step_owner(m, cs[i].flow, cs[i].step, &learned);
 		if ((got == NULL) != (cs[i].want == NULL) ||
