@@ -10,7 +10,7 @@
 
 SHELL := /bin/bash
 CC ?= cc
-PKGS := rdkafka libprotobuf-c yaml-0.1 libmicrohttpd yajl libxxhash
+PKGS := rdkafka libprotobuf-c yaml-0.1 libmicrohttpd yajl libxxhash sqlite3
 TUI_PKGS := ncursesw libcurl jansson
 WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror
 OPT ?= -O2 -g
