@@ -113,7 +113,8 @@ struct history {
 	struct hitem **q;
 	size_t qcap, qhead, qlen;
 	uint64_t enq, done;
-	bool stop;
+	uint64_t hk_req, hk_done; /* housekeeping rounds asked for by history_sync, and run */
+	bool stop, held;
 	pthread_t thr;
 	bool thr_started;
 	/* writer thread */
@@ -817,7 +818,7 @@ static void *writer(void *arg)
 	measure(h);
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		if (h->qlen == 0 && !h->stop) {
+		if ((h->qlen == 0 || h->held) && !h->stop && h->hk_req == h->hk_done) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += 200000000;
@@ -828,13 +829,15 @@ static void *writer(void *arg)
 			pthread_cond_timedwait(&h->wake, &h->mu, &ts);
 		}
 		int n = 0;
-		while (h->qlen && n < HIST_BATCH) {
+		while (h->qlen && n < HIST_BATCH && !h->held) {
 			batch[n++] = h->q[h->qhead];
 			h->qhead = (h->qhead + 1) % h->qcap;
 			h->qlen--;
 		}
 		atomic_store(&h->oldest_enq_ns, h->qlen ? h->q[h->qhead]->enq_ns : 0);
 		bool stop = h->stop && h->qlen == 0 && n == 0;
+		/* a sync asks for a round once the queue it waits for is written */
+		uint64_t hk = h->qlen == 0 || h->held ? h->hk_req : h->hk_done;
 		pthread_mutex_unlock(&h->mu);
 		if (stop)
 			break;
@@ -842,10 +845,13 @@ static void *writer(void *arg)
 			write_batch(h, batch, n);
 		for (int i = 0; i < n; i++)
 			free(batch[i]);
-		if (mono_ns() - h->last_housekeep >= HIST_HOUSEKEEP_NS)
+		bool asked = hk != h->hk_done;
+		if (asked || mono_ns() - h->last_housekeep >= HIST_HOUSEKEEP_NS)
 			housekeep(h);
 		pthread_mutex_lock(&h->mu);
 		h->done += (uint64_t)n;
+		if (asked)
+			h->hk_done = hk;
 		pthread_cond_broadcast(&h->idle);
 	}
 	if (h->db != NULL)
@@ -941,10 +947,23 @@ void history_event(struct history *h, const struct event *ev)
 void history_sync(struct history *h)
 {
 	pthread_mutex_lock(&h->mu);
-	uint64_t want = h->enq;
+	uint64_t want = h->enq, hk = ++h->hk_req;
 	pthread_cond_signal(&h->wake);
-	while (h->done < want)
+	while (h->done < want || h->hk_done < hk)
 		pthread_cond_wait(&h->idle, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void history_attach_engine(struct history *h, const struct engine *eng)
+{
+	h->o.eng = eng;
+}
+
+void history_hold(struct history *h, bool held)
+{
+	pthread_mutex_lock(&h->mu);
+	h->held = held;
+	pthread_cond_signal(&h->wake);
 	pthread_mutex_unlock(&h->mu);
 }
 

@@ -25,6 +25,7 @@
 #ifndef CHOREOSCOPE_HISTORY_H
 #define CHOREOSCOPE_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "engine/engine.h"
@@ -67,9 +68,14 @@ void history_free(struct history *h);
 void history_sink(struct history *h, struct engine_sink *sink, const struct engine_sink *next);
 /* Every event, before it is applied: kept in the timeline ring (engine thread). */
 void history_event(struct history *h, const struct event *ev);
-/* Blocks until everything queued so far is written (or failed); for tests and the
- * end of a replay. */
+/* The engine whose instances' step views are copied at retire (engine_new needs the
+ * sink first, so the engine comes after). Engine thread. */
+void history_attach_engine(struct history *h, const struct engine *eng);
+/* Blocks until everything queued so far is written (or failed) and a retention
+ * round ran after it; for tests and the end of a replay. Not while held. */
 void history_sync(struct history *h);
+/* For tests: while held, the writer takes nothing from the queue (so that it fills). */
+void history_hold(struct history *h, bool held);
 void history_stats(const struct history *h, struct history_stats *out);
 /* dir/history.db */
 const char *history_path(const struct history *h);
