@@ -150,7 +150,12 @@ TSAN_SRC := $(addprefix collector/,http/http_api.c http/http_publish.c http/snap
 	out/metrics.c lib/jbuf.c http/api_render.c http/api_flows.c http/http_guard.c \
 	lib/timefmt.c config/config.c config/config_types.c config/config_yaml.c \
 	config/config_flows.c engine/flowgraph.c http/api_args.c)
-tsan: build/tsan/test_http_api build/tsan/test_snapshot
+tsan: build/tsan/test_http_api build/tsan/test_snapshot build/tsan/test_history
+# The history store's writer thread against the engine thread: the whole library.
+build/tsan/test_history: tests/unit/test_history.c $(LIB_SRC) $(PROTO_C)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -Wno-unused-parameter -O1 -g -fsanitize=thread -Icollector -I$(B)/gen $(PC_CFLAGS) \
+	    -o $@ $^ $(CMOCKA_LIBS) $(PC_LIBS)
 build/tsan/test_%: tests/unit/test_%.c $(TSAN_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -Icollector $(PC_CFLAGS) $(TUI_CFLAGS) -o $@ \
