@@ -149,7 +149,7 @@ asan:
 TSAN_SRC := $(addprefix collector/,http/http_api.c http/http_publish.c http/snapshot.c \
 	out/metrics.c lib/jbuf.c http/api_render.c http/api_flows.c http/http_guard.c \
 	lib/timefmt.c config/config.c config/config_types.c config/config_yaml.c \
-	config/config_flows.c engine/flowgraph.c http/api_args.c)
+	config/config_flows.c engine/flowgraph.c http/api_args.c state/history_read.c)
 tsan: build/tsan/test_http_api build/tsan/test_snapshot build/tsan/test_history
 # The history store's writer thread against the engine thread: the whole library.
 build/tsan/test_history: tests/unit/test_history.c $(LIB_SRC) $(PROTO_C)

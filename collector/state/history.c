@@ -985,3 +985,34 @@ const char *history_path(const struct history *h)
 {
 	return h->path;
 }
+
+void history_metrics(void *ctx, struct jbuf *b)
+{
+	const struct history *h = ctx;
+	struct history_stats st;
+	history_stats(h, &st);
+	static const struct { const char *name, *type, *help; } m[] = {
+	    {"choreoscope_history_bytes", "gauge", "Bytes of the history store on disk (file and WAL)."},
+	    {"choreoscope_history_writes_total", "counter", "Retired flows written to the history store."},
+	    {"choreoscope_history_drops_total", "counter",
+	     "Retired flows and verdicts not stored (queue full, or a failed write)."},
+	    {"choreoscope_history_errors_total", "counter",
+	     "History store failures (open, write, retention), each logged."},
+	    {"choreoscope_history_recreated_total", "counter",
+	     "Damaged history files moved aside and recreated."},
+	    {"choreoscope_history_deleted_total", "counter", "Stored flows removed by retention."},
+	    {"choreoscope_history_queue_items", "gauge", "Items waiting for the history writer."},
+	    {"choreoscope_history_lag_seconds", "gauge",
+	     "Age of the oldest item waiting for the history writer."},
+	};
+	const uint64_t v[] = {st.bytes, st.writes, st.drops, st.errors, st.recreated, st.deleted,
+	    st.queued};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		jbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s ", m[i].name, m[i].help, m[i].name,
+		    m[i].type, m[i].name);
+		if (i < sizeof v / sizeof v[0])
+			jbuf_printf(b, "%llu\n", (unsigned long long)v[i]);
+		else
+			jbuf_printf(b, "%.3f\n", (double)st.lag_ns / 1e9);
+	}
+}

@@ -77,6 +77,10 @@ void history_sync(struct history *h);
 /* For tests: while held, the writer takes nothing from the queue (so that it fills). */
 void history_hold(struct history *h, bool held);
 void history_stats(const struct history *h, struct history_stats *out);
+/* Appends the store's Prometheus metrics (choreoscope_history_*) to b; any thread
+ * (ctx = the history, so that the HTTP server can call it without knowing it). */
+struct jbuf;
+void history_metrics(void *ctx, struct jbuf *b);
 /* dir/history.db */
 const char *history_path(const struct history *h);
 
