@@ -14,6 +14,7 @@
  * the records are written all the same).
  */
 #include <getopt.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,19 +210,27 @@ int replay_main(int argc, char **argv)
 		fprintf(stderr, "choreoscope replay: %s\n", errbuf);
 		goto out;
 	}
+	struct timespec ts0, ts1, ts2;
+	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	int fed = feed(&r, path);
 	if (r.rejected > REJECT_LOG_MAX)
 		fprintf(stderr, "%s: %llu rejected in all (the first %d shown)\n", path,
 		    (unsigned long long)r.rejected, REJECT_LOG_MAX);
 	engine_finish(r.eng);
 	records_summary(r.rec, r.eng, r.rejected);
-	if (r.hist) {
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &ts1);
+	if (r.hist) {   /* judging ends above; then the writer drains its queue */
 		struct history_stats hs;
 		history_sync(r.hist);
+		clock_gettime(CLOCK_MONOTONIC, &ts2);
 		history_stats(r.hist, &hs);
-		fprintf(stderr, "history: path=%s written=%llu dropped=%llu errors=%llu bytes=%llu\n",
-		    history_path(r.hist), (unsigned long long)hs.writes, (unsigned long long)hs.drops,
-		    (unsigned long long)hs.errors, (unsigned long long)hs.bytes);
+		fprintf(stderr, "history: path=%s written=%llu dropped=%llu errors=%llu bytes=%llu "
+		    "judge_seconds=%.3f drain_seconds=%.3f\n", history_path(r.hist),
+		    (unsigned long long)hs.writes, (unsigned long long)hs.drops,
+		    (unsigned long long)hs.errors, (unsigned long long)hs.bytes,
+		    (double)(ts1.tv_sec - ts0.tv_sec) + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e9,
+		    (double)(ts2.tv_sec - ts1.tv_sec) + (double)(ts2.tv_nsec - ts1.tv_nsec) / 1e9);
 	}
 	if (records_failed(r.rec))
 		fprintf(stderr, "choreoscope replay: writing records failed\n");

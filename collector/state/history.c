@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@
 #define HIST_REOPEN_NS ((int64_t)5 * 1000000000)
 #define HIST_HOUSEKEEP_NS ((int64_t)1000000000)
 #define HIST_NO_OFF UINT32_MAX
+#define HIST_WRITER_NICE 10       /* under CPU contention the engine thread goes first */
 
 /* The schema (docs/history.md). auto_vacuum must precede the first table. */
 static const char HISTORY_SCHEMA[] =
@@ -256,10 +259,22 @@ static int flow_index(const struct history *h, const struct fg_flow *f)
 	return (int)(f - h->g->flows);
 }
 
+/* A full queue drops before the copy is built (the writer only ever shortens the queue,
+ * and enqueue checks again). */
+static bool full_now(struct history *h)
+{
+	pthread_mutex_lock(&h->mu);
+	bool full = h->qlen == h->qcap;
+	pthread_mutex_unlock(&h->mu);
+	if (full)
+		atomic_fetch_add(&h->drops, 1);
+	return full;
+}
+
 static void on_flow(struct history *h, const struct flow_record *r)
 {
 	int fi = flow_index(h, r->flow);
-	if (fi < 0)
+	if (fi < 0 || full_now(h))
 		return;
 	jbuf_reset(&h->scratch);
 	h->nev = 0;
@@ -293,7 +308,7 @@ static void on_flow(struct history *h, const struct flow_record *r)
 static void on_anomaly(struct history *h, const struct anomaly *a)
 {
 	int fi = flow_index(h, a->flow);
-	if (fi < 0)
+	if (fi < 0 || full_now(h))
 		return;
 	jbuf_reset(&h->scratch);
 	uint32_t corr = put_str(h, a->correlation_id);
@@ -814,6 +829,9 @@ static void *writer(void *arg)
 {
 	struct history *h = arg;
 	struct hitem *batch[HIST_BATCH];
+	/* Linux nice is per thread: judging must not wait behind SQLite; what the writer
+	 * cannot keep up with is dropped and counted at the queue. */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HIST_WRITER_NICE);
 	open_db(h);
 	measure(h);
 	pthread_mutex_lock(&h->mu);
