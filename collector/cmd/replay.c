@@ -15,6 +15,7 @@
  */
 #include <getopt.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,15 +223,20 @@ int replay_main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
 	if (r.hist) {   /* judging ends above; then the writer drains its queue */
 		struct history_stats hs;
+		struct rusage ru;   /* this thread's CPU: judging without the writer's share */
+		getrusage(RUSAGE_THREAD, &ru);
 		history_sync(r.hist);
 		clock_gettime(CLOCK_MONOTONIC, &ts2);
 		history_stats(r.hist, &hs);
 		fprintf(stderr, "history: path=%s written=%llu dropped=%llu errors=%llu bytes=%llu "
-		    "judge_seconds=%.3f drain_seconds=%.3f\n", history_path(r.hist),
+		    "judge_seconds=%.3f drain_seconds=%.3f engine_thread_cpu_seconds=%.3f\n",
+		    history_path(r.hist),
 		    (unsigned long long)hs.writes, (unsigned long long)hs.drops,
 		    (unsigned long long)hs.errors, (unsigned long long)hs.bytes,
 		    (double)(ts1.tv_sec - ts0.tv_sec) + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e9,
-		    (double)(ts2.tv_sec - ts1.tv_sec) + (double)(ts2.tv_nsec - ts1.tv_nsec) / 1e9);
+		    (double)(ts2.tv_sec - ts1.tv_sec) + (double)(ts2.tv_nsec - ts1.tv_nsec) / 1e9,
+		    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	}
 	if (records_failed(r.rec))
 		fprintf(stderr, "choreoscope replay: writing records failed\n");
