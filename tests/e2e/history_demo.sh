@@ -67,6 +67,8 @@ check "choreoscope history's document is the API's" timeline_ok "$tmp/cli1.json"
   --limit 3 >"$tmp/cli3.jsonl"
 check "choreoscope history --flow --outcome --since --limit: 3 abandoned $flow flows" bash -c \
   "[ \$(wc -l <'$tmp/cli3.jsonl') = 3 ] && ! grep -v '\"flow\":\"$flow\",.*\"outcome\":\"abandoned\"' '$tmp/cli3.jsonl'"
+curl -s "$U/metrics" >"$tmp/metrics.txt"
+check "promtool check metrics passes with the history metrics" promtool check metrics <"$tmp/metrics.txt"
 w=$(metric choreoscope_history_writes_total); e=$(metric choreoscope_history_errors_total)
 b=$(metric choreoscope_history_bytes)
 check "/metrics: writes counted ($w), no errors ($e), store bytes ($b)" \
