@@ -155,7 +155,7 @@ tsan: build/tsan/test_http_api build/tsan/test_snapshot build/tsan/test_history
 build/tsan/test_history: tests/unit/test_history.c $(LIB_SRC) $(PROTO_C)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -Wno-unused-parameter -O1 -g -fsanitize=thread -Icollector -I$(B)/gen $(PC_CFLAGS) \
-	    -o $@ $^ $(CMOCKA_LIBS) $(PC_LIBS)
+	    -o $@ $^ $(CMOCKA_LIBS) $(PC_LIBS) $(TUI_LIBS)
 build/tsan/test_%: tests/unit/test_%.c $(TSAN_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -Icollector $(PC_CFLAGS) $(TUI_CFLAGS) -o $@ \

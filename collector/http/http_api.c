@@ -15,7 +15,6 @@
 #include "http/api_args.h"
 #include "http/http_guard.h"
 #include "http/http_internal.h"
-#include "lib/log.h"
 #include "state/history_read.h"
 
 #include <ctype.h>
@@ -24,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -132,6 +132,13 @@ static void ask_engine(struct http_api *a, int kind, const void *args, struct re
 	jbuf_free(&q.out);
 }
 
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* The store's query for a list's arguments. */
 static struct history_query store_query(const struct http_api *a, const struct api_flows_args *fa)
 {
@@ -173,7 +180,7 @@ static void merge_store(struct http_api *a, const struct api_flows_args *fa, str
 	int n = 0;
 	jbuf_init(&st, HTTP_MAX_BODY);
 	if (history_read_open(a->history_dir, &hr, err, sizeof err) == 0) {
-		if (history_read_list(hr, &q, log_wall_ns(), &st, &stotal, &n, err, sizeof err) < 0)
+		if (history_read_list(hr, &q, wall_ns(), &st, &stotal, &n, err, sizeof err) < 0)
 			n = 0, stotal = 0;
 		history_read_close(hr);
 	}

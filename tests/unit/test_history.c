@@ -4,7 +4,9 @@
  * anomalies; lists filter and page newest first; retention by age and by size
  * deletes the oldest; a garbage file is moved aside and recreated; a directory that
  * cannot be created is counted as errors while judging goes on; a full queue drops
- * (counted). history_sync makes every check wait for the writer, never for time.
+ * (counted); the API lists the engine's instances then the stored ones and falls back
+ * to the store for a timeline, over real loopback HTTP. history_sync makes every
+ * check wait for the writer, never for time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,11 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "config/config.h"
 #include "engine/engine.h"
+#include "http/http_api.h"
+#include "http/http_publish.h"
 #include "lib/jbuf.h"
 #include "state/history.h"
 #include "state/history_read.h"
@@ -345,6 +353,153 @@ static void test_queue_full_drops(void **state)
 	rm_dir(f.dir);
 }
 
+/* ---- the API over the store: a real http_api on loopback, libcurl, a backend that
+ * holds two closed instances (the engine's part) and finds no single instance ---- */
+
+struct api_fx {
+	const struct flowgraph *g;
+	struct http_api *a;
+	pthread_t thr;
+	atomic_bool stop;
+};
+
+static int be_foreach_cb(void *ctx, int flow, api_visit_fn fn, void *arg)
+{
+	(void)ctx;
+	static const char *const ids[2] = {"live-1", "live-2"};
+	for (int i = 0; i < 2 && (flow < 0 || flow == 0); i++) {
+		struct api_instance v = {.flow = 0, .correlation_id = ids[i], .outcome = "completed",
+		    .opened_ns = S(i), .closed_ns = S(i + 1), .events = 3, .last_step = -1};
+		if (fn(arg, &v))
+			return 1;
+	}
+	return 0;
+}
+
+static void be_foreach(void *ctx, int flow, api_visit_fn fn, void *arg)
+{
+	be_foreach_cb(ctx, flow, fn, arg);
+}
+
+static int be_lookup(void *ctx, int flow, const char *corr, api_visit_fn fn, void *arg)
+{
+	(void)ctx, (void)flow, (void)corr, (void)fn, (void)arg;
+	return -1;   /* the engine no longer holds it */
+}
+
+static int64_t be_now(void *ctx)
+{
+	(void)ctx;
+	return S(500);
+}
+
+static void *api_loop(void *arg)
+{
+	struct api_fx *x = arg;
+	while (!atomic_load(&x->stop)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		http_publish_poll(x->a, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, false);
+		usleep(200);
+	}
+	return NULL;
+}
+
+static size_t on_body(char *p, size_t sz, size_t nm, void *u)
+{
+	struct jbuf *b = u;
+	jbuf_put(b, p, sz * nm);
+	return sz * nm;
+}
+
+/* GET path: the status, the body (NUL-terminated) in b. */
+static long get(struct api_fx *x, const char *path, struct jbuf *b)
+{
+	char url[512];
+	long code = 0;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", http_api_port(x->a), path);
+	jbuf_reset(b);
+	CURL *c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	jbuf_put(b, "", 1);
+	return code;
+}
+
+static int count_items(const char *body)
+{
+	int n = 0;
+	for (const char *p = body; (p = strstr(p, "\"correlation_id\":")) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_api_over_store(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f, NULL, NULL);
+	two_flows(&f, "s1", "s2", S(0));      /* s1 completed, s2 abandoned */
+	two_flows(&f, "s3", "s4", S(10));
+	engine_advance(f.eng, S(200));
+	history_sync(f.h);
+
+	struct api_fx x = {.g = &f.cfg->graph};
+	struct metrics *m;
+	char err[512];
+	struct metrics_opts mo = {.graph = &f.cfg->graph, .version = "0.1.0"};
+	assert_int_equal(metrics_new(&mo, &m, err, sizeof err), 0);
+	struct cfg_listen l;
+	assert_int_equal(config_parse_listen("127.0.0.1:0", &l, err, sizeof err), 0);
+	struct http_api_opts ho = {.listen = &l, .publish_interval_ms = 20, .history_dir = f.dir,
+	    .history_metrics = history_metrics, .history_ctx = f.h};
+	assert_int_equal(http_api_new(&ho, m, &x.a, err, sizeof err), 0);
+	struct api_backend be = {.foreach = be_foreach, .lookup = be_lookup, .now = be_now};
+	http_publish_set_backend(x.a, &be);
+	http_publish_set_ready(x.a, true, "ok");
+	pthread_create(&x.thr, NULL, api_loop, &x);
+
+	struct jbuf b;
+	jbuf_init(&b, 1 << 20);
+	/* 2 held by the engine, then 4 stored, newest retired first */
+	assert_int_equal(get(&x, "/api/v1/flows?state=closed&limit=3", &b), 200);
+	assert_non_null(strstr(b.p, "{\"total\":6,\"offset\":0,\"limit\":3,\"items\":["));
+	assert_int_equal(count_items(b.p), 3);
+	assert_true(strstr(b.p, "live-2") < strstr(b.p, "\"stored\":true"));
+	assert_int_equal(get(&x, "/api/v1/flows?state=closed&offset=3&limit=10", &b), 200);
+	assert_non_null(strstr(b.p, "\"total\":6"));
+	assert_int_equal(count_items(b.p), 3);
+	assert_null(strstr(b.p, "live-"));
+	assert_int_equal(get(&x, "/api/v1/flows?state=all&outcome=abandoned", &b), 200);
+	assert_non_null(strstr(b.p, "\"total\":2"));
+	assert_non_null(strstr(b.p, "\"correlation_id\":\"s4\""));
+	assert_int_equal(get(&x, "/api/v1/flows?state=closed&correlation_id=s3", &b), 200);
+	assert_non_null(strstr(b.p, "\"total\":1"));
+	assert_int_equal(get(&x, "/api/v1/flows?state=open", &b), 200);   /* open: engine only */
+	assert_null(strstr(b.p, "\"stored\""));
+	assert_int_equal(get(&x, "/api/v1/flows?state=closed&since=bad", &b), 400);
+	/* the engine answers 404: the store's document */
+	assert_int_equal(get(&x, "/api/v1/flows/order/s2", &b), 200);
+	assert_non_null(strstr(b.p, "\"correlation_id\":\"s2\",\"state\":\"abandoned\""));
+	assert_non_null(strstr(b.p, "\"stored\":true"));
+	assert_int_equal(get(&x, "/api/v1/flows/order/never", &b), 404);
+	assert_int_equal(get(&x, "/metrics", &b), 200);
+	assert_non_null(strstr(b.p, "\nchoreoscope_history_writes_total 4\n"));
+
+	atomic_store(&x.stop, true);
+	pthread_join(x.thr, NULL);
+	http_api_free(x.a);
+	metrics_free(m);
+	jbuf_free(&b);
+	fx_close(&f);
+	rm_dir(f.dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +509,7 @@ int main(void)
 	    cmocka_unit_test(test_garbage_recreated),
 	    cmocka_unit_test(test_unwritable_dir),
 	    cmocka_unit_test(test_queue_full_drops),
+	    cmocka_unit_test(test_api_over_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
