@@ -71,7 +71,11 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 		httpd_free(h);
 		return -1;
 	}
-	h->ae = api_engine_new(eng, &cfg->graph, http_api_snapshot(h->a), 0);
+	/* with a history store, one ring of recent events serves both timelines */
+	h->ae = api_engine_new(eng, &cfg->graph, http_api_snapshot(h->a),
+	    hist ? cfg->history.timeline_bytes : 0);
+	if (h->ae != NULL && hist != NULL)
+		history_share_ring(hist, api_engine_ring(h->ae));
 	if (h->ae == NULL) {
 		snprintf(err, errlen, "out of memory");
 		httpd_free(h);

@@ -101,7 +101,8 @@ struct history {
 	const struct log *lg;
 	char path[4096];
 	/* engine thread */
-	struct evlog *ring;
+	struct evlog *ring;       /* ours, or NULL when shared */
+	const struct evlog *shared;   /* the API's ring (history_share_ring), or NULL */
 	struct jbuf scratch;      /* the strings of the item being built */
 	struct hev evs[HIST_MAX_EVENTS];
 	struct engine_step_view steps[FG_MAX_STEPS];
@@ -286,7 +287,7 @@ static void on_flow(struct history *h, const struct flow_record *r)
 	uint32_t corr = put_str(h, r->correlation_id), outcome = put_str(h, r->outcome);
 	if (h->o.eng != NULL)
 		engine_lookup(h->o.eng, fi, r->correlation_id, take_view, h);
-	evlog_find_ex(h->ring, r->correlation_id, take_event, h);
+	evlog_find_ex(h->shared ? h->shared : h->ring, r->correlation_id, take_event, h);
 	struct hitem *it = make_item(h, h->nsteps_got, h->nev);
 	if (it == NULL)
 		return;
@@ -959,7 +960,15 @@ void history_sink(struct history *h, struct engine_sink *sink, const struct engi
 
 void history_event(struct history *h, const struct event *ev)
 {
-	evlog_add(h->ring, ev);
+	if (h->shared == NULL)
+		evlog_add(h->ring, ev);
+}
+
+void history_share_ring(struct history *h, const struct evlog *ring)
+{
+	evlog_free(h->ring);
+	h->ring = NULL;
+	h->shared = ring;
 }
 
 void history_sync(struct history *h)

@@ -68,6 +68,11 @@ void history_free(struct history *h);
 void history_sink(struct history *h, struct engine_sink *sink, const struct engine_sink *next);
 /* Every event, before it is applied: kept in the timeline ring (engine thread). */
 void history_event(struct history *h, const struct event *ev);
+/* Timelines come from `ring` (borrowed; fed by its owner, e.g. the API's) instead of
+ * a ring of the history's own, which is freed: one copy per event, not two.
+ * history_event then does nothing. The ring must outlive the engine's callbacks. */
+struct evlog;
+void history_share_ring(struct history *h, const struct evlog *ring);
 /* The engine whose instances' step views are copied at retire (engine_new needs the
  * sink first, so the engine comes after). Engine thread. */
 void history_attach_engine(struct history *h, const struct engine *eng);
