@@ -2,8 +2,9 @@
 # The history store on the live demo path: broker, bin/choreoscope-gen (live, injected
 # stalls, truth file), the daemon on config/demo.yaml with history.dir set. A stalled
 # flow is abandoned at its deadline and retired; then it is found by correlation id
-# through the API (list and timeline, which the engine no longer holds) and through
-# `choreoscope history` with the daemon running, and again after a daemon restart.
+# through the API (list and timeline, which the engine no longer holds), the TUI
+# (view 4, filter, Enter) and `choreoscope history` with the daemon running, and again
+# after a daemon restart.
 source "$(dirname "$0")/lib/http.sh"
 
 start_broker events:4
@@ -67,6 +68,24 @@ check "choreoscope history's document is the API's" timeline_ok "$tmp/cli1.json"
   --limit 3 >"$tmp/cli3.jsonl"
 check "choreoscope history --flow --outcome --since --limit: 3 abandoned $flow flows" bash -c \
   "[ \$(wc -l <'$tmp/cli3.jsonl') = 3 ] && ! grep -v '\"flow\":\"$flow\",.*\"outcome\":\"abandoned\"' '$tmp/cli3.jsonl'"
+# the TUI: view 4 lists retired flows; the filter finds this one; Enter opens it
+TMUX_SOCK=$tmp/tmux.sock
+t() { tmux -S "$TMUX_SOCK" "$@"; }
+trap 't kill-server 2>/dev/null; cleanup' EXIT
+wait_screen() { # REGEX: until the pane shows it (10 s)
+  for _ in $(seq 100); do t capture-pane -p -t h | grep -Eq -- "$1" && return 0; sleep 0.1; done
+  t capture-pane -p -t h; return 1
+}
+t new-session -d -s h -x 140 -y 40 "env LANG=C.UTF-8 $BIN/choreoscope-tui --url $U --no-color; sleep 30"
+wait_screen "1 Overview" >/dev/null
+t send-keys -t h 4
+check "tui: view 4 lists retired flows" wait_screen "History: [0-9]+ rows of [0-9]+ retired flows"
+t send-keys -t h / "$corr" Enter
+check "tui: the filter finds $corr among them, abandoned" wait_screen "abandoned +$corr"
+t send-keys -t h Enter
+check "tui: Enter opens its stored timeline" wait_screen "$corr .*retired: from the history store"
+t kill-server 2>/dev/null
+
 curl -s "$U/metrics" >"$tmp/metrics.txt"
 check "promtool check metrics passes with the history metrics" promtool check metrics <"$tmp/metrics.txt"
 w=$(metric choreoscope_history_writes_total); e=$(metric choreoscope_history_errors_total)
