@@ -141,6 +141,11 @@ static char *put_n(char *o, const char *s, size_t n)
 void evlog_add(struct evlog *l, const struct event *ev)
 {
 	uint16_t nattrs = (uint16_t)(ev->nattrs < EV_MAX_ATTRS ? ev->nattrs : EV_MAX_ATTRS);
+	/* the bucket is a random access into a table of megabytes: fetch it while the
+	 * lengths are measured and the record copied */
+	uint32_t h = corr_hash(ev->correlation_id);
+	struct ev_bucket *b = &l->idx[h & l->idx_mask];
+	__builtin_prefetch(b, 1);
 	const char *str[EVLOG_NSTR] = { ev->correlation_id, ev->event_id, ev->type, ev->source,
 		ev->topic ? ev->topic : "" };
 	size_t len[EVLOG_NSTR], n = sizeof(struct rec);
@@ -161,8 +166,6 @@ void evlog_add(struct evlog *l, const struct event *ev)
 	/* the coarse clock (a few ms) is a memory read; arrival needs no better */
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	uint32_t h = corr_hash(ev->correlation_id);
-	struct ev_bucket *b = &l->idx[h & l->idx_mask];
 	*r = (struct rec){ (uint32_t)n, h, ev->time_ns, ev->offset, ev->partition, nattrs,
 		ev->topic != NULL, l->next_seq, b->seq, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
 		b->pos, 0 };
