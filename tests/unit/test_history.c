@@ -485,6 +485,12 @@ static void test_api_over_store(void **state)
 	assert_non_null(strstr(b.p, "\"correlation_id\":\"s4\""));
 	assert_int_equal(get(&x, "/api/v1/flows?state=open", &b), 200);   /* open: engine only */
 	assert_null(strstr(b.p, "\"stored\""));
+	/* ended at or after 00:00:50: the two abandoned at their 60 s deadline */
+	assert_int_equal(get(&x, "/api/v1/flows?state=closed&since=2026-01-01T00:00:50Z", &b), 200);
+	assert_non_null(strstr(b.p, "\"total\":2,"));
+	assert_null(strstr(b.p, "live-"));
+	assert_int_equal(get(&x, "/api/v1/flows?state=closed&until=2026-01-01T00:00:50Z", &b), 200);
+	assert_non_null(strstr(b.p, "\"total\":4,"));   /* live-1, live-2, s1, s3 */
 	assert_int_equal(get(&x, "/api/v1/flows?state=closed&since=bad", &b), 400);
 	/* the engine answers 404: the store's document */
 	assert_int_equal(get(&x, "/api/v1/flows/order/s2", &b), 200);
