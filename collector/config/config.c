@@ -440,6 +440,7 @@ void config_free(struct config *c)
 	free_strv(k->correlation_from, k->ncorrelation_from);
 	free(k->corr_sources);
 	free(c->state.dir);
+	free(c->history.dir);
 	free(k->alert_topic);
 	free(k->dead_letter_topic);
 	struct cfg_json_fields *j = &c->json;
