@@ -188,10 +188,12 @@ static void merge_store(struct http_api *a, const struct api_flows_args *fa, str
 	jbuf_init(&out, HTTP_MAX_BODY);
 	jbuf_printf(&out, "{\"total\":%llu,\"offset\":%d,\"limit\":%d,\"items\":[",
 	    (unsigned long long)(lt + stotal), fa->offset, fa->limit);
-	jbuf_put(&out, items, live_len);
+	if (live_len)
+		jbuf_put(&out, items, live_len);
 	if (live_len && n)
 		jbuf_puts(&out, ",");
-	jbuf_put(&out, st.p, st.len);
+	if (st.len)
+		jbuf_put(&out, st.p, st.len);
 	jbuf_puts(&out, "]}");
 	jbuf_free(&st);
 	jbuf_free(&r->body);

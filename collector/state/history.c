@@ -138,9 +138,7 @@ struct history {
 static uint32_t put_str(struct history *h, const char *s)
 {
 	uint32_t off = (uint32_t)h->scratch.len;
-	jbuf_put(&h->scratch, s ? s : "", s ? strlen(s) + 1 : 1);
-	if (s == NULL || h->scratch.len == off + 1)
-		h->scratch.p[off] = '\0';
+	jbuf_put(&h->scratch, s ? s : "", s ? strlen(s) + 1 : 1);   /* overflow: make_item drops */
 	return off;
 }
 
