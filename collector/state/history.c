@@ -370,8 +370,9 @@ static void close_db(struct history *h)
 static bool is_damage(int rc)
 {
 	rc &= 0xff;
-	return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB || rc == SQLITE_FORMAT ||
-	    rc == SQLITE_SCHEMA;
+	/* SQLITE_FORMAT is ours: another schema version. Busy, full, read-only and I/O
+	 * errors are not damage: the file is kept and the write counted as failed. */
+	return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB || rc == SQLITE_FORMAT;
 }
 
 /* Moves the file (and its WAL and shm) aside as history.db.bad-UNIXTIME. */
