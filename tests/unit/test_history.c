@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <sqlite3.h>
 
 #include "config/config.h"
 #include "engine/engine.h"
@@ -302,6 +303,32 @@ static void test_garbage_recreated(void **state)
 	rm_dir(dir);
 }
 
+/* A real SQLite file of another schema version is not ours to change: moved aside. */
+static void test_other_version_recreated(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_history.XXXXXX", path[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/history.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE flows(x); PRAGMA user_version=7", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct fx f;
+	fx_init(&f, dir, NULL);
+	two_flows(&f, "o1", "o2", S(0));
+	engine_advance(f.eng, S(120));
+	history_sync(f.h);
+	struct history_stats st;
+	history_stats(f.h, &st);
+	assert_int_equal(st.recreated, 1);
+	assert_int_equal(st.writes, 2);
+	assert_int_equal(count_bad(dir), 1);
+	fx_close(&f);
+	rm_dir(dir);
+}
+
 static void test_unwritable_dir(void **state)
 {
 	(void)state;
@@ -516,6 +543,7 @@ int main(void)
 	    cmocka_unit_test(test_retention_age),
 	    cmocka_unit_test(test_retention_size),
 	    cmocka_unit_test(test_garbage_recreated),
+	    cmocka_unit_test(test_other_version_recreated),
 	    cmocka_unit_test(test_unwritable_dir),
 	    cmocka_unit_test(test_queue_full_drops),
 	    cmocka_unit_test(test_api_over_store),
