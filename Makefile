@@ -10,7 +10,7 @@
 
 SHELL := /bin/bash
 CC ?= cc
-PKGS := rdkafka libprotobuf-c yaml-0.1 libmicrohttpd yajl libxxhash
+PKGS := rdkafka libprotobuf-c yaml-0.1 libmicrohttpd yajl libxxhash sqlite3
 TUI_PKGS := ncursesw libcurl jansson
 WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror
 OPT ?= -O2 -g
@@ -149,8 +149,13 @@ asan:
 TSAN_SRC := $(addprefix collector/,http/http_api.c http/http_publish.c http/snapshot.c \
 	out/metrics.c lib/jbuf.c http/api_render.c http/api_flows.c http/http_guard.c \
 	lib/timefmt.c config/config.c config/config_types.c config/config_yaml.c \
-	config/config_flows.c engine/flowgraph.c http/api_args.c)
-tsan: build/tsan/test_http_api build/tsan/test_snapshot
+	config/config_flows.c engine/flowgraph.c http/api_args.c state/history_read.c)
+tsan: build/tsan/test_http_api build/tsan/test_snapshot build/tsan/test_history
+# The history store's writer thread against the engine thread: the whole library.
+build/tsan/test_history: tests/unit/test_history.c $(LIB_SRC) $(PROTO_C)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -Wno-unused-parameter -O1 -g -fsanitize=thread -Icollector -I$(B)/gen $(PC_CFLAGS) \
+	    -o $@ $^ $(CMOCKA_LIBS) $(PC_LIBS) $(TUI_LIBS)
 build/tsan/test_%: tests/unit/test_%.c $(TSAN_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -Icollector $(PC_CFLAGS) $(TUI_CFLAGS) -o $@ \

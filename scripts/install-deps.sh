@@ -5,6 +5,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config librdkafka-dev libprotobuf-c-dev protobuf-c-compiler
       libmicrohttpd-dev libncurses-dev libyaml-dev libyajl-dev libxxhash-dev libcmocka-dev
+      libsqlite3-dev sqlite3
       libjansson-dev libcurl4-openssl-dev kcat prometheus tmux python3-confluent-kafka
       wrk hyperfine curl procps time jq python3-yaml prometheus-alertmanager
       clang libclang-rt-14-dev default-jdk-headless maven man-db groff-base bsdextrautils)

@@ -435,6 +435,7 @@ struct api_detail *api_parse_detail(const char *body, size_t len, char *err, siz
 	d->t_opened = when(&c, root, "opened");
 	d->t_closed = when(&c, root, "closed");
 	d->duration = num(&c, root, "duration_seconds", NAN);
+	d->stored = json_is_true(json_object_get(root, "stored"));
 	parse_detail_lists(&c, root, d, n);
 	if (c.bad) {
 		api_free_detail(d);

@@ -110,6 +110,7 @@ struct api_detail {
 	int nsteps;
 	struct api_anomaly anomalies[32];
 	int nanomalies, truncated;
+	int stored;          /* served from the collector's history store (retired) */
 };
 
 struct api_gstep {

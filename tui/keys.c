@@ -48,10 +48,11 @@ static void act_end(struct ui *u) { cur(u)->sel = cur(u)->nrows - 1; ui_moved(u)
 static void act_view1(struct ui *u) { switch_view(u, VIEW_OVERVIEW); }
 static void act_view2(struct ui *u) { switch_view(u, VIEW_STALLED); }
 static void act_view3(struct ui *u) { switch_view(u, VIEW_GRAPH); }
+static void act_view4(struct ui *u) { switch_view(u, VIEW_HISTORY); }
 
 static void act_tab(struct ui *u)
 {
-	switch_view(u, u->view >= VIEW_GRAPH ? VIEW_OVERVIEW : (enum ui_view)(u->view + 1));
+	switch_view(u, u->view >= VIEW_HISTORY ? VIEW_OVERVIEW : (enum ui_view)(u->view + 1));
 }
 
 static void act_filter(struct ui *u)
@@ -140,6 +141,7 @@ static const struct key_binding keys[] = {
 	{'1', "1", act_view1, "Overview: one row per flow"},
 	{'2', "2", act_view2, "Stalled & anomalies: live list"},
 	{'3', "3", act_view3, "Graph: flow graphs with edge counts"},
+	{'4', "4", act_view4, "History: retired flows, newest first (Enter: timeline)"},
 	{KEY_ENTER, "Enter", act_enter, "detail of the selected row; on a graph edge: its stalls"},
 	{'\r', NULL, act_enter, NULL},
 	{'\n', NULL, act_enter, NULL},

@@ -135,7 +135,7 @@ struct round {
 	char err[256];
 	char page_err[320];     /* a page (not the summary) that failed; the view shows it */
 	struct api_summary *summary;
-	struct api_flowpage *stalled, *found;
+	struct api_flowpage *stalled, *found, *history;
 	struct api_anomalies *anomalies;
 	struct api_graphs *graphs;
 	struct api_detail *detail;
@@ -200,6 +200,22 @@ static void fetch_stalled(struct fetcher *f, struct round *r, const struct model
 		page_fail(r, rc, "search", err);
 }
 
+/* Retired flows, newest first; with a filter, those whose correlation id contains it. */
+static void fetch_history(struct fetcher *f, struct round *r, const struct model_want *w)
+{
+	char path[512], err[256];
+	char *q = w->filter[0] ? curl_easy_escape(f->curl, w->filter, 0) : NULL;
+	int rc;
+
+	snprintf(path, sizeof path, "/api/v1/flows?state=closed&limit=%d%s%s", MODEL_HISTORY_LIMIT,
+	    q ? "&q=" : "", q ? q : "");
+	curl_free(q);
+	if ((rc = get(f, path, err, sizeof err)) == 0)
+		r->history = api_parse_flows(f->body, f->len, err, sizeof err);
+	if (rc || !r->history)
+		page_fail(r, rc, "history", err);
+}
+
 static void fetch_detail(struct fetcher *f, struct round *r, const struct model_want *w)
 {
 	char path[768], err[256], cid[API_ID];
@@ -245,6 +261,8 @@ static void fetch_round(struct fetcher *f, struct round *r, const struct model_w
 	}
 	if (w->stalled)
 		fetch_stalled(f, r, w);
+	if (w->history)
+		fetch_history(f, r, w);
 	if (w->graphs) {
 		if ((rc = get(f, "/api/v1/graphs", err, sizeof err)) == 0)
 			r->graphs = api_parse_graphs(f->body, f->len, err, sizeof err);
@@ -284,6 +302,8 @@ static void round_apply(struct model *m, struct model_col *c, struct round *r, d
 		o = c->anomalies, c->anomalies = r->anomalies, r->anomalies = o;
 	if (r->graphs)
 		o = c->graphs, c->graphs = r->graphs, r->graphs = o;
+	if (r->history)
+		o = c->history, c->history = r->history, r->history = o;
 	if (fresh && r->want_detail) {
 		o = c->detail, c->detail = r->detail, r->detail = o;
 		snprintf(c->detail_err, sizeof c->detail_err, "%s", r->fail == -1 ? r->err : r->detail_err);
@@ -298,6 +318,7 @@ static void round_free(struct round *r)
 	api_free_summary(r->summary);
 	api_free_flows(r->stalled);
 	api_free_flows(r->found);
+	api_free_flows(r->history);
 	api_free_anomalies(r->anomalies);
 	api_free_graphs(r->graphs);
 	api_free_detail(r->detail);
@@ -417,6 +438,7 @@ void model_free(struct model *m)
 		api_free_summary(c->summary);
 		api_free_flows(c->stalled);
 		api_free_flows(c->found);
+		api_free_flows(c->history);
 		api_free_anomalies(c->anomalies);
 		api_free_graphs(c->graphs);
 		api_free_detail(c->detail);

@@ -20,6 +20,7 @@
 #define MODEL_STALLED_LIMIT 200
 #define MODEL_FOUND_LIMIT 100
 #define MODEL_ANOMALY_LIMIT 200
+#define MODEL_HISTORY_LIMIT 200
 
 enum model_colstate { COL_CONNECTING, COL_OK, COL_DOWN, COL_BAD };
 
@@ -27,6 +28,7 @@ enum model_colstate { COL_CONNECTING, COL_OK, COL_DOWN, COL_BAD };
 struct model_want {
 	int stalled;            /* stalled flows + anomaly ring (+ a q= search when filter) */
 	int graphs;
+	int history;            /* retired flows (state=closed; q= search when filter) */
 	int detail;             /* one flow's timeline */
 	int detail_col;         /* collector index to ask, -1 for all */
 	char detail_flow[API_NAME];
@@ -54,7 +56,7 @@ struct model_col {
 	int stale;              /* data below is from before the last failure */
 	double last_ok;         /* monotonic seconds of the last good summary, 0 never */
 	struct api_summary *summary;
-	struct api_flowpage *stalled, *found;
+	struct api_flowpage *stalled, *found, *history;
 	struct api_anomalies *anomalies;
 	struct api_graphs *graphs;
 	struct api_detail *detail;

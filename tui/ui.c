@@ -17,7 +17,8 @@ const struct ui_viewdef *ui_viewdef(enum ui_view v)
 {
 	static const struct ui_viewdef *const defs[VIEW_COUNT] = {
 	    [VIEW_OVERVIEW] = &view_overview, [VIEW_STALLED] = &view_stalled,
-	    [VIEW_GRAPH] = &view_graph, [VIEW_DETAIL] = &view_detail};
+	    [VIEW_GRAPH] = &view_graph, [VIEW_HISTORY] = &view_history,
+	    [VIEW_DETAIL] = &view_detail};
 	return defs[v];
 }
 
@@ -100,6 +101,7 @@ void ui_sync_want(struct ui *u)
 	memset(&w, 0, sizeof w);
 	w.stalled = u->view == VIEW_STALLED;
 	w.graphs = u->view == VIEW_GRAPH;
+	w.history = u->view == VIEW_HISTORY;
 	w.detail = u->view == VIEW_DETAIL;
 	w.detail_col = -1;
 	if (w.detail) {
@@ -115,7 +117,8 @@ void ui_sync_want(struct ui *u)
 
 static void draw_tabs(struct ui *u)
 {
-	static const char *const tabs[] = {"1 Overview", "2 Stalled", "3 Graph", "Detail"};
+	static const char *const tabs[] = {"1 Overview", "2 Stalled", "3 Graph", "4 History",
+	    "Detail"};
 	char buf[160];
 	int x = 0, i;
 

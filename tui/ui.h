@@ -16,7 +16,7 @@
 #include "model.h"
 #include "sel.h"
 
-enum ui_view { VIEW_OVERVIEW, VIEW_STALLED, VIEW_GRAPH, VIEW_DETAIL, VIEW_COUNT };
+enum ui_view { VIEW_OVERVIEW, VIEW_STALLED, VIEW_GRAPH, VIEW_HISTORY, VIEW_DETAIL, VIEW_COUNT };
 
 #define UI_MAX_ROWS 2048
 
@@ -51,7 +51,8 @@ struct ui_viewdef {
 	void (*draw)(struct ui *u, int top, int bottom);
 };
 
-extern const struct ui_viewdef view_overview, view_stalled, view_graph, view_detail;
+extern const struct ui_viewdef view_overview, view_stalled, view_graph, view_history,
+    view_detail;
 
 const struct ui_viewdef *ui_viewdef(enum ui_view v);
 /* Draws the whole screen: header, the current view, help overlay, footer. */

@@ -67,9 +67,9 @@ static void draw_title(const struct api_detail *d, int y)
 
 	span(d, &t0, &t1);
 	fmt_duration(dur, sizeof dur, !isnan(d->duration) ? d->duration : t1 - t0);
-	snprintf(buf, sizeof buf, "%s / %s  state %s%s%s  %s %s  events %d  opened %s", d->flow,
-	    d->cid, d->state, d->outcome[0] ? " " : "", d->outcome,
-	    isnan(d->t_closed) ? "age" : "duration", dur, d->nevents, d->opened);
+	snprintf(buf, sizeof buf, "%s / %s  state %s  %s %s  events %d  opened %s%s", d->flow,
+	    d->cid, d->state, isnan(d->t_closed) ? "age" : "duration", dur, d->nevents, d->opened,
+	    d->stored ? "  (retired: from the history store)" : "");
 	crt_put(y, 0, COLS, ROLE_TITLE, buf);
 }
 
@@ -201,8 +201,8 @@ static void draw(struct ui *u, int top, int bottom)
 		char buf[400];
 		snprintf(buf, sizeof buf, "%s / %s: %s%s", u->target.flow,
 		    u->target.cid[0] ? u->target.cid : "(oldest open)", why[0] ? why : "loading...",
-		    strstr(why, "HTTP 404") ? " (closed and retired from the collector's table; "
-		                              "its verdicts stay listed in view 2)" : "");
+		    strstr(why, "HTTP 404") ? " (retired from the collector's table, and the "
+		                              "collector keeps no history: set history.dir)" : "");
 		crt_put(top, 0, COLS, why[0] ? ROLE_WARN : ROLE_DIM, buf);
 		return;
 	}

@@ -13,5 +13,6 @@ int checkconfig_main(int argc, char **argv); /* replay.c:  choreoscope --check-c
 int daemon_main(int argc, char **argv);      /* daemon.c:  choreoscope [--config FILE] ... */
 int dashgen_main(int argc, char **argv);     /* dashgen.c: choreoscope gen-dashboards ... */
 int discover_main(int argc, char **argv);    /* discover_cmd.c: choreoscope discover ... */
+int history_main(int argc, char **argv);     /* history_cmd.c: choreoscope history ... */
 
 #endif

@@ -27,6 +27,7 @@
 #include "source/partclock.h"
 #include "out/records.h"
 #include "state/durable.h"
+#include "state/history.h"
 
 #include <unistd.h>
 
@@ -55,6 +56,8 @@ struct daemon {
 	struct kdec *kd;
 	struct alerts *al;
 	struct durable *du;       /* durable state (state.dir), or NULL */
+	struct history *hist;     /* the history store (history.dir), or NULL */
+	const char *hist_dir;
 	struct ksrc_batch *batch;
 	struct daemon_rejects rej;
 	struct jbuf jw;           /* alert JSON lines */
@@ -307,7 +310,7 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 static int start_http(struct daemon *d, enum partclock_mode mode, char *err, size_t errlen)
 {
 	if (httpd_new(d->cfg, d->eng, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall",
-	        &d->http, err, errlen) < 0) {
+	        d->hist_dir, d->hist, &d->http, err, errlen) < 0) {
 		if (d->fl.listen != NULL)
 			return -1;
 		char esc[1024];
@@ -327,9 +330,33 @@ static int start_http(struct daemon *d, enum partclock_mode mode, char *err, siz
 	return 0;
 }
 
+/* The history store, when enabled and a directory is set (history.dir, else
+ * state.dir): its sink goes first in the chain, so it sees each record before the
+ * others. A directory that cannot be written is the writer's counted error, not a
+ * reason to stop: judging does not depend on the store. */
+/* The history store (history.dir, else state.dir): its sink in *sink, or sink->ctx
+ * NULL when there is none. */
+static int open_history(struct daemon *d, struct engine_sink *sink, char *err, size_t errlen)
+{
+	*sink = (struct engine_sink){ 0 };
+	const struct cfg_history *c = &d->cfg->history;
+	d->hist_dir = c->dir != NULL ? c->dir : d->cfg->state.dir;
+	if (!c->enabled || d->hist_dir == NULL)
+		return 0;
+	const struct history_opts o = {.dir = d->hist_dir, .retention_ns = c->retention_ns,
+	    .max_bytes = c->max_bytes, .queue_len = c->queue, .max_attr_bytes = c->max_attr_bytes,
+	    .timeline_bytes = c->timeline_bytes};
+	if (history_new(&o, &d->cfg->graph, &d->lg, &d->hist, err, errlen) < 0)
+		return -1;
+	history_sink(d->hist, sink);
+	LOG_INFO(&d->lg, "history store", "path=%s retention_s=%lld max_bytes=%zu",
+	    history_path(d->hist), (long long)(c->retention_ns / 1000000000), c->max_bytes);
+	return 0;
+}
+
 static int setup(struct daemon *d, char *err, size_t errlen)
 {
-	struct engine_sink sink;
+	struct engine_sink sink, hsink;
 	const struct engine_sink mine = { .anomaly = on_anomaly, .flow = on_flow, .ctx = d };
 	const struct engine_opts eo = { .clock = ENGINE_CLOCK_EXTERNAL,
 		.max_flows = d->cfg->max_flows };
@@ -352,11 +379,15 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	}
 	d->batch->n = 0;
 	if (open_records(d, &sink, err, errlen) < 0 ||
+	    open_history(d, &hsink, err, errlen) < 0 ||
 	    engine_new(&d->cfg->graph, &eo, sink.ctx != NULL ? &sink : NULL, &d->eng, err,
 	        errlen) < 0 ||
+	    (hsink.ctx != NULL && engine_add_sink(d->eng, &hsink) < 0) ||
 	    engine_add_sink(d->eng, &mine) < 0 ||
 	    partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0)
 		return -1;
+	if (d->hist != NULL)
+		history_attach_engine(d->hist, d->eng);
 	if (start_http(d, mode, err, errlen) < 0)
 		return -1;
 	return open_kafka(d, err, errlen);
@@ -365,6 +396,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 static void teardown(struct daemon *d)
 {
 	httpd_free(d->http);
+	history_free(d->hist);   /* writes what is queued */
 	if (d->du != NULL)
 		durable_close(d->du);
 	ksrc_free(d->ks);
@@ -423,6 +455,8 @@ static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
 	if (kdec_decode(d->kd, &km, &ev, &reason) == 0) {
 		if (d->http != NULL)
 			httpd_on_event(d->http, &ev);
+		if (d->hist != NULL)
+			history_event(d->hist, &ev);
 		if (d->du != NULL)
 			durable_source(d->du, slot);
 		engine_apply(d->eng, &ev);

@@ -5,6 +5,7 @@
  *   choreoscope --check-config FILE
  *   choreoscope gen-dashboards --config FILE [--out DIR]
  *   choreoscope discover [--config FILE] [options] EVENTS
+ *   choreoscope history --data DIR [filters]
  *   choreoscope [--config FILE] [daemon options]      (the collector daemon)
  */
 #include <stdio.h>
@@ -19,6 +20,7 @@ static void usage(FILE *out)
 	    "       choreoscope --check-config FILE\n"
 	    "       choreoscope gen-dashboards --config FILE [--out DIR]\n"
 	    "       choreoscope discover [--config FILE] [options] EVENTS|-   learn a starter flow graph\n"
+	    "       choreoscope history --data DIR [--correlation-id ID | --flow F --since 1h ...]\n"
 	    "       choreoscope --version | --help\n"
 	    "Run 'choreoscope SUBCOMMAND --help' for the options of each.\n");
 }
@@ -31,6 +33,8 @@ int main(int argc, char **argv)
 			return replay_main(argc - 1, argv + 1);
 		if (strcmp(a, "discover") == 0)
 			return discover_main(argc - 1, argv + 1);
+		if (strcmp(a, "history") == 0)
+			return history_main(argc - 1, argv + 1);
 		if (strcmp(a, "gen-dashboards") == 0)
 			return dashgen_main(argc - 1, argv + 1);
 		if (strcmp(a, "--version") == 0) {

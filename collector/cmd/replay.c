@@ -14,6 +14,8 @@
  * the records are written all the same).
  */
 #include <getopt.h>
+#include <time.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 #include "engine/engine.h"
 #include "source/input.h"
 #include "out/records.h"
+#include "state/history.h"
 
 #define REJECT_LOG_MAX 100
 
@@ -38,6 +41,9 @@ static void replay_usage(FILE *out)
 	    "  --max-flows N     in-flight bound (default: limits.max_flows of the config)\n"
 	    "  --fail-on KINDS   exit 3 when a verdict of these kinds (comma-separated, e.g.\n"
 	    "                    stalled,missing, or all) was found\n"
+	    "  --history DIR     also store every retired flow in DIR/history.db (the\n"
+	    "                    config's history.* settings; a full queue drops, counted\n"
+	    "                    on stderr)\n"
 	    "  EVENTS            the file, or - for stdin\n");
 }
 
@@ -90,6 +96,7 @@ struct replay_run {
 	struct config *cfg;
 	struct engine *eng;
 	struct records *rec;
+	struct history *hist;     /* --history, or NULL */
 	struct input *in;
 	uint64_t rejected;
 };
@@ -102,6 +109,8 @@ static int feed(struct replay_run *r, const char *path)
 	for (;;) {
 		int st = input_next(r->in, &ev, &rej, err, sizeof(err));
 		if (st == INPUT_EVENT) {
+			if (r->hist)
+				history_event(r->hist, &ev);
 			engine_apply(r->eng, &ev);
 			continue;
 		}
@@ -126,10 +135,11 @@ int replay_main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "max-flows", required_argument, NULL, 'm' },
 		{ "fail-on", required_argument, NULL, 'F' },
+		{ "history", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cfgpath = NULL, *fmtname = NULL;
+	const char *cfgpath = NULL, *fmtname = NULL, *histdir = NULL;
 	long long max_flows = -1;
 	unsigned fail_on = 0;
 	int c;
@@ -141,6 +151,7 @@ int replay_main(int argc, char **argv)
 				return 2;
 			break;
 		case 'c': cfgpath = optarg; break;
+		case 'H': histdir = optarg; break;
 		case 'f': fmtname = optarg; break;
 		case 'm': max_flows = atoll(optarg); break;
 		case 'h': replay_usage(stdout); return 0;
@@ -175,28 +186,66 @@ int replay_main(int argc, char **argv)
 		goto out;
 	}
 	records_sink(r.rec, &sink);
+	struct engine_sink hsink = { 0 };
+	if (histdir != NULL) {
+		const struct cfg_history *hc = &r.cfg->history;
+		const struct history_opts ho = {.dir = histdir, .retention_ns = hc->retention_ns,
+		    .max_bytes = hc->max_bytes, .queue_len = hc->queue,
+		    .max_attr_bytes = hc->max_attr_bytes, .timeline_bytes = hc->timeline_bytes};
+		static struct log lg = {.level = LOG_LVL_WARN};
+		if (history_new(&ho, &r.cfg->graph, &lg, &r.hist, errbuf, sizeof(errbuf)) != 0) {
+			fprintf(stderr, "choreoscope replay: %s\n", errbuf);
+			goto out;
+		}
+		history_sink(r.hist, &hsink);
+	}
 	struct engine_opts eo = { ENGINE_CLOCK_EVENTS, max_flows >= 0 ? (size_t)max_flows : r.cfg->max_flows };
-	if (engine_new(&r.cfg->graph, &eo, &sink, &r.eng, errbuf, sizeof(errbuf)) != 0) {
-		fprintf(stderr, "choreoscope replay: %s\n", errbuf);
+	if (engine_new(&r.cfg->graph, &eo, &sink, &r.eng, errbuf, sizeof(errbuf)) != 0 ||
+	    (hsink.ctx != NULL && engine_add_sink(r.eng, &hsink) != 0)) {
+		fprintf(stderr, "choreoscope replay: %s\n", r.eng ? "too many sinks" : errbuf);
 		goto out;
 	}
+	if (r.hist)
+		history_attach_engine(r.hist, r.eng);
 	r.in = input_open(path, fmt, dec, errbuf, sizeof(errbuf));
 	if (!r.in) {
 		fprintf(stderr, "choreoscope replay: %s\n", errbuf);
 		goto out;
 	}
+	struct timespec ts0, ts1, ts2;
+	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	int fed = feed(&r, path);
 	if (r.rejected > REJECT_LOG_MAX)
 		fprintf(stderr, "%s: %llu rejected in all (the first %d shown)\n", path,
 		    (unsigned long long)r.rejected, REJECT_LOG_MAX);
 	engine_finish(r.eng);
 	records_summary(r.rec, r.eng, r.rejected);
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &ts1);
+	if (r.hist) {   /* judging ends above; then the writer drains its queue */
+		struct history_stats hs;
+		struct rusage ru;   /* this thread's CPU: judging without the writer's share */
+		getrusage(RUSAGE_THREAD, &ru);
+		history_sync(r.hist);
+		clock_gettime(CLOCK_MONOTONIC, &ts2);
+		history_stats(r.hist, &hs);
+		fprintf(stderr, "history: path=%s written=%llu dropped=%llu errors=%llu bytes=%llu "
+		    "judge_seconds=%.3f drain_seconds=%.3f engine_thread_cpu_seconds=%.3f\n",
+		    history_path(r.hist),
+		    (unsigned long long)hs.writes, (unsigned long long)hs.drops,
+		    (unsigned long long)hs.errors, (unsigned long long)hs.bytes,
+		    (double)(ts1.tv_sec - ts0.tv_sec) + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e9,
+		    (double)(ts2.tv_sec - ts1.tv_sec) + (double)(ts2.tv_nsec - ts1.tv_nsec) / 1e9,
+		    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	}
 	if (records_failed(r.rec))
 		fprintf(stderr, "choreoscope replay: writing records failed\n");
 	else if (fed == 0)
 		rc = fail_on && count_kinds(r.eng, r.cfg->graph.nflows, fail_on) ? 3 : 0;
 out:
 	input_close(r.in);
+	history_free(r.hist);
 	engine_free(r.eng);
 	records_free(r.rec);
 	decoder_free(dec);

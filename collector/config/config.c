@@ -102,6 +102,27 @@ static const struct cfg_field settings[] = {
 	    .choices = "fail|fresh", .help = "A damaged checkpoint, or one written for other flow "
 		    "graphs: `fail` stops the daemon (exit 3) naming the file; `fresh` moves it aside "
 		    "(`.bad`) and starts that partition's flows afresh from the committed offset." },
+	{ "history.enabled", &cfg_t_bool, CO(history.enabled), .def = "true",
+	    .help = "Write every retired flow (record, steps, anomalies, timeline) to the history "
+		    "store, when a directory is set (docs/history.md)." },
+	{ "history.dir", &cfg_t_str, CO(history.dir), .flags = CF_NULLABLE,
+	    .help = "Directory of the history store (`history.db`, SQLite); unset: `state.dir`; "
+		    "neither set: no store." },
+	{ "history.retention", &cfg_t_duration, CO(history.retention_ns), .def = "168h",
+	    .help = "Stored flows older than this (since they retired) are deleted, "
+		    "continuously; 0s keeps them." },
+	{ "history.max_bytes", &cfg_t_count, CO(history.max_bytes), .def = "1073741824",
+	    .help = "Bytes the store's pages may use; beyond it the oldest flows are deleted "
+		    "and the file shrinks back." },
+	{ "history.queue", &cfg_t_count, CO(history.queue), .def = "65536",
+	    .help = "Retired flows and verdicts waiting for the writer thread at most; beyond "
+		    "it they are dropped (counted), never waited for." },
+	{ "history.max_attr_bytes", &cfg_t_count, CO(history.max_attr_bytes), .def = "4096",
+	    .help = "Attributes (as JSON) stored per event at most; the pairs beyond are left "
+		    "out and counted in `choreoscope.truncated`." },
+	{ "history.timeline_bytes", &cfg_t_count, CO(history.timeline_bytes), .def = "33554432",
+	    .help = "Ring of recent events the stored timelines come from; a flow whose events "
+		    "left it is stored with the rest." },
 	{ "metrics.latency_buckets", &cfg_t_numlist, CO(metrics.latency_buckets),
 	    .noff = CO(metrics.nlatency_buckets),
 	    .def = "[0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]",
@@ -419,6 +440,7 @@ void config_free(struct config *c)
 	free_strv(k->correlation_from, k->ncorrelation_from);
 	free(k->corr_sources);
 	free(c->state.dir);
+	free(c->history.dir);
 	free(k->alert_topic);
 	free(k->dead_letter_topic);
 	struct cfg_json_fields *j = &c->json;

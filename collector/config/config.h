@@ -84,6 +84,13 @@ struct cfg_state {
 	int on_bad_checkpoint;   /* 0 fail, 1 fresh (the choices of state.on_bad_checkpoint) */
 };
 
+struct cfg_history {
+	char *dir;            /* NULL: state.dir; both NULL: no store */
+	bool enabled;
+	int64_t retention_ns;
+	size_t max_bytes, queue, max_attr_bytes, timeline_bytes;
+};
+
 struct config {
 	char *path;
 	struct flowgraph graph;
@@ -94,6 +101,7 @@ struct config {
 	struct cfg_http http;
 	struct cfg_metrics metrics;
 	struct cfg_state state;
+	struct cfg_history history;
 };
 
 /* Loads and validates `path`. 0 and *out on success; negative and err otherwise. */

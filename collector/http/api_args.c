@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/timefmt.h"
 #include "out/metrics.h"
 #include "http/snapshot.h"
 
@@ -52,6 +53,26 @@ static int refuse(const char **msg, int status, const char *why)
 	return status;
 }
 
+/* An RFC 3339 time parameter; def when absent, false when unparseable. */
+static bool time_arg(api_args_get_fn get, void *ctx, const char *k, int64_t def, int64_t *out)
+{
+	const char *v = get(ctx, k);
+	*out = def;
+	return v == NULL || timefmt_parse_rfc3339(v, strlen(v), out) == 0;
+}
+
+/* A bounded string parameter into dst (cap bytes); false when too long. */
+static bool str_arg(api_args_get_fn get, void *ctx, const char *k, char *dst, size_t cap)
+{
+	const char *v = get(ctx, k);
+	if (v == NULL)
+		return true;
+	if (strlen(v) >= cap)
+		return false;
+	snprintf(dst, cap, "%s", v);
+	return true;
+}
+
 int api_args_flows(const struct flowgraph *g, api_args_get_fn get, void *ctx,
     struct api_flows_args *fa, const char **msg)
 {
@@ -75,6 +96,12 @@ int api_args_flows(const struct flowgraph *g, api_args_get_fn get, void *ctx,
 		return refuse(msg, 400, "q: too long");
 	if (v)
 		snprintf(fa->q, sizeof(fa->q), "%s", v);
+	if (!str_arg(get, ctx, "correlation_id", fa->corr, sizeof(fa->corr)) ||
+	    !str_arg(get, ctx, "outcome", fa->outcome, sizeof(fa->outcome)))
+		return refuse(msg, 400, "correlation_id or outcome: too long");
+	if (!time_arg(get, ctx, "since", 0, &fa->since_ns) ||
+	    !time_arg(get, ctx, "until", 0, &fa->until_ns))
+		return refuse(msg, 400, "since and until must be RFC 3339 times");
 	if (!int_arg(get, ctx, "limit", 100, 1, AR_MAX_LIMIT, &fa->limit) ||
 	    !int_arg(get, ctx, "offset", 0, 0, AR_MAX_WINDOW - AR_MAX_LIMIT, &fa->offset))
 		return refuse(msg, 400, "limit must be 1..1000, offset 0..10000");

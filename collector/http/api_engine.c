@@ -206,3 +206,8 @@ void api_engine_backend(struct api_engine *ae, struct api_backend *out)
 	*out = (struct api_backend){.foreach = be_foreach, .lookup = be_lookup, .now = be_now,
 	    .ctx = ae};
 }
+
+const struct evlog *api_engine_ring(const struct api_engine *ae)
+{
+	return ae->log;
+}

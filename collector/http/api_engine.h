@@ -24,5 +24,8 @@ void api_engine_free(struct api_engine *ae);
 /* Keeps a copy of ev for timelines (a bounded ring; the oldest are overwritten). */
 void api_engine_event(struct api_engine *ae, const struct event *ev);
 void api_engine_backend(struct api_engine *ae, struct api_backend *out);
+/* The ring of recent events (for the history store to share: one copy per event). */
+struct evlog;
+const struct evlog *api_engine_ring(const struct api_engine *ae);
 
 #endif

@@ -116,6 +116,13 @@ static bool matches(const struct walk *w, const struct api_instance *v)
 	}
 	if (a->q[0] && strstr(v->correlation_id, a->q) == NULL)
 		return false;
+	if (a->corr[0] && strcmp(v->correlation_id, a->corr) != 0)
+		return false;
+	if (a->outcome[0] && (!closed || strcmp(v->outcome, a->outcome) != 0))
+		return false;
+	int64_t end = closed ? v->closed_ns : v->opened_ns;
+	if ((a->since_ns && end < a->since_ns) || (a->until_ns && end >= a->until_ns))
+		return false;
 	return true;
 }
 

@@ -91,6 +91,10 @@ struct api_flows_args {
 	int flow, awaiting, kind;  /* -1: any; awaiting needs flow unless unique */
 	char awaiting_name[SNAP_STR];
 	char q[SNAP_STR];
+	char corr[SNAP_STR];       /* correlation_id=: exact match, "" any */
+	char outcome[32];          /* outcome=: closed with this outcome, "" any */
+	int64_t since_ns, until_ns; /* since=/until=: end (close, else open) time in
+	                               [since, until); 0: unbounded */
 	int limit, offset;
 };
 

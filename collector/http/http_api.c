@@ -15,6 +15,7 @@
 #include "http/api_args.h"
 #include "http/http_guard.h"
 #include "http/http_internal.h"
+#include "state/history_read.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -86,6 +88,8 @@ static void h_metrics(struct http_api *a, struct MHD_Connection *c, const char *
 	snapshot_copy(a->snap, SNAP_METRICS, &r->body);
 	metrics_render_process(a->m, &r->body);
 	http_guard_render(a->guard, &r->body);
+	if (a->history_metrics)
+		a->history_metrics(a->history_ctx, &r->body);
 }
 
 static void h_doc(struct http_api *a, enum snap_doc d, struct reply *r)
@@ -129,6 +133,94 @@ static void ask_engine(struct http_api *a, int kind, const void *args, struct re
 	jbuf_free(&q.out);
 }
 
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The store's query for a list's arguments. */
+static struct history_query store_query(const struct http_api *a, const struct api_flows_args *fa)
+{
+	return (struct history_query){
+	    .flow = fa->flow >= 0 ? a->g->flows[fa->flow].name : NULL,
+	    .correlation_id = fa->corr[0] ? fa->corr : NULL,
+	    .contains = fa->q[0] ? fa->q : NULL,
+	    .outcome = fa->outcome[0] ? fa->outcome : NULL,
+	    .kind = fa->kind >= 0 ? metrics_kind_name(fa->kind) : NULL,
+	    .awaiting = fa->awaiting_name[0] ? fa->awaiting_name : NULL,
+	    .since_ns = fa->since_ns ? fa->since_ns : INT64_MIN,
+	    .until_ns = fa->until_ns ? fa->until_ns : INT64_MAX};
+}
+
+/* state=closed|all with a store: the engine's page (instances it still holds) goes
+ * first, then the stored flows, newest first; offsets run over both and `total`
+ * adds them. The engine's answer is our own renderer's fixed shape
+ * ({"total":N,...,"items":[...]}), so its items are taken as text. */
+static void merge_store(struct http_api *a, const struct api_flows_args *fa, struct reply *r)
+{
+	unsigned long long lt;
+	jbuf_put(&r->body, "", 1);
+	r->body.len--;
+	const char *items = r->body.p ? strstr(r->body.p, "\"items\":[") : NULL;
+	if (r->status != 200 || items == NULL || r->body.len < 2 ||
+	    sscanf(r->body.p, "{\"total\":%llu", &lt) != 1)
+		return;
+	items += strlen("\"items\":[");
+	size_t live_len = (size_t)(r->body.p + r->body.len - 2 - items);
+	uint64_t off = (uint64_t)fa->offset, lim = (uint64_t)fa->limit;
+	uint64_t live_on_page = lt > off ? (lt - off < lim ? lt - off : lim) : 0;
+	struct history_query q = store_query(a, fa);
+	q.offset = off > lt ? (int)(off - lt) : 0;
+	q.limit = (int)(lim - live_on_page);
+	struct history_reader *hr;
+	char err[256];
+	struct jbuf st;
+	uint64_t stotal = 0;
+	int n = 0;
+	jbuf_init(&st, HTTP_MAX_BODY);
+	if (history_read_open(a->history_dir, &hr, err, sizeof err) == 0) {
+		if (history_read_list(hr, &q, wall_ns(), &st, &stotal, &n, err, sizeof err) < 0)
+			n = 0, stotal = 0;
+		history_read_close(hr);
+	}
+	struct jbuf out;
+	jbuf_init(&out, HTTP_MAX_BODY);
+	jbuf_printf(&out, "{\"total\":%llu,\"offset\":%d,\"limit\":%d,\"items\":[",
+	    (unsigned long long)(lt + stotal), fa->offset, fa->limit);
+	if (live_len)
+		jbuf_put(&out, items, live_len);
+	if (live_len && n)
+		jbuf_puts(&out, ",");
+	if (st.len)
+		jbuf_put(&out, st.p, st.len);
+	jbuf_puts(&out, "]}");
+	jbuf_free(&st);
+	jbuf_free(&r->body);
+	r->body = out;
+}
+
+/* A timeline the engine no longer holds, from the store. */
+static void timeline_from_store(struct http_api *a, const struct api_timeline_args *ta,
+    struct reply *r)
+{
+	struct history_reader *hr;
+	char err[256];
+	struct jbuf doc;
+	if (history_read_open(a->history_dir, &hr, err, sizeof err) < 0)
+		return;
+	jbuf_init(&doc, HTTP_MAX_BODY);
+	if (history_read_flow(hr, a->g->flows[ta->flow].name, ta->corr, &doc, err, sizeof err) == 1) {
+		r->status = 200;
+		jbuf_free(&r->body);
+		r->body = doc;
+	} else {
+		jbuf_free(&doc);
+	}
+	history_read_close(hr);
+}
+
 static void h_flows(struct http_api *a, struct MHD_Connection *c, const char *rest,
     struct reply *r)
 {
@@ -138,12 +230,17 @@ static void h_flows(struct http_api *a, struct MHD_Connection *c, const char *re
 		struct api_flows_args fa;
 		if ((st = api_args_flows(a->g, arg, c, &fa, &msg)) != 0)
 			return reply_error(r, st, msg);
-		return ask_engine(a, HTTP_Q_FLOWS, &fa, r);
+		ask_engine(a, HTTP_Q_FLOWS, &fa, r);
+		if (a->history_dir && (fa.state == AR_STATE_CLOSED || fa.state == AR_STATE_ALL))
+			merge_store(a, &fa, r);
+		return;
 	}
 	struct api_timeline_args ta;
 	if ((st = api_args_timeline(a->g, rest, &ta, &msg)) != 0)
 		return reply_error(r, st, msg);
 	ask_engine(a, HTTP_Q_TIMELINE, &ta, r);
+	if (r->status == 404 && a->history_dir)
+		timeline_from_store(a, &ta, r);
 }
 
 static void h_anomalies(struct http_api *a, struct MHD_Connection *c, const char *rest,
@@ -165,7 +262,7 @@ static void h_anomalies(struct http_api *a, struct MHD_Connection *c, const char
 
 static const char *const no_params[] = {NULL};
 static const char *const flows_params[] = {"state", "flow", "awaiting", "kind", "q", "sort",
-    "order", "limit", "offset", NULL};
+    "order", "limit", "offset", "correlation_id", "outcome", "since", "until", NULL};
 static const char *const anomalies_params[] = {"limit", "flow", "kind", NULL};
 
 static void h_index(struct http_api *a, struct MHD_Connection *c, const char *rest,
@@ -493,6 +590,10 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 	if (tok != NULL && *tok != '\0' && (a->token = strdup(tok)) == NULL)
 		goto fail;
 	a->query_timeout_ms = o->query_timeout_ms > 0 ? o->query_timeout_ms : 2000;
+	a->history_metrics = o->history_metrics;
+	a->history_ctx = o->history_ctx;
+	if (o->history_dir && (a->history_dir = strdup(o->history_dir)) == NULL)
+		goto fail;
 	a->max_request = o->max_request_bytes ? o->max_request_bytes : 8192;
 	struct cfg_listen def;
 	const struct cfg_listen *l = o->listen;
@@ -553,6 +654,7 @@ void http_api_free(struct http_api *a)
 	http_guard_free(a->guard);
 	http_publish_fini(a);
 	free(a->token);
+	free(a->history_dir);
 	for (int i = 0; i < a->nallowed_hosts; i++)
 		free(a->allowed_hosts[i]);
 	free(a->allowed_hosts);

@@ -49,6 +49,12 @@ struct http_api_opts {
 	int publish_interval_ms;    /* 0: 250 */
 	int query_share_pct;        /* max % of engine time for flow-table queries; 0: 10 */
 	const char *clock;          /* "wall" or "event", for the summary */
+	/* The history store (state/history.h), or NULL: flows the engine no longer holds
+	 * are answered from history_dir by the HTTP threads (a read-only connection per
+	 * request, never the engine thread); history_metrics appends its /metrics. */
+	const char *history_dir;
+	void (*history_metrics)(void *ctx, struct jbuf *b);
+	void *history_ctx;
 };
 
 struct http_api;

@@ -4,6 +4,7 @@
  * cached in `slot` so a tick does no string lookups after the first.
  */
 #include "http/http_daemon.h"
+#include "state/history.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,8 @@ static int64_t mono_ns(void)
 }
 
 int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
-    const char *clock, struct httpd **out, char *err, size_t errlen)
+    const char *clock, const char *history_dir, struct history *hist, struct httpd **out,
+    char *err, size_t errlen)
 {
 	struct httpd *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
@@ -61,13 +63,19 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 	    .max_per_address = c->max_connections_per_address > 65535
 	        ? 65535u : (unsigned)c->max_connections_per_address,
 	    .header_timeout_ms = c->header_timeout_ns / 1000000 > 3600000
-	        ? 3600000 : (int)(c->header_timeout_ns / 1000000)};
+	        ? 3600000 : (int)(c->header_timeout_ns / 1000000),
+	    .history_dir = hist ? history_dir : NULL,
+	    .history_metrics = hist ? history_metrics : NULL, .history_ctx = hist};
 	if (metrics_new(&mo, &h->m, err, errlen) < 0 ||
 	    http_api_new(&ho, h->m, &h->a, err, errlen) < 0) {
 		httpd_free(h);
 		return -1;
 	}
-	h->ae = api_engine_new(eng, &cfg->graph, http_api_snapshot(h->a), 0);
+	/* with a history store, one ring of recent events serves both timelines */
+	h->ae = api_engine_new(eng, &cfg->graph, http_api_snapshot(h->a),
+	    hist ? cfg->history.timeline_bytes : 0);
+	if (h->ae != NULL && hist != NULL)
+		history_share_ring(hist, api_engine_ring(h->ae));
 	if (h->ae == NULL) {
 		snprintf(err, errlen, "out of memory");
 		httpd_free(h);

@@ -30,6 +30,9 @@ struct http_api {
 	struct metrics *m;       /* engine thread, except metrics_http_count/_process */
 	struct snapshot *snap;   /* any thread (locks inside) */
 	int query_timeout_ms;
+	char *history_dir;       /* NULL: no history store */
+	void (*history_metrics)(void *ctx, struct jbuf *b);
+	void *history_ctx;
 	size_t max_request;      /* request line + headers we answer; beyond: 431 */
 	/* engine thread only */
 	struct api_backend be;

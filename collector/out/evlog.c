@@ -5,11 +5,19 @@
  * the end, a pad record (len = bytes to the end, hash 0, nstr 0) fills the tail and
  * the record starts at 0. `head` is the oldest live record, `tail` where the next
  * goes; head == tail with used == 0 means empty.
+ *
+ * Index: records are numbered (seq) in the order they were added; a bucket table
+ * keyed by the correlation id's hash holds the newest record of each bucket, and each
+ * record links to the previous one of its bucket (ring position + seq). A link is
+ * followed only while its seq is still live (>= the oldest live seq), so a position
+ * that was overwritten is never read: evlog_find costs the bucket's live records, not
+ * the ring's (the history store asks for every retired flow).
  */
 #include "out/evlog.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <xxhash.h>
 
 struct rec {
@@ -19,13 +27,29 @@ struct rec {
 	int32_t partition;
 	uint16_t nattrs;
 	uint16_t has_topic;
+	uint64_t seq;        /* 0 for padding; real records count from 1 */
+	uint64_t prev_seq;   /* previous record of the same bucket, 0: none */
+	int64_t arrival_ns;  /* wall clock when it was added */
+	uint32_t prev_pos;
+	uint32_t pad_;
+};
+
+struct ev_bucket {
+	uint64_t seq;        /* newest record of the bucket, 0: none */
+	uint32_t pos;
 };
 
 struct evlog {
 	char *buf;
 	size_t cap, head, tail, used;
 	uint64_t added, dropped;
+	uint64_t next_seq, oldest_seq;   /* records with seq >= oldest_seq are live */
+	struct ev_bucket *idx;
+	uint32_t idx_mask;
 };
+
+/* At most this many records of one correlation id are visited per find. */
+#define EVLOG_FIND_MAX 4096
 
 /* Records and the capacity are multiples of the header size, so whatever is left
  * before the end of the ring can always hold a pad header. */
@@ -39,7 +63,16 @@ struct evlog *evlog_new(size_t capacity_bytes)
 		return NULL;
 	l->cap = align_rec(capacity_bytes < 4096 ? 4096 : capacity_bytes);
 	l->buf = malloc(l->cap);
-	if (!l->buf) {
+	/* one bucket per ~256 bytes of ring (a typical record), a power of two */
+	size_t nb = 1024;
+	while (nb < l->cap / 256)
+		nb <<= 1;
+	l->idx = calloc(nb, sizeof(*l->idx));
+	l->idx_mask = (uint32_t)(nb - 1);
+	l->next_seq = l->oldest_seq = 1;
+	if (!l->buf || !l->idx || l->cap > UINT32_MAX) {
+		free(l->buf);
+		free(l->idx);
 		free(l);
 		return NULL;
 	}
@@ -51,6 +84,7 @@ void evlog_free(struct evlog *l)
 	if (!l)
 		return;
 	free(l->buf);
+	free(l->idx);
 	free(l);
 }
 
@@ -64,6 +98,8 @@ static uint32_t corr_hash(const char *s)
 static void pop(struct evlog *l)
 {
 	struct rec *r = (struct rec *)(l->buf + l->head);
+	if (r->seq)
+		l->oldest_seq = r->seq + 1;
 	l->head = (l->head + r->len) % l->cap;
 	l->used -= r->len;
 }
@@ -92,19 +128,34 @@ static void make_room(struct evlog *l, size_t n)
 		l->head = l->tail;
 }
 
-static char *put(char *o, const char *s)
+static char *put_n(char *o, const char *s, size_t n)
 {
-	size_t n = strlen(s) + 1;
 	memcpy(o, s, n);
 	return o + n;
 }
 
+/* Lengths (NUL included) of an event's strings, in record order: corr, event_id,
+ * type, source, topic, then key/value pairs. Measured once per event. */
+#define EVLOG_NSTR (5 + 2 * EV_MAX_ATTRS)
+
 void evlog_add(struct evlog *l, const struct event *ev)
 {
-	size_t n = sizeof(struct rec) + strlen(ev->correlation_id) + strlen(ev->event_id) +
-	    strlen(ev->type) + strlen(ev->source) + (ev->topic ? strlen(ev->topic) : 0) + 5;
-	for (uint32_t a = 0; a < ev->nattrs && a < EV_MAX_ATTRS; a++)
-		n += strlen(ev->attrs[a].key) + strlen(ev->attrs[a].val) + 2;
+	uint16_t nattrs = (uint16_t)(ev->nattrs < EV_MAX_ATTRS ? ev->nattrs : EV_MAX_ATTRS);
+	/* the bucket is a random access into a table of megabytes: fetch it while the
+	 * lengths are measured and the record copied */
+	uint32_t h = corr_hash(ev->correlation_id);
+	struct ev_bucket *b = &l->idx[h & l->idx_mask];
+	__builtin_prefetch(b, 1);
+	const char *str[EVLOG_NSTR] = { ev->correlation_id, ev->event_id, ev->type, ev->source,
+		ev->topic ? ev->topic : "" };
+	size_t len[EVLOG_NSTR], n = sizeof(struct rec);
+	int ns = 5;
+	for (uint16_t a = 0; a < nattrs; a++) {
+		str[ns++] = ev->attrs[a].key;
+		str[ns++] = ev->attrs[a].val;
+	}
+	for (int i = 0; i < ns; i++)
+		n += (len[i] = strlen(str[i]) + 1);
 	n = align_rec(n);
 	if (n > l->cap / 4) {
 		l->dropped++;
@@ -112,19 +163,17 @@ void evlog_add(struct evlog *l, const struct event *ev)
 	}
 	make_room(l, n);
 	struct rec *r = (struct rec *)(l->buf + l->tail);
-	*r = (struct rec){ (uint32_t)n, corr_hash(ev->correlation_id), ev->time_ns, ev->offset,
-		ev->partition, (uint16_t)(ev->nattrs < EV_MAX_ATTRS ? ev->nattrs : EV_MAX_ATTRS),
-		ev->topic != NULL };
+	/* the coarse clock (a few ms) is a memory read; arrival needs no better */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	*r = (struct rec){ (uint32_t)n, h, ev->time_ns, ev->offset, ev->partition, nattrs,
+		ev->topic != NULL, l->next_seq, b->seq, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
+		b->pos, 0 };
+	b->seq = l->next_seq++;
+	b->pos = (uint32_t)l->tail;
 	char *o = (char *)(r + 1);
-	o = put(o, ev->correlation_id);
-	o = put(o, ev->event_id);
-	o = put(o, ev->type);
-	o = put(o, ev->source);
-	o = put(o, ev->topic ? ev->topic : "");
-	for (uint16_t a = 0; a < r->nattrs; a++) {
-		o = put(o, ev->attrs[a].key);
-		o = put(o, ev->attrs[a].val);
-	}
+	for (int i = 0; i < ns; i++)
+		o = put_n(o, str[i], len[i]);
 	l->tail = (l->tail + n) % l->cap;
 	l->used += n;
 	l->added++;
@@ -132,40 +181,68 @@ void evlog_add(struct evlog *l, const struct event *ev)
 
 static const char *next_str(const char *s) { return s + strlen(s) + 1; }
 
-int evlog_find(const struct evlog *l, const char *corr, int (*fn)(void *arg, const struct event *ev), void *arg)
+/* Calls fn for one record (strings and attributes pointed into the ring). */
+static int visit_rec(const struct rec *r, evlog_visit_fn fn, void *arg)
+{
+	const char *s = (const char *)(r + 1);
+	struct ev_attr attrs[EV_MAX_ATTRS];
+	struct event ev = { .correlation_id = s, .time_ns = r->time_ns,
+		.offset = r->offset, .partition = r->partition, .attrs = attrs,
+		.nattrs = r->nattrs, .causation_id = "" };
+	ev.event_id = next_str(s);
+	ev.type = next_str(ev.event_id);
+	ev.source = next_str(ev.type);
+	const char *topic = next_str(ev.source);
+	ev.topic = r->has_topic ? topic : NULL;
+	const char *a = next_str(topic);
+	for (uint16_t k = 0; k < r->nattrs; k++) {
+		attrs[k].key = a;
+		attrs[k].val = next_str(a);
+		a = next_str(attrs[k].val);
+	}
+	return fn(arg, &ev, r->arrival_ns);
+}
+
+int evlog_find_ex(const struct evlog *l, const char *corr, evlog_visit_fn fn, void *arg)
 {
 	uint32_t h = corr_hash(corr);
-	int visited = 0;
-	size_t pos = l->head, left = l->used;
-	while (left) {
+	const struct ev_bucket *b = &l->idx[h & l->idx_mask];
+	uint32_t found[EVLOG_FIND_MAX];
+	int n = 0;
+	/* newest to oldest along the bucket's chain, then visited oldest first */
+	for (uint64_t seq = b->seq, pos = b->pos; seq >= l->oldest_seq && seq != 0 &&
+	     n < EVLOG_FIND_MAX;) {
 		const struct rec *r = (const struct rec *)(l->buf + pos);
-		if (r->hash == h) {
-			const char *s = (const char *)(r + 1);
-			if (strcmp(s, corr) == 0) {
-				struct ev_attr attrs[EV_MAX_ATTRS];
-				struct event ev = { .correlation_id = s, .time_ns = r->time_ns,
-					.offset = r->offset, .partition = r->partition, .attrs = attrs,
-					.nattrs = r->nattrs, .causation_id = "" };
-				ev.event_id = next_str(s);
-				ev.type = next_str(ev.event_id);
-				ev.source = next_str(ev.type);
-				const char *topic = next_str(ev.source);
-				ev.topic = r->has_topic ? topic : NULL;
-				const char *a = next_str(topic);
-				for (uint16_t k = 0; k < r->nattrs; k++) {
-					attrs[k].key = a;
-					attrs[k].val = next_str(a);
-					a = next_str(attrs[k].val);
-				}
-				visited++;
-				if (fn(arg, &ev))
-					break;
-			}
-		}
-		left -= r->len;
-		pos = (pos + r->len) % l->cap;
+		if (r->hash == h && strcmp((const char *)(r + 1), corr) == 0)
+			found[n++] = (uint32_t)pos;
+		seq = r->prev_seq;
+		pos = r->prev_pos;
+	}
+	int visited = 0;
+	for (int i = n - 1; i >= 0; i--) {
+		visited++;
+		if (visit_rec((const struct rec *)(l->buf + found[i]), fn, arg))
+			break;
 	}
 	return visited;
+}
+
+struct plain {
+	int (*fn)(void *arg, const struct event *ev);
+	void *arg;
+};
+
+static int plain_visit(void *arg, const struct event *ev, int64_t arrival_ns)
+{
+	(void)arrival_ns;
+	const struct plain *p = arg;
+	return p->fn(p->arg, ev);
+}
+
+int evlog_find(const struct evlog *l, const char *corr, int (*fn)(void *arg, const struct event *ev), void *arg)
+{
+	struct plain p = { fn, arg };
+	return evlog_find_ex(l, corr, plain_visit, &p);
 }
 
 uint64_t evlog_added(const struct evlog *l) { return l->added; }

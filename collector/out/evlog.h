@@ -5,8 +5,9 @@
  *
  * A byte ring of fixed capacity: appending overwrites the oldest events, so memory
  * is bounded whatever the traffic, and a flow's events are found while they are
- * among the most recent `capacity` bytes (the TUI looks at live flows). Lookup scans
- * every record (hash compare first): a request path, O(records).
+ * among the most recent `capacity` bytes (the TUI looks at live flows). Lookup follows
+ * a hash index of correlation ids: O(live records in the id's bucket), so the history
+ * store can ask for every retired flow's events.
  * Engine thread only. Events longer than capacity/4 are dropped (counted).
  */
 #ifndef CHOREOSCOPE_EVLOG_H
@@ -27,6 +28,9 @@ void evlog_add(struct evlog *l, const struct event *ev);
  * array holds at most EV_MAX_ATTRS entries. Returns how many were visited. */
 int evlog_find(const struct evlog *l, const char *corr,
     int (*fn)(void *arg, const struct event *ev), void *arg);
+/* The same, also giving each event's arrival (wall clock when it was added, ns). */
+typedef int (*evlog_visit_fn)(void *arg, const struct event *ev, int64_t arrival_ns);
+int evlog_find_ex(const struct evlog *l, const char *corr, evlog_visit_fn fn, void *arg);
 uint64_t evlog_added(const struct evlog *l);
 uint64_t evlog_dropped(const struct evlog *l);
 size_t evlog_capacity(const struct evlog *l);

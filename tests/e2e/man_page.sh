@@ -27,7 +27,7 @@ check "choreoscope --help: every flag in the page" \
   "$($C --help | missing_flags "$tmp/choreoscope.txt")" ""
 check "the collector's --help: every flag in the page" \
   "$($C --config /dev/null --help | missing_flags "$tmp/choreoscope.txt")" ""
-for sub in replay gen-dashboards discover; do
+for sub in replay gen-dashboards discover history; do
   check "choreoscope $sub: a section of the page" "$(grep -c "^   $sub\$" "$tmp/choreoscope.txt")" "1"
   check "choreoscope $sub --help: every flag in the page" \
     "$($C $sub --help | missing_flags "$tmp/choreoscope.txt")" ""

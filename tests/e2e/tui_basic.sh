@@ -31,6 +31,8 @@ check "r reverses it" wait_screen a "sorted by correlation id \(reversed\)"
 t send-keys -t a Tab
 check "Tab goes to the graph view" wait_screen a "no flow graphs yet"
 t send-keys -t a Tab
+check "Tab goes to the history view" wait_screen a "^History: 0 rows"
+t send-keys -t a Tab
 check "Tab wraps to the overview" wait_screen a "^FLOW +IN FLIGHT"
 t send-keys -t a '?'
 check "? opens the help" wait_screen a "Keys \(\? abbreviations, Esc closes\)"

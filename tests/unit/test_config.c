@@ -230,6 +230,21 @@ static void test_defaults(void **state)
 		assert_true(c->metrics.latency_buckets[i] == lat[i]);
 		assert_true(c->metrics.duration_buckets[i] == dur[i]);
 	}
+	assert_null(c->history.dir);
+	assert_true(c->history.enabled);
+	assert_int_equal(c->history.retention_ns, 168 * 3600 * S);
+	assert_int_equal(c->history.max_bytes, 1073741824);
+	assert_int_equal(c->history.queue, 65536);
+	assert_int_equal(c->history.max_attr_bytes, 4096);
+	assert_int_equal(c->history.timeline_bytes, 33554432);
+	config_free(c);
+	c = load_ok("flows:\n  - name: f\n    steps:\n"
+		    "      A: { start: true }\n      B: { after: A, end: true }\n"
+		    "history: { dir: /var/lib/c, enabled: false, retention: 1h, max_bytes: 1000 }\n");
+	assert_string_equal(c->history.dir, "/var/lib/c");
+	assert_false(c->history.enabled);
+	assert_int_equal(c->history.retention_ns, 3600 * S);
+	assert_int_equal(c->history.max_bytes, 1000);
 	config_free(c);
 }
 

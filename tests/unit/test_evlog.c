@@ -77,8 +77,43 @@ static void test_ring_keeps_newest(void **state)
 	evlog_free(l);
 }
 
+/* Many ids sharing the index's buckets, the ring wrapped many times: each id finds
+ * exactly its live events, oldest first, and all of them together are the ring. */
+static void test_index_many_ids(void **state)
+{
+	(void)state;
+	struct evlog *l = evlog_new(64 * 1024);   /* 1024 buckets */
+	char id[32], corr[32], val[32];
+	struct ev_attr attrs[2] = { { "k", "fixed" }, { "seq", val } };
+	const long n = 60000;                     /* ids of 3 events each, interleaved by 2 */
+	for (long i = 0; i < n; i++) {
+		long k = (i / 6) * 2 + (i % 2);
+		snprintf(id, sizeof(id), "e%ld", i);
+		snprintf(corr, sizeof(corr), "k%ld", k);
+		snprintf(val, sizeof(val), "v%ld", i);
+		struct event ev = { .event_id = id, .correlation_id = corr, .type = "T", .source = "s",
+			.time_ns = i, .attrs = attrs, .nattrs = 2, .topic = "events", .partition = 3,
+			.offset = i * 10 };
+		evlog_add(l, &ev);
+	}
+	long total = 0, oldest = n;
+	for (long k = 0; k < n / 3; k++) {
+		struct found f = { 0, 0, 0, 0 };
+		snprintf(corr, sizeof(corr), "k%ld", k);
+		total += evlog_find(l, corr, collect, &f);
+		assert_false(f.bad);
+		assert_true(f.n <= 3);
+		if (f.n && f.first < oldest)
+			oldest = f.first;
+	}
+	assert_true(total > 300);
+	assert_int_equal(total, n - oldest);
+	evlog_free(l);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_ring_keeps_newest) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_ring_keeps_newest),
+		cmocka_unit_test(test_index_many_ids) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
