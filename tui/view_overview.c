@@ -212,6 +212,16 @@ static void draw(struct ui *u, int top, int bottom)
 	}
 	for (i = vs->top, y = top + 1; i < n && y < bottom; i++, y++)
 		draw_row(y, &rows[i], c, i == vs->sel);
+	for (i = 0; i < u->model->ncols; i++) {
+		const struct api_summary *s = u->model->cols[i].summary;
+		char note[96];
+		if (!s || s->total_flows <= s->nflows || y >= bottom)
+			continue;
+		snprintf(note, sizeof note, "(the first %d of %lld declared flows)", s->nflows,
+		    s->total_flows);
+		crt_put(y++, 1, COLS - 2, ROLE_DIM, note);
+		break;
+	}
 	free(rows);
 }
 

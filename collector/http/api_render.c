@@ -61,7 +61,7 @@ static void summary_self(struct metrics *m, const struct api_self *s, struct jbu
 	kv_num(b, "unmatched_total", (double)metrics_unmatched_total(m), true);
 	kv_num(b, "consumer_lag", (double)metrics_lag_total(m), true);
 	kv_num(b, "memory_bytes", (double)s->memory_bytes, true);
-	jbuf_puts(b, "},\"flows\":[");
+	jbuf_puts(b, "},");
 }
 
 static void summary_flow(struct metrics *m, const struct api_self *s, int f, struct jbuf *b)
@@ -118,16 +118,16 @@ static void summary_flow(struct metrics *m, const struct api_self *s, int f, str
 	jbuf_puts(b, "}}");
 }
 
-void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b)
+void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b,
+    size_t *ends)
 {
 	jbuf_reset(b);
 	summary_self(m, self, b);
+	ends[0] = b->len;
 	for (int f = 0; f < metrics_graph(m)->nflows; f++) {
-		if (f > 0)
-			jbuf_puts(b, ",");
 		summary_flow(m, self, f, b);
+		ends[f + 1] = b->len;
 	}
-	jbuf_puts(b, "]}");
 }
 
 static void step_names(struct jbuf *b, const struct fg_flow *fl, fg_mask mask)
@@ -194,14 +194,15 @@ static void graph_edges(struct metrics *m, int f, struct jbuf *b)
 	}
 }
 
-void api_render_graphs(struct metrics *m, struct jbuf *b)
+void api_render_graphs(struct metrics *m, struct jbuf *b, size_t *ends)
 {
 	const struct flowgraph *g = metrics_graph(m);
 	jbuf_reset(b);
-	jbuf_puts(b, "{\"flows\":[");
+	jbuf_puts(b, "{");
+	ends[0] = b->len;
 	for (int f = 0; f < g->nflows; f++) {
 		const struct fg_flow *fl = &g->flows[f];
-		jbuf_puts(b, f ? ",{\"name\":" : "{\"name\":");
+		jbuf_puts(b, "{\"name\":");
 		jbuf_json_str(b, fl->name);
 		kv_num(b, "deadline_seconds",
 		    fl->deadline_ns < 0 ? NAN : (double)fl->deadline_ns / NS, true);
@@ -215,7 +216,17 @@ void api_render_graphs(struct metrics *m, struct jbuf *b)
 		jbuf_puts(b, "],\"edges\":[");
 		graph_edges(m, f, b);
 		jbuf_puts(b, "]}");
+		ends[f + 1] = b->len;
 	}
+}
+
+void api_render_page(const char *head, size_t headlen, const struct api_page_args *pa, int total,
+    const char *parts, size_t partslen, struct jbuf *b)
+{
+	jbuf_put(b, head, headlen);
+	jbuf_printf(b, "\"total\":%d,\"offset\":%d,\"limit\":%d,\"flows\":[", total,
+	    pa->offset, pa->limit);
+	jbuf_put(b, parts, partslen);
 	jbuf_puts(b, "]}");
 }
 

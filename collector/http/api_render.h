@@ -22,6 +22,7 @@
 #include "http/snapshot.h"
 
 #define AR_MAX_LIMIT 1000
+#define AR_PAGE_LIMIT 100     /* default page of flows, instances and graphs */
 #define AR_MAX_WINDOW 11000   /* offset + limit */
 
 enum api_step_status { AR_NOT_EXPECTED, AR_PENDING, AR_HAPPENED, AR_STALLED,
@@ -94,6 +95,13 @@ struct api_flows_args {
 	int limit, offset;
 };
 
+/* /api/v1/summary and /api/v1/graphs: a page of flows in declaration order, or the
+ * one flow named. */
+struct api_page_args {
+	int flow;             /* -1: every flow */
+	int limit, offset;
+};
+
 struct api_timeline_args {
 	int flow;
 	char corr[512];
@@ -112,8 +120,15 @@ struct api_self {
 int api_render_flow_index(const struct flowgraph *g, const char *name);
 int api_render_step_index(const struct fg_flow *f, const char *name);
 
-void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b);
-void api_render_graphs(struct metrics *m, struct jbuf *b);
+/* The summary and the graphs as paged documents (snapshot_publish_parts): b gets a
+ * head (`{"collector":{...},` and `{`), then one JSON object per flow; ends[0] is
+ * where the head ends, ends[f + 1] where flow f's object ends ([nflows + 1]). */
+void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b,
+    size_t *ends);
+void api_render_graphs(struct metrics *m, struct jbuf *b, size_t *ends);
+/* One page of them: head, "total", "offset", "limit", then "flows": [parts]. */
+void api_render_page(const char *head, size_t headlen, const struct api_page_args *pa, int total,
+    const char *parts, size_t partslen, struct jbuf *b);
 /* Return the HTTP status (200, 404, 503 when no backend). */
 int api_render_flows(struct metrics *m, const struct api_backend *be,
     const struct api_flows_args *a, struct jbuf *b);

@@ -294,6 +294,59 @@ static void test_routes(void **state)
 	stop(f);
 }
 
+/* Occurrences of s in b. */
+static int count_of(const char *b, const char *s)
+{
+	int n = 0;
+	for (const char *p = b; (p = strstr(p, s)) != NULL; p += strlen(s))
+		n++;
+	return n;
+}
+
+/* The summary and the graphs in pages of flows (declaration order), or the one flow
+ * named: the whole answer, so that a page holds exactly the flows it says. */
+static void test_summary_graphs_pages(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *path, *head;
+		int nflows;          /* flow objects in the answer */
+	} cs[] = {
+	    {"/api/v1/summary", "{\"collector\":{\"version\":\"0.1.0\"", 2},
+	    {"/api/v1/summary", "\"total\":2,\"offset\":0,\"limit\":100,\"flows\":[{\"name\":\"order\"", 2},
+	    {"/api/v1/summary?limit=1", "\"total\":2,\"offset\":0,\"limit\":1,\"flows\":[{\"name\":\"order\"", 1},
+	    {"/api/v1/summary?limit=1&offset=1", "\"total\":2,\"offset\":1,\"limit\":1,\"flows\":[{\"name\":\"refund\"", 1},
+	    {"/api/v1/summary?offset=2", "\"total\":2,\"offset\":2,\"limit\":100,\"flows\":[]}", 0},
+	    {"/api/v1/summary?flow=refund", "\"total\":1,\"offset\":0,\"limit\":100,\"flows\":[{\"name\":\"refund\"", 1},
+	    {"/api/v1/summary?flow=refund&offset=1", "\"total\":1,\"offset\":1,\"limit\":100,\"flows\":[]}", 0},
+	    {"/api/v1/graphs", "{\"total\":2,\"offset\":0,\"limit\":100,\"flows\":[{\"name\":\"order\",\"deadline_seconds\"", 2},
+	    {"/api/v1/graphs?flow=order&limit=5", "{\"total\":1,\"offset\":0,\"limit\":5,\"flows\":[{\"name\":\"order\"", 1},
+	    {"/api/v1/graphs?offset=1", "{\"total\":2,\"offset\":1,\"limit\":100,\"flows\":[{\"name\":\"refund\"", 1},
+	};
+	static const struct rcase bad[] = {
+	    {"/api/v1/summary?flow=bogus", NULL, 400, "unknown flow"},
+	    {"/api/v1/summary?limit=0", NULL, 400, "limit must be 1..1000"},
+	    {"/api/v1/graphs?limit=1001", NULL, 400, "limit"},
+	    {"/api/v1/graphs?offset=65536", NULL, 400, "offset"},
+	    {"/api/v1/graphs?state=open", NULL, 400, "unknown query parameter 'state'"},
+	};
+	struct fake *f = start(NULL);
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		struct body b;
+		assert_int_equal(get(f, cs[i].path, NULL, &b), 200);
+		/* a flow object is the only place a "deadline_seconds" (graphs) or an
+		 * "in_flight" (summary) key sits */
+		int n = count_of(b.p, strstr(cs[i].path, "graphs") ? "\"lateness_seconds\"" : "\"in_flight\"");
+		if (strstr(b.p, cs[i].head) == NULL || n != cs[i].nflows ||
+		    strcmp(b.p + b.n - 2, "]}") != 0)
+			fail_msg("%s: got %s, want %s and %d flows (got %d)", cs[i].path, b.p, cs[i].head,
+			    cs[i].nflows, n);
+		free(b.p);
+	}
+	run_cases(f, bad, sizeof(bad) / sizeof(bad[0]));
+	stop(f);
+}
+
 static void test_token(void **state)
 {
 	(void)state;
@@ -626,6 +679,7 @@ int main(void)
 	curl_global_init(CURL_GLOBAL_ALL);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_summary_graphs_pages),
 	    cmocka_unit_test(test_token),
 	    cmocka_unit_test(test_host),
 	    cmocka_unit_test(test_guard),
