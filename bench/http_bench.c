@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -129,9 +130,8 @@ static long get(int fd, const char *path, int *status, char **buf, size_t *cap)
 	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
 	if (write(fd, req, (size_t)n) != n)
 		return -1;
-	size_t len = 0;
+	size_t len = 0, hlen = 0;
 	long clen = -1;
-	char *hend = NULL;
 	for (;;) {
 		if (len + 65536 > *cap) {
 			*cap = (*cap ? *cap * 2 : 1 << 20);
@@ -142,12 +142,14 @@ static long get(int fd, const char *path, int *status, char **buf, size_t *cap)
 			return -1;
 		len += (size_t)r;
 		(*buf)[len] = '\0';
-		if (hend == NULL && (hend = strstr(*buf, "\r\n\r\n")) != NULL) {
+		char *hend;
+		if (hlen == 0 && (hend = strstr(*buf, "\r\n\r\n")) != NULL) {
+			hlen = (size_t)(hend + 4 - *buf);   /* an offset: *buf moves as it grows */
 			char *cl = strcasestr(*buf, "Content-Length:");
 			clen = cl ? atol(cl + 15) : 0;
 			*status = atoi(*buf + 9);
 		}
-		if (hend && (long)(len - (size_t)(hend + 4 - *buf)) >= clen)
+		if (hlen && (long)(len - hlen) >= clen)
 			return clen;
 	}
 }

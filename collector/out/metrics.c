@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static const double default_latency[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
     1, 2.5, 5, 10, 30, 60, 300};
@@ -33,6 +34,14 @@ static const char *const kind_names[MX_NKINDS] = {"stalled", "late", "missing",
 static const int http_codes[] = {200, 400, 401, 404, 405, 408, 413, 414, 421, 429, 431,
     500, 503};
 #define NCODES ((int)(sizeof(http_codes) / sizeof(http_codes[0])))
+
+/* A flow's series as last rendered: one text, family k in [off[k], off[k + 1]). */
+struct mx_cache {
+	uint64_t fp;             /* fingerprint of the values rendered */
+	bool valid;
+	struct jbuf txt;
+	size_t off[12 + 1];      /* NFAM + 1 */
+};
 
 struct mx_part {
 	char *topic;
@@ -57,6 +66,8 @@ struct metrics {
 	int ready;
 	_Atomic uint64_t http[NCODES + 1]; /* last: any other code */
 	double start_time_s;
+	struct mx_cache *cache;  /* [nflows]: each flow's rendered series (metrics_render) */
+	XXH3_state_t *fp;        /* scratch of flow_fingerprint */
 };
 
 static int hist_init(struct mx_hist *h, const double *bounds, int nb)
@@ -215,8 +226,12 @@ int metrics_new(const struct metrics_opts *o, struct metrics **out, char *err,
 	        "metrics.duration_buckets", err, errlen) < 0)
 		goto fail;
 	m->flows = calloc((size_t)m->g->nflows + 1, sizeof(struct mx_flow));
-	if (m->flows == NULL || m->version == NULL)
+	m->cache = calloc((size_t)m->g->nflows + 1, sizeof(struct mx_cache));
+	m->fp = XXH3_createState();
+	if (m->flows == NULL || m->cache == NULL || m->fp == NULL || m->version == NULL)
 		goto oom;
+	for (int f = 0; f < m->g->nflows; f++)
+		jbuf_init(&m->cache[f].txt, (size_t)1 << 24);
 	for (int f = 0; f < m->g->nflows; f++)
 		if (flow_init(m, &m->flows[f], &m->g->flows[f]) < 0)
 			goto oom;
@@ -242,6 +257,10 @@ void metrics_free(struct metrics *m)
 		for (int f = 0; f < m->g->nflows; f++)
 			flow_free(&m->flows[f], m->g->flows[f].nsteps);
 	free(m->flows);
+	for (int f = 0; m->cache && f < m->g->nflows; f++)
+		jbuf_free(&m->cache[f].txt);
+	free(m->cache);
+	XXH3_freeState(m->fp);
 	for (int i = 0; i < m->nparts; i++)
 		free(m->parts[i].topic);
 	for (int i = 0; i < m->nreasons; i++)
@@ -585,144 +604,213 @@ static void render_global(struct metrics *m, struct jbuf *b)
 	    (unsigned long long)m->dropped_series);
 }
 
-/* One gauge/counter family with one series per (flow, step). */
-static void render_per_step(struct metrics *m, struct jbuf *b, const char *name,
-    const char *type, const char *help, size_t off, int is_double)
+/* ---- per-flow families, rendered once per change of the flow ---------------------
+ *
+ * The exposition groups series by family, flows inside; a flow's series of every
+ * family are rendered into its own cache (one text, cut per family) and copied out
+ * family by family. A flow is rendered again only when its fingerprint (a hash of
+ * every value its series show) changed since the last render, so a publish costs a
+ * hash per flow plus a memcpy, and the text of the flows that moved: 1,000 idle
+ * flows no longer cost 1,000 flows of printf every 250 ms (BENCHMARKS.md). */
+
+enum { FAM_STARTED, FAM_IN_FLIGHT, FAM_CLOSED, FAM_ANOMALIES, FAM_STALLED, FAM_AWAITING,
+	FAM_OLDEST, FAM_EVICTED, FAM_THRESHOLD, FAM_EXAMPLE, FAM_STEP_LATENCY, FAM_DURATION,
+	NFAM };
+_Static_assert(sizeof(((struct mx_cache *)0)->off) == sizeof(size_t) * (NFAM + 1),
+    "mx_cache.off sized for the families");
+
+static const struct {
+	const char *name, *type, *help;
+} fams[NFAM] = {
+	[FAM_STARTED] = {"choreoscope_flows_started_total", "counter", "Flow instances opened."},
+	[FAM_IN_FLIGHT] = {"choreoscope_flows_in_flight", "gauge", "Open flow instances."},
+	[FAM_CLOSED] = {"choreoscope_flows_closed_total", "counter",
+	    "Flow instances closed, by outcome."},
+	[FAM_ANOMALIES] = {"choreoscope_anomalies_total", "counter",
+	    "Verdicts against the flow graph, by kind and step."},
+	[FAM_STALLED] = {"choreoscope_flows_stalled", "gauge",
+	    "Open instances with this step stalled (past its deadline)."},
+	[FAM_AWAITING] = {"choreoscope_flows_awaiting", "gauge", "Open instances expecting this step."},
+	[FAM_OLDEST] = {"choreoscope_oldest_stall_age_seconds", "gauge",
+	    "Age of the oldest current stall of this step (0 when none)."},
+	[FAM_EVICTED] = {"choreoscope_flows_evicted_total", "counter",
+	    "Instances evicted under the in-flight bound, by the step they awaited."},
+	[FAM_THRESHOLD] = {"choreoscope_stall_age_threshold_seconds", "gauge",
+	    "Oldest-stall age the alert rules fire above: half of (flow deadline - step within)."},
+	[FAM_EXAMPLE] = {"choreoscope_anomaly_example_info", "gauge",
+	    "An example instance of the latest stalled/abandoned verdicts per step; always 1."},
+	[FAM_STEP_LATENCY] = {"choreoscope_step_latency_seconds", "histogram",
+	    "Time from a step becoming expected to its event."},
+	[FAM_DURATION] = {"choreoscope_flow_duration_seconds", "histogram",
+	    "Open-to-close time of closed flow instances, by outcome."},
+};
+
+/* One series per step of a u64 (or, is_double, double) array of the flow. */
+static void per_step(struct jbuf *b, const char *name, const struct fg_flow *fl,
+    const void *arr, int is_double)
 {
-	family(b, name, type, help);
-	for (int f = 0; f < m->g->nflows; f++) {
-		const struct fg_flow *fl = &m->g->flows[f];
-		char *base = (char *)&m->flows[f] + off;
-		for (int s = 0; s < fl->nsteps; s++) {
-			series(b, name, fl->name, "step", fl->steps[s].name);
-			if (is_double)
-				jbuf_printf(b, "} %.6g\n", (*(double **)base)[s]);
-			else
-				jbuf_printf(b, "} %llu\n",
-				    (unsigned long long)(*(uint64_t **)base)[s]);
+	for (int s = 0; s < fl->nsteps; s++) {
+		series(b, name, fl->name, "step", fl->steps[s].name);
+		if (is_double)
+			jbuf_printf(b, "} %.6g\n", ((const double *)arr)[s]);
+		else
+			jbuf_printf(b, "} %llu\n", (unsigned long long)((const uint64_t *)arr)[s]);
+	}
+}
+
+static void fam_anomalies(struct jbuf *b, const struct fg_flow *fl, const struct mx_flow *mf)
+{
+	for (int s = 0; s <= fl->nsteps; s++) {
+		for (int k = 0; k < MX_NKINDS; k++) {
+			uint64_t v = mf->anomalies[s][k];
+			if (s == fl->nsteps && v == 0)
+				continue;
+			series(b, fams[FAM_ANOMALIES].name, fl->name, "kind", kind_names[k]);
+			jbuf_puts(b, ",step=\"");
+			jbuf_prom_label(b, s < fl->nsteps ? fl->steps[s].name : "");
+			jbuf_printf(b, "\"} %llu\n", (unsigned long long)v);
 		}
 	}
 }
 
 /* The stall-age thresholds of metrics_stall_threshold, for the shipped alert rules. */
-static void render_thresholds(struct metrics *m, struct jbuf *b)
+static void fam_thresholds(struct jbuf *b, const struct fg_flow *fl)
 {
-	family(b, "choreoscope_stall_age_threshold_seconds", "gauge",
-	    "Oldest-stall age the alert rules fire above: half of (flow deadline - step within).");
-	for (int f = 0; f < m->g->nflows; f++) {
-		const struct fg_flow *fl = &m->g->flows[f];
-		for (int s = 0; s < fl->nsteps; s++) {
-			double t = metrics_stall_threshold(fl, s);
-			if (t < 0)
+	for (int s = 0; s < fl->nsteps; s++) {
+		double t = metrics_stall_threshold(fl, s);
+		if (t < 0)
+			continue;
+		series(b, fams[FAM_THRESHOLD].name, fl->name, "step", fl->steps[s].name);
+		jbuf_printf(b, "} %.6g\n", t);
+	}
+}
+
+/* One series per (step, kind) that has had a stalled/abandoned verdict: the latest
+ * example instance (see metrics_note_example), for alert annotations. */
+static void fam_examples(struct jbuf *b, const struct fg_flow *fl, const struct mx_flow *mf)
+{
+	for (int s = 0; s < fl->nsteps; s++) {
+		for (int k = 0; k < MX_NEXAMPLE_KINDS; k++) {
+			const char *ex = mf->example[s][k];
+			if (ex[0] == '\0')
 				continue;
-			series(b, "choreoscope_stall_age_threshold_seconds", fl->name, "step",
-			    fl->steps[s].name);
-			jbuf_printf(b, "} %.6g\n", t);
+			series(b, fams[FAM_EXAMPLE].name, fl->name, "step", fl->steps[s].name);
+			jbuf_printf(b, ",kind=\"%s\",correlation_id=\"", kind_names[example_kinds[k]]);
+			jbuf_prom_label(b, ex);
+			jbuf_puts(b, "\"} 1\n");
 		}
 	}
 }
 
-/* One series per (flow, step, kind) that has had a stalled/abandoned verdict: the
- * latest example instance (see metrics_note_example), for alert annotations. */
-static void render_examples(struct metrics *m, struct jbuf *b)
+static void render_family(struct jbuf *b, int fam, const struct fg_flow *fl, const struct mx_flow *mf)
 {
-	family(b, "choreoscope_anomaly_example_info", "gauge",
-	    "An example instance of the latest stalled/abandoned verdicts per step; always 1.");
-	for (int f = 0; f < m->g->nflows; f++) {
-		const struct fg_flow *fl = &m->g->flows[f];
-		for (int s = 0; s < fl->nsteps; s++) {
-			for (int k = 0; k < MX_NEXAMPLE_KINDS; k++) {
-				const char *ex = m->flows[f].example[s][k];
-				if (ex[0] == '\0')
-					continue;
-				series(b, "choreoscope_anomaly_example_info", fl->name, "step",
-				    fl->steps[s].name);
-				jbuf_printf(b, ",kind=\"%s\",correlation_id=\"", kind_names[example_kinds[k]]);
-				jbuf_prom_label(b, ex);
-				jbuf_puts(b, "\"} 1\n");
-			}
-		}
-	}
-}
-
-static void render_flows(struct metrics *m, struct jbuf *b)
-{
-	const struct flowgraph *g = m->g;
-	family(b, "choreoscope_flows_started_total", "counter", "Flow instances opened.");
-	for (int f = 0; f < g->nflows; f++) {
-		series(b, "choreoscope_flows_started_total", g->flows[f].name, NULL, NULL);
-		jbuf_printf(b, "} %llu\n", (unsigned long long)m->flows[f].started);
-	}
-	family(b, "choreoscope_flows_in_flight", "gauge", "Open flow instances.");
-	for (int f = 0; f < g->nflows; f++) {
-		series(b, "choreoscope_flows_in_flight", g->flows[f].name, NULL, NULL);
-		jbuf_printf(b, "} %llu\n", (unsigned long long)m->flows[f].in_flight);
-	}
-	family(b, "choreoscope_flows_closed_total", "counter",
-	    "Flow instances closed, by outcome.");
-	for (int f = 0; f < g->nflows; f++) {
-		const struct mx_flow *mf = &m->flows[f];
+	const char *name = fams[fam].name;
+	switch (fam) {
+	case FAM_STARTED:
+	case FAM_IN_FLIGHT:
+		series(b, name, fl->name, NULL, NULL);
+		jbuf_printf(b, "} %llu\n", (unsigned long long)(fam == FAM_STARTED ? mf->started
+		                                                                 : mf->in_flight));
+		break;
+	case FAM_CLOSED:
 		for (int o = 0; o < mf->noutcomes; o++) {
-			series(b, "choreoscope_flows_closed_total", g->flows[f].name, "outcome",
-			    mf->outcomes[o]);
+			series(b, name, fl->name, "outcome", mf->outcomes[o]);
 			jbuf_printf(b, "} %llu\n", (unsigned long long)mf->closed[o]);
 		}
+		break;
+	case FAM_ANOMALIES: fam_anomalies(b, fl, mf); break;
+	case FAM_STALLED: per_step(b, name, fl, mf->stalled_now, 0); break;
+	case FAM_AWAITING: per_step(b, name, fl, mf->awaiting_now, 0); break;
+	case FAM_OLDEST: per_step(b, name, fl, mf->oldest_stall_s, 1); break;
+	case FAM_EVICTED: per_step(b, name, fl, mf->evicted, 0); break;
+	case FAM_THRESHOLD: fam_thresholds(b, fl); break;
+	case FAM_EXAMPLE: fam_examples(b, fl, mf); break;
+	case FAM_STEP_LATENCY:
+		for (int s = 0; s < fl->nsteps; s++)
+			render_hist(b, "choreoscope_step_latency_seconds_bucket", fl->name, "step",
+			    fl->steps[s].name, &mf->step_latency[s]);
+		break;
+	case FAM_DURATION:
+		for (int o = 0; o < mf->noutcomes; o++)
+			render_hist(b, "choreoscope_flow_duration_seconds_bucket", fl->name, "outcome",
+			    mf->outcomes[o], &mf->duration[o]);
+		break;
 	}
-	family(b, "choreoscope_anomalies_total", "counter",
-	    "Verdicts against the flow graph, by kind and step.");
-	for (int f = 0; f < g->nflows; f++) {
-		const struct fg_flow *fl = &g->flows[f];
-		for (int s = 0; s <= fl->nsteps; s++) {
-			for (int k = 0; k < MX_NKINDS; k++) {
-				uint64_t v = m->flows[f].anomalies[s][k];
-				if (s == fl->nsteps && v == 0)
-					continue;
-				series(b, "choreoscope_anomalies_total", fl->name, "kind", kind_names[k]);
-				jbuf_puts(b, ",step=\"");
-				jbuf_prom_label(b, s < fl->nsteps ? fl->steps[s].name : "");
-				jbuf_printf(b, "\"} %llu\n", (unsigned long long)v);
-			}
-		}
-	}
-	render_per_step(m, b, "choreoscope_flows_stalled", "gauge",
-	    "Open instances with this step stalled (past its deadline).",
-	    offsetof(struct mx_flow, stalled_now), 0);
-	render_per_step(m, b, "choreoscope_flows_awaiting", "gauge",
-	    "Open instances expecting this step.", offsetof(struct mx_flow, awaiting_now), 0);
-	render_per_step(m, b, "choreoscope_oldest_stall_age_seconds", "gauge",
-	    "Age of the oldest current stall of this step (0 when none).",
-	    offsetof(struct mx_flow, oldest_stall_s), 1);
-	render_per_step(m, b, "choreoscope_flows_evicted_total", "counter",
-	    "Instances evicted under the in-flight bound, by the step they awaited.",
-	    offsetof(struct mx_flow, evicted), 0);
-	render_thresholds(m, b);
-	render_examples(m, b);
 }
 
-static void render_hists(struct metrics *m, struct jbuf *b)
+static void fp_hist(XXH3_state_t *st, const struct mx_hist *h)
 {
-	const struct flowgraph *g = m->g;
-	family(b, "choreoscope_step_latency_seconds", "histogram",
-	    "Time from a step becoming expected to its event.");
-	for (int f = 0; f < g->nflows; f++)
-		for (int s = 0; s < g->flows[f].nsteps; s++)
-			render_hist(b, "choreoscope_step_latency_seconds_bucket", g->flows[f].name,
-			    "step", g->flows[f].steps[s].name, &m->flows[f].step_latency[s]);
-	family(b, "choreoscope_flow_duration_seconds", "histogram",
-	    "Open-to-close time of closed flow instances, by outcome.");
-	for (int f = 0; f < g->nflows; f++)
-		for (int o = 0; o < m->flows[f].noutcomes; o++)
-			render_hist(b, "choreoscope_flow_duration_seconds_bucket", g->flows[f].name,
-			    "outcome", m->flows[f].outcomes[o], &m->flows[f].duration[o]);
+	if (h->counts)
+		XXH3_64bits_update(st, h->counts, sizeof(*h->counts) * (size_t)(h->nb + 1));
+	XXH3_64bits_update(st, &h->count, sizeof(h->count));
+	XXH3_64bits_update(st, &h->sum, sizeof(h->sum));
+}
+
+/* A hash of every value flow f's series show (what the graph fixes is left out). */
+static uint64_t flow_fingerprint(struct metrics *m, int f)
+{
+	const struct mx_flow *mf = &m->flows[f];
+	size_t ns = (size_t)m->g->flows[f].nsteps, no = (size_t)mf->noutcomes;
+	XXH3_state_t *st = m->fp;
+	XXH3_64bits_reset(st);
+	XXH3_64bits_update(st, &mf->started, sizeof(mf->started));
+	XXH3_64bits_update(st, &mf->in_flight, sizeof(mf->in_flight));
+	XXH3_64bits_update(st, mf->closed, sizeof(*mf->closed) * no);
+	XXH3_64bits_update(st, mf->anomalies, sizeof(*mf->anomalies) * (ns + 1));
+	XXH3_64bits_update(st, mf->stalled_now, sizeof(*mf->stalled_now) * ns);
+	XXH3_64bits_update(st, mf->awaiting_now, sizeof(*mf->awaiting_now) * ns);
+	XXH3_64bits_update(st, mf->oldest_stall_s, sizeof(*mf->oldest_stall_s) * ns);
+	XXH3_64bits_update(st, mf->evicted, sizeof(*mf->evicted) * ns);
+	XXH3_64bits_update(st, mf->example, sizeof(*mf->example) * ns);
+	for (size_t s = 0; s < ns; s++)
+		fp_hist(st, &mf->step_latency[s]);
+	for (size_t o = 0; o < no; o++)
+		fp_hist(st, &mf->duration[o]);
+	return XXH3_64bits_digest(st);
+}
+
+/* Renders flow f into its cache when it changed (or was never rendered). */
+static void refresh_flow(struct metrics *m, int f)
+{
+	struct mx_cache *c = &m->cache[f];
+	uint64_t fp = flow_fingerprint(m, f);
+	if (c->valid && c->fp == fp)
+		return;
+	const struct fg_flow *fl = &m->g->flows[f];
+	jbuf_reset(&c->txt);
+	for (int k = 0; k < NFAM; k++) {
+		c->off[k] = c->txt.len;
+		render_family(&c->txt, k, fl, &m->flows[f]);
+	}
+	c->off[NFAM] = c->txt.len;
+	c->fp = fp;
+	c->valid = !c->txt.overflow;
 }
 
 int metrics_render(struct metrics *m, struct jbuf *b)
 {
 	jbuf_reset(b);
 	render_global(m, b);
-	render_flows(m, b);
-	render_hists(m, b);
-	return b->overflow ? -1 : 0;
+	int nf = m->g->nflows;
+	for (int f = 0; f < nf; f++)
+		refresh_flow(m, f);
+	for (int k = 0; k < NFAM; k++) {
+		family(b, fams[k].name, fams[k].type, fams[k].help);
+		for (int f = 0; f < nf; f++) {
+			const struct mx_cache *c = &m->cache[f];
+			if (!c->valid)
+				b->overflow = true;      /* its text did not fit: say so, never cut */
+			jbuf_put(b, c->txt.p + c->off[k], c->off[k + 1] - c->off[k]);
+		}
+	}
+	if (!b->overflow)
+		return 0;
+	/* a cut exposition would break mid-line: the collector's own series only, and why */
+	jbuf_reset(b);
+	render_global(m, b);
+	jbuf_printf(b, "# choreoscope: the per-flow series of %d flows do not fit in %zu bytes; "
+	    "they are left out\n", nf, b->max);
+	return -1;
 }
 
 /* ---- process_* from /proc/self ------------------------------------------------ */
