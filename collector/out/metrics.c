@@ -792,9 +792,16 @@ int metrics_render(struct metrics *m, struct jbuf *b)
 	jbuf_reset(b);
 	render_global(m, b);
 	int nf = m->g->nflows;
-	for (int f = 0; f < nf; f++)
+	size_t total = b->len;
+	for (int f = 0; f < nf; f++) {
 		refresh_flow(m, f);
-	for (int k = 0; k < NFAM; k++) {
+		total += m->cache[f].txt.len;
+	}
+	for (int k = 0; k < NFAM; k++)
+		total += strlen(fams[k].name) * 2 + strlen(fams[k].help) + 32;
+	if (b->max && total >= b->max)
+		b->overflow = true;                  /* known before copying tens of MiB */
+	for (int k = 0; k < NFAM && !b->overflow; k++) {
 		family(b, fams[k].name, fams[k].type, fams[k].help);
 		for (int f = 0; f < nf; f++) {
 			const struct mx_cache *c = &m->cache[f];

@@ -77,6 +77,7 @@ struct mx_flow {
 	struct mx_hist *edge_latency;  /* [nsteps * nsteps] allocated lazily per flow */
 	int noutcomes;
 	const char **outcomes;         /* names, borrowed from the graph or static */
+	int used;                      /* metrics_sync_engine: the flow ever held an instance */
 };
 
 struct metrics_opts {
