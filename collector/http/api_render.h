@@ -122,10 +122,15 @@ int api_render_step_index(const struct fg_flow *f, const char *name);
 
 /* The summary and the graphs as paged documents (snapshot_publish_parts): b gets a
  * head (`{"collector":{...},` and `{`), then one JSON object per flow; ends[0] is
- * where the head ends, ends[f + 1] where flow f's object ends ([nflows + 1]). */
+ * where the head ends, ends[f + 1] where flow f's object ends ([nflows + 1]).
+ * With a cache (api_cache_new), a flow's object is rendered again only when its
+ * values changed: mx_flow.fp, so metrics_render must have run just before. */
+struct api_cache;
+struct api_cache *api_cache_new(int nflows);
+void api_cache_free(struct api_cache *c);
 void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b,
-    size_t *ends);
-void api_render_graphs(struct metrics *m, struct jbuf *b, size_t *ends);
+    size_t *ends, struct api_cache *c);
+void api_render_graphs(struct metrics *m, struct jbuf *b, size_t *ends, struct api_cache *c);
 /* One page of them: head, "total", "offset", "limit", then "flows": [parts]. */
 void api_render_page(const char *head, size_t headlen, const struct api_page_args *pa, int total,
     const char *parts, size_t partslen, struct jbuf *b);

@@ -351,6 +351,7 @@ void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
     fg_mask preds_happened)
 {
 	struct mx_flow *mf = &m->flows[flow];
+	mf->used = 1;
 	const struct fg_flow *f = &m->g->flows[flow];
 	if (step < 0 || step >= f->nsteps)
 		return;
@@ -370,6 +371,7 @@ void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
 void metrics_observe_flow(struct metrics *m, int flow, int outcome, double seconds)
 {
 	struct mx_flow *mf = &m->flows[flow];
+	mf->used = 1;
 	if (outcome < 0 || outcome >= mf->noutcomes || seconds < 0)
 		return;
 	metrics_hist_observe(m, &mf->duration[outcome], 0, seconds);
@@ -397,6 +399,7 @@ void metrics_note_example(struct metrics *m, int flow, int step, int kind,
 	    step >= m->g->flows[flow].nsteps || corr == NULL)
 		return;
 	struct mx_flow *mf = &m->flows[flow];
+	mf->used = 1;
 	char *ex = mf->example[step][slot];
 	if (ex[0] != '\0' && at_ns - mf->example_at_ns[step][slot] < MX_EXAMPLE_HOLD_NS)
 		return;
@@ -609,9 +612,10 @@ static void render_global(struct metrics *m, struct jbuf *b)
  * The exposition groups series by family, flows inside; a flow's series of every
  * family are rendered into its own cache (one text, cut per family) and copied out
  * family by family. A flow is rendered again only when its fingerprint (a hash of
- * every value its series show) changed since the last render, so a publish costs a
- * hash per flow plus a memcpy, and the text of the flows that moved: 1,000 idle
- * flows no longer cost 1,000 flows of printf every 250 ms (BENCHMARKS.md). */
+ * every value its series show) changed since the last render, and a flow never used
+ * (mx_flow.used 0: all zeros) is not even hashed, so a publish costs a memcpy, a
+ * hash per used flow and the text of the flows that moved: 1,000 idle flows no
+ * longer cost 1,000 flows of printf every 250 ms (BENCHMARKS.md). */
 
 enum { FAM_STARTED, FAM_IN_FLIGHT, FAM_CLOSED, FAM_ANOMALIES, FAM_STALLED, FAM_AWAITING,
 	FAM_OLDEST, FAM_EVICTED, FAM_THRESHOLD, FAM_EXAMPLE, FAM_STEP_LATENCY, FAM_DURATION,
@@ -746,7 +750,8 @@ static void fp_hist(XXH3_state_t *st, const struct mx_hist *h)
 	XXH3_64bits_update(st, &h->sum, sizeof(h->sum));
 }
 
-/* A hash of every value flow f's series show (what the graph fixes is left out). */
+/* A hash of every value flow f's series, summary and graph show (what the graph
+ * fixes is left out). */
 static uint64_t flow_fingerprint(struct metrics *m, int f)
 {
 	const struct mx_flow *mf = &m->flows[f];
@@ -766,6 +771,12 @@ static uint64_t flow_fingerprint(struct metrics *m, int f)
 		fp_hist(st, &mf->step_latency[s]);
 	for (size_t o = 0; o < no; o++)
 		fp_hist(st, &mf->duration[o]);
+	for (size_t k = 0; k < ns; k++) {          /* the edges (the graphs document) */
+		XXH3_64bits_update(st, mf->edge_count[k], sizeof(**mf->edge_count) * ns);
+		for (size_t p = 0; p < ns; p++)
+			if (mf->edge_latency[k * ns + p].counts)
+				fp_hist(st, &mf->edge_latency[k * ns + p]);
+	}
 	return XXH3_64bits_digest(st);
 }
 
@@ -773,7 +784,10 @@ static uint64_t flow_fingerprint(struct metrics *m, int f)
 static void refresh_flow(struct metrics *m, int f)
 {
 	struct mx_cache *c = &m->cache[f];
+	if (c->valid && !m->flows[f].used)
+		return;                              /* idle: still all zeros, as rendered */
 	uint64_t fp = flow_fingerprint(m, f);
+	m->flows[f].fp = fp;
 	if (c->valid && c->fp == fp)
 		return;
 	const struct fg_flow *fl = &m->g->flows[f];

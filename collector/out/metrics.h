@@ -77,7 +77,12 @@ struct mx_flow {
 	struct mx_hist *edge_latency;  /* [nsteps * nsteps] allocated lazily per flow */
 	int noutcomes;
 	const char **outcomes;         /* names, borrowed from the graph or static */
-	int used;                      /* metrics_sync_engine: the flow ever held an instance */
+	int used;                      /* the flow ever held an instance (set by the sync
+	                                  and the observe_* calls; whoever writes the
+	                                  fields above directly sets it too, else a render
+	                                  takes the flow to be still all zeros) */
+	uint64_t fp;                   /* a hash of every value above as of the last
+	                                  metrics_render: equal, nothing shown changed */
 };
 
 struct metrics_opts {

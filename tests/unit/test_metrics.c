@@ -129,6 +129,7 @@ static void test_histograms(void **state)
 static void change(struct metrics *m, int k)
 {
 	struct mx_flow *mf = metrics_flow(m, k % 2);
+	mf->used = 1;
 	switch (k / 2) {
 	case 0: mf->started += 3; break;
 	case 1: mf->in_flight = 7; break;
