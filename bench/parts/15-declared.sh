@@ -9,6 +9,7 @@
 set -euo pipefail
 B=build/release
 N=${BENCH_DECLARED_FLOWS:-500000}
+R=${BENCH_DECLARED_ROUNDS:-5}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -24,7 +25,7 @@ echo "The bench flow ($N flows of 5 steps, $((N * 5)) events) under configs decl
 echo "1, 100, 1,000 and 10,000 flows: bench/mkflows.sh N adds idle 3-step flows that no"
 echo "event names. \"10000/50 clocks\" gives the idle flows 50 different latenesses"
 echo "(one clock per distinct lateness). Engine alone: events already decoded; replay:"
-echo "the whole path from the JSONL file, config load included. Median of 3 runs each."
+echo "the whole path from the JSONL file, config load included. Median of $R rounds."
 echo
 echo '```'
 echo "bash bench/mkflows.sh N > fN.yaml"
@@ -35,18 +36,33 @@ echo '```'
 echo
 echo "| declared flows | engine s | engine work/event | replay s | replay / 1 flow | load + check s |"
 echo "|---:|---:|---:|---:|---:|---:|"
+# rounds interleave the configs, so that a burst of other load on the shared
+# machine lands on every config alike instead of on one of them
+CFGS="1 100 1000 10000 10000-lat"
+for ((i=1;i<=R;i++)); do
+  for n in $CFGS; do
+    cfg="$dir/f$n.yaml"
+    $B/bench/engine_bench "$N" "$cfg" >> "$dir/eng$n.txt"
+    secs $B/bin/choreoscope replay --config "$cfg" --format jsonl "$dir/ev.jsonl" >> "$dir/rep$n.txt"
+    secs $B/bin/choreoscope --check-config "$cfg" >> "$dir/chk$n.txt"
+  done
+done
 base=""
-for n in 1 100 1000 10000 10000-lat; do
-  cfg="$dir/f$n.yaml"
-  for i in 1 2 3; do $B/bench/engine_bench "$N" "$cfg"; done > "$dir/eng$n.txt"
+for n in $CFGS; do
   es=$(grep -o ' seconds=[0-9.]*' "$dir/eng$n.txt" | cut -d= -f2 | median)
   wpe=$(grep -o 'work_per_event=[0-9.]*' "$dir/eng$n.txt" | tail -1 | cut -d= -f2)
-  rs=$(for i in 1 2 3; do secs $B/bin/choreoscope replay --config "$cfg" --format jsonl "$dir/ev.jsonl"; done | median)
-  cs=$(for i in 1 2 3; do secs $B/bin/choreoscope --check-config "$cfg"; done | median)
+  rs=$(median < "$dir/rep$n.txt")
+  cs=$(median < "$dir/chk$n.txt")
   [ -z "$base" ] && base=$rs
   label=$n; [ "$n" = 10000-lat ] && label="10000/50 clocks"
   printf '| %s | %.3f | %s | %.3f | %.2fx | %.3f |\n' "$label" "$es" "$wpe" "$rs" "$(echo "$rs / $base" | bc -l)" "$cs"
 done
+echo
+echo "Replay runs, seconds (rounds in order; each round runs every config once):"
+echo
+echo '```'
+for n in $CFGS; do echo "$n: $(tr '\n' ' ' < "$dir/rep$n.txt")"; done
+echo '```'
 echo
 echo "Targets: replay with 10,000 declared flows within 1.2x of 1 flow; load + check of"
 echo "10,000 flows under 1 s. Work per event counts watermark advances, clocks run (only"
