@@ -801,32 +801,56 @@ static void refresh_flow(struct metrics *m, int f)
 	c->valid = !c->txt.overflow;
 }
 
-int metrics_render(struct metrics *m, struct jbuf *b)
+/* The per-flow families of the flows that pass `only_used` (all, or those ever
+ * used), family by family; false when they would not fit in b (known from the
+ * cached sizes before anything is copied). */
+static bool copy_flows(struct metrics *m, struct jbuf *b, bool only_used)
 {
-	jbuf_reset(b);
-	render_global(m, b);
 	int nf = m->g->nflows;
 	size_t total = b->len;
-	for (int f = 0; f < nf; f++) {
-		refresh_flow(m, f);
-		total += m->cache[f].txt.len;
-	}
+	for (int f = 0; f < nf; f++)
+		if (!only_used || m->flows[f].used)
+			total += m->cache[f].txt.len;
 	for (int k = 0; k < NFAM; k++)
 		total += strlen(fams[k].name) * 2 + strlen(fams[k].help) + 32;
 	if (b->max && total >= b->max)
-		b->overflow = true;                  /* known before copying tens of MiB */
-	for (int k = 0; k < NFAM && !b->overflow; k++) {
+		return false;
+	for (int k = 0; k < NFAM; k++) {
 		family(b, fams[k].name, fams[k].type, fams[k].help);
 		for (int f = 0; f < nf; f++) {
 			const struct mx_cache *c = &m->cache[f];
+			if (only_used && !m->flows[f].used)
+				continue;
 			if (!c->valid)
-				b->overflow = true;      /* its text did not fit: say so, never cut */
+				return false;            /* its text did not fit: say so, never cut */
 			jbuf_put(b, c->txt.p + c->off[k], c->off[k + 1] - c->off[k]);
 		}
 	}
-	if (!b->overflow)
+	return !b->overflow;
+}
+
+int metrics_render(struct metrics *m, struct jbuf *b)
+{
+	int nf = m->g->nflows, used = 0;
+	for (int f = 0; f < nf; f++) {
+		refresh_flow(m, f);
+		used += m->flows[f].used != 0;
+	}
+	jbuf_reset(b);
+	render_global(m, b);
+	size_t global = b->len;
+	if (copy_flows(m, b, false))
 		return 0;
-	/* a cut exposition would break mid-line: the collector's own series only, and why */
+	/* too many declared flows for every series at 0: the flows in use only, and why
+	 * (a cut exposition would break mid-line) */
+	b->len = global;
+	b->overflow = false;
+	b->p[global] = '\0';
+	if (used < nf && copy_flows(m, b, true)) {
+		jbuf_printf(b, "# choreoscope: %d of %d declared flows never held an instance; their "
+		    "series (all 0) do not fit in %zu bytes and are left out\n", nf - used, nf, b->max);
+		return -1;
+	}
 	jbuf_reset(b);
 	render_global(m, b);
 	jbuf_printf(b, "# choreoscope: the per-flow series of %d flows do not fit in %zu bytes; "

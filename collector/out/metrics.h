@@ -173,8 +173,9 @@ void metrics_sync_engine(struct metrics *m, const struct engine *e);
 void metrics_http_count(struct metrics *m, int code);
 
 /* Engine thread: renders every choreoscope_* family into b (b is reset first).
- * Returns 0, or -1 when b's cap was too small: b then holds the collector-wide
- * families and a comment saying that the per-flow ones were left out (a cut
+ * Returns 0, or -1 when b's cap was too small: b then holds the series of the flows
+ * in use only (those never used are all 0), or if even those do not fit the
+ * collector-wide families only, with a comment saying what was left out (a cut
  * exposition would break mid-line). */
 int metrics_render(struct metrics *m, struct jbuf *b);
 /* Any thread: appends process_* and choreoscope_http_requests_total to b. */

@@ -174,21 +174,36 @@ static void test_render_cache_follows_every_change(void **state)
 	metrics_free(warm);
 }
 
-/* Past its cap the exposition keeps the collector's own families and says why the
- * per-flow ones are missing, rather than ending mid-line. */
+/* Past its cap the exposition leaves out the flows never used (all 0), then, if
+ * still too big, every per-flow series, and says so, rather than ending mid-line. */
 static void test_render_over_cap(void **state)
 {
 	(void)state;
 	struct metrics *m = mk();
-	struct jbuf b;
-	jbuf_init(&b, 4096);
+	struct jbuf b, full;
+	jbuf_init(&b, 1 << 24);
+	jbuf_init(&full, 1 << 24);
+	metrics_flow(m, 1)->used = 1;                 /* refund in use, order never */
+	metrics_flow(m, 1)->started = 4;
+	assert_int_equal(metrics_render(m, &full), 0);
+	size_t cap = full.len - 100;                    /* everything does not fit */
+	jbuf_free(&b);
+	jbuf_init(&b, cap);
 	assert_int_equal(metrics_render(m, &b), -1);
 	assert_false(b.overflow);
 	assert_true(has_line(b.p, "choreoscope_ready 0"));
-	assert_null(strstr(b.p, "choreoscope_flows_started_total{"));
-	assert_non_null(strstr(b.p, "# choreoscope: the per-flow series of 2 flows do not fit in 4096 bytes"));
+	assert_true(has_line(b.p, "choreoscope_flows_started_total{flow=\"refund\"} 4"));
+	assert_null(strstr(b.p, "{flow=\"order\""));
+	assert_non_null(strstr(b.p, "# choreoscope: 1 of 2 declared flows never held an instance"));
 	assert_int_equal(b.p[b.len - 1], '\n');
 	jbuf_free(&b);
+	jbuf_init(&b, 4096);                            /* not even the flow in use */
+	assert_int_equal(metrics_render(m, &b), -1);
+	assert_true(has_line(b.p, "choreoscope_ready 0"));
+	assert_null(strstr(b.p, "choreoscope_flows_started_total{"));
+	assert_non_null(strstr(b.p, "# choreoscope: the per-flow series of 2 flows do not fit in 4096 bytes"));
+	jbuf_free(&b);
+	jbuf_free(&full);
 	metrics_free(m);
 }
 
