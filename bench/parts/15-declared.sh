@@ -122,7 +122,7 @@ done
 echo
 echo "A \`/metrics\` render hashes each flow's values and prints again only the flows"
 echo "that changed; what grows is the document (every declared series at 0 from the"
-echo "start, about 11 KB per idle 3-step flow). At 10,000 flows it passes the 64 MiB"
-echo "the bench gives it (32 MiB in the daemon) and holds only the collector's own"
-echo "families and a comment saying so. The summary and the graphs are pages"
+echo "start, about 11 KB per idle 3-step flow). At 10,000 flows it would pass the 64 MiB"
+echo "the bench gives it (32 MiB in the daemon), so it holds the flows in use only, with"
+echo "a comment saying how many were left out. The summary and the graphs are pages"
 echo "(default \`limit=100\`): an answer copies one page, whatever the declared flows."
