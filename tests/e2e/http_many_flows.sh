@@ -4,7 +4,8 @@
 # 3-step flows that no event names. Every series of every declared flow would make
 # /metrics about 55 MB, past its 32 MiB bound: the exposition keeps the flows in
 # use, leaves out the idle ones with a comment, and stays valid (promtool). The
-# summary and the graphs answer in pages of the declared flows (docs/API.md).
+# summary and the graphs answer in pages of the declared flows (docs/API.md), and
+# choreoscope-tui (in a private tmux) shows the first page and says there are more.
 source "$(dirname "$0")/lib/http.sh"
 
 start_broker events:4
@@ -46,4 +47,18 @@ assert [f["name"] for f in s1["flows"]] == ["idle4997", "idle4998", "idle4999"],
 assert s2["total"] == 1 and s2["flows"][0]["name"] == "order" and s2["flows"][0]["started_total"] > 0
 assert g["total"] == 1 and [f["name"] for f in g["flows"]] == ["idle4999"] and len(g["flows"][0]["steps"]) == 3
 PY
+
+# the TUI asks for pages of 64 flows and says there are more (a private tmux server)
+sock="$tmp/tmux.sock"
+tmux -S "$sock" new-session -d -s tui -x 120 -y 40 "env LANG=C.UTF-8 $BIN/choreoscope-tui --url $U; sleep 30"
+pids+=("$(tmux -S "$sock" display -p -t tui '#{pid}')")
+seen=0
+for _ in $(seq 100); do
+  tmux -S "$sock" capture-pane -p -t tui >"$tmp/screen.txt"
+  grep -q "(the first 64 of 5003 declared flows)" "$tmp/screen.txt" && { seen=1; break; }
+  sleep 0.1
+done
+check "tui overview: the first 64 of the 5,003 declared flows, and says so" bash -c \
+  "[ $seen = 1 ] && grep -q '^idle0  ' '$tmp/screen.txt'"
+[ $seen = 1 ] || cat "$tmp/screen.txt"
 finish
