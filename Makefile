@@ -147,7 +147,7 @@ asan:
 # ThreadSanitizer build of the threaded HTTP code and its test (the HTTP threads and
 # the engine thread meet in snapshot.c); tests/e2e/http_tsan.sh runs it.
 TSAN_SRC := $(addprefix collector/,http/http_api.c http/http_publish.c http/snapshot.c \
-	out/metrics.c lib/jbuf.c http/api_render.c http/api_flows.c http/http_guard.c \
+	out/metrics.c out/metrics_render.c lib/jbuf.c http/api_render.c http/api_flows.c http/http_guard.c \
 	lib/timefmt.c config/config.c config/config_types.c config/config_yaml.c \
 	config/config_flows.c engine/flowgraph.c http/api_args.c state/history_read.c)
 tsan: build/tsan/test_http_api build/tsan/test_snapshot build/tsan/test_history

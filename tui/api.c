@@ -175,6 +175,9 @@ struct api_summary *api_parse_summary(const char *body, size_t len, char *err, s
 		if (json_is_object(v))
 			parse_flowsum(&c, v, &s->flows[s->nflows++]);
 	}
+	s->total_flows = (long long)num(&c, root, "total", s->nflows);
+	if (s->total_flows > s->nflows)
+		s->truncated = 1;
 	if (c.bad) {
 		free(s);
 		s = NULL;

@@ -46,6 +46,7 @@ struct api_summary {
 	int ready;
 	struct api_flowsum flows[API_MAX_FLOWS];
 	int nflows, truncated;
+	long long total_flows;  /* flows the collector declares ("total"; nflows if absent) */
 };
 
 #define API_MAX_STALLED 4

@@ -252,7 +252,12 @@ static void fetch_round(struct fetcher *f, struct round *r, const struct model_w
 	char err[256];
 	int rc;
 
-	if ((rc = get(f, "/api/v1/summary", err, sizeof err)) == 0)
+	char path[64];
+
+	/* pages of at most what the views show: at 10,000 declared flows an answer
+	 * stays the size of API_MAX_FLOWS flows */
+	snprintf(path, sizeof path, "/api/v1/summary?limit=%d", API_MAX_FLOWS);
+	if ((rc = get(f, path, err, sizeof err)) == 0)
 		r->summary = api_parse_summary(f->body, f->len, err, sizeof err);
 	if (rc || !r->summary) {
 		round_fail(r, rc ? rc : -2, err);
@@ -264,7 +269,8 @@ static void fetch_round(struct fetcher *f, struct round *r, const struct model_w
 	if (w->history)
 		fetch_history(f, r, w);
 	if (w->graphs) {
-		if ((rc = get(f, "/api/v1/graphs", err, sizeof err)) == 0)
+		snprintf(path, sizeof path, "/api/v1/graphs?limit=%d", API_MAX_FLOWS);
+		if ((rc = get(f, path, err, sizeof err)) == 0)
 			r->graphs = api_parse_graphs(f->body, f->len, err, sizeof err);
 		if (rc || !r->graphs)
 			page_fail(r, rc, "graphs", err);

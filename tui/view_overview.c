@@ -198,6 +198,17 @@ static void draw(struct ui *u, int top, int bottom)
 
 	if (!rows)
 		return;
+	/* a collector declaring more flows than a summary page holds: said on the last
+	 * line, which the rows then leave free */
+	char note[96] = "";
+	for (i = 0; i < u->model->ncols && !note[0]; i++) {
+		const struct api_summary *s = u->model->cols[i].summary;
+		if (s && s->total_flows > s->nflows && bottom - top > 2)
+			snprintf(note, sizeof note, "(the first %d of %lld declared flows)", s->nflows,
+			    s->total_flows);
+	}
+	if (note[0])
+		bottom--;
 	ui_layout(c, C_N, COLS);
 	ui_draw_colheader(top, c, C_N);
 	n = collect(u, rows, API_MAX_FLOWS);
@@ -212,6 +223,8 @@ static void draw(struct ui *u, int top, int bottom)
 	}
 	for (i = vs->top, y = top + 1; i < n && y < bottom; i++, y++)
 		draw_row(y, &rows[i], c, i == vs->sel);
+	if (note[0])
+		crt_put(bottom, 1, COLS - 2, ROLE_DIM, note);
 	free(rows);
 }
 

@@ -366,6 +366,11 @@ int config_load_string(const char *name, const char *yaml, size_t len, struct co
 	struct config *cfg = NULL;
 	int rc = -1;
 	*out = NULL;
+	if (len > CFG_MAX_FILE_BYTES) {
+		cfg_error_at(&c, 1, 1, "the file is bigger than %u MiB, the most a config may have",
+		    CFG_MAX_FILE_BYTES >> 20);
+		goto done;
+	}
 	if (load_document(&c, yaml, len, &doc) < 0)
 		goto done;
 	c.doc = &doc;
@@ -399,9 +404,12 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	if (f != NULL) {
 		FILE *m = open_memstream(&buf, &len);
 		char chunk[8192];
-		size_t n;
-		while (m != NULL && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		size_t n, total = 0;
+		/* past the limit, reading on would only fill memory: the loader refuses it */
+		while (m != NULL && total <= CFG_MAX_FILE_BYTES && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
 			fwrite(chunk, 1, n, m);
+			total += n;
+		}
 		int rerr = ferror(f);
 		fclose(f);
 		if (m == NULL || fclose(m) != 0 || rerr) {

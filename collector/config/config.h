@@ -104,6 +104,12 @@ struct config {
 	struct cfg_history history;
 };
 
+/* A config file's size at most. libyaml holds the whole document while it is
+ * checked, about 30 times the file's size (a 2 MiB file of 10,000 flows peaks at
+ * 63 MiB), so a bigger file is refused before parsing; 16 MiB holds 65,535 3-step
+ * flows (docs/config.md "Limits"). */
+#define CFG_MAX_FILE_BYTES (16u << 20)
+
 /* Loads and validates `path`. 0 and *out on success; negative and err otherwise. */
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
 /* Same, from a string; `name` is used in messages in place of a file name. */

@@ -142,51 +142,6 @@ static int build_keyattrs(struct engine *e)
 	return 0;
 }
 
-/* The clocks: one per distinct lateness, ascending. */
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static int build_clocks(struct engine *e)
-{
-	int64_t *lat = malloc(((size_t)e->nfl + 1) * sizeof(*lat));
-	if (!lat)
-		return -1;
-	for (int f = 0; f < e->nfl; f++)
-		lat[f] = e->g->flows[f].lateness_ns;
-	qsort(lat, (size_t)e->nfl, sizeof(*lat), cmp_i64);
-	int n = 0;
-	for (int f = 0; f < e->nfl; f++)
-		if (n == 0 || lat[f] != lat[n - 1])
-			lat[n++] = lat[f];
-	e->clk = calloc((size_t)n + 1, sizeof(*e->clk));
-	if (!e->clk) {
-		free(lat);
-		return -1;
-	}
-	e->nclk = n;
-	for (int c = 0; c < n; c++) {
-		e->clk[c].lateness_ns = lat[c];
-		e->clk[c].W = ENGINE_NO_TIME;
-		tw_init(&e->clk[c].wheel);
-	}
-	for (int f = 0; f < e->nfl; f++) {
-		int lo = 0, hi = n - 1;
-		while (lo < hi) {
-			int mid = (lo + hi) / 2;
-			if (lat[mid] < e->g->flows[f].lateness_ns)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		e->fl[f].clk = &e->clk[lo];
-	}
-	free(lat);
-	return 0;
-}
-
 static int init_flow(struct flowrt *fr, const struct fg_flow *f, int index)
 {
 	size_t n = (size_t)f->nsteps;
@@ -297,7 +252,7 @@ int engine_new(const struct flowgraph *g, const struct engine_opts *o,
 	if (rc == 0)
 		rc = build_names(e);
 	if (rc == 0)
-		rc = build_clocks(e);
+		rc = engine_clock_build(e);
 	if (rc == 0 && e->o.max_flows) {
 		e->age = calloc((size_t)g->nflows + 1, sizeof(*e->age));
 		e->inheap = calloc((size_t)g->nflows + 1, 1);
@@ -325,9 +280,7 @@ void engine_free(struct engine *e)
 	for (int f = 0; e->fl && f < e->nfl; f++)
 		free_flow(&e->fl[f]);
 	free(e->fl);
-	for (int k = 0; e->clk && k < e->nclk; k++)
-		tw_dispose(&e->clk[k].wheel);
-	free(e->clk);
+	engine_clock_free(e);
 	free(e->types);
 	free(e->names);
 	free(e->keyattrs);
@@ -337,47 +290,13 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
-/* ---- clocks ---- */
-
-static void on_timer(void *ctx, struct tw_entry *t)
-{
-	struct engine *e = ctx;
-	struct inst *i = (struct inst *)t;
-	judge_timer(e, &e->fl[i->flow], i);
-}
-
-/* Runs one clock's wheel to w, firing at most `budget`; returns how many fired. */
-static size_t run_clock(struct engine *e, struct fclock *c, int64_t w, size_t budget)
-{
-	if (w == ENGINE_NO_TIME || (c->W != ENGINE_NO_TIME && w < c->W))
-		return 0;
-	c->W = w;
-	e->work++;
-	if (c->wheel.count == 0)
-		return 0;
-	return tw_run(&c->wheel, w, budget, on_timer, e);
-}
-
-/* Returns 1 when the budget ran out before every clock caught up. */
-static int run_clocks(struct engine *e, size_t budget)
-{
-	for (int k = 0; k < e->nclk; k++) {
-		struct fclock *c = &e->clk[k];
-		int64_t w = e->st.tmax_ns == ENGINE_NO_TIME ? ENGINE_NO_TIME
-		    : timefmt_sub_sat(e->st.tmax_ns, c->lateness_ns);
-		size_t n = run_clock(e, c, w, budget);
-		if (n >= budget)
-			return 1;
-		budget -= n;
-	}
-	return 0;
-}
+/* ---- clocks (engine_clock.c) ---- */
 
 int engine_advance_some(struct engine *e, int64_t tmax_ns, size_t budget)
 {
 	if (e->st.tmax_ns == ENGINE_NO_TIME || tmax_ns > e->st.tmax_ns)
 		e->st.tmax_ns = tmax_ns;
-	return run_clocks(e, budget);
+	return engine_clock_run_due(e, budget);
 }
 
 void engine_advance(struct engine *e, int64_t tmax_ns)
@@ -385,7 +304,7 @@ void engine_advance(struct engine *e, int64_t tmax_ns)
 	if (e->st.tmax_ns != ENGINE_NO_TIME && tmax_ns <= e->st.tmax_ns)
 		return;
 	e->st.tmax_ns = tmax_ns;
-	run_clocks(e, SIZE_MAX);
+	engine_clock_run_due(e, SIZE_MAX);
 }
 
 /* ---- instances ---- */
@@ -573,8 +492,9 @@ static void link_keys(struct flowrt *fr, struct inst *i, const struct keyset *ks
  * already behind the clock stalls at once). */
 static void settle(struct engine *e, struct flowrt *fr, struct inst *i)
 {
-	if (tw_armed(&i->tw) && fr->clk->W != ENGINE_NO_TIME && i->tw.expire <= fr->clk->W)
-		run_clock(e, fr->clk, fr->clk->W, SIZE_MAX);
+	int64_t w = engine_clock_now(e, fr->clk);
+	if (tw_armed(&i->tw) && w != ENGINE_NO_TIME && i->tw.expire <= w)
+		engine_clock_run(e, fr->clk, SIZE_MAX);
 }
 
 static int apply_declared(struct engine *e, struct flowrt *fr, int step, const struct event *ev, uint64_t idh)
@@ -694,8 +614,7 @@ int engine_apply(struct engine *e, const struct event *ev)
 void engine_finish(struct engine *e)
 {
 	/* End of input: lateness released, W = T_max, every deadline up to it fires. */
-	for (int k = 0; k < e->nclk; k++)
-		run_clock(e, &e->clk[k], e->st.tmax_ns, SIZE_MAX);
+	engine_clock_release(e);
 	for (int f = 0; f < e->nfl; f++) {
 		struct flowrt *fr = &e->fl[f];
 		struct inst *i;
@@ -817,7 +736,7 @@ int engine_noutcomes(const struct engine *e, int flow)
 size_t engine_memory(const struct engine *e)
 {
 	size_t n = sizeof(*e) + (size_t)e->nfl * sizeof(*e->fl) + (e->typemask + 1) * sizeof(*e->types) +
-	    (e->namemask + 1) * sizeof(*e->names) + (size_t)e->nclk * sizeof(*e->clk) +
+	    (e->namemask + 1) * sizeof(*e->names) + (size_t)e->nclk * (sizeof(*e->clk) + 2 * sizeof(int)) +
 	    (e->keys ? keyidx_memory(e->keys) : 0);
 	for (int f = 0; f < e->nfl; f++)
 		n += flowtab_memory(e->fl[f].tab);
@@ -845,14 +764,8 @@ int engine_check(const struct engine *e, char *err, size_t errlen)
 		}
 		live += open + closed;
 	}
-	for (int k = 0; k < e->nclk; k++) {
-		int rc = tw_check(&e->clk[k].wheel);
-		if (rc) {
-			snprintf(err, errlen, "clock of lateness %lld ns: timer wheel inconsistent (%d)",
-			    (long long)e->clk[k].lateness_ns, rc);
-			return -1;
-		}
-	}
+	if (engine_clock_check(e, err, errlen))
+		return -1;
 	if (live != e->live) {
 		snprintf(err, errlen, "%zu instances, engine counts %zu", live, e->live);
 		return -1;

@@ -198,7 +198,8 @@ int64_t engine_oldest_stall(const struct engine *e, int flow, int step);
 
 /* Bytes of memory held for flow state (slabs, tables), for metrics and benches. */
 size_t engine_memory(const struct engine *e);
-/* A cost counter: clocks advanced plus flows asked about an event, since the start.
+/* A cost counter since the start: watermark advances, clocks run (only those with a
+ * deadline due, engine_clock.c), flows asked about an undeclared event, eviction steps.
  * Tests use it to show that per-event work does not grow with the declared flows. */
 uint64_t engine_work(const struct engine *e);
 

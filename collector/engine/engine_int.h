@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/flowtab.h"
 #include "engine/timerwheel.h"
+#include "lib/timefmt.h"
 
 /* Per-step flags of an instance (sflags). */
 enum {
@@ -37,12 +38,14 @@ struct stallheap {
 
 /* One clock per distinct lateness: the flows that share a lateness share their
  * clock W = T_max - lateness and one wheel holding the deadlines of all their
- * instances, so an event advances one clock per distinct lateness, not one per flow
- * (engine cost independent of how many flows are declared, issue #15). An
- * instance's flow is its inst.flow. */
+ * instances (engine_clock.c). W is derived from T_max when read, and the clocks sit
+ * in a heap by `due`, so an event advances one watermark and runs only the clocks
+ * with a deadline due, whatever the number of flows (issue #15). An instance's flow
+ * is its inst.flow. */
 struct fclock {
 	int64_t lateness_ns;
-	int64_t W;             /* the clock; ENGINE_NO_TIME before the first */
+	int64_t due;           /* T_max from which the wheel may have work; INT64_MAX: none */
+	int pos;               /* place in engine.clkheap */
 	struct tw wheel;
 };
 
@@ -97,6 +100,9 @@ struct engine {
 	size_t live;           /* instances in every table */
 	struct fclock *clk;    /* distinct latenesses, ascending */
 	int nclk;
+	int *clkheap;          /* [nclk] clock indices, min-heap by (due, index) */
+	int *clkdue;           /* [nclk] scratch: the clocks due at one advance */
+	int released;          /* end of input: W = T_max for every clock */
 	struct nameent *names; /* flow name -> index; (flow, step name) -> step */
 	uint32_t namemask;
 	struct keyidx *keys;   /* key hash -> flows holding it (many flows only) */
@@ -105,7 +111,7 @@ struct engine {
 	struct ageent *age;    /* min-heap of flows by oldest instance (max_flows set) */
 	uint32_t nage;
 	uint8_t *inheap;       /* [nflows]: the flow has an entry in age */
-	uint64_t work;         /* clock and flow visits: a cost counter for tests */
+	uint64_t work;         /* watermark advances, clocks run, flows asked: a cost counter for tests */
 	uint32_t src;          /* source tag of the events applied (engine_state.h) */
 };
 
@@ -113,6 +119,27 @@ struct engine {
 void engine_emit_anomaly(struct engine *e, const struct anomaly *a);
 void engine_emit_flow(struct engine *e, const struct flow_record *r);
 void engine_emit_step(struct engine *e, const struct step_obs *o);
+
+/* engine_clock.c. The clock W that flows of clock c read: T_max - lateness, T_max
+ * once the input ended (lateness released), ENGINE_NO_TIME before the first time. */
+static inline int64_t engine_clock_now(const struct engine *e, const struct fclock *c)
+{
+	if (e->st.tmax_ns == ENGINE_NO_TIME)
+		return ENGINE_NO_TIME;
+	return e->released ? e->st.tmax_ns : timefmt_sub_sat(e->st.tmax_ns, c->lateness_ns);
+}
+int engine_clock_build(struct engine *e);
+void engine_clock_free(struct engine *e);
+/* Arms t in c's wheel (every arm goes through here: it keeps c's due a lower bound). */
+void engine_clock_arm(struct engine *e, struct fclock *c, struct tw_entry *t, int64_t expire);
+/* Runs c's wheel to its W, firing at most budget; returns how many fired. */
+size_t engine_clock_run(struct engine *e, struct fclock *c, size_t budget);
+/* After T_max rose: runs the clocks due, in ascending lateness, at most budget
+ * deadlines in all; 1 when the budget ran out. O(1) when none is due. */
+int engine_clock_run_due(struct engine *e, size_t budget);
+/* End of input: lateness released, every clock run to T_max. */
+void engine_clock_release(struct engine *e);
+int engine_clock_check(const struct engine *e, char *err, size_t errlen);
 
 /* An instance created outside create() (engine_state import): its flow takes part in
  * eviction of the oldest. */

@@ -462,12 +462,11 @@ static const struct dfilter FILTER_ALL = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 1,
 
 void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i)
 {
-	(void)e;
 	struct dl d = next_deadline(fr, i, &FILTER_ALL);
 	if (d.kind == DK_NONE)
 		tw_cancel(&fr->clk->wheel, &i->tw);
 	else if (!tw_armed(&i->tw) || i->tw.expire != d.at)
-		tw_arm(&fr->clk->wheel, &i->tw, d.at);
+		engine_clock_arm(e, fr->clk, &i->tw, d.at);
 }
 
 /* The wheel says the instance's earliest deadline is due: fire it (only it, so that
@@ -475,7 +474,7 @@ void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i)
 void judge_timer(struct engine *e, struct flowrt *fr, struct inst *i)
 {
 	struct dl d = next_deadline(fr, i, &FILTER_ALL);
-	if (d.kind != DK_NONE && d.at <= fr->clk->W && !fire(e, fr, i, d))
+	if (d.kind != DK_NONE && d.at <= engine_clock_now(e, fr->clk) && !fire(e, fr, i, d))
 		return;
 	judge_rearm(e, fr, i);
 }
@@ -589,7 +588,7 @@ static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int 
 		deadline = i->x && i->x->missed_due ? i->x->missed_due[s] : ev->time_ns;
 	int64_t at = ev->time_ns;
 	if (at <= deadline)
-		at = fr->clk->W > deadline ? fr->clk->W : deadline;
+		at = engine_clock_now(e, fr->clk) > deadline ? engine_clock_now(e, fr->clk) : deadline;
 	report(e, fr, i, AN_LATE, s, NULL, at, ev, deadline, at - deadline, 0);
 }
 

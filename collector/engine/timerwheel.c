@@ -205,6 +205,22 @@ int64_t tw_next_expire(const struct tw *w)
 	return best;
 }
 
+int64_t tw_next_due(const struct tw *w)
+{
+	uint64_t block;
+	int k, s;
+	if (!next_block(w, &block, &k, &s))
+		return INT64_MAX;
+	if (k > 0)                    /* block > cur >= 0 and < 2^43: no overflow */
+		return (int64_t)(block << TW_TICK_SHIFT);
+	int64_t best = INT64_MAX;
+	const struct tw_entry *h = &w->slots[0][s].head;
+	for (const struct tw_entry *e = h->next; e != h; e = e->next)
+		if (e->expire < best)
+			best = e->expire;
+	return best;
+}
+
 int tw_check(const struct tw *w)
 {
 	size_t n = 0;

@@ -64,6 +64,12 @@ void tw_cancel(struct tw *w, struct tw_entry *e);
 size_t tw_run(struct tw *w, int64_t now, size_t budget, tw_fire_fn fire, void *ctx);
 /* Earliest expire of any armed entry, or INT64_MAX. O(levels + one slot). */
 int64_t tw_next_expire(const struct tw *w);
+/* The earliest `now` at which tw_run would do anything: the earliest expire in the
+ * next tick when the next occupied block is a level-0 tick, else the first instant of
+ * that block (where cascading starts); INT64_MAX when empty. A lower bound of
+ * tw_next_expire that costs O(levels) plus one level-0 slot, never a higher-level
+ * slot's list: owners of many wheels keep it as the key of a heap of wheels. */
+int64_t tw_next_due(const struct tw *w);
 /* 0 when every entry sits where the invariants say; for tests. */
 int tw_check(const struct tw *w);
 

@@ -122,6 +122,19 @@ int api_args_anomalies(const struct flowgraph *g, api_args_get_fn get, void *ctx
 	return 0;
 }
 
+int api_args_page(const struct flowgraph *g, api_args_get_fn get, void *ctx,
+    struct api_page_args *out, const char **msg)
+{
+	const char *v;
+	*out = (struct api_page_args){.flow = -1};
+	if ((v = get(ctx, "flow")) && (out->flow = api_render_flow_index(g, v)) < 0)
+		return refuse(msg, 400, "unknown flow");
+	if (!int_arg(get, ctx, "limit", AR_PAGE_LIMIT, 1, AR_MAX_LIMIT, &out->limit) ||
+	    !int_arg(get, ctx, "offset", 0, 0, FG_MAX_FLOWS, &out->offset))
+		return refuse(msg, 400, "limit must be 1..1000, offset 0..65535");
+	return 0;
+}
+
 int api_args_timeline(const struct flowgraph *g, const char *rest,
     struct api_timeline_args *ta, const char **msg)
 {

@@ -1,6 +1,7 @@
 /*
  * api_args: the request arguments of the JSON API (docs/API.md) parsed and checked:
- * the query parameters of /api/v1/flows and /api/v1/anomalies and the path of
+ * the query parameters of /api/v1/flows, /api/v1/anomalies, /api/v1/summary and
+ * /api/v1/graphs, and the path of
  * /api/v1/flows/{flow}/{correlation_id}.
  *
  * Pure: no libmicrohttpd and no I/O; parameters come through a lookup callback (the
@@ -27,6 +28,9 @@ int api_args_flows(const struct flowgraph *g, api_args_get_fn get, void *ctx,
     struct api_flows_args *out, const char **msg);
 int api_args_anomalies(const struct flowgraph *g, api_args_get_fn get, void *ctx,
     struct api_anomalies_args *out, const char **msg);
+/* flow, limit (1..AR_MAX_LIMIT, default AR_PAGE_LIMIT), offset (0..FG_MAX_FLOWS). */
+int api_args_page(const struct flowgraph *g, api_args_get_fn get, void *ctx,
+    struct api_page_args *out, const char **msg);
 /* rest: the path after "/api/v1/flows/" ("{flow}/{correlation_id}", not empty). */
 int api_args_timeline(const struct flowgraph *g, const char *rest,
     struct api_timeline_args *out, const char **msg);

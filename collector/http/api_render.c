@@ -61,7 +61,7 @@ static void summary_self(struct metrics *m, const struct api_self *s, struct jbu
 	kv_num(b, "unmatched_total", (double)metrics_unmatched_total(m), true);
 	kv_num(b, "consumer_lag", (double)metrics_lag_total(m), true);
 	kv_num(b, "memory_bytes", (double)s->memory_bytes, true);
-	jbuf_puts(b, "},\"flows\":[");
+	jbuf_puts(b, "},");
 }
 
 static void summary_flow(struct metrics *m, const struct api_self *s, int f, struct jbuf *b)
@@ -118,16 +118,87 @@ static void summary_flow(struct metrics *m, const struct api_self *s, int f, str
 	jbuf_puts(b, "}}");
 }
 
-void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b)
+/* A flow's summary and graph objects as last rendered, and what they showed. */
+struct api_part {
+	uint64_t fp;
+	double sps, cps;       /* the rates the summary showed (not in mx_flow) */
+	bool valid;
+	struct jbuf txt;
+};
+
+struct api_cache {
+	int n;
+	struct api_part *sum, *graph;  /* [n] */
+};
+
+struct api_cache *api_cache_new(int nflows)
+{
+	struct api_cache *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->n = nflows;
+	c->sum = calloc((size_t)nflows + 1, sizeof(*c->sum));
+	c->graph = calloc((size_t)nflows + 1, sizeof(*c->graph));
+	if (c->sum == NULL || c->graph == NULL) {
+		api_cache_free(c);
+		return NULL;
+	}
+	for (int f = 0; f < nflows; f++) {
+		jbuf_init(&c->sum[f].txt, (size_t)1 << 20);
+		jbuf_init(&c->graph[f].txt, (size_t)1 << 20);
+	}
+	return c;
+}
+
+void api_cache_free(struct api_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (int f = 0; f < c->n; f++) {
+		if (c->sum)
+			jbuf_free(&c->sum[f].txt);
+		if (c->graph)
+			jbuf_free(&c->graph[f].txt);
+	}
+	free(c->sum);
+	free(c->graph);
+	free(c);
+}
+
+/* The part of flow f from the cache when nothing it shows changed, else rendered
+ * by fn into the cache; appended to b either way. */
+static void cached_part(struct metrics *m, struct api_part *p, int f, double sps, double cps,
+    void (*fn)(struct metrics *, const struct api_self *, int, struct jbuf *),
+    const struct api_self *self, struct jbuf *b)
+{
+	if (p == NULL) {
+		fn(m, self, f, b);
+		return;
+	}
+	uint64_t fp = metrics_flow(m, f)->fp;
+	if (!p->valid || p->fp != fp || p->sps != sps || p->cps != cps) {
+		jbuf_reset(&p->txt);
+		fn(m, self, f, &p->txt);
+		p->fp = fp;
+		p->sps = sps;
+		p->cps = cps;
+		p->valid = !p->txt.overflow;
+	}
+	jbuf_put(b, p->txt.p ? p->txt.p : "", p->txt.len);
+}
+
+void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b,
+    size_t *ends, struct api_cache *c)
 {
 	jbuf_reset(b);
 	summary_self(m, self, b);
+	ends[0] = b->len;
 	for (int f = 0; f < metrics_graph(m)->nflows; f++) {
-		if (f > 0)
-			jbuf_puts(b, ",");
-		summary_flow(m, self, f, b);
+		cached_part(m, c && f < c->n ? &c->sum[f] : NULL, f,
+		    self->started_per_s ? self->started_per_s[f] : 0,
+		    self->completed_per_s ? self->completed_per_s[f] : 0, summary_flow, self, b);
+		ends[f + 1] = b->len;
 	}
-	jbuf_puts(b, "]}");
 }
 
 static void step_names(struct jbuf *b, const struct fg_flow *fl, fg_mask mask)
@@ -204,28 +275,43 @@ static void graph_edges(struct metrics *m, int f, struct jbuf *b)
 	}
 }
 
-void api_render_graphs(struct metrics *m, struct jbuf *b)
+static void graph_flow(struct metrics *m, const struct api_self *self, int f, struct jbuf *b)
 {
-	const struct flowgraph *g = metrics_graph(m);
-	jbuf_reset(b);
-	jbuf_puts(b, "{\"flows\":[");
-	for (int f = 0; f < g->nflows; f++) {
-		const struct fg_flow *fl = &g->flows[f];
-		jbuf_puts(b, f ? ",{\"name\":" : "{\"name\":");
-		jbuf_json_str(b, fl->name);
-		kv_num(b, "deadline_seconds",
-		    fl->deadline_ns < 0 ? NAN : (double)fl->deadline_ns / NS, true);
-		kv_num(b, "lateness_seconds", (double)fl->lateness_ns / NS, true);
-		jbuf_puts(b, ",\"steps\":[");
-		for (int s = 0; s < fl->nsteps; s++) {
-			if (s)
-				jbuf_puts(b, ",");
-			graph_step(m, f, s, b);
-		}
-		jbuf_puts(b, "],\"edges\":[");
-		graph_edges(m, f, b);
-		jbuf_puts(b, "]}");
+	(void)self;
+	const struct fg_flow *fl = &metrics_graph(m)->flows[f];
+	jbuf_puts(b, "{\"name\":");
+	jbuf_json_str(b, fl->name);
+	kv_num(b, "deadline_seconds", fl->deadline_ns < 0 ? NAN : (double)fl->deadline_ns / NS, true);
+	kv_num(b, "lateness_seconds", (double)fl->lateness_ns / NS, true);
+	jbuf_puts(b, ",\"steps\":[");
+	for (int s = 0; s < fl->nsteps; s++) {
+		if (s)
+			jbuf_puts(b, ",");
+		graph_step(m, f, s, b);
 	}
+	jbuf_puts(b, "],\"edges\":[");
+	graph_edges(m, f, b);
+	jbuf_puts(b, "]}");
+}
+
+void api_render_graphs(struct metrics *m, struct jbuf *b, size_t *ends, struct api_cache *c)
+{
+	jbuf_reset(b);
+	jbuf_puts(b, "{");
+	ends[0] = b->len;
+	for (int f = 0; f < metrics_graph(m)->nflows; f++) {
+		cached_part(m, c && f < c->n ? &c->graph[f] : NULL, f, 0, 0, graph_flow, NULL, b);
+		ends[f + 1] = b->len;
+	}
+}
+
+void api_render_page(const char *head, size_t headlen, const struct api_page_args *pa, int total,
+    const char *parts, size_t partslen, struct jbuf *b)
+{
+	jbuf_put(b, head, headlen);
+	jbuf_printf(b, "\"total\":%d,\"offset\":%d,\"limit\":%d,\"flows\":[", total,
+	    pa->offset, pa->limit);
+	jbuf_put(b, parts, partslen);
 	jbuf_puts(b, "]}");
 }
 

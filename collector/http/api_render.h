@@ -22,6 +22,7 @@
 #include "http/snapshot.h"
 
 #define AR_MAX_LIMIT 1000
+#define AR_PAGE_LIMIT 100     /* default page of flows, instances and graphs */
 #define AR_MAX_WINDOW 11000   /* offset + limit */
 
 enum api_step_status { AR_NOT_EXPECTED, AR_PENDING, AR_HAPPENED, AR_STALLED,
@@ -98,6 +99,13 @@ struct api_flows_args {
 	int limit, offset;
 };
 
+/* /api/v1/summary and /api/v1/graphs: a page of flows in declaration order, or the
+ * one flow named. */
+struct api_page_args {
+	int flow;             /* -1: every flow */
+	int limit, offset;
+};
+
 struct api_timeline_args {
 	int flow;
 	char corr[512];
@@ -119,8 +127,21 @@ int api_render_step_index(const struct fg_flow *f, const char *name);
 /* `,"owner":NAME|null,"owner_learned":BOOL` of a step (metrics_step_owner). */
 void api_render_owner(struct metrics *m, int flow, int step, struct jbuf *b);
 
-void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b);
-void api_render_graphs(struct metrics *m, struct jbuf *b);
+
+/* The summary and the graphs as paged documents (snapshot_publish_parts): b gets a
+ * head (`{"collector":{...},` and `{`), then one JSON object per flow; ends[0] is
+ * where the head ends, ends[f + 1] where flow f's object ends ([nflows + 1]).
+ * With a cache (api_cache_new), a flow's object is rendered again only when its
+ * values changed: mx_flow.fp, so metrics_render must have run just before. */
+struct api_cache;
+struct api_cache *api_cache_new(int nflows);
+void api_cache_free(struct api_cache *c);
+void api_render_summary(struct metrics *m, const struct api_self *self, struct jbuf *b,
+    size_t *ends, struct api_cache *c);
+void api_render_graphs(struct metrics *m, struct jbuf *b, size_t *ends, struct api_cache *c);
+/* One page of them: head, "total", "offset", "limit", then "flows": [parts]. */
+void api_render_page(const char *head, size_t headlen, const struct api_page_args *pa, int total,
+    const char *parts, size_t partslen, struct jbuf *b);
 /* Return the HTTP status (200, 404, 503 when no backend). */
 int api_render_flows(struct metrics *m, const struct api_backend *be,
     const struct api_flows_args *a, struct jbuf *b);

@@ -92,30 +92,49 @@ static void h_metrics(struct http_api *a, struct MHD_Connection *c, const char *
 		a->history_metrics(a->history_ctx, &r->body);
 }
 
-static void h_doc(struct http_api *a, enum snap_doc d, struct reply *r)
+/* api_args_get_fn over the connection's (URL-decoded) query parameters. */
+static const char *arg(void *c, const char *k)
 {
-	if (snapshot_copy(a->snap, d, &r->body) < 0)
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
+}
+
+/* One page of a paged document (the summary, the graphs): only its flows are copied
+ * out of the snapshot, so an answer costs O(page) whatever the declared flows. */
+static void h_page(struct http_api *a, struct MHD_Connection *c, enum snap_doc d,
+    struct reply *r)
+{
+	struct api_page_args pa;
+	const char *msg;
+	int st = api_args_page(a->g, arg, c, &pa, &msg);
+	if (st != 0)
+		return reply_error(r, st, msg);
+	struct jbuf head, parts;
+	jbuf_init(&head, HTTP_MAX_BODY);
+	jbuf_init(&parts, HTTP_MAX_BODY);
+	int first = pa.flow >= 0 ? pa.flow + pa.offset : pa.offset;
+	int count = pa.flow >= 0 ? (pa.offset == 0) : pa.limit;
+	int n = 0;
+	if (snapshot_copy_parts(a->snap, d, first, count, &head, &parts, &n) < 0)
 		reply_error(r, 503, "not published yet");
+	else
+		api_render_page(head.p ? head.p : "", head.len, &pa, pa.flow >= 0 ? 1 : n,
+		    parts.p ? parts.p : "", parts.len, &r->body);
+	jbuf_free(&head);
+	jbuf_free(&parts);
 }
 
 static void h_summary(struct http_api *a, struct MHD_Connection *c, const char *rest,
     struct reply *r)
 {
-	(void)c, (void)rest;
-	h_doc(a, SNAP_SUMMARY, r);
+	(void)rest;
+	h_page(a, c, SNAP_SUMMARY, r);
 }
 
 static void h_graphs(struct http_api *a, struct MHD_Connection *c, const char *rest,
     struct reply *r)
 {
-	(void)c, (void)rest;
-	h_doc(a, SNAP_GRAPHS, r);
-}
-
-/* api_args_get_fn over the connection's (URL-decoded) query parameters. */
-static const char *arg(void *c, const char *k)
-{
-	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
+	(void)rest;
+	h_page(a, c, SNAP_GRAPHS, r);
 }
 
 static void ask_engine(struct http_api *a, int kind, const void *args, struct reply *r)
@@ -264,6 +283,7 @@ static const char *const no_params[] = {NULL};
 static const char *const flows_params[] = {"state", "flow", "awaiting", "kind", "q", "sort",
     "order", "limit", "offset", "correlation_id", "outcome", "since", "until", NULL};
 static const char *const anomalies_params[] = {"limit", "flow", "kind", NULL};
+static const char *const page_params[] = {"flow", "limit", "offset", NULL};
 
 static void h_index(struct http_api *a, struct MHD_Connection *c, const char *rest,
     struct reply *r);
@@ -275,8 +295,8 @@ static const struct route routes[] = {
 	{"/-/ready", false, no_params, h_ready,
 	    "200 once partitions are assigned and state is loaded, else 503 with a reason"},
 	{"/metrics", true, no_params, h_metrics, "Prometheus text format"},
-	{"/api/v1/summary", true, no_params, h_summary, "per-flow summary"},
-	{"/api/v1/graphs", true, no_params, h_graphs,
+	{"/api/v1/summary", true, page_params, h_summary, "per-flow summary, in pages of flows"},
+	{"/api/v1/graphs", true, page_params, h_graphs,
 	    "the declared graphs with per-edge counts and latency quantiles"},
 	{"/api/v1/anomalies", true, anomalies_params, h_anomalies,
 	    "recent anomalies, newest first"},

@@ -44,6 +44,8 @@ struct http_api {
 	uint64_t memory_bytes;
 	uint64_t prev_events, *prev_started, *prev_completed;
 	double eps, *started_ps, *completed_ps;
+	size_t *ends;               /* [nflows + 1]: part ends of the paged documents */
+	struct api_cache *parts;    /* their flows' objects as last rendered */
 	struct jbuf render;
 };
 

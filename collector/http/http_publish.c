@@ -33,8 +33,11 @@ int http_publish_init(struct http_api *a, const struct http_api_opts *o, struct 
 	a->prev_completed = calloc((size_t)nf + 1, sizeof(uint64_t));
 	a->started_ps = calloc((size_t)nf + 1, sizeof(double));
 	a->completed_ps = calloc((size_t)nf + 1, sizeof(double));
+	a->ends = calloc((size_t)nf + 1, sizeof(size_t));
+	a->parts = api_cache_new(nf);
 	jbuf_init(&a->render, HTTP_MAX_METRICS);
-	if (!a->prev_started || !a->prev_completed || !a->started_ps || !a->completed_ps) {
+	if (!a->prev_started || !a->prev_completed || !a->started_ps || !a->completed_ps || !a->ends ||
+	    !a->parts) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -49,6 +52,8 @@ void http_publish_fini(struct http_api *a)
 	free(a->prev_completed);
 	free(a->started_ps);
 	free(a->completed_ps);
+	free(a->ends);
+	api_cache_free(a->parts);
 	jbuf_free(&a->render);
 }
 
@@ -154,10 +159,12 @@ static void publish(struct http_api *a, int64_t now)
 	    .events_per_s = a->eps, .ready = snapshot_ready(a->snap, why, sizeof(why)),
 	    .memory_bytes = a->memory_bytes, .started_per_s = a->started_ps,
 	    .completed_per_s = a->completed_ps};
-	api_render_summary(a->m, &self, &a->render);
-	snapshot_publish(a->snap, SNAP_SUMMARY, &a->render);
-	api_render_graphs(a->m, &a->render);
-	snapshot_publish(a->snap, SNAP_GRAPHS, &a->render);
+	int nf = a->g->nflows;
+	/* after metrics_render: the parts cache reads the fingerprints it left */
+	api_render_summary(a->m, &self, &a->render, a->ends, a->parts);
+	snapshot_publish_parts(a->snap, SNAP_SUMMARY, &a->render, a->ends, nf);
+	api_render_graphs(a->m, &a->render, a->ends, a->parts);
+	snapshot_publish_parts(a->snap, SNAP_GRAPHS, &a->render, a->ends, nf);
 }
 
 static void answer(void *ctx, struct snap_query *q)

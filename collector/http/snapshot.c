@@ -21,6 +21,8 @@ struct snapshot {
 	pthread_cond_t done;
 	struct jbuf docs[SNAP__NDOCS];
 	bool have[SNAP__NDOCS];
+	size_t *ends[SNAP__NDOCS];  /* paged documents: [nparts + 1], head end first */
+	int nparts[SNAP__NDOCS], capends[SNAP__NDOCS];
 	bool ready;
 	char reason[128];
 	struct snap_anomaly ring[SNAP_RING];
@@ -52,8 +54,10 @@ void snapshot_free(struct snapshot *s)
 {
 	if (s == NULL)
 		return;
-	for (int d = 0; d < SNAP__NDOCS; d++)
+	for (int d = 0; d < SNAP__NDOCS; d++) {
 		jbuf_free(&s->docs[d]);
+		free(s->ends[d]);
+	}
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->done);
 	free(s);
@@ -78,6 +82,52 @@ int snapshot_copy(struct snapshot *s, enum snap_doc d, struct jbuf *out)
 	pthread_mutex_lock(&s->mu);
 	if (s->have[d]) {
 		jbuf_put(out, s->docs[d].p ? s->docs[d].p : "", s->docs[d].len);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+void snapshot_publish_parts(struct snapshot *s, enum snap_doc d, struct jbuf *b,
+    const size_t *ends, int n)
+{
+	/* sized before taking the lock: the copy under it is a memcpy */
+	size_t *grown = NULL;
+	pthread_mutex_lock(&s->mu);
+	int cap = s->capends[d];
+	pthread_mutex_unlock(&s->mu);
+	if (n + 1 > cap && (grown = malloc(sizeof(*grown) * (size_t)(n + 1))) == NULL)
+		n = -1;                              /* out of memory: published without parts */
+	pthread_mutex_lock(&s->mu);
+	if (grown != NULL) {
+		free(s->ends[d]);
+		s->ends[d] = grown;
+		s->capends[d] = n + 1;
+	}
+	if (n >= 0)
+		memcpy(s->ends[d], ends, sizeof(*ends) * (size_t)(n + 1));
+	s->nparts[d] = n;
+	pthread_mutex_unlock(&s->mu);
+	snapshot_publish(s, d, b);
+}
+
+int snapshot_copy_parts(struct snapshot *s, enum snap_doc d, int first, int count,
+    struct jbuf *head, struct jbuf *parts, int *n)
+{
+	int rc = -1;
+	pthread_mutex_lock(&s->mu);
+	if (s->have[d] && s->nparts[d] >= 0 && s->ends[d] != NULL) {
+		const char *p = s->docs[d].p ? s->docs[d].p : "";
+		const size_t *e = s->ends[d];
+		int np = s->nparts[d];
+		jbuf_put(head, p, e[0]);
+		int from = first < 0 ? 0 : first;
+		for (int i = from; i < np && i < first + count; i++) {
+			if (i > from)
+				jbuf_put(parts, ",", 1);
+			jbuf_put(parts, p + e[i], e[i + 1] - e[i]);
+		}
+		*n = np;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&s->mu);

@@ -61,6 +61,18 @@ void snapshot_publish(struct snapshot *s, enum snap_doc d, struct jbuf *b);
 /* Any thread: appends the current document to out; -1 when none published yet. */
 int snapshot_copy(struct snapshot *s, enum snap_doc d, struct jbuf *out);
 
+/* A paged document (the summary, the graphs: one part per flow, so that an answer
+ * copies one page, not every flow): b holds a head and then n parts; ends[0] is where
+ * the head ends, ends[i + 1] where part i ends. The n + 1 ends are copied under the
+ * lock. Engine thread. */
+void snapshot_publish_parts(struct snapshot *s, enum snap_doc d, struct jbuf *b,
+    const size_t *ends, int n);
+/* Any thread: appends the head of d to head and its parts [first, first + count)
+ * (clipped to those published) to parts, separated by `,`; *n = the number of parts.
+ * O(head + page) under the lock. -1 when none published yet. */
+int snapshot_copy_parts(struct snapshot *s, enum snap_doc d, int first, int count,
+    struct jbuf *head, struct jbuf *parts, int *n);
+
 void snapshot_set_ready(struct snapshot *s, bool ready, const char *reason);
 bool snapshot_ready(struct snapshot *s, char *reason, size_t len);
 

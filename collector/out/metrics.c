@@ -1,12 +1,13 @@
 /*
- * metrics: counters, gauges and histograms the engine thread keeps, rendered to the
- * Prometheus text format. See metrics.h for the cost model and threading.
+ * metrics: counters, gauges and histograms the engine thread keeps, and the process_*
+ * series; metrics_render.c writes the exposition. See metrics.h for the cost model
+ * and threading.
  *
  * Invariants: every array is sized at metrics_new from the graph and never grows;
  * partition and reason tables grow only up to their fixed bounds (first use mallocs
  * a copy of the topic or reason name, later uses do not allocate).
  */
-#include "out/metrics.h"
+#include "out/metrics_int.h"
 #include "decode/kafka_decode.h"
 
 #include <dirent.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static const double default_latency[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
     1, 2.5, 5, 10, 30, 60, 300};
@@ -25,39 +27,12 @@ static const double default_duration[] = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 
     600, 1800, 3600};
 static const double deadline_fractions[MX_NDEADLINE_FRACTIONS] = {0.1, 0.25, 0.5, 0.75,
     0.9, 1, 1.1, 1.25, 1.5, 2, 3, 5, 10};
-/* kind index (kind_names) of each example slot */
-static const int example_kinds[MX_NEXAMPLE_KINDS] = {0 /* stalled */, 9 /* abandoned */};
 static const char *const kind_names[MX_NKINDS] = {"stalled", "late", "missing",
     "out_of_order", "duplicate", "double_step", "retry_storm", "unexpected",
     "join_wait", "abandoned"};
-static const int http_codes[] = {200, 400, 401, 404, 405, 408, 413, 414, 421, 429, 431,
-    500, 503};
-#define NCODES ((int)(sizeof(http_codes) / sizeof(http_codes[0])))
-
-struct mx_part {
-	char *topic;
-	int32_t partition;
-	uint64_t consumed;
-	int64_t lag;
-};
-
-struct metrics {
-	const struct flowgraph *g;
-	char *version;
-	double lat_b[MX_MAX_BUCKETS], dur_b[MX_MAX_BUCKETS];
-	int nlat, ndur;
-	struct mx_flow *flows;
-	struct mx_part parts[MX_MAX_PARTITIONS];
-	int nparts;
-	char *reasons[MX_MAX_REASONS];
-	uint64_t rejected[MX_MAX_REASONS];
-	int nreasons;
-	uint64_t dropped_series;
-	uint64_t unmatched;
-	int ready;
-	_Atomic uint64_t http[NCODES + 1]; /* last: any other code */
-	double start_time_s;
-};
+static const int http_codes[MX_NCODES] = {200, 400, 401, 404, 405, 408, 413, 414, 421, 429,
+    431, 500, 503};
+#define NCODES MX_NCODES
 
 static int hist_init(struct mx_hist *h, const double *bounds, int nb)
 {
@@ -217,8 +192,12 @@ int metrics_new(const struct metrics_opts *o, struct metrics **out, char *err,
 	        "metrics.duration_buckets", err, errlen) < 0)
 		goto fail;
 	m->flows = calloc((size_t)m->g->nflows + 1, sizeof(struct mx_flow));
-	if (m->flows == NULL || m->version == NULL)
+	m->cache = calloc((size_t)m->g->nflows + 1, sizeof(struct mx_cache));
+	m->fp = XXH3_createState();
+	if (m->flows == NULL || m->cache == NULL || m->fp == NULL || m->version == NULL)
 		goto oom;
+	for (int f = 0; f < m->g->nflows; f++)
+		jbuf_init(&m->cache[f].txt, (size_t)1 << 24);
 	for (int f = 0; f < m->g->nflows; f++)
 		if (flow_init(m, &m->flows[f], &m->g->flows[f]) < 0)
 			goto oom;
@@ -244,6 +223,10 @@ void metrics_free(struct metrics *m)
 		for (int f = 0; f < m->g->nflows; f++)
 			flow_free(&m->flows[f], m->g->flows[f].nsteps);
 	free(m->flows);
+	for (int f = 0; m->cache && f < m->g->nflows; f++)
+		jbuf_free(&m->cache[f].txt);
+	free(m->cache);
+	XXH3_freeState(m->fp);
 	for (int i = 0; i < m->nparts; i++)
 		free(m->parts[i].topic);
 	for (int i = 0; i < m->nreasons; i++)
@@ -355,13 +338,18 @@ static void owner_note(struct mx_owner *o, const char *src)
 
 const char *metrics_step_owner(const struct metrics *m, int flow, int step, bool *learned)
 {
-	const struct fg_flow *f = &m->g->flows[flow];
+	return metrics_owner_of(&m->g->flows[flow], &m->flows[flow], step, learned);
+}
+
+const char *metrics_owner_of(const struct fg_flow *f, const struct mx_flow *mf, int step,
+    bool *learned)
+{
 	*learned = false;
 	if (step < 0 || step >= f->nsteps)
 		return NULL;
 	if (f->steps[step].owner != NULL)
 		return f->steps[step].owner;
-	const struct mx_owner *o = &m->flows[flow].owner[step];
+	const struct mx_owner *o = &mf->owner[step];
 	int best = -1;
 	for (int k = 0; k < MX_OWNER_SLOTS; k++)
 		if (o->count[k] > 0 && (best < 0 || o->count[k] > o->count[best]))
@@ -376,6 +364,7 @@ void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
     fg_mask preds_happened, const char *source)
 {
 	struct mx_flow *mf = &m->flows[flow];
+	mf->used = 1;
 	const struct fg_flow *f = &m->g->flows[flow];
 	if (step < 0 || step >= f->nsteps)
 		return;
@@ -397,6 +386,7 @@ void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
 void metrics_observe_flow(struct metrics *m, int flow, int outcome, double seconds)
 {
 	struct mx_flow *mf = &m->flows[flow];
+	mf->used = 1;
 	if (outcome < 0 || outcome >= mf->noutcomes || seconds < 0)
 		return;
 	metrics_hist_observe(m, &mf->duration[outcome], 0, seconds);
@@ -418,12 +408,13 @@ void metrics_note_example(struct metrics *m, int flow, int step, int kind,
     const char *corr, int64_t at_ns)
 {
 	int slot = 0;
-	while (slot < MX_NEXAMPLE_KINDS && example_kinds[slot] != kind)
+	while (slot < MX_NEXAMPLE_KINDS && mx_example_kind(slot) != kind)
 		slot++;
 	if (slot == MX_NEXAMPLE_KINDS || flow < 0 || flow >= m->g->nflows || step < 0 ||
 	    step >= m->g->flows[flow].nsteps || corr == NULL)
 		return;
 	struct mx_flow *mf = &m->flows[flow];
+	mf->used = 1;
 	char *ex = mf->example[step][slot];
 	if (ex[0] != '\0' && at_ns - mf->example_at_ns[step][slot] < MX_EXAMPLE_HOLD_NS)
 		return;
@@ -544,258 +535,6 @@ void metrics_http_count(struct metrics *m, int code)
 }
 
 
-/* ---- rendering ------------------------------------------------------------------ */
-
-static void family(struct jbuf *b, const char *name, const char *type, const char *help)
-{
-	jbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* name{flow="F",<k>="<v>"} (the label set every per-flow series starts with) */
-static void series(struct jbuf *b, const char *name, const char *flow, const char *k,
-    const char *v)
-{
-	jbuf_puts(b, name);
-	jbuf_puts(b, "{flow=\"");
-	jbuf_prom_label(b, flow);
-	if (k != NULL) {
-		jbuf_printf(b, "\",%s=\"", k);
-		jbuf_prom_label(b, v);
-	}
-	jbuf_puts(b, "\"");
-}
-
-static void render_hist(struct jbuf *b, const char *name, const char *flow,
-    const char *k, const char *v, const struct mx_hist *h)
-{
-	const double *bk = h->bounds;
-	int nb = h->nb;
-	uint64_t cum = 0;
-	for (int i = 0; i <= nb; i++) {
-		cum += h->counts ? h->counts[i] : 0;
-		series(b, name, flow, k, v);
-		if (i < nb)
-			jbuf_printf(b, ",le=\"%g\"} %llu\n", bk[i], (unsigned long long)cum);
-		else
-			jbuf_printf(b, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
-	}
-	size_t nl = strlen(name) - strlen("_bucket");
-	char base[128];
-	snprintf(base, sizeof(base), "%.*s_sum", (int)nl, name);
-	series(b, base, flow, k, v);
-	jbuf_printf(b, "} %.9g\n", h->sum);
-	snprintf(base, sizeof(base), "%.*s_count", (int)nl, name);
-	series(b, base, flow, k, v);
-	jbuf_printf(b, "} %llu\n", (unsigned long long)h->count);
-}
-
-static void render_global(struct metrics *m, struct jbuf *b)
-{
-	family(b, "choreoscope_build_info", "gauge", "Build information; always 1.");
-	jbuf_puts(b, "choreoscope_build_info{version=\"");
-	jbuf_prom_label(b, m->version);
-	jbuf_puts(b, "\"} 1\n");
-	family(b, "choreoscope_ready", "gauge",
-	    "1 once partitions are assigned and state is loaded.");
-	jbuf_printf(b, "choreoscope_ready %d\n", m->ready ? 1 : 0);
-	family(b, "choreoscope_events_consumed_total", "counter",
-	    "Events read from the source, by topic and partition.");
-	for (int i = 0; i < m->nparts; i++) {
-		jbuf_puts(b, "choreoscope_events_consumed_total{topic=\"");
-		jbuf_prom_label(b, m->parts[i].topic);
-		jbuf_printf(b, "\",partition=\"%d\"} %llu\n", (int)m->parts[i].partition,
-		    (unsigned long long)m->parts[i].consumed);
-	}
-	family(b, "choreoscope_consumer_lag", "gauge",
-	    "Messages behind the partition's high watermark.");
-	for (int i = 0; i < m->nparts; i++) {
-		jbuf_puts(b, "choreoscope_consumer_lag{topic=\"");
-		jbuf_prom_label(b, m->parts[i].topic);
-		jbuf_printf(b, "\",partition=\"%d\"} %lld\n", (int)m->parts[i].partition,
-		    (long long)m->parts[i].lag);
-	}
-	family(b, "choreoscope_events_rejected_total", "counter",
-	    "Inputs that could not be decoded, by reason.");
-	for (int i = 0; i < m->nreasons; i++) {
-		jbuf_puts(b, "choreoscope_events_rejected_total{reason=\"");
-		jbuf_prom_label(b, m->reasons[i]);
-		jbuf_printf(b, "\"} %llu\n", (unsigned long long)m->rejected[i]);
-	}
-	family(b, "choreoscope_events_unmatched_total", "counter",
-	    "Decoded events that belong to no declared flow.");
-	jbuf_printf(b, "choreoscope_events_unmatched_total %llu\n",
-	    (unsigned long long)m->unmatched);
-	family(b, "choreoscope_metrics_series_dropped_total", "counter",
-	    "Label values refused because a series bound was reached.");
-	jbuf_printf(b, "choreoscope_metrics_series_dropped_total %llu\n",
-	    (unsigned long long)m->dropped_series);
-}
-
-/* One gauge/counter family with one series per (flow, step). */
-static void render_per_step(struct metrics *m, struct jbuf *b, const char *name,
-    const char *type, const char *help, size_t off, int is_double)
-{
-	family(b, name, type, help);
-	for (int f = 0; f < m->g->nflows; f++) {
-		const struct fg_flow *fl = &m->g->flows[f];
-		char *base = (char *)&m->flows[f] + off;
-		for (int s = 0; s < fl->nsteps; s++) {
-			series(b, name, fl->name, "step", fl->steps[s].name);
-			if (is_double)
-				jbuf_printf(b, "} %.6g\n", (*(double **)base)[s]);
-			else
-				jbuf_printf(b, "} %llu\n",
-				    (unsigned long long)(*(uint64_t **)base)[s]);
-		}
-	}
-}
-
-/* The stall-age thresholds of metrics_stall_threshold, for the shipped alert rules. */
-static void render_thresholds(struct metrics *m, struct jbuf *b)
-{
-	family(b, "choreoscope_stall_age_threshold_seconds", "gauge",
-	    "Oldest-stall age the alert rules fire above: half of (flow deadline - step within).");
-	for (int f = 0; f < m->g->nflows; f++) {
-		const struct fg_flow *fl = &m->g->flows[f];
-		for (int s = 0; s < fl->nsteps; s++) {
-			double t = metrics_stall_threshold(fl, s);
-			if (t < 0)
-				continue;
-			series(b, "choreoscope_stall_age_threshold_seconds", fl->name, "step",
-			    fl->steps[s].name);
-			jbuf_printf(b, "} %.6g\n", t);
-		}
-	}
-}
-
-/* One series per (flow, step, kind) that has had a stalled/abandoned verdict: the
- * latest example instance (see metrics_note_example), for alert annotations. */
-static void render_examples(struct metrics *m, struct jbuf *b)
-{
-	family(b, "choreoscope_anomaly_example_info", "gauge",
-	    "An example instance of the latest stalled/abandoned verdicts per step; always 1.");
-	for (int f = 0; f < m->g->nflows; f++) {
-		const struct fg_flow *fl = &m->g->flows[f];
-		for (int s = 0; s < fl->nsteps; s++) {
-			for (int k = 0; k < MX_NEXAMPLE_KINDS; k++) {
-				const char *ex = m->flows[f].example[s][k];
-				if (ex[0] == '\0')
-					continue;
-				series(b, "choreoscope_anomaly_example_info", fl->name, "step",
-				    fl->steps[s].name);
-				jbuf_printf(b, ",kind=\"%s\",correlation_id=\"", kind_names[example_kinds[k]]);
-				jbuf_prom_label(b, ex);
-				jbuf_puts(b, "\"} 1\n");
-			}
-		}
-	}
-}
-
-/* One series per step with a known owner: join it in PromQL (`* on(flow, step)
- * group_left(owner) choreoscope_step_owner_info`) to label stalls by owner without a
- * label on every series. Bounded: one series per step; a learned owner's value may
- * change, as an example's does. */
-static void render_owners(struct metrics *m, struct jbuf *b)
-{
-	family(b, "choreoscope_step_owner_info", "gauge",
-	    "Who owes each step: its declared owner, or the most frequent source of its events "
-	    "(learned=\"true\"); always 1.");
-	for (int f = 0; f < m->g->nflows; f++) {
-		const struct fg_flow *fl = &m->g->flows[f];
-		for (int s = 0; s < fl->nsteps; s++) {
-			bool learned;
-			const char *o = metrics_step_owner(m, f, s, &learned);
-			if (o == NULL)
-				continue;
-			series(b, "choreoscope_step_owner_info", fl->name, "step", fl->steps[s].name);
-			jbuf_puts(b, ",owner=\"");
-			jbuf_prom_label(b, o);
-			jbuf_printf(b, "\",learned=\"%s\"} 1\n", learned ? "true" : "false");
-		}
-	}
-}
-
-static void render_flows(struct metrics *m, struct jbuf *b)
-{
-	const struct flowgraph *g = m->g;
-	family(b, "choreoscope_flows_started_total", "counter", "Flow instances opened.");
-	for (int f = 0; f < g->nflows; f++) {
-		series(b, "choreoscope_flows_started_total", g->flows[f].name, NULL, NULL);
-		jbuf_printf(b, "} %llu\n", (unsigned long long)m->flows[f].started);
-	}
-	family(b, "choreoscope_flows_in_flight", "gauge", "Open flow instances.");
-	for (int f = 0; f < g->nflows; f++) {
-		series(b, "choreoscope_flows_in_flight", g->flows[f].name, NULL, NULL);
-		jbuf_printf(b, "} %llu\n", (unsigned long long)m->flows[f].in_flight);
-	}
-	family(b, "choreoscope_flows_closed_total", "counter",
-	    "Flow instances closed, by outcome.");
-	for (int f = 0; f < g->nflows; f++) {
-		const struct mx_flow *mf = &m->flows[f];
-		for (int o = 0; o < mf->noutcomes; o++) {
-			series(b, "choreoscope_flows_closed_total", g->flows[f].name, "outcome",
-			    mf->outcomes[o]);
-			jbuf_printf(b, "} %llu\n", (unsigned long long)mf->closed[o]);
-		}
-	}
-	family(b, "choreoscope_anomalies_total", "counter",
-	    "Verdicts against the flow graph, by kind and step.");
-	for (int f = 0; f < g->nflows; f++) {
-		const struct fg_flow *fl = &g->flows[f];
-		for (int s = 0; s <= fl->nsteps; s++) {
-			for (int k = 0; k < MX_NKINDS; k++) {
-				uint64_t v = m->flows[f].anomalies[s][k];
-				if (s == fl->nsteps && v == 0)
-					continue;
-				series(b, "choreoscope_anomalies_total", fl->name, "kind", kind_names[k]);
-				jbuf_puts(b, ",step=\"");
-				jbuf_prom_label(b, s < fl->nsteps ? fl->steps[s].name : "");
-				jbuf_printf(b, "\"} %llu\n", (unsigned long long)v);
-			}
-		}
-	}
-	render_per_step(m, b, "choreoscope_flows_stalled", "gauge",
-	    "Open instances with this step stalled (past its deadline).",
-	    offsetof(struct mx_flow, stalled_now), 0);
-	render_per_step(m, b, "choreoscope_flows_awaiting", "gauge",
-	    "Open instances expecting this step.", offsetof(struct mx_flow, awaiting_now), 0);
-	render_per_step(m, b, "choreoscope_oldest_stall_age_seconds", "gauge",
-	    "Age of the oldest current stall of this step (0 when none).",
-	    offsetof(struct mx_flow, oldest_stall_s), 1);
-	render_per_step(m, b, "choreoscope_flows_evicted_total", "counter",
-	    "Instances evicted under the in-flight bound, by the step they awaited.",
-	    offsetof(struct mx_flow, evicted), 0);
-	render_thresholds(m, b);
-	render_examples(m, b);
-	render_owners(m, b);
-}
-
-static void render_hists(struct metrics *m, struct jbuf *b)
-{
-	const struct flowgraph *g = m->g;
-	family(b, "choreoscope_step_latency_seconds", "histogram",
-	    "Time from a step becoming expected to its event.");
-	for (int f = 0; f < g->nflows; f++)
-		for (int s = 0; s < g->flows[f].nsteps; s++)
-			render_hist(b, "choreoscope_step_latency_seconds_bucket", g->flows[f].name,
-			    "step", g->flows[f].steps[s].name, &m->flows[f].step_latency[s]);
-	family(b, "choreoscope_flow_duration_seconds", "histogram",
-	    "Open-to-close time of closed flow instances, by outcome.");
-	for (int f = 0; f < g->nflows; f++)
-		for (int o = 0; o < m->flows[f].noutcomes; o++)
-			render_hist(b, "choreoscope_flow_duration_seconds_bucket", g->flows[f].name,
-			    "outcome", m->flows[f].outcomes[o], &m->flows[f].duration[o]);
-}
-
-int metrics_render(struct metrics *m, struct jbuf *b)
-{
-	jbuf_reset(b);
-	render_global(m, b);
-	render_flows(m, b);
-	render_hists(m, b);
-	return b->overflow ? -1 : 0;
-}
-
 /* ---- process_* from /proc/self ------------------------------------------------ */
 
 static double boot_time(void)
@@ -868,20 +607,20 @@ void metrics_render_process(struct metrics *m, struct jbuf *b)
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
 	double tck = (double)sysconf(_SC_CLK_TCK);
-	family(b, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
+	metrics_family(b, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
 	jbuf_printf(b, "process_cpu_seconds_total %.2f\n", (double)(ut + st) / tck);
-	family(b, "process_resident_memory_bytes", "gauge", "Resident memory size.");
+	metrics_family(b, "process_resident_memory_bytes", "gauge", "Resident memory size.");
 	jbuf_printf(b, "process_resident_memory_bytes %llu\n", rss * (unsigned long long)page);
-	family(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size.");
+	metrics_family(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size.");
 	jbuf_printf(b, "process_virtual_memory_bytes %llu\n", vsz * (unsigned long long)page);
-	family(b, "process_open_fds", "gauge", "Open file descriptors.");
+	metrics_family(b, "process_open_fds", "gauge", "Open file descriptors.");
 	jbuf_printf(b, "process_open_fds %d\n", open_fds());
-	family(b, "process_max_fds", "gauge", "Limit on open file descriptors.");
+	metrics_family(b, "process_max_fds", "gauge", "Limit on open file descriptors.");
 	jbuf_printf(b, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
-	family(b, "process_start_time_seconds", "gauge",
+	metrics_family(b, "process_start_time_seconds", "gauge",
 	    "Start time of the process since the Unix epoch.");
 	jbuf_printf(b, "process_start_time_seconds %.2f\n", m->start_time_s);
-	family(b, "choreoscope_http_requests_total", "counter",
+	metrics_family(b, "choreoscope_http_requests_total", "counter",
 	    "HTTP answers by status code.");
 	for (int i = 0; i <= NCODES; i++) {
 		uint64_t v = atomic_load_explicit(&m->http[i], memory_order_relaxed);

@@ -5,9 +5,11 @@
  * Cost model: nothing here scans the flow table. Counters and gauges are copied from
  * the engine's own per-flow counters (metrics_engine.c) or bumped from its sink
  * callbacks; histograms are observed from step observations and flow records. The
- * engine thread renders the whole document every publish interval (O(series), a few
- * hundred microseconds for typical graphs) and hands it to the HTTP threads through
- * snapshot.c, so a scrape is a memcpy plus the process_* and HTTP counters.
+ * engine thread renders the document every publish interval and hands it to the HTTP
+ * threads through snapshot.c, so a scrape is a memcpy plus the process_* and HTTP
+ * counters. Rendering keeps each flow's series as text and prints a flow again only
+ * when one of its values changed (a fingerprint per flow): a render costs a hash per
+ * flow, the printing of the flows that moved and a memcpy of the document.
  *
  * Series: labels come only from bounded sets (flow, step, kind, outcome, topic,
  * partition, reason, code); every declared flow/step/kind/outcome series exists from
@@ -88,6 +90,12 @@ struct mx_flow {
 	struct mx_hist *edge_latency;  /* [nsteps * nsteps] allocated lazily per flow */
 	int noutcomes;
 	const char **outcomes;         /* names, borrowed from the graph or static */
+	int used;                      /* the flow ever held an instance (set by the sync
+	                                  and the observe_* calls; whoever writes the
+	                                  fields above directly sets it too, else a render
+	                                  takes the flow to be still all zeros) */
+	uint64_t fp;                   /* a hash of every value above as of the last
+	                                  metrics_render: equal, nothing shown changed */
 };
 
 struct metrics_opts {
@@ -182,7 +190,10 @@ void metrics_sync_engine(struct metrics *m, const struct engine *e);
 void metrics_http_count(struct metrics *m, int code);
 
 /* Engine thread: renders every choreoscope_* family into b (b is reset first).
- * Returns 0, or -1 when b's cap was too small. */
+ * Returns 0, or -1 when b's cap was too small: b then holds the series of the flows
+ * in use only (those never used are all 0), or if even those do not fit the
+ * collector-wide families only, with a comment saying what was left out (a cut
+ * exposition would break mid-line). */
 int metrics_render(struct metrics *m, struct jbuf *b);
 /* Any thread: appends process_* and choreoscope_http_requests_total to b. */
 void metrics_render_process(struct metrics *m, struct jbuf *b);

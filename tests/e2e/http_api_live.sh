@@ -53,7 +53,20 @@ s = json.load(open(sys.argv[1]))
 assert s["collector"]["ready"] is True and s["collector"]["events_total"] > 0
 names = [f["name"] for f in s["flows"]]
 assert names == ["order", "quote", "shipment"], names
+assert (s["total"], s["offset"], s["limit"]) == (3, 0, 100), s
 assert sum(f["stalled_now"] for f in s["flows"]) > 0
+PY
+curl -s "$U/api/v1/summary?limit=1&offset=2" >"$tmp/page.json"
+curl -s "$U/api/v1/summary?flow=quote" >"$tmp/quote.json"
+curl -s "$U/api/v1/graphs?flow=order&limit=5" >"$tmp/gorder.json"
+check "summary and graphs in pages: limit/offset, flow=" $PY - "$tmp/page.json" "$tmp/quote.json" "$tmp/gorder.json" <<'PY'
+import json, sys
+p, q, g = (json.load(open(f)) for f in sys.argv[1:4])
+assert (p["total"], p["offset"], p["limit"]) == (3, 2, 1) and [f["name"] for f in p["flows"]] == ["shipment"], p
+assert p["collector"]["ready"] is True
+assert q["total"] == 1 and [f["name"] for f in q["flows"]] == ["quote"], q
+assert (g["total"], g["limit"]) == (1, 5) and [f["name"] for f in g["flows"]] == ["order"], g
+assert g["flows"][0]["edges"], g
 PY
 check "graphs: the demo flows with edges and counts" $PY - "$tmp/graphs.json" <<'PY'
 import json, sys

@@ -2,7 +2,8 @@
  * fuzz_http_args: the JSON API's request arguments (http/api_args.c). The input is a
  * request target, "PATH?k=v&k=v"; the query is split and %XX-decoded as libmicrohttpd
  * does (into exactly sized copies), then handed to the parser the path names:
- * /api/v1/flows, /api/v1/flows/{flow}/{id}, /api/v1/anomalies.
+ * /api/v1/flows, /api/v1/flows/{flow}/{id}, /api/v1/summary and /api/v1/graphs,
+ * /api/v1/anomalies.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		st = api_args_timeline(&cfg->graph, path + 14, &ta, &msg);
 		FUZZ_CHECK(st != 0 || (ta.flow >= 0 && ta.flow < cfg->graph.nflows &&
 		    strlen(ta.corr) > 0));
+	} else if (strcmp(path, "/api/v1/summary") == 0 || strcmp(path, "/api/v1/graphs") == 0) {
+		struct api_page_args pa;
+		st = api_args_page(&cfg->graph, get, &q, &pa, &msg);
+		FUZZ_CHECK(st != 0 || (pa.limit >= 1 && pa.limit <= AR_MAX_LIMIT && pa.offset >= 0 &&
+		    pa.offset <= FG_MAX_FLOWS && pa.flow < cfg->graph.nflows));
 	} else {
 		struct api_anomalies_args aa;
 		st = api_args_anomalies(&cfg->graph, get, &q, &aa, &msg);

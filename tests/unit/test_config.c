@@ -683,6 +683,52 @@ static void test_too_many_steps(void **state)
 	free(yaml);
 }
 
+/* A repeated key in a big mapping (past the short scan, through the table of keys)
+ * is reported once, with its first position, and not also as unknown; a quoted "<<"
+ * repeats a merge key. */
+static void test_duplicate_keys_big_mapping(void **state)
+{
+	(void)state;
+	size_t cap = 1 << 16, len = 0;
+	char *yaml = malloc(cap), err[1 << 16];
+	struct config *c;
+	len += (size_t)snprintf(yaml, cap, F OK_STEPS "      C:\n"
+	    "        <<: { retries: 1 }\n        after: B\n        \"<<\": 1\n"); /* lines 7, 9 */
+	for (int i = 0; i < 40; i++)                                  /* lines 10..49 */
+		len += (size_t)snprintf(yaml + len, cap - len, "        within: 1s\n");
+	assert_int_equal(config_load_string("t.yaml", yaml, len, &c, err, sizeof err), -1);
+	char want[1 << 16];
+	size_t n = (size_t)snprintf(want, sizeof want,
+	    "t.yaml:9:9: duplicate key \"<<\" (first at line 7, column 9)");
+	for (int i = 1; i < 40; i++)
+		n += (size_t)snprintf(want + n, sizeof want - n,
+		    "\nt.yaml:%d:9: duplicate key \"within\" (first at line 10, column 9)", 10 + i);
+	assert_string_equal(err, want);
+	free(yaml);
+}
+
+/* The size limit: a file of exactly CFG_MAX_FILE_BYTES loads, one byte more is
+ * refused before libyaml sees it. */
+static void test_file_size_limit(void **state)
+{
+	(void)state;
+	size_t n = CFG_MAX_FILE_BYTES;
+	char *yaml = malloc(n + 2), err[512];
+	const char *head = F OK_STEPS "#";
+	memcpy(yaml, head, strlen(head));
+	memset(yaml + strlen(head), 'x', n - strlen(head) - 1);
+	yaml[n - 1] = '\n';
+	struct config *c = NULL;
+	assert_int_equal(config_load_string("t.yaml", yaml, n, &c, err, sizeof err), 0);
+	config_free(c);
+	yaml[n - 1] = 'x';
+	yaml[n] = '\n';
+	assert_int_equal(config_load_string("t.yaml", yaml, n + 1, &c, err, sizeof err), -1);
+	assert_null(c);
+	assert_string_equal(err, "t.yaml:1:1: the file is bigger than 16 MiB, the most a config may have");
+	free(yaml);
+}
+
 static void test_err_truncated_and_unreadable(void **state)
 {
 	(void)state;
@@ -869,6 +915,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_error_cases),
 		cmocka_unit_test(test_broken_fixtures),
 		cmocka_unit_test(test_too_many_steps),
+		cmocka_unit_test(test_duplicate_keys_big_mapping),
+		cmocka_unit_test(test_file_size_limit),
 		cmocka_unit_test(test_err_truncated_and_unreadable),
 		cmocka_unit_test(test_flowgraph_helpers),
 		cmocka_unit_test(test_reference_in_docs),

@@ -4,8 +4,11 @@
  * and events naming their flow, are applied under configs declaring 16, 1,000 and
  * 4,000 flows (the extra flows idle); the work counter (clocks advanced plus flows
  * asked, engine_work) and the verdicts must be identical. Counted operations, not
- * time. Also: the key index against a naive model, and an undeclared event that is
- * unexpected in two flows among thousands.
+ * time. The same with the idle flows spread over 50 latenesses (50 clocks: still one
+ * watermark advance per event), and with the clock driven from outside as the daemon
+ * does (a tick before each event, then idle ticks: each costs one advance, whatever
+ * the flows and clocks declared). Also: the key index against a naive model, and an
+ * undeclared event that is unexpected in two flows among thousands.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,8 +46,9 @@ static void bprintf(struct buf *b, const char *fmt, ...)
 }
 
 /* "order" (3 steps, 2 s each, deadline 10 s), "refund" (2 steps, keyed by
- * attribute `order`), then idle flows up to n in all, every one of lateness 1 s. */
-static char *make_config(int n)
+ * attribute `order`), both of lateness 1 s, then idle flows up to n in all, of
+ * nlat latenesses (1 s, 1.1 s, ...; nlat 1: all 1 s). */
+static char *make_config_lat(int n, int nlat)
 {
 	struct buf b = { 0 };
 	bprintf(&b, "flows:\n"
@@ -54,15 +58,18 @@ static char *make_config(int n)
 	    "  - name: refund\n    lateness: 1s\n    keys: [order]\n    steps:\n"
 	    "      Asked: { start: true }\n      Refunded: { after: [Asked], within: 2s, end: completed }\n");
 	for (int k = 2; k < n; k++)
-		bprintf(&b, "  - name: idle%d\n    lateness: 1s\n    steps:\n"
+		bprintf(&b, "  - name: idle%d\n    lateness: %dms\n    steps:\n"
 		    "      A%d: { start: true }\n      B%d: { after: [A%d], within: 5s, end: completed }\n",
-		    k, k, k, k);
+		    k, 1000 + 100 * (k % nlat), k, k, k);
 	return b.s;
 }
+
+static char *make_config(int n) { return make_config_lat(n, 1); }
 
 struct run {
 	struct buf verdicts;
 	uint64_t work;
+	uint64_t idle_work;    /* ticked runs: the work of the idle ticks at the end */
 };
 
 static void on_anomaly(void *ctx, const struct anomaly *a)
@@ -78,14 +85,17 @@ static void on_flow(void *ctx, const struct flow_record *f)
 	bprintf(&r->verdicts, "flow %s %s %s\n", f->flow->name, f->correlation_id, f->outcome);
 }
 
-static void run_events(int nflows, struct run *r)
+/* The same 3,000 events under nflows declared flows of nlat latenesses. ticked: the
+ * clock driven from outside (ENGINE_CLOCK_EXTERNAL), a tick to the event's time
+ * before each event, then 1,000 idle ticks 250 ms apart; else event time. */
+static void run_events(int nflows, int nlat, int ticked, struct run *r)
 {
-	char *yaml = make_config(nflows);
+	char *yaml = make_config_lat(nflows, nlat);
 	struct config *cfg = NULL;
 	char err[512];
 	assert_int_equal(config_load_string("cost.yaml", yaml, strlen(yaml), &cfg, err, sizeof err), 0);
 	struct engine_sink sink = { on_anomaly, on_flow, NULL, r };
-	struct engine_opts o = { ENGINE_CLOCK_EVENTS, 0 };
+	struct engine_opts o = { ticked ? ENGINE_CLOCK_EXTERNAL : ENGINE_CLOCK_EVENTS, 0 };
 	struct engine *e = NULL;
 	assert_int_equal(engine_new(&cfg->graph, &o, &sink, &e, err, sizeof err), 0);
 	uint64_t seed = 7;
@@ -111,8 +121,18 @@ static void run_events(int nflows, struct run *r)
 		}
 		if (what == 7)
 			ev.flow = "order";           /* routed by the flow it names */
+		while (ticked && engine_advance_some(e, t, 4))
+			;                            /* small budget: resumed ticks count too */
 		engine_apply(e, &ev);
 		t += 37 * 1000000;                   /* 37 ms: deadlines of 2 s and 10 s fire */
+	}
+	if (ticked) {
+		t += 60 * INT64_C(1000000000);       /* every deadline of the events passes */
+		engine_advance(e, t);
+		uint64_t before = engine_work(e);
+		for (int k = 0; k < 1000; k++)
+			engine_advance_some(e, t += 250 * 1000000, 4);
+		r->idle_work = engine_work(e) - before;
 	}
 	engine_finish(e);
 	r->work = engine_work(e);
@@ -129,7 +149,7 @@ static void test_work_independent_of_declared_flows(void **state)
 	static const int N[] = { 16, 1000, 4000 };
 	struct run r[3] = { 0 };
 	for (int k = 0; k < 3; k++)
-		run_events(N[k], &r[k]);
+		run_events(N[k], 1, 0, &r[k]);
 	assert_true(strstr(r[0].verdicts.s, "stalled") != NULL);      /* timers did fire */
 	assert_true(strstr(r[0].verdicts.s, "unexpected") != NULL);
 	assert_true(strstr(r[0].verdicts.s, "flow refund") != NULL);
@@ -143,6 +163,44 @@ static void test_work_independent_of_declared_flows(void **state)
 	assert_true(r[0].work <= 3000 * 3 + 16);
 	for (int k = 0; k < 3; k++)
 		free(r[k].verdicts.s);
+}
+
+/* Idle flows of 50 latenesses add 49 clocks that no event ever makes due: the work
+ * (one watermark advance per event, plus the clocks with a deadline due) and the
+ * verdicts equal those of one lateness and 16 flows. */
+static void test_work_independent_of_latenesses(void **state)
+{
+	(void)state;
+	struct run one = { 0 }, many = { 0 };
+	run_events(16, 1, 0, &one);
+	run_events(4000, 50, 0, &many);
+	printf("flows=4000 latenesses=50 work=%llu (flows=16, one lateness: %llu)\n",
+	    (unsigned long long)many.work, (unsigned long long)one.work);
+	assert_int_equal(many.work, one.work);
+	assert_string_equal(many.verdicts.s, one.verdicts.s);
+	free(one.verdicts.s);
+	free(many.verdicts.s);
+}
+
+/* The daemon's periodic work: ticks of an external clock cost one advance each plus
+ * the deadlines due, the same with 16 flows and one clock as with 4,000 flows and 50
+ * clocks; 1,000 idle ticks cost exactly 1,000. */
+static void test_ticks_independent_of_declared_flows(void **state)
+{
+	(void)state;
+	struct run one = { 0 }, many = { 0 };
+	run_events(16, 1, 1, &one);
+	run_events(4000, 50, 1, &many);
+	printf("ticked: flows=4000 latenesses=50 work=%llu idle=%llu (flows=16: %llu idle=%llu)\n",
+	    (unsigned long long)many.work, (unsigned long long)many.idle_work,
+	    (unsigned long long)one.work, (unsigned long long)one.idle_work);
+	assert_true(strstr(one.verdicts.s, "stalled") != NULL);
+	assert_int_equal(many.work, one.work);
+	assert_int_equal(one.idle_work, 1000);
+	assert_int_equal(many.idle_work, 1000);
+	assert_string_equal(many.verdicts.s, one.verdicts.s);
+	free(one.verdicts.s);
+	free(many.verdicts.s);
 }
 
 /* The key index against a naive count table, through adds and deletes. */
@@ -257,6 +315,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_work_independent_of_declared_flows),
+		cmocka_unit_test(test_work_independent_of_latenesses),
+		cmocka_unit_test(test_ticks_independent_of_declared_flows),
 		cmocka_unit_test(test_keyidx_model),
 		cmocka_unit_test(test_undeclared_unexpected_in_each_holder),
 		cmocka_unit_test(test_eviction_oldest_across_flows),

@@ -28,6 +28,7 @@
 #include "graph_fixture.h"
 #include "http/http_api.h"
 #include "http/http_publish.h"
+#include "http/api_render.h"
 
 #define NINST 50
 
@@ -299,6 +300,115 @@ static void test_routes(void **state)
 	};
 	struct fake *f = start(NULL);
 	run_cases(f, cs, sizeof(cs) / sizeof(cs[0]));
+	stop(f);
+}
+
+/* The summary's and the graphs' flow objects come from a cache keyed by the values
+ * they show (mx_flow.fp, left by metrics_render, and the rates): after every kind of
+ * change the cached documents equal ones rendered without a cache. */
+static void test_parts_cache_follows_changes(void **state)
+{
+	(void)state;
+	struct metrics *m;
+	char err[256];
+	struct metrics_opts mo = {.graph = &fixture_graph, .version = "0.1.0"};
+	assert_int_equal(metrics_new(&mo, &m, err, sizeof(err)), 0);
+	int nf = fixture_graph.nflows;
+	struct api_cache *c = api_cache_new(nf);
+	size_t ends[8];
+	double sps[8] = {0}, cps[8] = {0};
+	struct api_self self = {.version = "v", .instance = "i", .clock = "wall",
+	    .started_per_s = sps, .completed_per_s = cps};
+	struct jbuf mb, warm, cold;
+	jbuf_init(&mb, 1 << 24);
+	jbuf_init(&warm, 1 << 24);
+	jbuf_init(&cold, 1 << 24);
+	assert_non_null(c);
+	assert_true(nf < 8);
+	for (int k = 0; k < 8; k++) {
+		struct mx_flow *mf = metrics_flow(m, k % nf);
+		mf->used = 1;
+		switch (k) {
+		case 0: mf->in_flight = 4; break;
+		case 1: mf->awaiting_now[0] = 2; break;
+		case 2: sps[0] = 1.5; break;
+		case 3: metrics_observe_step(m, 1, 1, 0.5, FG_BIT(0), NULL); break;  /* an edge */
+		case 4: mf->stalled_now[1] = 1; break;
+		case 5: cps[1] = 2.5; break;
+		case 6: metrics_observe_flow(m, 0, 0, 3.0); break;
+		case 7: mf->oldest_stall_s[0] = 9; break;
+		}
+		assert_int_equal(metrics_render(m, &mb), 0);
+		for (int d = 0; d < 2; d++) {
+			if (d == 0) {
+				api_render_summary(m, &self, &warm, ends, c);
+				api_render_summary(m, &self, &cold, ends, NULL);
+			} else {
+				api_render_graphs(m, &warm, ends, c);
+				api_render_graphs(m, &cold, ends, NULL);
+			}
+			if (strcmp(warm.p, cold.p) != 0)
+				fail_msg("change %d, %s: cached %s\nfresh %s", k, d ? "graphs" : "summary",
+				    warm.p, cold.p);
+		}
+	}
+	jbuf_free(&mb);
+	jbuf_free(&warm);
+	jbuf_free(&cold);
+	api_cache_free(c);
+	metrics_free(m);
+}
+
+/* Occurrences of s in b. */
+static int count_of(const char *b, const char *s)
+{
+	int n = 0;
+	for (const char *p = b; (p = strstr(p, s)) != NULL; p += strlen(s))
+		n++;
+	return n;
+}
+
+/* The summary and the graphs in pages of flows (declaration order), or the one flow
+ * named: the whole answer, so that a page holds exactly the flows it says. */
+static void test_summary_graphs_pages(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *path, *head;
+		int nflows;          /* flow objects in the answer */
+	} cs[] = {
+	    {"/api/v1/summary", "{\"collector\":{\"version\":\"0.1.0\"", 2},
+	    {"/api/v1/summary", "\"total\":2,\"offset\":0,\"limit\":100,\"flows\":[{\"name\":\"order\"", 2},
+	    {"/api/v1/summary?limit=1", "\"total\":2,\"offset\":0,\"limit\":1,\"flows\":[{\"name\":\"order\"", 1},
+	    {"/api/v1/summary?limit=1&offset=1", "\"total\":2,\"offset\":1,\"limit\":1,\"flows\":[{\"name\":\"refund\"", 1},
+	    {"/api/v1/summary?offset=2", "\"total\":2,\"offset\":2,\"limit\":100,\"flows\":[]}", 0},
+	    {"/api/v1/summary?flow=refund", "\"total\":1,\"offset\":0,\"limit\":100,\"flows\":[{\"name\":\"refund\"", 1},
+	    {"/api/v1/summary?flow=refund&offset=1", "\"total\":1,\"offset\":1,\"limit\":100,\"flows\":[]}", 0},
+	    {"/api/v1/graphs", "{\"total\":2,\"offset\":0,\"limit\":100,\"flows\":[{\"name\":\"order\",\"deadline_seconds\"", 2},
+	    {"/api/v1/graphs?flow=order&limit=5", "{\"total\":1,\"offset\":0,\"limit\":5,\"flows\":[{\"name\":\"order\"", 1},
+	    {"/api/v1/graphs?offset=1", "{\"total\":2,\"offset\":1,\"limit\":100,\"flows\":[{\"name\":\"refund\"", 1},
+	};
+	static const struct rcase bad[] = {
+	    {"/api/v1/summary?flow=bogus", NULL, 400, "unknown flow"},
+	    {"/api/v1/summary?limit=0", NULL, 400, "limit must be 1..1000"},
+	    {"/api/v1/graphs?limit=1001", NULL, 400, "limit"},
+	    {"/api/v1/graphs?offset=65536", NULL, 400, "offset"},
+	    {"/api/v1/graphs?state=open", NULL, 400, "unknown query parameter 'state'"},
+	};
+	struct fake *f = start(NULL);
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		struct body b;
+		assert_int_equal(get(f, cs[i].path, NULL, &b), 200);
+		/* a flow object is the only place a "deadline_seconds" (graphs) or an
+		 * "in_flight" (summary) key sits */
+		int n = count_of(b.p, strstr(cs[i].path, "graphs") ? "\"lateness_seconds\"" : "\"in_flight\"");
+		if (strstr(b.p, cs[i].head) == NULL || n != cs[i].nflows ||
+		    strcmp(b.p + b.n - 2, "]}") != 0)
+			fail_msg("%s: got %s, want %s and %d flows (got %d)", cs[i].path, b.p, cs[i].head,
+			    cs[i].nflows, n);
+		free(b.p);
+	}
+	run_cases(f, bad, sizeof(bad) / sizeof(bad[0]));
 	stop(f);
 }
 
@@ -635,6 +745,8 @@ int main(void)
 	curl_global_init(CURL_GLOBAL_ALL);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_summary_graphs_pages),
+	    cmocka_unit_test(test_parts_cache_follows_changes),
 	    cmocka_unit_test(test_token),
 	    cmocka_unit_test(test_host),
 	    cmocka_unit_test(test_guard),

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "graph_fixture.h"
@@ -121,6 +122,88 @@ static void test_histograms(void **state)
 	assert_true(p50 > 0 && p50 <= 3);
 	assert_true(isnan(metrics_hist_quantile(m, &mf->step_latency[3], 1, 0.5)));
 	jbuf_free(&b);
+	metrics_free(m);
+}
+
+/* One change of each kind of value a flow's series show, applied to m. */
+static void change(struct metrics *m, int k)
+{
+	struct mx_flow *mf = metrics_flow(m, k % 2);
+	mf->used = 1;
+	switch (k / 2) {
+	case 0: mf->started += 3; break;
+	case 1: mf->in_flight = 7; break;
+	case 2: mf->closed[1] += 2; break;
+	case 3: mf->anomalies[1][4]++; break;
+	case 4: mf->stalled_now[0] = 5; break;
+	case 5: mf->awaiting_now[1] = 9; break;
+	case 6: mf->oldest_stall_s[0] = 12.5; break;
+	case 7: mf->evicted[1]++; break;
+	case 8: snprintf(mf->example[1][0], MX_EXAMPLE_LEN, "ex-%d", k); break;
+	case 9: metrics_observe_step(m, k % 2, 1, 0.25, FG_BIT(0), k % 3 ? "svc-a" : "svc-b"); break;
+	case 10: metrics_observe_flow(m, k % 2, 0, 4.0); break;
+	}
+}
+
+/* metrics_render re-renders only flows whose values changed since the last render
+ * (a fingerprint per flow): after each kind of change, a collector rendered all
+ * along shows the same text as one rendered for the first time. */
+static void test_render_cache_follows_every_change(void **state)
+{
+	(void)state;
+	struct metrics *warm = mk();
+	struct jbuf wb, cb;
+	jbuf_init(&wb, 1 << 24);
+	jbuf_init(&cb, 1 << 24);
+	for (int k = 0; k < 22; k++) {
+		assert_int_equal(metrics_render(warm, &wb), 0);
+		char *before = strdup(wb.p);
+		change(warm, k);
+		struct metrics *cold = mk();
+		for (int j = 0; j <= k; j++)
+			change(cold, j);
+		assert_int_equal(metrics_render(warm, &wb), 0);
+		assert_int_equal(metrics_render(cold, &cb), 0);
+		assert_string_equal(wb.p, cb.p);
+		assert_string_not_equal(wb.p, before);    /* every change shows */
+		free(before);
+		metrics_free(cold);
+	}
+	jbuf_free(&wb);
+	jbuf_free(&cb);
+	metrics_free(warm);
+}
+
+/* Past its cap the exposition leaves out the flows never used (all 0), then, if
+ * still too big, every per-flow series, and says so, rather than ending mid-line. */
+static void test_render_over_cap(void **state)
+{
+	(void)state;
+	struct metrics *m = mk();
+	struct jbuf b, full;
+	jbuf_init(&b, 1 << 24);
+	jbuf_init(&full, 1 << 24);
+	metrics_flow(m, 1)->used = 1;                 /* refund in use, order never */
+	metrics_flow(m, 1)->started = 4;
+	assert_int_equal(metrics_render(m, &full), 0);
+	size_t cap = full.len - 100;                    /* everything does not fit */
+	jbuf_free(&b);
+	jbuf_init(&b, cap);
+	assert_int_equal(metrics_render(m, &b), -1);
+	assert_false(b.overflow);
+	assert_true(has_line(b.p, "choreoscope_ready 0"));
+	assert_true(has_line(b.p, "choreoscope_flows_started_total{flow=\"refund\"} 4"));
+	assert_null(strstr(b.p, "{flow=\"order\""));
+	assert_non_null(strstr(b.p, "# choreoscope: 1 of 2 declared flows never held an instance"));
+	assert_int_equal(b.p[b.len - 1], '\n');
+	jbuf_free(&b);
+	jbuf_init(&b, 4096);                            /* not even the flow in use */
+	assert_int_equal(metrics_render(m, &b), -1);
+	assert_true(has_line(b.p, "choreoscope_ready 0"));
+	assert_null(strstr(b.p, "choreoscope_flows_started_total{"));
+	assert_non_null(strstr(b.p, "# choreoscope: the per-flow series of 2 flows do not fit in 4096 bytes"));
+	jbuf_free(&b);
+	jbuf_free(&full);
 	metrics_free(m);
 }
 
@@ -414,6 +497,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_declared_series_at_zero),
 	    cmocka_unit_test(test_histograms),
+	    cmocka_unit_test(test_render_cache_follows_every_change),
+	    cmocka_unit_test(test_render_over_cap),
 	    cmocka_unit_test(test_bounds_follow_deadlines),
 	    cmocka_unit_test(test_p95_near_deadline),
 	    cmocka_unit_test(test_examples),

@@ -48,6 +48,61 @@ static void test_documents(void **state)
 	snapshot_free(s);
 }
 
+/* A paged document: the head and a window of parts, clipped to those published; a
+ * later publish with more parts (a bigger array) replaces the ends too. */
+static void test_parts(void **state)
+{
+	(void)state;
+	struct snapshot *s = mk();
+	struct jbuf b, head, parts;
+	jbuf_init(&b, 1 << 20);
+	jbuf_init(&head, 1 << 20);
+	jbuf_init(&parts, 1 << 20);
+	int n = -1;
+	assert_int_equal(snapshot_copy_parts(s, SNAP_GRAPHS, 0, 1, &head, &parts, &n), -1);
+	static const struct {
+		int first, count;
+		const char *want;
+	} cs[] = { {0, 10, "a,bb,ccc"}, {1, 1, "bb"}, {1, 2, "bb,ccc"}, {2, 5, "ccc"}, {3, 1, ""},
+		   {-1, 2, "a"}, {0, 0, ""} };
+	size_t ends[4];
+	jbuf_puts(&b, "H:");
+	ends[0] = b.len;
+	static const char *const p[] = {"a", "bb", "ccc"};
+	for (int i = 0; i < 3; i++) {
+		jbuf_puts(&b, p[i]);
+		ends[i + 1] = b.len;
+	}
+	snapshot_publish_parts(s, SNAP_GRAPHS, &b, ends, 3);
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		jbuf_reset(&head);
+		jbuf_reset(&parts);
+		assert_int_equal(snapshot_copy_parts(s, SNAP_GRAPHS, cs[i].first, cs[i].count, &head,
+		    &parts, &n), 0);
+		assert_int_equal(n, 3);
+		assert_string_equal(head.p, "H:");
+		assert_string_equal(parts.p ? parts.p : "", cs[i].want);
+	}
+	size_t more[65];
+	jbuf_puts(&b, "{");
+	more[0] = b.len;
+	for (int i = 0; i < 64; i++) {
+		jbuf_printf(&b, "%d", i);
+		more[i + 1] = b.len;
+	}
+	snapshot_publish_parts(s, SNAP_GRAPHS, &b, more, 64);
+	jbuf_reset(&head);
+	jbuf_reset(&parts);
+	assert_int_equal(snapshot_copy_parts(s, SNAP_GRAPHS, 62, 5, &head, &parts, &n), 0);
+	assert_int_equal(n, 64);
+	assert_string_equal(head.p, "{");
+	assert_string_equal(parts.p, "62,63");
+	jbuf_free(&b);
+	jbuf_free(&head);
+	jbuf_free(&parts);
+	snapshot_free(s);
+}
+
 static void test_ring(void **state)
 {
 	(void)state;
@@ -160,6 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_documents),
+	    cmocka_unit_test(test_parts),
 	    cmocka_unit_test(test_ring),
 	    cmocka_unit_test(test_timeout_withdraws),
 	    cmocka_unit_test(test_many_askers),

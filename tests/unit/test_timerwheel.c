@@ -2,7 +2,7 @@
  * test_timerwheel: the wheel against a naive reference (scan every entry), on random
  * arm/re-arm/cancel/run sequences with clock jumps from nanoseconds to years; plus
  * the corner cases: firing order within a tick, re-arming from the callback,
- * negative times and far futures.
+ * negative times and far futures. tw_next_due is checked on the same sequences.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,6 +95,15 @@ static void test_random_against_reference(void **state)
 			c->last_fired = INT64_MIN;
 			tw_run(&w, c->now, SIZE_MAX, on_fire, c);
 			check_reference(c, &w);
+			/* tw_next_due: a lower bound of the earliest expire before which a
+			 * run does nothing (the key of the engine's heap of clocks) */
+			int64_t due = tw_next_due(&w);
+			assert_true(due <= tw_next_expire(&w));
+			if (due != INT64_MAX && due - 1 > c->now && rnd() % 2) {
+				c->now = due - 1;
+				assert_int_equal(tw_run(&w, c->now, SIZE_MAX, on_fire, c), 0);
+				check_reference(c, &w);
+			}
 		}
 		}
 	}

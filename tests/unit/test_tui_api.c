@@ -52,8 +52,19 @@ static void test_summary(void **state)
 	assert_int_equal(s->flows[0].anomalies[0].n, 5);
 	assert_true(fabs(s->flows[0].p99 - 5.0) < 1e-9);
 	assert_true(isnan(s->flows[1].p50)); /* null: unknown, not zero */
+	assert_int_equal(s->total_flows, 2);  /* no "total" (an older collector): the flows */
+	assert_false(s->truncated);
 	api_free_summary(s);
 	free(b);
+	/* one page of a collector declaring more flows than it sent */
+	static const char page[] = "{\"collector\":{\"version\":\"1\"},\"total\":5000,\"offset\":0,"
+	    "\"limit\":64,\"flows\":[{\"name\":\"f0\",\"in_flight\":1}]}";
+	s = api_parse_summary(page, strlen(page), err, sizeof err);
+	assert_non_null(s);
+	assert_int_equal(s->nflows, 1);
+	assert_int_equal(s->total_flows, 5000);
+	assert_true(s->truncated);
+	api_free_summary(s);
 }
 
 static void test_flows(void **state)
