@@ -15,47 +15,31 @@
 #    partition lags its clock is its last message's time, and once all are read the
 #    clock is now, past every deadline: the records equal `alone` with its end of
 #    input a day later (any time past all deadlines gives the same).
-# KPROP_CASES (default 400; 10000 for the long run), KPROP_SEED (default 1),
-# KPROP_PARTS (default 4; more for big runs: the mock broker keeps 5 MiB a partition),
-# KPROP_SHOW (differing cases printed in full, default 3).
+# KPROP_CASES (default 400; KPROP_CASES=10000 for the long run), KPROP_ROUND (cases
+# per daemon run, default 1000: a run's config has one flow per case, and one run per
+# round keeps each under a minute on a shared machine), KPROP_SEED (default 1),
+# KPROP_PARTS (partitions, default 4), KPROP_SHOW (differing cases printed in full per
+# round, default 3). Case K is case K of test_engine_property with the same seed.
 source "$(dirname "$0")/lib/kafka.sh"
 N=${KPROP_CASES:-400}
+ROUND=${KPROP_ROUND:-1000}
 SEED=${KPROP_SEED:-1}
-PARTS=${KPROP_PARTS:-$(( N > 2000 ? 32 : 4 ))}
+PARTS=${KPROP_PARTS:-4}
 SHOW=${KPROP_SHOW:-3}
 PROP=$ROOT/build/release/tests/test_engine_property
-D=$tmp/dump
-mkdir -p "$D"
 [ -x "$PROP" ] || { echo "FAIL: kprop: $PROP not built (make tests-bin)"; exit 1; }
-
-PROPTEST_DUMP=$D PROPTEST_SEED=$SEED PROPTEST_CASES=$N "$PROP" >"$tmp/dump.out" 2>&1
-check "kprop: the property test wrote $N cases" grep -q '^\[  PASSED  \] 1 test' "$tmp/dump.out"
-grep '^dump:' "$tmp/dump.out"
-nev=$(wc -l <"$D/events.tsv")
-# messages kept queued per partition: the daemon's 100 ms polls get ~40 batches a run
-QUEUED=${KPROP_QUEUED:-$(( nev / (PARTS * 40) + 5 ))}
-
-start_broker "events:$PARTS"
-start=$(date +%s%N)
-kcat -b "$BROKER" -P -t events -K $'\t' -X partitioner=murmur2_random -X linger.ms=5 -X batch.num.messages=8 \
-  -l "$D/events.tsv" 2>"$tmp/kcat.err"
-check "kprop: kcat produced $nev events (rc=$?)" [ ! -s "$tmp/kcat.err" ]
-kcat -b "$BROKER" -C -t events -e -q -f '%p\t%o\t%k\t%s\n' >"$tmp/placed" 2>/dev/null
-check "kprop: all $nev events on the broker" [ "$(wc -l <"$tmp/placed")" -eq "$nev" ]
-used=$(cut -f1 "$tmp/placed" | sort -u | wc -l)
-check "kprop: every one of the $PARTS partitions carries cases ($used used)" [ "$used" -eq "$PARTS" ]
-check "kprop: each case lives on one partition" \
-  [ "$(cut -f1,3 "$tmp/placed" | sort -u | cut -f2 | sort | uniq -d | wc -l)" -eq 0 ]
-
-# Small fetches and a short local queue: the daemon gets the stream in many small
-# batches from all partitions by turns, and its clock moves between them.
-{ cat "$D/config.yaml"
-  printf 'kafka:\n  properties: { "max.partition.fetch.bytes": "1024", "fetch.max.bytes": "1024",\n'
-  printf '                "message.max.bytes": "1000", "queued.min.messages": "%s" }\n' "$QUEUED"; } >"$tmp/config.yaml"
+far=$(date -d 2026-01-02T01:16:40Z +%s)
+check "kprop: the machine's clock is past every deadline of the cases ($(date -u +%FT%TZ))" \
+  [ "$(date +%s)" -gt "$far" ]
+nrounds=$(( (N + ROUND - 1) / ROUND ))
+topics=()
+for r in $(seq 0 $((nrounds - 1))); do topics+=("events$r:$PARTS"); done
+start_broker "${topics[@]}"
 
 # norm FILE: the anomaly and flow records as sorted JSON lines, without the Kafka
 # provenance (topic/partition/offset) that the alone run has not.
 norm() { jq -c 'select(.record=="anomaly" or .record=="flow") | del(.topic, .partition, .offset)' "$1" | sort; }
+differ() { ! cmp -s "$1" "$2"; }
 
 # show_case K WANT GOT: the case's number, its YAML, its events as produced, its records.
 show_case() {
@@ -68,43 +52,74 @@ show_case() {
   echo "  got:"; grep "\"correlation_id\":\"c$k\"" "$3" | sed 's/^/    /'
 }
 
-# run_clock CLOCK EXPECTED: one daemon run, compared case by case.
+# run_clock CLOCK EXPECTED: one daemon run over the round's topic, compared case by case.
 run_clock() {
-  local clock=$1 want=$tmp/want.$1 got=$tmp/got.$1 t0 rc ms
+  local clock=$1 want=$R/want.$1 got=$R/got.$1 t0 rc ms nbad moved
   t0=$(date +%s%N)
-  timeout 120 "$BIN/choreoscope" --config "$tmp/config.yaml" --brokers "$BROKER" --group "kprop-$clock" \
-    --topic events --clock "$clock" --until-end --listen 127.0.0.1:0 --log-level warn \
-    --records "$tmp/rec.$clock.jsonl" 2>"$tmp/daemon.$clock.err"
+  timeout 120 "$BIN/choreoscope" --config "$R/config.yaml" --brokers "$BROKER" --group "kprop-$clock-$TOPIC" \
+    --topic "$TOPIC" --clock "$clock" --until-end --listen 127.0.0.1:0 --log-level warn \
+    --records "$R/rec.$clock.jsonl" 2>"$R/daemon.$clock.err"
   rc=$?
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  check "kprop/$clock: daemon --until-end exits 0 (rc=$rc, ${ms} ms incl. group join)" [ "$rc" -eq 0 ]
-  [ "$rc" -eq 0 ] || tail -n 5 "$tmp/daemon.$clock.err"
-  check "kprop/$clock: the daemon applied all $nev events" \
-    [ "$(jq -r 'select(.record=="summary") | .events' "$tmp/rec.$clock.jsonl")" = "$nev" ]
+  check "$L/$clock: daemon --until-end exits 0 (rc=$rc, ${ms} ms incl. group join)" [ "$rc" -eq 0 ]
+  [ "$rc" -eq 0 ] || tail -n 5 "$R/daemon.$clock.err"
+  check "$L/$clock: the daemon applied all $nev events" \
+    [ "$(jq -r 'select(.record=="summary") | .events' "$R/rec.$clock.jsonl")" = "$nev" ]
   norm "$2" >"$want"
-  norm "$tmp/rec.$clock.jsonl" >"$got"
-  comm -3 "$want" "$got" | jq -r '.correlation_id' | sort -u | sed 's/^c//' | sort -n >"$tmp/bad.$clock"
-  local nbad
-  nbad=$(wc -l <"$tmp/bad.$clock")
-  check "kprop/$clock: $N cases over $PARTS partitions, $(wc -l <"$want") records, 0 differing cases (got $nbad)" \
+  norm "$R/rec.$clock.jsonl" >"$got"
+  comm -3 "$want" "$got" | jq -r '.correlation_id' | sort -u | sed 's/^c//' | sort -n >"$R/bad.$clock"
+  nbad=$(wc -l <"$R/bad.$clock")
+  total_bad=$((total_bad + nbad))
+  check "$L/$clock: $n cases over $PARTS partitions, $(wc -l <"$want") records, 0 differing cases (got $nbad)" \
     [ "$nbad" -eq 0 ]
-  check "kprop/$clock: the records are not empty" [ -s "$want" ]
+  check "$L/$clock: the records are not empty" [ -s "$want" ]
   # Verdicts that only the clock, moved by other cases' events, can have fired before
   # the stream ended (tests/e2e/lib/clockmoved.py says how it is told).
-  local moved
-  moved=$($PY "$ROOT/tests/e2e/lib/clockmoved.py" "$tmp/rec.$clock.jsonl" "$tmp/placed" "$D/config.yaml")
-  check "kprop/$clock: other cases' traffic moved the clock ($moved verdicts fired by it mid-stream)" \
+  moved=$($PY "$ROOT/tests/e2e/lib/clockmoved.py" "$R/rec.$clock.jsonl" "$R/placed" "$D/config.yaml")
+  check "$L/$clock: other cases' traffic moved the clock ($moved verdicts fired by it mid-stream)" \
     [ "${moved:-0}" -gt 0 ]
-  head -n "$SHOW" "$tmp/bad.$clock" | while read -r k; do show_case "$k" "$want" "$got"; done
+  head -n "$SHOW" "$R/bad.$clock" | while read -r k; do show_case "$k" "$want" "$got"; done
 }
 
-run_clock event "$D/expected-event.jsonl"
-far=$(date -d 2026-01-02T01:16:40Z +%s)
-check "kprop/wall: the machine's clock is past every deadline of the cases ($(date -u +%FT%TZ))" \
-  [ "$(date +%s)" -gt "$far" ]
-run_clock wall "$D/expected-wall.jsonl"
-differ() { ! cmp -s "$1" "$2"; }
-check "kprop/wall: its expected records differ from the event clock's ($(comm -3 "$tmp/want.event" "$tmp/want.wall" | wc -l) lines)" \
-  differ "$tmp/want.event" "$tmp/want.wall"
-echo "kprop: $N cases, $nev events, $PARTS partitions, $(( ($(date +%s%N) - start) / 1000000 )) ms from produce to the last compare"
+# round R FIRST COUNT: dump, produce to topic eventsR, run both clocks, compare.
+round() {
+  R=$tmp/r$1; D=$R/dump; TOPIC=events$1; n=$3; L="kprop[$2..$(($2 + $3 - 1))]"
+  mkdir -p "$D"
+  PROPTEST_DUMP=$D PROPTEST_SEED=$SEED PROPTEST_FIRST=$2 PROPTEST_CASES=$n "$PROP" >"$R/dump.out" 2>&1
+  check "$L: the property test wrote $n cases" grep -q '^\[  PASSED  \] 1 test' "$R/dump.out"
+  grep '^dump:' "$R/dump.out"
+  nev=$(wc -l <"$D/events.tsv")
+  total_ev=$((total_ev + nev))
+  # Small producer batches, small fetches and a short local queue: the daemon gets the
+  # stream in small batches from all partitions by turns (~40 polls of 100 ms a run),
+  # and its clock moves between them.
+  local queued=${KPROP_QUEUED:-$(( nev / (PARTS * 40) + 5 ))}
+  kcat -b "$BROKER" -P -t "$TOPIC" -K $'\t' -X partitioner=murmur2_random -X linger.ms=5 \
+    -X batch.num.messages=8 -l "$D/events.tsv" 2>"$R/kcat.err"
+  check "$L: kcat produced $nev events (rc=$?)" [ ! -s "$R/kcat.err" ]
+  kcat -b "$BROKER" -C -t "$TOPIC" -e -q -f '%p\t%o\t%k\t%s\n' >"$R/placed" 2>/dev/null
+  check "$L: all $nev events on the broker" [ "$(wc -l <"$R/placed")" -eq "$nev" ]
+  local used
+  used=$(cut -f1 "$R/placed" | sort -u | wc -l)
+  check "$L: every one of the $PARTS partitions carries cases ($used used)" [ "$used" -eq "$PARTS" ]
+  check "$L: each case lives on one partition" \
+    [ "$(cut -f1,3 "$R/placed" | sort -u | cut -f2 | sort | uniq -d | wc -l)" -eq 0 ]
+  { cat "$D/config.yaml"
+    printf 'kafka:\n  properties: { "max.partition.fetch.bytes": "1024", "fetch.max.bytes": "1024",\n'
+    printf '                "message.max.bytes": "1000", "queued.min.messages": "%s" }\n' "$queued"
+  } >"$R/config.yaml"
+  run_clock event "$D/expected-event.jsonl"
+  run_clock wall "$D/expected-wall.jsonl"
+  check "$L/wall: its expected records differ from the event clock's ($(comm -3 "$R/want.event" "$R/want.wall" | wc -l) lines)" \
+    differ "$R/want.event" "$R/want.wall"
+}
+
+start=$(date +%s%N)
+total_bad=0; total_ev=0
+for r in $(seq 0 $((nrounds - 1))); do
+  first=$((r * ROUND))
+  round "$r" "$first" $(( N - first < ROUND ? N - first : ROUND ))
+done
+echo "kprop: $N cases (seed $SEED), $total_ev events, $nrounds round(s) over $PARTS partitions, both clocks:" \
+  "$total_bad differing, $(( ($(date +%s%N) - start) / 1000000 )) ms"
 finish
