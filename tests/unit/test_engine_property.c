@@ -22,6 +22,11 @@
  * PROPTEST_SEED (default 1), PROPTEST_CASE=K (run case K only, printing it),
  * PROPTEST_SHOW (failures printed in full, default 3). Case K is reproducible from
  * (seed, K) alone. Single-threaded.
+ *
+ * PROPTEST_DUMP=DIR runs no property: it writes cases PROPTEST_FIRST (default 0) on,
+ * PROPTEST_CASES of them, for the Kafka path (tests/e2e/kafka_property.sh): one config
+ * with a namespaced flow per case, the cases merged into one stream, and each case's
+ * `alone` records as the daemon writes them (see test_dump_for_kafka).
  */
 #include <setjmp.h>
 #include <stdarg.h>
