@@ -19,9 +19,11 @@
 # per daemon run, default 1000: a run's config has one flow per case, and one run per
 # round keeps each under a minute on a shared machine), KPROP_SEED (default 1),
 # KPROP_PARTS (partitions, default 4), KPROP_SHOW (differing cases printed in full per
-# round, default 3). Case K is case K of test_engine_property with the same seed.
+# round, default 3), KPROP_FIRST (the first case, default 0). Case K is case K of
+# test_engine_property with the same seed.
 source "$(dirname "$0")/lib/kafka.sh"
 N=${KPROP_CASES:-400}
+FIRST=${KPROP_FIRST:-0}
 ROUND=${KPROP_ROUND:-1000}
 SEED=${KPROP_SEED:-1}
 PARTS=${KPROP_PARTS:-4}
@@ -117,9 +119,9 @@ round() {
 start=$(date +%s%N)
 total_bad=0; total_ev=0
 for r in $(seq 0 $((nrounds - 1))); do
-  first=$((r * ROUND))
-  round "$r" "$first" $(( N - first < ROUND ? N - first : ROUND ))
+  k=$((r * ROUND))
+  round "$r" $((FIRST + k)) $(( N - k < ROUND ? N - k : ROUND ))
 done
-echo "kprop: $N cases (seed $SEED), $total_ev events, $nrounds round(s) over $PARTS partitions, both clocks:" \
+echo "kprop: $N cases from $FIRST (seed $SEED), $total_ev events, $nrounds round(s) over $PARTS partitions, both clocks:" \
   "$total_bad differing, $(( ($(date +%s%N) - start) / 1000000 )) ms"
 finish
