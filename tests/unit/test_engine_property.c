@@ -22,6 +22,11 @@
  * PROPTEST_SEED (default 1), PROPTEST_CASE=K (run case K only, printing it),
  * PROPTEST_SHOW (failures printed in full, default 3). Case K is reproducible from
  * (seed, K) alone. Single-threaded.
+ *
+ * PROPTEST_DUMP=DIR runs no property: it writes cases PROPTEST_FIRST (default 0) on,
+ * PROPTEST_CASES of them, for the Kafka path (tests/e2e/kafka_property.sh): one config
+ * with a namespaced flow per case, the cases merged into one stream, and each case's
+ * `alone` records as the daemon writes them (see test_dump_for_kafka).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +38,8 @@
 
 #include "config/config.h"
 #include "engine/engine.h"
+#include "lib/timefmt.h"
+#include "out/records.h"
 
 #define BASE_NS INT64_C(1767225600000000000) /* 2026-01-01T00:00:00Z */
 #define MS INT64_C(1000000)
@@ -73,35 +80,37 @@ static int64_t dur(int64_t lo_ms, int64_t hi_ms, int coarse)
 	return coarse ? (v + 250) / 500 * 500 : v;
 }
 
-static void list_yaml(char *b, size_t cap, size_t *o, const struct graph *g, uint32_t m)
+static void list_yaml(char *b, size_t cap, size_t *o, const struct graph *g, const char *pre,
+    uint32_t m)
 {
 	*o += (size_t)snprintf(b + *o, cap - *o, "[");
 	int first = 1;
 	for (int j = 0; j < g->n; j++)
 		if (m & (1u << j)) {
-			*o += (size_t)snprintf(b + *o, cap - *o, "%s%s", first ? "" : ", ", g->s[j].name);
+			*o += (size_t)snprintf(b + *o, cap - *o, "%s%s%s", first ? "" : ", ", pre, g->s[j].name);
 			first = 0;
 		}
 	*o += (size_t)snprintf(b + *o, cap - *o, "]");
 }
 
-static void graph_yaml(struct graph *g)
+/* Writes the graph as one item of a `flows:` list, named `flow`, each step's name
+ * prefixed by `pre` (PROPTEST_DUMP namespaces the cases that share one config). */
+static void graph_yaml(const struct graph *g, const char *flow, const char *pre, char *b, size_t cap)
 {
-	char *b = g->yaml;
-	size_t cap = sizeof(g->yaml), o = 0;
-	o += (size_t)snprintf(b + o, cap - o, "flows:\n  - name: p\n    lateness: %lldms\n",
+	size_t o = 0;
+	o += (size_t)snprintf(b + o, cap - o, "  - name: %s\n    lateness: %lldms\n", flow,
 	    (long long)g->lateness_ms);
 	if (g->deadline_ms >= 0)
 		o += (size_t)snprintf(b + o, cap - o, "    deadline: %lldms\n", (long long)g->deadline_ms);
 	if (g->complete_when) {
 		o += (size_t)snprintf(b + o, cap - o, "    complete_when: ");
-		list_yaml(b, cap, &o, g, g->complete_when);
+		list_yaml(b, cap, &o, g, pre, g->complete_when);
 		o += (size_t)snprintf(b + o, cap - o, "\n");
 	}
 	o += (size_t)snprintf(b + o, cap - o, "    steps:\n");
 	for (int k = 0; k < g->n; k++) {
 		const struct gstep *s = &g->s[k];
-		o += (size_t)snprintf(b + o, cap - o, "      %s: {", s->name);
+		o += (size_t)snprintf(b + o, cap - o, "      %s%s: {", pre, s->name);
 		const char *sep = " ";
 		if (s->start) {
 			o += (size_t)snprintf(b + o, cap - o, "%sstart: true", sep);
@@ -109,17 +118,17 @@ static void graph_yaml(struct graph *g)
 		}
 		if (s->after) {
 			o += (size_t)snprintf(b + o, cap - o, "%safter: ", sep);
-			list_yaml(b, cap, &o, g, s->after);
+			list_yaml(b, cap, &o, g, pre, s->after);
 			sep = ", ";
 		}
 		if (s->after_any) {
 			o += (size_t)snprintf(b + o, cap - o, "%safter_any: ", sep);
-			list_yaml(b, cap, &o, g, s->after_any);
+			list_yaml(b, cap, &o, g, pre, s->after_any);
 			sep = ", ";
 		}
 		if (s->alts) {
 			o += (size_t)snprintf(b + o, cap - o, "%sinstead_of: ", sep);
-			list_yaml(b, cap, &o, g, s->alts);
+			list_yaml(b, cap, &o, g, pre, s->alts);
 			sep = ", ";
 		}
 		if (s->within_ms >= 0) {
@@ -201,7 +210,8 @@ static void gen_graph(struct graph *g, int coarse)
 	}
 	if (g->n >= 4 && chance(30) && !g->s[last - 1].start)
 		g->s[last - 1].end = 2;
-	graph_yaml(g);
+	memcpy(g->yaml, "flows:\n", 8);
+	graph_yaml(g, "p", "", g->yaml + 7, sizeof(g->yaml) - 7);
 }
 
 /* ---- the random instance ---- */
@@ -384,6 +394,12 @@ static const char *ev_type(const struct config *cfg, const struct pev *e)
 	return e->step < 0 ? "Undeclared" : cfg->graph.flows[0].steps[e->step].name;
 }
 
+static struct event mkev(const struct config *cfg, const struct pev *pe, const char *corr)
+{
+	return (struct event){ .event_id = pe->id, .correlation_id = corr, .type = ev_type(cfg, pe),
+		.source = "prop", .causation_id = "", .time_ns = BASE_NS + pe->t_ms * MS, .partition = -1 };
+}
+
 static void judge(const struct config *cfg, const struct graph *g, const struct inst *in, enum mode m,
     struct recs *out)
 {
@@ -410,9 +426,7 @@ static void judge(const struct config *cfg, const struct graph *g, const struct 
 			}
 		}
 		const struct pev *pe = &in->ev[k];
-		struct event ev = { .event_id = pe->id, .correlation_id = "c", .type = ev_type(cfg, pe),
-			.source = "prop", .causation_id = "", .time_ns = BASE_NS + pe->t_ms * MS,
-			.partition = -1 };
+		struct event ev = mkev(cfg, pe, "c");
 		if (tmax == ENGINE_NO_TIME || ev.time_ns > tmax)
 			tmax = ev.time_ns;
 		if (m == M_EXT && k % 3 == 2)
@@ -571,10 +585,203 @@ static void test_clock_decides_when_not_which(void **state)
 	assert_int_equal(ndiff, 0);
 }
 
+/* ---- PROPTEST_DUMP=DIR: the same cases for the Kafka path ---- */
+
+/* Each case is shifted so that its last event time is DUMP_END_MS: a stream that
+ * carries many cases ends (end of input, W = T_max) at the largest time of all of
+ * them, and a case's verdicts depend on its end of input; so all end together. */
+#define DUMP_END_MS INT64_C(4600000)          /* an hour after the generator's t0 */
+/* The wall clock ends a daemon run long after every deadline of every case (the
+ * times are in 2026-01-01's first hours): any end of input past them all gives the
+ * same records, and one day after the last event is past them all. */
+#define DUMP_FAR_NS (INT64_C(86400000) * MS)
+
+struct dev {                /* one event of the merged stream */
+	long kase;
+	int idx;                /* its place in the case's arrival order */
+	int64_t t_ms, s_ms, lat_ms;
+	char *line;             /* correlation id, TAB, the JSON event */
+};
+
+struct dump {
+	FILE *cfg, *exp_event, *exp_wall;
+	struct dev *ev;
+	size_t n, cap;
+};
+
+/* The `alone` run of one case, written as replay and the daemon write records; with
+ * far_ns != ENGINE_NO_TIME the end of input is at far_ns (the wall clock's end). */
+static void alone_records(const struct config *cfg, const struct inst *in, const char *corr,
+    int64_t far_ns, FILE *out)
+{
+	struct records *r = records_new(out, &cfg->graph);
+	struct engine_sink sink;
+	struct engine_opts o = { ENGINE_CLOCK_EVENTS, 0 };
+	struct engine *e = NULL;
+	char err[256];
+	assert_non_null(r);
+	records_sink(r, &sink, NULL);
+	if (engine_new(&cfg->graph, &o, &sink, &e, err, sizeof(err)) != 0)
+		fail_msg("engine_new: %s", err);
+	for (int k = 0; k < in->n; k++) {
+		struct event ev = mkev(cfg, &in->ev[k], corr);
+		engine_apply(e, &ev);
+	}
+	if (far_ns != ENGINE_NO_TIME)
+		engine_advance(e, far_ns);
+	engine_finish(e);
+	engine_free(e);
+	assert_int_equal(records_flush(r), 0);
+	records_free(r);
+}
+
+static void dump_event(struct dump *d, const struct config *cfg, const struct pev *pe, long k,
+    int idx, int64_t s_ms, int64_t lat_ms, const char *corr)
+{
+	char t[TIMEFMT_RFC3339_MAX], line[512];
+	timefmt_format_rfc3339(BASE_NS + pe->t_ms * MS, t, sizeof(t));
+	snprintf(line, sizeof(line), "%s\t{\"event_id\":\"%s\",\"correlation_id\":\"%s\",\"type\":\"%s\","
+	    "\"source\":\"prop\",\"time\":\"%s\"}", corr, pe->id, corr, ev_type(cfg, pe), t);
+	if (d->n == d->cap) {
+		d->cap = d->cap ? 2 * d->cap : 4096;
+		d->ev = realloc(d->ev, d->cap * sizeof(*d->ev));
+		assert_non_null(d->ev);
+	}
+	d->ev[d->n++] = (struct dev){ k, idx, pe->t_ms, s_ms, lat_ms, strdup(line) };
+}
+
+/* Case k namespaced (flow pK, steps kK_*, correlation id cK, event ids kK_*), shifted
+ * to end at DUMP_END_MS: its flow, its expected records, its events. */
+static int dump_case(struct dump *d, uint64_t seed, long k)
+{
+	static struct graph g;
+	static struct inst in;
+	struct config *cfg = NULL;
+	char flow[24], pre[24], corr[24], yaml[4200], err[4096];
+	if (draw(seed, k, &g, &in, &cfg) != 0)
+		return -1;
+	config_free(cfg);
+	snprintf(flow, sizeof(flow), "p%ld", k);
+	snprintf(pre, sizeof(pre), "k%ld_", k);
+	snprintf(corr, sizeof(corr), "c%ld", k);
+	memcpy(yaml, "flows:\n", 8);
+	graph_yaml(&g, flow, pre, yaml + 7, sizeof(yaml) - 7);
+	if (config_load_string(flow, yaml, strlen(yaml), &cfg, err, sizeof(err)) != 0) {
+		printf("case %ld: namespaced config rejected: %s\n%s", k, err, yaml);
+		return -1;
+	}
+	int64_t mx = INT64_MIN;
+	for (int i = 0; i < in.n; i++)
+		mx = in.ev[i].t_ms > mx ? in.ev[i].t_ms : mx;
+	for (int i = 0; i < in.n; i++) {
+		char id[sizeof(in.ev[i].id)];
+		snprintf(id, sizeof(id), "%s%s", pre, in.ev[i].id);
+		memcpy(in.ev[i].id, id, sizeof(id));
+		in.ev[i].t_ms += DUMP_END_MS - mx;
+	}
+	fprintf(d->cfg, "  # case %ld (PROPTEST_SEED=%llu PROPTEST_CASE=%ld)\n%s", k,
+	    (unsigned long long)seed, k, yaml + 7);
+	alone_records(cfg, &in, corr, ENGINE_NO_TIME, d->exp_event);
+	alone_records(cfg, &in, corr, BASE_NS + DUMP_END_MS * MS + DUMP_FAR_NS, d->exp_wall);
+	/* s: the clock must stay below it when the event arrives (below the time of every
+	 * event of its case still to come, plus lateness); non-decreasing in arrival order */
+	int64_t smin[MAXEV];
+	for (int i = in.n - 1; i >= 0; i--) {
+		smin[i] = in.ev[i].t_ms + g.lateness_ms;
+		if (i + 1 < in.n && smin[i + 1] < smin[i])
+			smin[i] = smin[i + 1];
+	}
+	for (int i = 0; i < in.n; i++)
+		dump_event(d, cfg, &in.ev[i], k, i, smin[i], g.lateness_ms, corr);
+	config_free(cfg);
+	return 0;
+}
+static int dev_cmp(const void *a, const void *b)
+{
+	const struct dev *x = a, *y = b;
+	if (x->s_ms != y->s_ms)
+		return x->s_ms < y->s_ms ? -1 : 1;
+	if (x->kase != y->kase)
+		return x->kase < y->kase ? -1 : 1;
+	return x->idx - y->idx;
+}
+
+/* The merged stream: every event as late as its case allows (ordered by s, so each
+ * case keeps its arrival order), so the other cases push the clock to just below
+ * what would make it late. Checks that none is late on any partition: a partition
+ * carries a subsequence, and the daemon's clock never passes the largest time read
+ * before the event from the event's own partition. Returns how many events arrive
+ * with the clock past their own time. */
+static long dump_events(struct dump *d, FILE *out, long first, long ncases)
+{
+	int64_t *own = malloc((size_t)ncases * sizeof(*own));
+	int64_t tmax = INT64_MIN;
+	long behind = 0;
+	assert_non_null(own);
+	for (long c = 0; c < ncases; c++)
+		own[c] = INT64_MIN;
+	qsort(d->ev, d->n, sizeof(*d->ev), dev_cmp);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dev *v = &d->ev[i];
+		if (tmax != INT64_MIN && tmax >= v->t_ms + v->lat_ms)
+			fail_msg("case %ld: event %d would be late (T_max %lld, time %lld, lateness %lld)",
+			    v->kase, v->idx, (long long)tmax, (long long)v->t_ms, (long long)v->lat_ms);
+		behind += tmax > v->t_ms && tmax > own[v->kase - first];
+		fprintf(out, "%s\n", v->line);
+		tmax = v->t_ms > tmax ? v->t_ms : tmax;
+		if (v->t_ms > own[v->kase - first])
+			own[v->kase - first] = v->t_ms;
+		free(v->line);
+	}
+	free(own);
+	return behind;
+}
+
+static FILE *dump_open(const char *dir, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot write %s", path);
+	return f;
+}
+
+/* PROPTEST_DUMP=DIR writes cases PROPTEST_FIRST.. (PROPTEST_CASES of them) for
+ * tests/e2e/kafka_property.sh: config.yaml (one flow per case), events.tsv (the
+ * merged stream, "correlation id TAB JSON" lines), expected-event.jsonl (the `alone`
+ * records) and expected-wall.jsonl (the same with the end of input a day later). */
+static void test_dump_for_kafka(void **state)
+{
+	(void)state;
+	const char *dir = getenv("PROPTEST_DUMP");
+	uint64_t seed = (uint64_t)envnum("PROPTEST_SEED", 1);
+	long first = envnum("PROPTEST_FIRST", 0), ncases = envnum("PROPTEST_CASES", 500);
+	long rejected = 0;
+	struct dump d = { dump_open(dir, "config.yaml"), dump_open(dir, "expected-event.jsonl"),
+		dump_open(dir, "expected-wall.jsonl"), NULL, 0, 0 };
+	FILE *evf = dump_open(dir, "events.tsv");
+	fprintf(d.cfg, "flows:\n");
+	for (long k = first; k < first + ncases; k++)
+		rejected += dump_case(&d, seed, k) != 0;
+	long behind = dump_events(&d, evf, first, ncases);
+	printf("dump: cases %ld..%ld (seed %llu), %zu events, %ld of them arrive behind a clock "
+	    "other cases moved past their time\n", first, first + ncases - 1, (unsigned long long)seed,
+	    d.n, behind);
+	free(d.ev);
+	assert_int_equal(fclose(d.cfg) | fclose(d.exp_event) | fclose(d.exp_wall) | fclose(evf), 0);
+	assert_int_equal(rejected, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clock_decides_when_not_which),
 	};
+	const struct CMUnitTest dump[] = {
+		cmocka_unit_test(test_dump_for_kafka),
+	};
+	if (getenv("PROPTEST_DUMP"))
+		return cmocka_run_group_tests(dump, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
