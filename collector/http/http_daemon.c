@@ -61,7 +61,8 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 	    .max_per_address = c->max_connections_per_address > 65535
 	        ? 65535u : (unsigned)c->max_connections_per_address,
 	    .header_timeout_ms = c->header_timeout_ns / 1000000 > 3600000
-	        ? 3600000 : (int)(c->header_timeout_ns / 1000000)};
+	        ? 3600000 : (int)(c->header_timeout_ns / 1000000),
+	    .max_request_bytes = c->max_request_bytes};
 	if (metrics_new(&mo, &h->m, err, errlen) < 0 ||
 	    http_api_new(&ho, h->m, &h->a, err, errlen) < 0) {
 		httpd_free(h);
