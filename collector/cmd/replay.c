@@ -167,7 +167,7 @@ int replay_main(int argc, char **argv)
 	int rc = 1;
 	static char outbuf[1 << 20];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-	struct decoder *dec = decoder_new(&r.cfg->json, 0, errbuf, sizeof(errbuf));
+	struct decoder *dec = decoder_from_config(r.cfg, errbuf, sizeof(errbuf));
 	r.rec = records_new(stdout, &r.cfg->graph);
 	struct engine_sink sink;
 	if (!dec || !r.rec) {

@@ -36,6 +36,8 @@ struct kdec {
 	struct kdec_source src[KDEC_MAX_SOURCES];
 	int nsrc;
 	struct decoder *dec;
+	size_t max_len;       /* limits.max_message_bytes */
+	size_t max_headers;   /* limits.max_headers */
 	int data_parsed;      /* this message's binary-mode data has been parsed */
 	struct ce_scratch s;
 	char buf[KDEC_SCRATCH];
@@ -52,11 +54,15 @@ int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errl
 		snprintf(err, errlen, "kafka decode: out of memory");
 		return -1;
 	}
-	d->s = (struct ce_scratch){ .buf = d->buf, .cap = sizeof d->buf };
+	d->s = (struct ce_scratch){ .buf = d->buf, .cap = sizeof d->buf,
+		.max_attrs = cfg->limits.max_attributes,
+		.max_attr_bytes = cfg->limits.max_attribute_bytes };
 	d->format = (enum kdec_format)k->format;
-	d->dec = decoder_new(&cfg->json, 0, err, errlen);
+	d->max_headers = cfg->limits.max_headers ? cfg->limits.max_headers : CFG_MAX_HEADERS;
+	d->dec = decoder_from_config(cfg, err, errlen);
 	if (d->dec == NULL)
 		goto fail;
+	d->max_len = decoder_max_len(d->dec);
 	for (int i = 0; i < k->ncorrelation_from && i < KDEC_MAX_SOURCES; i++) {
 		const struct cfg_corr_source *cs = &k->corr_sources[i];
 		struct kdec_source *src = &d->src[d->nsrc];
@@ -222,6 +228,14 @@ int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const ch
 
 	ce_scratch_reset(&d->s);
 	d->data_parsed = 0;
+	if ((m->nhdrs_all > m->nhdrs ? m->nhdrs_all : m->nhdrs) > d->max_headers) {
+		*reason = "too_many_headers";
+		return -1;
+	}
+	if (m->len > d->max_len) {
+		*reason = decode_error_name(DECODE_TOO_LARGE);
+		return -1;
+	}
 	if (decode_payload(d, m, ev, &kind, reason) < 0)
 		return -1;
 	own = ev->correlation_id != NULL && ev->correlation_id[0] != '\0' ? ev->correlation_id : NULL;
