@@ -238,7 +238,8 @@ static int decode_payload(struct kdec *d, const struct kmsg *m, struct event *ev
 		return -1;
 	}
 	r = DECODE_BAD_PROTOBUF;
-	if (d->format == KF_PROTOBUF || (d->format == KF_AUTO && !looks_like_json(m))) {
+	bool proto = d->format == KF_PROTOBUF || (d->format == KF_AUTO && !looks_like_json(m));
+	if (proto) {
 		*kind = KK_PROTO;
 		r = decode_proto(d->dec, (const uint8_t *)m->val, m->len, ev, err, sizeof err);
 	}
@@ -247,7 +248,7 @@ static int decode_payload(struct kdec *d, const struct kmsg *m, struct event *ev
 	 * (0x0a: field 1, event_id, length-delimited, written first by every encoder) keeps
 	 * the protobuf verdict, so a truncated envelope is bad_protobuf. */
 	if (d->format == KF_JSON || (d->format == KF_AUTO && r == DECODE_BAD_PROTOBUF &&
-	    (unsigned char)m->val[0] != 0x0a)) {
+	    !(proto && (unsigned char)m->val[0] == 0x0a))) {
 		*kind = KK_JSON;
 		r = decode_json(d->dec, m->val, m->len, ev, err, sizeof err);
 	}
