@@ -121,11 +121,6 @@ void decoder_set_limits(struct decoder *d, const struct decode_limits *l)
 	    : DECODE_DEFAULT_MAX_ATTR_BYTES;
 }
 
-struct decode_limits decoder_limits(const struct decoder *d)
-{
-	return d->lim;
-}
-
 void decoder_free(struct decoder *d)
 {
 	if (!d)

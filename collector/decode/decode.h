@@ -111,8 +111,6 @@ struct decoder *decoder_from_config(const struct config *cfg, char *err, size_t 
 /* Sets the limits of every later decode call (a max_attributes above EV_MAX_ATTRS is
  * EV_MAX_ATTRS). */
 void decoder_set_limits(struct decoder *d, const struct decode_limits *l);
-/* The limits in force, defaults filled in. */
-struct decode_limits decoder_limits(const struct decoder *d);
 
 /* Required fields, by default all five. A source that finds some of them elsewhere
  * (the correlation id in a Kafka header or key, the time in the message timestamp)
