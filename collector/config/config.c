@@ -330,6 +330,34 @@ static void yaml_problem(struct cfg_ctx *c, const yaml_parser_t *p, const char *
 		    p->problem ? p->problem : "unknown problem", hint);
 }
 
+/* Refuses nesting deeper than CFG_MAX_YAML_DEPTH from libyaml's events, which reach a
+ * depth after the work of that depth only; 0 when within it or when the text is not
+ * YAML (the load reports that). */
+static int check_depth(struct cfg_ctx *c, const char *yaml, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, rc = 0;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+	while (rc == 0 && yaml_parser_parse(&p, &ev)) {
+		yaml_event_type_t t = ev.type;
+		if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) &&
+		    ++depth > CFG_MAX_YAML_DEPTH) {
+			cfg_error_at(c, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+			    "mappings and lists nested deeper than %d levels", CFG_MAX_YAML_DEPTH);
+			rc = -1;
+		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 /* Parses the one document of the stream into *doc; a second one is a problem. */
 static int load_document(struct cfg_ctx *c, const char *yaml, size_t len, yaml_document_t *doc)
 {
@@ -374,7 +402,7 @@ int config_load_string(const char *name, const char *yaml, size_t len, struct co
 		    CFG_MAX_FILE_BYTES);
 		goto done;
 	}
-	if (load_document(&c, yaml, len, &doc) < 0)
+	if (check_depth(&c, yaml, len) < 0 || load_document(&c, yaml, len, &doc) < 0)
 		goto done;
 	c.doc = &doc;
 	c.budget = (size_t)(doc.nodes.top - doc.nodes.start) + CFG_MAX_EXPANSION;

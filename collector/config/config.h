@@ -95,6 +95,11 @@ struct cfg_limits {
 /* A config file larger than this is refused before it is parsed: libyaml holds the
  * whole document as nodes (~10x the text), and no real config comes near it. */
 #define CFG_MAX_FILE_BYTES (16u << 20)
+/* Mappings and lists nested deeper than this are refused before libyaml builds the
+ * document: its scanner does work per open flow level at every token, so nesting costs
+ * the square of its depth (`[` x 20,000 took 8.8 s; the 2 MB of a million would take
+ * hours). A config nests 6 deep. */
+#define CFG_MAX_YAML_DEPTH 64
 
 struct cfg_state {
 	char *dir;            /* NULL: no durable state */
