@@ -47,7 +47,7 @@ struct cfg_ctx {
  * collected: every later one would be reported at a cost (duplicate keys are found
  * by scanning the mapping), and a human reads the first ones. */
 #define CFG_MAX_EXPANSION 1000000u
-#define CFG_MAX_PROBLEMS 1000
+#define CFG_MAX_PROBLEMS 100
 
 struct cfg_field;
 struct cfg_walk;
