@@ -59,7 +59,7 @@ struct daemon {
 	struct history *hist;     /* the history store (history.dir), or NULL */
 	const char *hist_dir;
 	struct ksrc_batch *batch;
-	struct daemon_rejects rej;
+	struct records_rejects rej;
 	struct jbuf jw;           /* alert JSON lines */
 	struct log_limit reject_limit;
 	struct log_limit evict_limit;  /* flows evicted at limits.max_flows */
@@ -415,27 +415,9 @@ static void teardown(struct daemon *d)
 
 /* ---- the per-message path ------------------------------------------------------- */
 
-static void count_reject(struct daemon_rejects *r, const char *reason)
-{
-	for (int i = 0; i < r->n; i++) {
-		if (r->reason[i] == reason || strcmp(r->reason[i], reason) == 0) {
-			r->count[i]++;
-			r->total++;
-			return;
-		}
-	}
-	if (r->n < DAEMON_MAX_REASONS) {
-		r->reason[r->n] = reason;
-		r->count[r->n++] = 1;
-	} else {
-		r->other++;
-	}
-	r->total++;
-}
-
 static void reject(struct daemon *d, const struct kmsg *km, const char *reason)
 {
-	count_reject(&d->rej, reason);
+	records_reject(&d->rej, reason);
 	LOG_LIMITED(&d->lg, &d->reject_limit, LOG_LVL_WARN, "undecodable message",
 	    "topic=%s partition=%d offset=%lld reason=%s", km->topic, (int)km->partition,
 	    (long long)km->offset, reason);
@@ -593,7 +575,7 @@ static void finish(struct daemon *d)
 	if (d->fl.until_end)
 		engine_finish(d->eng);
 	if (d->rec != NULL) {
-		records_summary(d->rec, d->eng, d->rej.total);
+		records_summary(d->rec, d->eng, &d->rej);
 		if (records_flush(d->rec) < 0)
 			LOG_ERROR(&d->lg, "writing records failed", "file=%s", d->fl.records);
 	}

@@ -17,27 +17,18 @@
 #include "out/alerts.h"
 #include "config/config.h"
 #include "engine/engine.h"
+#include "out/records.h"
 #include "source/kafka_source.h"
 
 #define DAEMON_POLL_MS 100
 #define DAEMON_TICK_MS 100
-#define DAEMON_MAX_REASONS 32
-
-/* Undecodable messages by reason (reason strings are static). */
-struct daemon_rejects {
-	const char *reason[DAEMON_MAX_REASONS];
-	uint64_t count[DAEMON_MAX_REASONS];
-	int n;
-	uint64_t total;
-	uint64_t other;           /* reasons beyond DAEMON_MAX_REASONS */
-};
 
 /* Everything a tick hook may read (borrowed for the duration of the call). */
 struct daemon_view {
 	const struct config *cfg;
 	const char *listen;               /* --listen, else http.listen */
 	const struct engine *engine;
-	const struct daemon_rejects *rejects;
+	const struct records_rejects *rejects; /* undecodable messages by reason */
 	const struct ksrc_stats *kafka;
 	const struct ksrc_part *parts;    /* [nparts]: consumed and lag per partition */
 	int nparts;

@@ -336,7 +336,8 @@ int discover_main(int argc, char **argv)
 			goto done;
 		}
 	} else {
-		dec = decoder_new(cfg ? &cfg->json : NULL, 0, errbuf, sizeof errbuf);
+		dec = cfg ? decoder_from_config(cfg, errbuf, sizeof errbuf)
+		    : decoder_new(NULL, 0, errbuf, sizeof errbuf);
 		if (!dec || !(in = input_open(path, c.fmt, dec, errbuf, sizeof errbuf))) {
 			fprintf(stderr, "choreoscope discover: %s\n", errbuf);
 			goto done;

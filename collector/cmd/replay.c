@@ -7,7 +7,7 @@
  * event-time watermark (the engine's ENGINE_CLOCK_EVENTS), and writes the records of
  * docs/semantics.md as JSON lines on stdout, the summary last. Bad input is reported on
  * stderr with its line number (JSONL) or byte offset (protobuf), counted in the
- * summary's `rejected`, and skipped: replay goes on. The first REJECT_LOG_MAX
+ * summary's `rejected` and `rejected_by_reason`, and skipped: replay goes on. The first REJECT_LOG_MAX
  * rejections are printed one by one, then only their count.
  * Exit: 0, 1 on an input or output error, 2 on bad usage or config, 3 when
  * --fail-on KIND,... was given and a verdict of one of those kinds was found (for CI:
@@ -98,7 +98,7 @@ struct replay_run {
 	struct records *rec;
 	struct history *hist;     /* --history, or NULL */
 	struct input *in;
-	uint64_t rejected;
+	struct records_rejects rej;
 };
 
 static int feed(struct replay_run *r, const char *path)
@@ -115,7 +115,8 @@ static int feed(struct replay_run *r, const char *path)
 			continue;
 		}
 		if (st == INPUT_REJECT) {
-			if (++r->rejected <= REJECT_LOG_MAX)
+			records_reject(&r->rej, rej.reason);
+			if (r->rej.total <= REJECT_LOG_MAX)
 				fprintf(stderr, "%s:%lld: rejected (%s): %s\n", path, (long long)rej.pos,
 				    rej.reason, rej.detail);
 			continue;
@@ -178,7 +179,7 @@ int replay_main(int argc, char **argv)
 	int rc = 1;
 	static char outbuf[1 << 20];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-	struct decoder *dec = decoder_new(&r.cfg->json, 0, errbuf, sizeof(errbuf));
+	struct decoder *dec = decoder_from_config(r.cfg, errbuf, sizeof(errbuf));
 	r.rec = records_new(stdout, &r.cfg->graph);
 	struct engine_sink sink;
 	if (!dec || !r.rec) {
@@ -215,11 +216,11 @@ int replay_main(int argc, char **argv)
 	struct timespec ts0, ts1, ts2;
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	int fed = feed(&r, path);
-	if (r.rejected > REJECT_LOG_MAX)
+	if (r.rej.total > REJECT_LOG_MAX)
 		fprintf(stderr, "%s: %llu rejected in all (the first %d shown)\n", path,
-		    (unsigned long long)r.rejected, REJECT_LOG_MAX);
+		    (unsigned long long)r.rej.total, REJECT_LOG_MAX);
 	engine_finish(r.eng);
-	records_summary(r.rec, r.eng, r.rejected);
+	records_summary(r.rec, r.eng, &r.rej);
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
 	if (r.hist) {   /* judging ends above; then the writer drains its queue */

@@ -36,6 +36,25 @@ static const struct cfg_field settings[] = {
 	{ "limits.max_flows", &cfg_t_count, CO(max_flows), .def = "1000000",
 	    .help = "Flow instances kept in flight at most; beyond it the oldest is closed as "
 		    "`evicted` (counted; logged at warn, at most 10 lines per 10 s)." },
+	{ "limits.max_message_bytes", &cfg_t_count, CO(limits.max_message_bytes),
+	    .def = "1048576", .max = CFG_MAX_MESSAGE_BYTES,
+	    .help = "Longest Kafka message value or replay record decoded; a longer one is "
+		    "rejected unread as `too_large`." },
+	{ "limits.max_depth", &cfg_t_count, CO(limits.max_depth), .def = "64", .max = 100000,
+	    .help = "JSON objects and arrays nested in one payload at most (the top object is 1); "
+		    "deeper is rejected as `too_deep` where the parse reaches it." },
+	{ "limits.max_attributes", &cfg_t_count, CO(limits.max_attributes), .def = "32",
+	    .max = CFG_MAX_ATTRIBUTES,
+	    .help = "Attributes of one event at most (JSON `attributes`, protobuf `attributes`, "
+		    "CloudEvents extensions); more is rejected as `too_many_attributes`." },
+	{ "limits.max_attribute_bytes", &cfg_t_count, CO(limits.max_attribute_bytes),
+	    .def = "4096", .max = CFG_MAX_MESSAGE_BYTES,
+	    .help = "Longest attribute key or value (bytes, after JSON unescaping); longer is "
+		    "rejected as `attribute_too_large`." },
+	{ "limits.max_headers", &cfg_t_count, CO(limits.max_headers), .def = "32",
+	    .max = CFG_MAX_HEADERS,
+	    .help = "Kafka headers of one message at most; more is rejected as "
+		    "`too_many_headers`." },
 	{ "log_level", &cfg_t_enum, CO(log_level), .def = "info",
 	    .choices = "error|warn|info|debug", .help = "Least severe log level written." },
 	{ "kafka.brokers", &cfg_t_str, CO(kafka.brokers), .flags = CF_NULLABLE,
@@ -92,6 +111,11 @@ static const struct cfg_field settings[] = {
 	{ "http.header_timeout", &cfg_t_duration, CO(http.header_timeout_ns), .def = "10s",
 	    .help = "Time a connection has, from accept or its previous answer, to send a "
 		    "request's headers; then it is closed (slowloris)." },
+	{ "http.max_request_bytes", &cfg_t_count, CO(http.max_request_bytes), .def = "8192",
+	    .max = 1048576,
+	    .help = "Request line plus headers (names, values, query parameters) answered at "
+		    "most; larger gets 431, counted in `choreoscope_http_requests_total{code=\"431\"}`; "
+		    "over 4x this libmicrohttpd drops the connection itself." },
 	{ "state.dir", &cfg_t_str, CO(state.dir), .flags = CF_NULLABLE,
 	    .help = "Directory of the flow-state checkpoints (one file per partition, under a "
 		    "folder named after the consumer group); unset: flow state lives in memory only." },
@@ -327,6 +351,34 @@ static void yaml_problem(struct cfg_ctx *c, const yaml_parser_t *p, const char *
 		    p->problem ? p->problem : "unknown problem", hint);
 }
 
+/* Refuses nesting deeper than CFG_MAX_YAML_DEPTH from libyaml's events, which reach a
+ * depth after the work of that depth only; 0 when within it or when the text is not
+ * YAML (the load reports that). */
+static int check_depth(struct cfg_ctx *c, const char *yaml, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, rc = 0;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+	while (rc == 0 && yaml_parser_parse(&p, &ev)) {
+		yaml_event_type_t t = ev.type;
+		if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) &&
+		    ++depth > CFG_MAX_YAML_DEPTH) {
+			cfg_error_at(c, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+			    "mappings and lists nested deeper than %d levels", CFG_MAX_YAML_DEPTH);
+			rc = -1;
+		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 /* Parses the one document of the stream into *doc; a second one is a problem. */
 static int load_document(struct cfg_ctx *c, const char *yaml, size_t len, yaml_document_t *doc)
 {
@@ -367,13 +419,14 @@ int config_load_string(const char *name, const char *yaml, size_t len, struct co
 	int rc = -1;
 	*out = NULL;
 	if (len > CFG_MAX_FILE_BYTES) {
-		cfg_error_at(&c, 1, 1, "the file is bigger than %u MiB, the most a config may have",
-		    CFG_MAX_FILE_BYTES >> 20);
+		cfg_error_at(&c, 1, 1, "larger than the %u bytes a config may have",
+		    CFG_MAX_FILE_BYTES);
 		goto done;
 	}
-	if (load_document(&c, yaml, len, &doc) < 0)
+	if (check_depth(&c, yaml, len) < 0 || load_document(&c, yaml, len, &doc) < 0)
 		goto done;
 	c.doc = &doc;
+	c.budget = (size_t)(doc.nodes.top - doc.nodes.start) + CFG_MAX_EXPANSION;
 	cfg = calloc(1, sizeof *cfg);
 	if (cfg == NULL || (cfg->path = strdup(name)) == NULL ||
 	    cfg_apply_defaults(settings, NSETTINGS, cfg) < 0) {
@@ -398,15 +451,16 @@ done:
 int config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, total = 0;
 	*out = NULL;
 	FILE *f = fopen(path, "rb");
 	if (f != NULL) {
 		FILE *m = open_memstream(&buf, &len);
 		char chunk[8192];
-		size_t n, total = 0;
-		/* past the limit, reading on would only fill memory: the loader refuses it */
-		while (m != NULL && total <= CFG_MAX_FILE_BYTES && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		size_t n;
+		/* reads one chunk past the bound at most: config_load_string refuses it */
+		while (m != NULL && total <= CFG_MAX_FILE_BYTES &&
+		    (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
 			fwrite(chunk, 1, n, m);
 			total += n;
 		}
@@ -482,6 +536,9 @@ static void print_table(FILE *out, const struct cfg_field *f, int n)
 			}
 			type[k] = '\0';
 			fprintf(out, "| `%s` | one of %s |", f[i].name, type);
+		} else if (f[i].max != 0) {
+			fprintf(out, "| `%s` | %s, at most %llu |", f[i].name, f[i].type->tname,
+			    (unsigned long long)f[i].max);
 		} else {
 			fprintf(out, "| `%s` | %s |", f[i].name, f[i].type->tname);
 		}

@@ -69,6 +69,7 @@ struct cfg_http {
 	size_t max_connections;
 	size_t max_connections_per_address;
 	int64_t header_timeout_ns;
+	size_t max_request_bytes; /* request line + headers; beyond: 431 */
 };
 
 struct cfg_metrics {
@@ -77,6 +78,25 @@ struct cfg_metrics {
 	double *duration_buckets;
 	int nduration_buckets;
 };
+
+/* Bounds on one input (limits.*): what makes bad input cheap to refuse. Each refusal is
+ * counted under its own reason (docs/kafka.md "Undecodable messages"). */
+#define CFG_MAX_HEADERS 256     /* ceiling of limits.max_headers (headers copied per message) */
+#define CFG_MAX_ATTRIBUTES 256  /* ceiling of limits.max_attributes (EV_MAX_ATTRS) */
+#define CFG_MAX_MESSAGE_BYTES (64u << 20) /* ceiling of limits.max_message_bytes */
+struct cfg_limits {
+	size_t max_message_bytes; /* a Kafka value or replay record; beyond: too_large */
+	size_t max_depth;         /* JSON objects and arrays nested; beyond: too_deep */
+	size_t max_attributes;    /* attributes of one event; beyond: too_many_attributes */
+	size_t max_attribute_bytes; /* one attribute's key or value; beyond: attribute_too_large */
+	size_t max_headers;       /* Kafka headers of one message; beyond: too_many_headers */
+};
+
+/* Mappings and lists nested deeper than this are refused before libyaml builds the
+ * document: its scanner does work per open flow level at every token, so nesting costs
+ * the square of its depth (`[` x 80,000, 160 KB, took 33 s; 2 MB of them would take over
+ * an hour). A config nests 6 deep. */
+#define CFG_MAX_YAML_DEPTH 64
 
 struct cfg_state {
 	char *dir;            /* NULL: no durable state */
@@ -95,6 +115,7 @@ struct config {
 	char *path;
 	struct flowgraph graph;
 	size_t max_flows;     /* in-flight bound; oldest evicted beyond it */
+	struct cfg_limits limits;
 	enum log_level log_level;
 	struct cfg_kafka kafka;
 	struct cfg_json_fields json;

@@ -124,7 +124,7 @@ static void set_names(struct cfg_ctx *c, const struct cfg_walk *w,
 	yaml_node_item_t *items = NULL;
 	int n = v->type == YAML_SCALAR_NODE ? 1 :
 	    (int)(v->data.sequence.items.top - (items = v->data.sequence.items.start));
-	for (int k = 0; k < n; k++) {
+	for (int k = 0; k < n && cfg_more(c, v); k++) {
 		yaml_node_t *item = items ? cfg_node(c, items[k]) : v;
 		if (item->type != YAML_SCALAR_NODE || cfg_is_null(item) || cfg_text(item)[0] == '\0')
 			cfg_bad_value(c, w, f, item, "expected a step name, found %s",
@@ -177,7 +177,7 @@ static int names_mask(struct cfg_ctx *c, const struct fg_flow *fl, int self, yam
 	int n = list_items(v, &items), bad = 0;
 	for (int i = 0; i < fl->nsteps; i++)
 		cands[i] = fl->steps[i].name;
-	for (int k = 0; k < (n < 0 ? 1 : n); k++) {
+	for (int k = 0; k < (n < 0 ? 1 : n) && cfg_more(c, v); k++) {
 		yaml_node_t *item = n < 0 ? v : cfg_node(c, items[k]);
 		const char *name = cfg_text(item);
 		if (name == NULL || cfg_is_null(item) || name[0] == '\0') {
@@ -450,7 +450,7 @@ static void parse_steps(struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *step
 		return;
 	}
 	for (yaml_node_pair_t *p = steps->data.mapping.pairs.start;
-	     p < steps->data.mapping.pairs.top; p++) {
+	     p < steps->data.mapping.pairs.top && cfg_more(c, steps); p++) {
 		yaml_node_t *k = cfg_node(c, p->key);
 		if (fl->nsteps == FG_MAX_STEPS && fg_step_index(fl, cfg_text(k)) < 0) {
 			cfg_error(c, k, "%s has more than %d steps (a flow's steps must fit one "
@@ -552,7 +552,7 @@ static void set_flows(struct cfg_ctx *c, const struct cfg_walk *w,
 		return;
 	}
 	g->nflows = n;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && cfg_more(c, v); i++)
 		parse_flow(c, cfg_node(c, v->data.sequence.items.start[i]), i, &g->flows[i],
 		    &names[i]);
 	report_duplicate_flows(c, g, names);

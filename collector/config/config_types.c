@@ -5,7 +5,8 @@
  * Each setter checks one YAML node against its type, reports what was expected
  * and what was found, and stores the value at the field's offset only when it is
  * good (freeing the previous one). An enum is stored as the int index of its value
- * in the row's `choices` (the C enum of the setting lists them in that order). Bounds are part of the type: counts are >= 1,
+ * in the row's `choices` (the C enum of the setting lists them in that order). Bounds
+ * are part of the type: counts are >= 1 (and at most the row's `max` when it has one),
  * durations and retries >= 0, bucket lists strictly ascending and positive.
  */
 #include <ctype.h>
@@ -115,7 +116,7 @@ static void set_strlist(struct cfg_ctx *c, const struct cfg_walk *w,
 	}
 	int n = (int)(end - it), ok = 1, k = 0;
 	char **out = calloc((size_t)n + 1, sizeof *out);
-	for (; it < end; it++) {
+	for (; it < end && cfg_more(c, v); it++) {
 		yaml_node_t *item = v->type == YAML_SCALAR_NODE ? v : cfg_node(c, *it);
 		if (item->type != YAML_SCALAR_NODE || cfg_is_null(item)) {
 			cfg_bad_value(c, w, f, item, "expected a string in the list, found %s",
@@ -179,8 +180,8 @@ static bool get_whole(struct cfg_ctx *c, const struct cfg_walk *w, const struct 
 static void set_count(struct cfg_ctx *c, const struct cfg_walk *w,
     const struct cfg_field *f, yaml_node_t *v)
 {
-	uint64_t x;
-	if (get_whole(c, w, f, v, 1, SIZE_MAX < INT64_MAX ? SIZE_MAX : INT64_MAX, &x))
+	uint64_t x, max = SIZE_MAX < INT64_MAX ? SIZE_MAX : INT64_MAX;
+	if (get_whole(c, w, f, v, 1, f->max && f->max < max ? f->max : max, &x))
 		*AT(w, f, size_t) = (size_t)x;
 }
 
@@ -321,8 +322,8 @@ static void set_numlist(struct cfg_ctx *c, const struct cfg_walk *w,
 	}
 	int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start), k = 0, ok = 1;
 	double *out = calloc((size_t)n, sizeof *out);
-	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-	     it++) {
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top && cfg_more(c, v); it++) {
 		yaml_node_t *item = cfg_node(c, *it);
 		double d;
 		if (item->type != YAML_SCALAR_NODE || parse_number(cfg_text(item), &d) < 0 || d <= 0) {
@@ -362,7 +363,8 @@ static void set_props(struct cfg_ctx *c, const struct cfg_walk *w,
 	char ***keys = AT(w, f, char **);
 	char ***vals = (char ***)((char *)w->base + f->off2);
 	int *n = (int *)((char *)w->base + f->noff);
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
+	     p < v->data.mapping.pairs.top && cfg_more(c, v); p++) {
 		yaml_node_t *k = cfg_node(c, p->key), *x = cfg_node(c, p->value);
 		if (k->type != YAML_SCALAR_NODE || cfg_text(k)[0] == '\0') {
 			cfg_bad_value(c, w, f, k, "expected a property name, found %s",

@@ -97,6 +97,7 @@ void cfg_format_errors(struct cfg_ctx *c, char *err, size_t errlen)
 		return;
 	qsort(c->errs, (size_t)c->nerrs, sizeof *c->errs, err_cmp);
 	size_t used = 0;
+	const char *stop = c->nerrs >= CFG_MAX_PROBLEMS ? "; the check stopped there" : "";
 	for (int i = 0; i < c->nerrs; i++) {
 		char line[1024];
 		snprintf(line, sizeof line, "%s%s:%d:%d: %s", i ? "\n" : "", c->name,
@@ -105,7 +106,7 @@ void cfg_format_errors(struct cfg_ctx *c, char *err, size_t errlen)
 		size_t len = strlen(line);
 		char more[64];
 		int left = c->nerrs - i - 1;
-		snprintf(more, sizeof more, "\n(and %d more problems)", left + 1);
+		snprintf(more, sizeof more, "\n(and %d more problems%s)", left + 1, stop);
 		if (used + len + (left ? strlen(more) : 0) >= errlen) {
 			const char *m = used ? more : more + 1;
 			if (used + strlen(m) < errlen)
@@ -115,6 +116,8 @@ void cfg_format_errors(struct cfg_ctx *c, char *err, size_t errlen)
 		memcpy(err + used, line, len + 1);
 		used += len;
 	}
+	if (*stop != '\0')
+		snprintf(err + used, errlen - used, "\n(stopped after %d problems)", c->nerrs);
 }
 
 void cfg_ctx_release(struct cfg_ctx *c)
@@ -124,6 +127,20 @@ void cfg_ctx_release(struct cfg_ctx *c)
 	free(c->errs);
 	c->errs = NULL;
 	c->nerrs = c->cap = 0;
+}
+
+int cfg_more(struct cfg_ctx *c, const yaml_node_t *at)
+{
+	if (c->nerrs >= CFG_MAX_PROBLEMS || c->exhausted)
+		return 0;
+	if (c->budget > 0) {
+		c->budget--;
+		return 1;
+	}
+	c->exhausted = 1;
+	cfg_error(c, at, "aliases expand the config to more than %u values beyond its own "
+	    "nodes (aliases of aliases, a \"billion laughs\"?)", CFG_MAX_EXPANSION);
+	return 0;
 }
 
 /* ---- nodes ---- */
@@ -462,7 +479,7 @@ static void merge(struct cfg_ctx *c, yaml_node_t *v, const struct cfg_walk *w,
 	}
 	if (v->type == YAML_SEQUENCE_NODE) {
 		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		     it < v->data.sequence.items.top; it++)
+		     it < v->data.sequence.items.top && cfg_more(c, v); it++)
 			merge(c, cfg_node(c, *it), w, prefix, depth + 1);
 		return;
 	}
@@ -479,8 +496,8 @@ static void walk_section(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_w
 			merge(c, cfg_node(c, p->value), w, prefix, depth);
 	struct keyset ks;
 	keyset_init(&ks, map);
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top && cfg_more(c, cfg_node(c, p->key)); p++) {
 		yaml_node_t *k = cfg_node(c, p->key), *v = cfg_node(c, p->value);
 		char full[256], got[64];
 		if (k->type != YAML_SCALAR_NODE) {
@@ -573,7 +590,7 @@ int cfg_apply_defaults(const struct cfg_field *fields, int n, void *base)
 		yaml_parser_t p;
 		yaml_document_t doc;
 		yaml_node_t *vals[1] = { NULL };
-		struct cfg_ctx c = { .name = "(default)", .doc = &doc };
+		struct cfg_ctx c = { .name = "(default)", .doc = &doc, .budget = SIZE_MAX };
 		struct cfg_walk w = { &fields[i], 1, base, vals, "" };
 		yaml_parser_initialize(&p);
 		yaml_parser_set_input_string(&p, (const unsigned char *)fields[i].def,

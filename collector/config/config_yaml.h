@@ -30,12 +30,24 @@ struct cfg_ctx {
 	struct cfg_err *errs;
 	int nerrs, cap;
 	unsigned merges;      /* mappings walked through merge keys so far (CFG_MAX_MERGES) */
+	size_t budget;        /* values the walk may still visit (cfg_more) */
+	int exhausted;        /* the budget ran out (reported once) */
 };
 
 /* Merge keys walk their mapping again at each use: aliases of aliases (a "billion
  * laughs") would make a small file walk millions of mappings. Past this many a load
  * fails with one error instead. */
 #define CFG_MAX_MERGES 10000u
+
+/* Plain aliases are walked again at each use too (`after: *list` on every step, a list
+ * of lists of aliases): every list item and mapping pair the walk visits is paid from
+ * a budget of the document's own node count plus CFG_MAX_EXPANSION, so a small file
+ * cannot make the walk visit more than that many values: a "billion laughs" config
+ * is refused in milliseconds. The walk also stops once CFG_MAX_PROBLEMS problems are
+ * collected: every later one would be reported at a cost (duplicate keys are found
+ * by scanning the mapping), and a human reads the first ones. */
+#define CFG_MAX_EXPANSION 1000000u
+#define CFG_MAX_PROBLEMS 100
 
 struct cfg_field;
 struct cfg_walk;
@@ -62,6 +74,7 @@ struct cfg_field {
 	const char *choices;  /* enums: "a|b|c" */
 	int (*check)(const char *s, char *why, size_t whylen); /* per string, or NULL */
 	unsigned flags;
+	uint64_t max;         /* counts: the largest value accepted; 0: the type's own bound */
 	const char *help;
 };
 
@@ -89,6 +102,11 @@ void cfg_bad_value(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg
 /* Writes the collected problems sorted by position into err, one per line. */
 void cfg_format_errors(struct cfg_ctx *c, char *err, size_t errlen);
 void cfg_ctx_release(struct cfg_ctx *c);
+
+/* Called once per list item or mapping pair before it is walked: 1 to go on, 0 when
+ * the walk must stop (the expansion budget is spent, reported once at `at`, or
+ * CFG_MAX_PROBLEMS problems were found). */
+int cfg_more(struct cfg_ctx *c, const yaml_node_t *at);
 
 /* Nodes. */
 yaml_node_t *cfg_node(struct cfg_ctx *c, int index);

@@ -16,7 +16,7 @@
 static const char *const error_names[DECODE_NERRORS] = {
 	"ok", "malformed_json", "missing_field", "wrong_type", "bad_time", "bad_protobuf",
 	"truncated", "too_large", "bad_utf8", "too_many_attributes", "no_memory",
-	"time_out_of_range",
+	"time_out_of_range", "too_deep", "attribute_too_large",
 };
 
 const char *decode_error_name(int code)
@@ -70,6 +70,7 @@ struct decoder *decoder_new(const struct cfg_json_fields *paths, size_t max_len,
 		return NULL;
 	}
 	d->max_len = max_len ? max_len : DECODE_DEFAULT_MAX_LEN;
+	decoder_set_limits(d, &(struct decode_limits){ 0 });
 	d->required = DECODE_REQ_ALL;
 	const char *cfg[DF_N] = {0};
 	if (paths) {
@@ -96,6 +97,28 @@ struct decoder *decoder_new(const struct cfg_json_fields *paths, size_t max_len,
 fail:
 	decoder_free(d);
 	return NULL;
+}
+
+_Static_assert(CFG_MAX_ATTRIBUTES == EV_MAX_ATTRS, "limits.max_attributes is bounded by "
+    "the attribute arrays");
+
+struct decoder *decoder_from_config(const struct config *cfg, char *err, size_t errlen)
+{
+	const struct cfg_limits *l = &cfg->limits;
+	struct decoder *d = decoder_new(&cfg->json, l->max_message_bytes, err, errlen);
+	if (d)
+		decoder_set_limits(d, &(struct decode_limits){ l->max_depth, l->max_attributes,
+		    l->max_attribute_bytes });
+	return d;
+}
+
+void decoder_set_limits(struct decoder *d, const struct decode_limits *l)
+{
+	d->lim.max_depth = l->max_depth ? l->max_depth : DECODE_DEFAULT_MAX_DEPTH;
+	d->lim.max_attributes = !l->max_attributes ? DECODE_DEFAULT_MAX_ATTRS
+	    : l->max_attributes > EV_MAX_ATTRS ? EV_MAX_ATTRS : l->max_attributes;
+	d->lim.max_attribute_bytes = l->max_attribute_bytes ? l->max_attribute_bytes
+	    : DECODE_DEFAULT_MAX_ATTR_BYTES;
 }
 
 void decoder_free(struct decoder *d)

@@ -26,8 +26,15 @@
  * string values are kept as they are, numbers and booleans as their JSON text
  * (`1.50`, `true`); null values and nested objects/arrays are skipped (not an
  * error): attributes are flat labels, and a richer payload should not make an event
- * undecodable. More than EV_MAX_ATTRS kept attributes is "too_many_attributes"; a
- * repeated attribute key is kept twice, in order (event_attr finds the first).
+ * undecodable. More kept attributes than the decoder's limit is "too_many_attributes";
+ * a repeated attribute key is kept twice, in order (event_attr finds the first).
+ *
+ * Limits (struct decode_limits, from the config's limits.*): input longer than max_len
+ * is "too_large" unread; JSON nested deeper than max_depth (objects and arrays, the
+ * top object 1, skipped ones included) is "too_deep" the moment the parse reaches it,
+ * so a deep input costs no more than its first max_depth levels; an attribute whose
+ * key or value (unescaped) is longer than max_attribute_bytes is
+ * "attribute_too_large" (both formats).
  *
  * The same parse also reads the lookup paths (decoder_add_lookup: the Kafka source's
  * `field:PATH` correlation sources), and decode_json_members runs it over a JSON object
@@ -65,18 +72,31 @@ enum decode_error {
 	DECODE_TOO_MANY_ATTRIBUTES = -9,
 	DECODE_NO_MEMORY = -10,      /* scratch bound reached or malloc failed */
 	DECODE_TIME_OUT_OF_RANGE = -11, /* a valid time outside the accepted range */
+	DECODE_TOO_DEEP = -12,       /* JSON nested deeper than max_depth */
+	DECODE_ATTRIBUTE_TOO_LARGE = -13, /* an attribute key or value over max_attribute_bytes */
 };
-#define DECODE_NERRORS 12
+#define DECODE_NERRORS 14
 
 /* "ok", "malformed_json", "missing_field", "wrong_type", "bad_time", "bad_protobuf",
  * "truncated", "too_large", "bad_utf8", "too_many_attributes", "no_memory",
- * "time_out_of_range"; "unknown" for any other value. */
+ * "time_out_of_range", "too_deep", "attribute_too_large"; "unknown" for any other
+ * value. */
 const char *decode_error_name(int code);
 
 struct decoder;
 
 /* Default input bound: 1 MiB. */
 #define DECODE_DEFAULT_MAX_LEN (1024 * 1024)
+
+/* What one input may hold beyond its length; 0 in a member: its default. */
+struct decode_limits {
+	size_t max_depth;           /* JSON nesting; default 64 */
+	size_t max_attributes;      /* at most EV_MAX_ATTRS; default 32 */
+	size_t max_attribute_bytes; /* one key or value; default 4096 */
+};
+#define DECODE_DEFAULT_MAX_DEPTH 64
+#define DECODE_DEFAULT_MAX_ATTRS 32
+#define DECODE_DEFAULT_MAX_ATTR_BYTES 4096
 
 /* paths: JSON field paths, copied (NULL, or a NULL member: the default names
  * event_id, correlation_id, type, source, time, flow, causation_id, attributes).
@@ -85,6 +105,12 @@ struct decoder;
 struct decoder *decoder_new(const struct cfg_json_fields *paths, size_t max_len, char *err,
     size_t errlen);
 void decoder_free(struct decoder *d);
+/* A decoder as the config asks: its JSON paths, limits.max_message_bytes and the other
+ * limits.* (the replay and discover readers, and kafka_decode, use it). */
+struct decoder *decoder_from_config(const struct config *cfg, char *err, size_t errlen);
+/* Sets the limits of every later decode call (a max_attributes above EV_MAX_ATTRS is
+ * EV_MAX_ATTRS). */
+void decoder_set_limits(struct decoder *d, const struct decode_limits *l);
 
 /* Required fields, by default all five. A source that finds some of them elsewhere
  * (the correlation id in a Kafka header or key, the time in the message timestamp)

@@ -62,6 +62,25 @@ static void ev_init(struct event *ev, struct ce_scratch *s)
 		.nattrs = 0, .topic = NULL, .partition = -1, .offset = -1 };
 }
 
+/* An extension (or subject) kept as an attribute, within the scratch's limits. */
+static int ce_extension(struct event *ev, struct ce_scratch *s, const char *name,
+    const char *val, const char **reason)
+{
+	size_t max = s->max_attrs ? s->max_attrs : DECODE_DEFAULT_MAX_ATTRS;
+	size_t bytes = s->max_attr_bytes ? s->max_attr_bytes : DECODE_DEFAULT_MAX_ATTR_BYTES;
+
+	if (ev->nattrs >= max || ev->nattrs >= EV_MAX_ATTRS) {
+		*reason = decode_error_name(DECODE_TOO_MANY_ATTRIBUTES);
+		return -1;
+	}
+	if (strlen(name) > bytes || strlen(val) > bytes) {
+		*reason = decode_error_name(DECODE_ATTRIBUTE_TOO_LARGE);
+		return -1;
+	}
+	s->attrs[ev->nattrs++] = (struct ev_attr){ .key = name, .val = val };
+	return 0;
+}
+
 /* Applies one CloudEvents attribute (name without the ce_ prefix; value a string in
  * scratch). Returns 0, or -1 with *reason. */
 static int ce_attr(struct event *ev, struct ce_scratch *s, const char *name, const char *val,
@@ -87,8 +106,8 @@ static int ce_attr(struct event *ev, struct ce_scratch *s, const char *name, con
 			return -1;
 		}
 	} else if (strcmp(name, "specversion") != 0 && strcmp(name, "datacontenttype") != 0 &&
-	    strcmp(name, "dataschema") != 0 && ev->nattrs < EV_MAX_ATTRS) {
-		s->attrs[ev->nattrs++] = (struct ev_attr){ .key = name, .val = val };
+	    strcmp(name, "dataschema") != 0) {
+		return ce_extension(ev, s, name, val, reason);
 	}
 	return 0;
 }

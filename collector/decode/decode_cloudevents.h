@@ -21,9 +21,11 @@
  * mode) or the decoder's (structured mode), reset per message; nothing is allocated
  * per message. Rejections return a negative code and set *reason to a static
  * snake_case word for the rejected-by-reason counters: missing_field, bad_time,
- * time_out_of_range, too_large, bad_header, and in structured mode every reason
- * decode_json gives (malformed_json, bad_utf8, too_large, no_memory). Thread-safe
- * given distinct scratch and decoders.
+ * time_out_of_range, too_large, bad_header, too_many_attributes (more extensions than
+ * the scratch's max_attrs), attribute_too_large (a key or value over its
+ * max_attr_bytes), and in structured mode every reason decode_json gives
+ * (malformed_json, bad_utf8, too_large, too_deep, no_memory). Thread-safe given
+ * distinct scratch and decoders.
  */
 #ifndef CHOREOSCOPE_DECODE_CLOUDEVENTS_H
 #define CHOREOSCOPE_DECODE_CLOUDEVENTS_H
@@ -41,11 +43,15 @@ struct ce_header {
 	size_t len;
 };
 
-/* Per-message scratch: a bump allocator over a caller buffer plus attribute slots. */
+/* Per-message scratch: a bump allocator over a caller buffer plus attribute slots, and
+ * the attribute limits (limits.max_attributes, limits.max_attribute_bytes; 0: the
+ * decode defaults, decode.h). */
 struct ce_scratch {
 	char *buf;
 	size_t cap;
 	size_t used;
+	size_t max_attrs;
+	size_t max_attr_bytes;
 	struct ev_attr attrs[EV_MAX_ATTRS];
 };
 

@@ -16,6 +16,10 @@
  * longest string) or state stack (up to the deepest nesting) grows, and it is rebuilt
  * once it holds more than 4x max_len + 64 KiB.
  *
+ * Depth: every object and array opened (skipped ones too) counts in `nest`; opening
+ * one past the decoder's max_depth stops the parse (too_deep) before yajl's state
+ * stack grows any further.
+ *
  * Copied strings go to the decoder's scratch arena (reset per call), one run of
  * 2*len+64 bytes, which bounds them: each copied token is no longer than its JSON text
  * and gains one NUL.
@@ -50,6 +54,7 @@ struct jctx {
 	int started;             /* the top-level object has begun */
 	int depth;               /* open objects on the paths; 1 = the top object */
 	int skip;                /* open containers being skipped */
+	size_t nest;             /* open objects and arrays, all of them */
 	unsigned masks[DECODE_PATH_MAX_DEPTH + 2]; /* fields alive in the object at depth */
 	unsigned pending;        /* fields the last key matched (value position) */
 	int attrs_depth;         /* depth of the attributes object; 0: not inside it */
@@ -124,10 +129,18 @@ static int add_attr(struct jctx *c, const char *val)
 		int rc = c->member ? c->member(c->mctx, c->attr_key, val) : 0;
 		return rc ? fail(c, rc, "member \"%s\" refused", c->attr_key) : 1;
 	}
-	if (c->nattrs == EV_MAX_ATTRS) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "more than %d attributes", EV_MAX_ATTRS);
+	const struct decode_limits *l = &c->d->lim;
+	char msg[96];
+	if (c->nattrs == l->max_attributes) {
+		snprintf(msg, sizeof(msg), "more than %zu attributes", l->max_attributes);
 		return fail(c, DECODE_TOO_MANY_ATTRIBUTES, "%s", msg);
+	}
+	size_t kl = strlen(c->attr_key), vl = strlen(val);
+	if (kl > l->max_attribute_bytes || vl > l->max_attribute_bytes) {
+		snprintf(msg, sizeof(msg), "attribute %s of %zu bytes, more than %zu",
+		    kl > l->max_attribute_bytes ? "key" : "value", kl > l->max_attribute_bytes ? kl : vl,
+		    l->max_attribute_bytes);
+		return fail(c, DECODE_ATTRIBUTE_TOO_LARGE, "%s", msg);
 	}
 	c->d->attrs[c->nattrs].key = c->attr_key;
 	c->d->attrs[c->nattrs++].val = val;
@@ -137,6 +150,16 @@ static int add_attr(struct jctx *c, const char *val)
 static unsigned all_paths(const struct decoder *d)
 {
 	return (unsigned)((1ull << (DF_N + d->nlookups)) - 1);
+}
+
+/* One more object or array open: 1, or 0 (too_deep) past max_depth. */
+static int open_container(struct jctx *c)
+{
+	if (++c->nest <= c->d->lim.max_depth)
+		return 1;
+	char msg[64];
+	snprintf(msg, sizeof(msg), "nested deeper than %zu", c->d->lim.max_depth);
+	return fail(c, DECODE_TOO_DEEP, "%s", msg);
 }
 
 /* Lookups whose value is an object or array: absent (the last occurrence wins). */
@@ -149,6 +172,8 @@ static void clear_lookups(struct jctx *c, unsigned leaf)
 static int on_start_map(void *ctx)
 {
 	struct jctx *c = ctx;
+	if (!open_container(c))
+		return 0;
 	if (c->skip) {
 		c->skip++;
 		return 1;
@@ -180,6 +205,7 @@ static int on_start_map(void *ctx)
 static int on_end_map(void *ctx)
 {
 	struct jctx *c = ctx;
+	c->nest--;
 	if (c->skip) {
 		c->skip--;
 		return 1;
@@ -199,6 +225,8 @@ static int on_start_array(void *ctx)
 	struct jctx *c = ctx;
 	if (!c->started || c->finished)
 		return not_object(c);
+	if (!open_container(c))
+		return 0;
 	if (c->skip) {
 		c->skip++;
 		return 1;
@@ -215,6 +243,7 @@ static int on_start_array(void *ctx)
 static int on_end_array(void *ctx)
 {
 	struct jctx *c = ctx;
+	c->nest--;
 	c->skip--;
 	return 1;
 }

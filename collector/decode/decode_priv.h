@@ -36,6 +36,7 @@ struct decode_path {
 
 struct decoder {
 	size_t max_len;
+	struct decode_limits lim;      /* defaults filled in */
 	unsigned required;             /* DECODE_REQ_* bits */
 	struct decode_path path[DECODE_MAX_PATHS];
 	int nlookups;

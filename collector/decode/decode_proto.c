@@ -46,9 +46,10 @@ static int check_str(const char **s, const char *name, char *err, size_t errlen)
 static int check_attrs(struct decoder *d, const PbEvent *m, struct event *ev, char *err,
     size_t errlen)
 {
-	if (m->n_attributes > EV_MAX_ATTRS) {
-		snprintf(err, errlen, "%zu attributes, more than %d", m->n_attributes,
-		    EV_MAX_ATTRS);
+	const struct decode_limits *l = &d->lim;
+	if (m->n_attributes > l->max_attributes) {
+		snprintf(err, errlen, "%zu attributes, more than %zu", m->n_attributes,
+		    l->max_attributes);
 		return DECODE_TOO_MANY_ATTRIBUTES;
 	}
 	for (size_t i = 0; i < m->n_attributes; i++) {
@@ -57,6 +58,13 @@ static int check_attrs(struct decoder *d, const PbEvent *m, struct event *ev, ch
 		if ((rc = check_str(&k, "an attribute key", err, errlen)) ||
 		    (rc = check_str(&v, "an attribute value", err, errlen)))
 			return rc;
+		size_t kl = strlen(k), vl = strlen(v);
+		if (kl > l->max_attribute_bytes || vl > l->max_attribute_bytes) {
+			snprintf(err, errlen, "attribute %s of %zu bytes, more than %zu",
+			    kl > l->max_attribute_bytes ? "key" : "value",
+			    kl > l->max_attribute_bytes ? kl : vl, l->max_attribute_bytes);
+			return DECODE_ATTRIBUTE_TOO_LARGE;
+		}
 		d->attrs[i].key = k;
 		d->attrs[i].val = v;
 	}

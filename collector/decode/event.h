@@ -12,7 +12,9 @@
 
 #include <stdint.h>
 
-#define EV_MAX_ATTRS 32
+/* The most attributes an event can carry: the ceiling of limits.max_attributes
+ * (CFG_MAX_ATTRIBUTES), which sets how many a decoder accepts (default 32). */
+#define EV_MAX_ATTRS 256
 
 struct ev_attr {
 	const char *key;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decode/decode.h"
 
@@ -36,7 +37,10 @@ struct kdec {
 	struct kdec_source src[KDEC_MAX_SOURCES];
 	int nsrc;
 	struct decoder *dec;
+	size_t max_len;       /* limits.max_message_bytes */
+	size_t max_headers;   /* limits.max_headers */
 	int data_parsed;      /* this message's binary-mode data has been parsed */
+	int bad_traceparent;  /* this message's traceparent was tried and is malformed */
 	struct ce_scratch s;
 	char buf[KDEC_SCRATCH];
 };
@@ -52,11 +56,15 @@ int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errl
 		snprintf(err, errlen, "kafka decode: out of memory");
 		return -1;
 	}
-	d->s = (struct ce_scratch){ .buf = d->buf, .cap = sizeof d->buf };
+	d->s = (struct ce_scratch){ .buf = d->buf, .cap = sizeof d->buf,
+		.max_attrs = cfg->limits.max_attributes,
+		.max_attr_bytes = cfg->limits.max_attribute_bytes };
 	d->format = (enum kdec_format)k->format;
-	d->dec = decoder_new(&cfg->json, 0, err, errlen);
+	d->max_headers = cfg->limits.max_headers ? cfg->limits.max_headers : CFG_MAX_HEADERS;
+	d->dec = decoder_from_config(cfg, err, errlen);
 	if (d->dec == NULL)
 		goto fail;
+	d->max_len = decoder_max_len(d->dec);
 	for (int i = 0; i < k->ncorrelation_from && i < KDEC_MAX_SOURCES; i++) {
 		const struct cfg_corr_source *cs = &k->corr_sources[i];
 		struct kdec_source *src = &d->src[d->nsrc];
@@ -161,11 +169,37 @@ static const char *from_source(struct kdec *d, const struct kdec_source *src,
 	case KS_TRACEPARENT:
 		h = ce_header_find(m->hdrs, m->nhdrs, "traceparent");
 		if (h != NULL && h->val != NULL)
-			return trace_id(d, h->val, h->len);
-		v = attr_get(ev, "traceparent");
-		return v != NULL ? trace_id(d, v, strlen(v)) : NULL;
+			v = trace_id(d, h->val, h->len);
+		else if ((v = attr_get(ev, "traceparent")) != NULL)
+			v = trace_id(d, v, strlen(v));
+		else
+			return NULL;
+		d->bad_traceparent |= v == NULL;
+		return v;
 	}
 	return NULL;
+}
+
+/* Content types the formats read (RFC 6838 names, parameters ignored): JSON, any +json
+ * (structured CloudEvents is told apart before), protobuf, and untyped bytes. */
+static bool known_content_type(const struct kmsg *m)
+{
+	static const char *const known[] = { "application/json", "text/json",
+		"application/protobuf", "application/x-protobuf", "application/vnd.google.protobuf",
+		"application/octet-stream" };
+	const struct ce_header *h = ce_header_find(m->hdrs, m->nhdrs, "content-type");
+
+	if (h == NULL)
+		h = ce_header_find(m->hdrs, m->nhdrs, "Content-Type");
+	if (h == NULL || h->val == NULL || h->len == 0)
+		return true;
+	size_t n = 0;
+	while (n < h->len && h->val[n] != ';' && h->val[n] != ' ')
+		n++;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strlen(known[i]) == n && strncasecmp(h->val, known[i], n) == 0)
+			return true;
+	return n > 5 && strncasecmp(h->val + n - 5, "+json", 5) == 0;
 }
 
 static bool looks_like_json(const struct kmsg *m)
@@ -195,18 +229,26 @@ static int decode_payload(struct kdec *d, const struct kmsg *m, struct event *ev
 			return ce_decode_structured(d->dec, m->val, m->len, &d->s, ev, reason);
 		}
 	}
+	if (d->format == KF_AUTO && !known_content_type(m)) {
+		*reason = "unknown_content_type";
+		return -1;
+	}
 	if (m->val == NULL || m->len == 0) {
 		*reason = "empty";
 		return -1;
 	}
 	r = DECODE_BAD_PROTOBUF;
-	if (d->format == KF_PROTOBUF || (d->format == KF_AUTO && !looks_like_json(m))) {
+	bool proto = d->format == KF_PROTOBUF || (d->format == KF_AUTO && !looks_like_json(m));
+	if (proto) {
 		*kind = KK_PROTO;
 		r = decode_proto(d->dec, (const uint8_t *)m->val, m->len, ev, err, sizeof err);
 	}
 	/* auto: what is neither JSON-looking nor a protobuf envelope is judged as JSON, so
-	 * garbage is rejected as malformed_json. */
-	if (d->format == KF_JSON || (d->format == KF_AUTO && r == DECODE_BAD_PROTOBUF)) {
+	 * garbage is rejected as malformed_json; but a value that opens as an envelope does
+	 * (0x0a: field 1, event_id, length-delimited, written first by every encoder) keeps
+	 * the protobuf verdict, so a truncated envelope is bad_protobuf. */
+	if (d->format == KF_JSON || (d->format == KF_AUTO && r == DECODE_BAD_PROTOBUF &&
+	    !(proto && (unsigned char)m->val[0] == 0x0a))) {
 		*kind = KK_JSON;
 		r = decode_json(d->dec, m->val, m->len, ev, err, sizeof err);
 	}
@@ -222,6 +264,15 @@ int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const ch
 
 	ce_scratch_reset(&d->s);
 	d->data_parsed = 0;
+	d->bad_traceparent = 0;
+	if ((m->nhdrs_all > m->nhdrs ? m->nhdrs_all : m->nhdrs) > d->max_headers) {
+		*reason = "too_many_headers";
+		return -1;
+	}
+	if (m->len > d->max_len) {
+		*reason = decode_error_name(DECODE_TOO_LARGE);
+		return -1;
+	}
 	if (decode_payload(d, m, ev, &kind, reason) < 0)
 		return -1;
 	own = ev->correlation_id != NULL && ev->correlation_id[0] != '\0' ? ev->correlation_id : NULL;
@@ -230,7 +281,7 @@ int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const ch
 	if (d->nsrc == 0)
 		corr = own;
 	if (corr == NULL || corr[0] == '\0') {
-		*reason = "no_correlation_id";
+		*reason = d->bad_traceparent ? "bad_traceparent" : "no_correlation_id";
 		return -1;
 	}
 	ev->correlation_id = corr;

@@ -6,7 +6,8 @@
  * Format `auto`, per message: CloudEvents binary mode when a ce_specversion or ce_id
  * header exists; structured mode when content-type is application/cloudevents+json;
  * else the protobuf envelope when the value parses as one; else JSON with the
- * configured field paths. `protobuf`, `cloudevents` and `json` force one decoder.
+ * configured field paths (but a value that does not parse and opens as an envelope,
+ * byte 0x0a, is bad_protobuf, not malformed_json). `protobuf`, `cloudevents` and `json` force one decoder.
  *
  * Correlation id: kafka.correlation_from is tried in order, the first non-empty wins:
  *   ce_correlationid  the CloudEvents extension (ce_correlationid header, or the
@@ -18,7 +19,18 @@
  *                     other name an entry of its attributes map
  *   key               the message key
  *   traceparent       the 32-hex trace id of a W3C traceparent header (or attribute)
- * None found: rejected as no_correlation_id.
+ * None found: rejected as no_correlation_id, or bad_traceparent when a traceparent was
+ * tried and is malformed (not 00-<32 hex>-..., or an all-zero trace id).
+ *
+ * Content type (format `auto`, messages that are not binary-mode CloudEvents): a
+ * content-type header naming none of JSON (application/json, text/json, any +json),
+ * protobuf (application/protobuf, x-protobuf, vnd.google.protobuf) or
+ * application/octet-stream is unknown_content_type, unread; no header: by the bytes.
+ *
+ * Limits (limits.*, checked before any payload is read): a message with more headers
+ * than limits.max_headers is too_many_headers; a value longer than
+ * limits.max_message_bytes is too_large, whatever its format; the payload decoders
+ * apply limits.max_depth, max_attributes and max_attribute_bytes.
  *
  * Memory: the event's strings point into the message, the decoder's scratch or this
  * module's scratch, all valid until the next kdec_decode call. No allocation per
@@ -44,12 +56,13 @@ struct kmsg {
 	size_t len;
 	const struct ce_header *hdrs;
 	size_t nhdrs;
+	size_t nhdrs_all;     /* headers the message has, when more than hdrs holds; else 0 */
 };
 
 struct kdec;
 
-/* Reads kafka.format, kafka.correlation_from and the json paths from cfg (copied;
- * the config has validated them). 0 and *out, or negative with err. */
+/* Reads kafka.format, kafka.correlation_from, the json paths and limits.* from cfg
+ * (copied; the config has validated them). 0 and *out, or negative with err. */
 int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errlen);
 void kdec_free(struct kdec *d);
 
@@ -59,12 +72,14 @@ int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const ch
 
 /* Every reason kdec_decode can set, for pre-declaring counters at 0: the JSON and
  * protobuf decoders' (decode_error_name, but "truncated", which only replay files
- * have), CloudEvents' bad_header, and empty, no_correlation_id. A list of string
- * literals (no link dependency for the metrics module); kdec_reasons is the same,
- * NULL-terminated. */
+ * have), CloudEvents' bad_header, and empty, no_correlation_id, bad_traceparent,
+ * too_many_headers, unknown_content_type. A
+ * list of string literals (no link dependency for the metrics module); kdec_reasons
+ * is the same, NULL-terminated. */
 #define KDEC_REASONS "malformed_json", "missing_field", "wrong_type", "bad_time", \
 	"bad_protobuf", "too_large", "bad_utf8", "too_many_attributes", "no_memory", \
-	"time_out_of_range", "bad_header", "empty", "no_correlation_id"
+	"time_out_of_range", "too_deep", "attribute_too_large", "bad_header", "empty", \
+	"no_correlation_id", "bad_traceparent", "too_many_headers", "unknown_content_type"
 extern const char *const kdec_reasons[];
 
 #endif

@@ -219,7 +219,38 @@ static void outcomes_json(struct records *r, int f)
 	free(all.outs);
 }
 
-void records_summary(struct records *r, const struct engine *e, uint64_t rejected)
+void records_reject(struct records_rejects *rej, const char *reason)
+{
+	rej->total++;
+	for (int i = 0; i < rej->n; i++)
+		if (rej->reason[i] == reason || strcmp(rej->reason[i], reason) == 0) {
+			rej->count[i]++;
+			return;
+		}
+	if (rej->n == RECORDS_MAX_REASONS) {
+		rej->other++;
+		return;
+	}
+	rej->reason[rej->n] = reason;
+	rej->count[rej->n++] = 1;
+}
+
+static void rejects_json(struct jbuf *w, const struct records_rejects *rej)
+{
+	jbuf_put(w, "{", 1);
+	for (int i = 0; rej != NULL && i < rej->n; i++) {
+		jbuf_json_key(w, rej->reason[i]);
+		jbuf_json_uint(w, rej->count[i]);
+	}
+	if (rej != NULL && rej->other > 0) {
+		jbuf_json_key(w, "other");
+		jbuf_json_uint(w, rej->other);
+	}
+	jbuf_put(w, "}", 1);
+}
+
+void records_summary(struct records *r, const struct engine *e,
+    const struct records_rejects *rej)
 {
 	const struct engine_stats *st = engine_stats(e);
 	uint64_t total[AN__COUNT] = { 0 };
@@ -230,9 +261,11 @@ void records_summary(struct records *r, const struct engine *e, uint64_t rejecte
 	jbuf_puts(w, "{\"record\":\"summary\",\"events\":");
 	jbuf_json_uint(w, st->events);
 	jbuf_json_key(w, "rejected");
-	jbuf_json_uint(w, rejected);
+	jbuf_json_uint(w, rej != NULL ? rej->total : 0);
 	jbuf_json_key(w, "unmatched");
 	jbuf_json_uint(w, st->unmatched);
+	jbuf_json_key(w, "rejected_by_reason");
+	rejects_json(w, rej);
 	jbuf_json_key(w, "anomalies");
 	kinds_json(w, total);
 	jbuf_json_key(w, "outcomes");

@@ -19,8 +19,22 @@ struct records *records_new(FILE *out, const struct flowgraph *g);
 void records_free(struct records *r);
 /* The engine sink writing to r: register it with engine_new or engine_add_sink. */
 void records_sink(struct records *r, struct engine_sink *sink);
-/* Writes the summary line. */
-void records_summary(struct records *r, const struct engine *e, uint64_t rejected);
+/* Rejected inputs by reason, in the order first seen (reason strings are static: the
+ * decoders' snake_case words). */
+#define RECORDS_MAX_REASONS 32
+struct records_rejects {
+	const char *reason[RECORDS_MAX_REASONS];
+	uint64_t count[RECORDS_MAX_REASONS];
+	int n;
+	uint64_t total;
+	uint64_t other;           /* reasons beyond RECORDS_MAX_REASONS */
+};
+/* Counts one rejected input under reason. */
+void records_reject(struct records_rejects *rej, const char *reason);
+/* Writes the summary line: `rejected` is rej->total (rej NULL: 0), `rejected_by_reason`
+ * each reason's count (and `other` for those beyond RECORDS_MAX_REASONS). */
+void records_summary(struct records *r, const struct engine *e,
+    const struct records_rejects *rej);
 /* Appends the JSON object of an anomaly / a flow record (no newline) to w. */
 struct jbuf;
 void records_anomaly_json(struct jbuf *w, const struct anomaly *a);

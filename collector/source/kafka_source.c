@@ -430,6 +430,8 @@ void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot,
 			hdrs[nh] = (struct ce_header){ .name = name, .val = v, .len = vlen };
 			nh++;
 		}
+		if (nh == KSRC_MAX_HEADERS && rd_kafka_header_cnt(h) > nh)
+			out->nhdrs_all = rd_kafka_header_cnt(h);
 	}
 	out->nhdrs = nh;
 }

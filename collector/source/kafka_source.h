@@ -37,7 +37,9 @@
 #include "source/partclock.h"
 
 #define KSRC_MAX_BATCH 8192
-#define KSRC_MAX_HEADERS 32
+/* Headers copied per message: the ceiling of limits.max_headers, so that a message
+ * with more than that limit is always seen to have them (kmsg.nhdrs_all). */
+#define KSRC_MAX_HEADERS CFG_MAX_HEADERS
 #define KSRC_TOPIC_MAX 250
 
 struct ksrc_opts {
@@ -101,7 +103,8 @@ void ksrc_free(struct ksrc *ks);
 /* Waits up to timeout_ms for messages; fills b (data messages only: end-of-partition
  * and errors are handled here). Returns b->n. */
 int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms);
-/* The message as a kmsg, headers copied into hdrs[KSRC_MAX_HEADERS]. */
+/* The message as a kmsg, headers copied into hdrs[KSRC_MAX_HEADERS] (out->nhdrs_all says
+ * how many it has when that is more). */
 void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot,
     struct ce_header *hdrs, struct kmsg *out);
 /* The batch was applied: stores its offsets, refreshes watermarks, frees messages. */

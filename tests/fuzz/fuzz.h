@@ -48,7 +48,9 @@ void fuzz_kmsg_release(struct fuzz_kmsg *k);
 struct config *fuzz_config(const char *yaml);
 
 /* Checks what every accepted event must satisfy (decode.h, event.h): required strings
- * non-empty and valid UTF-8, optional ones valid, attributes at most EV_MAX_ATTRS. */
+ * non-empty and valid UTF-8, optional ones valid, attributes within the default limits
+ * (DECODE_DEFAULT_MAX_ATTRS of them, keys and values at most
+ * DECODE_DEFAULT_MAX_ATTR_BYTES). */
 void fuzz_check_event(const struct event *ev, int need_corr);
 
 /* The body of the Kafka message targets: on the first call builds *kd from a one-flow

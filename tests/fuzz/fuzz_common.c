@@ -87,11 +87,14 @@ void fuzz_check_event(const struct event *ev, int need_corr)
 	check_str(ev->causation_id, 0);
 	if (ev->flow != NULL)
 		check_str(ev->flow, 1);
-	FUZZ_CHECK(ev->nattrs <= EV_MAX_ATTRS);
+	/* every target decodes with the default limits (decode.h) */
+	FUZZ_CHECK(ev->nattrs <= DECODE_DEFAULT_MAX_ATTRS);
 	FUZZ_CHECK(ev->nattrs == 0 || ev->attrs != NULL);
 	for (uint32_t i = 0; i < ev->nattrs; i++) {
 		check_str(ev->attrs[i].key, 0);
 		check_str(ev->attrs[i].val, 0);
+		FUZZ_CHECK(strlen(ev->attrs[i].key) <= DECODE_DEFAULT_MAX_ATTR_BYTES);
+		FUZZ_CHECK(strlen(ev->attrs[i].val) <= DECODE_DEFAULT_MAX_ATTR_BYTES);
 	}
 }
 

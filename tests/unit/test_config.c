@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -188,6 +189,12 @@ static void test_defaults(void **state)
 	assert_int_equal(f->steps[1].within_ns, FG_NO_DEADLINE);
 	assert_int_equal(f->steps[1].join_within_ns, FG_NO_DEADLINE);
 	assert_int_equal(c->max_flows, 1000000);
+	assert_int_equal(c->limits.max_message_bytes, 1048576);
+	assert_int_equal(c->limits.max_depth, 64);
+	assert_int_equal(c->limits.max_attributes, 32);
+	assert_int_equal(c->limits.max_attribute_bytes, 4096);
+	assert_int_equal(c->limits.max_headers, 32);
+	assert_int_equal(c->http.max_request_bytes, 8192);
 	assert_int_equal(c->log_level, LOG_LVL_INFO);
 	assert_null(c->kafka.brokers);
 	assert_string_equal(c->kafka.group_id, "choreoscope");
@@ -345,6 +352,137 @@ static void test_merge_fanout(void **state)
 	const char *m = strstr(err, "merge keys (<<) expand to more than 10000 mappings");
 	assert_non_null(m);
 	assert_null(strstr(m + 1, "merge keys (<<) expand"));
+}
+
+/* ---- hostile configs: each refused with a clear file:line:col error, quickly ---- */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Writes the classic "billion laughs" ladder: l0 a list of ten `leaf`, each next level
+ * ten aliases of the one below, up to l8 (10^9 leaves if expanded). */
+static size_t laughs(char *buf, size_t cap, const char *leaf)
+{
+	size_t n = (size_t)snprintf(buf, cap, "l0: &l0 [%s", leaf);
+	for (int j = 1; j < 10; j++)
+		n += (size_t)snprintf(buf + n, cap - n, ", %s", leaf);
+	n += (size_t)snprintf(buf + n, cap - n, "]\n");
+	for (int i = 1; i <= 8; i++) {
+		n += (size_t)snprintf(buf + n, cap - n, "l%d: &l%d [*l%d", i, i, i - 1);
+		for (int j = 1; j < 10; j++)
+			n += (size_t)snprintf(buf + n, cap - n, ", *l%d", i - 1);
+		n += (size_t)snprintf(buf + n, cap - n, "]\n");
+	}
+	return n;
+}
+
+/* The same alias used at many places: a 20,000-name list as `after` of 63 steps would
+ * be 1.26 M names to resolve in a 60 KB file. The work is the list's length times its
+ * uses: a 100,000-name list used 63 times (0.6 MB) took 0.3 s; 16 MB split between a
+ * list and its uses in many flows could ask for 10^12. */
+static size_t wide_after(char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, "x: &l [S0");
+	for (int i = 1; i < 20000; i++)
+		n += (size_t)snprintf(buf + n, cap - n, ",S0");
+	n += (size_t)snprintf(buf + n, cap - n, "]\n" F "      S0: { start: true }\n");
+	for (int i = 1; i < 63; i++)
+		n += (size_t)snprintf(buf + n, cap - n, "      S%d: { after: *l }\n", i);
+	n += (size_t)snprintf(buf + n, cap - n, "      S63: { after: *l, end: true }\n");
+	return n;
+}
+
+/* 2000 unknown keys: each is a problem, and finding duplicates scans the mapping; the
+ * check stops at CFG_MAX_PROBLEMS (100,000 keys took 64 s before it did). */
+static size_t many_keys(char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, F OK_STEPS);
+	for (int i = 0; i < 2000; i++)
+		n += (size_t)snprintf(buf + n, cap - n, "k%d: 1\n", i);
+	return n;
+}
+
+/* Nesting: `[` x 100,000 as flow lists (libyaml's scanner takes the square of the
+ * depth: 80,000 took 33 s) or 70 block mappings. */
+static size_t deep(char *buf, size_t cap, int block)
+{
+	size_t n = (size_t)snprintf(buf, cap, F OK_STEPS "kafka: ");
+	for (int i = 0; i < (block ? 70 : 100000); i++)
+		n += (size_t)snprintf(buf + n, cap - n, block ? "\n%*sk:" : "[", block ? 2 * i + 2 : 0, "");
+	n += (size_t)snprintf(buf + n, cap - n, block ? " 1\n" : "");
+	for (int i = 0; !block && i < 100000; i++)
+		buf[n++] = ']';
+	buf[n++] = '\n';
+	return n;
+}
+
+/* Each refused with its error, and in bounded time: 3 s is loose on purpose (ASan on a
+ * loaded 2-core machine took 2 s for the alias budget's million values; release takes
+ * 10-100 ms per case), the unbounded versions took from a minute to hours. */
+static void test_hostile_configs(void **state)
+{
+	(void)state;
+	static char yaml[1 << 20], err[1 << 17];
+	static const struct {
+		int kind;          /* 0 laughs as topics, 1 laughs as after, 2 wide, 3 many keys,
+		                      4 deep flow lists, 5 deep block mappings */
+		const char *want;  /* a line of err */
+		int nlines;        /* of err; 0: any */
+	} cases[] = {
+		{ 0, "t.yaml:8:5: \"kafka.topics\": expected a string in the list, found a list", 0 },
+		{ 1, "t.yaml:8:5: \"after\" of step \"B\": expected a step name, found a list", 0 },
+		{ 2, "t.yaml:1:4: aliases expand the config to more than 1000000 values beyond its "
+		     "own nodes (aliases of aliases, a \"billion laughs\"?)", 0 },
+		{ 3, "(stopped after 100 problems)", 101 },
+		{ 4, "t.yaml:6:71: mappings and lists nested deeper than 64 levels", 1 },
+		{ 5, "t.yaml:70:129: mappings and lists nested deeper than 64 levels", 1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t n = 0;
+		if (cases[i].kind == 0) {
+			n = laughs(yaml, sizeof yaml, "lol");
+			n += (size_t)snprintf(yaml + n, sizeof yaml - n, F OK_STEPS "kafka:\n  topics: *l8\n");
+		} else if (cases[i].kind == 1) {
+			n = laughs(yaml, sizeof yaml, "A");
+			n += (size_t)snprintf(yaml + n, sizeof yaml - n,
+			    F "      A: { start: true }\n      B: { after: *l8, end: true }\n");
+		} else if (cases[i].kind >= 4) {
+			n = deep(yaml, sizeof yaml, cases[i].kind == 5);
+		} else {
+			n = cases[i].kind == 2 ? wide_after(yaml, sizeof yaml) : many_keys(yaml, sizeof yaml);
+		}
+		struct config *c = NULL;
+		double t0 = now_ms();
+		int rc = config_load_string("t.yaml", yaml, n, &c, err, sizeof err);
+		double ms = now_ms() - t0;
+		if (rc != -1 || c != NULL || strstr(err, cases[i].want) == NULL ||
+		    (cases[i].nlines && nlines(err) != cases[i].nlines) || ms > 3000)
+			fail_msg("case %zu: rc %d, %.1f ms, %d lines; want \"%s\"; got:\n%.2000s", i, rc,
+			    ms, nlines(err), cases[i].want, err);
+	}
+}
+
+/* A config larger than CFG_MAX_FILE_BYTES is refused unparsed; from a file, reading stops
+ * there (/dev/zero never ends). */
+static void test_config_size_bound(void **state)
+{
+	(void)state;
+	char err[256];
+	struct config *c = NULL;
+	size_t n = CFG_MAX_FILE_BYTES + 1;
+	char *big = malloc(n);
+	assert_non_null(big);
+	memset(big, ' ', n);
+	assert_int_equal(config_load_string("t.yaml", big, n, &c, err, sizeof err), -1);
+	assert_null(c);
+	assert_string_equal(err, "t.yaml:1:1: larger than the 16777216 bytes a config may have");
+	free(big);
+	assert_int_equal(config_load("/dev/zero", &c, err, sizeof err), -1);
+	assert_string_equal(err, "/dev/zero:1:1: larger than the 16777216 bytes a config may have");
 }
 
 /* ---- durations ---- */
@@ -511,6 +649,19 @@ static const struct err_case err_cases[] = {
 	      "1h30m, found null" } },
 	{ F OK_STEPS "limits: { max_flows: 0 }\n",
 	    { "t.yaml:6:22: \"limits.max_flows\": expected a whole number >= 1, found \"0\"" } },
+	/* limits: counts with a ceiling (the arrays sized by it) */
+	{ F OK_STEPS "limits: { max_attributes: 257, max_headers: 0 }\n",
+	    { "t.yaml:6:27: \"limits.max_attributes\": expected a whole number >= 1 up to 256, "
+	      "found \"257\"",
+		"t.yaml:6:45: \"limits.max_headers\": expected a whole number >= 1, found \"0\"" } },
+	{ F OK_STEPS "limits: { max_message_bytes: 67108865, max_depth: 100001 }\n",
+	    { "t.yaml:6:30: \"limits.max_message_bytes\": expected a whole number >= 1 up to "
+	      "67108864, found \"67108865\"",
+		"t.yaml:6:51: \"limits.max_depth\": expected a whole number >= 1 up to 100000, "
+		"found \"100001\"" } },
+	{ F OK_STEPS "http: { max_request_bytes: 1048577 }\n",
+	    { "t.yaml:6:28: \"http.max_request_bytes\": expected a whole number >= 1 up to "
+	      "1048576, found \"1048577\"" } },
 	{ F OK_STEPS "log_level: inf\n",
 	    { "t.yaml:6:12: \"log_level\": expected one of error, warn, info or debug, found "
 	      "\"inf\"; did you mean \"info\"?" } },
@@ -725,7 +876,7 @@ static void test_file_size_limit(void **state)
 	yaml[n] = '\n';
 	assert_int_equal(config_load_string("t.yaml", yaml, n + 1, &c, err, sizeof err), -1);
 	assert_null(c);
-	assert_string_equal(err, "t.yaml:1:1: the file is bigger than 16 MiB, the most a config may have");
+	assert_string_equal(err, "t.yaml:1:1: larger than the 16777216 bytes a config may have");
 	free(yaml);
 }
 
@@ -911,6 +1062,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_graph_cases),
 		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_merge_fanout),
+		cmocka_unit_test(test_hostile_configs),
+		cmocka_unit_test(test_config_size_bound),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_error_cases),
 		cmocka_unit_test(test_broken_fixtures),

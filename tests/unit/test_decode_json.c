@@ -322,26 +322,110 @@ static void test_required_mask(void **state)
 	decoder_free(d);
 }
 
-static void test_too_many_attributes(void **state)
+/* The limits (decode.h): attribute count and size, nesting depth, each at its bound
+ * and one past it. Inputs are built: `depth` containers in all (the top object is 1;
+ * the rest an unknown field of alternating arrays and objects, or the attributes
+ * object), nattrs attributes with keys and values padded to klen and vlen bytes. */
+struct limit_case {
+	const char *name;
+	struct decode_limits lim;
+	int nattrs;
+	size_t klen, vlen;
+	int depth;        /* 0: no extra nesting */
+	int code;
+	const char *detail;
+};
+
+static const struct limit_case limit_cases[] = {
+	{ "32 attributes by default", { 0 }, 32, 3, 3, 0, 0, NULL },
+	{ "33 attributes by default", { 0 }, 33, 3, 3, 0, DECODE_TOO_MANY_ATTRIBUTES,
+	    "more than 32 attributes" },
+	{ "256 allowed", { .max_attributes = 256 }, 256, 4, 4, 0, 0, NULL },
+	{ "257 with 256", { .max_attributes = 256 }, 257, 4, 4, 0, DECODE_TOO_MANY_ATTRIBUTES,
+	    "more than 256 attributes" },
+	{ "a limit above EV_MAX_ATTRS is EV_MAX_ATTRS", { .max_attributes = 1000 }, 257, 4, 4, 0,
+	    DECODE_TOO_MANY_ATTRIBUTES, "more than 256 attributes" },
+	{ "1 allowed", { .max_attributes = 1 }, 2, 3, 3, 0, DECODE_TOO_MANY_ATTRIBUTES,
+	    "more than 1 attributes" },
+	{ "value of 4096 bytes by default", { 0 }, 1, 3, 4096, 0, 0, NULL },
+	{ "value of 4097 bytes by default", { 0 }, 1, 3, 4097, 0, DECODE_ATTRIBUTE_TOO_LARGE,
+	    "attribute value of 4097 bytes, more than 4096" },
+	{ "key of 4097 bytes by default", { 0 }, 1, 4097, 3, 0, DECODE_ATTRIBUTE_TOO_LARGE,
+	    "attribute key of 4097 bytes, more than 4096" },
+	{ "value of 9 bytes with 8", { .max_attribute_bytes = 8 }, 3, 3, 9, 0,
+	    DECODE_ATTRIBUTE_TOO_LARGE, "attribute value of 9 bytes, more than 8" },
+	{ "value of 8 bytes with 8", { .max_attribute_bytes = 8 }, 3, 8, 8, 0, 0, NULL },
+	{ "depth 64 by default", { 0 }, 0, 0, 0, 64, 0, NULL },
+	{ "depth 65 by default", { 0 }, 0, 0, 0, 65, DECODE_TOO_DEEP, "nested deeper than 64" },
+	{ "depth 100000 by default", { 0 }, 0, 0, 0, 100000, DECODE_TOO_DEEP,
+	    "nested deeper than 64" },
+	{ "depth 1: the top object only", { .max_depth = 1 }, 0, 0, 0, 0, 0, NULL },
+	{ "depth 1: an attributes object is 2", { .max_depth = 1 }, 1, 3, 3, 0, DECODE_TOO_DEEP,
+	    "nested deeper than 1" },
+	{ "depth 3 with 3", { .max_depth = 3 }, 0, 0, 0, 3, 0, NULL },
+	{ "depth 4 with 3", { .max_depth = 3 }, 0, 0, 0, 4, DECODE_TOO_DEEP,
+	    "nested deeper than 3" },
+	{ "depth 200 with 1000", { .max_depth = 1000 }, 0, 0, 0, 200, 0, NULL },
+};
+
+static size_t limit_input(const struct limit_case *lc, char *js, size_t cap)
+{
+	size_t k = (size_t)snprintf(js, cap, "{" BASE);
+	if (lc->depth > 1) {
+		k += (size_t)snprintf(js + k, cap - k, ",\"x\":");
+		for (int i = 1; i < lc->depth; i++)
+			k += (size_t)snprintf(js + k, cap - k, "%s", i % 2 ? "[" : "{\"y\":");
+		if ((lc->depth - 1) % 2 == 0)
+			js[k++] = '0'; /* the innermost is an object: its member's value */
+		for (int i = lc->depth - 1; i >= 1; i--)
+			k += (size_t)snprintf(js + k, cap - k, "%s", i % 2 ? "]" : "}");
+	}
+	if (lc->nattrs > 0) {
+		k += (size_t)snprintf(js + k, cap - k, ",\"attributes\":{");
+		for (int i = 0; i < lc->nattrs; i++) {
+			int kn = snprintf(js + k, cap - k, "%s\"k%d", i ? "," : "", i) - (i ? 2 : 1);
+			k += (size_t)kn + (i ? 2 : 1);
+			for (size_t p = (size_t)kn; p < lc->klen; p++)
+				js[k++] = 'k';
+			k += (size_t)snprintf(js + k, cap - k, "\":\"");
+			for (size_t p = 0; p < lc->vlen; p++)
+				js[k++] = 'v';
+			js[k++] = '"';
+		}
+		js[k++] = '}';
+	}
+	k += (size_t)snprintf(js + k, cap - k, "}");
+	return k;
+}
+
+static void test_limits(void **state)
 {
 	(void)state;
-	char js[4096], err[256];
-	for (int n = EV_MAX_ATTRS; n <= EV_MAX_ATTRS + 1; n++) {
-		size_t k = (size_t)snprintf(js, sizeof(js), "{" BASE ",\"attributes\":{");
-		for (int i = 0; i < n; i++)
-			k += (size_t)snprintf(js + k, sizeof(js) - k, "%s\"k%d\":\"v%d\"", i ? "," : "",
-			    i, i);
-		snprintf(js + k, sizeof(js) - k, "}}");
+	size_t cap = 1 << 20;
+	char *js = malloc(cap), err[256];
+	assert_non_null(js);
+	for (size_t i = 0; i < sizeof(limit_cases) / sizeof(limit_cases[0]); i++) {
+		const struct limit_case *lc = &limit_cases[i];
+		size_t len = limit_input(lc, js, cap);
 		struct decoder *d = decoder_new(NULL, 0, err, sizeof(err));
+		assert_non_null(d);
+		decoder_set_limits(d, &lc->lim);
 		struct event ev;
-		int rc = decode_json(d, js, strlen(js), &ev, err, sizeof(err));
-		assert_int_equal(rc, n > EV_MAX_ATTRS ? DECODE_TOO_MANY_ATTRIBUTES : 0);
-		if (!rc) {
-			assert_int_equal(ev.nattrs, EV_MAX_ATTRS);
-			assert_string_equal(event_attr(&ev, "k31"), "v31");
-		}
+		err[0] = '\0';
+		int rc = decode_json(d, js, len, &ev, err, sizeof(err));
+		if (rc != lc->code || (lc->detail && !strstr(err, lc->detail)))
+			fail_msg("%s: rc %d (%s), want %d \"%s\"", lc->name, rc, err, lc->code,
+			    lc->detail ? lc->detail : "");
+		if (rc == 0)
+			assert_int_equal(ev.nattrs, lc->nattrs);
+		if (rc == 0 && lc->nattrs > 0)
+			assert_int_equal(strlen(ev.attrs[lc->nattrs - 1].val), lc->vlen);
+		assert_string_equal(decode_error_name(lc->code), lc->code == DECODE_TOO_DEEP
+		    ? "too_deep" : lc->code == DECODE_ATTRIBUTE_TOO_LARGE ? "attribute_too_large"
+		    : lc->code == DECODE_TOO_MANY_ATTRIBUTES ? "too_many_attributes" : "ok");
 		decoder_free(d);
 	}
+	free(js);
 }
 
 static void test_too_large(void **state)
@@ -477,7 +561,7 @@ int main(void)
 		cmocka_unit_test(test_deep_paths),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_required_mask),
-		cmocka_unit_test(test_too_many_attributes),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_long_strings),
 		cmocka_unit_test(test_format_round_trip),

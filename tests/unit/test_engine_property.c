@@ -620,7 +620,7 @@ static void alone_records(const struct config *cfg, const struct inst *in, const
 	struct engine *e = NULL;
 	char err[256];
 	assert_non_null(r);
-	records_sink(r, &sink, NULL);
+	records_sink(r, &sink);
 	if (engine_new(&cfg->graph, &o, &sink, &e, err, sizeof(err)) != 0)
 		fail_msg("engine_new: %s", err);
 	for (int k = 0; k < in->n; k++) {

@@ -34,11 +34,15 @@ struct kd_case {
 	const char *name;
 	const char *key;
 	const char *val;
-	struct ce_header hdrs[8];
+	struct ce_header hdrs[12];
 	size_t nhdrs;
 	const char *want_corr;   /* NULL: rejected */
 	const char *want_reason;
+	size_t nhdrs_all;        /* 0, or more headers than hdrs holds (kmsg.nhdrs_all) */
 };
+
+/* rows name nhdrs_all only when they need it */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 static const struct kd_case cases[] = {
 	{ "json field", NULL, JS(",\"correlation_id\":\"o1\""), { { 0 } }, 0, "o1", NULL },
@@ -51,9 +55,20 @@ static const struct kd_case cases[] = {
 	  "4bf92f3577b34da6a3ce929d0e0e4736", NULL },
 	{ "all-zero trace id is no id", NULL, JS(""),
 	  { { "traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", 55 } }, 1,
-	  NULL, "no_correlation_id" },
+	  NULL, "bad_traceparent" },
 	{ "bad traceparent is no id", NULL, JS(""), { { "traceparent", "garbage", 7 } }, 1, NULL,
-	  "no_correlation_id" },
+	  "bad_traceparent" },
+	{ "a bad traceparent, but a key", "k", JS(""), { { "traceparent", "garbage", 7 } }, 1, "k",
+	  NULL },
+	{ "JSON content type", NULL, JS(",\"correlation_id\":\"o1\""),
+	  { { "content-type", "application/json; charset=utf-8", 31 } }, 1, "o1", NULL },
+	{ "a +json content type", NULL, JS(",\"correlation_id\":\"o1\""),
+	  { { "Content-Type", "application/vnd.acme.order+json", 31 } }, 1, "o1", NULL },
+	{ "unknown content type", NULL, JS(",\"correlation_id\":\"o1\""),
+	  { { "content-type", "application/xml", 15 } }, 1, NULL, "unknown_content_type" },
+	{ "binary CloudEvent with XML data: content type is the data's", NULL, "<x/>",
+	  { CE_HDRS, { "ce_correlationid", "b1", 2 }, { "content-type", "application/xml", 15 } },
+	  7, "b1", NULL },
 	{ "nested field path", NULL, JS(",\"data\":{\"order_id\":\"d7\"}"), { { 0 } }, 0, "d7", NULL },
 	{ "binary CloudEvent with correlationid", NULL, "{\"x\":1}",
 	  { CE_HDRS, { "ce_correlationid", "b1", 2 } }, 6, "b1", NULL },
@@ -64,6 +79,11 @@ static const struct kd_case cases[] = {
 	  "\"time\":\"2026-11-25T10:00:00Z\",\"data\":{\"order_id\":\"s9\"}}",
 	  { { "content-type", "application/cloudevents+json", 28 } }, 1, "s9", NULL },
 	{ "garbage", "k", "\x01\x02\x03 not json", { { 0 } }, 0, NULL, "malformed_json" },
+	{ "a truncated envelope", "k", "\x0a\x02" "e1\x12\x09o1", { { 0 } }, 0, NULL,
+	  "bad_protobuf" },
+	{ "JSON after a newline (0x0a too) is JSON", "k", "\n" JS(""), { { 0 } }, 0, "k", NULL },
+	{ "broken JSON after a newline", "k", "\n{\"event_id\":", { { 0 } }, 0, NULL,
+	  "malformed_json" },
 	{ "empty value", "k", "", { { 0 } }, 0, NULL, "empty" },
 	{ "JSON missing type", "k", "{\"event_id\":\"e\",\"source\":\"s\",\"time\":\"2026-11-25T10:00:00Z\"}",
 	  { { 0 } }, 0, NULL, "missing_field" },
@@ -114,29 +134,94 @@ static const struct kd_case cases[] = {
 	  JS(",\"data\":{\"order_id\":\"a\"},\"data\":{\"order_id\":\"b\"}"), { { 0 } }, 0, "b", NULL },
 };
 
-static struct config *load_cfg(void)
+/* The same sources with small limits.*: each limit at its bound and one past it, in
+ * every format it applies to. */
+static const char limits_yaml[] =
+    "flows:\n"
+    "  - name: order\n"
+    "    steps:\n"
+    "      OrderPlaced: { start: true }\n"
+    "      OrderShipped: { after: [OrderPlaced], end: completed }\n"
+    "kafka:\n"
+    "  correlation_from: [ce_correlationid, \"field:correlation_id\", key]\n"
+    "limits: { max_message_bytes: 200, max_depth: 4, max_attributes: 2,\n"
+    "          max_attribute_bytes: 8, max_headers: 9 }\n";
+
+#define X10 "xxxxxxxxxx"
+#define X50 X10 X10 X10 X10 X10
+/* JS("") is 80 bytes: with ,"p":"" (7) and 113 x's it is 200 */
+#define LEN200 JS(",\"p\":\"" X50 X50 X10 "xxx\"")
+#define LEN201 JS(",\"p\":\"" X50 X50 X10 "xxxx\"")
+#define CT_CE { "content-type", "application/cloudevents+json", 28 }
+#define SCE(extra) "{\"id\":\"s1\",\"type\":\"T\",\"source\":\"s\"," \
+	"\"time\":\"2026-11-25T10:00:00Z\",\"correlationid\":\"c\"" extra "}"
+
+static const struct kd_case limit_cases[] = {
+	{ "value of 200 bytes", "k", LEN200, { { 0 } }, 0, "k", NULL },
+	{ "value of 201 bytes", "k", LEN201, { { 0 } }, 0, NULL, "too_large" },
+	{ "binary CloudEvent value of 201 bytes", "k", LEN201, { CE_HDRS }, 5, NULL,
+	  "too_large" },
+	{ "9 headers", "k", JS(""), { CE_HDRS, { "a", "1", 1 }, { "b", "1", 1 }, { "c", "1", 1 },
+	  { "ce_correlationid", "b1", 2 } }, 9, "b1", NULL },
+	{ "10 headers", "k", JS(""), { CE_HDRS, { "a", "1", 1 }, { "b", "1", 1 }, { "c", "1", 1 },
+	  { "d", "1", 1 }, { "ce_correlationid", "b1", 2 } }, 10, NULL, "too_many_headers" },
+	{ "300 headers, 9 of them copied", "k", JS(""), { CE_HDRS, { "a", "1", 1 },
+	  { "b", "1", 1 }, { "c", "1", 1 }, { "d", "1", 1 } }, 9, NULL, "too_many_headers", 300 },
+	{ "JSON depth 4", "k", JS(",\"x\":[[[1]]]"), { { 0 } }, 0, "k", NULL },
+	{ "JSON depth 5", "k", JS(",\"x\":[[{\"y\":[1]}]]"), { { 0 } }, 0, NULL, "too_deep" },
+	{ "structured CloudEvent data depth 5", "k", SCE(",\"data\":{\"a\":{\"b\":{\"c\":{}}}}"),
+	  { CT_CE }, 1, NULL, "too_deep" },
+	{ "binary CloudEvent data depth 5, read for a field source", "k",
+	  "{\"correlation_id\":\"d\",\"x\":[[[[1]]]]}", { CE_HDRS }, 5, "k", NULL },
+	{ "JSON 2 attributes", "k", JS(",\"attributes\":{\"a\":\"1\",\"b\":\"2\"}"), { { 0 } }, 0,
+	  "k", NULL },
+	{ "JSON 3 attributes", "k", JS(",\"attributes\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}"),
+	  { { 0 } }, 0, NULL, "too_many_attributes" },
+	{ "JSON attribute value of 8 bytes", "k", JS(",\"attributes\":{\"a\":\"12345678\"}"),
+	  { { 0 } }, 0, "k", NULL },
+	{ "JSON attribute value of 9 bytes", "k", JS(",\"attributes\":{\"a\":\"123456789\"}"),
+	  { { 0 } }, 0, NULL, "attribute_too_large" },
+	{ "JSON attribute key of 9 bytes", "k", JS(",\"attributes\":{\"123456789\":\"a\"}"),
+	  { { 0 } }, 0, NULL, "attribute_too_large" },
+	{ "binary CloudEvent 3 extensions", NULL, "{}", { CE_HDRS, { "ce_correlationid", "b1", 2 },
+	  { "ce_a", "1", 1 }, { "ce_b", "1", 1 }, { "ce_c", "1", 1 } }, 9, NULL,
+	  "too_many_attributes" },
+	{ "binary CloudEvent extension of 9 bytes", NULL, "{}", { CE_HDRS,
+	  { "ce_correlationid", "b1", 2 }, { "ce_a", "123456789", 9 } }, 7, NULL,
+	  "attribute_too_large" },
+	{ "structured CloudEvent 3 extensions", "k", SCE(",\"a\":\"1\",\"b\":\"2\",\"c\":\"3\""),
+	  { CT_CE }, 1, NULL, "too_many_attributes" },
+	{ "structured CloudEvent extension of 9 bytes", "k", SCE(",\"a\":\"123456789\""),
+	  { CT_CE }, 1, NULL, "attribute_too_large" },
+};
+
+static struct config *load_yaml(const char *yaml)
 {
 	struct config *c = NULL;
 	char err[1024];
 
-	if (config_load_string("test", cfg_yaml, sizeof cfg_yaml - 1, &c, err, sizeof err) < 0)
+	if (config_load_string("test", yaml, strlen(yaml), &c, err, sizeof err) < 0)
 		fail_msg("config: %s", err);
 	return c;
 }
 
-static void test_table(void **state)
+static struct config *load_cfg(void)
 {
-	struct config *c = load_cfg();
+	return load_yaml(cfg_yaml);
+}
+
+static void run_table(const char *yaml, const struct kd_case *cs, size_t n)
+{
+	struct config *c = load_yaml(yaml);
 	struct kdec *d = NULL;
 	char err[256];
 
-	(void)state;
 	assert_int_equal(kdec_new(c, &d, err, sizeof err), 0);
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const struct kd_case *k = &cases[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct kd_case *k = &cs[i];
 		struct kmsg m = { .topic = "events", .partition = 3, .offset = 42, .key = k->key,
 			.keylen = k->key ? strlen(k->key) : 0, .val = k->val, .len = strlen(k->val),
-			.hdrs = k->hdrs, .nhdrs = k->nhdrs };
+			.hdrs = k->hdrs, .nhdrs = k->nhdrs, .nhdrs_all = k->nhdrs_all };
 		struct event ev;
 		const char *reason = NULL;
 		int r = kdec_decode(d, &m, &ev, &reason);
@@ -157,6 +242,19 @@ static void test_table(void **state)
 	}
 	kdec_free(d);
 	config_free(c);
+}
+
+static void test_table(void **state)
+{
+	(void)state;
+	run_table(cfg_yaml, cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	assert_int_equal(strlen(LEN200), 200);
+	run_table(limits_yaml, limit_cases, sizeof limit_cases / sizeof limit_cases[0]);
 }
 
 static void test_protobuf(void **state)
@@ -187,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_protobuf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
