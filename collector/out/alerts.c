@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "choreoscope/v1/event.pb-c.h"
 
 #define ALERT_PB_MAX 4096
@@ -55,7 +56,7 @@ static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *err,
 
 	if (rd_kafka_conf_set(c, k, v, why, sizeof why) == RD_KAFKA_CONF_OK)
 		return 0;
-	snprintf(err, errlen, "alert producer property %s=%s: %s", k, v, why);
+	snprintf(err, errlen, "alert producer property %s=%s: %s", k, config_redact(k, v), why);
 	return -1;
 }
 

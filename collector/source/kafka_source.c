@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
+
 #define KSRC_CACHE 1024
 #define KSRC_CLOSE_MS 5000
 
@@ -184,7 +186,7 @@ static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char *e
 	char why[256];
 
 	if (rd_kafka_conf_set(conf, k, v, why, sizeof why) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "kafka property %s=%s: %s", k, v, why);
+		snprintf(err, errlen, "kafka property %s=%s: %s", k, config_redact(k, v), why);
 		return -1;
 	}
 	return 0;
