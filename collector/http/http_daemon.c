@@ -166,7 +166,18 @@ void httpd_hook(void *ctx, const struct daemon_view *v)
 	for (int i = 0; v->rejects && i < v->rejects->n; i++)
 		metrics_set_rejected(h->m, v->rejects->reason[i], v->rejects->count[i]);
 	http_publish_set_memory(h->a, engine_memory(v->engine));
-	http_publish_set_ready(h->a, v->ready, v->ready ? "ok" : "waiting for partitions");
+	char why[320];
+	const char *reason = v->ready ? "ok" : "waiting for partitions";
+	if (v->kafka != NULL) {
+		metrics_set_kafka_failures(h->m, v->kafka->auth_failures, v->kafka->tls_failures);
+		if (!v->ready && v->kafka->security != KSRC_SEC_OK) {
+			snprintf(why, sizeof why, "kafka %s failed: %s",
+			    v->kafka->security == KSRC_SEC_AUTH ? "authentication" : "TLS handshake",
+			    v->kafka->security_reason);
+			reason = why;
+		}
+	}
+	http_publish_set_ready(h->a, v->ready, reason);
 	http_publish_poll(h->a, mono_ns(), false);
 }
 
