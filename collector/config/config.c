@@ -142,6 +142,12 @@ static const struct cfg_field settings[] = {
 	    .help = "Request line plus headers (names, values, query parameters) answered at "
 		    "most; larger gets 431, counted in `choreoscope_http_requests_total{code=\"431\"}`; "
 		    "over 4x this libmicrohttpd drops the connection itself." },
+	{ "http.tls_cert_file", &cfg_t_str, CO(http.tls_cert_file), .flags = CF_NULLABLE,
+	    .help = "PEM certificate (chain) of the HTTP endpoint: with `http.tls_key_file`, "
+		    "/metrics and /api/v1 are served over HTTPS only (libmicrohttpd with GnuTLS); "
+		    "unset: plain HTTP." },
+	{ "http.tls_key_file", &cfg_t_str, CO(http.tls_key_file), .flags = CF_NULLABLE,
+	    .help = "PEM private key of `http.tls_cert_file`, unencrypted (read once, at start)." },
 	{ "state.dir", &cfg_t_str, CO(state.dir), .flags = CF_NULLABLE,
 	    .help = "Directory of the flow-state checkpoints (one file per partition, under a "
 		    "folder named after the consumer group); unset: flow state lives in memory only." },
@@ -606,6 +612,16 @@ static void kafka_security(struct cfg_ctx *c, struct config *cfg, yaml_node_t **
 		cfg_error_at(c, 1, 1, "kafka security properties: out of memory");
 }
 
+static void http_tls(struct cfg_ctx *c, struct config *cfg, yaml_node_t **vals)
+{
+	const struct cfg_http *h = &cfg->http;
+	if ((h->tls_cert_file == NULL) != (h->tls_key_file == NULL))
+		sec_error(c, vals, h->tls_cert_file ? "http.tls_cert_file" : "http.tls_key_file",
+		    "http.tls_cert_file and http.tls_key_file go together");
+	check_readable(c, vals, "http.tls_cert_file", h->tls_cert_file);
+	check_readable(c, vals, "http.tls_key_file", h->tls_key_file);
+}
+
 int config_load_string(const char *name, const char *yaml, size_t len, struct config **out,
     char *err, size_t errlen)
 {
@@ -633,6 +649,8 @@ int config_load_string(const char *name, const char *yaml, size_t len, struct co
 		cfg_walk_map(&c, yaml_document_get_root_node(&doc), &w);
 		if (c.nerrs == 0)
 			kafka_security(&c, cfg, vals);
+		if (c.nerrs == 0)
+			http_tls(&c, cfg, vals);
 	}
 	yaml_document_delete(&doc);
 	if (c.nerrs == 0) {
@@ -721,6 +739,8 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
 		free(paths[i]);
 	free(c->http.token);
+	free(c->http.tls_cert_file);
+	free(c->http.tls_key_file);
 	free_strv(c->http.allowed_hosts, c->http.nallowed_hosts);
 	free(c->metrics.latency_buckets);
 	free(c->metrics.duration_buckets);

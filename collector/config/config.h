@@ -85,6 +85,8 @@ struct cfg_http {
 	size_t max_connections_per_address;
 	int64_t header_timeout_ns;
 	size_t max_request_bytes; /* request line + headers; beyond: 431 */
+	char *tls_cert_file;  /* PEM certificate (chain) for HTTPS, or NULL: plain HTTP */
+	char *tls_key_file;   /* its PEM private key; set together with tls_cert_file */
 };
 
 struct cfg_metrics {

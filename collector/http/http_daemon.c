@@ -66,7 +66,8 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 	        ? 3600000 : (int)(c->header_timeout_ns / 1000000),
 	    .history_dir = hist ? history_dir : NULL,
 	    .history_metrics = hist ? history_metrics : NULL, .history_ctx = hist,
-	    .max_request_bytes = c->max_request_bytes};
+	    .max_request_bytes = c->max_request_bytes,
+	    .tls_cert_file = c->tls_cert_file, .tls_key_file = c->tls_key_file};
 	if (metrics_new(&mo, &h->m, err, errlen) < 0 ||
 	    http_api_new(&ho, h->m, &h->a, err, errlen) < 0) {
 		httpd_free(h);

@@ -1007,7 +1007,7 @@ static void test_enums(void **state)
 	}
 }
 
-/* kafka.tls.* and kafka.sasl.*: mapped onto librdkafka properties at the head of
+/* kafka.tls.* and kafka.sasl.* (and the http.tls_* files): mapped onto librdkafka properties at the head of
  * kafka.properties (a raw property of the same name comes later and wins); the
  * password from the setting, its file or $CHOREOSCOPE_KAFKA_PASSWORD; mistakes named. */
 static const char *prop(const struct config *c, const char *k)
@@ -1095,6 +1095,10 @@ static void test_kafka_security(void **state)
 		{ "kafka:\n  tls: { cert_file: /dev/null }\n",
 		  "\"kafka.tls.cert_file\": kafka.tls.cert_file and kafka.tls.key_file go together" },
 		{ "kafka:\n  sasl: { mechanism: gssapi }\n", "\"kafka.sasl.mechanism\"" },
+		{ "http:\n  tls_cert_file: /dev/null\n",
+		  "t.yaml:7:18: \"http.tls_cert_file\": http.tls_cert_file and http.tls_key_file go together" },
+		{ "http:\n  tls_cert_file: /dev/null\n  tls_key_file: /nonexistent/k.pem\n",
+		  "t.yaml:8:17: \"http.tls_key_file\": cannot read /nonexistent/k.pem" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(yaml, sizeof yaml, F OK_STEPS "%s", bad[i].yaml);
