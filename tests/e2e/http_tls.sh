@@ -24,7 +24,11 @@ for _ in $(seq 150); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' -m 1 --cacert "$tmp/tls/ca.crt" "$URL/-/ready")" = 200 ] && break
   sleep 0.1
 done
-code=$(curl -s -o "$tmp/metrics.txt" -w '%{http_code}' -m 5 --cacert "$tmp/tls/ca.crt" "$URL/metrics")
+# /metrics is published every 250 ms: the gauge may follow /-/ready by one round
+for _ in $(seq 30); do
+  code=$(curl -s -o "$tmp/metrics.txt" -w '%{http_code}' -m 5 --cacert "$tmp/tls/ca.crt" "$URL/metrics")
+  grep -q '^choreoscope_ready 1' "$tmp/metrics.txt" && break; sleep 0.1
+done
 check "https: /metrics answers 200 with the CA (code=$code)" \
   all "[ $code = 200 ] && grep -q '^choreoscope_ready 1' $tmp/metrics.txt"
 code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 --cacert "$tmp/tls/ca.crt" "https://localhost:$HTTP_PORT/-/healthy")
