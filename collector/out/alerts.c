@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "source/kafka_source.h"
 #include "choreoscope/v1/event.pb-c.h"
 
 #define ALERT_PB_MAX 4096
@@ -46,6 +47,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	struct alerts *a = rd_kafka_opaque(rk);
 	enum log_level l = level <= 4 ? LOG_LVL_WARN : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
 
+	/* same brokers, same credentials as the consumer, whose error callback logs an
+	 * authentication or TLS failure once, clearly (kafka_source.h): these repeat it */
+	if (ksrc_classify(0, buf) != KSRC_SEC_OK)
+		l = LOG_LVL_DEBUG;
 	LOG_LIMITED(a->lg, &a->lib_limit, l, "librdkafka (producer)", "facility=%s text=\"%s\"",
 	    fac, buf);
 }

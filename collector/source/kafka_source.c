@@ -165,7 +165,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* Authentication or TLS, from the error code and (librdkafka 2.0.2 reports a failed
  * certificate check as __SSL, but some handshake failures only as __TRANSPORT with
  * the OpenSSL text) the reason. */
-static enum ksrc_security classify(int err, const char *reason)
+enum ksrc_security ksrc_classify(int err, const char *reason)
 {
 	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
 	    err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
@@ -180,7 +180,7 @@ static enum ksrc_security classify(int err, const char *reason)
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct ksrc *ks = opaque;
-	enum ksrc_security sec = classify(err, reason);
+	enum ksrc_security sec = ksrc_classify(err, reason);
 
 	(void)rk;
 	ks->st.broker_errors++;
@@ -212,7 +212,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	enum log_level l = level <= 4 ? LOG_LVL_WARN : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
 
 	/* the error callback has logged it once, clearly: the per-connection repeats are noise */
-	if (classify(0, buf) != KSRC_SEC_OK)
+	if (ksrc_classify(0, buf) != KSRC_SEC_OK)
 		l = LOG_LVL_DEBUG;
 
 	LOG_LIMITED(ks->lg, &ks->lib_limit, l, "librdkafka", "facility=%s text=\"%s\"", fac, buf);

@@ -105,6 +105,10 @@ struct ksrc_batch {
 
 struct ksrc;
 
+/* Authentication, TLS or neither, from a librdkafka error code and its text (0 and a
+ * log line's text classify by text alone). */
+enum ksrc_security ksrc_classify(int err, const char *reason);
+
 int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *pc,
     struct ksrc **out, char *err, size_t errlen);
 /* Leaves the group (committing what was stored), bounded by 10 s, frees. NULL is a
