@@ -13,7 +13,9 @@
 #                                        SCRAM-SHA-512 for the users of $KAFKA_USERS, default
 #                                        "choreoscope:choreoscope-secret producer:producer-secret");
 #                                        prints the SASL_SSL address (DIR/bootstrap-secure);
-#                                        the PLAINTEXT one stays in DIR/bootstrap (admin, probes)
+#                                        also an SSL listener requiring a client certificate
+#                                        signed by the same CA (DIR/bootstrap-mtls); the
+#                                        PLAINTEXT one stays in DIR/bootstrap (admin, probes)
 #   scripts/kafka.sh stop [DIR]          SIGTERM, then SIGKILL after 20 s; removes nothing
 #   scripts/kafka.sh status [DIR]        "running HOST:PORT pid N" (exit 0) or "stopped" (exit 1)
 #   scripts/kafka.sh kill [DIR]          SIGKILL (tests of crashes); `restart` starts it again
@@ -29,7 +31,7 @@ JAVA=${JAVA:-java}
 PY=/usr/bin/python3
 KAFKA_USERS=${KAFKA_USERS:-choreoscope:choreoscope-secret producer:producer-secret}
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 install() {
   if ! ls "$LIB"/kafka_2.13-*.jar >/dev/null 2>&1; then
@@ -48,7 +50,7 @@ free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 
 running() { [ -f "$1/pid" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; }
 
-write_config() {   # DIR PORT CPORT [SPORT]: SPORT, the SASL_SSL listener (start-secure)
+write_config() {   # DIR PORT CPORT [SPORT MPORT]: the SASL_SSL and mutual-TLS listeners (start-secure)
   cat >"$1/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
@@ -77,12 +79,13 @@ log.segment.bytes=67108864
 EOF
   [ -n "${4:-}" ] || return 0
   # SASL_SSL beside PLAINTEXT: the broker talks to itself and the probes (kcat -L) over
-  # PLAINTEXT, clients under test over SASL_SSL. No authorizer: authenticated is enough.
+  # PLAINTEXT, clients under test over SASL_SSL, or SSL with a client certificate (MTLS).
+  # No authorizer: authenticated is enough.
   local jaas="" u
   for u in $KAFKA_USERS; do jaas+=" user_${u%%:*}=\"${u#*:}\""; done
-  sed -i -e "s|^listeners=.*|listeners=PLAINTEXT://127.0.0.1:$2,CONTROLLER://127.0.0.1:$3,SASL_SSL://127.0.0.1:$4|" \
-    -e "s|^advertised.listeners=.*|advertised.listeners=PLAINTEXT://127.0.0.1:$2,SASL_SSL://127.0.0.1:$4|" \
-    -e "s|^listener.security.protocol.map=.*|listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL|" \
+  sed -i -e "s|^listeners=.*|listeners=PLAINTEXT://127.0.0.1:$2,CONTROLLER://127.0.0.1:$3,SASL_SSL://127.0.0.1:$4,MTLS://127.0.0.1:$5|" \
+    -e "s|^advertised.listeners=.*|advertised.listeners=PLAINTEXT://127.0.0.1:$2,SASL_SSL://127.0.0.1:$4,MTLS://127.0.0.1:$5|" \
+    -e "s|^listener.security.protocol.map=.*|listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL|" \
     "$1/server.properties"
   cat >>"$1/server.properties" <<EOF
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
@@ -93,6 +96,7 @@ ssl.keystore.location=$1/tls/server.pem
 ssl.truststore.type=PEM
 ssl.truststore.location=$1/tls/ca.crt
 ssl.client.auth=none
+listener.name.mtls.ssl.client.auth=required
 EOF
 }
 
@@ -121,7 +125,7 @@ launch() {   # DIR: start the JVM on DIR's config and wait until it serves
 }
 
 start() {   # DIR [secure]
-  local d=$1 port cport sport="" id u scram=()
+  local d=$1 port cport sport="" mport="" id u scram=()
   install
   mkdir -p "$d"
   d=$(cd "$d" && pwd)
@@ -132,6 +136,8 @@ start() {   # DIR [secure]
   if [ "${2:-}" = secure ]; then
     sport=$(free_port)
     while [ "$sport" = "$port" ] || [ "$sport" = "$cport" ]; do sport=$(free_port); done
+    mport=$(free_port)
+    while [ "$mport" = "$port" ] || [ "$mport" = "$cport" ] || [ "$mport" = "$sport" ]; do mport=$(free_port); done
     if [ ! -f "$d/tls/server.pem" ]; then
       # shellcheck source=../tests/e2e/lib/tls.sh
       source "$ROOT/tests/e2e/lib/tls.sh"
@@ -140,10 +146,11 @@ start() {   # DIR [secure]
     # SCRAM credentials live in the metadata log: written by the format, before start
     for u in $KAFKA_USERS; do scram+=(--add-scram "SCRAM-SHA-512=[name=${u%%:*},password=${u#*:}]"); done
     echo "127.0.0.1:$sport" >"$d/bootstrap-secure"
+    echo "127.0.0.1:$mport" >"$d/bootstrap-mtls"
   else
-    rm -f "$d/bootstrap-secure"
+    rm -f "$d/bootstrap-secure" "$d/bootstrap-mtls"
   fi
-  write_config "$d" "$port" "$cport" "$sport"
+  write_config "$d" "$port" "$cport" "$sport" "$mport"
   echo "127.0.0.1:$port" >"$d/bootstrap"
   id=$($PY -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
   "$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \

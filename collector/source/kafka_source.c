@@ -162,9 +162,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
-/* Authentication or TLS, from the error code and (librdkafka 2.0.2 reports a failed
- * certificate check as __SSL, but some handshake failures only as __TRANSPORT with
- * the OpenSSL text) the reason. */
+/* Authentication or TLS, from the error code and the reason: librdkafka 2.0.2 reports
+ * a broker certificate it cannot verify as __SSL ("SSL handshake failed: ...
+ * certificate verify failed"), but a broker refusing our client certificate only as
+ * __TRANSPORT with OpenSSL's text ("Receive failed: error:0A000412:SSL routines::sslv3
+ * alert bad certificate"). */
 enum ksrc_security ksrc_classify(int err, const char *reason)
 {
 	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
@@ -172,7 +174,8 @@ enum ksrc_security ksrc_classify(int err, const char *reason)
 	    strstr(reason, "SASL authentication error") != NULL)
 		return KSRC_SEC_AUTH;
 	if (err == RD_KAFKA_RESP_ERR__SSL || strstr(reason, "SSL handshake failed") != NULL ||
-	    strstr(reason, "certificate verify failed") != NULL)
+	    strstr(reason, "certificate verify failed") != NULL ||
+	    strstr(reason, "SSL routines") != NULL)
 		return KSRC_SEC_TLS;
 	return KSRC_SEC_OK;
 }
@@ -193,8 +196,8 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 			ks->st.tls_failures++;
 		LOG_LIMITED(ks->lg, &ks->sec_limit, LOG_LVL_ERROR, sec == KSRC_SEC_AUTH
 		    ? "kafka authentication failed (check kafka.sasl.username and the password); retrying"
-		    : "kafka TLS handshake failed (is the broker's certificate signed by "
-		      "kafka.tls.ca_file?); retrying",
+		    : "kafka TLS handshake failed (broker certificate not signed by kafka.tls.ca_file, "
+		      "or a client certificate missing or refused?); retrying",
 		    "cause=%s code=%s reason=\"%s\"", sec == KSRC_SEC_AUTH ? "authentication" : "tls",
 		    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 		return;

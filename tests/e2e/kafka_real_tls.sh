@@ -11,12 +11,16 @@
 #     with the right password (from kafka.sasl.password_file) in the same group it
 #     consumes everything;
 #  3. a daemon that does not trust the broker's CA logs a TLS error, counted, not ready;
-#  4. the password is in no log line.
+#  4. mutual TLS (the broker's SSL listener requires a client certificate): the daemon
+#     with kafka.tls.cert_file/key_file consumes everything; without them it logs a
+#     TLS error, counted;
+#  5. the password is in no log line.
 source "$(dirname "$0")/lib/realkafka.sh"
 source "$ROOT/tests/e2e/lib/tls.sh"
 CFG=$ROOT/config/demo.yaml
 
-make_ca "$tmp/kafka/tls" ca && make_cert "$tmp/kafka/tls" ca server && make_ca "$tmp/kafka/tls" other ||
+make_ca "$tmp/kafka/tls" ca && make_cert "$tmp/kafka/tls" ca server && make_ca "$tmp/kafka/tls" other &&
+  make_cert "$tmp/kafka/tls" ca client ||
   { echo "FAIL: openssl could not make the test certificates"; exit 1; }
 start_kafka secure
 check "Apache Kafka started with a SASL_SSL listener (${KAFKA_START_MS} ms cold)" [ -n "$BROKER" ]
@@ -73,9 +77,10 @@ else
   echo "note: librdkafka SCRAM-SHA-512 works here now: kafka.sasl.mechanism scram-sha-512 can be tested ($(head -c 200 "$tmp/scram.out"))"
 fi
 
-# daemon_up CFG NAME GROUP: a live daemon (no --until-end), $dpid; waits for /-/healthy
+# daemon_up CFG NAME GROUP [BROKERS]: a live daemon (no --until-end), $dpid; waits for
+# /-/healthy
 daemon_up() {
-  "$BIN/choreoscope" --config "$1" --brokers "$BROKER" --group "$3" --topic tls \
+  "$BIN/choreoscope" --config "$1" --brokers "${4:-$BROKER}" --group "$3" --topic tls \
     --records "$tmp/$2.rec" 2>"$tmp/$2.err" &
   dpid=$!; pids+=("$dpid")
   for _ in $(seq 100); do
@@ -128,5 +133,22 @@ check "untrusted CA: a log line naming the certificate ($(grep -m1 -o 'reason="[
 ready >"$tmp/ready.untrusted"
 check "untrusted CA: /-/ready is not ready, names TLS" grep -q 'kafka TLS handshake failed' "$tmp/ready.untrusted"
 check "untrusted CA: the daemon keeps running" kill -0 "$dpid"
+kill -TERM "$dpid"; wait "$dpid"
+
+# 4. mutual TLS: SSL, no SASL, the client certificate is the credential
+MTLS=$(cat "$tmp/kafka/bootstrap-mtls")
+T=$tmp/kafka/tls
+cfg "$tmp/mtls.yaml" "tls: { ca_file: $CA, cert_file: $T/client.crt, key_file: $T/client.key }"
+timeout 60 "$BIN/choreoscope" --config "$tmp/mtls.yaml" --brokers "$MTLS" --group tls-mtls --topic tls \
+  --clock event --until-end --records "$tmp/mtls.jsonl" 2>"$tmp/mtls.err"
+rc=$?
+anomalies "$tmp/mtls.jsonl" >"$tmp/got.mtls"
+check "mutual TLS with kafka.tls.cert_file/key_file: consumes everything, anomalies equal the truth (rc=$rc)" \
+  all "[ $rc -eq 0 ] && same_lines $tmp/want $tmp/got.mtls"
+cfg "$tmp/nocert.yaml" "tls: { ca_file: $CA }"
+daemon_up "$tmp/nocert.yaml" nocert tls-nocert "$MTLS"
+until_metric 'choreoscope_kafka_connection_failures_total\{cause="tls"\} [1-9]'; seen=$?
+check "mutual TLS without a client certificate: a TLS failure, counted and logged ($(grep -m1 -o 'reason="[^"]*' "$tmp/nocert.err" | head -c 140))" \
+  all "[ $seen -eq 0 ] && grep -q 'kafka TLS handshake failed.*cause=tls' $tmp/nocert.err && kill -0 $dpid"
 kill -TERM "$dpid"; wait "$dpid"
 finish
