@@ -14,6 +14,9 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +106,7 @@ static const struct cfg_field settings[] = {
 		    "CHOREOSCOPE_KAFKA_PASSWORD, read when neither is set." },
 	{ "kafka.sasl.password_file", &cfg_t_str, CO(kafka.sec.password_file),
 	    .flags = CF_NULLABLE,
-	    .help = "File whose first line is the SASL password (read at load and at SIGHUP)." },
+	    .help = "File whose first line is the SASL password (read when the daemon starts)." },
 	{ "kafka.properties", &cfg_t_props, CO(kafka.prop_keys), .off2 = CO(kafka.prop_vals),
 	    .noff = CO(kafka.nprops),
 	    .help = "Any librdkafka property, passed through (e.g. `socket.timeout.ms`); set "
@@ -477,43 +480,45 @@ static void sec_error(struct cfg_ctx *c, yaml_node_t **vals, const char *name, c
 		cfg_error_at(c, 1, 1, "\"%s\": %s", name, msg);
 }
 
-static void check_readable(struct cfg_ctx *c, yaml_node_t **vals, const char *name,
-    const char *path)
+/* access(2), not open: a FIFO named here must not block. */
+static int check_readable(const char *name, const char *path, char *err, size_t errlen)
 {
-	char msg[512];
-	FILE *f = path != NULL ? fopen(path, "rb") : NULL;
-	if (path == NULL)
-		return;
-	if (f == NULL) {
-		snprintf(msg, sizeof msg, "cannot read %s: %s", path, strerror(errno));
-		sec_error(c, vals, name, msg);
-		return;
-	}
-	fclose(f);
+	if (path == NULL || access(path, R_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: cannot read %s: %s", name, path, strerror(errno));
+	return -1;
 }
 
-/* The first line of the password file, without its line end. */
-static char *read_password(struct cfg_ctx *c, yaml_node_t **vals, const char *path)
+#define PASSWORD_MAX 1024
+
+/* The first line of the password file, without its line end. Non-blocking and bounded:
+ * a FIFO, /dev/zero or a huge file named here costs one read of PASSWORD_MAX bytes. */
+static char *read_password(const char *path, char *err, size_t errlen)
 {
-	char msg[512], *line = NULL;
-	size_t cap = 0;
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		snprintf(msg, sizeof msg, "cannot read %s: %s", path, strerror(errno));
-		sec_error(c, vals, "kafka.sasl.password_file", msg);
+	char buf[PASSWORD_MAX + 1];
+	struct stat st;
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = read(fd, buf, PASSWORD_MAX);
+	else if (fd >= 0)
+		errno = EINVAL;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "kafka.sasl.password_file: cannot read %s: %s", path,
+		    e == EINVAL ? "not a regular file" : strerror(e));
 		return NULL;
 	}
-	ssize_t n = getline(&line, &cap, f);
-	fclose(f);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	if (n <= 0) {
-		free(line);
-		snprintf(msg, sizeof msg, "%s has no password on its first line", path);
-		sec_error(c, vals, "kafka.sasl.password_file", msg);
-		return NULL;
-	}
-	return line;
+	buf[n] = '\0';
+	size_t len = strcspn(buf, "\r\n");
+	char *pw = len > 0 && len < (size_t)PASSWORD_MAX ? strndup(buf, len) : NULL;
+	explicit_bzero(buf, sizeof buf);
+	if (pw == NULL)
+		snprintf(err, errlen, "kafka.sasl.password_file: %s has no password on its first "
+		    "line (at most %d bytes)", path, PASSWORD_MAX - 1);
+	return pw;
 }
 
 /* Prepends the librdkafka properties of kafka.tls.* and kafka.sasl.* to kafka.properties. */
@@ -551,43 +556,53 @@ static int prepend_props(struct cfg_kafka *k, const char *const (*kv)[2], int n)
 	return 0;
 }
 
+/* What the file alone says about kafka.tls.* and kafka.sasl.*, at load (with positions);
+ * the files and the environment are looked at by config_kafka_resolve. */
 static void kafka_security(struct cfg_ctx *c, struct config *cfg, yaml_node_t **vals)
 {
-	static const char *const mech[] = { NULL, "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512" };
 	struct cfg_kafka_security *s = &cfg->kafka.sec;
-	const char *kv[8][2];
-	int n = 0;
 
 	if (s->ca_file != NULL || s->cert_file != NULL || s->key_file != NULL)
 		s->tls = true;
 	if ((s->cert_file == NULL) != (s->key_file == NULL))
 		sec_error(c, vals, s->cert_file ? "kafka.tls.cert_file" : "kafka.tls.key_file",
 		    "kafka.tls.cert_file and kafka.tls.key_file go together");
-	check_readable(c, vals, "kafka.tls.ca_file", s->ca_file);
-	check_readable(c, vals, "kafka.tls.cert_file", s->cert_file);
-	check_readable(c, vals, "kafka.tls.key_file", s->key_file);
 	if (s->password != NULL && s->password_file != NULL)
 		sec_error(c, vals, "kafka.sasl.password_file",
 		    "set kafka.sasl.password or kafka.sasl.password_file, not both");
-	if (s->sasl == CFG_SASL_NONE) {
-		if (s->username != NULL || s->password != NULL || s->password_file != NULL)
-			sec_error(c, vals, s->username ? "kafka.sasl.username" : s->password ?
-			    "kafka.sasl.password" : "kafka.sasl.password_file",
-			    "needs kafka.sasl.mechanism");
-	} else {
-		if (s->username == NULL)
-			sec_error(c, vals, "kafka.sasl.mechanism", "needs kafka.sasl.username");
-		if (s->password == NULL && s->password_file != NULL)
-			s->password = read_password(c, vals, s->password_file);
-		else if (s->password == NULL && s->password_file == NULL &&
-		    getenv("CHOREOSCOPE_KAFKA_PASSWORD") != NULL)
-			s->password = strdup(getenv("CHOREOSCOPE_KAFKA_PASSWORD"));
-		if (s->password == NULL && s->password_file == NULL)
-			sec_error(c, vals, "kafka.sasl.mechanism", "needs kafka.sasl.password, "
+	if (s->sasl == CFG_SASL_NONE &&
+	    (s->username != NULL || s->password != NULL || s->password_file != NULL))
+		sec_error(c, vals, s->username ? "kafka.sasl.username" : s->password ?
+		    "kafka.sasl.password" : "kafka.sasl.password_file", "needs kafka.sasl.mechanism");
+	if (s->sasl != CFG_SASL_NONE && s->username == NULL)
+		sec_error(c, vals, "kafka.sasl.mechanism", "needs kafka.sasl.username");
+}
+
+int config_kafka_resolve(struct config *cfg, char *err, size_t errlen)
+{
+	static const char *const mech[] = { NULL, "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512" };
+	struct cfg_kafka_security *s = &cfg->kafka.sec;
+	const char *kv[8][2];
+	int n = 0;
+
+	if (s->resolved || (!s->tls && s->sasl == CFG_SASL_NONE))
+		return 0;
+	if (check_readable("kafka.tls.ca_file", s->ca_file, err, errlen) < 0 ||
+	    check_readable("kafka.tls.cert_file", s->cert_file, err, errlen) < 0 ||
+	    check_readable("kafka.tls.key_file", s->key_file, err, errlen) < 0)
+		return -1;
+	if (s->sasl != CFG_SASL_NONE && s->password == NULL) {
+		const char *env = getenv("CHOREOSCOPE_KAFKA_PASSWORD");
+		if (s->password_file != NULL)
+			s->password = read_password(s->password_file, err, errlen);
+		else if (env != NULL && *env != '\0')
+			s->password = strdup(env);
+		else
+			snprintf(err, errlen, "kafka.sasl.mechanism: needs kafka.sasl.password, "
 			    "kafka.sasl.password_file or CHOREOSCOPE_KAFKA_PASSWORD");
+		if (s->password == NULL)
+			return -1;
 	}
-	if (c->nerrs > 0 || (!s->tls && s->sasl == CFG_SASL_NONE))
-		return;
 	kv[n][0] = "security.protocol";
 	kv[n++][1] = s->sasl == CFG_SASL_NONE ? "ssl" : s->tls ? "sasl_ssl" : "sasl_plaintext";
 	if (s->ca_file != NULL) {
@@ -608,8 +623,12 @@ static void kafka_security(struct cfg_ctx *c, struct config *cfg, yaml_node_t **
 		kv[n][0] = "sasl.password";
 		kv[n++][1] = s->password;
 	}
-	if (prepend_props(&cfg->kafka, (const char *const (*)[2])kv, n) < 0)
-		cfg_error_at(c, 1, 1, "kafka security properties: out of memory");
+	if (prepend_props(&cfg->kafka, (const char *const (*)[2])kv, n) < 0) {
+		snprintf(err, errlen, "kafka security properties: out of memory");
+		return -1;
+	}
+	s->resolved = true;
+	return 0;
 }
 
 static void http_tls(struct cfg_ctx *c, struct config *cfg, yaml_node_t **vals)
@@ -618,8 +637,6 @@ static void http_tls(struct cfg_ctx *c, struct config *cfg, yaml_node_t **vals)
 	if ((h->tls_cert_file == NULL) != (h->tls_key_file == NULL))
 		sec_error(c, vals, h->tls_cert_file ? "http.tls_cert_file" : "http.tls_key_file",
 		    "http.tls_cert_file and http.tls_key_file go together");
-	check_readable(c, vals, "http.tls_cert_file", h->tls_cert_file);
-	check_readable(c, vals, "http.tls_key_file", h->tls_key_file);
 }
 
 int config_load_string(const char *name, const char *yaml, size_t len, struct config **out,

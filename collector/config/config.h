@@ -23,9 +23,13 @@ enum cfg_alert_format { CFG_ALERT_JSON, CFG_ALERT_PROTOBUF };
 enum cfg_sasl { CFG_SASL_NONE, CFG_SASL_PLAIN, CFG_SASL_SCRAM_SHA_256, CFG_SASL_SCRAM_SHA_512 };
 
 /* kafka.tls.* and kafka.sasl.*: first-class names for the librdkafka security
- * properties. After loading, their librdkafka equivalents are at the head of
- * cfg_kafka.prop_keys/prop_vals (a raw kafka.properties entry of the same name, later,
- * wins), so every client (consumer, alert producer, discover) gets them. */
+ * properties. The load checks what the file alone decides (pairs, conflicts); the
+ * files and the password (setting, password_file or $CHOREOSCOPE_KAFKA_PASSWORD) are
+ * looked at by config_kafka_resolve, which only the commands that talk to Kafka call
+ * (replay with a production config needs neither the CA file nor the password). It puts
+ * their librdkafka equivalents at the head of cfg_kafka.prop_keys/prop_vals (a raw
+ * kafka.properties entry of the same name, later, wins), so every client (consumer,
+ * alert producer, discover) gets them. */
 struct cfg_kafka_security {
 	bool tls;             /* kafka.tls.enabled, or implied by any kafka.tls.* file */
 	char *ca_file, *cert_file, *key_file;
@@ -33,6 +37,7 @@ struct cfg_kafka_security {
 	char *username;
 	char *password;       /* kafka.sasl.password, password_file or $CHOREOSCOPE_KAFKA_PASSWORD */
 	char *password_file;
+	bool resolved;        /* config_kafka_resolve done: the properties are in place */
 };
 
 /* One entry of kafka.correlation_from. */
@@ -154,6 +159,10 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 int config_load_string(const char *name, const char *yaml, size_t len,
     struct config **out, char *err, size_t errlen);
 void config_free(struct config *c);
+/* Checks the kafka.tls.* files are readable, reads the SASL password and adds the
+ * librdkafka properties (see struct cfg_kafka_security); once; 0, or -1 and err naming
+ * the setting. */
+int config_kafka_resolve(struct config *c, char *err, size_t errlen);
 /* 1 when a librdkafka property holds a secret: its value is never written to a log or
  * an error message (config_redact gives the text to print instead). */
 int config_secret_property(const char *name);

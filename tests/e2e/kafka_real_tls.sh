@@ -135,6 +135,17 @@ check "untrusted CA: /-/ready is not ready, names TLS" grep -q 'kafka TLS handsh
 check "untrusted CA: the daemon keeps running" kill -0 "$dpid"
 kill -TERM "$dpid"; wait "$dpid"
 
+# an unreadable password file stops the daemon at start, naming the setting; replay
+# with the same config (no Kafka) needs no password
+cfg "$tmp/nopw.yaml" "tls: { ca_file: $CA }" \
+  "sasl: { mechanism: plain, username: choreoscope, password_file: $tmp/missing-pw }"
+timeout 20 "$BIN/choreoscope" --config "$tmp/nopw.yaml" --brokers "$BROKER" --topic tls 2>"$tmp/nopw.err"; rc=$?
+check "unreadable password file: exit 2 at start naming it (rc=$rc: $(head -c 120 "$tmp/nopw.err"))" \
+  all "[ $rc = 2 ] && grep -q 'kafka.sasl.password_file: cannot read $tmp/missing-pw' $tmp/nopw.err"
+"$BIN/choreoscope" replay --config "$tmp/nopw.yaml" "$tmp/events.jsonl" >"$tmp/replay.nopw" 2>/dev/null; rc=$?
+check "replay with that config needs no password (rc=$rc)" \
+  all "[ $rc = 0 ] && [ \"\$(anomalies $tmp/replay.nopw)\" = \"\$(cat $tmp/want)\" ]"
+
 # 4. mutual TLS: SSL, no SASL, the client certificate is the credential
 MTLS=$(cat "$tmp/kafka/bootstrap-mtls")
 T=$tmp/kafka/tls
