@@ -7,6 +7,15 @@
 #   scripts/kafka.sh start [DIR]         format a KRaft log dir under DIR, start the broker on
 #                                        a free loopback port, wait until it serves; prints the
 #                                        bootstrap address (also in DIR/bootstrap)
+#   scripts/kafka.sh start-secure [DIR]  the same, plus a SASL_SSL listener (TLS with a test CA
+#                                        and server certificate under DIR/tls, made with
+#                                        tests/e2e/lib/tls.sh unless present; SASL PLAIN and
+#                                        SCRAM-SHA-512 for the users of $KAFKA_USERS, default
+#                                        "choreoscope:choreoscope-secret producer:producer-secret");
+#                                        prints the SASL_SSL address (DIR/bootstrap-secure);
+#                                        also an SSL listener requiring a client certificate
+#                                        signed by the same CA (DIR/bootstrap-mtls); the
+#                                        PLAINTEXT one stays in DIR/bootstrap (admin, probes)
 #   scripts/kafka.sh stop [DIR]          SIGTERM, then SIGKILL after 20 s; removes nothing
 #   scripts/kafka.sh status [DIR]        "running HOST:PORT pid N" (exit 0) or "stopped" (exit 1)
 #   scripts/kafka.sh kill [DIR]          SIGKILL (tests of crashes); `restart` starts it again
@@ -20,8 +29,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LIB=$ROOT/build/kafka/lib
 JAVA=${JAVA:-java}
 PY=/usr/bin/python3
+KAFKA_USERS=${KAFKA_USERS:-choreoscope:choreoscope-secret producer:producer-secret}
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 install() {
   if ! ls "$LIB"/kafka_2.13-*.jar >/dev/null 2>&1; then
@@ -40,7 +50,7 @@ free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 
 running() { [ -f "$1/pid" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; }
 
-write_config() {   # DIR PORT CPORT
+write_config() {   # DIR PORT CPORT [SPORT MPORT]: the SASL_SSL and mutual-TLS listeners (start-secure)
   cat >"$1/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
@@ -66,6 +76,27 @@ num.network.threads=2
 num.io.threads=2
 num.recovery.threads.per.data.dir=1
 log.segment.bytes=67108864
+EOF
+  [ -n "${4:-}" ] || return 0
+  # SASL_SSL beside PLAINTEXT: the broker talks to itself and the probes (kcat -L) over
+  # PLAINTEXT, clients under test over SASL_SSL, or SSL with a client certificate (MTLS).
+  # No authorizer: authenticated is enough.
+  local jaas="" u
+  for u in $KAFKA_USERS; do jaas+=" user_${u%%:*}=\"${u#*:}\""; done
+  sed -i -e "s|^listeners=.*|listeners=PLAINTEXT://127.0.0.1:$2,CONTROLLER://127.0.0.1:$3,SASL_SSL://127.0.0.1:$4,MTLS://127.0.0.1:$5|" \
+    -e "s|^advertised.listeners=.*|advertised.listeners=PLAINTEXT://127.0.0.1:$2,SASL_SSL://127.0.0.1:$4,MTLS://127.0.0.1:$5|" \
+    -e "s|^listener.security.protocol.map=.*|listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL|" \
+    "$1/server.properties"
+  cat >>"$1/server.properties" <<EOF
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$jaas;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$1/tls/server.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$1/tls/ca.crt
+ssl.client.auth=none
+listener.name.mtls.ssl.client.auth=required
 EOF
 }
 
@@ -93,8 +124,8 @@ launch() {   # DIR: start the JVM on DIR's config and wait until it serves
   return 1
 }
 
-start() {
-  local d=$1 port cport id
+start() {   # DIR [secure]
+  local d=$1 port cport sport="" mport="" id u scram=()
   install
   mkdir -p "$d"
   d=$(cd "$d" && pwd)
@@ -102,14 +133,31 @@ start() {
   rm -rf "$d/data" "$d/broker.log"
   port=$(free_port); cport=$(free_port)
   while [ "$cport" = "$port" ]; do cport=$(free_port); done
-  write_config "$d" "$port" "$cport"
+  if [ "${2:-}" = secure ]; then
+    sport=$(free_port)
+    while [ "$sport" = "$port" ] || [ "$sport" = "$cport" ]; do sport=$(free_port); done
+    mport=$(free_port)
+    while [ "$mport" = "$port" ] || [ "$mport" = "$cport" ] || [ "$mport" = "$sport" ]; do mport=$(free_port); done
+    if [ ! -f "$d/tls/server.pem" ]; then
+      # shellcheck source=../tests/e2e/lib/tls.sh
+      source "$ROOT/tests/e2e/lib/tls.sh"
+      make_ca "$d/tls" ca && make_cert "$d/tls" ca server || return 1
+    fi
+    # SCRAM credentials live in the metadata log: written by the format, before start
+    for u in $KAFKA_USERS; do scram+=(--add-scram "SCRAM-SHA-512=[name=${u%%:*},password=${u#*:}]"); done
+    echo "127.0.0.1:$sport" >"$d/bootstrap-secure"
+    echo "127.0.0.1:$mport" >"$d/bootstrap-mtls"
+  else
+    rm -f "$d/bootstrap-secure" "$d/bootstrap-mtls"
+  fi
+  write_config "$d" "$port" "$cport" "$sport" "$mport"
   echo "127.0.0.1:$port" >"$d/bootstrap"
   id=$($PY -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
   "$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-    -cp "$LIB/*" kafka.tools.StorageTool format -t "$id" -c "$d/server.properties" >"$d/format.log" 2>&1 ||
+    -cp "$LIB/*" kafka.tools.StorageTool format -t "$id" -c "$d/server.properties" "${scram[@]}" >"$d/format.log" 2>&1 ||
     { cat "$d/format.log" >&2; return 1; }
   launch "$d"
-  cat "$d/bootstrap"
+  if [ -n "$sport" ]; then cat "$d/bootstrap-secure"; else cat "$d/bootstrap"; fi
 }
 
 stop() {
@@ -126,6 +174,7 @@ cmd=${1:-}; [ -n "$cmd" ] || usage; shift
 case $cmd in
   install) install ;;
   start) start "${1:-$ROOT/build/kafka/run}" ;;
+  start-secure) start "${1:-$ROOT/build/kafka/run}" secure ;;
   stop) stop "${1:-$ROOT/build/kafka/run}" ;;
   kill) d=${1:-$ROOT/build/kafka/run}; running "$d" && kill -KILL "$(cat "$d/pid")"; rm -f "$d/pid" ;;
   restart) d=${1:-$ROOT/build/kafka/run}; stop "$d"; launch "$d" ;;

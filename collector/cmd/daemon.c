@@ -617,7 +617,8 @@ int daemon_main(int argc, char **argv)
 		fprintf(stderr, "choreoscope: --config FILE is required (see --help)\n");
 		goto out;
 	}
-	if (config_load(d->fl.config, &d->cfg, err, sizeof err) < 0 || setup(d, err, sizeof err) < 0) {
+	if (config_load(d->fl.config, &d->cfg, err, sizeof err) < 0 ||
+	    config_kafka_resolve(d->cfg, err, sizeof err) < 0 || setup(d, err, sizeof err) < 0) {
 		fprintf(stderr, "choreoscope: %s\n", err);
 		goto out;
 	}

@@ -331,7 +331,8 @@ int discover_main(int argc, char **argv)
 			rc = 2;
 			goto done;
 		}
-		if (discover_live_feed(d, cfg, &c.live, errbuf, sizeof errbuf) != 0) {
+		if (config_kafka_resolve(cfg, errbuf, sizeof errbuf) != 0 ||
+		    discover_live_feed(d, cfg, &c.live, errbuf, sizeof errbuf) != 0) {
 			fprintf(stderr, "choreoscope discover: %s\n", errbuf);
 			goto done;
 		}

@@ -14,6 +14,9 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +82,35 @@ static const struct cfg_field settings[] = {
 	    .choices = "json|protobuf", .help = "Encoding of the messages on the alert topic." },
 	{ "kafka.dead_letter_topic", &cfg_t_str, CO(kafka.dead_letter_topic),
 	    .flags = CF_NULLABLE, .help = "Topic undecodable messages are copied to; unset: none." },
+	{ "kafka.tls.enabled", &cfg_t_bool, CO(kafka.sec.tls), .def = "false",
+	    .help = "Connect to the brokers over TLS (`security.protocol` SSL, or SASL_SSL with "
+		    "`kafka.sasl.mechanism`); implied by any `kafka.tls.*` file. Without "
+		    "`kafka.tls.ca_file` the system's CAs are trusted." },
+	{ "kafka.tls.ca_file", &cfg_t_str, CO(kafka.sec.ca_file), .flags = CF_NULLABLE,
+	    .help = "PEM file of the CA certificates the brokers' certificates must chain to "
+		    "(`ssl.ca.location`)." },
+	{ "kafka.tls.cert_file", &cfg_t_str, CO(kafka.sec.cert_file), .flags = CF_NULLABLE,
+	    .help = "PEM client certificate for brokers that require one (mutual TLS, "
+		    "`ssl.certificate.location`); needs `kafka.tls.key_file`." },
+	{ "kafka.tls.key_file", &cfg_t_str, CO(kafka.sec.key_file), .flags = CF_NULLABLE,
+	    .help = "PEM private key of `kafka.tls.cert_file`, unencrypted (`ssl.key.location`)." },
+	{ "kafka.sasl.mechanism", &cfg_t_enum, CO(kafka.sec.sasl), .def = "none",
+	    .choices = "none|plain|scram-sha-256|scram-sha-512",
+	    .help = "SASL authentication (`sasl.mechanism`; `security.protocol` SASL_SSL with TLS, "
+		    "else SASL_PLAINTEXT). Debian's librdkafka 2.0.2 fails SCRAM against Kafka 4.x "
+		    "brokers (librdkafka#4895, fixed in 2.6.1): use `plain` over TLS there." },
+	{ "kafka.sasl.username", &cfg_t_str, CO(kafka.sec.username), .flags = CF_NULLABLE,
+	    .help = "SASL user name; required with a mechanism." },
+	{ "kafka.sasl.password", &cfg_t_str, CO(kafka.sec.password), .flags = CF_NULLABLE,
+	    .help = "SASL password (never logged). Prefer `kafka.sasl.password_file` or "
+		    "CHOREOSCOPE_KAFKA_PASSWORD, read when neither is set." },
+	{ "kafka.sasl.password_file", &cfg_t_str, CO(kafka.sec.password_file),
+	    .flags = CF_NULLABLE,
+	    .help = "File whose first line is the SASL password (read when the daemon starts)." },
 	{ "kafka.properties", &cfg_t_props, CO(kafka.prop_keys), .off2 = CO(kafka.prop_vals),
 	    .noff = CO(kafka.nprops),
-	    .help = "Any librdkafka property, passed through (e.g. `security.protocol`)." },
+	    .help = "Any librdkafka property, passed through (e.g. `socket.timeout.ms`); set "
+		    "after the `kafka.tls.*`/`kafka.sasl.*` ones, so the same property here wins." },
 	JSON_FIELD(event_id),
 	JSON_FIELD(correlation_id),
 	JSON_FIELD(type),
@@ -116,6 +145,12 @@ static const struct cfg_field settings[] = {
 	    .help = "Request line plus headers (names, values, query parameters) answered at "
 		    "most; larger gets 431, counted in `choreoscope_http_requests_total{code=\"431\"}`; "
 		    "over 4x this libmicrohttpd drops the connection itself." },
+	{ "http.tls_cert_file", &cfg_t_str, CO(http.tls_cert_file), .flags = CF_NULLABLE,
+	    .help = "PEM certificate (chain) of the HTTP endpoint: with `http.tls_key_file`, "
+		    "/metrics and /api/v1 are served over HTTPS only (libmicrohttpd with GnuTLS); "
+		    "unset: plain HTTP." },
+	{ "http.tls_key_file", &cfg_t_str, CO(http.tls_key_file), .flags = CF_NULLABLE,
+	    .help = "PEM private key of `http.tls_cert_file`, unencrypted (read once, at start)." },
 	{ "state.dir", &cfg_t_str, CO(state.dir), .flags = CF_NULLABLE,
 	    .help = "Directory of the flow-state checkpoints (one file per partition, under a "
 		    "folder named after the consumer group); unset: flow state lives in memory only." },
@@ -409,6 +444,201 @@ static int load_document(struct cfg_ctx *c, const char *yaml, size_t len, yaml_d
 	return rc;
 }
 
+/* ---- kafka.tls.* and kafka.sasl.* ---- */
+
+static const char *const secret_words[] = { "password", "secret", "sasl.jaas.config",
+	"sasl.oauthbearer.config", "ssl.key.pem", "ssl_key" };
+
+int config_secret_property(const char *name)
+{
+	for (size_t i = 0; i < sizeof secret_words / sizeof secret_words[0]; i++)
+		if (strstr(name, secret_words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+const char *config_redact(const char *name, const char *value)
+{
+	return config_secret_property(name) ? "(redacted)" : value;
+}
+
+static yaml_node_t *node_of(yaml_node_t **vals, const char *name)
+{
+	for (int i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return vals[i];
+	return NULL;
+}
+
+/* Where a problem of a setting is reported: its value, else the document start. */
+static void sec_error(struct cfg_ctx *c, yaml_node_t **vals, const char *name, const char *msg)
+{
+	yaml_node_t *n = node_of(vals, name);
+	if (n != NULL)
+		cfg_error(c, n, "\"%s\": %s", name, msg);
+	else
+		cfg_error_at(c, 1, 1, "\"%s\": %s", name, msg);
+}
+
+/* access(2), not open: a FIFO named here must not block. */
+static int check_readable(const char *name, const char *path, char *err, size_t errlen)
+{
+	if (path == NULL || access(path, R_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: cannot read %s: %s", name, path, strerror(errno));
+	return -1;
+}
+
+#define PASSWORD_MAX 1024
+
+/* The first line of the password file, without its line end. Non-blocking and bounded:
+ * a FIFO, /dev/zero or a huge file named here costs one read of PASSWORD_MAX bytes. */
+static char *read_password(const char *path, char *err, size_t errlen)
+{
+	char buf[PASSWORD_MAX + 1];
+	struct stat st;
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = read(fd, buf, PASSWORD_MAX);
+	else if (fd >= 0)
+		errno = EINVAL;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "kafka.sasl.password_file: cannot read %s: %s", path,
+		    e == EINVAL ? "not a regular file" : strerror(e));
+		return NULL;
+	}
+	buf[n] = '\0';
+	size_t len = strcspn(buf, "\r\n");
+	char *pw = len > 0 && len < (size_t)PASSWORD_MAX ? strndup(buf, len) : NULL;
+	explicit_bzero(buf, sizeof buf);
+	if (pw == NULL)
+		snprintf(err, errlen, "kafka.sasl.password_file: %s has no password on its first "
+		    "line (at most %d bytes)", path, PASSWORD_MAX - 1);
+	return pw;
+}
+
+/* Prepends the librdkafka properties of kafka.tls.* and kafka.sasl.* to kafka.properties. */
+static int prepend_props(struct cfg_kafka *k, const char *const (*kv)[2], int n)
+{
+	char **nk = malloc(sizeof *nk * (size_t)(k->nprops + n));
+	char **nv = malloc(sizeof *nv * (size_t)(k->nprops + n));
+	if (nk == NULL || nv == NULL) {
+		free(nk);
+		free(nv);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		nk[i] = strdup(kv[i][0]);
+		nv[i] = strdup(kv[i][1]);
+		if (nk[i] == NULL || nv[i] == NULL) {
+			for (int j = 0; j <= i; j++) {
+				free(nk[j]);
+				free(nv[j]);
+			}
+			free(nk);
+			free(nv);
+			return -1;
+		}
+	}
+	for (int i = 0; i < k->nprops; i++) {
+		nk[n + i] = k->prop_keys[i];
+		nv[n + i] = k->prop_vals[i];
+	}
+	free(k->prop_keys);
+	free(k->prop_vals);
+	k->prop_keys = nk;
+	k->prop_vals = nv;
+	k->nprops += n;
+	return 0;
+}
+
+/* What the file alone says about kafka.tls.* and kafka.sasl.*, at load (with positions);
+ * the files and the environment are looked at by config_kafka_resolve. */
+static void kafka_security(struct cfg_ctx *c, struct config *cfg, yaml_node_t **vals)
+{
+	struct cfg_kafka_security *s = &cfg->kafka.sec;
+
+	if (s->ca_file != NULL || s->cert_file != NULL || s->key_file != NULL)
+		s->tls = true;
+	if ((s->cert_file == NULL) != (s->key_file == NULL))
+		sec_error(c, vals, s->cert_file ? "kafka.tls.cert_file" : "kafka.tls.key_file",
+		    "kafka.tls.cert_file and kafka.tls.key_file go together");
+	if (s->password != NULL && s->password_file != NULL)
+		sec_error(c, vals, "kafka.sasl.password_file",
+		    "set kafka.sasl.password or kafka.sasl.password_file, not both");
+	if (s->sasl == CFG_SASL_NONE &&
+	    (s->username != NULL || s->password != NULL || s->password_file != NULL))
+		sec_error(c, vals, s->username ? "kafka.sasl.username" : s->password ?
+		    "kafka.sasl.password" : "kafka.sasl.password_file", "needs kafka.sasl.mechanism");
+	if (s->sasl != CFG_SASL_NONE && s->username == NULL)
+		sec_error(c, vals, "kafka.sasl.mechanism", "needs kafka.sasl.username");
+}
+
+int config_kafka_resolve(struct config *cfg, char *err, size_t errlen)
+{
+	static const char *const mech[] = { NULL, "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512" };
+	struct cfg_kafka_security *s = &cfg->kafka.sec;
+	const char *kv[8][2];
+	int n = 0;
+
+	if (s->resolved || (!s->tls && s->sasl == CFG_SASL_NONE))
+		return 0;
+	if (check_readable("kafka.tls.ca_file", s->ca_file, err, errlen) < 0 ||
+	    check_readable("kafka.tls.cert_file", s->cert_file, err, errlen) < 0 ||
+	    check_readable("kafka.tls.key_file", s->key_file, err, errlen) < 0)
+		return -1;
+	if (s->sasl != CFG_SASL_NONE && s->password == NULL) {
+		const char *env = getenv("CHOREOSCOPE_KAFKA_PASSWORD");
+		if (s->password_file != NULL)
+			s->password = read_password(s->password_file, err, errlen);
+		else if (env != NULL && *env != '\0')
+			s->password = strdup(env);
+		else
+			snprintf(err, errlen, "kafka.sasl.mechanism: needs kafka.sasl.password, "
+			    "kafka.sasl.password_file or CHOREOSCOPE_KAFKA_PASSWORD");
+		if (s->password == NULL)
+			return -1;
+	}
+	kv[n][0] = "security.protocol";
+	kv[n++][1] = s->sasl == CFG_SASL_NONE ? "ssl" : s->tls ? "sasl_ssl" : "sasl_plaintext";
+	if (s->ca_file != NULL) {
+		kv[n][0] = "ssl.ca.location";
+		kv[n++][1] = s->ca_file;
+	}
+	if (s->cert_file != NULL) {
+		kv[n][0] = "ssl.certificate.location";
+		kv[n++][1] = s->cert_file;
+		kv[n][0] = "ssl.key.location";
+		kv[n++][1] = s->key_file;
+	}
+	if (s->sasl != CFG_SASL_NONE) {
+		kv[n][0] = "sasl.mechanism";
+		kv[n++][1] = mech[s->sasl];
+		kv[n][0] = "sasl.username";
+		kv[n++][1] = s->username;
+		kv[n][0] = "sasl.password";
+		kv[n++][1] = s->password;
+	}
+	if (prepend_props(&cfg->kafka, (const char *const (*)[2])kv, n) < 0) {
+		snprintf(err, errlen, "kafka security properties: out of memory");
+		return -1;
+	}
+	s->resolved = true;
+	return 0;
+}
+
+static void http_tls(struct cfg_ctx *c, struct config *cfg, yaml_node_t **vals)
+{
+	const struct cfg_http *h = &cfg->http;
+	if ((h->tls_cert_file == NULL) != (h->tls_key_file == NULL))
+		sec_error(c, vals, h->tls_cert_file ? "http.tls_cert_file" : "http.tls_key_file",
+		    "http.tls_cert_file and http.tls_key_file go together");
+}
+
 int config_load_string(const char *name, const char *yaml, size_t len, struct config **out,
     char *err, size_t errlen)
 {
@@ -434,6 +664,10 @@ int config_load_string(const char *name, const char *yaml, size_t len, struct co
 	} else {
 		struct cfg_walk w = { settings, NSETTINGS, cfg, vals, "" };
 		cfg_walk_map(&c, yaml_document_get_root_node(&doc), &w);
+		if (c.nerrs == 0)
+			kafka_security(&c, cfg, vals);
+		if (c.nerrs == 0)
+			http_tls(&c, cfg, vals);
 	}
 	yaml_document_delete(&doc);
 	if (c.nerrs == 0) {
@@ -497,6 +731,9 @@ void config_free(struct config *c)
 	free(k->brokers);
 	free(k->group_id);
 	free_strv(k->topics, k->ntopics);
+	for (int i = 0; i < k->nprops; i++)
+		if (config_secret_property(k->prop_keys[i]))
+			explicit_bzero(k->prop_vals[i], strlen(k->prop_vals[i]));
 	free_strv(k->prop_keys, k->nprops);
 	free_strv(k->prop_vals, k->nprops);
 	free_strv(k->correlation_from, k->ncorrelation_from);
@@ -505,12 +742,22 @@ void config_free(struct config *c)
 	free(c->history.dir);
 	free(k->alert_topic);
 	free(k->dead_letter_topic);
+	free(k->sec.ca_file);
+	free(k->sec.cert_file);
+	free(k->sec.key_file);
+	free(k->sec.username);
+	if (k->sec.password != NULL)
+		explicit_bzero(k->sec.password, strlen(k->sec.password));
+	free(k->sec.password);
+	free(k->sec.password_file);
 	struct cfg_json_fields *j = &c->json;
 	char *paths[] = { j->event_id, j->correlation_id, j->type, j->source, j->time, j->flow,
 		j->causation_id, j->attributes };
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
 		free(paths[i]);
 	free(c->http.token);
+	free(c->http.tls_cert_file);
+	free(c->http.tls_key_file);
 	free_strv(c->http.allowed_hosts, c->http.nallowed_hosts);
 	free(c->metrics.latency_buckets);
 	free(c->metrics.duration_buckets);

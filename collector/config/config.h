@@ -20,6 +20,25 @@
  * settings table (config.c); test_config checks every one. */
 enum cfg_format { CFG_FORMAT_AUTO, CFG_FORMAT_PROTOBUF, CFG_FORMAT_CLOUDEVENTS, CFG_FORMAT_JSON };
 enum cfg_alert_format { CFG_ALERT_JSON, CFG_ALERT_PROTOBUF };
+enum cfg_sasl { CFG_SASL_NONE, CFG_SASL_PLAIN, CFG_SASL_SCRAM_SHA_256, CFG_SASL_SCRAM_SHA_512 };
+
+/* kafka.tls.* and kafka.sasl.*: first-class names for the librdkafka security
+ * properties. The load checks what the file alone decides (pairs, conflicts); the
+ * files and the password (setting, password_file or $CHOREOSCOPE_KAFKA_PASSWORD) are
+ * looked at by config_kafka_resolve, which only the commands that talk to Kafka call
+ * (replay with a production config needs neither the CA file nor the password). It puts
+ * their librdkafka equivalents at the head of cfg_kafka.prop_keys/prop_vals (a raw
+ * kafka.properties entry of the same name, later, wins), so every client (consumer,
+ * alert producer, discover) gets them. */
+struct cfg_kafka_security {
+	bool tls;             /* kafka.tls.enabled, or implied by any kafka.tls.* file */
+	char *ca_file, *cert_file, *key_file;
+	enum cfg_sasl sasl;
+	char *username;
+	char *password;       /* kafka.sasl.password, password_file or $CHOREOSCOPE_KAFKA_PASSWORD */
+	char *password_file;
+	bool resolved;        /* config_kafka_resolve done: the properties are in place */
+};
 
 /* One entry of kafka.correlation_from. */
 enum cfg_corr_kind { CFG_CORR_CE, CFG_CORR_HEADER, CFG_CORR_FIELD, CFG_CORR_KEY,
@@ -54,6 +73,7 @@ struct cfg_kafka {
 	char *alert_topic;    /* NULL: none */
 	enum cfg_alert_format alert_format;
 	char *dead_letter_topic; /* NULL: none */
+	struct cfg_kafka_security sec;
 };
 
 struct cfg_json_fields {  /* dotted paths into plain JSON payloads */
@@ -70,6 +90,8 @@ struct cfg_http {
 	size_t max_connections_per_address;
 	int64_t header_timeout_ns;
 	size_t max_request_bytes; /* request line + headers; beyond: 431 */
+	char *tls_cert_file;  /* PEM certificate (chain) for HTTPS, or NULL: plain HTTP */
+	char *tls_key_file;   /* its PEM private key; set together with tls_cert_file */
 };
 
 struct cfg_metrics {
@@ -137,6 +159,14 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 int config_load_string(const char *name, const char *yaml, size_t len,
     struct config **out, char *err, size_t errlen);
 void config_free(struct config *c);
+/* Checks the kafka.tls.* files are readable, reads the SASL password and adds the
+ * librdkafka properties (see struct cfg_kafka_security); once; 0, or -1 and err naming
+ * the setting. */
+int config_kafka_resolve(struct config *c, char *err, size_t errlen);
+/* 1 when a librdkafka property holds a secret: its value is never written to a log or
+ * an error message (config_redact gives the text to print instead). */
+int config_secret_property(const char *name);
+const char *config_redact(const char *name, const char *value);
 /* Parses a Go-style duration ("500ms", "30s", "1h30m", "1.5s"; units ns us µs ms
  * s m h; no bare numbers, never negative) into nanoseconds: 0, or -1 and why. */
 int config_parse_duration(const char *s, int64_t *ns, char *why, size_t whylen);

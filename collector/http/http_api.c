@@ -593,6 +593,49 @@ static void on_panic(void *cls, const char *file, unsigned line, const char *rea
 	abort();
 }
 
+/* A whole PEM file as a string (libmicrohttpd takes certificate and key from memory). */
+static char *slurp_pem(const char *path, const char *what, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "rb"), *m;
+	int ch;
+	if (f == NULL) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	if ((m = open_memstream(&buf, &len)) != NULL) {
+		while ((ch = fgetc(f)) != EOF && len < (1u << 20))
+			fputc(ch, m);
+		fclose(m);
+	}
+	fclose(f);
+	if (buf == NULL || strstr(buf, "-----BEGIN ") == NULL) {
+		snprintf(err, errlen, "%s %s: not a PEM file", what, path);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int load_tls(struct http_api *a, const struct http_api_opts *o, char *err, size_t errlen)
+{
+	if (o->tls_cert_file == NULL && o->tls_key_file == NULL)
+		return 0;
+	if (o->tls_cert_file == NULL || o->tls_key_file == NULL) {
+		snprintf(err, errlen, "http.tls_cert_file and http.tls_key_file go together");
+		return -1;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "http.tls_cert_file: this libmicrohttpd has no TLS support");
+		return -1;
+	}
+	if ((a->tls_cert = slurp_pem(o->tls_cert_file, "http.tls_cert_file", err, errlen)) == NULL ||
+	    (a->tls_key = slurp_pem(o->tls_key_file, "http.tls_key_file", err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
 int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_api **out,
     char *err, size_t errlen)
 {
@@ -631,14 +674,21 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 	const struct http_guard_opts go = {.max_connections = o->max_connections,
 	    .max_per_address = o->max_per_address, .header_timeout_ms = o->header_timeout_ms,
 	    .evict_grace_ms = o->evict_grace_ms};
-	if ((a->guard = http_guard_new(&go)) == NULL)
+	if ((a->guard = http_guard_new(&go)) == NULL || load_tls(a, o, err, errlen) < 0)
 		goto fail;
+	/* HTTPS: the key and certificate from memory; everything else (guard, limits,
+	 * timeouts) the same. Plain HTTP to this port fails its TLS handshake and is closed. */
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	MHD_set_panic_func(on_panic, NULL);
 	/* Limits: see http_guard.h for what libmicrohttpd bounds and what we add. Its
 	 * per-IP limit is not used: it refuses the newcomer, which is the probe we want
 	 * answered; http_guard evicts the oldest waiting connection instead. */
 	a->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	        MHD_USE_THREAD_PER_CONNECTION,
+	        MHD_USE_THREAD_PER_CONNECTION | (a->tls_key != NULL ? MHD_USE_TLS : 0),
 	    0, NULL, NULL, on_request, a,
 	    MHD_OPTION_LISTEN_SOCKET, a->fd,
 	    MHD_OPTION_CONNECTION_LIMIT, http_guard_mhd_limit(a->guard),
@@ -647,9 +697,12 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 	    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 10u,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, 4 * a->max_request + 4096,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024,
+	    MHD_OPTION_ARRAY, a->tls_key != NULL ? tls : tls + 2,
 	    MHD_OPTION_END);
 	if (a->d == NULL) {
-		snprintf(err, errlen, "%s %s: libmicrohttpd did not start", from, l->spec);
+		snprintf(err, errlen, "%s %s: libmicrohttpd did not start%s", from, l->spec,
+		    a->tls_key != NULL ? " (http.tls_key_file not the key of http.tls_cert_file, "
+		    "or not a PEM certificate and unencrypted key?)" : "");
 		goto fail;
 	}
 	*out = a;
@@ -674,6 +727,10 @@ void http_api_free(struct http_api *a)
 	http_guard_free(a->guard);
 	http_publish_fini(a);
 	free(a->token);
+	if (a->tls_key != NULL)
+		explicit_bzero(a->tls_key, strlen(a->tls_key));
+	free(a->tls_key);
+	free(a->tls_cert);
 	free(a->history_dir);
 	for (int i = 0; i < a->nallowed_hosts; i++)
 		free(a->allowed_hosts[i]);

@@ -45,6 +45,8 @@ struct http_api_opts {
 	int evict_grace_ms;         /* waited this long, evictable for a newcomer; 0: 1000 */
 	unsigned timeout_s;         /* idle connection timeout; 0: 10 */
 	size_t max_request_bytes;   /* request line + headers; 0: 8 KiB (431 beyond) */
+	const char *tls_cert_file;  /* PEM certificate and key: HTTPS only; NULL: plain HTTP */
+	const char *tls_key_file;
 	int query_timeout_ms;       /* wait for the engine; 0: 2000 */
 	int publish_interval_ms;    /* 0: 250 */
 	int query_share_pct;        /* max % of engine time for flow-table queries; 0: 10 */

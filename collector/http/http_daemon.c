@@ -66,7 +66,8 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 	        ? 3600000 : (int)(c->header_timeout_ns / 1000000),
 	    .history_dir = hist ? history_dir : NULL,
 	    .history_metrics = hist ? history_metrics : NULL, .history_ctx = hist,
-	    .max_request_bytes = c->max_request_bytes};
+	    .max_request_bytes = c->max_request_bytes,
+	    .tls_cert_file = c->tls_cert_file, .tls_key_file = c->tls_key_file};
 	if (metrics_new(&mo, &h->m, err, errlen) < 0 ||
 	    http_api_new(&ho, h->m, &h->a, err, errlen) < 0) {
 		httpd_free(h);
@@ -166,7 +167,18 @@ void httpd_hook(void *ctx, const struct daemon_view *v)
 	for (int i = 0; v->rejects && i < v->rejects->n; i++)
 		metrics_set_rejected(h->m, v->rejects->reason[i], v->rejects->count[i]);
 	http_publish_set_memory(h->a, engine_memory(v->engine));
-	http_publish_set_ready(h->a, v->ready, v->ready ? "ok" : "waiting for partitions");
+	char why[320];
+	const char *reason = v->ready ? "ok" : "waiting for partitions";
+	if (v->kafka != NULL) {
+		metrics_set_kafka_failures(h->m, v->kafka->auth_failures, v->kafka->tls_failures);
+		if (!v->ready && v->kafka->security != KSRC_SEC_OK) {
+			snprintf(why, sizeof why, "kafka %s failed: %s",
+			    v->kafka->security == KSRC_SEC_AUTH ? "authentication" : "TLS handshake",
+			    v->kafka->security_reason);
+			reason = why;
+		}
+	}
+	http_publish_set_ready(h->a, v->ready, reason);
 	http_publish_poll(h->a, mono_ns(), false);
 }
 

@@ -22,6 +22,7 @@ struct http_api {
 	struct MHD_Daemon *d;
 	int fd, port;
 	char *token;
+	char *tls_cert, *tls_key; /* PEM text, held while libmicrohttpd runs; NULL: plain */
 	char **allowed_hosts;    /* Host names served without a token, besides localhost */
 	int nallowed_hosts;
 	struct http_guard *guard; /* any thread (locks inside) */

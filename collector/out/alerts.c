@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
+#include "source/kafka_source.h"
 #include "choreoscope/v1/event.pb-c.h"
 
 #define ALERT_PB_MAX 4096
@@ -45,6 +47,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	struct alerts *a = rd_kafka_opaque(rk);
 	enum log_level l = level <= 4 ? LOG_LVL_WARN : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
 
+	/* same brokers, same credentials as the consumer, whose error callback logs an
+	 * authentication or TLS failure once, clearly (kafka_source.h): these repeat it */
+	if (ksrc_classify(0, buf) != KSRC_SEC_OK)
+		l = LOG_LVL_DEBUG;
 	LOG_LIMITED(a->lg, &a->lib_limit, l, "librdkafka (producer)", "facility=%s text=\"%s\"",
 	    fac, buf);
 }
@@ -55,7 +61,7 @@ static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *err,
 
 	if (rd_kafka_conf_set(c, k, v, why, sizeof why) == RD_KAFKA_CONF_OK)
 		return 0;
-	snprintf(err, errlen, "alert producer property %s=%s: %s", k, v, why);
+	snprintf(err, errlen, "alert producer property %s=%s: %s", k, config_redact(k, v), why);
 	return -1;
 }
 

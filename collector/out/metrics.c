@@ -497,6 +497,12 @@ void metrics_set_ready(struct metrics *m, int ready)
 	m->ready = ready;
 }
 
+void metrics_set_kafka_failures(struct metrics *m, uint64_t auth, uint64_t tls)
+{
+	m->kafka_auth_failures = auth;
+	m->kafka_tls_failures = tls;
+}
+
 uint64_t metrics_consumed_total(const struct metrics *m)
 {
 	uint64_t t = 0;

@@ -175,6 +175,8 @@ void metrics_set_rejected(struct metrics *m, const char *reason, uint64_t total)
 void metrics_rejected(struct metrics *m, const char *reason, uint64_t n);
 void metrics_set_unmatched(struct metrics *m, uint64_t total);
 void metrics_set_ready(struct metrics *m, int ready);
+/* Totals of the Kafka connections refused for authentication and for TLS. */
+void metrics_set_kafka_failures(struct metrics *m, uint64_t auth, uint64_t tls);
 
 /* Totals for the JSON summary (engine thread). */
 uint64_t metrics_consumed_total(const struct metrics *m);

@@ -45,6 +45,7 @@ struct metrics {
 	uint64_t dropped_series;
 	uint64_t unmatched;
 	int ready;
+	uint64_t kafka_auth_failures, kafka_tls_failures;
 	_Atomic uint64_t http[MX_NCODES + 1]; /* last: any other code */
 	double start_time_s;
 	struct mx_cache *cache;  /* [nflows]: each flow's rendered series (metrics_render) */

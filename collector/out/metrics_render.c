@@ -64,6 +64,12 @@ static void render_global(struct metrics *m, struct jbuf *b)
 	metrics_family(b, "choreoscope_ready", "gauge",
 	    "1 once partitions are assigned and state is loaded.");
 	jbuf_printf(b, "choreoscope_ready %d\n", m->ready ? 1 : 0);
+	metrics_family(b, "choreoscope_kafka_connection_failures_total", "counter",
+	    "Kafka connections refused: cause=authentication (SASL) or tls (handshake, "
+	    "certificate); the daemon keeps retrying.");
+	jbuf_printf(b, "choreoscope_kafka_connection_failures_total{cause=\"authentication\"} %llu\n"
+	    "choreoscope_kafka_connection_failures_total{cause=\"tls\"} %llu\n",
+	    (unsigned long long)m->kafka_auth_failures, (unsigned long long)m->kafka_tls_failures);
 	metrics_family(b, "choreoscope_events_consumed_total", "counter",
 	    "Events read from the source, by topic and partition.");
 	for (int i = 0; i < m->nparts; i++) {

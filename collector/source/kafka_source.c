@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
+
 #define KSRC_CACHE 1024
 #define KSRC_CLOSE_MS 5000
 
@@ -30,6 +32,7 @@ struct ksrc {
 	struct log_limit err_limit;
 	struct log_limit msg_limit;
 	struct log_limit lib_limit;
+	struct log_limit sec_limit;
 	bool manual_store;
 	void (*on_assign)(void *ctx, int slot, const char *topic, int32_t partition, int64_t *offset);
 	void (*on_revoke)(void *ctx, int slot, const char *topic, int32_t partition);
@@ -127,6 +130,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 	ks->st.rebalances++;
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		ks->st.security = KSRC_SEC_OK;  /* a group member: it got in */
 		on_assign(ks, parts);
 		LOG_INFO(ks->lg, "partitions assigned", "count=%d protocol=%s", parts->cnt,
 		    coop ? "cooperative" : "eager");
@@ -158,12 +162,46 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
+/* Authentication or TLS, from the error code and the reason: librdkafka 2.0.2 reports
+ * a broker certificate it cannot verify as __SSL ("SSL handshake failed: ...
+ * certificate verify failed"), but a broker refusing our client certificate only as
+ * __TRANSPORT with OpenSSL's text ("Receive failed: error:0A000412:SSL routines::sslv3
+ * alert bad certificate"). */
+enum ksrc_security ksrc_classify(int err, const char *reason)
+{
+	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+	    err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
+	    strstr(reason, "SASL authentication error") != NULL)
+		return KSRC_SEC_AUTH;
+	if (err == RD_KAFKA_RESP_ERR__SSL || strstr(reason, "SSL handshake failed") != NULL ||
+	    strstr(reason, "certificate verify failed") != NULL ||
+	    strstr(reason, "SSL routines") != NULL)
+		return KSRC_SEC_TLS;
+	return KSRC_SEC_OK;
+}
+
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct ksrc *ks = opaque;
+	enum ksrc_security sec = ksrc_classify(err, reason);
 
 	(void)rk;
 	ks->st.broker_errors++;
+	if (sec != KSRC_SEC_OK) {
+		ks->st.security = sec;
+		snprintf(ks->st.security_reason, sizeof ks->st.security_reason, "%s", reason);
+		if (sec == KSRC_SEC_AUTH)
+			ks->st.auth_failures++;
+		else
+			ks->st.tls_failures++;
+		LOG_LIMITED(ks->lg, &ks->sec_limit, LOG_LVL_ERROR, sec == KSRC_SEC_AUTH
+		    ? "kafka authentication failed (check kafka.sasl.username and the password); retrying"
+		    : "kafka TLS handshake failed (broker certificate not signed by kafka.tls.ca_file, "
+		      "or a client certificate missing or refused?); retrying",
+		    "cause=%s code=%s reason=\"%s\"", sec == KSRC_SEC_AUTH ? "authentication" : "tls",
+		    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+		return;
+	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 		ks->st.brokers_down = true;
 	LOG_LIMITED(ks->lg, &ks->err_limit, LOG_LVL_WARN, "kafka error; retrying",
@@ -176,6 +214,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	struct ksrc *ks = rd_kafka_opaque(rk);
 	enum log_level l = level <= 4 ? LOG_LVL_WARN : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
 
+	/* the error callback has logged it once, clearly: the per-connection repeats are noise */
+	if (ksrc_classify(0, buf) != KSRC_SEC_OK)
+		l = LOG_LVL_DEBUG;
+
 	LOG_LIMITED(ks->lg, &ks->lib_limit, l, "librdkafka", "facility=%s text=\"%s\"", fac, buf);
 }
 
@@ -184,7 +226,7 @@ static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char *e
 	char why[256];
 
 	if (rd_kafka_conf_set(conf, k, v, why, sizeof why) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "kafka property %s=%s: %s", k, v, why);
+		snprintf(err, errlen, "kafka property %s=%s: %s", k, config_redact(k, v), why);
 		return -1;
 	}
 	return 0;
@@ -267,6 +309,7 @@ int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *
 	ks->err_limit = (struct log_limit)LOG_LIMIT_INIT(5, 10 * (int64_t)1000000000);
 	ks->msg_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
 	ks->lib_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
+	ks->sec_limit = (struct log_limit)LOG_LIMIT_INIT(1, 30 * (int64_t)1000000000);
 	if ((conf = make_conf(ks, o, err, errlen)) == NULL)
 		goto fail;
 	if ((ks->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why)) == NULL) {
@@ -406,8 +449,10 @@ int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms)
 		out++;
 	}
 	b->n = out;
-	if (out > 0)
+	if (out > 0) {
 		ks->st.brokers_down = false;
+		ks->st.security = KSRC_SEC_OK;
+	}
 	ks->st.messages += (uint64_t)out;
 	return out;
 }

@@ -19,7 +19,10 @@
  * Partitions get slots (0..max_partitions-1) on assignment; the slot indexes the
  * partclock (borrowed, updated here on assign/revoke/EOF/high watermark) and the
  * per-partition stats. Broker errors (unreachable, all brokers down) are logged
- * rate-limited; librdkafka keeps reconnecting on its own.
+ * rate-limited; librdkafka keeps reconnecting on its own. Authentication and TLS
+ * failures are told apart (ksrc_stats.security, counted) and logged as one error line
+ * naming the cause, at most once per 30 s; librdkafka's own lines about them go to
+ * debug. They clear once partitions are assigned or messages arrive.
  *
  * Threading: one thread (the daemon's engine thread) calls everything; librdkafka's
  * callbacks (rebalance, error) run inside ksrc_poll on that thread.
@@ -61,6 +64,9 @@ struct ksrc_opts {
 	void *hook_ctx;
 };
 
+/* Why the consumer cannot get in, as far as librdkafka's error callback says. */
+enum ksrc_security { KSRC_SEC_OK, KSRC_SEC_AUTH, KSRC_SEC_TLS };
+
 /* One partition slot, for stats (/metrics: consumed and lag by topic/partition). */
 struct ksrc_part {
 	bool used;                /* ever assigned (keeps its counters) */
@@ -83,6 +89,11 @@ struct ksrc_stats {
 	uint64_t rebalances;
 	uint64_t untracked;       /* assignments beyond max_partitions */
 	bool brokers_down;        /* last error said all brokers are down */
+	uint64_t auth_failures;   /* SASL authentication refused (wrong user or password) */
+	uint64_t tls_failures;    /* TLS handshakes failed (untrusted or bad certificate) */
+	enum ksrc_security security; /* the last such failure, until partitions are assigned
+	                                or messages arrive */
+	char security_reason[256]; /* librdkafka's text of it */
 };
 
 /* One poll's worth of messages; slot[i] is msgs[i]'s partition slot (-1 untracked). */
@@ -93,6 +104,10 @@ struct ksrc_batch {
 };
 
 struct ksrc;
+
+/* Authentication, TLS or neither, from a librdkafka error code and its text (0 and a
+ * log line's text classify by text alone). */
+enum ksrc_security ksrc_classify(int err, const char *reason);
 
 int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *pc,
     struct ksrc **out, char *err, size_t errlen);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -1006,6 +1008,156 @@ static void test_enums(void **state)
 	}
 }
 
+/* kafka.tls.* and kafka.sasl.* (and the http.tls_* files): mapped onto librdkafka properties at the head of
+ * kafka.properties (a raw property of the same name comes later and wins); the
+ * password from the setting, its file or $CHOREOSCOPE_KAFKA_PASSWORD; mistakes named. */
+static const char *prop(const struct config *c, const char *k)
+{
+	const char *v = NULL;
+	for (int i = 0; i < c->kafka.nprops; i++)
+		if (strcmp(c->kafka.prop_keys[i], k) == 0)
+			v = c->kafka.prop_vals[i];  /* the last one, as librdkafka applies them */
+	return v;
+}
+
+static struct config *resolved(const char *yaml)
+{
+	char err[1024];
+	struct config *c = load_ok(yaml);
+	if (config_kafka_resolve(c, err, sizeof err) != 0)
+		fail_msg("resolve: %s", err);
+	return c;
+}
+
+static void test_kafka_security(void **state)
+{
+	(void)state;
+	char yaml[1024], err[4096], pwfile[] = "/tmp/test_config_pwXXXXXX";
+	struct config *c;
+
+	c = resolved(F OK_STEPS);
+	assert_int_equal(c->kafka.nprops, 0);   /* nothing configured: nothing set */
+	config_free(c);
+
+	c = resolved(F OK_STEPS "kafka:\n  tls: { ca_file: /dev/null }\n");
+	assert_string_equal(prop(c, "security.protocol"), "ssl");
+	assert_string_equal(prop(c, "ssl.ca.location"), "/dev/null");
+	assert_null(prop(c, "sasl.mechanism"));
+	assert_int_equal(config_kafka_resolve(c, err, sizeof err), 0);  /* once */
+	assert_int_equal(c->kafka.nprops, 2);
+	config_free(c);
+
+	static const char *const mechs[][2] = { { "plain", "PLAIN" },
+		{ "scram-sha-256", "SCRAM-SHA-256" }, { "scram-sha-512", "SCRAM-SHA-512" } };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(yaml, sizeof yaml, F OK_STEPS "kafka:\n  tls: { enabled: true }\n"
+		    "  sasl: { mechanism: %s, username: u, password: p1 }\n"
+		    "  properties: { socket.timeout.ms: 5000 }\n", mechs[i][0]);
+		c = resolved(yaml);
+		assert_string_equal(prop(c, "security.protocol"), "sasl_ssl");
+		assert_string_equal(prop(c, "sasl.mechanism"), mechs[i][1]);
+		assert_string_equal(prop(c, "sasl.username"), "u");
+		assert_string_equal(prop(c, "sasl.password"), "p1");
+		assert_string_equal(prop(c, "socket.timeout.ms"), "5000");
+		assert_int_equal(c->kafka.sec.sasl, (int)i + 1);
+		config_free(c);
+	}
+
+	/* SASL without TLS; the raw property wins over the mapped one */
+	c = resolved(F OK_STEPS "kafka:\n  sasl: { mechanism: plain, username: u, password: p }\n"
+	    "  properties: { security.protocol: sasl_ssl }\n");
+	assert_string_equal(prop(c, "security.protocol"), "sasl_ssl");
+	assert_string_equal(c->kafka.prop_vals[0], "sasl_plaintext");
+	config_free(c);
+
+	/* password file: its first line; the environment when neither is set */
+	int fd = mkstemp(pwfile);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "from-file\nsecond\n", 17), 17);
+	close(fd);
+	snprintf(yaml, sizeof yaml, F OK_STEPS "kafka:\n  tls: { ca_file: /dev/null, "
+	    "cert_file: /dev/null, key_file: /dev/null }\n"
+	    "  sasl: { mechanism: plain, username: u, password_file: %s }\n", pwfile);
+	c = resolved(yaml);
+	assert_string_equal(prop(c, "sasl.password"), "from-file");
+	assert_string_equal(prop(c, "ssl.certificate.location"), "/dev/null");
+	assert_string_equal(prop(c, "ssl.key.location"), "/dev/null");
+	config_free(c);
+	unlink(pwfile);
+	setenv("CHOREOSCOPE_KAFKA_PASSWORD", "from-env", 1);
+	c = resolved(F OK_STEPS "kafka:\n  sasl: { mechanism: plain, username: u }\n");
+	assert_string_equal(prop(c, "sasl.password"), "from-env");
+	config_free(c);
+	unsetenv("CHOREOSCOPE_KAFKA_PASSWORD");
+
+	/* what the file alone decides: at load, with positions */
+	static const struct { const char *yaml, *want; } bad[] = {
+		{ "kafka:\n  sasl: { mechanism: plain, password: p }\n",
+		  "t.yaml:7:22: \"kafka.sasl.mechanism\": needs kafka.sasl.username" },
+		{ "kafka:\n  sasl: { username: u, password: p }\n",
+		  "t.yaml:7:21: \"kafka.sasl.username\": needs kafka.sasl.mechanism" },
+		{ "kafka:\n  sasl: { mechanism: plain, username: u, password: p, password_file: /x }\n",
+		  "\"kafka.sasl.password_file\": set kafka.sasl.password or kafka.sasl.password_file, not both" },
+		{ "kafka:\n  tls: { cert_file: /dev/null }\n",
+		  "\"kafka.tls.cert_file\": kafka.tls.cert_file and kafka.tls.key_file go together" },
+		{ "kafka:\n  sasl: { mechanism: gssapi }\n", "\"kafka.sasl.mechanism\"" },
+		{ "http:\n  tls_cert_file: /dev/null\n",
+		  "t.yaml:7:18: \"http.tls_cert_file\": http.tls_cert_file and http.tls_key_file go together" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(yaml, sizeof yaml, F OK_STEPS "%s", bad[i].yaml);
+		c = NULL;
+		if (config_load_string("t.yaml", yaml, strlen(yaml), &c, err, sizeof err) == 0)
+			fail_msg("%s: loaded", bad[i].yaml);
+		assert_null(c);
+		if (strstr(err, bad[i].want) == NULL)
+			fail_msg("%s: got\n%s\nwant %s", bad[i].yaml, err, bad[i].want);
+	}
+	/* files and password: when resolved (the daemon's start), naming the setting; a
+	 * config that needs them still loads (replay) */
+	static const struct { const char *yaml, *want; } unres[] = {
+		{ "kafka:\n  sasl: { mechanism: plain, username: u }\n",
+		  "kafka.sasl.mechanism: needs kafka.sasl.password, kafka.sasl.password_file or "
+		  "CHOREOSCOPE_KAFKA_PASSWORD" },
+		{ "kafka:\n  sasl: { mechanism: plain, username: u, password_file: /nonexistent/pw }\n",
+		  "kafka.sasl.password_file: cannot read /nonexistent/pw: No such file or directory" },
+		{ "kafka:\n  sasl: { mechanism: plain, username: u, password_file: /dev/zero }\n",
+		  "kafka.sasl.password_file: cannot read /dev/zero: not a regular file" },
+		{ "kafka:\n  tls: { ca_file: /nonexistent/ca.crt }\n",
+		  "kafka.tls.ca_file: cannot read /nonexistent/ca.crt: No such file" },
+	};
+	for (size_t i = 0; i < sizeof unres / sizeof unres[0]; i++) {
+		snprintf(yaml, sizeof yaml, F OK_STEPS "%s", unres[i].yaml);
+		c = load_ok(yaml);
+		err[0] = '\0';
+		if (config_kafka_resolve(c, err, sizeof err) == 0)
+			fail_msg("%s: resolved", unres[i].yaml);
+		if (strstr(err, unres[i].want) == NULL)
+			fail_msg("%s: got\n%s\nwant %s", unres[i].yaml, err, unres[i].want);
+		assert_int_equal(c->kafka.nprops, 0);
+		config_free(c);
+	}
+	/* an empty first line is no password */
+	fd = open(pwfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\nlater\n", 7), 7);
+	close(fd);
+	snprintf(yaml, sizeof yaml, F OK_STEPS "kafka:\n  sasl: { mechanism: plain, username: u, "
+	    "password_file: %s }\n", pwfile);
+	c = load_ok(yaml);
+	assert_int_equal(config_kafka_resolve(c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "has no password on its first line"));
+	config_free(c);
+	unlink(pwfile);
+	/* a secret is never in a message about it */
+	assert_true(config_secret_property("sasl.password"));
+	assert_true(config_secret_property("ssl.key.password"));
+	assert_true(config_secret_property("sasl.jaas.config"));
+	assert_false(config_secret_property("sasl.username"));
+	assert_string_equal(config_redact("sasl.password", "hunter2"), "(redacted)");
+	assert_string_equal(config_redact("sasl.username", "alice"), "alice");
+}
+
 /* Listen addresses: parsed once into a socket address; the same function serves
  * --listen (its caller names the flag) and http.listen. */
 static void test_listen(void **state)
@@ -1059,6 +1211,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_enums),
 		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_kafka_security),
 		cmocka_unit_test(test_graph_cases),
 		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_merge_fanout),

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <errno.h>
@@ -740,6 +741,108 @@ static void test_listen_errors(void **state)
 	metrics_free(m);
 }
 
+/* HTTPS (http.tls_cert_file/http.tls_key_file): served over TLS with a certificate made
+ * here by openssl; plain HTTP to the same port gets no answer; a key that is not the
+ * certificate's, or a file that is not PEM, is refused at start with its name. */
+static int sh(const char *fmt, const char *dir)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), fmt, dir, dir, dir, dir, dir, dir, dir, dir);
+	return system(cmd);
+}
+
+static void test_https(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_http_tlsXXXXXX", err[512], crt[128], key[128], other[128], ca[128];
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(sh("cd %s && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+	    "-subj /CN=testca -keyout ca.key -out ca.crt -addext basicConstraints=critical,CA:TRUE "
+	    ">log 2>&1 && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout s.key "
+	    "-out s.csr >>log 2>&1 && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' >s.ext && "
+	    "openssl x509 -req -in s.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 "
+	    "-extfile s.ext -out s.crt >>log 2>&1 && openssl genpkey -algorithm RSA "
+	    "-out other.key >>log 2>&1", dir), 0);
+	snprintf(crt, sizeof(crt), "%s/s.crt", dir);
+	snprintf(key, sizeof(key), "%s/s.key", dir);
+	snprintf(other, sizeof(other), "%s/other.key", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+
+	struct metrics *m;
+	struct metrics_opts mo = {.graph = &fixture_graph};
+	assert_int_equal(metrics_new(&mo, &m, err, sizeof(err)), 0);
+	struct cfg_listen l;
+	assert_int_equal(config_parse_listen("127.0.0.1:0", &l, err, sizeof(err)), 0);
+	struct http_api *a = NULL;
+	struct http_api_opts o = {.listen = &l, .tls_cert_file = crt, .tls_key_file = key};
+	assert_int_equal(MHD_is_feature_supported(MHD_FEATURE_TLS), MHD_YES);
+	if (http_api_new(&o, m, &a, err, sizeof(err)) != 0)
+		fail_msg("https start: %s", err);
+
+	char url[128];
+	long code = 0;
+	struct body b = {0};
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/-/healthy", http_api_port(a));
+	CURL *c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	assert_int_equal(code, 200);
+	curl_easy_cleanup(c);
+	free(b.p);
+	/* without the CA: the client refuses the certificate */
+	c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, other);  /* a file with no CA in it */
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	assert_int_not_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_cleanup(c);
+	/* plain HTTP to the TLS port: no HTTP answer, and the server still serves after */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/-/healthy", http_api_port(a));
+	c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+	CURLcode rc = curl_easy_perform(c);
+	code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	assert_true(rc != CURLE_OK || code != 200);
+	curl_easy_cleanup(c);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/-/healthy", http_api_port(a));
+	c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	memset(&b, 0, sizeof(b));
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_cleanup(c);
+	free(b.p);
+	http_api_free(a);
+
+	/* the wrong key; not PEM; only one of the two */
+	struct http_api_opts bad[] = {
+		{.listen = &l, .tls_cert_file = crt, .tls_key_file = other},
+		{.listen = &l, .tls_cert_file = crt, .tls_key_file = "/dev/null"},
+		{.listen = &l, .tls_cert_file = crt},
+	};
+	static const char *const want[] = { "not the key of http.tls_cert_file",
+		"http.tls_key_file /dev/null: not a PEM file", "go together" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = NULL;
+		err[0] = '\0';
+		assert_int_equal(http_api_new(&bad[i], m, &a, err, sizeof(err)), -1);
+		if (strstr(err, want[i]) == NULL)
+			fail_msg("case %zu: %s", i, err);
+	}
+	metrics_free(m);
+	sh("rm -rf %s", dir);
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_ALL);
@@ -754,6 +857,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_concurrent_clients),
 	    cmocka_unit_test(test_listen_errors),
+	    cmocka_unit_test(test_https),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

@@ -7,12 +7,15 @@
  * turns events into lines keyed by correlation id with CloudEvents binary-mode headers
  * (ce_specversion, ce_id, ce_type, ce_source, ce_time, ce_correlationid, ...).
  *
- * Usage: Produce BOOTSTRAP TOPIC < lines. acks=all, idempotent; prints the count sent
- * and exits non-zero when any send failed. Single-threaded (plus the client's sender).
+ * Usage: Produce BOOTSTRAP TOPIC [PROPERTIES] < lines. acks=all, idempotent; prints the
+ * count sent and exits non-zero when any send failed. PROPERTIES, a Java properties file
+ * of further client settings (security.protocol, sasl.*, ssl.*: tests/e2e/kafka_real_tls.sh),
+ * is applied after the defaults. Single-threaded (plus the client's sender).
  */
 package dev.choreoscope.producer;
 
 import java.io.BufferedReader;
+import java.io.FileInputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
@@ -24,8 +27,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 public final class Produce {
     public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: Produce BOOTSTRAP TOPIC < lines");
+        if (args.length != 2 && args.length != 3) {
+            System.err.println("usage: Produce BOOTSTRAP TOPIC [PROPERTIES] < lines");
             System.exit(2);
         }
         Properties p = new Properties();
@@ -35,6 +38,10 @@ public final class Produce {
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        if (args.length == 3)
+            try (FileInputStream f = new FileInputStream(args[2])) {
+                p.load(f);
+            }
         AtomicLong failed = new AtomicLong();
         long sent = 0;
         try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(p);
