@@ -46,6 +46,13 @@ uint64_t engine_state_fingerprint(const struct engine *e);
  * Returns how many, or -1 when out of memory. */
 long engine_state_export(const struct engine *e, uint32_t src, struct es_buf *out);
 
+/* engine_state_export of every source 1..nsrc in one walk of the instances (a
+ * checkpoint round of P partitions costs one pass, not P): outs[s - 1] is reset and
+ * receives the blob of source s, counts[s - 1] its instances. Returns the total, or
+ * -1 when out of memory (some blob is then short). */
+long engine_state_export_all(const struct engine *e, uint32_t nsrc, struct es_buf *outs,
+    uint32_t *counts);
+
 /* Imports a blob written by engine_state_export of an engine with the same
  * fingerprint, tagging its instances `src`. The blob is validated whole first: on any
  * problem nothing is imported and -1 returns with the reason in err. Else the count.

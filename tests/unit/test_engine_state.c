@@ -179,10 +179,22 @@ static struct sinkbuf judge(const struct config *cfg, const struct gen_ev *evs, 
 	int64_t tmax = INT64_MIN;
 	for (int i = 0; i < n; i++) {
 		if (i == cut) {
-			struct es_buf blob[NSRC] = { 0 };
+			struct es_buf blob[NSRC] = { 0 }, all[NSRC + 1] = { 0 };
+			uint32_t counts[NSRC + 1];
 			long total = 0;
 			for (uint32_t s = 0; s < NSRC; s++)
 				total += engine_state_export(e, s + 1, &blob[s]);
+			/* one walk for every source gives the same blobs (one more source: empty) */
+			assert_int_equal(engine_state_export_all(e, NSRC + 1, all, counts), total);
+			for (uint32_t s = 0; s < NSRC; s++) {
+				assert_int_equal(all[s].len, blob[s].len);
+				assert_memory_equal(all[s].p, blob[s].p, blob[s].len);
+				assert_int_equal(counts[s], engine_state_count(e, s + 1));
+				engine_state_buf_free(&all[s]);
+			}
+			assert_int_equal(counts[NSRC], 0);
+			assert_int_equal(all[NSRC].len, 4);
+			engine_state_buf_free(&all[NSRC]);
 			int64_t t = engine_stats(e)->tmax_ns;
 			engine_free(e);
 			e = mk(cfg, &b, external);
