@@ -498,3 +498,16 @@ long engine_state_drop(struct engine *e, uint32_t src)
 	}
 	return n;
 }
+
+int engine_state_reset_clock(struct engine *e)
+{
+	if (e->live != 0)
+		return -1;
+	for (int k = 0; k < e->nclk; k++) {
+		tw_dispose(&e->clk[k].wheel);
+		tw_init(&e->clk[k].wheel);
+		e->clk[k].W = ENGINE_NO_TIME;
+	}
+	e->st.tmax_ns = ENGINE_NO_TIME;
+	return 0;
+}

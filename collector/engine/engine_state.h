@@ -64,6 +64,14 @@ long engine_state_import(struct engine *e, uint32_t src, const void *p, size_t l
  * away: its new owner reports them). Returns how many. */
 long engine_state_drop(struct engine *e, uint32_t src);
 
+/* Forgets the engine clock (T_max and every lateness clock back to ENGINE_NO_TIME)
+ * when the engine holds no instance at all: after every partition was handed over
+ * (an eager rebalance revokes them all), the clock is then rebuilt from the
+ * partitions assigned next and never runs ahead of one it receives (a clock ahead
+ * would fire the received flows' deadlines before their partition's own events).
+ * 0 done, -1 when instances remain (nothing changed). */
+int engine_state_reset_clock(struct engine *e);
+
 /* Instances tagged `src`. O(instances). */
 size_t engine_state_count(const struct engine *e, uint32_t src);
 

@@ -409,6 +409,10 @@ void durable_revoke(void *ctx, int slot, const char *topic, int32_t partition)
 		du->o.flush(du->o.flush_ctx);
 	int w = write_slot(du, slot);
 	long dropped = engine_state_drop(du->e, (uint32_t)slot + 1);
+	/* the last partition gone (eager rebalance): the clock restarts from the next
+	 * assignment's partitions instead of staying ahead of them */
+	if (engine_state_reset_clock(du->e) == 0)
+		LOG_DEBUG(du->lg, "no partition left: engine clock reset", "topic=%s partition=%d", topic, (int)partition);
 	LOG_INFO(du->lg, "partition revoked: flows checkpointed and handed over", "topic=%s partition=%d flows=%ld checkpoint=%s",
 	    topic, (int)partition, dropped, w > 0 ? "written" : w == 0 ? "none" : "FAILED");
 }

@@ -296,6 +296,10 @@ static void test_drop_and_damage(void **state)
 	assert_int_equal(engine_state_count(e, 1), 0);
 	assert_int_equal(engine_state_count(e, 2), c2);
 	assert_int_equal(engine_check(e, err, sizeof err), 0);
+	/* the clock is only forgotten once no instance is left */
+	int64_t t_before = engine_stats(e)->tmax_ns;
+	assert_int_equal(engine_state_reset_clock(e), -1);
+	assert_int_equal(engine_stats(e)->tmax_ns, t_before);
 
 	assert_int_equal(engine_new(&cfg->graph, &o, &sink, &f, err, sizeof err), 0);
 	/* every truncation and a few flipped counts are refused, importing nothing */
@@ -330,6 +334,19 @@ static void test_drop_and_damage(void **state)
 	free(changed);
 
 	engine_state_buf_free(&b);
+	/* every source dropped: the clock restarts, earlier than before, and the engine
+	 * judges on from there (an instance imported then fires at its own deadline) */
+	for (uint32_t s = 0; s <= NSRC; s++)
+		engine_state_drop(e, s);
+	assert_true(engine_stats(e)->tmax_ns != ENGINE_NO_TIME);
+	assert_int_equal(engine_state_reset_clock(e), 0);
+	assert_int_equal(engine_stats(e)->tmax_ns, ENGINE_NO_TIME);
+	assert_int_equal(engine_check(e, err, sizeof err), 0);
+	int64_t t0 = INT64_MIN;
+	for (int i = 0; i < n / 4; i++)
+		apply(e, &evs[i], 0, i, &t0);
+	assert_true(engine_stats(e)->tmax_ns <= t0);
+	assert_int_equal(engine_check(e, err, sizeof err), 0);
 	engine_finish(e);
 	engine_finish(f);
 	engine_free(e);
