@@ -54,6 +54,7 @@ struct cfg_kafka {
 	char *alert_topic;    /* NULL: none */
 	enum cfg_alert_format alert_format;
 	char *dead_letter_topic; /* NULL: none */
+	int64_t outage_grace_ns; /* wall clock held this long after contact is regained */
 };
 
 struct cfg_json_fields {  /* dotted paths into plain JSON payloads */

@@ -148,7 +148,9 @@ void httpd_hook(void *ctx, const struct daemon_view *v)
 	for (int i = 0; v->rejects && i < v->rejects->n; i++)
 		metrics_set_rejected(h->m, v->rejects->reason[i], v->rejects->count[i]);
 	http_publish_set_memory(h->a, engine_memory(v->engine));
-	http_publish_set_ready(h->a, v->ready, v->ready ? "ok" : "waiting for partitions");
+	http_publish_set_ready(h->a, v->ready, v->ready ? "ok" : v->not_ready);
+	if (v->kafka != NULL)
+		metrics_set_kafka(h->m, v->cut_off, v->kafka->broker_errors);
 	http_publish_poll(h->a, mono_ns(), false);
 }
 

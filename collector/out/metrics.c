@@ -55,6 +55,8 @@ struct metrics {
 	uint64_t dropped_series;
 	uint64_t unmatched;
 	int ready;
+	int kafka_cut_off;
+	uint64_t kafka_broker_errors;
 	_Atomic uint64_t http[NCODES + 1]; /* last: any other code */
 	double start_time_s;
 };
@@ -455,6 +457,12 @@ void metrics_set_unmatched(struct metrics *m, uint64_t total)
 	m->unmatched = total;
 }
 
+void metrics_set_kafka(struct metrics *m, int cut_off, uint64_t broker_errors)
+{
+	m->kafka_cut_off = cut_off;
+	m->kafka_broker_errors = broker_errors;
+}
+
 void metrics_set_ready(struct metrics *m, int ready)
 {
 	m->ready = ready;
@@ -552,6 +560,14 @@ static void render_global(struct metrics *m, struct jbuf *b)
 	family(b, "choreoscope_ready", "gauge",
 	    "1 once partitions are assigned and state is loaded.");
 	jbuf_printf(b, "choreoscope_ready %d\n", m->ready ? 1 : 0);
+	family(b, "choreoscope_kafka_cut_off", "gauge",
+	    "1 while no partition leader has answered for 2 s (broker down, frozen or unreachable); "
+	    "the wall clock is held meanwhile.");
+	jbuf_printf(b, "choreoscope_kafka_cut_off %d\n", m->kafka_cut_off ? 1 : 0);
+	family(b, "choreoscope_kafka_broker_errors_total", "counter",
+	    "Errors librdkafka reported about the brokers (connection refused, all brokers down, ...).");
+	jbuf_printf(b, "choreoscope_kafka_broker_errors_total %llu\n",
+	    (unsigned long long)m->kafka_broker_errors);
 	family(b, "choreoscope_events_consumed_total", "counter",
 	    "Events read from the source, by topic and partition.");
 	for (int i = 0; i < m->nparts; i++) {

@@ -150,6 +150,8 @@ void metrics_set_rejected(struct metrics *m, const char *reason, uint64_t total)
 void metrics_rejected(struct metrics *m, const char *reason, uint64_t n);
 void metrics_set_unmatched(struct metrics *m, uint64_t total);
 void metrics_set_ready(struct metrics *m, int ready);
+/* The consumer's contact: cut off (0/1) and librdkafka's error callbacks so far. */
+void metrics_set_kafka(struct metrics *m, int cut_off, uint64_t broker_errors);
 
 /* Totals for the JSON summary (engine thread). */
 uint64_t metrics_consumed_total(const struct metrics *m);
