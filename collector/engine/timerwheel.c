@@ -50,8 +50,10 @@ static void link_entry(struct tw *w, struct tw_entry *e)
 	uint64_t diff = t ^ w->cur;
 	int k = diff ? (63 - __builtin_clzll(diff)) / TW_BITS : 0; /* < TW_LEVELS: ticks < 2^43 */
 	int s = (int)((t >> (TW_BITS * k)) & TW_MASK);
-	if (k == 0 && t == w->cur)
+	if (k == 0 && t == w->cur && (!w->hit || e->expire < w->hit_min)) {
 		w->hit = 1;
+		w->hit_min = e->expire;
+	}
 	struct tw_entry *h = &w->slots[k][s].head;
 	e->prev = h->prev;
 	e->next = h;
@@ -155,7 +157,7 @@ static size_t collect_due(struct tw *w, int s, int64_t now)
 			w->due = d;
 			w->capdue = cap;
 		}
-		w->due[w->ndue++] = (struct tw_due){ e, pos };
+		w->due[w->ndue++] = (struct tw_due){ e, pos, e->expire };
 	}
 	if (w->ndue > 1)
 		qsort(w->due, w->ndue, sizeof(*w->due), due_cmp);
@@ -175,17 +177,28 @@ size_t tw_run(struct tw *w, int64_t now, size_t budget, tw_fire_fn fire, void *c
 			continue;
 		}
 		size_t n = collect_due(w, s, now);
+		int64_t armed_min = INT64_MAX;
 		if (n == 0)
 			break;                /* the tick is now_tick and nothing in it is due yet */
 		for (size_t i = 0; i < n && fired < budget; i++) {
 			struct tw_entry *e = w->due[i].e;
+			/* An entry armed into this tick goes after the collected ones of equal
+			 * expire (it is last in the slot's list): only one that expires earlier
+			 * than the next collected entry makes the slot be ordered again. Breaking
+			 * at every arming instead cost a sort of the whole tick per firing
+			 * (quadratic when a clock jump re-arms many flows into one tick). */
+			if (e->expire > armed_min)
+				break;
+			/* moved or cancelled by an earlier firing: order the slot again */
+			if (e->prev == NULL || e->expire != w->due[i].expire)
+				break;
 			unlink_entry(w, e);
 			w->count--;
 			fired++;
 			w->hit = 0;
 			fire(ctx, e);
-			if (w->hit)           /* armed into this tick: order the slot again */
-				break;
+			if (w->hit && w->hit_min < armed_min)
+				armed_min = w->hit_min;
 		}
 	}
 	return fired;

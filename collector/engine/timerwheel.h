@@ -31,6 +31,7 @@ struct tw_entry {
 struct tw_due {
 	struct tw_entry *e;
 	size_t pos;                   /* place in its slot list: ties keep list order */
+	int64_t expire;               /* e's expire when collected */
 };
 
 struct tw_list {
@@ -46,6 +47,7 @@ struct tw {
 	struct tw_due *due;
 	size_t ndue, capdue;
 	int hit;                      /* an entry was armed into the tick being fired */
+	int64_t hit_min;              /* ... the least expire of those */
 };
 
 typedef void (*tw_fire_fn)(void *ctx, struct tw_entry *e);
