@@ -601,8 +601,9 @@ static void finish(struct daemon *d)
 		durable_close(d->du);
 		const struct durable_stats *ds = durable_stats(d->du);
 		/* bench/parts/35-durable.sh reads this line */
-		LOG_INFO(&d->lg, "durable state at stop", "checkpoints=%llu failures=%llu restored=%llu "
+		LOG_INFO(&d->lg, "durable state at stop", "checkpoints=%llu unchanged=%llu failures=%llu restored=%llu "
 		    "restored_flows=%llu last_round_bytes=%llu", (unsigned long long)ds->checkpoints,
+		    (unsigned long long)ds->unchanged,
 		    (unsigned long long)ds->failures, (unsigned long long)ds->restored,
 		    (unsigned long long)ds->restored_flows, (unsigned long long)ds->last_bytes);
 	}

@@ -11,6 +11,8 @@
 #include "engine/engine_state.h"
 #include "state/checkpoint.h"
 
+#include <xxhash.h>
+
 /* A checkpoint round handed to the writer thread. The engine thread fills it (export,
  * metas) while the writer is idle; the writer writes the files and fsyncs the
  * directory; the engine thread then reads the outcome and stores the offsets (reap).
@@ -22,6 +24,8 @@ struct round {
 	uint32_t *counts;         /* [cap] */
 	int64_t *covered;         /* [cap]: offset a file covers once durable; -1 none, -2 failed */
 	char (*errs)[256];        /* [cap]: why a file failed (logged by the engine thread) */
+	int64_t *last_off;        /* [cap]: offset of the slot's last durable file, -1 none */
+	uint64_t *last_hash;      /* [cap]: hash of that file's state blob */
 	int cap;
 	uint64_t bytes;
 	int64_t t_export_ns, t_write_ns, t_sync_ns;
@@ -114,6 +118,8 @@ void durable_free(struct durable *du)
 	free(du->r.counts);
 	free(du->r.covered);
 	free(du->r.errs);
+	free(du->r.last_off);
+	free(du->r.last_hash);
 	free(du);
 }
 
@@ -213,8 +219,16 @@ static int round_grow(struct round *r, int n)
 	void *e = realloc(r->errs, (size_t)n * sizeof *r->errs);
 	if (e != NULL)
 		r->errs = e;
-	if (m == NULL || c == NULL || o == NULL || e == NULL)
+	void *lo = realloc(r->last_off, (size_t)n * sizeof *r->last_off);
+	if (lo != NULL)
+		r->last_off = lo;
+	void *lh = realloc(r->last_hash, (size_t)n * sizeof *r->last_hash);
+	if (lh != NULL)
+		r->last_hash = lh;
+	if (m == NULL || c == NULL || o == NULL || e == NULL || lo == NULL || lh == NULL)
 		return -1;
+	for (int s = r->cap; s < n; s++)
+		r->last_off[s] = -1;
 	r->cap = n;
 	return 0;
 }
@@ -241,6 +255,15 @@ static int round_prepare(struct durable *du, const struct ksrc_part *parts, int 
 		r->errs[s][0] = '\0';
 		if (!parts[s].assigned || parts[s].position < 0)
 			continue;
+		/* nothing consumed and the same state as the file on disk: no write (an idle
+		 * partition costs no fsync; the file's older engine clock only makes a
+		 * restore fire its deadlines later, never earlier) */
+		uint64_t h = XXH3_64bits(r->bufs[s].p, r->bufs[s].len);
+		if (r->last_off[s] == parts[s].position && r->last_hash[s] == h) {
+			du->st.unchanged++;
+			continue;
+		}
+		r->last_hash[s] = h;
 		slot_meta(du, s, &parts[s], &r->metas[s]);
 		r->metas[s].instances = r->counts[s];
 		r->covered[s] = 0;    /* to write */
@@ -294,10 +317,13 @@ static int round_reap(struct durable *du)
 	const struct ksrc_part *parts = ksrc_parts(du->ks, &n);
 
 	for (int s = 0; s < r->n && s < n; s++) {
-		if (r->covered[s] == -2)
+		if (r->covered[s] == -2) {
 			write_failed(du, &parts[s], r->errs[s]);
+			r->last_off[s] = -1;
+		}
 		if (r->covered[s] < 0)
 			continue;
+		r->last_off[s] = r->covered[s];
 		written++;
 		if (parts[s].assigned && parts[s].partition == r->metas[s].partition)
 			ksrc_store(du->ks, s, r->covered[s]);
@@ -403,6 +429,8 @@ void durable_revoke(void *ctx, int slot, const char *topic, int32_t partition)
 	struct durable *du = ctx;
 
 	writer_idle(du, true);   /* a round in flight lands first, then this newer file */
+	if (slot < du->r.cap)
+		du->r.last_off[slot] = -1;
 	if (du->closed || du->failed[0])
 		return;
 	if (du->o.flush != NULL)
@@ -426,6 +454,8 @@ void durable_assign(void *ctx, int slot, const char *topic, int32_t partition, i
 	char err[1024];
 
 	writer_idle(du, true);   /* no file of this partition half-way through the writer */
+	if (slot < du->r.cap)
+		du->r.last_off[slot] = -1;
 	if (du->failed[0])
 		return;
 	engine_state_drop(du->e, (uint32_t)slot + 1);   /* leftovers of an earlier owner */
