@@ -457,7 +457,7 @@ static void advance_clock(struct daemon *d, int64_t wall_ns)
 	int64_t mono = log_mono_ns(), bound = wall_ns - ksrc_silence_ns(d->ks, mono);
 
 	/* after an outage, producers cut off by it deliver what they queued (outage_grace) */
-	if (d->cut_since_ns == 0 && mono < d->grace_until_ns && d->held_wall_ns < bound)
+	if ((d->cut_since_ns != 0 || mono < d->grace_until_ns) && d->held_wall_ns < bound)
 		bound = d->held_wall_ns;
 	int64_t now = partclock_now(d->pc, bound);
 
@@ -478,7 +478,10 @@ static void watch_contact(struct daemon *d)
 
 	if (cut && d->cut_since_ns == 0) {
 		d->cut_since_ns = mono - silence;
-		d->held_wall_ns = log_wall_ns() - silence;
+		/* cut off again within an earlier outage's grace: the clock stays bound where
+		 * the first contact was lost (what producers queued then may still come) */
+		if (mono >= d->grace_until_ns || log_wall_ns() - silence < d->held_wall_ns)
+			d->held_wall_ns = log_wall_ns() - silence;
 		LOG_WARN(&d->lg, "cut off from the Kafka brokers: clock held, no verdict on what may be unread",
 		    "silent_ms=%lld leaders=%d leaders_up=%d broker_errors=%llu", (long long)(silence / NS_PER_MS),
 		    ks->leaders, ks->brokers_up, (unsigned long long)ks->broker_errors);

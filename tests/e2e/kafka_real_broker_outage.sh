@@ -39,12 +39,15 @@ cut_off_seen() {
   check "$1: choreoscope_kafka_cut_off 1" [ "$(metric choreoscope_kafka_cut_off)" = 1 ]
   check "$1: logged (warn, cut off)" grep -q 'level=warn msg="cut off from the Kafka brokers' "$tmp/daemon.err"
 }
-# back WHAT N: until the Nth "reachable again" line, then ready and not cut off
+# back WHAT N: until the Nth "reachable again" line, then ready (once the group has
+# assigned the partitions again: a restarted coordinator makes the members rejoin) and
+# not cut off
 back() {
+  local code
   for _ in $(seq 300); do [ "$(grep -c 'Kafka brokers reachable again' "$tmp/daemon.err")" -ge "$2" ] && break; sleep 0.1; done
-  for _ in $(seq 50); do [ "$(ready)" = 200 ] && break; sleep 0.1; done
-  check "$1: contact regained ($(grep 'reachable again' "$tmp/daemon.err" | tail -1 | grep -o 'outage_ms=[0-9]*')), ready 200, cut_off 0" \
-    all '[ "$(ready)" = 200 ] && [ "$(metric choreoscope_kafka_cut_off)" = 0 ]'
+  for _ in $(seq 200); do code=$(ready); [ "$code" = 200 ] && break; sleep 0.1; done
+  check "$1: contact regained ($(grep 'reachable again' "$tmp/daemon.err" | tail -1 | grep -o 'outage_ms=[0-9]*')), ready ($code $(cut -c1-60 "$tmp/ready.body")), cut_off 0" \
+    all '[ "$code" = 200 ] && [ "$(metric choreoscope_kafka_cut_off)" = 0 ]'
 }
 
 sleep 4
