@@ -152,9 +152,11 @@ start() {   # DIR [secure]
   fi
   write_config "$d" "$port" "$cport" "$sport" "$mport"
   echo "127.0.0.1:$port" >"$d/bootstrap"
+  # --cluster-id=ID, not -t ID: an id may start with "-" (base64url), which argparse
+  # would take for an option (1 start in 64 failed)
   id=$($PY -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
   "$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-    -cp "$LIB/*" kafka.tools.StorageTool format -t "$id" -c "$d/server.properties" "${scram[@]}" >"$d/format.log" 2>&1 ||
+    -cp "$LIB/*" kafka.tools.StorageTool format --cluster-id="$id" -c "$d/server.properties" "${scram[@]}" >"$d/format.log" 2>&1 ||
     { cat "$d/format.log" >&2; return 1; }
   launch "$d"
   if [ -n "$sport" ]; then cat "$d/bootstrap-secure"; else cat "$d/bootstrap"; fi

@@ -70,6 +70,10 @@ struct daemon {
 	int64_t clock_ns;
 	bool behind;            /* deadlines still due: apply no event until they fired */
 	int64_t first_msg_ns;     /* monotonic time the first message arrived, or 0 */
+	int64_t cut_since_ns;     /* monotonic time contact was lost (cut off), or 0 */
+	int64_t held_wall_ns;     /* wall time contact was lost: the clock's bound until */
+	int64_t grace_until_ns;   /* ... this monotonic time after contact is back */
+	char not_ready[160];
 };
 
 /* ---- flags ---------------------------------------------------------------------- */
@@ -460,7 +464,16 @@ static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
 
 static void advance_clock(struct daemon *d, int64_t wall_ns)
 {
-	int64_t now = partclock_now(d->pc, wall_ns);
+	/* A caught-up partition's wall clock is only as recent as the last answer of its
+	 * leader: while a broker is unreachable or frozen, the clock stays where contact
+	 * was lost, so no stall is flagged for an event that may sit unread in Kafka or
+	 * in a producer (lag ~KSRC_STATS_MS in contact). Event mode ignores wall_ns. */
+	int64_t mono = log_mono_ns(), bound = wall_ns - ksrc_silence_ns(d->ks, mono);
+
+	/* after an outage, producers cut off by it deliver what they queued (outage_grace) */
+	if ((d->cut_since_ns != 0 || mono < d->grace_until_ns) && d->held_wall_ns < bound)
+		bound = d->held_wall_ns;
+	int64_t now = partclock_now(d->pc, bound);
 
 	if (now == PARTCLOCK_NONE)
 		return;
@@ -470,11 +483,42 @@ static void advance_clock(struct daemon *d, int64_t wall_ns)
 
 /* ---- the loop ------------------------------------------------------------------- */
 
+/* Logs the moments contact with the partition leaders is lost and regained. */
+static void watch_contact(struct daemon *d)
+{
+	int64_t mono = log_mono_ns(), silence = ksrc_silence_ns(d->ks, mono);
+	const struct ksrc_stats *ks = ksrc_stats(d->ks);
+	bool cut = silence > KSRC_CUT_OFF_NS && partclock_assigned(d->pc) > 0;
+
+	if (cut && d->cut_since_ns == 0) {
+		d->cut_since_ns = mono - silence;
+		/* cut off again within an earlier outage's grace: the clock stays bound where
+		 * the first contact was lost (what producers queued then may still come) */
+		if (mono >= d->grace_until_ns || log_wall_ns() - silence < d->held_wall_ns)
+			d->held_wall_ns = log_wall_ns() - silence;
+		LOG_WARN(&d->lg, "cut off from the Kafka brokers: clock held, no verdict on what may be unread",
+		    "silent_ms=%lld leaders=%d leaders_up=%d broker_errors=%llu", (long long)(silence / NS_PER_MS),
+		    ks->leaders, ks->brokers_up, (unsigned long long)ks->broker_errors);
+	} else if (!cut && d->cut_since_ns != 0) {
+		d->grace_until_ns = mono + d->cfg->kafka.outage_grace_ns;
+		LOG_INFO(&d->lg, "Kafka brokers reachable again", "outage_ms=%lld grace_ms=%lld",
+		    (long long)((mono - d->cut_since_ns) / NS_PER_MS),
+		    (long long)(d->cfg->kafka.outage_grace_ns / NS_PER_MS));
+		d->cut_since_ns = 0;
+	}
+	if (d->cut_since_ns != 0)
+		snprintf(d->not_ready, sizeof d->not_ready, "cut off from the Kafka brokers for %lld s "
+		    "(no answer from the partition leaders)", (long long)((mono - d->cut_since_ns) / 1000000000));
+	else
+		snprintf(d->not_ready, sizeof d->not_ready, "waiting for partitions");
+}
+
 static void publish(struct daemon *d)
 {
 	struct daemon_view v = { .cfg = d->cfg, .engine = d->eng, .rejects = &d->rej,
 		.kafka = ksrc_stats(d->ks), .alerts = d->al != NULL ? alerts_stats(d->al) : NULL,
-		.clock_ns = d->clock_ns, .ready = partclock_assigned(d->pc) > 0 };
+		.clock_ns = d->clock_ns, .cut_off = d->cut_since_ns != 0, .not_ready = d->not_ready };
+	v.ready = partclock_assigned(d->pc) > 0 && !v.cut_off;
 
 	v.listen = d->fl.listen != NULL ? d->fl.listen : d->cfg->http.listen.spec;
 	v.parts = ksrc_parts(d->ks, &v.nparts);
@@ -487,6 +531,7 @@ static void publish(struct daemon *d)
 static void tick(struct daemon *d, int64_t wall_ns)
 {
 	ksrc_tick(d->ks);
+	watch_contact(d);
 	alerts_poll(d->al);
 	advance_clock(d, wall_ns);
 	if (d->rec != NULL)
@@ -571,6 +616,13 @@ static void finish(struct daemon *d)
 	if (d->du != NULL) {
 		durable_tick(d->du, log_mono_ns(), true);
 		durable_close(d->du);
+		const struct durable_stats *ds = durable_stats(d->du);
+		/* bench/parts/35-durable.sh reads this line */
+		LOG_INFO(&d->lg, "durable state at stop", "checkpoints=%llu unchanged=%llu failures=%llu restored=%llu "
+		    "restored_flows=%llu last_round_bytes=%llu", (unsigned long long)ds->checkpoints,
+		    (unsigned long long)ds->unchanged,
+		    (unsigned long long)ds->failures, (unsigned long long)ds->restored,
+		    (unsigned long long)ds->restored_flows, (unsigned long long)ds->last_bytes);
 	}
 	if (d->fl.until_end)
 		engine_finish(d->eng);

@@ -34,7 +34,9 @@ struct daemon_view {
 	int nparts;
 	const struct alerts_stats *alerts; /* NULL without alert/dead-letter topics */
 	int64_t clock_ns;                 /* engine clock (T_max), or ENGINE_NO_TIME */
-	int ready;                        /* partitions assigned */
+	int ready;                        /* partitions assigned and in contact */
+	const char *not_ready;            /* why not ready (when !ready) */
+	int cut_off;                      /* no answer from the partition leaders (KSRC_CUT_OFF_NS) */
 };
 
 typedef void (*daemon_hook_fn)(void *ctx, const struct daemon_view *v);

@@ -107,6 +107,11 @@ static const struct cfg_field settings[] = {
 	{ "kafka.sasl.password_file", &cfg_t_str, CO(kafka.sec.password_file),
 	    .flags = CF_NULLABLE,
 	    .help = "File whose first line is the SASL password (read when the daemon starts)." },
+	{ "kafka.outage_grace", &cfg_t_duration, CO(kafka.outage_grace_ns), .def = "10s",
+	    .help = "With --clock wall: once the partition leaders answer again after the daemon "
+		    "was cut off from them, the clock stays where contact was lost for this long, "
+		    "so that producers cut off by the same outage deliver what they queued before "
+		    "a step they hold is judged missing or stalled." },
 	{ "kafka.properties", &cfg_t_props, CO(kafka.prop_keys), .off2 = CO(kafka.prop_vals),
 	    .noff = CO(kafka.nprops),
 	    .help = "Any librdkafka property, passed through (e.g. `socket.timeout.ms`); set "

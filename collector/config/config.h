@@ -74,6 +74,7 @@ struct cfg_kafka {
 	enum cfg_alert_format alert_format;
 	char *dead_letter_topic; /* NULL: none */
 	struct cfg_kafka_security sec;
+	int64_t outage_grace_ns; /* wall clock held this long after contact is regained */
 };
 
 struct cfg_json_fields {  /* dotted paths into plain JSON payloads */

@@ -182,6 +182,36 @@ long engine_state_export(const struct engine *e, uint32_t src, struct es_buf *ou
 	return (long)count;
 }
 
+long engine_state_export_all(const struct engine *e, uint32_t nsrc, struct es_buf *outs,
+    uint32_t *counts)
+{
+	long total = 0;
+	int oom = 0;
+
+	for (uint32_t s = 0; s < nsrc; s++) {
+		counts[s] = 0;
+		outs[s].len = 0;
+		outs[s].oom = 0;
+		put_u32(&outs[s], 0);
+	}
+	for (int f = 0; f < e->nfl; f++) {
+		const struct flowrt *fr = &e->fl[f];
+		for (struct inst *i = flowtab_oldest(fr->tab); i; i = flowtab_next(fr->tab, i)) {
+			if (i->src == 0 || i->src > nsrc)
+				continue;
+			export_inst(fr, i, &outs[i->src - 1]);
+			counts[i->src - 1]++;
+			total++;
+		}
+	}
+	for (uint32_t s = 0; s < nsrc; s++) {
+		oom |= outs[s].oom;
+		if (!outs[s].oom)
+			memcpy(outs[s].p, &counts[s], sizeof counts[s]);
+	}
+	return oom ? -1 : total;
+}
+
 size_t engine_state_count(const struct engine *e, uint32_t src)
 {
 	size_t n = 0;
@@ -467,4 +497,17 @@ long engine_state_drop(struct engine *e, uint32_t src)
 		}
 	}
 	return n;
+}
+
+int engine_state_reset_clock(struct engine *e)
+{
+	if (e->live != 0)
+		return -1;
+	for (int k = 0; k < e->nclk; k++) {
+		tw_dispose(&e->clk[k].wheel);
+		tw_init(&e->clk[k].wheel);
+		e->clk[k].due = INT64_MAX;   /* nothing armed; all equal keys keep the heap valid */
+	}
+	e->st.tmax_ns = ENGINE_NO_TIME;
+	return 0;
 }

@@ -46,6 +46,13 @@ uint64_t engine_state_fingerprint(const struct engine *e);
  * Returns how many, or -1 when out of memory. */
 long engine_state_export(const struct engine *e, uint32_t src, struct es_buf *out);
 
+/* engine_state_export of every source 1..nsrc in one walk of the instances (a
+ * checkpoint round of P partitions costs one pass, not P): outs[s - 1] is reset and
+ * receives the blob of source s, counts[s - 1] its instances. Returns the total, or
+ * -1 when out of memory (some blob is then short). */
+long engine_state_export_all(const struct engine *e, uint32_t nsrc, struct es_buf *outs,
+    uint32_t *counts);
+
 /* Imports a blob written by engine_state_export of an engine with the same
  * fingerprint, tagging its instances `src`. The blob is validated whole first: on any
  * problem nothing is imported and -1 returns with the reason in err. Else the count.
@@ -56,6 +63,14 @@ long engine_state_import(struct engine *e, uint32_t src, const void *p, size_t l
 /* Removes every instance tagged `src` without reporting anything (the partition moved
  * away: its new owner reports them). Returns how many. */
 long engine_state_drop(struct engine *e, uint32_t src);
+
+/* Forgets the engine clock (T_max and every lateness clock back to ENGINE_NO_TIME)
+ * when the engine holds no instance at all: after every partition was handed over
+ * (an eager rebalance revokes them all), the clock is then rebuilt from the
+ * partitions assigned next and never runs ahead of one it receives (a clock ahead
+ * would fire the received flows' deadlines before their partition's own events).
+ * 0 done, -1 when instances remain (nothing changed). */
+int engine_state_reset_clock(struct engine *e);
 
 /* Instances tagged `src`. O(instances). */
 size_t engine_state_count(const struct engine *e, uint32_t src);

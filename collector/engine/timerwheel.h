@@ -30,7 +30,8 @@ struct tw_entry {
 
 struct tw_due {
 	struct tw_entry *e;
-	size_t pos;                   /* place in its slot list: ties keep list order */
+	size_t pos;                   /* place in its slot list (extra: arming order): ties keep it */
+	int64_t expire;               /* e's expire when collected or armed */
 };
 
 struct tw_list {
@@ -45,7 +46,13 @@ struct tw {
 	/* scratch for ordering the entries due within one tick */
 	struct tw_due *due;
 	size_t ndue, capdue;
-	int hit;                      /* an entry was armed into the tick being fired */
+	/* entries armed, while a tick fires, into that tick and already due: a min-heap
+	 * by (expire, order of arming), merged with the collected ones */
+	struct tw_due *extra;
+	size_t nextra, capextra;
+	uint64_t seq;
+	int firing;                   /* inside tw_run's firing of tick cur */
+	int64_t firing_now;
 };
 
 typedef void (*tw_fire_fn)(void *ctx, struct tw_entry *e);

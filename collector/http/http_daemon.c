@@ -168,8 +168,9 @@ void httpd_hook(void *ctx, const struct daemon_view *v)
 		metrics_set_rejected(h->m, v->rejects->reason[i], v->rejects->count[i]);
 	http_publish_set_memory(h->a, engine_memory(v->engine));
 	char why[320];
-	const char *reason = v->ready ? "ok" : "waiting for partitions";
+	const char *reason = v->ready ? "ok" : v->not_ready;
 	if (v->kafka != NULL) {
+		metrics_set_kafka(h->m, v->cut_off, v->kafka->broker_errors);
 		metrics_set_kafka_failures(h->m, v->kafka->auth_failures, v->kafka->tls_failures);
 		if (!v->ready && v->kafka->security != KSRC_SEC_OK) {
 			snprintf(why, sizeof why, "kafka %s failed: %s",

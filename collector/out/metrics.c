@@ -492,6 +492,12 @@ void metrics_set_unmatched(struct metrics *m, uint64_t total)
 	m->unmatched = total;
 }
 
+void metrics_set_kafka(struct metrics *m, int cut_off, uint64_t broker_errors)
+{
+	m->kafka_cut_off = cut_off;
+	m->kafka_broker_errors = broker_errors;
+}
+
 void metrics_set_ready(struct metrics *m, int ready)
 {
 	m->ready = ready;

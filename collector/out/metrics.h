@@ -177,6 +177,8 @@ void metrics_set_unmatched(struct metrics *m, uint64_t total);
 void metrics_set_ready(struct metrics *m, int ready);
 /* Totals of the Kafka connections refused for authentication and for TLS. */
 void metrics_set_kafka_failures(struct metrics *m, uint64_t auth, uint64_t tls);
+/* The consumer's contact: cut off (0/1) and librdkafka's error callbacks so far. */
+void metrics_set_kafka(struct metrics *m, int cut_off, uint64_t broker_errors);
 
 /* Totals for the JSON summary (engine thread). */
 uint64_t metrics_consumed_total(const struct metrics *m);

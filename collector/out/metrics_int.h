@@ -46,6 +46,8 @@ struct metrics {
 	uint64_t unmatched;
 	int ready;
 	uint64_t kafka_auth_failures, kafka_tls_failures;
+	int kafka_cut_off;
+	uint64_t kafka_broker_errors;
 	_Atomic uint64_t http[MX_NCODES + 1]; /* last: any other code */
 	double start_time_s;
 	struct mx_cache *cache;  /* [nflows]: each flow's rendered series (metrics_render) */

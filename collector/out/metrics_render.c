@@ -64,6 +64,14 @@ static void render_global(struct metrics *m, struct jbuf *b)
 	metrics_family(b, "choreoscope_ready", "gauge",
 	    "1 once partitions are assigned and state is loaded.");
 	jbuf_printf(b, "choreoscope_ready %d\n", m->ready ? 1 : 0);
+	metrics_family(b, "choreoscope_kafka_cut_off", "gauge",
+	    "1 while no partition leader has answered for 2 s (broker down, frozen or unreachable); "
+	    "the wall clock is held meanwhile.");
+	jbuf_printf(b, "choreoscope_kafka_cut_off %d\n", m->kafka_cut_off ? 1 : 0);
+	metrics_family(b, "choreoscope_kafka_broker_errors_total", "counter",
+	    "Errors librdkafka reported about the brokers (connection refused, all brokers down, ...).");
+	jbuf_printf(b, "choreoscope_kafka_broker_errors_total %llu\n",
+	    (unsigned long long)m->kafka_broker_errors);
 	metrics_family(b, "choreoscope_kafka_connection_failures_total", "counter",
 	    "Kafka connections refused: cause=authentication (SASL) or tls (handshake, "
 	    "certificate); the daemon keeps retrying.");

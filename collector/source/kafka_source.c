@@ -9,6 +9,8 @@
  */
 #include "source/kafka_source.h"
 
+#include <yajl/yajl_tree.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,8 @@ static const char *const defaults[][2] = {
 	{ "queued.max.messages.kbytes", "262144" },
 	{ "reconnect.backoff.max.ms", "2000" },
 };
+#define STR2(x) #x
+#define STR(x) STR2(x)
 
 static int find_slot(struct ksrc *ks, const char *topic, int32_t partition)
 {
@@ -208,6 +212,65 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	    "code=%s reason=\"%s\"", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
+static int64_t num_at(yajl_val obj, const char *key, int64_t dflt)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_number);
+	return v != NULL && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : dflt;
+}
+
+/* Statistics (JSON, every statistics.interval.ms, served by the poll on this thread):
+ * the brokers that lead an assigned partition (non-empty `toppars`), their state and
+ * `rxidle` (us since anything was received). `ts` is librdkafka's monotonic clock
+ * (us), the same CLOCK_MONOTONIC as log_mono_ns. Parsing ~20 KB 5 times a second
+ * costs well under 1% of a core. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	struct ksrc *ks = opaque;
+	const char *bpath[] = { "brokers", NULL }, *tpath[] = { "toppars", NULL };
+	const char *spath[] = { "state", NULL };
+	yajl_val root = yajl_tree_parse(json, NULL, 0), br;
+	int64_t ts, oldest = INT64_MAX;
+	int leaders = 0, up = 0;
+
+	(void)rk;
+	(void)len;
+	if (root == NULL)
+		return 0;
+	ts = num_at(root, "ts", -1);
+	br = yajl_tree_get(root, bpath, yajl_t_object);
+	for (size_t i = 0; br != NULL && ts > 0 && i < YAJL_GET_OBJECT(br)->len; i++) {
+		yajl_val b = YAJL_GET_OBJECT(br)->values[i];
+		yajl_val tp = yajl_tree_get(b, tpath, yajl_t_object);
+		yajl_val st = yajl_tree_get(b, spath, yajl_t_string);
+		if (num_at(b, "nodeid", -1) < 0 || tp == NULL || YAJL_GET_OBJECT(tp)->len == 0)
+			continue;
+		int64_t idle = num_at(b, "rxidle", -1);
+		/* -1: nothing received on this connection yet (a reconnect): not heard since
+		 * the previous figure (or, before any, since now) */
+		int64_t prev = ks->st.heard_mono_ns > 0 ? ks->st.heard_mono_ns / 1000 : ts;
+		int64_t heard = idle < 0 ? prev : ts - idle;
+		leaders++;
+		const char *state = st != NULL ? YAJL_GET_STRING(st) : NULL;
+		up += state != NULL && strcmp(state, "UP") == 0;
+		if (heard < oldest)
+			oldest = heard;
+	}
+	if (leaders > 0)
+		ks->st.heard_mono_ns = oldest > 0 ? oldest * 1000 : 1;
+	ks->st.leaders = leaders;
+	ks->st.brokers_up = up;
+	ks->st.stats_parsed++;
+	yajl_tree_free(root);
+	return 0;
+}
+
+int64_t ksrc_silence_ns(const struct ksrc *ks, int64_t mono_ns)
+{
+	int64_t h = ks->st.heard_mono_ns;
+	return h <= 0 || mono_ns <= h ? 0 : mono_ns - h;
+}
+
 /* librdkafka's own log lines, routed through the log queue to this thread. */
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
@@ -240,6 +303,8 @@ static rd_kafka_conf_t *make_conf(struct ksrc *ks, const struct ksrc_opts *o, ch
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
 		if (set_prop(conf, defaults[i][0], defaults[i][1], err, errlen) < 0)
 			goto fail;
+	if (set_prop(conf, "statistics.interval.ms", STR(KSRC_STATS_MS), err, errlen) < 0)
+		goto fail;
 	if (set_prop(conf, "bootstrap.servers", o->brokers, err, errlen) < 0 ||
 	    set_prop(conf, "group.id", o->group_id, err, errlen) < 0)
 		goto fail;
@@ -252,6 +317,7 @@ static rd_kafka_conf_t *make_conf(struct ksrc *ks, const struct ksrc_opts *o, ch
 	rd_kafka_conf_set_opaque(conf, ks);
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_stats_cb(conf, stats_cb);
 	rd_kafka_conf_set_log_cb(conf, log_cb);
 	if (set_prop(conf, "log.queue", "true", err, errlen) < 0)
 		goto fail;

@@ -94,7 +94,21 @@ struct ksrc_stats {
 	enum ksrc_security security; /* the last such failure, until partitions are assigned
 	                                or messages arrive */
 	char security_reason[256]; /* librdkafka's text of it */
+	/* contact, from librdkafka's statistics (every KSRC_STATS_MS): the last time
+	 * (monotonic ns, librdkafka's clock) anything was received from every broker that
+	 * leads an assigned partition (the stalest of them); 0 until known */
+	int64_t heard_mono_ns;
+	int brokers_up;           /* leaders of assigned partitions in state UP */
+	int leaders;              /* brokers leading assigned partitions */
+	uint64_t stats_parsed;
 };
+
+/* librdkafka statistics interval (ms); a kafka.properties statistics.interval.ms
+ * overrides it (0 turns contact tracking off: never cut off, clock not held). */
+#define KSRC_STATS_MS 200
+/* No answer from a partition leader for this long: cut off. fetch.wait.max.ms is
+ * 10 ms, so a reachable leader answers many times within it. */
+#define KSRC_CUT_OFF_NS ((int64_t)2000 * 1000000)
 
 /* One poll's worth of messages; slot[i] is msgs[i]'s partition slot (-1 untracked). */
 struct ksrc_batch {
@@ -137,6 +151,9 @@ void ksrc_tick(struct ksrc *ks);
 int ksrc_commit(struct ksrc *ks, int timeout_ms, char *err, size_t errlen);
 
 const struct ksrc_stats *ksrc_stats(const struct ksrc *ks);
+/* How long (ns) nothing was heard from the leaders of the assigned partitions as of
+ * mono_ns (log_mono_ns), by the last statistics: 0 while in contact or unknown. */
+int64_t ksrc_silence_ns(const struct ksrc *ks, int64_t mono_ns);
 /* Partition slots [0, *n). */
 const struct ksrc_part *ksrc_parts(const struct ksrc *ks, int *n);
 /* The consumer handle, e.g. to share its configuration; borrowed. */

@@ -4,7 +4,9 @@
 #include "state/checkpoint.h"
 #include "engine/engine_state.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +63,39 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* CHOREOSCOPE_TEST_CKPT_STALL_MS=N: sleeps N ms with half the state written, so that
+ * tests can kill a writer mid-write (tests/e2e/kafka_real_crash.sh). Unset: nothing. */
+static void test_stall(void)
+{
+	const char *v = getenv("CHOREOSCOPE_TEST_CKPT_STALL_MS");
+	long ms = v != NULL ? atol(v) : 0;
+
+	if (ms > 0)
+		usleep((useconds_t)(ms * 1000));
+}
+
+int ckpt_sync_dir(const char *dir, char *err, size_t errlen)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fsync(fd) < 0) {
+		snprintf(err, errlen, "fsync of %s: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, size_t len,
+    char *err, size_t errlen)
+{
+	if (ckpt_write_file(dir, m, state, len, err, errlen) < 0)
+		return -1;
+	return ckpt_sync_dir(dir, err, errlen);
+}
+
+int ckpt_write_file(const char *dir, const struct ckpt_meta *m, const void *state, size_t len,
     char *err, size_t errlen)
 {
 	char path[4096], tmp[4200];
@@ -104,7 +138,8 @@ int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, si
 		free(h.p);
 		return -1;
 	}
-	if (write_all(fd, h.p, h.len) < 0 || write_all(fd, state, len) < 0 ||
+	if (write_all(fd, h.p, h.len) < 0 || write_all(fd, state, len / 2) < 0 ||
+	    (test_stall(), 0) || write_all(fd, (const unsigned char *)state + len / 2, len - len / 2) < 0 ||
 	    write_all(fd, (const unsigned char *)&sum, 8) < 0 ||
 	    write_all(fd, (const unsigned char *)TRAILER, sizeof TRAILER) < 0 || fsync(fd) < 0) {
 		snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
@@ -116,11 +151,6 @@ int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, si
 		snprintf(err, errlen, "%s -> %s: %s", tmp, path, strerror(errno));
 		unlink(tmp);
 		goto out;
-	}
-	/* the rename itself durable */
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
 	}
 	rc = 0;
 out:
@@ -257,4 +287,30 @@ int ckpt_set_aside(const char *dir, const char *topic, int32_t partition)
 		return -1;
 	snprintf(bad, sizeof bad, "%s.bad", path);
 	return rename(path, bad);
+}
+
+int ckpt_remove_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+	int removed = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *t = strstr(de->d_name, ".ckpt.tmp.");
+		char *end;
+		if (t == NULL)
+			continue;
+		long pid = strtol(t + strlen(".ckpt.tmp."), &end, 10);
+		/* a live writer's file (another member on this host) is left alone */
+		if (*end != '\0' || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path &&
+		    unlink(path) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }

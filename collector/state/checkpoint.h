@@ -9,7 +9,7 @@
  *   u32 topic length | topic | u64 state length | state (engine_state blob) |
  *   u64 XXH3-64 of everything before | "CKEND\0\0\0"
  * Written atomically: a temporary file in DIR (name with the pid), fsync, rename over
- * the old one, fsync of DIR. A writer killed at any point leaves the old file or the
+ * the old one, fsync of DIR (one per round of partitions: ckpt_sync_dir). A writer killed at any point leaves the old file or the
  * new one, never half of one; a damaged file (truncated, flipped bits) fails the
  * checksum and is refused, as is one of another version or flow graph.
  *
@@ -43,12 +43,23 @@ int ckpt_mkdirs(const char *dir, char *err, size_t errlen);
 /* Writes m + state atomically (see above). 0, or -1 with err (the old file stays). */
 int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, size_t len,
     char *err, size_t errlen);
+/* ckpt_write in two halves, for a round of many partitions: ckpt_write_file writes,
+ * fsyncs and renames one file; ckpt_sync_dir then makes every rename done in DIR
+ * durable with one fsync of DIR. A file is durable (may be relied upon, e.g. by
+ * committing the offset it covers) only once ckpt_sync_dir returned 0 after it. */
+int ckpt_write_file(const char *dir, const struct ckpt_meta *m, const void *state, size_t len,
+    char *err, size_t errlen);
+int ckpt_sync_dir(const char *dir, char *err, size_t errlen);
 
 /* Reads the checkpoint of topic/partition. 1 and *m, *state (malloc'd, the caller
  * frees), *len; 0 when there is none; -1 when there is one that cannot be used: err
  * says which file and why (damaged, another version, another flow graph). */
 int ckpt_read(const char *dir, const char *topic, int32_t partition, uint64_t fingerprint,
     struct ckpt_meta *m, void **state, size_t *len, char *err, size_t errlen);
+
+/* Removes DIR's temporary files (*.ckpt.tmp.PID) left by writers that are gone (a
+ * process killed mid-write); a live process's file stays. Returns how many. */
+int ckpt_remove_stale(const char *dir);
 
 /* Renames the partition's checkpoint to PATH.bad (the `fresh` fallback). 0 or -1. */
 int ckpt_set_aside(const char *dir, const char *topic, int32_t partition);

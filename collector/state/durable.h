@@ -22,7 +22,16 @@
  * state.on_bad_checkpoint=fail durable_failed() says so and the daemon exits 3; with
  * `fresh` the file is renamed to .bad and the partition starts without state.
  *
- * Threading: the engine thread (the ksrc hooks run inside ksrc_poll on it).
+ * A checkpoint round: on the engine thread the outputs are flushed and every assigned
+ * partition's flows exported in one walk of the engine (a few ms for 64 partitions);
+ * a writer thread then writes, fsyncs and renames one file per partition and fsyncs
+ * the directory once, while ingest goes on; a later tick stores the offsets of the
+ * files now durable and commits them. One round is in flight at most (a tick while
+ * the writer is busy waits for a later one); a revoke, an assignment, the final
+ * forced round and durable_close first wait for the writer.
+ *
+ * Threading: every function on the engine thread (the ksrc hooks run inside ksrc_poll
+ * on it); the writer thread touches only the round's buffers and the file system.
  */
 #ifndef CHOREOSCOPE_DURABLE_H
 #define CHOREOSCOPE_DURABLE_H
@@ -50,6 +59,7 @@ struct durable_stats {
 	uint64_t restored;        /* partitions loaded from a checkpoint */
 	uint64_t restored_flows;  /* instances loaded */
 	uint64_t refused;         /* checkpoints refused */
+	uint64_t unchanged;       /* partition files not rewritten: same offset, same state */
 	uint64_t last_bytes;      /* size of the last round (all partitions) */
 	int64_t last_round_ns;    /* duration of the last round */
 };

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Durable state on a real Apache Kafka broker (scripts/kafka.sh), event-time judging on
 # a 16-partition topic (issue 9):
-#  1. crash: the generator sends ~28k events with faults of every kind in real time;
-#     a daemon with state.dir judges them live and is killed with SIGKILL twice
-#     mid-stream, restarted each time in the same group; the last one runs
-#     --until-end. The union of the three runs' records, deduplicated by identity
-#     (the whole record), equals an uninterrupted run's over the same topic: 0 lost,
-#     0 invented, completions counted once; and its anomalies equal the truth.
+#  1. crash: the generator sends ~37k events with faults of every kind in real time;
+#     a daemon with state.dir judges them live and is killed with SIGKILL six times
+#     mid-stream, restarted each time in the same group; the last one runs --until-end.
+#     Four kills fall at random points of ingest; two fall inside a checkpoint write
+#     (CHOREOSCOPE_TEST_CKPT_STALL_MS holds each file half-written for a while; the kill
+#     comes while the daemon's temporary file exists): the previous checkpoint must stay
+#     valid (the next daemon, with on_bad_checkpoint: fail, restores all 16 partitions)
+#     and the orphaned temporary file is removed at the next start. The union of the
+#     runs' records, deduplicated by identity (the whole record), equals an
+#     uninterrupted run's over the same topic and the generator's truth: 0 lost,
+#     0 invented, completions counted once.
 #  2. a damaged checkpoint is refused with exit 3 naming the file; with
 #     state.on_bad_checkpoint: fresh it is moved aside and the daemon runs.
 source "$(dirname "$0")/lib/realkafka.sh"
@@ -32,29 +37,48 @@ daemon() {   # GROUP RECORDS [CONFIG] [ARGS...]: a daemon in the background, $dp
 
 # assigned: until the daemon's log shows its Nth assignment
 assigned() { for _ in $(seq 150); do [ "$(grep -c 'partitions assigned' "$tmp/daemon.err" 2>/dev/null)" -ge "${1}" ] 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# midwrite PID: until PID's temporary checkpoint file exists (a write in progress)
+midwrite() { for _ in $(seq 400); do ls "$tmp/state/crash/"*.ckpt.tmp."$1" >/dev/null 2>&1 && return 0; sleep 0.02; done; return 1; }
 "$BIN/choreoscope-gen" --brokers "$BROKER" --topic crash --flows 8000 --faults 0.05 --seed 9 \
-  --rate 4000 --tail 1 2>"$tmp/gen.err" &
+  --rate 1600 --tail 1 --truth "$tmp/truth.jsonl" 2>"$tmp/gen.err" &
 gp=$!; pids+=("$gp")
-kills=""; midstream=0
-for run in 1 2; do
-  daemon crash "$tmp/run$run.jsonl"
-  assigned "$run"
-  t=$(( 700 + RANDOM % 1500 ))            # a random point 0.7-2.2 s into the run
-  sleep "$(printf '%d.%03d' $((t / 1000)) $((t % 1000)))"
+kills=""; midstream=0; midwrites=0; nkill=6
+for run in $(seq $nkill); do
+  if [ "$run" = 3 ] || [ "$run" = 5 ]; then
+    # each file stalls 300 ms half-written: the kill lands inside a checkpoint write
+    CHOREOSCOPE_TEST_CKPT_STALL_MS=300 daemon crash "$tmp/run$run.jsonl"
+    assigned "$run"
+    midwrite "$dp" && midwrites=$((midwrites + 1))
+    kills="$kills mid-write"
+  else
+    daemon crash "$tmp/run$run.jsonl"
+    assigned "$run"
+    t=$(( 500 + RANDOM % 1200 ))            # a random point 0.5-1.7 s into the run
+    sleep "$(printf '%d.%03d' $((t / 1000)) $((t % 1000)))"
+    kills="$kills ${t}ms"
+  fi
   kill -0 "$gp" 2>/dev/null && midstream=$((midstream + 1))
   kill -KILL "$dp"; wait "$dp" 2>/dev/null
-  kills="$kills ${t}ms"
   [ "$run" = 1 ] && ck1=$(ls "$tmp/state/crash" | grep -c '\.ckpt$')
 done
 wait "$gp"
-check "crash: generator sent every event ($(tail -1 "$tmp/gen.err" | cut -c1-60)...)" grep -q "0 delivery failures" "$tmp/gen.err"
-daemon crash "$tmp/run3.jsonl" "$tmp/state.yaml" --until-end
+# a tick on every partition at 60 s of event time, past every deadline of the stream
+# (~25 s of it): the truth's `abandoned` verdicts fire before the end of input
+"$BIN/choreoscope-gen" --brokers "$BROKER" --topic crash --flows 0 --tail 60 2>>"$tmp/gen.err"
+check "crash: generator sent every event ($(grep -m1 'delivery failures' "$tmp/gen.err" | cut -c1-70)...)" \
+  [ "$(grep -c "0 delivery failures" "$tmp/gen.err")" -eq 2 ]
+daemon crash "$tmp/run$((nkill + 1)).jsonl" "$tmp/state.yaml" --until-end
 timeout 60 tail --pid="$dp" -f /dev/null; wait "$dp"; rc=$?
-check "crash: two SIGKILLs mid-stream (at$kills after assignment; generator still sending at $midstream)" [ "$midstream" -eq 2 ]
-check "crash: third daemon resumes and ends with 0 (rc=$rc)" [ "$rc" -eq 0 ]
+check "crash: $nkill SIGKILLs mid-stream (after assignment:$kills; generator still sending at $midstream)" [ "$midstream" -eq $nkill ]
+check "crash: 2 of them inside a checkpoint write (the daemon's temporary file existed at the kill: $midwrites)" [ "$midwrites" -eq 2 ]
+check "crash: last daemon resumes and ends with 0 (rc=$rc)" [ "$rc" -eq 0 ]
 check "crash: checkpoints of the 16 partitions existed at the first SIGKILL ($ck1 files)" [ "$ck1" -eq 16 ]
 restored=$(grep -c 'partition restored from checkpoint' "$tmp/daemon.err")
-check "crash: restarts resumed from checkpoints ($restored partition restores, want 32)" [ "$restored" -eq 32 ]
+check "crash: every restart resumed from valid checkpoints, none refused ($restored partition restores, want $((16 * nkill)))" \
+  all '[ "$restored" -eq $((16 * nkill)) ] && ! grep -q "checkpoint refused" "$tmp/daemon.err"'
+stale=$(grep -o 'stale_temp_files_removed=[0-9]*' "$tmp/daemon.err" | cut -d= -f2 | paste -sd+ | bc)
+check "crash: the temporary files of the killed writers removed at the next start ($stale), none left" \
+  all '[ "$stale" -ge 2 ] && ! ls "$tmp/state/crash/" | grep -q "\.tmp\."'
 
 # the uninterrupted run, without state, over the same (now complete) topic
 timeout 60 "$BIN/choreoscope" --config "$ROOT/config/demo.yaml" --brokers "$BROKER" --group base \
@@ -63,14 +87,19 @@ timeout 60 "$BIN/choreoscope" --config "$ROOT/config/demo.yaml" --brokers "$BROK
 check "crash: uninterrupted run exits 0" [ $? -eq 0 ]
 
 ident() { jq -c 'select(.record=="anomaly" or .record=="flow")' "$@" | sort; }
+runs=$(for r in $(seq $((nkill + 1))); do echo "$tmp/run$r.jsonl"; done)
 ident "$tmp/base.jsonl" >"$tmp/want"
-ident "$tmp/run1.jsonl" "$tmp/run2.jsonl" "$tmp/run3.jsonl" | sort -u >"$tmp/got"
+ident $runs | sort -u >"$tmp/got"
 lost=$(comm -23 "$tmp/want" "$tmp/got" | wc -l)
 invented=$(comm -13 "$tmp/want" "$tmp/got" | wc -l)
-repeated=$(( $(cat "$tmp/run1.jsonl" "$tmp/run2.jsonl" "$tmp/run3.jsonl" | grep -c '"record":"\(anomaly\|flow\)"') - $(wc -l <"$tmp/got") ))
+repeated=$(( $(cat $runs | grep -c '"record":"\(anomaly\|flow\)"') - $(wc -l <"$tmp/got") ))
 check "crash: uninterrupted run has no duplicate record" [ -z "$(uniq -d "$tmp/want")" ]
-check "crash: $(wc -l <"$tmp/want") records; after 2 SIGKILLs 0 lost ($lost), 0 invented ($invented); $repeated re-written with the same identity" \
+check "crash: $(wc -l <"$tmp/want") records; after $nkill SIGKILLs 0 lost ($lost), 0 invented ($invented); $repeated re-written with the same identity" \
   all '[ "$lost" -eq 0 ] && [ "$invented" -eq 0 ] && [ -s "$tmp/want" ]'
+jq -r '"\(.flow) \(.correlation_id) \(.kind) \(.step)"' "$tmp/truth.jsonl" | sort >"$tmp/truth"
+anomalies "$tmp/got" >"$tmp/got.anomalies"
+check "crash: the anomalies of the deduplicated union equal the generator's truth ($(wc -l <"$tmp/truth") injected)" \
+  all 'same_lines "$tmp/truth" "$tmp/got.anomalies" && [ -s "$tmp/truth" ]'
 completed() { grep -c '"record":"flow".*"outcome":"completed"' "$1"; }
 check "crash: completed flows counted once ($(completed "$tmp/got") = $(completed "$tmp/want"))" \
   [ "$(completed "$tmp/got")" -eq "$(completed "$tmp/want")" ]
@@ -79,7 +108,8 @@ check "crash: the runs wrote anomalies of several kinds ($(jq -r 'select(.record
 
 # 2. a damaged checkpoint: refused (exit 3, names the file), or moved aside with `fresh`
 f=$(ls "$tmp/state/crash/"*.ckpt | head -1)
-printf 'garbage' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+# (inside the state blob: the files are small at the end, every flow closed)
+printf 'garbage' | dd of="$f" bs=1 seek=78 conv=notrunc 2>/dev/null
 "$BIN/choreoscope" --config "$tmp/state.yaml" --brokers "$BROKER" --group crash --topic crash \
   --clock event --until-end --listen "127.0.0.1:$(free_port)" --records /dev/null 2>"$tmp/bad.err"
 rc=$?

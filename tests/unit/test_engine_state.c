@@ -179,10 +179,22 @@ static struct sinkbuf judge(const struct config *cfg, const struct gen_ev *evs, 
 	int64_t tmax = INT64_MIN;
 	for (int i = 0; i < n; i++) {
 		if (i == cut) {
-			struct es_buf blob[NSRC] = { 0 };
+			struct es_buf blob[NSRC] = { 0 }, all[NSRC + 1] = { 0 };
+			uint32_t counts[NSRC + 1];
 			long total = 0;
 			for (uint32_t s = 0; s < NSRC; s++)
 				total += engine_state_export(e, s + 1, &blob[s]);
+			/* one walk for every source gives the same blobs (one more source: empty) */
+			assert_int_equal(engine_state_export_all(e, NSRC + 1, all, counts), total);
+			for (uint32_t s = 0; s < NSRC; s++) {
+				assert_int_equal(all[s].len, blob[s].len);
+				assert_memory_equal(all[s].p, blob[s].p, blob[s].len);
+				assert_int_equal(counts[s], engine_state_count(e, s + 1));
+				engine_state_buf_free(&all[s]);
+			}
+			assert_int_equal(counts[NSRC], 0);
+			assert_int_equal(all[NSRC].len, 4);
+			engine_state_buf_free(&all[NSRC]);
 			int64_t t = engine_stats(e)->tmax_ns;
 			engine_free(e);
 			e = mk(cfg, &b, external);
@@ -284,6 +296,10 @@ static void test_drop_and_damage(void **state)
 	assert_int_equal(engine_state_count(e, 1), 0);
 	assert_int_equal(engine_state_count(e, 2), c2);
 	assert_int_equal(engine_check(e, err, sizeof err), 0);
+	/* the clock is only forgotten once no instance is left */
+	int64_t t_before = engine_stats(e)->tmax_ns;
+	assert_int_equal(engine_state_reset_clock(e), -1);
+	assert_int_equal(engine_stats(e)->tmax_ns, t_before);
 
 	assert_int_equal(engine_new(&cfg->graph, &o, &sink, &f, err, sizeof err), 0);
 	/* every truncation and a few flipped counts are refused, importing nothing */
@@ -318,6 +334,19 @@ static void test_drop_and_damage(void **state)
 	free(changed);
 
 	engine_state_buf_free(&b);
+	/* every source dropped: the clock restarts, earlier than before, and the engine
+	 * judges on from there (an instance imported then fires at its own deadline) */
+	for (uint32_t s = 0; s <= NSRC; s++)
+		engine_state_drop(e, s);
+	assert_true(engine_stats(e)->tmax_ns != ENGINE_NO_TIME);
+	assert_int_equal(engine_state_reset_clock(e), 0);
+	assert_int_equal(engine_stats(e)->tmax_ns, ENGINE_NO_TIME);
+	assert_int_equal(engine_check(e, err, sizeof err), 0);
+	int64_t t0 = INT64_MIN;
+	for (int i = 0; i < n / 4; i++)
+		apply(e, &evs[i], 0, i, &t0);
+	assert_true(engine_stats(e)->tmax_ns <= t0);
+	assert_int_equal(engine_check(e, err, sizeof err), 0);
 	engine_finish(e);
 	engine_finish(f);
 	engine_free(e);

@@ -214,6 +214,53 @@ static void test_budget_resumes(void **state)
 	free(c);
 }
 
+/* A clock jump past a crowded tick whose firings re-arm into that same tick (each
+ * entry once more, later, earlier than some still to fire, or equal to the next): the
+ * order stays that of expire (ties: first armed first), every entry fires twice, and
+ * the tick is not re-sorted per firing (100,000 entries finish at once; re-sorting
+ * per firing took minutes). */
+struct jump { struct tw_entry ent[100000]; int fired[100000]; int64_t last; int64_t n; };
+static void tw_arm_for_test(struct tw_entry *e, int i);
+static void on_jump(void *p, struct tw_entry *e)
+{
+	struct jump *j = p;
+	int i = (int)(e - j->ent);
+	assert_true(e->expire >= j->last);
+	j->last = e->expire;
+	j->n++;
+	if (j->fired[i]++ == 0)
+		tw_arm_for_test(e, i);
+}
+static struct tw *jump_w;
+static void tw_arm_for_test(struct tw_entry *e, int i)
+{
+	/* the same tick (ticks are 2^20 ns): later, equal to a pending expire, earlier */
+	int64_t t = i % 3 == 0 ? 900000 + i : i % 3 == 1 ? (int64_t)(i / 2) * 8 : e->expire + 1;
+	if (t < e->expire)
+		t = e->expire;
+	tw_arm(jump_w, e, t);
+}
+
+static void test_rearm_into_crowded_tick(void **state)
+{
+	(void)state;
+	struct jump *j = calloc(1, sizeof *j);
+	struct tw w;
+	tw_init(&w);
+	jump_w = &w;
+	for (int i = 0; i < 100000; i++) {
+		tw_entry_init(&j->ent[i]);
+		tw_arm(&w, &j->ent[i], (int64_t)i * 8);
+	}
+	j->last = INT64_MIN;
+	tw_run(&w, INT64_C(1) << 40, SIZE_MAX, on_jump, j);
+	assert_int_equal(j->n, 200000);
+	assert_int_equal(w.count, 0);
+	assert_int_equal(tw_check(&w), 0);
+	tw_dispose(&w);
+	free(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_order_within_tick_and_rearm),
 		cmocka_unit_test(test_negative_and_far_future),
 		cmocka_unit_test(test_budget_resumes),
+		cmocka_unit_test(test_rearm_into_crowded_tick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
