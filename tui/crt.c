@@ -80,11 +80,6 @@ int crt_utf8(void)
 	return use_utf8;
 }
 
-int crt_color(void)
-{
-	return use_color;
-}
-
 const char *crt_glyph(enum crt_role r)
 {
 	return use_utf8 ? roles[r].utf8 : roles[r].ascii;

@@ -35,7 +35,6 @@ int crt_init(int color, char *err, unsigned long errlen);
 void crt_done(void);
 
 int crt_utf8(void);
-int crt_color(void);
 
 /* The glyph paired with a role ("" for roles without one). */
 const char *crt_glyph(enum crt_role r);

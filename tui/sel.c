@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int sel_same(const struct ui_row *a, const struct ui_row *b)
+/* Do a and b name the same item (flow, correlation id, kind and step)? */
+static int sel_same(const struct ui_row *a, const struct ui_row *b)
 {
 	return strcmp(a->flow, b->flow) == 0 && strcmp(a->cid, b->cid) == 0 &&
 	    strcmp(a->kind, b->kind) == 0 && strcmp(a->step, b->step) == 0;

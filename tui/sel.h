@@ -30,8 +30,6 @@ struct sel_key {
 	int set;            /* 0: nothing selected yet (adopt the row at the cursor) */
 };
 
-/* Do a and b name the same item (flow, correlation id, kind and step)? */
-int sel_same(const struct ui_row *a, const struct ui_row *b);
 
 /* After rows[0..n) were rebuilt: returns the cursor index of the selected item, or,
  * when it is gone, `sel` clamped to the rows (the row now at that position becomes

@@ -101,11 +101,6 @@ void httpd_free(struct httpd *h)
 	free(h);
 }
 
-int httpd_port(const struct httpd *h)
-{
-	return http_api_port(h->a);
-}
-
 void httpd_on_event(struct httpd *h, const struct event *ev)
 {
 	api_engine_event(h->ae, ev);

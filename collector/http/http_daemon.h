@@ -26,7 +26,6 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
     const char *clock, const char *history_dir, struct history *hist, struct httpd **out,
     char *err, size_t errlen);
 void httpd_free(struct httpd *h);
-int httpd_port(const struct httpd *h);
 
 /* Every decoded event, before it is applied: kept in a bounded ring for timelines. */
 void httpd_on_event(struct httpd *h, const struct event *ev);

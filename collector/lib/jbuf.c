@@ -36,7 +36,8 @@ void jbuf_reset(struct jbuf *b)
 		b->p[0] = '\0';
 }
 
-bool jbuf_reserve(struct jbuf *b, size_t n)
+/* Ensures room for n more bytes; false (and overflow set) when over the cap. */
+static bool jbuf_reserve(struct jbuf *b, size_t n)
 {
 	if (b->overflow)
 		return false;

@@ -35,8 +35,6 @@ struct jbuf {
 void jbuf_init(struct jbuf *b, size_t max);
 void jbuf_free(struct jbuf *b);
 void jbuf_reset(struct jbuf *b);
-/* Ensures room for n more bytes; false (and overflow set) when over the cap. */
-bool jbuf_reserve(struct jbuf *b, size_t n);
 void jbuf_put(struct jbuf *b, const char *s, size_t n);
 void jbuf_puts(struct jbuf *b, const char *s);
 void jbuf_printf(struct jbuf *b, const char *fmt, ...)

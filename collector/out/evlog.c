@@ -247,4 +247,3 @@ int evlog_find(const struct evlog *l, const char *corr, int (*fn)(void *arg, con
 
 uint64_t evlog_added(const struct evlog *l) { return l->added; }
 uint64_t evlog_dropped(const struct evlog *l) { return l->dropped; }
-size_t evlog_capacity(const struct evlog *l) { return l->cap; }

@@ -33,6 +33,5 @@ typedef int (*evlog_visit_fn)(void *arg, const struct event *ev, int64_t arrival
 int evlog_find_ex(const struct evlog *l, const char *corr, evlog_visit_fn fn, void *arg);
 uint64_t evlog_added(const struct evlog *l);
 uint64_t evlog_dropped(const struct evlog *l);
-size_t evlog_capacity(const struct evlog *l);
 
 #endif

@@ -267,18 +267,15 @@ int metrics_outcome_index(const struct metrics *m, int flow, const char *name)
 	return -1;
 }
 
-const char *metrics_outcome_name(const struct metrics *m, int flow, int i)
-{
-	return m->flows[flow].outcomes[i];
-}
-
 int metrics_nbuckets(const struct metrics *m, int latency)
 {
 	return latency ? m->nlat : m->ndur;
 }
 
 /* Buckets are few (<= 32): a linear scan beats a binary search's branches. */
-void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latency,
+/* Observes into h's own bounds, or the global latency (latency != 0) or duration ones
+ * when h has none. */
+static void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latency,
     double seconds)
 {
 	const double *b = h->bounds ? h->bounds : latency ? m->lat_b : m->dur_b;

@@ -65,7 +65,7 @@ struct mx_hist {
 #define MX_NDEADLINE_FRACTIONS 13
 
 /* One declared flow. Written by the engine thread only. Arrays are sized by the
- * graph: steps (nsteps), outcomes (noutcomes, see metrics_outcome_name). */
+ * graph: steps (nsteps), outcomes (noutcomes, see metrics_outcome_index). */
 struct mx_flow {
 	uint64_t started;
 	uint64_t in_flight;
@@ -122,15 +122,10 @@ struct mx_flow *metrics_flow(struct metrics *m, int flow);
 const struct flowgraph *metrics_graph(const struct metrics *m);
 /* Outcome slot of `name` in flow `flow`, or -1. Linear over a handful of names. */
 int metrics_outcome_index(const struct metrics *m, int flow, const char *name);
-const char *metrics_outcome_name(const struct metrics *m, int flow, int i);
 
 /* Number of finite global buckets (counts arrays have one more, for +Inf). A histogram
  * with its own `bounds` (step latencies) has h->nb instead. */
 int metrics_nbuckets(const struct metrics *m, int latency);
-/* Observes into h's own bounds, or the global latency (latency != 0) or duration ones
- * when h has none. */
-void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latency,
-    double seconds);
 /* Quantile q (0..1) estimated from a histogram by linear interpolation inside the
  * bucket, as Prometheus' histogram_quantile does; NAN when empty. Bounds as above. */
 double metrics_hist_quantile(const struct metrics *m, const struct mx_hist *h,

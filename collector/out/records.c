@@ -27,7 +27,6 @@ struct records {
 	const struct flowgraph *g;
 	struct jbuf w;
 	struct flowcount *fc;
-	uint64_t written;
 	int failed;
 };
 
@@ -143,7 +142,6 @@ static void emit(struct records *r)
 	if (jbuf_write(&r->w, r->out) < 0)
 		r->failed = 1;
 	jbuf_reset(&r->w);
-	r->written++;
 }
 
 static int flow_index(const struct records *r, const struct fg_flow *f)
@@ -292,5 +290,4 @@ int records_flush(struct records *r)
 	return r->failed ? -1 : 0;
 }
 
-uint64_t records_written(const struct records *r) { return r->written; }
 int records_failed(const struct records *r) { return r->failed; }

@@ -40,8 +40,7 @@ struct jbuf;
 void records_anomaly_json(struct jbuf *w, const struct anomaly *a);
 void records_flow_json(struct jbuf *w, const struct flow_record *f);
 int records_flush(struct records *r);
-/* Written so far, and write errors (e.g. a closed pipe). */
-uint64_t records_written(const struct records *r);
+/* Write errors so far (e.g. a closed pipe). */
 int records_failed(const struct records *r);
 
 #endif

@@ -653,7 +653,3 @@ const struct ksrc_part *ksrc_parts(const struct ksrc *ks, int *n)
 	return ks->parts;
 }
 
-rd_kafka_t *ksrc_handle(struct ksrc *ks)
-{
-	return ks->rk;
-}

@@ -156,7 +156,5 @@ const struct ksrc_stats *ksrc_stats(const struct ksrc *ks);
 int64_t ksrc_silence_ns(const struct ksrc *ks, int64_t mono_ns);
 /* Partition slots [0, *n). */
 const struct ksrc_part *ksrc_parts(const struct ksrc *ks, int *n);
-/* The consumer handle, e.g. to share its configuration; borrowed. */
-rd_kafka_t *ksrc_handle(struct ksrc *ks);
 
 #endif

@@ -143,13 +143,6 @@ void partclock_restore(struct partclock *pc, int slot, int64_t max_ns)
 	s->last_ns = max_ns;
 }
 
-int partclock_at_end(const struct partclock *pc, int slot)
-{
-	const struct pc_slot *s = slot_at(pc, slot);
-
-	return s != NULL && s->assigned && s->at_end;
-}
-
 int partclock_assigned(const struct partclock *pc)
 {
 	return pc->nassigned;

@@ -55,7 +55,6 @@ void partclock_eof(struct partclock *pc, int slot, int64_t offset);
 int64_t partclock_max(const struct partclock *pc, int slot);
 void partclock_restore(struct partclock *pc, int slot, int64_t max_ns);
 
-int partclock_at_end(const struct partclock *pc, int slot);
 /* 1 when at least one partition is assigned and every assigned one is at its end. */
 int partclock_all_at_end(const struct partclock *pc);
 int partclock_assigned(const struct partclock *pc);
