@@ -34,8 +34,16 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void on_anomaly(void *ctx, const struct anomaly *a) { (void)ctx; (void)a; }
-static void on_flow(void *ctx, const struct flow_record *r) { (void)ctx; (void)r; }
+static void on_anomaly(void *ctx, const struct anomaly *a)
+{
+	(void)ctx;
+	(void)a;
+}
+static void on_flow(void *ctx, const struct flow_record *r)
+{
+	(void)ctx;
+	(void)r;
+}
 
 static int fill(struct engine *e, long n)
 {
@@ -47,8 +55,13 @@ static int fill(struct engine *e, long n)
 		for (long i = 0; i < n; i++) {
 			snprintf(corr, sizeof corr, "c%09ld", i);
 			snprintf(id, sizeof id, "e%ld-%d", i, k);
-			struct event ev = { .event_id = id, .correlation_id = corr, .type = STEPS[k],
-				.source = "bench", .causation_id = "", .time_ns = t, .partition = 0 };
+			struct event ev = { .event_id = id,
+				.correlation_id = corr,
+				.type = STEPS[k],
+				.source = "bench",
+				.causation_id = "",
+				.time_ns = t,
+				.partition = 0 };
 			t += 1000;
 			if (engine_apply(e, &ev) != 0)
 				return -1;
@@ -73,9 +86,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ckpt_bench: setup: %s\n", err);
 		return 1;
 	}
-	struct ckpt_meta m = { .topic = "bench", .partition = 0, .offset = 2 * n,
-		.part_clock_ns = engine_stats(e)->tmax_ns, .engine_clock_ns = engine_stats(e)->tmax_ns,
-		.written_ns = 0, .fingerprint = engine_state_fingerprint(e) };
+	struct ckpt_meta m = { .topic = "bench",
+		.partition = 0,
+		.offset = 2 * n,
+		.part_clock_ns = engine_stats(e)->tmax_ns,
+		.engine_clock_ns = engine_stats(e)->tmax_ns,
+		.written_ns = 0,
+		.fingerprint = engine_state_fingerprint(e) };
 	double t0 = now_s();
 	long k = engine_state_export(e, 1, &b);
 	double t1 = now_s();
@@ -85,7 +102,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	double t2 = now_s();
-	printf("ckpt_bench: flows=%ld state_bytes=%zu bytes_per_flow=%.1f export_s=%.3f write_fsync_s=%.3f\n",
+	printf("ckpt_bench: flows=%ld state_bytes=%zu bytes_per_flow=%.1f export_s=%.3f "
+	       "write_fsync_s=%.3f\n",
 	    n, b.len, (double)b.len / (double)n, t1 - t0, t2 - t1);
 	engine_free(e);
 	e = NULL;
@@ -99,7 +117,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		double r0 = now_s();
-		int got = ckpt_read(dir, "bench", 0, engine_state_fingerprint(f), &rm, &st, &len, err, sizeof err);
+		int got = ckpt_read(
+		    dir, "bench", 0, engine_state_fingerprint(f), &rm, &st, &len, err, sizeof err);
 		double r1 = now_s();
 		long imp = got == 1 ? engine_state_import(f, 1, st, len, err, sizeof err) : -1;
 		engine_advance(f, rm.engine_clock_ns);
@@ -108,21 +127,21 @@ int main(int argc, char **argv)
 		size_t have = engine_state_count(f, 1);
 		engine_free(f);
 		if (imp != n || have != (size_t)n) {
-			fprintf(stderr, "ckpt_bench: restored %ld (%zu) of %ld flows: %s\n", imp, have, n, err);
+			fprintf(stderr, "ckpt_bench: restored %ld (%zu) of %ld flows: %s\n", imp,
+			    have, n, err);
 			goto out;
 		}
-		printf("ckpt_bench: restore run=%d read_s=%.3f import_s=%.3f restore_s=%.3f\n", r, r1 - r0,
-		    r2 - r1, r2 - r0);
+		printf("ckpt_bench: restore run=%d read_s=%.3f import_s=%.3f restore_s=%.3f\n", r,
+		    r1 - r0, r2 - r1, r2 - r0);
 	}
 	rc = 0;
-out:
-	{
-		char path[4096];
-		if (ckpt_path(path, sizeof path, dir, "bench", 0) == 0)
-			unlink(path);
-		if (argc <= 2)
-			rmdir(dir);
-	}
+out : {
+	char path[4096];
+	if (ckpt_path(path, sizeof path, dir, "bench", 0) == 0)
+		unlink(path);
+	if (argc <= 2)
+		rmdir(dir);
+}
 	engine_state_buf_free(&b);
 	engine_free(e);
 	config_free(cfg);

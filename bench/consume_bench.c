@@ -26,10 +26,14 @@ static double now_s(void)
 }
 
 static const char *const props[][2] = {
-	{ "enable.auto.offset.store", "false" }, { "enable.auto.commit", "false" },
-	{ "auto.offset.reset", "earliest" }, { "enable.partition.eof", "true" },
-	{ "fetch.wait.max.ms", "10" }, { "fetch.max.bytes", "104857600" },
-	{ "max.partition.fetch.bytes", "16777216" }, { "queued.min.messages", "1000000" },
+	{ "enable.auto.offset.store", "false" },
+	{ "enable.auto.commit", "false" },
+	{ "auto.offset.reset", "earliest" },
+	{ "enable.partition.eof", "true" },
+	{ "fetch.wait.max.ms", "10" },
+	{ "fetch.max.bytes", "104857600" },
+	{ "max.partition.fetch.bytes", "16777216" },
+	{ "queued.min.messages", "1000000" },
 	{ "queued.max.messages.kbytes", "262144" },
 };
 
@@ -41,7 +45,8 @@ static rd_kafka_t *make_consumer(const char *brokers, const char *group)
 
 	for (size_t i = 0; i < sizeof props / sizeof props[0]; i++)
 		rd_kafka_conf_set(c, props[i][0], props[i][1], err, sizeof err);
-	if (rd_kafka_conf_set(c, "bootstrap.servers", brokers, err, sizeof err) != RD_KAFKA_CONF_OK ||
+	if (rd_kafka_conf_set(c, "bootstrap.servers", brokers, err, sizeof err) !=
+		RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(c, "group.id", group, err, sizeof err) != RD_KAFKA_CONF_OK ||
 	    (rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err)) == NULL) {
 		fprintf(stderr, "consume_bench: %s\n", err);
@@ -77,9 +82,12 @@ int main(int argc, char **argv)
 	double t0 = 0, t1 = 0;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--brokers") == 0) brokers = argv[i + 1];
-		else if (strcmp(argv[i], "--topic") == 0) topic = argv[i + 1];
-		else if (strcmp(argv[i], "--group") == 0) group = argv[i + 1];
+		if (strcmp(argv[i], "--brokers") == 0)
+			brokers = argv[i + 1];
+		else if (strcmp(argv[i], "--topic") == 0)
+			topic = argv[i + 1];
+		else if (strcmp(argv[i], "--group") == 0)
+			group = argv[i + 1];
 	}
 	if (brokers == NULL || topic == NULL) {
 		fprintf(stderr, "usage: consume_bench --brokers ADDR --topic T [--group G]\n");
@@ -113,8 +121,8 @@ int main(int argc, char **argv)
 		}
 	}
 	double secs = t1 > t0 ? t1 - t0 : 1e-9;
-	printf("messages=%llu bytes=%llu seconds=%.3f msgs_per_sec=%.0f mb_per_sec=%.1f\n", n, bytes,
-	    secs, (double)n / secs, (double)bytes / secs / 1e6);
+	printf("messages=%llu bytes=%llu seconds=%.3f msgs_per_sec=%.0f mb_per_sec=%.1f\n", n,
+	    bytes, secs, (double)n / secs, (double)bytes / secs / 1e6);
 	rd_kafka_queue_destroy(q);
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);

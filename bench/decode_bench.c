@@ -17,14 +17,13 @@
 #include "decode/decode.h"
 #include "source/input.h"
 
-static const char *const types[] = {"OrderPlaced", "PaymentAuthorized", "StockReserved",
-	"OrderShipped", "OrderCompleted"};
-static const char *const sources[] = {"orders", "payments", "inventory", "shipping",
-	"orders"};
+static const char *const types[] = { "OrderPlaced", "PaymentAuthorized", "StockReserved",
+	"OrderShipped", "OrderCompleted" };
+static const char *const sources[] = { "orders", "payments", "inventory", "shipping", "orders" };
 
 struct corpus {
 	char *json;
-	size_t *json_off;      /* line i is json[json_off[i] .. json_off[i+1]-1) (no newline) */
+	size_t *json_off; /* line i is json[json_off[i] .. json_off[i+1]-1) (no newline) */
 	uint8_t *pb;
 	size_t *pb_off;
 	size_t n;
@@ -37,8 +36,8 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void make_event(size_t i, struct event *ev, char ids[3][32], struct ev_attr *attr,
-    char *amount)
+static void make_event(
+    size_t i, struct event *ev, char ids[3][32], struct ev_attr *attr, char *amount)
 {
 	size_t flow = i / 5, step = i % 5;
 	snprintf(ids[0], 32, "e-%012zu", i);
@@ -47,10 +46,16 @@ static void make_event(size_t i, struct event *ev, char ids[3][32], struct ev_at
 	snprintf(amount, 16, "%zu.%02zu", 10 + flow % 990, flow % 100);
 	attr->key = "amount";
 	attr->val = amount;
-	*ev = (struct event){.event_id = ids[0], .correlation_id = ids[1], .type = types[step],
-	    .source = sources[step], .causation_id = step ? ids[2] : "", .flow = "order",
-	    .time_ns = 1795600800000000000LL + (int64_t)i * 1234567, .attrs = attr,
-	    .nattrs = step == 1 ? 1 : 0, .partition = -1};
+	*ev = (struct event){ .event_id = ids[0],
+		.correlation_id = ids[1],
+		.type = types[step],
+		.source = sources[step],
+		.causation_id = step ? ids[2] : "",
+		.flow = "order",
+		.time_ns = 1795600800000000000LL + (int64_t)i * 1234567,
+		.attrs = attr,
+		.nattrs = step == 1 ? 1 : 0,
+		.partition = -1 };
 }
 
 static void build(struct corpus *c, size_t n)
@@ -85,12 +90,14 @@ static double run(struct corpus *c, struct decoder *d, int proto, uint64_t *chec
 		uint64_t sum = 0;
 		double t0 = now();
 		for (size_t i = 0; i < c->n; i++) {
-			int rc = proto ? decode_proto(d, c->pb + c->pb_off[i],
-					     c->pb_off[i + 1] - c->pb_off[i], &ev, err, sizeof(err))
-				       : decode_json(d, c->json + c->json_off[i],
-					     c->json_off[i + 1] - c->json_off[i], &ev, err, sizeof(err));
+			int rc = proto
+			    ? decode_proto(d, c->pb + c->pb_off[i], c->pb_off[i + 1] - c->pb_off[i],
+				  &ev, err, sizeof(err))
+			    : decode_json(d, c->json + c->json_off[i],
+				  c->json_off[i + 1] - c->json_off[i], &ev, err, sizeof(err));
 			if (rc) {
-				fprintf(stderr, "event %zu: %s: %s\n", i, decode_error_name(rc), err);
+				fprintf(
+				    stderr, "event %zu: %s: %s\n", i, decode_error_name(rc), err);
 				exit(1);
 			}
 			sum += (uint64_t)ev.time_ns + (uint8_t)ev.correlation_id[6] + ev.nattrs;
@@ -115,7 +122,7 @@ static double run_file(struct corpus *c, enum input_format fmt, size_t *bytes)
 			fputc('\n', f);
 		} else {
 			size_t len = c->pb_off[i + 1] - c->pb_off[i];
-			uint8_t hdr[2] = {(uint8_t)(len | 0x80), (uint8_t)(len >> 7)};
+			uint8_t hdr[2] = { (uint8_t)(len | 0x80), (uint8_t)(len >> 7) };
 			if (len < 128)
 				hdr[0] = (uint8_t)len;
 			fwrite(hdr, 1, len < 128 ? 1 : 2, f);

@@ -48,8 +48,18 @@ static double now_s(void)
 }
 
 static uint64_t nanomalies, nflows;
-static void on_anomaly(void *ctx, const struct anomaly *a) { (void)ctx; (void)a; nanomalies++; }
-static void on_flow(void *ctx, const struct flow_record *r) { (void)ctx; (void)r; nflows++; }
+static void on_anomaly(void *ctx, const struct anomaly *a)
+{
+	(void)ctx;
+	(void)a;
+	nanomalies++;
+}
+static void on_flow(void *ctx, const struct flow_record *r)
+{
+	(void)ctx;
+	(void)r;
+	nflows++;
+}
 
 int main(int argc, char **argv)
 {
@@ -84,9 +94,13 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 5; k++) {
 		for (long i = 0; i < n; i++) {
 			snprintf(idbuf, sizeof(idbuf), "e%ld-%d", i, k);
-			struct event ev = { .event_id = idbuf, .correlation_id = corr + i * 12,
-				.type = STEPS[k], .source = "bench", .causation_id = "",
-				.time_ns = t, .partition = -1 };
+			struct event ev = { .event_id = idbuf,
+				.correlation_id = corr + i * 12,
+				.type = STEPS[k],
+				.source = "bench",
+				.causation_id = "",
+				.time_ns = t,
+				.partition = -1 };
 			t += 1000;
 			engine_apply(e, &ev);
 		}
@@ -98,12 +112,15 @@ int main(int argc, char **argv)
 	double secs = now_s() - start;
 	engine_finish(e);
 	double total = 5.0 * (double)n;
-	printf("engine_bench: flows=%ld events=%.0f seconds=%.3f events_per_second=%.0f\n", n, total, secs, total / secs);
-	printf("engine_bench: in_flight_peak=%ld rss_growth_bytes_per_flow=%.1f engine_memory_bytes_per_flow=%.1f\n",
+	printf("engine_bench: flows=%ld events=%.0f seconds=%.3f events_per_second=%.0f\n", n,
+	    total, secs, total / secs);
+	printf("engine_bench: in_flight_peak=%ld rss_growth_bytes_per_flow=%.1f "
+	       "engine_memory_bytes_per_flow=%.1f\n",
 	    n, (double)(rss1 - rss0) * 1024.0 / (double)n, (double)mem1 / (double)n);
-	printf("engine_bench: anomalies=%llu flow_records=%llu\n", (unsigned long long)nanomalies, (unsigned long long)nflows);
-	printf("engine_bench: declared_flows=%d config_load_seconds=%.3f work_per_event=%.3f\n", cfg->graph.nflows,
-	    load_s, (double)engine_work(e) / total);
+	printf("engine_bench: anomalies=%llu flow_records=%llu\n", (unsigned long long)nanomalies,
+	    (unsigned long long)nflows);
+	printf("engine_bench: declared_flows=%d config_load_seconds=%.3f work_per_event=%.3f\n",
+	    cfg->graph.nflows, load_s, (double)engine_work(e) / total);
 	engine_free(e);
 	config_free(cfg);
 	free(corr);

@@ -44,16 +44,18 @@ static long fill(const char *dir, double seconds, struct config *cfg, struct his
 	char err[4096];
 	struct history *h;
 	struct engine *e;
-	struct log lg = {.level = LOG_LVL_WARN};
-	const struct history_opts ho = {.dir = dir, .queue_len = 65536, .max_attr_bytes = 4096,
-	    .timeline_bytes = (size_t)32 << 20};
+	struct log lg = { .level = LOG_LVL_WARN };
+	const struct history_opts ho = { .dir = dir,
+		.queue_len = 65536,
+		.max_attr_bytes = 4096,
+		.timeline_bytes = (size_t)32 << 20 };
 	if (history_new(&ho, &cfg->graph, &lg, &h, err, sizeof err) < 0) {
 		fprintf(stderr, "history_bench: %s\n", err);
 		exit(1);
 	}
 	struct engine_sink sink;
 	history_sink(h, &sink);
-	const struct engine_opts eo = {ENGINE_CLOCK_EVENTS, 0};
+	const struct engine_opts eo = { ENGINE_CLOCK_EVENTS, 0 };
 	if (engine_new(&cfg->graph, &eo, &sink, &e, err, sizeof err) < 0) {
 		fprintf(stderr, "history_bench: %s\n", err);
 		exit(1);
@@ -63,15 +65,23 @@ static long fill(const char *dir, double seconds, struct config *cfg, struct his
 	int64_t t = INT64_C(1767225600000000000);
 	long i = 0;
 	char id[64], corr[48], amount[48];
-	struct ev_attr attrs[1] = {{"amount", amount}};
+	struct ev_attr attrs[1] = { { "amount", amount } };
 	for (; now_s() - t0 < seconds; i++) {
 		snprintf(corr, sizeof corr, "c%09ld", i);
 		snprintf(amount, sizeof amount, "%ld.%02ld", i % 1000, i % 100);
 		for (int k = 0; k < 5; k++) {
 			snprintf(id, sizeof id, "%s-%d", corr, k);
-			struct event ev = {.event_id = id, .correlation_id = corr, .type = STEPS[k],
-			    .source = "bench", .causation_id = "", .time_ns = t, .attrs = attrs,
-			    .nattrs = 1, .topic = "events", .partition = (int32_t)(i % 64), .offset = i};
+			struct event ev = { .event_id = id,
+				.correlation_id = corr,
+				.type = STEPS[k],
+				.source = "bench",
+				.causation_id = "",
+				.time_ns = t,
+				.attrs = attrs,
+				.nattrs = 1,
+				.topic = "events",
+				.partition = (int32_t)(i % 64),
+				.offset = i };
 			t += 1000000;
 			history_event(h, &ev);
 			engine_apply(e, &ev);
@@ -86,8 +96,9 @@ static long fill(const char *dir, double seconds, struct config *cfg, struct his
 	engine_free(e);
 	history_free(h);
 	printf("history_bench: flows=%ld seconds=%.1f flows_per_second=%.0f written=%llu "
-	    "dropped=%llu errors=%llu\n", i, dt, (double)i / dt, (unsigned long long)st->writes,
-	    (unsigned long long)st->drops, (unsigned long long)st->errors);
+	       "dropped=%llu errors=%llu\n",
+	    i, dt, (double)i / dt, (unsigned long long)st->writes, (unsigned long long)st->drops,
+	    (unsigned long long)st->errors);
 	return i;
 }
 

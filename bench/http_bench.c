@@ -45,7 +45,7 @@ extern char **environ;
 
 /* The flow every benchmark uses: bench/flows.yaml (run from the repository root). */
 static const char *CONFIG_PATH = "bench/flows.yaml";
-static const char *STEPS[5] = {"Placed", "Paid", "Reserved", "Shipped", "Delivered"};
+static const char *STEPS[5] = { "Placed", "Paid", "Reserved", "Shipped", "Delivered" };
 
 enum { MODE_IDLE, MODE_INGEST, MODE_STOP };
 
@@ -55,11 +55,11 @@ struct bench {
 	struct metrics *m;
 	struct http_api *api;
 	int n;
-	int64_t t;                 /* event time, ns */
+	int64_t t; /* event time, ns */
 	uint64_t next_id;
 	atomic_int mode;
 	atomic_ulong applied;
-	char *corr;                /* n * 12 bytes: o-000000000 ... */
+	char *corr; /* n * 12 bytes: o-000000000 ... */
 	struct api_engine *ae;
 };
 
@@ -78,8 +78,13 @@ static void apply(struct bench *b, const char *corr, int step)
 {
 	char id[32];
 	snprintf(id, sizeof(id), "%s-%d", corr, step);
-	struct event ev = {.event_id = id, .correlation_id = corr, .type = STEPS[step],
-	    .source = "bench", .causation_id = "", .time_ns = b->t, .partition = -1};
+	struct event ev = { .event_id = id,
+		.correlation_id = corr,
+		.type = STEPS[step],
+		.source = "bench",
+		.causation_id = "",
+		.time_ns = b->t,
+		.partition = -1 };
 	b->t += 1000;
 	engine_apply(b->eng, &ev);
 }
@@ -91,15 +96,16 @@ static void *engine_thread(void *arg)
 	int mode;
 	while ((mode = atomic_load(&b->mode)) != MODE_STOP) {
 		if (mode == MODE_INGEST) {
-			for (int k = 0; k < 64; k++) {   /* 64 orders = 320 events per batch */
-				snprintf(corr, sizeof(corr), "x%011llu", (unsigned long long)b->next_id++);
+			for (int k = 0; k < 64; k++) { /* 64 orders = 320 events per batch */
+				snprintf(corr, sizeof(corr), "x%011llu",
+				    (unsigned long long)b->next_id++);
 				for (int s = 0; s < 5; s++)
 					apply(b, corr, s);
 			}
 			atomic_fetch_add(&b->applied, 320);
 			engine_advance(b->eng, b->t);
 		} else {
-			struct timespec ts = {0, 50000};
+			struct timespec ts = { 0, 50000 };
 			nanosleep(&ts, NULL);
 		}
 		metrics_sync_engine(b->m, b->eng);
@@ -113,7 +119,7 @@ static void *engine_thread(void *arg)
 static int connect_to(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -144,7 +150,7 @@ static long get(int fd, const char *path, int *status, char **buf, size_t *cap)
 		(*buf)[len] = '\0';
 		char *hend;
 		if (hlen == 0 && (hend = strstr(*buf, "\r\n\r\n")) != NULL) {
-			hlen = (size_t)(hend + 4 - *buf);   /* an offset: *buf moves as it grows */
+			hlen = (size_t)(hend + 4 - *buf); /* an offset: *buf moves as it grows */
 			char *cl = strcasestr(*buf, "Content-Length:");
 			clen = cl ? atol(cl + 15) : 0;
 			*status = atoi(*buf + 9);
@@ -174,7 +180,7 @@ static void latency(int port, const char *name, const char *path, int reps, int 
 		bytes = get(fd, path, &st, &buf, &cap);
 		ms[i] = (double)(mono_ns() - t0) / 1e6;
 		if (gap_ms > 0) {
-			struct timespec g = {gap_ms / 1000, (long)(gap_ms % 1000) * 1000000};
+			struct timespec g = { gap_ms / 1000, (long)(gap_ms % 1000) * 1000000 };
 			nanosleep(&g, NULL);
 		}
 		if (bytes < 0 || st != 200) {
@@ -183,8 +189,8 @@ static void latency(int port, const char *name, const char *path, int reps, int 
 		}
 	}
 	qsort(ms, (size_t)reps, sizeof(double), cmp_d);
-	printf("latency %s path=%s reps=%d bytes=%ld p50_ms=%.3f p99_ms=%.3f\n", name, path,
-	    reps, bytes, ms[reps / 2], ms[reps - 1 - reps / 100]);
+	printf("latency %s path=%s reps=%d bytes=%ld p50_ms=%.3f p99_ms=%.3f\n", name, path, reps,
+	    bytes, ms[reps / 2], ms[reps - 1 - reps / 100]);
 	free(ms);
 	free(buf);
 	close(fd);
@@ -204,7 +210,7 @@ static double ingest(struct bench *b, double secs, clockid_t eng_cpu, double *pe
 	unsigned long a0 = atomic_load(&b->applied);
 	int64_t t0 = mono_ns(), c0 = cpu_ns(eng_cpu);
 	atomic_store(&b->mode, MODE_INGEST);
-	struct timespec ts = {(time_t)secs, (long)((secs - (time_t)secs) * 1e9)};
+	struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
 	nanosleep(&ts, NULL);
 	atomic_store(&b->mode, MODE_IDLE);
 	double dt = (double)(mono_ns() - t0) / 1e9;
@@ -228,7 +234,7 @@ static pid_t start_wrk(int port, double secs, const char *out, int nice_)
 	snprintf(dur, sizeof(dur), "%ds", (int)secs);
 	char nv[16];
 	snprintf(nv, sizeof(nv), "%d", nice_);
-	char *argv[] = {"nice", "-n", nv, "wrk", "-t1", "-c16", "-d", dur, "-s", lua, url, NULL};
+	char *argv[] = { "nice", "-n", nv, "wrk", "-t1", "-c16", "-d", dur, "-s", lua, url, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -245,17 +251,18 @@ static int setup(struct bench *b, char *err, size_t errlen)
 	const char *path = getenv("BENCH_CONFIG") ? getenv("BENCH_CONFIG") : CONFIG_PATH;
 	if (config_load(path, &b->cfg, err, errlen) < 0)
 		return -1;
-	struct metrics_opts mo = {.graph = &b->cfg->graph, .version = "bench"};
+	struct metrics_opts mo = { .graph = &b->cfg->graph, .version = "bench" };
 	static struct cfg_listen listen;
 	if (config_parse_listen("127.0.0.1:0", &listen, err, errlen) < 0)
 		return -1;
-	struct http_api_opts ho = {.listen = &listen, .max_connections = 256};
+	struct http_api_opts ho = { .listen = &listen, .max_connections = 256 };
 	if (metrics_new(&mo, &b->m, err, errlen) < 0 ||
 	    http_api_new(&ho, b->m, &b->api, err, errlen) < 0)
 		return -1;
-	struct engine_sink sink = {.anomaly = s_anomaly, .flow = s_flow, .step = s_step,
-	    .ctx = b->api};
-	struct engine_opts eo = {.clock = ENGINE_CLOCK_EXTERNAL, .max_flows = b->cfg->max_flows};
+	struct engine_sink sink = {
+		.anomaly = s_anomaly, .flow = s_flow, .step = s_step, .ctx = b->api
+	};
+	struct engine_opts eo = { .clock = ENGINE_CLOCK_EXTERNAL, .max_flows = b->cfg->max_flows };
 	if (engine_new(&b->cfg->graph, &eo, &sink, &b->eng, err, errlen) < 0)
 		return -1;
 	b->corr = malloc((size_t)b->n * 12);
@@ -263,8 +270,8 @@ static int setup(struct bench *b, char *err, size_t errlen)
 	b->n = nn;
 	for (int i = 0; i < b->n; i++)
 		snprintf(b->corr + (size_t)i * 12, 12, "o-%09d", i % 1000000000);
-	if ((b->ae = api_engine_new(b->eng, &b->cfg->graph, http_api_snapshot(b->api),
-	         (size_t)1 << 20)) == NULL) {
+	if ((b->ae = api_engine_new(
+		 b->eng, &b->cfg->graph, http_api_snapshot(b->api), (size_t)1 << 20)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -287,7 +294,7 @@ static int setup(struct bench *b, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	struct bench b = {.n = argc > 1 ? atoi(argv[1]) : 1000000};
+	struct bench b = { .n = argc > 1 ? atoi(argv[1]) : 1000000 };
 	double secs = argc > 2 ? atof(argv[2]) : 4;
 	const char *wrk_out = argc > 3 ? argv[3] : "/dev/null";
 	int wrk_nice = argc > 4 ? atoi(argv[4]) : 0;
@@ -305,8 +312,8 @@ int main(int argc, char **argv)
 	int64_t t0 = mono_ns();
 	for (int i = 0; i < 100; i++)
 		metrics_render(b.m, &jb);
-	printf("metrics_render_us=%.1f metrics_bytes=%zu\n", (double)(mono_ns() - t0) / 1e5,
-	    jb.len);
+	printf(
+	    "metrics_render_us=%.1f metrics_bytes=%zu\n", (double)(mono_ns() - t0) / 1e5, jb.len);
 	/* the periodic work of the engine thread: counters synced from the engine, then
 	 * one publish (/metrics, the summary and the graphs rendered and swapped in) */
 	t0 = mono_ns();
@@ -321,34 +328,41 @@ int main(int argc, char **argv)
 	 * on the engine thread, without HTTP or queueing */
 	struct api_backend be;
 	api_engine_backend(b.ae, &be);
-	static const struct api_flows_args fa[2] = {
-	    {.state = AR_STATE_OPEN, .sort = AR_SORT_AGE, .flow = -1, .awaiting = -1,
-	        .kind = -1, .limit = 100},
-	    {.state = AR_STATE_STALLED, .sort = AR_SORT_OVERDUE, .flow = -1, .awaiting = -1,
-	        .kind = -1, .limit = 100}};
+	static const struct api_flows_args fa[2] = { { .state = AR_STATE_OPEN,
+							 .sort = AR_SORT_AGE,
+							 .flow = -1,
+							 .awaiting = -1,
+							 .kind = -1,
+							 .limit = 100 },
+		{ .state = AR_STATE_STALLED,
+		    .sort = AR_SORT_OVERDUE,
+		    .flow = -1,
+		    .awaiting = -1,
+		    .kind = -1,
+		    .limit = 100 } };
 	for (int q = 0; q < 2; q++) {
 		jbuf_init(&jb, 1 << 26);
 		t0 = mono_ns();
 		api_render_flows(b.m, &be, &fa[q], &jb);
-		printf("flows_walk %s render_ms=%.1f bytes=%zu\n", q ? "stalled_overdue" : "open_age",
-		    (double)(mono_ns() - t0) / 1e6, jb.len);
+		printf("flows_walk %s render_ms=%.1f bytes=%zu\n",
+		    q ? "stalled_overdue" : "open_age", (double)(mono_ns() - t0) / 1e6, jb.len);
 		jbuf_free(&jb);
 	}
 	pthread_t th;
 	pthread_create(&th, NULL, engine_thread, &b);
-	http_publish_poll(b.api, mono_ns(), true);  /* (before the thread's first poll is fine) */
+	http_publish_poll(b.api, mono_ns(), true); /* (before the thread's first poll is fine) */
 	int port = http_api_port(b.api);
 	latency(port, "metrics", "/metrics", 2000, 0);
 	latency(port, "summary", "/api/v1/summary", 2000, 0);
-	if (getenv("BENCH_DOCS_ONLY")) {          /* bench/parts/15-declared.sh */
+	if (getenv("BENCH_DOCS_ONLY")) { /* bench/parts/15-declared.sh */
 		latency(port, "graphs", "/api/v1/graphs", 200, 0);
 		atomic_store(&b.mode, MODE_STOP);
 		pthread_join(th, NULL);
 		return 0;
 	}
 	latency(port, "flows_spaced", "/api/v1/flows?limit=100", 8, 1200);
-	latency(port, "flows_stalled_spaced",
-	    "/api/v1/flows?state=stalled&sort=overdue&limit=100", 8, 1200);
+	latency(port, "flows_stalled_spaced", "/api/v1/flows?state=stalled&sort=overdue&limit=100",
+	    8, 1200);
 	latency(port, "flows_back_to_back", "/api/v1/flows?limit=100", 8, 0);
 	latency(port, "timeline", "/api/v1/flows/bench/o-000000007", 200, 0);
 	/* alternate alone / watched phases; the median of the pair ratios resists the
@@ -359,7 +373,7 @@ int main(int argc, char **argv)
 	for (int r = 0; r < 3; r++) {
 		alone_eps[r] = ingest(&b, secs, eng_cpu, &pc_a);
 		pid_t w = start_wrk(port, secs + 1, wrk_out, wrk_nice);
-		struct timespec warm = {0, 300000000};
+		struct timespec warm = { 0, 300000000 };
 		nanosleep(&warm, NULL);
 		watched_eps[r] = ingest(&b, secs, eng_cpu, &pc_w);
 		cpu_ratio[r] = pc_w / pc_a;
@@ -370,15 +384,16 @@ int main(int argc, char **argv)
 			fprintf(stderr, "http_bench: wrk did not start\n");
 		ratios[r] = watched_eps[r] / alone_eps[r];
 		printf("ingest pair=%d alone_eps=%.0f with_wrk_eps=%.0f ratio=%.3f "
-		       "per_engine_cpu_s_alone=%.0f watched=%.0f cpu_ratio=%.3f\n", r, alone_eps[r],
-		    watched_eps[r], ratios[r], pc_a, pc_w, cpu_ratio[r]);
+		       "per_engine_cpu_s_alone=%.0f watched=%.0f cpu_ratio=%.3f\n",
+		    r, alone_eps[r], watched_eps[r], ratios[r], pc_a, pc_w, cpu_ratio[r]);
 	}
 	qsort(ratios, 3, sizeof(double), cmp_d);
 	qsort(cpu_ratio, 3, sizeof(double), cmp_d);
 	qsort(alone_eps, 3, sizeof(double), cmp_d);
 	qsort(watched_eps, 3, sizeof(double), cmp_d);
 	printf("ingest median alone_eps=%.0f with_wrk_eps=%.0f ratio=%.3f cpu_ratio=%.3f "
-	       "wrk_nice=%d\n", alone_eps[1], watched_eps[1], ratios[1], cpu_ratio[1], wrk_nice);
+	       "wrk_nice=%d\n",
+	    alone_eps[1], watched_eps[1], ratios[1], cpu_ratio[1], wrk_nice);
 	atomic_store(&b.mode, MODE_STOP);
 	pthread_join(th, NULL);
 	http_api_free(b.api);

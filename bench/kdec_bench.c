@@ -19,17 +19,16 @@
 #include "config/config.h"
 #include "decode/kafka_decode.h"
 
-static const char cfg_yaml[] =
-    "flows:\n"
-    "  - name: order\n"
-    "    steps:\n"
-    "      OrderPlaced: { start: true }\n"
-    "      OrderShipped: { after: [OrderPlaced], end: completed }\n"
-    "kafka:\n"
-    "  correlation_from: [\"field:data.order_id\"]\n";
+static const char cfg_yaml[] = "flows:\n"
+			       "  - name: order\n"
+			       "    steps:\n"
+			       "      OrderPlaced: { start: true }\n"
+			       "      OrderShipped: { after: [OrderPlaced], end: completed }\n"
+			       "kafka:\n"
+			       "  correlation_from: [\"field:data.order_id\"]\n";
 
-static const char *const types[] = {"OrderPlaced", "PaymentAuthorized", "StockReserved",
-	"OrderShipped", "OrderCompleted"};
+static const char *const types[] = { "OrderPlaced", "PaymentAuthorized", "StockReserved",
+	"OrderShipped", "OrderCompleted" };
 
 static double now(void)
 {
@@ -39,7 +38,7 @@ static double now(void)
 }
 
 enum kind { K_JSON, K_CE_STRUCTURED, K_CE_BINARY, K_N };
-static const char *const kind_names[K_N] = {"json", "ce_structured", "ce_binary"};
+static const char *const kind_names[K_N] = { "json", "ce_structured", "ce_binary" };
 
 static int render(enum kind k, size_t i, char *buf, size_t cap)
 {
@@ -47,19 +46,25 @@ static int render(enum kind k, size_t i, char *buf, size_t cap)
 	unsigned s = (unsigned)(i % 60), ms = (unsigned)(i * 7 % 1000);
 	switch (k) {
 	case K_JSON:
-		return snprintf(buf, cap, "{\"event_id\":\"e-%08zu\",\"type\":\"%s\",\"source\":"
+		return snprintf(buf, cap,
+		    "{\"event_id\":\"e-%08zu\",\"type\":\"%s\",\"source\":"
 		    "\"svc-%u\",\"time\":\"2026-11-25T10:%02u:%02u.%03uZ\",\"data\":{\"order_id\":"
-		    "\"o-%07u\",\"amount\":12.50},\"attributes\":{\"region\":\"eu\",\"tier\":\"gold\"}}",
+		    "\"o-%07u\",\"amount\":12.50},\"attributes\":{\"region\":\"eu\",\"tier\":"
+		    "\"gold\"}}",
 		    i, types[step], step, s % 60, s, ms, flow);
 	case K_CE_STRUCTURED:
-		return snprintf(buf, cap, "{\"specversion\":\"1.0\",\"id\":\"e-%08zu\",\"type\":\"%s\","
-		    "\"source\":\"svc-%u\",\"time\":\"2026-11-25T10:%02u:%02u.%03uZ\",\"subject\":\"x\","
+		return snprintf(buf, cap,
+		    "{\"specversion\":\"1.0\",\"id\":\"e-%08zu\",\"type\":\"%s\","
+		    "\"source\":\"svc-%u\",\"time\":\"2026-11-25T10:%02u:%02u.%03uZ\",\"subject\":"
+		    "\"x\","
 		    "\"datacontenttype\":\"application/json\",\"data\":{\"order_id\":\"o-%07u\","
 		    "\"amount\":12.50,\"lines\":[1,2,3]}}",
 		    i, types[step], step, s % 60, s, ms, flow);
 	default:
-		return snprintf(buf, cap, "{\"note\":\"a short note about the order\",\"lines\":[1,2,3],"
-		    "\"data\":{\"order_id\":\"o-%07u\",\"amount\":12.50}}", flow);
+		return snprintf(buf, cap,
+		    "{\"note\":\"a short note about the order\",\"lines\":[1,2,3],"
+		    "\"data\":{\"order_id\":\"o-%07u\",\"amount\":12.50}}",
+		    flow);
 	}
 }
 
@@ -77,7 +82,7 @@ int main(int argc, char **argv)
 	char *vals = malloc(n * 256);
 	size_t *lens = malloc(n * sizeof(*lens));
 	char ids[32], times[40];
-	const struct ce_header ct = {"content-type", "application/cloudevents+json", 28};
+	const struct ce_header ct = { "content-type", "application/cloudevents+json", 28 };
 	if (!vals || !lens)
 		return 1;
 	for (int k = 0; k < K_N; k++) {
@@ -95,15 +100,23 @@ int main(int argc, char **argv)
 					h[nh++] = ct;
 				else if (k == K_CE_BINARY) {
 					int il = snprintf(ids, sizeof ids, "e-%08zu", i);
-					int tl = snprintf(times, sizeof times, "2026-11-25T10:00:%02zuZ", i % 60);
-					h[nh++] = (struct ce_header){"ce_specversion", "1.0", 3};
-					h[nh++] = (struct ce_header){"ce_id", ids, (size_t)il};
-					h[nh++] = (struct ce_header){"ce_type", types[i % 5], strlen(types[i % 5])};
-					h[nh++] = (struct ce_header){"ce_source", "svc", 3};
-					h[nh++] = (struct ce_header){"ce_time", times, (size_t)tl};
+					int tl = snprintf(
+					    times, sizeof times, "2026-11-25T10:00:%02zuZ", i % 60);
+					h[nh++] = (struct ce_header){ "ce_specversion", "1.0", 3 };
+					h[nh++] = (struct ce_header){ "ce_id", ids, (size_t)il };
+					h[nh++] = (struct ce_header){ "ce_type", types[i % 5],
+						strlen(types[i % 5]) };
+					h[nh++] = (struct ce_header){ "ce_source", "svc", 3 };
+					h[nh++] =
+					    (struct ce_header){ "ce_time", times, (size_t)tl };
 				}
-				struct kmsg m = {.topic = "t", .partition = 0, .offset = (int64_t)i,
-				    .val = vals + i * 256, .len = lens[i], .hdrs = h, .nhdrs = nh};
+				struct kmsg m = { .topic = "t",
+					.partition = 0,
+					.offset = (int64_t)i,
+					.val = vals + i * 256,
+					.len = lens[i],
+					.hdrs = h,
+					.nhdrs = nh };
 				struct event ev;
 				const char *reason;
 				ok += kdec_decode(d, &m, &ev, &reason) == 0;
@@ -113,7 +126,8 @@ int main(int argc, char **argv)
 				best = dt;
 		}
 		if (ok != n) {
-			fprintf(stderr, "kdec_bench: %s: %zu of %zu decoded\n", kind_names[k], ok, n);
+			fprintf(
+			    stderr, "kdec_bench: %s: %zu of %zu decoded\n", kind_names[k], ok, n);
 			return 1;
 		}
 		printf("kind=%s msgs=%zu seconds=%.3f msgs_per_sec=%.0f\n", kind_names[k], n, best,

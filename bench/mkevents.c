@@ -41,11 +41,18 @@ int main(int argc, char **argv)
 			snprintf(id, sizeof(id), "e%ld-%d", i, k);
 			snprintf(corr, sizeof(corr), "order-%08ld", i);
 			snprintf(amount, sizeof(amount), "%ld.%02ld", i % 500, i % 100);
-			struct event ev = { .event_id = id, .correlation_id = corr, .type = STEPS[k],
-				.source = SOURCES[k], .causation_id = "", .time_ns = t, .attrs = attrs,
-				.nattrs = 1, .partition = -1 };
+			struct event ev = { .event_id = id,
+				.correlation_id = corr,
+				.type = STEPS[k],
+				.source = SOURCES[k],
+				.causation_id = "",
+				.time_ns = t,
+				.attrs = attrs,
+				.nattrs = 1,
+				.partition = -1 };
 			t += 1000;
-			int rc = fmt == INPUT_JSONL ? input_write_jsonl(f, &ev) : input_write_proto_delimited(f, &ev);
+			int rc = fmt == INPUT_JSONL ? input_write_jsonl(f, &ev)
+						    : input_write_proto_delimited(f, &ev);
 			if (rc) {
 				fprintf(stderr, "mkevents: write failed\n");
 				return 1;

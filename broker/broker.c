@@ -64,7 +64,8 @@ static const struct broker_optdef {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: choreoscope-broker [options]\n"
+	fprintf(out,
+	    "usage: choreoscope-broker [options]\n"
 	    "A Kafka-protocol broker on librdkafka's mock cluster. Prints its bootstrap\n"
 	    "address on stdout and serves until SIGTERM/SIGINT.\n\n");
 	for (size_t i = 0; i < NOPTS; i++) {
@@ -102,16 +103,15 @@ static int add_topic(struct broker_opts *o, const char *spec, char *err, size_t 
 	size_t n = (size_t)(colon - spec);
 	struct broker_topic *t = &o->topics[o->ntopics];
 	if (n >= sizeof t->name) {
-		snprintf(err, errlen, "--topic '%s': name longer than %zu", spec,
-		    sizeof t->name - 1);
+		snprintf(
+		    err, errlen, "--topic '%s': name longer than %zu", spec, sizeof t->name - 1);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		char c = spec[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
-			snprintf(err, errlen, "--topic '%s': topic names use [a-zA-Z0-9._-]",
-			    spec);
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			c == '.' || c == '_' || c == '-')) {
+			snprintf(err, errlen, "--topic '%s': topic names use [a-zA-Z0-9._-]", spec);
 			return -1;
 		}
 	}
@@ -127,8 +127,7 @@ static int add_topic(struct broker_opts *o, const char *spec, char *err, size_t 
 }
 
 /* 0 = run, 1 = exit 0 (help/version printed), -1 = usage error (err set). */
-static int parse_args(int argc, char **argv, struct broker_opts *o, char *err,
-    size_t errlen)
+static int parse_args(int argc, char **argv, struct broker_opts *o, char *err, size_t errlen)
 {
 	struct option longopts[NOPTS + 1];
 	for (size_t i = 0; i < NOPTS; i++)
@@ -156,9 +155,7 @@ static int parse_args(int argc, char **argv, struct broker_opts *o, char *err,
 		case ':':
 			snprintf(err, errlen, "%s needs an argument", argv[optind - 1]);
 			return -1;
-		default:
-			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			return -1;
+		default: snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]); return -1;
 		}
 	}
 	if (optind < argc) {
@@ -220,8 +217,8 @@ static int cluster_start(const struct broker_opts *o, rd_kafka_t **rkp,
 	}
 	for (int i = 0; i < o->ntopics; i++) {
 		int rf = o->brokers < 3 ? o->brokers : 3;
-		rd_kafka_resp_err_t r = rd_kafka_mock_topic_create(mc, o->topics[i].name,
-		    o->topics[i].partitions, rf);
+		rd_kafka_resp_err_t r =
+		    rd_kafka_mock_topic_create(mc, o->topics[i].name, o->topics[i].partitions, rf);
 		if (r) {
 			snprintf(err, errlen, "creating topic %s: %s", o->topics[i].name,
 			    rd_kafka_err2str(r));

@@ -44,8 +44,8 @@ static void attr(struct attrs *a, const char *key, const char *fmt, ...)
 
 static const char *const prefixes[GEN_NFLOWS + 1] = { "ord", "quo", "shp", "tick" };
 
-size_t gen_correlation_id(const struct gen_render_ctx *c, const struct gen_event *e,
-    char *buf, size_t len)
+size_t gen_correlation_id(
+    const struct gen_render_ctx *c, const struct gen_event *e, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s-%08" PRIx32 "-%07" PRIu64, prefixes[e->flow],
 	    (uint32_t)c->seed, e->flow_no);
@@ -53,11 +53,11 @@ size_t gen_correlation_id(const struct gen_render_ctx *c, const struct gen_event
 }
 
 /* A UUID-shaped id (version 4 layout) derived from the event's identity. */
-static void event_id(const struct gen_render_ctx *c, const struct gen_event *e, char *buf,
-    size_t len)
+static void event_id(
+    const struct gen_render_ctx *c, const struct gen_event *e, char *buf, size_t len)
 {
-	uint64_t h1 = gen_mix(c->seed ^ gen_mix(e->flow_no * 256 + e->id_seq) ^
-	    ((uint64_t)e->flow << 56));
+	uint64_t h1 =
+	    gen_mix(c->seed ^ gen_mix(e->flow_no * 256 + e->id_seq) ^ ((uint64_t)e->flow << 56));
 	uint64_t h2 = gen_mix(h1);
 	snprintf(buf, len, "%08" PRIx64 "-%04" PRIx64 "-4%03" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
 	    h1 >> 32, (h1 >> 16) & 0xffff, h1 & 0xfff, (h2 >> 48 & 0x3fff) | 0x8000,
@@ -70,8 +70,8 @@ static void format_time(int64_t unix_us, char *buf, size_t len)
 	timefmt_format_rfc3339_fixed(unix_us * 1000, 6, buf, len);
 }
 
-static void make_attrs(const struct gen_render_ctx *c, const struct gen_event *e,
-    const char *corr, struct attrs *a)
+static void make_attrs(
+    const struct gen_render_ctx *c, const struct gen_event *e, const char *corr, struct attrs *a)
 {
 	static const char *const currencies[3] = { "EUR", "USD", "GBP" };
 	static const char *const shippers[4] = { "dhl", "ups", "fedex", "gls" };
@@ -81,11 +81,13 @@ static void make_attrs(const struct gen_render_ctx *c, const struct gen_event *e
 	case GEN_ORDER:
 		attr(a, "order_id", "%s", corr);
 		attr(a, "customer_id", "cust-%05u", (unsigned)(h % 20000));
-		attr(a, "amount", "%u.%02u", (unsigned)(h >> 16) % 900 + 10, (unsigned)(h >> 8) % 100);
+		attr(a, "amount", "%u.%02u", (unsigned)(h >> 16) % 900 + 10,
+		    (unsigned)(h >> 8) % 100);
 		attr(a, "currency", "%s", currencies[(h >> 40) % 3]);
 		if (e->type == T_PAYMENT_AUTHORIZED || e->type == T_PAYMENT_DECLINED ||
 		    e->type == T_PAYMENT_REFUNDED)
-			attr(a, "payment_id", "pay-%012" PRIx64, (uint64_t)((h >> 4) & 0xffffffffffffULL));
+			attr(a, "payment_id", "pay-%012" PRIx64,
+			    (uint64_t)((h >> 4) & 0xffffffffffffULL));
 		if (e->type == T_FRAUD_CHECK)
 			attr(a, "reason", "velocity");
 		break;
@@ -94,7 +96,8 @@ static void make_attrs(const struct gen_render_ctx *c, const struct gen_event *e
 		attr(a, "lane", "%s", (h & 1) ? "DE-FR" : "NL-IT");
 		if (e->type >= T_CARRIER_A && e->type <= T_CARRIER_C) {
 			attr(a, "carrier", "%c", 'A' + (e->type - T_CARRIER_A));
-			attr(a, "price", "%u.%02u", (unsigned)(h >> (8 * (e->type - T_CARRIER_A))) % 400 + 50,
+			attr(a, "price", "%u.%02u",
+			    (unsigned)(h >> (8 * (e->type - T_CARRIER_A))) % 400 + 50,
 			    (unsigned)(h >> 24) % 100);
 		}
 		break;
@@ -104,9 +107,7 @@ static void make_attrs(const struct gen_render_ctx *c, const struct gen_event *e
 		if (e->type == T_PICKUP_SCHEDULED)
 			attr(a, "attempt", "%u", (unsigned)e->attempt);
 		break;
-	default:
-		attr(a, "note", "clock tick");
-		break;
+	default: attr(a, "note", "clock tick"); break;
 	}
 }
 
@@ -126,10 +127,7 @@ static void put(struct out *o, const char *s, size_t n)
 	memcpy(o->p + o->len, s, n);
 	o->len += n;
 }
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
+static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
 
 /* A JSON string, escaped. */
 static void jstr(struct out *o, const char *s)
@@ -174,8 +172,8 @@ struct fields {
 	struct attrs a;
 };
 
-static int render_pb(const struct gen_event *e, const struct fields *f, int64_t unix_us,
-    struct gen_msg *m)
+static int render_pb(
+    const struct gen_event *e, const struct fields *f, int64_t unix_us, struct gen_msg *m)
 {
 	Choreoscope__V1__Event ev = CHOREOSCOPE__V1__EVENT__INIT;
 	Choreoscope__V1__Event__AttributesEntry ent[MAX_ATTRS], *entp[MAX_ATTRS];
@@ -239,8 +237,8 @@ static void header(struct gen_msg *m, const char *name, const char *val)
 	m->nheaders++;
 }
 
-int gen_render(const struct gen_render_ctx *c, const struct gen_event *e,
-    enum gen_format fmt, struct gen_msg *m)
+int gen_render(const struct gen_render_ctx *c, const struct gen_event *e, enum gen_format fmt,
+    struct gen_msg *m)
 {
 	struct fields f;
 	int64_t unix_us = c->epoch_us + e->time_us;
@@ -256,11 +254,8 @@ int gen_render(const struct gen_render_ctx *c, const struct gen_event *e,
 	m->nheaders = 0;
 	struct out o = { (char *)m->value, 0, sizeof m->value, 0 };
 	switch (fmt) {
-	case GEN_FMT_PROTOBUF:
-		return render_pb(e, &f, unix_us, m);
-	case GEN_FMT_JSON:
-		render_json(&f, &o);
-		break;
+	case GEN_FMT_PROTOBUF: return render_pb(e, &f, unix_us, m);
+	case GEN_FMT_JSON: render_json(&f, &o); break;
 	case GEN_FMT_CE_BINARY:
 		header(m, "ce_specversion", "1.0");
 		header(m, "ce_id", f.id);

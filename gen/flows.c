@@ -57,10 +57,14 @@ const struct gen_type_info gen_types[GEN_NTYPES] = {
 const char *const gen_flow_names[GEN_NFLOWS] = { "order", "quote", "shipment" };
 
 const char *const gen_fault_names[GF_NFAULTS] = {
-	[GF_STALLED] = "stalled", [GF_MISSING] = "missing",
-	[GF_OUT_OF_ORDER] = "out_of_order", [GF_DUPLICATE] = "duplicate",
-	[GF_DOUBLE_STEP] = "double_step", [GF_RETRY_STORM] = "retry_storm",
-	[GF_UNEXPECTED] = "unexpected", [GF_JOIN_WAIT] = "join_wait",
+	[GF_STALLED] = "stalled",
+	[GF_MISSING] = "missing",
+	[GF_OUT_OF_ORDER] = "out_of_order",
+	[GF_DUPLICATE] = "duplicate",
+	[GF_DOUBLE_STEP] = "double_step",
+	[GF_RETRY_STORM] = "retry_storm",
+	[GF_UNEXPECTED] = "unexpected",
+	[GF_JOIN_WAIT] = "join_wait",
 	[GF_ABANDONED] = "abandoned",
 };
 
@@ -232,8 +236,8 @@ static void order_out_of_order(struct planner *pl, int64_t t)
 
 /* The happy path with one extra event between PaymentAuthorized (tA) and
  * InventoryReserved (tA + 0.4-1 s), placed by `extra`. */
-static void order_with_extra(struct planner *pl, int64_t t,
-    void (*extra)(struct planner *, int idx_auth, int64_t tA))
+static void order_with_extra(
+    struct planner *pl, int64_t t, void (*extra)(struct planner *, int idx_auth, int64_t tA))
 {
 	add(pl, T_ORDER_PLACED, t);
 	t = add(pl, T_PAYMENT_AUTHORIZED, t + ms(pl, 200, 1000));
@@ -442,8 +446,8 @@ static const struct fault_template templates[] = {
 };
 #define NTEMPLATES (sizeof templates / sizeof templates[0])
 
-void gen_plan_flow(struct gen_rng *r, uint64_t flow_no, int64_t start_us,
-    enum gen_fault fault, struct gen_plan *out)
+void gen_plan_flow(struct gen_rng *r, uint64_t flow_no, int64_t start_us, enum gen_fault fault,
+    struct gen_plan *out)
 {
 	struct planner pl = { .p = out, .r = r, .flow_no = flow_no };
 	out->nev = out->nv = 0;

@@ -36,11 +36,24 @@ uint64_t gen_mix(uint64_t x);
 enum gen_flow { GEN_ORDER, GEN_QUOTE, GEN_SHIPMENT, GEN_NFLOWS, GEN_NOFLOW = GEN_NFLOWS };
 
 enum gen_type {
-	T_ORDER_PLACED, T_PAYMENT_AUTHORIZED, T_PAYMENT_DECLINED, T_INVENTORY_RESERVED,
-	T_INVENTORY_FAILED, T_PAYMENT_REFUNDED, T_ORDER_SHIPPED, T_ORDER_CANCELLED,
+	T_ORDER_PLACED,
+	T_PAYMENT_AUTHORIZED,
+	T_PAYMENT_DECLINED,
+	T_INVENTORY_RESERVED,
+	T_INVENTORY_FAILED,
+	T_PAYMENT_REFUNDED,
+	T_ORDER_SHIPPED,
+	T_ORDER_CANCELLED,
 	T_FRAUD_CHECK, /* declared by no flow: `unexpected` in an open order */
-	T_QUOTE_REQUESTED, T_CARRIER_A, T_CARRIER_B, T_CARRIER_C, T_QUOTE_SELECTED,
-	T_SHIPMENT_REQUESTED, T_PICKUP_SCHEDULED, T_PICKED_UP, T_CUSTOMER_NOTIFIED,
+	T_QUOTE_REQUESTED,
+	T_CARRIER_A,
+	T_CARRIER_B,
+	T_CARRIER_C,
+	T_QUOTE_SELECTED,
+	T_SHIPMENT_REQUESTED,
+	T_PICKUP_SCHEDULED,
+	T_PICKED_UP,
+	T_CUSTOMER_NOTIFIED,
 	T_DELIVERED,
 	T_TICK, /* declared by no flow, fresh key: `unmatched`; advances event time */
 	GEN_NTYPES
@@ -56,8 +69,16 @@ extern const char *const gen_flow_names[GEN_NFLOWS];
 
 /* ---- faults ---- */
 enum gen_fault {
-	GF_STALLED, GF_MISSING, GF_OUT_OF_ORDER, GF_DUPLICATE, GF_DOUBLE_STEP,
-	GF_RETRY_STORM, GF_UNEXPECTED, GF_JOIN_WAIT, GF_ABANDONED, GF_NFAULTS,
+	GF_STALLED,
+	GF_MISSING,
+	GF_OUT_OF_ORDER,
+	GF_DUPLICATE,
+	GF_DOUBLE_STEP,
+	GF_RETRY_STORM,
+	GF_UNEXPECTED,
+	GF_JOIN_WAIT,
+	GF_ABANDONED,
+	GF_NFAULTS,
 	GF_NONE = GF_NFAULTS
 };
 extern const char *const gen_fault_names[GF_NFAULTS];
@@ -98,8 +119,8 @@ struct gen_plan {
 /* Plans one flow instance starting at `start_us`: its events (in send order) and
  * the verdicts they imply. With fault GF_NONE the flow type is drawn by weight and
  * no verdict is implied; otherwise the fault decides the flow. */
-void gen_plan_flow(struct gen_rng *r, uint64_t flow_no, int64_t start_us,
-    enum gen_fault fault, struct gen_plan *out);
+void gen_plan_flow(struct gen_rng *r, uint64_t flow_no, int64_t start_us, enum gen_fault fault,
+    struct gen_plan *out);
 /* The largest span (start to last event, µs) any plan can have: sizes the heap. */
 #define GEN_MAX_SPAN_US ((int64_t)10 * 1000000)
 /* Simulated time after the last event that lets every deadline of the demo flows
@@ -130,24 +151,24 @@ struct gen_render_ctx {
 
 /* Renders `e` in `fmt` into `m`. 0, or -1 if it does not fit (cannot happen with
  * the built-in flows; checked anyway). */
-int gen_render(const struct gen_render_ctx *c, const struct gen_event *e,
-    enum gen_format fmt, struct gen_msg *m);
+int gen_render(const struct gen_render_ctx *c, const struct gen_event *e, enum gen_format fmt,
+    struct gen_msg *m);
 /* The correlation id of an event into buf; returns its length. */
-size_t gen_correlation_id(const struct gen_render_ctx *c, const struct gen_event *e,
-    char *buf, size_t len);
+size_t gen_correlation_id(
+    const struct gen_render_ctx *c, const struct gen_event *e, char *buf, size_t len);
 
 /* ---- sinks ---- */
 struct gen_kafka;
 /* Creates a producer for `topic`; props are extra librdkafka KEY=VALUE settings.
  * `paced`: tune for latency (small linger) instead of throughput. */
-struct gen_kafka *gen_kafka_new(const char *brokers, const char *topic,
-    char *const *props, int nprops, int paced, char *err, size_t errlen);
+struct gen_kafka *gen_kafka_new(const char *brokers, const char *topic, char *const *props,
+    int nprops, int paced, char *err, size_t errlen);
 /* Partition count of the topic (metadata), or negative with err. */
 int gen_kafka_partitions(struct gen_kafka *k, char *err, size_t errlen);
 /* Produces one message (partition -1: by key). Waits while the queue is full.
  * 0, or -1 with err. */
-int gen_kafka_send(struct gen_kafka *k, const struct gen_msg *m, int32_t partition,
-    char *err, size_t errlen);
+int gen_kafka_send(
+    struct gen_kafka *k, const struct gen_msg *m, int32_t partition, char *err, size_t errlen);
 /* Serves delivery reports without blocking. */
 void gen_kafka_poll(struct gen_kafka *k);
 /* Flushes (up to timeout_ms) and frees. Returns the delivery failures seen. */

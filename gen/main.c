@@ -26,29 +26,45 @@
 #include "cmd/cli.h"
 #include "gen.h"
 
-
-
 static const struct optdef {
 	struct option opt;
 	const char *arg;
 	const char *help;
 } optdefs[] = {
-	{ { "brokers", required_argument, NULL, 'b' }, "LIST", "Kafka bootstrap servers; unset: no Kafka (then --out)" },
-	{ { "topic", required_argument, NULL, 't' }, "NAME", "topic to produce to (default events)" },
-	{ { "rate", required_argument, NULL, 'r' }, "EVENTS_PER_SEC", "pace sending at this rate; 0 = as fast as possible (default; synthetic clock only)" },
-	{ { "flows", required_argument, NULL, 'n' }, "N", "start N flows, then finish (default: run until SIGINT/SIGTERM)" },
-	{ { "duration", required_argument, NULL, 'd' }, "SECONDS", "start flows for this long (simulated time), then finish" },
-	{ { "seed", required_argument, NULL, 's' }, "N", "random seed (default 1); same seed, same flows, faults and ids" },
-	{ { "format", required_argument, NULL, 'f' }, "FMT", "protobuf (default) | json | cloudevents-binary | cloudevents-structured" },
-	{ { "fault-rate", required_argument, NULL, 'F' }, "KIND=P", "fraction of flows with fault KIND (repeatable); KIND: stalled missing out_of_order duplicate double_step retry_storm unexpected join_wait abandoned" },
-	{ { "faults", required_argument, NULL, 'a' }, "P", "the same fraction for every fault kind (at most 1/9)" },
-	{ { "truth", required_argument, NULL, 'T' }, "FILE", "write every verdict the faults imply as JSON lines" },
-	{ { "out", required_argument, NULL, 'o' }, "FILE", "also write the events as a replay file" },
-	{ { "out-format", required_argument, NULL, 'O' }, "FMT", "jsonl | protobuf (length-delimited); default protobuf for --format protobuf, else jsonl" },
-	{ { "clock", required_argument, NULL, 'c' }, "CLOCK", "synthetic (event time from 2026-01-01T00:00:00Z; default) | wall (event time = now)" },
-	{ { "sim-rate", required_argument, NULL, 'S' }, "EVENTS_PER_SEC", "simulated event rate when --rate is 0 (default 1000)" },
-	{ { "tail", required_argument, NULL, 'L' }, "SECONDS", "event time run on after the last flow event so every deadline fires (default 20)" },
-	{ { "property", required_argument, NULL, 'X' }, "KEY=VALUE", "librdkafka producer property (repeatable; also -X)" },
+	{ { "brokers", required_argument, NULL, 'b' }, "LIST",
+	    "Kafka bootstrap servers; unset: no Kafka (then --out)" },
+	{ { "topic", required_argument, NULL, 't' }, "NAME",
+	    "topic to produce to (default events)" },
+	{ { "rate", required_argument, NULL, 'r' }, "EVENTS_PER_SEC",
+	    "pace sending at this rate; 0 = as fast as possible (default; synthetic clock only)" },
+	{ { "flows", required_argument, NULL, 'n' }, "N",
+	    "start N flows, then finish (default: run until SIGINT/SIGTERM)" },
+	{ { "duration", required_argument, NULL, 'd' }, "SECONDS",
+	    "start flows for this long (simulated time), then finish" },
+	{ { "seed", required_argument, NULL, 's' }, "N",
+	    "random seed (default 1); same seed, same flows, faults and ids" },
+	{ { "format", required_argument, NULL, 'f' }, "FMT",
+	    "protobuf (default) | json | cloudevents-binary | cloudevents-structured" },
+	{ { "fault-rate", required_argument, NULL, 'F' }, "KIND=P",
+	    "fraction of flows with fault KIND (repeatable); KIND: stalled missing out_of_order "
+	    "duplicate double_step retry_storm unexpected join_wait abandoned" },
+	{ { "faults", required_argument, NULL, 'a' }, "P",
+	    "the same fraction for every fault kind (at most 1/9)" },
+	{ { "truth", required_argument, NULL, 'T' }, "FILE",
+	    "write every verdict the faults imply as JSON lines" },
+	{ { "out", required_argument, NULL, 'o' }, "FILE",
+	    "also write the events as a replay file" },
+	{ { "out-format", required_argument, NULL, 'O' }, "FMT",
+	    "jsonl | protobuf (length-delimited); default protobuf for --format protobuf, else "
+	    "jsonl" },
+	{ { "clock", required_argument, NULL, 'c' }, "CLOCK",
+	    "synthetic (event time from 2026-01-01T00:00:00Z; default) | wall (event time = now)" },
+	{ { "sim-rate", required_argument, NULL, 'S' }, "EVENTS_PER_SEC",
+	    "simulated event rate when --rate is 0 (default 1000)" },
+	{ { "tail", required_argument, NULL, 'L' }, "SECONDS",
+	    "event time run on after the last flow event so every deadline fires (default 20)" },
+	{ { "property", required_argument, NULL, 'X' }, "KEY=VALUE",
+	    "librdkafka producer property (repeatable; also -X)" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help" },
 	{ { "version", no_argument, NULL, 'V' }, NULL, "show the version" },
 };
@@ -56,7 +72,8 @@ static const struct optdef {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: choreoscope-gen [options]\n"
+	fprintf(out,
+	    "usage: choreoscope-gen [options]\n"
 	    "Saga traffic for the demo flows (config/demo.yaml) with injected faults.\n\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		char lhs[64];
@@ -113,9 +130,11 @@ static int parse_fault_rate(struct gen_opts *o, const char *s, char *err, size_t
 	kind[n] = '\0';
 	int k = gen_fault_index(kind);
 	if (k < 0) {
-		snprintf(err, errlen, "--fault-rate '%s': unknown kind '%s' (stalled, missing, "
+		snprintf(err, errlen,
+		    "--fault-rate '%s': unknown kind '%s' (stalled, missing, "
 		    "out_of_order, duplicate, double_step, retry_storm, unexpected, join_wait, "
-		    "abandoned)", s, kind);
+		    "abandoned)",
+		    s, kind);
 		return -1;
 	}
 	if (parse_double(eq + 1, 0, 1, &o->fault_rate[k]) < 0) {
@@ -134,16 +153,36 @@ static int apply_opt(struct gen_opts *o, int c, const char *arg, char *err, size
 	case 't': o->topic = arg; return 0;
 	case 'T': o->truth = arg; return 0;
 	case 'o': o->out = arg; return 0;
-	case 'r': if (parse_double(arg, 0, 1e8, &o->rate) == 0) return 0; break;
-	case 'S': if (parse_double(arg, 1, 1e8, &o->sim_rate) == 0) return 0; break;
-	case 'L': if (parse_double(arg, 0, 3600, &o->tail) == 0) return 0; break;
+	case 'r':
+		if (parse_double(arg, 0, 1e8, &o->rate) == 0)
+			return 0;
+		break;
+	case 'S':
+		if (parse_double(arg, 1, 1e8, &o->sim_rate) == 0)
+			return 0;
+		break;
+	case 'L':
+		if (parse_double(arg, 0, 3600, &o->tail) == 0)
+			return 0;
+		break;
 	case 'd':
 		o->have_duration = 1;
-		if (parse_double(arg, 0.001, 1e9, &o->duration) == 0) return 0;
+		if (parse_double(arg, 0.001, 1e9, &o->duration) == 0)
+			return 0;
 		break;
-	case 'n': o->have_flows = 1; if (parse_u64(arg, &o->flows) == 0) return 0; break;
-	case 's': if (parse_u64(arg, &o->seed) == 0) return 0; break;
-	case 'f': if (parse_format(arg, &o->format) == 0) return 0; break;
+	case 'n':
+		o->have_flows = 1;
+		if (parse_u64(arg, &o->flows) == 0)
+			return 0;
+		break;
+	case 's':
+		if (parse_u64(arg, &o->seed) == 0)
+			return 0;
+		break;
+	case 'f':
+		if (parse_format(arg, &o->format) == 0)
+			return 0;
+		break;
 	case 'F': return parse_fault_rate(o, arg, err, errlen);
 	case 'a':
 		if (parse_double(arg, 0, 1.0 / GF_NFAULTS, &p) < 0)
@@ -173,8 +212,8 @@ static int apply_opt(struct gen_opts *o, int c, const char *arg, char *err, size
 	}
 	for (size_t i = 0; i < NOPTS; i++)
 		if (optdefs[i].opt.val == c)
-			snprintf(err, errlen, "--%s '%s': expected %s (%s)", optdefs[i].opt.name, arg,
-			    optdefs[i].arg, optdefs[i].help);
+			snprintf(err, errlen, "--%s '%s': expected %s (%s)", optdefs[i].opt.name,
+			    arg, optdefs[i].arg, optdefs[i].help);
 	return -1;
 }
 
@@ -208,8 +247,12 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, char *err, size
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = optdefs[i].opt;
 	memset(&longopts[NOPTS], 0, sizeof longopts[NOPTS]);
-	*o = (struct gen_opts){ .topic = "events", .sim_rate = 1000, .tail = 20, .seed = 1,
-		.out_format = -1, .synthetic = 1 };
+	*o = (struct gen_opts){ .topic = "events",
+		.sim_rate = 1000,
+		.tail = 20,
+		.seed = 1,
+		.out_format = -1,
+		.synthetic = 1 };
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":hX:", longopts, NULL)) != -1) {
@@ -222,7 +265,8 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, char *err, size
 			return 1;
 		}
 		if (c == ':' || c == '?') {
-			snprintf(err, errlen, c == ':' ? "%s needs an argument" : "unknown option '%s'",
+			snprintf(err, errlen,
+			    c == ':' ? "%s needs an argument" : "unknown option '%s'",
 			    argv[optind - 1]);
 			return -1;
 		}

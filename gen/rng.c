@@ -20,10 +20,7 @@ void gen_rng_seed(struct gen_rng *r, uint64_t seed)
 	}
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t gen_rng_next(struct gen_rng *r)
 {

@@ -62,7 +62,6 @@ static struct gen_event heap_pop(struct heap *h)
 	return top;
 }
 
-
 struct run {
 	const struct gen_opts *o;
 	volatile sig_atomic_t *stop;
@@ -75,7 +74,7 @@ struct run {
 	enum gen_format file_fmt;
 	int paced;
 	double sim_rate;
-	int64_t t0_us;  /* monotonic clock at start */
+	int64_t t0_us; /* monotonic clock at start */
 	int64_t next_start_us, last_emit_us, next_progress_us;
 	uint64_t flows, faulty, events, ticks, tick_no, start_delays;
 	uint32_t order;
@@ -107,12 +106,13 @@ static int run_open(struct run *r)
 	r->h.cap = cap < HEAP_MIN ? HEAP_MIN : cap > HEAP_MAX ? HEAP_MAX : cap;
 	r->h.a = malloc(r->h.cap * sizeof *r->h.a);
 	if (!r->h.a) {
-		fprintf(stderr, "choreoscope-gen: out of memory for %zu planned events\n", r->h.cap);
+		fprintf(
+		    stderr, "choreoscope-gen: out of memory for %zu planned events\n", r->h.cap);
 		return -1;
 	}
 	if (o->brokers) {
-		r->k = gen_kafka_new(o->brokers, o->topic, o->props, o->nprops, r->paced, err,
-		    sizeof err);
+		r->k = gen_kafka_new(
+		    o->brokers, o->topic, o->props, o->nprops, r->paced, err, sizeof err);
 		if (r->k)
 			r->partitions = gen_kafka_partitions(r->k, err, sizeof err);
 		if (!r->k || r->partitions <= 0) {

@@ -16,8 +16,8 @@ struct gen_kafka {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
 	char *topic;
-	uint64_t failed;   /* delivery failures (reported by the delivery callback) */
-	int logged;        /* failures logged so far (the first few only) */
+	uint64_t failed; /* delivery failures (reported by the delivery callback) */
+	int logged;      /* failures logged so far (the first few only) */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
@@ -29,14 +29,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 	k->failed++;
 	if (k->logged < 5) {
 		k->logged++;
-		fprintf(stderr, "choreoscope-gen: delivery failed: %s%s\n", rd_kafka_err2str(msg->err),
+		fprintf(stderr, "choreoscope-gen: delivery failed: %s%s\n",
+		    rd_kafka_err2str(msg->err),
 		    k->logged == 5 ? " (further failures only counted)" : "");
 	}
 }
 
 /* Sets one property; 0 or -1 with err. */
-static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err,
-    size_t errlen)
+static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t errlen)
 {
 	char e[256];
 	if (rd_kafka_conf_set(conf, key, val, e, sizeof e) != RD_KAFKA_CONF_OK) {
@@ -101,7 +101,8 @@ struct gen_kafka *gen_kafka_new(const char *brokers, const char *topic, char *co
 	conf = NULL; /* owned by rk now */
 	k->rkt = rd_kafka_topic_new(k->rk, topic, NULL);
 	if (!k->rkt) {
-		snprintf(err, errlen, "topic %s: %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
+		snprintf(
+		    err, errlen, "topic %s: %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
 		goto fail;
 	}
 	return k;
@@ -134,8 +135,8 @@ int gen_kafka_partitions(struct gen_kafka *k, char *err, size_t errlen)
 	return n;
 }
 
-int gen_kafka_send(struct gen_kafka *k, const struct gen_msg *m, int32_t partition,
-    char *err, size_t errlen)
+int gen_kafka_send(
+    struct gen_kafka *k, const struct gen_msg *m, int32_t partition, char *err, size_t errlen)
 {
 	for (;;) {
 		rd_kafka_headers_t *h = NULL;
@@ -146,10 +147,9 @@ int gen_kafka_send(struct gen_kafka *k, const struct gen_msg *m, int32_t partiti
 		}
 		rd_kafka_resp_err_t r = rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt),
 		    RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_KEY(m->key, m->keylen),
-		    RD_KAFKA_V_VALUE((void *)m->value, m->valuelen),
-		    RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(m->key, m->keylen),
+		    RD_KAFKA_V_VALUE((void *)m->value, m->valuelen), RD_KAFKA_V_HEADERS(h),
+		    RD_KAFKA_V_END);
 		if (!r)
 			return 0;
 		if (h)
@@ -162,10 +162,7 @@ int gen_kafka_send(struct gen_kafka *k, const struct gen_msg *m, int32_t partiti
 	}
 }
 
-void gen_kafka_poll(struct gen_kafka *k)
-{
-	rd_kafka_poll(k->rk, 0);
-}
+void gen_kafka_poll(struct gen_kafka *k) { rd_kafka_poll(k->rk, 0); }
 
 uint64_t gen_kafka_free(struct gen_kafka *k, int timeout_ms)
 {
@@ -215,10 +212,11 @@ int gen_truth_write(FILE *f, const struct gen_render_ctx *c, const struct gen_pl
 	gen_correlation_id(c, &p->ev[0], corr, sizeof corr);
 	for (int i = 0; i < p->nv; i++)
 		if (fprintf(f,
-		        "{\"correlation_id\":\"%s\",\"flow\":\"%s\",\"kind\":\"%s\",\"step\":\"%s\","
-		        "\"fault\":\"%s\",\"variant\":\"%s\"}\n",
-		        corr, gen_flow_names[p->flow], p->v[i].kind, gen_types[p->v[i].step].name,
-		        gen_fault_names[p->fault], p->variant) < 0)
+			"{\"correlation_id\":\"%s\",\"flow\":\"%s\",\"kind\":\"%s\",\"step\":\"%"
+			"s\","
+			"\"fault\":\"%s\",\"variant\":\"%s\"}\n",
+			corr, gen_flow_names[p->flow], p->v[i].kind, gen_types[p->v[i].step].name,
+			gen_fault_names[p->fault], p->variant) < 0)
 			return -1;
 	return 0;
 }

@@ -8,7 +8,7 @@ pkgs=(build-essential pkg-config librdkafka-dev libprotobuf-c-dev protobuf-c-com
       libsqlite3-dev sqlite3
       libjansson-dev libcurl4-openssl-dev kcat prometheus tmux python3-confluent-kafka
       wrk hyperfine curl procps time jq python3-yaml prometheus-alertmanager
-      clang libclang-rt-14-dev default-jdk-headless maven man-db groff-base bsdextrautils
+      clang libclang-rt-14-dev default-jdk-headless maven man-db groff-base bsdextrautils clang-format
       openssl)
 missing=()
 for p in "${pkgs[@]}"; do

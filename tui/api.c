@@ -119,13 +119,16 @@ static void parse_flowsum(struct pctx *c, json_t *o, struct api_flowsum *f)
 	f->oldest_stall = num(c, o, "oldest_stall_seconds", NAN);
 	f->closed_total = 0;
 	if (json_is_object(closed))
-		json_object_foreach(closed, k, v) f->closed_total += (long long)json_number_value(v);
+		json_object_foreach(closed, k, v) f->closed_total +=
+		    (long long)json_number_value(v);
 	f->nanomalies = 0;
 	if (json_is_object(an)) {
-		json_object_foreach(an, k, v) {
+		json_object_foreach(an, k, v)
+		{
 			if (f->nanomalies == API_MAX_KINDS)
 				break;
-			snprintf(f->anomalies[f->nanomalies].kind, sizeof f->anomalies[0].kind, "%s", k);
+			snprintf(
+			    f->anomalies[f->nanomalies].kind, sizeof f->anomalies[0].kind, "%s", k);
 			f->anomalies[f->nanomalies++].n = (long long)json_number_value(v);
 		}
 	}
@@ -139,7 +142,7 @@ static void parse_flowsum(struct pctx *c, json_t *o, struct api_flowsum *f)
 
 struct api_summary *api_parse_summary(const char *body, size_t len, char *err, size_t errlen)
 {
-	struct pctx c = {err, errlen, 0};
+	struct pctx c = { err, errlen, 0 };
 	struct api_summary *s = NULL;
 	json_t *root = load(body, len, &c), *col, *flows, *v;
 	size_t i;
@@ -167,7 +170,8 @@ struct api_summary *api_parse_summary(const char *body, size_t len, char *err, s
 	s->consumer_lag = (long long)num(&c, col, "consumer_lag", -1);
 	s->memory_bytes = cnt(&c, col, "memory_bytes");
 	flows = arr(&c, root, "flows");
-	json_array_foreach(flows, i, v) {
+	json_array_foreach(flows, i, v)
+	{
 		if (s->nflows == API_MAX_FLOWS) {
 			s->truncated = 1;
 			break;
@@ -194,7 +198,8 @@ static void join(json_t *a, char *dst, size_t n)
 	json_t *v;
 
 	dst[0] = '\0';
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		int w;
 		if (!json_is_string(v))
 			continue;
@@ -235,7 +240,8 @@ static void parse_flowitem(struct pctx *c, json_t *o, struct api_flowitem *it)
 	join(arr(c, o, "anomalies"), it->kinds, sizeof it->kinds);
 	it->overdue = NAN;
 	it->nstalled = 0;
-	json_array_foreach(st, i, v) {
+	json_array_foreach(st, i, v)
+	{
 		double od = num(c, v, "overdue_seconds", NAN);
 		if (it->nstalled < API_MAX_STALLED) {
 			struct api_stalledstep *ss = &it->stalled[it->nstalled++];
@@ -265,7 +271,8 @@ static int parse_items(struct pctx *c, json_t *root, size_t size,
 		snprintf(c->err, c->errlen, "out of memory");
 		return -1;
 	}
-	json_array_foreach(arrv, i, v) {
+	json_array_foreach(arrv, i, v)
+	{
 		if (*n == API_MAX_ITEMS) {
 			*truncated = 1;
 			break;
@@ -280,7 +287,7 @@ static void parse_flowitem_v(struct pctx *c, json_t *o, void *item) { parse_flow
 
 struct api_flowpage *api_parse_flows(const char *body, size_t len, char *err, size_t errlen)
 {
-	struct pctx c = {err, errlen, 0};
+	struct pctx c = { err, errlen, 0 };
 	json_t *root = load(body, len, &c);
 	struct api_flowpage *p = root ? calloc(1, sizeof *p) : NULL;
 	void *items = NULL;
@@ -289,7 +296,8 @@ struct api_flowpage *api_parse_flows(const char *body, size_t len, char *err, si
 		snprintf(err, errlen, "out of memory");
 	if (p) {
 		p->total = cnt(&c, root, "total");
-		int rc = parse_items(&c, root, sizeof *p->items, parse_flowitem_v, &items, &p->n, &p->truncated);
+		int rc = parse_items(
+		    &c, root, sizeof *p->items, parse_flowitem_v, &items, &p->n, &p->truncated);
 		p->items = items;
 		if (rc < 0) {
 			api_free_flows(p);
@@ -320,7 +328,7 @@ static void parse_anomaly_v(struct pctx *c, json_t *o, void *item) { parse_anoma
 
 struct api_anomalies *api_parse_anomalies(const char *body, size_t len, char *err, size_t errlen)
 {
-	struct pctx c = {err, errlen, 0};
+	struct pctx c = { err, errlen, 0 };
 	json_t *root = load(body, len, &c);
 	struct api_anomalies *a = root ? calloc(1, sizeof *a) : NULL;
 	void *items = NULL;
@@ -328,7 +336,8 @@ struct api_anomalies *api_parse_anomalies(const char *body, size_t len, char *er
 	if (root && !a)
 		snprintf(err, errlen, "out of memory");
 	if (a) {
-		int rc = parse_items(&c, root, sizeof *a->items, parse_anomaly_v, &items, &a->n, &a->truncated);
+		int rc = parse_items(
+		    &c, root, sizeof *a->items, parse_anomaly_v, &items, &a->n, &a->truncated);
 		a->items = items;
 		if (rc < 0) {
 			api_free_anomalies(a);
@@ -355,7 +364,8 @@ static void parse_event(struct pctx *c, json_t *o, struct api_event *e)
 	e->nattrs = 0;
 	if (!json_is_object(attrs))
 		return;
-	json_object_foreach(attrs, k, v) {
+	json_object_foreach(attrs, k, v)
+	{
 		struct api_attr *a;
 		if (e->nattrs == API_MAX_ATTRS)
 			break;
@@ -388,7 +398,8 @@ static void parse_detail_lists(struct pctx *c, json_t *root, struct api_detail *
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(arr(c, root, "events"), i, v) {
+	json_array_foreach(arr(c, root, "events"), i, v)
+	{
 		if ((size_t)d->nevents == evmax) {
 			d->truncated = 1;
 			break;
@@ -396,13 +407,15 @@ static void parse_detail_lists(struct pctx *c, json_t *root, struct api_detail *
 		if (json_is_object(v))
 			parse_event(c, v, &d->events[d->nevents++]);
 	}
-	json_array_foreach(arr(c, root, "steps"), i, v) {
+	json_array_foreach(arr(c, root, "steps"), i, v)
+	{
 		if (d->nsteps == API_MAX_STEPS)
 			break;
 		if (json_is_object(v))
 			parse_step(c, v, &d->steps[d->nsteps++]);
 	}
-	json_array_foreach(arr(c, root, "anomalies"), i, v) {
+	json_array_foreach(arr(c, root, "anomalies"), i, v)
+	{
 		if (d->nanomalies == 32)
 			break;
 		if (json_is_object(v))
@@ -412,7 +425,7 @@ static void parse_detail_lists(struct pctx *c, json_t *root, struct api_detail *
 
 struct api_detail *api_parse_detail(const char *body, size_t len, char *err, size_t errlen)
 {
-	struct pctx c = {err, errlen, 0};
+	struct pctx c = { err, errlen, 0 };
 	struct api_detail *d = NULL;
 	json_t *root = load(body, len, &c), *evs;
 	size_t n;
@@ -456,7 +469,8 @@ static void parse_graph(struct pctx *c, json_t *o, struct api_graph *g)
 
 	str(c, o, "name", g->name, sizeof g->name);
 	g->deadline = num(c, o, "deadline_seconds", NAN);
-	json_array_foreach(arr(c, o, "steps"), i, v) {
+	json_array_foreach(arr(c, o, "steps"), i, v)
+	{
 		struct api_gstep *s;
 		if (g->nsteps == API_MAX_STEPS || !json_is_object(v))
 			break;
@@ -469,7 +483,8 @@ static void parse_graph(struct pctx *c, json_t *o, struct api_graph *g)
 		s->stalled_now = cnt(c, v, "stalled_now");
 		s->within = num(c, v, "within_seconds", NAN);
 	}
-	json_array_foreach(arr(c, o, "edges"), i, v) {
+	json_array_foreach(arr(c, o, "edges"), i, v)
+	{
 		struct api_edge *e;
 		if (g->nedges == API_MAX_EDGES || !json_is_object(v))
 			break;
@@ -486,7 +501,7 @@ static void parse_graph(struct pctx *c, json_t *o, struct api_graph *g)
 
 struct api_graphs *api_parse_graphs(const char *body, size_t len, char *err, size_t errlen)
 {
-	struct pctx c = {err, errlen, 0};
+	struct pctx c = { err, errlen, 0 };
 	struct api_graphs *g = NULL;
 	json_t *root = load(body, len, &c), *flows, *v;
 	size_t i, n;
@@ -503,7 +518,8 @@ struct api_graphs *api_parse_graphs(const char *body, size_t len, char *err, siz
 		g = NULL;
 		goto out;
 	}
-	json_array_foreach(flows, i, v) {
+	json_array_foreach(flows, i, v)
+	{
 		if ((size_t)g->n == n) {
 			g->truncated = 1;
 			break;
@@ -529,10 +545,7 @@ void api_error_text(const char *body, size_t len, char *out, size_t outlen)
 	json_decref(root);
 }
 
-void api_free_summary(struct api_summary *s)
-{
-	free(s);
-}
+void api_free_summary(struct api_summary *s) { free(s); }
 
 void api_free_flows(struct api_flowpage *p)
 {

@@ -46,7 +46,7 @@ struct api_summary {
 	int ready;
 	struct api_flowsum flows[API_MAX_FLOWS];
 	int nflows, truncated;
-	long long total_flows;  /* flows the collector declares ("total"; nflows if absent) */
+	long long total_flows; /* flows the collector declares ("total"; nflows if absent) */
 };
 
 #define API_MAX_STALLED 4
@@ -76,7 +76,7 @@ struct api_flowpage {
 struct api_anomaly {
 	char flow[API_NAME], cid[API_ID], kind[24], step[API_NAME], at[40], source[API_NAME];
 	char owner[API_NAME]; /* as api_stalledstep's */
-	int undeclared; /* `step` is the type of an event no step declares (API step: null) */
+	int undeclared;       /* `step` is the type of an event no step declares (API step: null) */
 };
 
 struct api_anomalies {
@@ -97,7 +97,7 @@ struct api_event {
 };
 
 struct api_step {
-	char name[API_NAME], status[16], owner[API_NAME]; /* owner as api_stalledstep's */
+	char name[API_NAME], status[16], owner[API_NAME];   /* owner as api_stalledstep's */
 	double happened_at, expected_at, deadline, overdue; /* NaN when absent */
 	long long count;
 };
@@ -111,7 +111,7 @@ struct api_detail {
 	int nsteps;
 	struct api_anomaly anomalies[32];
 	int nanomalies, truncated;
-	int stored;          /* served from the collector's history store (retired) */
+	int stored; /* served from the collector's history store (retired) */
 };
 
 struct api_gstep {

@@ -22,22 +22,22 @@ struct role_def {
 };
 
 static const struct role_def roles[ROLE_COUNT] = {
-	[ROLE_NORMAL] = {-1, -1, 0, 0, "", ""},
-	[ROLE_TITLE] = {COLOR_CYAN, -1, A_BOLD, A_BOLD, "", ""},
-	[ROLE_HEADER] = {COLOR_BLACK, COLOR_GREEN, 0, A_REVERSE, "", ""},
-	[ROLE_SELECTED] = {COLOR_BLACK, COLOR_CYAN, 0, A_REVERSE, "", ""},
-	[ROLE_OK] = {COLOR_GREEN, -1, A_BOLD, A_BOLD, "\xE2\x97\x8F", "*"},          /* ● */
-	[ROLE_WARN] = {COLOR_YELLOW, -1, A_BOLD, A_BOLD, "\xE2\x96\xB2", "!"},       /* ▲ */
-	[ROLE_BAD] = {COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE, "\xE2\x9C\x97", "X"}, /* ✗ */
-	[ROLE_DIM] = {-1, -1, A_DIM, A_DIM, "", ""},
-	[ROLE_HAPPENED] = {COLOR_GREEN, -1, 0, 0, "\xE2\x9C\x93", "+"},              /* ✓ */
-	[ROLE_PENDING] = {COLOR_CYAN, -1, 0, 0, "\xE2\x97\x8B", "o"},                /* ○ */
-	[ROLE_STALLED] = {COLOR_RED, -1, A_BOLD, A_BOLD, "\xE2\x96\xA0", "#"},       /* ■ */
-	[ROLE_MISSING] = {COLOR_MAGENTA, -1, A_BOLD, A_BOLD, "\xE2\x9C\x97", "x"},   /* ✗ */
-	[ROLE_CANCELLED] = {-1, -1, A_DIM, A_DIM, "\xE2\x80\x93", "-"},              /* – */
-	[ROLE_STUCK] = {COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE, "\xE2\x96\xA0", "#"},
-	[ROLE_BAR] = {COLOR_BLUE, -1, A_BOLD, 0, "", ""},
-	[ROLE_KEY] = {COLOR_YELLOW, -1, A_BOLD, A_BOLD, "", ""},
+	[ROLE_NORMAL] = { -1, -1, 0, 0, "", "" },
+	[ROLE_TITLE] = { COLOR_CYAN, -1, A_BOLD, A_BOLD, "", "" },
+	[ROLE_HEADER] = { COLOR_BLACK, COLOR_GREEN, 0, A_REVERSE, "", "" },
+	[ROLE_SELECTED] = { COLOR_BLACK, COLOR_CYAN, 0, A_REVERSE, "", "" },
+	[ROLE_OK] = { COLOR_GREEN, -1, A_BOLD, A_BOLD, "\xE2\x97\x8F", "*" },              /* ● */
+	[ROLE_WARN] = { COLOR_YELLOW, -1, A_BOLD, A_BOLD, "\xE2\x96\xB2", "!" },           /* ▲ */
+	[ROLE_BAD] = { COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE, "\xE2\x9C\x97", "X" }, /* ✗ */
+	[ROLE_DIM] = { -1, -1, A_DIM, A_DIM, "", "" },
+	[ROLE_HAPPENED] = { COLOR_GREEN, -1, 0, 0, "\xE2\x9C\x93", "+" },            /* ✓ */
+	[ROLE_PENDING] = { COLOR_CYAN, -1, 0, 0, "\xE2\x97\x8B", "o" },              /* ○ */
+	[ROLE_STALLED] = { COLOR_RED, -1, A_BOLD, A_BOLD, "\xE2\x96\xA0", "#" },     /* ■ */
+	[ROLE_MISSING] = { COLOR_MAGENTA, -1, A_BOLD, A_BOLD, "\xE2\x9C\x97", "x" }, /* ✗ */
+	[ROLE_CANCELLED] = { -1, -1, A_DIM, A_DIM, "\xE2\x80\x93", "-" },            /* – */
+	[ROLE_STUCK] = { COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE, "\xE2\x96\xA0", "#" },
+	[ROLE_BAR] = { COLOR_BLUE, -1, A_BOLD, 0, "", "" },
+	[ROLE_KEY] = { COLOR_YELLOW, -1, A_BOLD, A_BOLD, "", "" },
 };
 
 static int use_utf8, use_color;
@@ -75,15 +75,9 @@ void crt_done(void)
 		endwin();
 }
 
-int crt_utf8(void)
-{
-	return use_utf8;
-}
+int crt_utf8(void) { return use_utf8; }
 
-const char *crt_glyph(enum crt_role r)
-{
-	return use_utf8 ? roles[r].utf8 : roles[r].ascii;
-}
+const char *crt_glyph(enum crt_role r) { return use_utf8 ? roles[r].utf8 : roles[r].ascii; }
 
 enum crt_role crt_status_role(const char *s)
 {

@@ -12,21 +12,21 @@
 
 enum crt_role {
 	ROLE_NORMAL,
-	ROLE_TITLE,     /* view names, flow names in the graph */
-	ROLE_HEADER,    /* column header bar */
-	ROLE_SELECTED,  /* the cursor row */
-	ROLE_OK,        /* collector connected */
-	ROLE_WARN,      /* bad answer, non-zero stall counts */
-	ROLE_BAD,       /* collector disconnected, errors */
-	ROLE_DIM,       /* stale data, secondary text */
-	ROLE_HAPPENED,  /* step status */
+	ROLE_TITLE,    /* view names, flow names in the graph */
+	ROLE_HEADER,   /* column header bar */
+	ROLE_SELECTED, /* the cursor row */
+	ROLE_OK,       /* collector connected */
+	ROLE_WARN,     /* bad answer, non-zero stall counts */
+	ROLE_BAD,      /* collector disconnected, errors */
+	ROLE_DIM,      /* stale data, secondary text */
+	ROLE_HAPPENED, /* step status */
 	ROLE_PENDING,
 	ROLE_STALLED,
 	ROLE_MISSING,
 	ROLE_CANCELLED,
-	ROLE_STUCK,     /* graph edge with flows stuck on it */
-	ROLE_BAR,       /* waterfall bars, sparklines */
-	ROLE_KEY,       /* key names in the footer and help */
+	ROLE_STUCK, /* graph edge with flows stuck on it */
+	ROLE_BAR,   /* waterfall bars, sparklines */
+	ROLE_KEY,   /* key names in the footer and help */
 	ROLE_COUNT
 };
 

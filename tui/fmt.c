@@ -204,8 +204,8 @@ void fmt_count(char *dst, size_t dstsz, long long v)
 
 void fmt_sparkline(char *dst, size_t dstsz, const double *v, int nv, int cols, int utf8)
 {
-	static const char *const blocks[8] = {"\xE2\x96\x81", "\xE2\x96\x82", "\xE2\x96\x83",
-	    "\xE2\x96\x84", "\xE2\x96\x85", "\xE2\x96\x86", "\xE2\x96\x87", "\xE2\x96\x88"};
+	static const char *const blocks[8] = { "\xE2\x96\x81", "\xE2\x96\x82", "\xE2\x96\x83",
+		"\xE2\x96\x84", "\xE2\x96\x85", "\xE2\x96\x86", "\xE2\x96\x87", "\xE2\x96\x88" };
 	static const char ascii[] = " .:-=+*#";
 	size_t at = 0;
 	int first, i;
@@ -227,7 +227,8 @@ void fmt_sparkline(char *dst, size_t dstsz, const double *v, int nv, int cols, i
 			lvl = (int)(v[i] / max * 7.0 + 0.5);
 			lvl = lvl < 1 ? 1 : lvl > 7 ? 7 : lvl;
 		}
-		if (utf8 ? put(dst, dstsz, &at, blocks[lvl], 3) : put(dst, dstsz, &at, &ascii[lvl], 1))
+		if (utf8 ? put(dst, dstsz, &at, blocks[lvl], 3)
+			 : put(dst, dstsz, &at, &ascii[lvl], 1))
 			break;
 	}
 	dst[at] = '\0';
@@ -266,10 +267,10 @@ int fmt_parse_time(const char *s, double *out)
 
 const char *fmt_kind_abbrev(const char *kind)
 {
-	static const char *const map[][2] = {{"stalled", "stl"}, {"missing", "mis"},
-	    {"out_of_order", "ooo"}, {"duplicate", "dup"}, {"double_step", "dbl"},
-	    {"retry_storm", "rty"}, {"unexpected", "unx"}, {"join_wait", "join"},
-	    {"abandoned", "abn"}, {"late", "late"}};
+	static const char *const map[][2] = { { "stalled", "stl" }, { "missing", "mis" },
+		{ "out_of_order", "ooo" }, { "duplicate", "dup" }, { "double_step", "dbl" },
+		{ "retry_storm", "rty" }, { "unexpected", "unx" }, { "join_wait", "join" },
+		{ "abandoned", "abn" }, { "late", "late" } };
 	size_t i;
 
 	for (i = 0; i < sizeof map / sizeof map[0]; i++)

@@ -19,10 +19,7 @@ struct key_binding {
 	const char *help;
 };
 
-static struct ui_viewstate *cur(struct ui *u)
-{
-	return &u->vs[u->view];
-}
+static struct ui_viewstate *cur(struct ui *u) { return &u->vs[u->view]; }
 
 static void switch_view(struct ui *u, enum ui_view v)
 {
@@ -39,12 +36,36 @@ static void switch_view(struct ui *u, enum ui_view v)
 static void act_quit(struct ui *u) { u->quit = 1; }
 /* ? cycles: closed, the keys, the abbreviations the views use, closed. */
 static void act_help(struct ui *u) { u->help = (u->help + 1) % 3; }
-static void act_up(struct ui *u) { cur(u)->sel--; ui_moved(u); }
-static void act_down(struct ui *u) { cur(u)->sel++; ui_moved(u); }
-static void act_pgup(struct ui *u) { cur(u)->sel -= cur(u)->page; ui_moved(u); }
-static void act_pgdn(struct ui *u) { cur(u)->sel += cur(u)->page; ui_moved(u); }
-static void act_home(struct ui *u) { cur(u)->sel = 0; ui_moved(u); }
-static void act_end(struct ui *u) { cur(u)->sel = cur(u)->nrows - 1; ui_moved(u); }
+static void act_up(struct ui *u)
+{
+	cur(u)->sel--;
+	ui_moved(u);
+}
+static void act_down(struct ui *u)
+{
+	cur(u)->sel++;
+	ui_moved(u);
+}
+static void act_pgup(struct ui *u)
+{
+	cur(u)->sel -= cur(u)->page;
+	ui_moved(u);
+}
+static void act_pgdn(struct ui *u)
+{
+	cur(u)->sel += cur(u)->page;
+	ui_moved(u);
+}
+static void act_home(struct ui *u)
+{
+	cur(u)->sel = 0;
+	ui_moved(u);
+}
+static void act_end(struct ui *u)
+{
+	cur(u)->sel = cur(u)->nrows - 1;
+	ui_moved(u);
+}
 static void act_view1(struct ui *u) { switch_view(u, VIEW_OVERVIEW); }
 static void act_view2(struct ui *u) { switch_view(u, VIEW_STALLED); }
 static void act_view3(struct ui *u) { switch_view(u, VIEW_GRAPH); }
@@ -55,10 +76,7 @@ static void act_tab(struct ui *u)
 	switch_view(u, u->view >= VIEW_HISTORY ? VIEW_OVERVIEW : (enum ui_view)(u->view + 1));
 }
 
-static void act_filter(struct ui *u)
-{
-	u->editing = 1;
-}
+static void act_filter(struct ui *u) { u->editing = 1; }
 
 static void act_back(struct ui *u)
 {
@@ -78,7 +96,8 @@ static void act_back(struct ui *u)
 static void enter_graph(struct ui *u, const struct ui_row *r)
 {
 	if (strcmp(r->kind, "edge") && strcmp(r->kind, "step")) {
-		snprintf(u->status, sizeof u->status, "Enter on an edge or a step lists its stalled instances");
+		snprintf(u->status, sizeof u->status,
+		    "Enter on an edge or a step lists its stalled instances");
 		return;
 	}
 	snprintf(u->scope_flow, sizeof u->scope_flow, "%s", r->flow);
@@ -116,10 +135,7 @@ static void act_sort(struct ui *u)
 	snprintf(u->status, sizeof u->status, "sorted by %s", d->sorts[cur(u)->sort]);
 }
 
-static void act_reverse(struct ui *u)
-{
-	cur(u)->reverse = !cur(u)->reverse;
-}
+static void act_reverse(struct ui *u) { cur(u)->reverse = !cur(u)->reverse; }
 
 static void act_pause(struct ui *u)
 {
@@ -134,35 +150,36 @@ static void act_redraw(struct ui *u)
 }
 
 static const struct key_binding keys[] = {
-	{'q', "q", act_quit, "quit"},
-	{'?', "?", act_help, "help: keys, then abbreviations, then close"},
-	{KEY_F(1), NULL, act_help, NULL},
-	{'\t', "Tab", act_tab, "next view"},
-	{'1', "1", act_view1, "Overview: one row per flow"},
-	{'2', "2", act_view2, "Stalled & anomalies: live list"},
-	{'3', "3", act_view3, "Graph: flow graphs with edge counts"},
-	{'4', "4", act_view4, "History: retired flows, newest first (Enter: timeline)"},
-	{KEY_ENTER, "Enter", act_enter, "detail of the selected row; on a graph edge: its stalls"},
-	{'\r', NULL, act_enter, NULL},
-	{'\n', NULL, act_enter, NULL},
-	{27, "Esc", act_back, "back (detail, help, edge's stalls), or clear the filter"},
-	{KEY_BACKSPACE, NULL, act_back, NULL},
-	{'/', "/", act_filter, "filter rows (correlation id, flow, step, kind, source)"},
-	{KEY_UP, "Up k", act_up, "move up"},
-	{'k', NULL, act_up, NULL},
-	{KEY_DOWN, "Down j", act_down, "move down"},
-	{'j', NULL, act_down, NULL},
-	{KEY_PPAGE, "PgUp", act_pgup, "page up"},
-	{KEY_NPAGE, "PgDn", act_pgdn, "page down"},
-	{' ', NULL, act_pgdn, NULL},
-	{KEY_HOME, "Home g", act_home, "first row"},
-	{'g', NULL, act_home, NULL},
-	{KEY_END, "End G", act_end, "last row"},
-	{'G', NULL, act_end, NULL},
-	{'s', "s", act_sort, "cycle the sort order"},
-	{'r', "r", act_reverse, "reverse the sort order"},
-	{'p', "p", act_pause, "pause or resume refreshing"},
-	{12, "Ctrl-L", act_redraw, "redraw the screen"},
+	{ 'q', "q", act_quit, "quit" },
+	{ '?', "?", act_help, "help: keys, then abbreviations, then close" },
+	{ KEY_F(1), NULL, act_help, NULL },
+	{ '\t', "Tab", act_tab, "next view" },
+	{ '1', "1", act_view1, "Overview: one row per flow" },
+	{ '2', "2", act_view2, "Stalled & anomalies: live list" },
+	{ '3', "3", act_view3, "Graph: flow graphs with edge counts" },
+	{ '4', "4", act_view4, "History: retired flows, newest first (Enter: timeline)" },
+	{ KEY_ENTER, "Enter", act_enter,
+	    "detail of the selected row; on a graph edge: its stalls" },
+	{ '\r', NULL, act_enter, NULL },
+	{ '\n', NULL, act_enter, NULL },
+	{ 27, "Esc", act_back, "back (detail, help, edge's stalls), or clear the filter" },
+	{ KEY_BACKSPACE, NULL, act_back, NULL },
+	{ '/', "/", act_filter, "filter rows (correlation id, flow, step, kind, source)" },
+	{ KEY_UP, "Up k", act_up, "move up" },
+	{ 'k', NULL, act_up, NULL },
+	{ KEY_DOWN, "Down j", act_down, "move down" },
+	{ 'j', NULL, act_down, NULL },
+	{ KEY_PPAGE, "PgUp", act_pgup, "page up" },
+	{ KEY_NPAGE, "PgDn", act_pgdn, "page down" },
+	{ ' ', NULL, act_pgdn, NULL },
+	{ KEY_HOME, "Home g", act_home, "first row" },
+	{ 'g', NULL, act_home, NULL },
+	{ KEY_END, "End G", act_end, "last row" },
+	{ 'G', NULL, act_end, NULL },
+	{ 's', "s", act_sort, "cycle the sort order" },
+	{ 'r', "r", act_reverse, "reverse the sort order" },
+	{ 'p', "p", act_pause, "pause or resume refreshing" },
+	{ 12, "Ctrl-L", act_redraw, "redraw the screen" },
 };
 
 static int edit_filter(struct ui *u, int ch)
@@ -208,22 +225,22 @@ int keys_handle(struct ui *u, int ch)
 
 /* Every abbreviation a view shows, for the second help page. */
 static const char *const abbrevs[][2] = {
-	{"IN FLIGHT", "open instances now"},
-	{"START/s DONE/s", "instances opened / completed per second"},
-	{"STALLED", "open instances past a step's deadline now"},
-	{"P50 P95 P99", "percentiles of flow duration, open to close"},
-	{"ANOMALIES/min", "verdicts per minute, by kind:"},
-	{"", "stl stalled  mis missing  ooo out_of_order"},
-	{"", "dup duplicate  dbl double_step  rty retry_storm"},
-	{"", "unx unexpected  join join_wait  abn abandoned"},
-	{"OVERDUE", "time past the awaited step's deadline"},
-	{"AGE", "time since the verdict (a stall: its deadline)"},
-	{"(undeclared)", "an event type no step of its flow declares"},
-	{"OWNER", "who owes the step: its declared owner, or"},
-	{"", "~name: learned, the most frequent source of its events"},
-	{"p95 (graph)", "edge latency, step expected -> its event"},
-	{"STUCK", "waiting on an edge whose step has stalls"},
-	{"waiting", "on an edge, still within the deadline"},
+	{ "IN FLIGHT", "open instances now" },
+	{ "START/s DONE/s", "instances opened / completed per second" },
+	{ "STALLED", "open instances past a step's deadline now" },
+	{ "P50 P95 P99", "percentiles of flow duration, open to close" },
+	{ "ANOMALIES/min", "verdicts per minute, by kind:" },
+	{ "", "stl stalled  mis missing  ooo out_of_order" },
+	{ "", "dup duplicate  dbl double_step  rty retry_storm" },
+	{ "", "unx unexpected  join join_wait  abn abandoned" },
+	{ "OVERDUE", "time past the awaited step's deadline" },
+	{ "AGE", "time since the verdict (a stall: its deadline)" },
+	{ "(undeclared)", "an event type no step of its flow declares" },
+	{ "OWNER", "who owes the step: its declared owner, or" },
+	{ "", "~name: learned, the most frequent source of its events" },
+	{ "p95 (graph)", "edge latency, step expected -> its event" },
+	{ "STUCK", "waiting on an edge whose step has stalls" },
+	{ "waiting", "on an edge, still within the deadline" },
 };
 
 static void draw_abbrevs(int y0, int x0, int w)
@@ -263,7 +280,8 @@ void keys_draw_help(struct ui *u)
 	crt_put(y++, x0, w, ROLE_NORMAL, "");
 	{
 		char buf[160];
-		snprintf(buf, sizeof buf, "%s ok %s pending %s stalled %s missing %s happened %s warn",
+		snprintf(buf, sizeof buf,
+		    "%s ok %s pending %s stalled %s missing %s happened %s warn",
 		    crt_glyph(ROLE_OK), crt_glyph(ROLE_PENDING), crt_glyph(ROLE_STALLED),
 		    crt_glyph(ROLE_MISSING), crt_glyph(ROLE_HAPPENED), crt_glyph(ROLE_WARN));
 		crt_put(y, x0, w, ROLE_DIM, buf);

@@ -23,10 +23,7 @@
 
 static volatile sig_atomic_t got_signal;
 
-static void on_signal(int sig)
-{
-	got_signal = sig;
-}
+static void on_signal(int sig) { got_signal = sig; }
 
 struct opts {
 	const char *urls[MODEL_MAX_COLS];
@@ -97,20 +94,22 @@ static int set_version(struct opts *o, const char *v, char *err, size_t errlen)
 }
 
 static const struct optdef optdefs[] = {
-	{"--url", "URL", "collector API base URL; repeat to merge several (default " DEFAULT_URL ")", set_url},
-	{"--token", "T", "bearer token for the collector API", set_token},
-	{"-d", "SECONDS", "refresh interval, 0.2..60 (default 1)", set_delay},
-	{"--no-color", NULL, "no colour (also when NO_COLOR is set)", set_nocolor},
-	{"--version", NULL, "print the version", set_version},
-	{"--help", NULL, "this help", set_help},
+	{ "--url", "URL",
+	    "collector API base URL; repeat to merge several (default " DEFAULT_URL ")", set_url },
+	{ "--token", "T", "bearer token for the collector API", set_token },
+	{ "-d", "SECONDS", "refresh interval, 0.2..60 (default 1)", set_delay },
+	{ "--no-color", NULL, "no colour (also when NO_COLOR is set)", set_nocolor },
+	{ "--version", NULL, "print the version", set_version },
+	{ "--help", NULL, "this help", set_help },
 };
 
 static void usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "usage: choreoscope-tui [options]\nWatch live flows, stalls and timelines of "
-	             "choreoscope collectors.\n\n");
+	fprintf(out,
+	    "usage: choreoscope-tui [options]\nWatch live flows, stalls and timelines of "
+	    "choreoscope collectors.\n\n");
 	for (i = 0; i < sizeof optdefs / sizeof optdefs[0]; i++) {
 		char lhs[40];
 		snprintf(lhs, sizeof lhs, "%s%s%s", optdefs[i].name, optdefs[i].arg ? " " : "",
@@ -129,7 +128,8 @@ static int parse(int argc, char **argv, struct opts *o, char *err, size_t errlen
 		const char *a = argv[i], *v = NULL, *eq = strchr(a, '=');
 		size_t alen = eq ? (size_t)(eq - a) : strlen(a);
 		for (k = 0; k < sizeof optdefs / sizeof optdefs[0]; k++)
-			if (strlen(optdefs[k].name) == alen && strncmp(optdefs[k].name, a, alen) == 0)
+			if (strlen(optdefs[k].name) == alen &&
+			    strncmp(optdefs[k].name, a, alen) == 0)
 				break;
 		if (k == sizeof optdefs / sizeof optdefs[0]) {
 			snprintf(err, errlen, "unknown option \"%s\" (see --help)", a);
@@ -138,7 +138,8 @@ static int parse(int argc, char **argv, struct opts *o, char *err, size_t errlen
 		if (optdefs[k].arg) {
 			v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!v) {
-				snprintf(err, errlen, "%s needs %s", optdefs[k].name, optdefs[k].arg);
+				snprintf(
+				    err, errlen, "%s needs %s", optdefs[k].name, optdefs[k].arg);
 				return -1;
 			}
 		}
@@ -178,7 +179,7 @@ static void loop(struct ui *u)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.delay = 1.0, .color = 1};
+	struct opts o = { .delay = 1.0, .color = 1 };
 	char err[256];
 	struct model *m;
 	struct ui *u;

@@ -49,15 +49,9 @@ double model_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void model_lock(struct model *m)
-{
-	pthread_mutex_lock(&m->priv->mu);
-}
+void model_lock(struct model *m) { pthread_mutex_lock(&m->priv->mu); }
 
-void model_unlock(struct model *m)
-{
-	pthread_mutex_unlock(&m->priv->mu);
-}
+void model_unlock(struct model *m) { pthread_mutex_unlock(&m->priv->mu); }
 
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 {
@@ -131,9 +125,9 @@ static int fetcher_init(struct fetcher *f, const char *auth, char *err, size_t e
 
 /* One round's results, swapped into the model in one step. */
 struct round {
-	int fail;               /* 0 ok, -1 down, -2 bad summary */
+	int fail; /* 0 ok, -1 down, -2 bad summary */
 	char err[256];
-	char page_err[320];     /* a page (not the summary) that failed; the view shows it */
+	char page_err[320]; /* a page (not the summary) that failed; the view shows it */
 	struct api_summary *summary;
 	struct api_flowpage *stalled, *found, *history;
 	struct api_anomalies *anomalies;
@@ -177,8 +171,9 @@ static void fetch_stalled(struct fetcher *f, struct round *r, const struct model
 		curl_free(ef);
 		curl_free(es);
 	}
-	snprintf(path, sizeof path, "/api/v1/flows?state=stalled&sort=overdue&order=desc&limit=%d%s",
-	    MODEL_STALLED_LIMIT, scope);
+	snprintf(path, sizeof path,
+	    "/api/v1/flows?state=stalled&sort=overdue&order=desc&limit=%d%s", MODEL_STALLED_LIMIT,
+	    scope);
 	if ((rc = get(f, path, err, sizeof err)) == 0)
 		r->stalled = api_parse_flows(f->body, f->len, err, sizeof err);
 	if (rc || !r->stalled)
@@ -226,8 +221,8 @@ static void fetch_detail(struct fetcher *f, struct round *r, const struct model_
 	ef = curl_easy_escape(f->curl, w->detail_flow, 0);
 	if (!cid[0]) { /* the oldest open instance of the flow */
 		struct api_flowpage *p = NULL;
-		snprintf(path, sizeof path, "/api/v1/flows?state=open&flow=%s&sort=age&order=desc&limit=1",
-		    ef ? ef : "");
+		snprintf(path, sizeof path,
+		    "/api/v1/flows?state=open&flow=%s&sort=age&order=desc&limit=1", ef ? ef : "");
 		if ((rc = get(f, path, err, sizeof err)) == 0 &&
 		    (p = api_parse_flows(f->body, f->len, err, sizeof err)) && p->n > 0)
 			snprintf(cid, sizeof cid, "%s", p->items[0].cid);
@@ -283,7 +278,8 @@ static void fetch_round(struct fetcher *f, struct round *r, const struct model_w
 /* Moves the round's results into the collector's slots; the old ones go back into the
  * round, which frees them after the lock is released. A round that started before the
  * UI changed what it wants (`fresh` == 0) keeps its summary-level results only. */
-static void round_apply(struct model *m, struct model_col *c, struct round *r, double now, int fresh)
+static void round_apply(
+    struct model *m, struct model_col *c, struct round *r, double now, int fresh)
 {
 	void *o;
 
@@ -312,7 +308,8 @@ static void round_apply(struct model *m, struct model_col *c, struct round *r, d
 		o = c->history, c->history = r->history, r->history = o;
 	if (fresh && r->want_detail) {
 		o = c->detail, c->detail = r->detail, r->detail = o;
-		snprintf(c->detail_err, sizeof c->detail_err, "%s", r->fail == -1 ? r->err : r->detail_err);
+		snprintf(c->detail_err, sizeof c->detail_err, "%s",
+		    r->fail == -1 ? r->err : r->detail_err);
 	}
 	if (fresh && r->fail != -1) /* follows the filter: an empty filter clears it */
 		o = c->found, c->found = r->found, r->found = o;
@@ -462,7 +459,8 @@ void model_want(struct model *m, const struct model_want *w)
 
 	pthread_mutex_lock(&p->mu);
 	detail_changed = w->detail != p->want.detail || w->detail_col != p->want.detail_col ||
-	    strcmp(w->detail_flow, p->want.detail_flow) || strcmp(w->detail_cid, p->want.detail_cid);
+	    strcmp(w->detail_flow, p->want.detail_flow) ||
+	    strcmp(w->detail_cid, p->want.detail_cid);
 	if (memcmp(w, &p->want, sizeof *w) != 0) {
 		p->want = *w;
 		p->kick++;

@@ -16,7 +16,7 @@
 #include "api.h"
 
 #define MODEL_MAX_COLS 8
-#define MODEL_HIST 64       /* summary samples kept per flow (sparkline, rates/min) */
+#define MODEL_HIST 64 /* summary samples kept per flow (sparkline, rates/min) */
 #define MODEL_STALLED_LIMIT 200
 #define MODEL_FOUND_LIMIT 100
 #define MODEL_ANOMALY_LIMIT 200
@@ -26,11 +26,11 @@ enum model_colstate { COL_CONNECTING, COL_OK, COL_DOWN, COL_BAD };
 
 /* What the UI wants fetched besides the summary; set with model_want(). */
 struct model_want {
-	int stalled;            /* stalled flows + anomaly ring (+ a q= search when filter) */
+	int stalled; /* stalled flows + anomaly ring (+ a q= search when filter) */
 	int graphs;
-	int history;            /* retired flows (state=closed; q= search when filter) */
-	int detail;             /* one flow's timeline */
-	int detail_col;         /* collector index to ask, -1 for all */
+	int history;    /* retired flows (state=closed; q= search when filter) */
+	int detail;     /* one flow's timeline */
+	int detail_col; /* collector index to ask, -1 for all */
 	char detail_flow[API_NAME];
 	char detail_cid[API_ID]; /* "" = the oldest open instance of detail_flow */
 	char filter[API_ID];
@@ -51,16 +51,16 @@ struct model_hist {
 struct model_col {
 	char url[256];
 	enum model_colstate state;
-	char err[256];          /* why DOWN or BAD (the summary failed) */
-	char page_err[320];     /* a wanted page that failed, with its reason, or "" */
-	int stale;              /* data below is from before the last failure */
-	double last_ok;         /* monotonic seconds of the last good summary, 0 never */
+	char err[256];      /* why DOWN or BAD (the summary failed) */
+	char page_err[320]; /* a wanted page that failed, with its reason, or "" */
+	int stale;          /* data below is from before the last failure */
+	double last_ok;     /* monotonic seconds of the last good summary, 0 never */
 	struct api_summary *summary;
 	struct api_flowpage *stalled, *found, *history;
 	struct api_anomalies *anomalies;
 	struct api_graphs *graphs;
 	struct api_detail *detail;
-	char detail_err[256];   /* why the wanted detail is absent ("" while loading) */
+	char detail_err[256]; /* why the wanted detail is absent ("" while loading) */
 	struct model_hist hist[API_MAX_FLOWS];
 	int nhist;
 };
@@ -68,9 +68,9 @@ struct model_col {
 struct model {
 	struct model_col cols[MODEL_MAX_COLS];
 	int ncols;
-	double interval;        /* refresh seconds */
-	int paused;             /* fetchers idle while set */
-	unsigned long gen;      /* bumped on every swap-in: the UI redraws when it changes */
+	double interval;   /* refresh seconds */
+	int paused;        /* fetchers idle while set */
+	unsigned long gen; /* bumped on every swap-in: the UI redraws when it changes */
 	struct model_priv *priv;
 };
 

@@ -19,8 +19,8 @@ static void describe(const struct ui_row *r, char *out, size_t n)
 	    r->kind[0] ? " " : "", r->kind, r->step[0] ? " " : "", r->step);
 }
 
-int sel_follow(struct sel_key *k, const struct ui_row *rows, int n, int sel, char *gone,
-    size_t gonelen)
+int sel_follow(
+    struct sel_key *k, const struct ui_row *rows, int n, int sel, char *gone, size_t gonelen)
 {
 	char what[API_NAME + API_ID + 100];
 	int i;

@@ -15,10 +15,11 @@
 
 const struct ui_viewdef *ui_viewdef(enum ui_view v)
 {
-	static const struct ui_viewdef *const defs[VIEW_COUNT] = {
-	    [VIEW_OVERVIEW] = &view_overview, [VIEW_STALLED] = &view_stalled,
-	    [VIEW_GRAPH] = &view_graph, [VIEW_HISTORY] = &view_history,
-	    [VIEW_DETAIL] = &view_detail};
+	static const struct ui_viewdef *const defs[VIEW_COUNT] = { [VIEW_OVERVIEW] = &view_overview,
+		[VIEW_STALLED] = &view_stalled,
+		[VIEW_GRAPH] = &view_graph,
+		[VIEW_HISTORY] = &view_history,
+		[VIEW_DETAIL] = &view_detail };
 	return defs[v];
 }
 
@@ -40,8 +41,8 @@ void ui_clamp(struct ui_viewstate *vs)
 		vs->top = 0;
 }
 
-int ui_add_row(struct ui *u, const char *flow, const char *cid, const char *kind,
-    const char *step, int col)
+int ui_add_row(
+    struct ui *u, const char *flow, const char *cid, const char *kind, const char *step, int col)
 {
 	struct ui_viewstate *vs = &u->vs[u->view];
 	struct ui_row *r;
@@ -117,8 +118,8 @@ void ui_sync_want(struct ui *u)
 
 static void draw_tabs(struct ui *u)
 {
-	static const char *const tabs[] = {"1 Overview", "2 Stalled", "3 Graph", "4 History",
-	    "Detail"};
+	static const char *const tabs[] = { "1 Overview", "2 Stalled", "3 Graph", "4 History",
+		"Detail" };
 	char buf[160];
 	int x = 0, i;
 
@@ -127,7 +128,8 @@ static void draw_tabs(struct ui *u)
 		if (i == VIEW_DETAIL && u->view != VIEW_DETAIL)
 			continue;
 		snprintf(buf, sizeof buf, " %s ", tabs[i]);
-		x = crt_put(0, x, fmt_width(buf, 1), (int)u->view == i ? ROLE_SELECTED : ROLE_NORMAL, buf);
+		x = crt_put(
+		    0, x, fmt_width(buf, 1), (int)u->view == i ? ROLE_SELECTED : ROLE_NORMAL, buf);
 		x = crt_put(0, x, 1, ROLE_NORMAL, "");
 	}
 	if (u->paused)
@@ -196,9 +198,9 @@ static int draw_header(struct ui *u)
 
 static void draw_footer(struct ui *u)
 {
-	static const char *const hints[][2] = {{"q", "quit"}, {"?", "help"}, {"Tab", "view"},
-	    {"/", "filter"}, {"Enter", "detail"}, {"Esc", "back"}, {"s", "sort"}, {"r", "reverse"},
-	    {"p", "pause"}};
+	static const char *const hints[][2] = { { "q", "quit" }, { "?", "help" }, { "Tab", "view" },
+		{ "/", "filter" }, { "Enter", "detail" }, { "Esc", "back" }, { "s", "sort" },
+		{ "r", "reverse" }, { "p", "pause" } };
 	char buf[200];
 	int y = LINES - 1, x = 0;
 	size_t i;
@@ -278,5 +280,6 @@ void ui_draw_colheader(int y, const struct ui_col *c, int n)
 	crt_fill(y, 0, ROLE_HEADER);
 	for (i = 0; i < n; i++)
 		if (c[i].x >= 0)
-			(c[i].right ? crt_put_right : crt_put)(y, c[i].x, c[i].w, ROLE_HEADER, c[i].title);
+			(c[i].right ? crt_put_right : crt_put)(
+			    y, c[i].x, c[i].w, ROLE_HEADER, c[i].title);
 }

@@ -21,25 +21,25 @@ enum ui_view { VIEW_OVERVIEW, VIEW_STALLED, VIEW_GRAPH, VIEW_HISTORY, VIEW_DETAI
 #define UI_MAX_ROWS 2048
 
 struct ui_viewstate {
-	int sel, top;     /* cursor row and first visible row */
+	int sel, top; /* cursor row and first visible row */
 	int sort, reverse;
-	int nrows;        /* rows the last draw produced */
-	int page;         /* rows visible on the last draw */
+	int nrows;          /* rows the last draw produced */
+	int page;           /* rows visible on the last draw */
 	struct sel_key key; /* the selected item (list views; not the detail's events) */
 };
 
 struct ui {
 	struct model *model;
-	enum ui_view view, back;          /* back: where Esc returns from detail */
+	enum ui_view view, back; /* back: where Esc returns from detail */
 	struct ui_viewstate vs[VIEW_COUNT];
-	struct ui_row rows[UI_MAX_ROWS];  /* rows of the current view's last draw */
+	struct ui_row rows[UI_MAX_ROWS]; /* rows of the current view's last draw */
 	char filter[API_ID];
-	int editing;                      /* the `/` prompt is open */
+	int editing; /* the `/` prompt is open */
 	int help, quit, paused;
-	struct ui_row target;             /* the flow detail shows this */
-	char scope_flow[API_NAME];        /* stalled view limited to the stalled instances */
-	char scope_step[API_NAME];        /* of this flow and step (Enter on a graph edge) */
-	char status[160];                 /* one-line message in the footer */
+	struct ui_row target;      /* the flow detail shows this */
+	char scope_flow[API_NAME]; /* stalled view limited to the stalled instances */
+	char scope_step[API_NAME]; /* of this flow and step (Enter on a graph edge) */
+	char status[160];          /* one-line message in the footer */
 	unsigned long drawn_gen;
 };
 
@@ -51,8 +51,7 @@ struct ui_viewdef {
 	void (*draw)(struct ui *u, int top, int bottom);
 };
 
-extern const struct ui_viewdef view_overview, view_stalled, view_graph, view_history,
-    view_detail;
+extern const struct ui_viewdef view_overview, view_stalled, view_graph, view_history, view_detail;
 
 const struct ui_viewdef *ui_viewdef(enum ui_view v);
 /* Draws the whole screen: header, the current view, help overlay, footer. */
@@ -63,8 +62,8 @@ void ui_sync_want(struct ui *u);
 void ui_clamp(struct ui_viewstate *vs);
 /* Adds a row to the current view's row list; returns its index or -1 when full.
  * flow, cid, kind, step identify it across refreshes (NULL: ""). */
-int ui_add_row(struct ui *u, const char *flow, const char *cid, const char *kind,
-    const char *step, int col);
+int ui_add_row(
+    struct ui *u, const char *flow, const char *cid, const char *kind, const char *step, int col);
 /* After the rows of a list view were added: puts the cursor on the selected item
  * (sel_follow), says in the footer when it left the list, then clamps. */
 void ui_follow(struct ui *u);

@@ -38,7 +38,8 @@ static void span(const struct api_detail *d, double *t0, double *t1)
 }
 
 /* A bar from a to b (seconds) on a scale of `w` columns over [t0, t1]. */
-static void bar(char *buf, size_t n, double a, double b, double t0, double t1, int w, const char *fillch)
+static void bar(
+    char *buf, size_t n, double a, double b, double t0, double t1, int w, const char *fillch)
 {
 	size_t at = 0, fl = strlen(fillch);
 	int x0, x1, i;
@@ -77,7 +78,8 @@ static void draw_title(const struct api_detail *d, int y)
 static int draw_timeline(struct ui *u, const struct api_detail *d, int y, int x, int w, int bottom)
 {
 	struct ui_viewstate *vs = &u->vs[VIEW_DETAIL];
-	const char *full = crt_utf8() ? "\xE2\x96\x88" : "=", *hatch = crt_utf8() ? "\xE2\x96\x91" : ".";
+	const char *full = crt_utf8() ? "\xE2\x96\x88" : "=",
+		   *hatch = crt_utf8() ? "\xE2\x96\x91" : ".";
 	int labw = w >= 70 ? 34 : w / 2, barw = w - labw - 9, i, row = y;
 	double t0, t1, prev;
 	char buf[1024], off[24];
@@ -95,10 +97,12 @@ static int draw_timeline(struct ui *u, const struct api_detail *d, int y, int x,
 			fmt_duration(off, sizeof off, isnan(e->t) ? NAN : e->t - t0);
 			crt_fill(row, x, base);
 			crt_put_right(row, x, 8, base, off);
-			snprintf(buf, sizeof buf, "%s %s (%s)", crt_glyph(ROLE_HAPPENED), e->type, e->source);
+			snprintf(buf, sizeof buf, "%s %s (%s)", crt_glyph(ROLE_HAPPENED), e->type,
+			    e->source);
 			crt_put(row, x + 9, labw, sel ? base : ROLE_HAPPENED, buf);
 			if (barw > 4) {
-				bar(buf, sizeof buf, prev, isnan(e->t) ? prev : e->t, t0, t1, barw, full);
+				bar(buf, sizeof buf, prev, isnan(e->t) ? prev : e->t, t0, t1, barw,
+				    full);
 				crt_put(row, x + 9 + labw, barw, sel ? base : ROLE_BAR, buf);
 			}
 			row++;
@@ -116,7 +120,9 @@ static int draw_timeline(struct ui *u, const struct api_detail *d, int y, int x,
 		crt_put(row, x + 9, labw, r, buf);
 		if (barw > 4) {
 			/* pending: until its deadline; stalled or missing: still waiting now */
-			double end = r != ROLE_PENDING || isnan(s->deadline) || s->deadline > t1 ? t1 : s->deadline;
+			double end = r != ROLE_PENDING || isnan(s->deadline) || s->deadline > t1
+			    ? t1
+			    : s->deadline;
 			bar(buf, sizeof buf, s->expected_at, end, t0, t1, barw, hatch);
 			crt_put(row, x + 9 + labw, barw, r, buf);
 		}
@@ -151,7 +157,8 @@ static void draw_steps(const struct api_detail *d, int y, int x, int w, int bott
 		}
 	}
 	for (i = 0; i < d->nanomalies && y < bottom; i++, y++) {
-		const char *at = strchr(d->anomalies[i].at, 'T'); /* the time of day is enough here */
+		const char *at =
+		    strchr(d->anomalies[i].at, 'T'); /* the time of day is enough here */
 		snprintf(buf, sizeof buf, "%s %s at %s", d->anomalies[i].kind, d->anomalies[i].step,
 		    at ? at + 1 : d->anomalies[i].at);
 		crt_put_glyph(y, x, w, ROLE_WARN, buf);
@@ -202,7 +209,8 @@ static void draw(struct ui *u, int top, int bottom)
 		snprintf(buf, sizeof buf, "%s / %s: %s%s", u->target.flow,
 		    u->target.cid[0] ? u->target.cid : "(oldest open)", why[0] ? why : "loading...",
 		    strstr(why, "HTTP 404") ? " (retired from the collector's table, and the "
-		                              "collector keeps no history: set history.dir)" : "");
+					      "collector keeps no history: set history.dir)"
+					    : "");
 		crt_put(top, 0, COLS, why[0] ? ROLE_WARN : ROLE_DIM, buf);
 		return;
 	}
@@ -230,4 +238,4 @@ static void draw(struct ui *u, int top, int bottom)
 		draw_attrs(&d->events[u->vs[VIEW_DETAIL].sel], bottom - attrh, bottom);
 }
 
-const struct ui_viewdef view_detail = {"Detail", NULL, 0, draw};
+const struct ui_viewdef view_detail = { "Detail", NULL, 0, draw };

@@ -22,9 +22,9 @@ struct gline {
 	enum crt_role role;
 	char text[320];
 	char flow[API_NAME];
-	char kind[8];          /* "flow", "step", "edge" or "" (a blank line) */
-	char from[API_NAME];   /* edge: the step it comes from */
-	char step[API_NAME];   /* step: its name; edge: the step it goes to */
+	char kind[8];        /* "flow", "step", "edge" or "" (a blank line) */
+	char from[API_NAME]; /* edge: the step it comes from */
+	char step[API_NAME]; /* step: its name; edge: the step it goes to */
 };
 
 struct glines {
@@ -32,8 +32,8 @@ struct glines {
 	int n, max;
 };
 
-static struct gline *line(struct glines *g, enum crt_role r, const char *flow,
-    const char *kind, const char *from, const char *step)
+static struct gline *line(struct glines *g, enum crt_role r, const char *flow, const char *kind,
+    const char *from, const char *step)
 {
 	struct gline *l;
 
@@ -50,7 +50,8 @@ static struct gline *line(struct glines *g, enum crt_role r, const char *flow,
 }
 
 /* Sums edge from->to of flow `name` over every collector but the first (`g0`). */
-static void merge_edge(struct model *m, const char *name, struct api_edge *e, const struct api_graphs *g0)
+static void merge_edge(
+    struct model *m, const char *name, struct api_edge *e, const struct api_graphs *g0)
 {
 	int ci, i, j;
 
@@ -100,16 +101,24 @@ static void step_lines(struct glines *g, struct model *m, const struct api_graph
 		snprintf(extra, sizeof extra, "  end: %s", s->end);
 	if (!isnan(s->within)) {
 		fmt_duration(within, sizeof within, s->within);
-		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  within %s", within);
+		snprintf(
+		    extra + strlen(extra), sizeof extra - strlen(extra), "  within %s", within);
 	}
 	if (s->awaiting_now > 0)
-		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  awaiting %lld", s->awaiting_now);
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  awaiting %lld",
+		    s->awaiting_now);
 	if (s->stalled_now > 0)
-		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  stalled %lld", s->stalled_now);
-	if ((l = line(g, s->stalled_now > 0 ? ROLE_STALLED : s->awaiting_now > 0 ? ROLE_PENDING : ROLE_OK,
-	         f->name, "step", "", s->name)))
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "  stalled %lld",
+		    s->stalled_now);
+	if ((l = line(g,
+		 s->stalled_now > 0        ? ROLE_STALLED
+		     : s->awaiting_now > 0 ? ROLE_PENDING
+					   : ROLE_OK,
+		 f->name, "step", "", s->name)))
 		snprintf(l->text, sizeof l->text, "  %s %s%s%s",
-		    crt_glyph(s->stalled_now > 0 ? ROLE_STALLED : s->awaiting_now > 0 ? ROLE_PENDING : ROLE_OK),
+		    crt_glyph(s->stalled_now > 0  ? ROLE_STALLED
+			    : s->awaiting_now > 0 ? ROLE_PENDING
+						  : ROLE_OK),
 		    s->name, s->optional ? " (optional)" : "", extra);
 	for (j = 0; j < f->nedges; j++)
 		nout += strcmp(f->edges[j].from, s->name) == 0;
@@ -124,16 +133,19 @@ static void step_lines(struct glines *g, struct model *m, const struct api_graph
 		fmt_count(cnt, sizeof cnt, e.count);
 		fmt_duration(p95, sizeof p95, e.p95);
 		fmt_fit(name, sizeof name, e.to, 24, 0, crt_utf8());
-		if (!(l = line(g, e.stuck > 0 && stalled > 0 ? ROLE_STUCK : ROLE_NORMAL, f->name, "edge",
-		         e.from, e.to)))
+		if (!(l = line(g, e.stuck > 0 && stalled > 0 ? ROLE_STUCK : ROLE_NORMAL, f->name,
+			  "edge", e.from, e.to)))
 			return;
-		snprintf(l->text, sizeof l->text, "      %s%s %s %8s  p95 %-7s", crt_utf8() ? (k ? "\xE2\x94\x94" : "\xE2\x94\x9C") : (k ? "`" : "|"),
+		snprintf(l->text, sizeof l->text, "      %s%s %s %8s  p95 %-7s",
+		    crt_utf8() ? (k ? "\xE2\x94\x94" : "\xE2\x94\x9C") : (k ? "`" : "|"),
 		    crt_utf8() ? "\xE2\x94\x80\xE2\x96\xB6" : "->", name, cnt, p95);
 		if (e.stuck > 0 && stalled > 0)
 			snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text),
-			    "  %s STUCK %lld waiting, %lld stalled", crt_glyph(ROLE_STUCK), e.stuck, stalled);
+			    "  %s STUCK %lld waiting, %lld stalled", crt_glyph(ROLE_STUCK), e.stuck,
+			    stalled);
 		else if (e.stuck > 0)
-			snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text), "  %lld waiting", e.stuck);
+			snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text),
+			    "  %lld waiting", e.stuck);
 	}
 }
 
@@ -156,8 +168,8 @@ static void build(struct ui *u, struct glines *g)
 		if (!(l = line(g, ROLE_TITLE, f->name, "flow", "", "")))
 			return;
 		fmt_duration(dl, sizeof dl, f->deadline);
-		snprintf(l->text, sizeof l->text, "%s  deadline %s  (%d steps, %d edges)", f->name, dl,
-		    f->nsteps, f->nedges);
+		snprintf(l->text, sizeof l->text, "%s  deadline %s  (%d steps, %d edges)", f->name,
+		    dl, f->nsteps, f->nedges);
 		for (j = 0; j < f->nsteps; j++)
 			step_lines(g, m, f, &f->steps[j], g0);
 	}
@@ -166,7 +178,7 @@ static void build(struct ui *u, struct glines *g)
 static void draw(struct ui *u, int top, int bottom)
 {
 	struct ui_viewstate *vs = &u->vs[VIEW_GRAPH];
-	struct glines g = {calloc(UI_MAX_ROWS, sizeof(struct gline)), 0, UI_MAX_ROWS};
+	struct glines g = { calloc(UI_MAX_ROWS, sizeof(struct gline)), 0, UI_MAX_ROWS };
 	int i, y;
 
 	if (!g.l)
@@ -179,10 +191,11 @@ static void draw(struct ui *u, int top, int bottom)
 	if (g.n == 0 && ui_page_err(u)[0])
 		crt_put_glyph(top, 1, COLS - 2, ROLE_WARN, ui_page_err(u));
 	else if (g.n == 0)
-		crt_put(top, 1, COLS - 2, ROLE_DIM, "no flow graphs yet (waiting for the collector)");
+		crt_put(
+		    top, 1, COLS - 2, ROLE_DIM, "no flow graphs yet (waiting for the collector)");
 	for (i = vs->top, y = top; i < g.n && y < bottom; i++, y++)
 		crt_put(y, 0, COLS, i == vs->sel ? ROLE_SELECTED : g.l[i].role, g.l[i].text);
 	free(g.l);
 }
 
-const struct ui_viewdef view_graph = {"Graph", NULL, 0, draw};
+const struct ui_viewdef view_graph = { "Graph", NULL, 0, draw };

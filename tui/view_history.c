@@ -47,10 +47,12 @@ static void draw_row(int y, const struct api_flowitem *it, const struct ui_col *
 
 static void draw(struct ui *u, int top, int bottom)
 {
-	struct ui_col c[C_N] = {
-	    [C_OUT] = {"OUTCOME", 13, 0, 0, 0, 0, 0}, [C_CID] = {"CORRELATION ID", 0, 0, 1, 9, 0, 0},
-	    [C_FLOW] = {"FLOW", 12, 0, 2, 0, 0, 0}, [C_EVENTS] = {"EVENTS", 7, 1, 3, 0, 0, 0},
-	    [C_KINDS] = {"ANOMALIES", 22, 0, 1, 0, 0, 0}, [C_AGE] = {"AGE", 7, 1, 0, 0, 0, 0}};
+	struct ui_col c[C_N] = { [C_OUT] = { "OUTCOME", 13, 0, 0, 0, 0, 0 },
+		[C_CID] = { "CORRELATION ID", 0, 0, 1, 9, 0, 0 },
+		[C_FLOW] = { "FLOW", 12, 0, 2, 0, 0, 0 },
+		[C_EVENTS] = { "EVENTS", 7, 1, 3, 0, 0, 0 },
+		[C_KINDS] = { "ANOMALIES", 22, 0, 1, 0, 0, 0 },
+		[C_AGE] = { "AGE", 7, 1, 0, 0, 0, 0 } };
 	struct ui_viewstate *vs = &u->vs[VIEW_HISTORY];
 	const struct api_flowitem *rows[UI_MAX_ROWS];
 	struct model *m = u->model;
@@ -70,7 +72,8 @@ static void draw(struct ui *u, int top, int bottom)
 		}
 		total += p ? p->total : 0;
 	}
-	snprintf(title, sizeof title, "History: %d rows of %lld retired flows, newest first", n, total);
+	snprintf(
+	    title, sizeof title, "History: %d rows of %lld retired flows, newest first", n, total);
 	x = crt_put(top, 0, fmt_width(title, 1) + 2, ROLE_TITLE, title);
 	if (ui_page_err(u)[0])
 		crt_put_glyph(top, x, COLS - x, ROLE_WARN, ui_page_err(u));
@@ -79,10 +82,12 @@ static void draw(struct ui *u, int top, int bottom)
 	vs->page = bottom - top - 2;
 	ui_follow(u);
 	if (n == 0)
-		crt_put(top + 2, 1, COLS - 2, ROLE_DIM, u->filter[0] ? "nothing matches the filter"
-		    : "no retired flow yet (a collector keeps them with history.dir set)");
+		crt_put(top + 2, 1, COLS - 2, ROLE_DIM,
+		    u->filter[0]
+			? "nothing matches the filter"
+			: "no retired flow yet (a collector keeps them with history.dir set)");
 	for (i = vs->top, y = top + 2; i < n && y < bottom; i++, y++)
 		draw_row(y, rows[i], c, i == vs->sel);
 }
 
-const struct ui_viewdef view_history = {"History", NULL, 0, draw};
+const struct ui_viewdef view_history = { "History", NULL, 0, draw };

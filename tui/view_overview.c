@@ -28,12 +28,9 @@ struct ov_row {
 	int nspark;
 };
 
-static const char *const sorts[] = {"name", "in flight", "stalled", "p99", "throughput"};
+static const char *const sorts[] = { "name", "in flight", "stalled", "p99", "throughput" };
 
-static double maxnan(double a, double b)
-{
-	return isnan(a) ? b : isnan(b) ? a : a > b ? a : b;
-}
+static double maxnan(double a, double b) { return isnan(a) ? b : isnan(b) ? a : a > b ? a : b; }
 
 static void add_kinds(struct ov_row *r, const struct model_hist *h)
 {
@@ -134,7 +131,8 @@ static void kinds_text(const struct ov_row *r, char *buf, size_t n)
 		if (r->per_min[i] <= 0)
 			continue;
 		fmt_rate(rate, sizeof rate, r->per_min[i]);
-		w = snprintf(buf + at, n - at, "%s%s %s", at ? " " : "", fmt_kind_abbrev(r->kinds[i]), rate);
+		w = snprintf(
+		    buf + at, n - at, "%s%s %s", at ? " " : "", fmt_kind_abbrev(r->kinds[i]), rate);
 		if (w < 0 || (size_t)w >= n - at)
 			break;
 		at += (size_t)w;
@@ -185,14 +183,19 @@ static void draw(struct ui *u, int top, int bottom)
 {
 	struct ov_row *rows = calloc(API_MAX_FLOWS, sizeof *rows);
 	struct ui_col c[C_N] = {
-	    /* priorities: at 60 columns flow, in flight, stalled and the anomaly counts;
+		/* priorities: at 60 columns flow, in flight, stalled and the anomaly counts;
 	     * at 80 also completed/s, p95 and p99; the sparkline only with room to spare */
-	    [C_FLOW] = {"FLOW", 12, 0, 0, 0, 0, 0}, [C_INF] = {"IN FLIGHT", 9, 1, 0, 0, 0, 0},
-	    [C_START] = {"START/s", 8, 1, 2, 0, 0, 0}, [C_DONE] = {"DONE/s", 8, 1, 1, 0, 0, 0},
-	    [C_STALL] = {"STALLED", 8, 1, 0, 0, 0, 0}, [C_P50] = {"P50", 7, 1, 3, 0, 0, 0},
-	    [C_P95] = {"P95", 7, 1, 1, 0, 0, 0}, [C_P99] = {"P99", 7, 1, 2, 0, 0, 0},
-	    [C_ANOM] = {"ANOMALIES/min", 22, 0, 0, 0, 0, 0},
-	    [C_SPARK] = {"THROUGHPUT", 0, 0, 5, 10, 0, 0}};
+		[C_FLOW] = { "FLOW", 12, 0, 0, 0, 0, 0 },
+		[C_INF] = { "IN FLIGHT", 9, 1, 0, 0, 0, 0 },
+		[C_START] = { "START/s", 8, 1, 2, 0, 0, 0 },
+		[C_DONE] = { "DONE/s", 8, 1, 1, 0, 0, 0 },
+		[C_STALL] = { "STALLED", 8, 1, 0, 0, 0, 0 },
+		[C_P50] = { "P50", 7, 1, 3, 0, 0, 0 },
+		[C_P95] = { "P95", 7, 1, 1, 0, 0, 0 },
+		[C_P99] = { "P99", 7, 1, 2, 0, 0, 0 },
+		[C_ANOM] = { "ANOMALIES/min", 22, 0, 0, 0, 0, 0 },
+		[C_SPARK] = { "THROUGHPUT", 0, 0, 5, 10, 0, 0 }
+	};
 	struct ui_viewstate *vs = &u->vs[VIEW_OVERVIEW];
 	int n, i, y;
 
@@ -204,8 +207,8 @@ static void draw(struct ui *u, int top, int bottom)
 	for (i = 0; i < u->model->ncols && !note[0]; i++) {
 		const struct api_summary *s = u->model->cols[i].summary;
 		if (s && s->total_flows > s->nflows && bottom - top > 2)
-			snprintf(note, sizeof note, "(the first %d of %lld declared flows)", s->nflows,
-			    s->total_flows);
+			snprintf(note, sizeof note, "(the first %d of %lld declared flows)",
+			    s->nflows, s->total_flows);
 	}
 	if (note[0])
 		bottom--;
@@ -219,7 +222,8 @@ static void draw(struct ui *u, int top, int bottom)
 	ui_follow(u);
 	if (n == 0) {
 		crt_put(top + 1, 1, COLS - 2, ROLE_DIM,
-		    u->filter[0] ? "no flow matches the filter" : "no flows yet (waiting for the collector)");
+		    u->filter[0] ? "no flow matches the filter"
+				 : "no flows yet (waiting for the collector)");
 	}
 	for (i = vs->top, y = top + 1; i < n && y < bottom; i++, y++)
 		draw_row(y, &rows[i], c, i == vs->sel);
@@ -228,4 +232,4 @@ static void draw(struct ui *u, int top, int bottom)
 	free(rows);
 }
 
-const struct ui_viewdef view_overview = {"Overview", sorts, 5, draw};
+const struct ui_viewdef view_overview = { "Overview", sorts, 5, draw };

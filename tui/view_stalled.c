@@ -23,8 +23,8 @@
 
 enum { G_STALLED, G_FOUND, G_ANOMALY, G_N }; /* the sections, in display order */
 
-static const char *const group_names[G_N] = {"Stalled now", "Matching instances",
-    "Recent anomalies"};
+static const char *const group_names[G_N] = { "Stalled now", "Matching instances",
+	"Recent anomalies" };
 
 struct st_row {
 	char flow[API_NAME], cid[API_ID], kind[24], step[API_NAME], source[API_NAME], at[40];
@@ -38,12 +38,12 @@ struct st_list {
 	int n, max;
 };
 
-static const char *const sorts[] = {"overdue", "correlation id", "flow", "kind", "step"};
+static const char *const sorts[] = { "overdue", "correlation id", "flow", "kind", "step" };
 
 /* Is there a row for this instance (kind NULL), of this kind (step NULL), or of this
  * kind and step? */
-static int has(const struct st_list *l, const char *flow, const char *cid, const char *kind,
-    const char *step)
+static int has(
+    const struct st_list *l, const char *flow, const char *cid, const char *kind, const char *step)
 {
 	int i;
 
@@ -61,8 +61,9 @@ static void add(struct st_list *l, const char *filter, const struct st_row *r)
 {
 	if (l->n == l->max)
 		return;
-	if (!fmt_match(r->cid, filter) && !fmt_match(r->flow, filter) && !fmt_match(r->step, filter) &&
-	    !fmt_match(r->kind, filter) && !fmt_match(r->source, filter) && !fmt_match(r->owner, filter))
+	if (!fmt_match(r->cid, filter) && !fmt_match(r->flow, filter) &&
+	    !fmt_match(r->step, filter) && !fmt_match(r->kind, filter) &&
+	    !fmt_match(r->source, filter) && !fmt_match(r->owner, filter))
 		return;
 	l->rows[l->n++] = *r;
 }
@@ -87,7 +88,8 @@ static void add_item(struct st_list *l, const char *filter, const struct api_flo
 }
 
 /* One row per stalled step of a stalled instance (two alternatives can both stall). */
-static void add_stalled(struct st_list *l, const char *filter, const struct api_flowitem *it, int col)
+static void add_stalled(
+    struct st_list *l, const char *filter, const struct api_flowitem *it, int col)
 {
 	struct api_flowitem one = *it;
 	int k;
@@ -106,12 +108,13 @@ static void add_stalled(struct st_list *l, const char *filter, const struct api_
 /* Scoped (Enter on a graph edge): only stalls of that flow and step. */
 static int in_scope(const struct ui *u, const struct st_row *r)
 {
-	return !u->scope_step[0] || (r->group == G_STALLED &&
-	    strcmp(r->flow, u->scope_flow) == 0 && strcmp(r->step, u->scope_step) == 0);
+	return !u->scope_step[0] ||
+	    (r->group == G_STALLED && strcmp(r->flow, u->scope_flow) == 0 &&
+		strcmp(r->step, u->scope_step) == 0);
 }
 
-static void add_anomaly(struct st_list *l, const char *filter, const struct api_anomaly *an,
-    int col, double now)
+static void add_anomaly(
+    struct st_list *l, const char *filter, const struct api_anomaly *an, int col, double now)
 {
 	struct st_row r;
 	double t;
@@ -209,7 +212,8 @@ static void draw_row(int y, const struct st_row *r, const struct ui_col *c, int 
 	enum crt_role base = sel ? ROLE_SELECTED : ROLE_NORMAL;
 
 	crt_fill(y, 0, base);
-	crt_put_mark(y, c[C_KIND].x, c[C_KIND].w, sel ? base : kind_role(r->kind), kind_role(r->kind), r->kind);
+	crt_put_mark(y, c[C_KIND].x, c[C_KIND].w, sel ? base : kind_role(r->kind),
+	    kind_role(r->kind), r->kind);
 	crt_put(y, c[C_CID].x, c[C_CID].w, base, r->cid);
 	crt_put(y, c[C_FLOW].x, c[C_FLOW].w, base, r->flow);
 	snprintf(buf, sizeof buf, "%s%s", r->step, r->undeclared ? " (undeclared)" : "");
@@ -242,8 +246,9 @@ static void draw_title(struct ui *u, int top, const struct st_list *l)
 	int x;
 
 	if (u->scope_step[0])
-		snprintf(title, sizeof title, "Stalled on %s/%s: %d rows, sorted by %s%s (Esc: back)",
-		    u->scope_flow, u->scope_step, l->n, sorts[vs->sort], vs->reverse ? " (reversed)" : "");
+		snprintf(title, sizeof title,
+		    "Stalled on %s/%s: %d rows, sorted by %s%s (Esc: back)", u->scope_flow,
+		    u->scope_step, l->n, sorts[vs->sort], vs->reverse ? " (reversed)" : "");
 	else
 		snprintf(title, sizeof title, "Stalled & anomalies: %d rows, sorted by %s%s", l->n,
 		    sorts[vs->sort], vs->reverse ? " (reversed)" : "");
@@ -256,13 +261,16 @@ static void draw(struct ui *u, int top, int bottom)
 {
 	/* at 60 columns: kind, overdue, age, step and a cut id; then who owes the step,
 	 * flow and source */
-	struct ui_col c[C_N] = {
-	    [C_KIND] = {"KIND", 13, 0, 0, 0, 0, 0}, [C_CID] = {"CORRELATION ID", 0, 0, 1, 9, 0, 0},
-	    [C_FLOW] = {"FLOW", 12, 0, 3, 0, 0, 0}, [C_STEP] = {"STEP", 18, 0, 1, 0, 0, 0},
-	    [C_OVER] = {"OVERDUE", 8, 1, 0, 0, 0, 0}, [C_AGE] = {"AGE", 7, 1, 0, 0, 0, 0},
-	    [C_OWNER] = {"OWNER", 14, 0, 2, 0, 0, 0}, [C_SRC] = {"SOURCE", 14, 0, 4, 0, 0, 0}};
+	struct ui_col c[C_N] = { [C_KIND] = { "KIND", 13, 0, 0, 0, 0, 0 },
+		[C_CID] = { "CORRELATION ID", 0, 0, 1, 9, 0, 0 },
+		[C_FLOW] = { "FLOW", 12, 0, 3, 0, 0, 0 },
+		[C_STEP] = { "STEP", 18, 0, 1, 0, 0, 0 },
+		[C_OVER] = { "OVERDUE", 8, 1, 0, 0, 0, 0 },
+		[C_AGE] = { "AGE", 7, 1, 0, 0, 0, 0 },
+		[C_OWNER] = { "OWNER", 14, 0, 2, 0, 0, 0 },
+		[C_SRC] = { "SOURCE", 14, 0, 4, 0, 0, 0 } };
 	struct ui_viewstate *vs = &u->vs[VIEW_STALLED];
-	struct st_list l = {calloc(UI_MAX_ROWS, sizeof(struct st_row)), 0, UI_MAX_ROWS};
+	struct st_list l = { calloc(UI_MAX_ROWS, sizeof(struct st_row)), 0, UI_MAX_ROWS };
 	int i, y, ngroups = 0;
 
 	if (!l.rows)
@@ -270,7 +278,8 @@ static void draw(struct ui *u, int top, int bottom)
 	collect(u, &l);
 	qsort_r(l.rows, (size_t)l.n, sizeof l.rows[0], cmp, vs);
 	for (i = 0; i < l.n; i++) {
-		ui_add_row(u, l.rows[i].flow, l.rows[i].cid, l.rows[i].kind, l.rows[i].step, l.rows[i].col);
+		ui_add_row(u, l.rows[i].flow, l.rows[i].cid, l.rows[i].kind, l.rows[i].step,
+		    l.rows[i].col);
 		ngroups += i == 0 || l.rows[i].group != l.rows[i - 1].group;
 	}
 	draw_title(u, top, &l);
@@ -279,8 +288,10 @@ static void draw(struct ui *u, int top, int bottom)
 	vs->page = bottom - top - 2 - ngroups; /* each section has a header line */
 	ui_follow(u);
 	if (l.n == 0)
-		crt_put(top + 2, 1, COLS - 2, ROLE_DIM, u->scope_step[0] ? "nothing stalled on this step now"
-		    : u->filter[0] ? "nothing matches the filter" : "nothing stalled, no anomalies");
+		crt_put(top + 2, 1, COLS - 2, ROLE_DIM,
+		    u->scope_step[0]   ? "nothing stalled on this step now"
+			: u->filter[0] ? "nothing matches the filter"
+				       : "nothing stalled, no anomalies");
 	for (i = vs->top, y = top + 2; i < l.n && y < bottom; i++, y++) {
 		if ((i == vs->top || l.rows[i].group != l.rows[i - 1].group) && y + 1 < bottom)
 			draw_section(y++, &l, l.rows[i].group);
@@ -289,4 +300,4 @@ static void draw(struct ui *u, int top, int bottom)
 	free(l.rows);
 }
 
-const struct ui_viewdef view_stalled = {"Stalled", sorts, 5, draw};
+const struct ui_viewdef view_stalled = { "Stalled", sorts, 5, draw };

@@ -55,24 +55,24 @@ struct daemon {
 	struct ksrc *ks;
 	struct kdec *kd;
 	struct alerts *al;
-	struct durable *du;       /* durable state (state.dir), or NULL */
-	struct history *hist;     /* the history store (history.dir), or NULL */
+	struct durable *du;   /* durable state (state.dir), or NULL */
+	struct history *hist; /* the history store (history.dir), or NULL */
 	const char *hist_dir;
 	struct ksrc_batch *batch;
 	struct records_rejects rej;
-	struct jbuf jw;           /* alert JSON lines */
+	struct jbuf jw; /* alert JSON lines */
 	struct log_limit reject_limit;
-	struct log_limit evict_limit;  /* flows evicted at limits.max_flows */
-	struct httpd *http;       /* the HTTP server (metrics, API) */
-	daemon_hook_fn hook;      /* the HTTP server's poll hook, or NULL */
+	struct log_limit evict_limit; /* flows evicted at limits.max_flows */
+	struct httpd *http;           /* the HTTP server (metrics, API) */
+	daemon_hook_fn hook;          /* the HTTP server's poll hook, or NULL */
 	void *hook_ctx;
 	int64_t last_tick_ns;
 	int64_t clock_ns;
 	bool behind;            /* deadlines still due: apply no event until they fired */
-	int64_t first_msg_ns;     /* monotonic time the first message arrived, or 0 */
-	int64_t cut_since_ns;     /* monotonic time contact was lost (cut off), or 0 */
-	int64_t held_wall_ns;     /* wall time contact was lost: the clock's bound until */
-	int64_t grace_until_ns;   /* ... this monotonic time after contact is back */
+	int64_t first_msg_ns;   /* monotonic time the first message arrived, or 0 */
+	int64_t cut_since_ns;   /* monotonic time contact was lost (cut off), or 0 */
+	int64_t held_wall_ns;   /* wall time contact was lost: the clock's bound until */
+	int64_t grace_until_ns; /* ... this monotonic time after contact is back */
 	char not_ready[160];
 };
 
@@ -83,7 +83,7 @@ enum fkind { F_STR, F_TOPIC, F_BOOL };
 struct dopt {
 	const char *name;
 	enum fkind kind;
-	size_t off;               /* into struct dflags */
+	size_t off; /* into struct dflags */
 	const char *arg, *help;
 };
 
@@ -94,11 +94,13 @@ static const struct dopt dopts[] = {
 	{ "--group", F_STR, FO(group), "ID", "consumer group; overrides kafka.group_id" },
 	{ "--topic", F_TOPIC, 0, "T", "topic to consume (repeatable); overrides kafka.topics" },
 	{ "--clock", F_STR, FO(clock), "wall|event",
-	  "wall: live judging on the lag-aware partition clock (default); event: event time" },
+	    "wall: live judging on the lag-aware partition clock (default); event: event time" },
 	{ "--until-end", F_BOOL, FO(until_end), NULL,
-	  "stop at the end of every assigned partition, then flush as replay does" },
-	{ "--records", F_STR, FO(records), "FILE", "anomaly/flow/summary JSON lines ('-': stdout)" },
-	{ "--log-level", F_STR, FO(log_level), "LEVEL", "error|warn|info|debug; overrides log_level" },
+	    "stop at the end of every assigned partition, then flush as replay does" },
+	{ "--records", F_STR, FO(records), "FILE",
+	    "anomaly/flow/summary JSON lines ('-': stdout)" },
+	{ "--log-level", F_STR, FO(log_level), "LEVEL",
+	    "error|warn|info|debug; overrides log_level" },
 	{ "--listen", F_STR, FO(listen), "ADDR", "HTTP address; overrides http.listen" },
 	{ "--help", F_BOOL, FO(help), NULL, "this help" },
 	{ "--version", F_BOOL, FO(version), NULL, "print the version" },
@@ -117,8 +119,8 @@ static void usage(FILE *out)
 }
 
 /* Sets one option; `val` is NULL for booleans. */
-static int set_opt(struct dflags *f, const struct dopt *o, const char *val, char *err,
-    size_t errlen)
+static int set_opt(
+    struct dflags *f, const struct dopt *o, const char *val, char *err, size_t errlen)
 {
 	if (o->kind == F_BOOL) {
 		*(bool *)((char *)f + o->off) = true;
@@ -215,7 +217,8 @@ static void on_flow(void *ctx, const struct flow_record *r)
 	if (strcmp(r->outcome, OUTCOME_EVICTED) == 0)
 		LOG_LIMITED(&d->lg, &d->evict_limit, LOG_LVL_WARN,
 		    "flow evicted: limits.max_flows reached", "flow=%s corr=\"%s\" max_flows=%zu",
-		    r->flow->name, log_escape(r->correlation_id, esc, sizeof esc), d->cfg->max_flows);
+		    r->flow->name, log_escape(r->correlation_id, esc, sizeof esc),
+		    d->cfg->max_flows);
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
@@ -254,10 +257,12 @@ static void flush_outputs(void *ctx)
 static int open_state(struct daemon *d, const char *group, char *err, size_t errlen)
 {
 	const struct cfg_state *s = &d->cfg->state;
-	const struct durable_opts o = { .dir = s->dir, .group = group,
+	const struct durable_opts o = { .dir = s->dir,
+		.group = group,
 		.interval_ns = s->checkpoint_interval_ns,
 		.fresh_on_bad = s->on_bad_checkpoint == 1,
-		.flush = flush_outputs, .flush_ctx = d };
+		.flush = flush_outputs,
+		.flush_ctx = d };
 
 	if (s->dir == NULL)
 		return 0;
@@ -275,7 +280,9 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 		.group_id = group,
 		.topics = d->fl.ntopics > 0 ? d->fl.topics : k->topics,
 		.ntopics = d->fl.ntopics > 0 ? d->fl.ntopics : k->ntopics,
-		.prop_keys = k->prop_keys, .prop_vals = k->prop_vals, .nprops = k->nprops,
+		.prop_keys = k->prop_keys,
+		.prop_vals = k->prop_vals,
+		.nprops = k->nprops,
 		.max_partitions = DAEMON_MAX_PARTITIONS,
 		.manual_store = d->du != NULL,
 		.on_assign = d->du != NULL ? durable_assign : NULL,
@@ -283,8 +290,11 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 		.hook_ctx = d->du,
 	};
 	const struct alerts_opts ao = {
-		.brokers = ko.brokers, .prop_keys = k->prop_keys, .prop_vals = k->prop_vals,
-		.nprops = k->nprops, .alert_topic = k->alert_topic,
+		.brokers = ko.brokers,
+		.prop_keys = k->prop_keys,
+		.prop_vals = k->prop_vals,
+		.nprops = k->nprops,
+		.alert_topic = k->alert_topic,
 		.format = k->alert_format == CFG_ALERT_PROTOBUF ? ALERTS_PROTOBUF : ALERTS_JSON,
 		.dead_letter_topic = k->dead_letter_topic,
 	};
@@ -314,7 +324,7 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 static int start_http(struct daemon *d, enum partclock_mode mode, char *err, size_t errlen)
 {
 	if (httpd_new(d->cfg, d->eng, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall",
-	        d->hist_dir, d->hist, &d->http, err, errlen) < 0) {
+		d->hist_dir, d->hist, &d->http, err, errlen) < 0) {
 		if (d->fl.listen != NULL)
 			return -1;
 		char esc[1024];
@@ -347,9 +357,12 @@ static int open_history(struct daemon *d, struct engine_sink *sink, char *err, s
 	d->hist_dir = c->dir != NULL ? c->dir : d->cfg->state.dir;
 	if (!c->enabled || d->hist_dir == NULL)
 		return 0;
-	const struct history_opts o = {.dir = d->hist_dir, .retention_ns = c->retention_ns,
-	    .max_bytes = c->max_bytes, .queue_len = c->queue, .max_attr_bytes = c->max_attr_bytes,
-	    .timeline_bytes = c->timeline_bytes};
+	const struct history_opts o = { .dir = d->hist_dir,
+		.retention_ns = c->retention_ns,
+		.max_bytes = c->max_bytes,
+		.queue_len = c->queue,
+		.max_attr_bytes = c->max_attr_bytes,
+		.timeline_bytes = c->timeline_bytes };
 	if (history_new(&o, &d->cfg->graph, &d->lg, &d->hist, err, errlen) < 0)
 		return -1;
 	history_sink(d->hist, sink);
@@ -365,7 +378,8 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	const struct engine_opts eo = { .clock = ENGINE_CLOCK_EXTERNAL,
 		.max_flows = d->cfg->max_flows };
 	enum partclock_mode mode = d->fl.clock != NULL && strcmp(d->fl.clock, "event") == 0
-	    ? PARTCLOCK_EVENT : PARTCLOCK_WALL;
+	    ? PARTCLOCK_EVENT
+	    : PARTCLOCK_WALL;
 
 	d->lg.level = d->cfg->log_level;
 	if (d->fl.log_level != NULL && log_level_parse(d->fl.log_level, &d->lg.level) < 0) {
@@ -382,10 +396,9 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->batch->n = 0;
-	if (open_records(d, &sink, err, errlen) < 0 ||
-	    open_history(d, &hsink, err, errlen) < 0 ||
-	    engine_new(&d->cfg->graph, &eo, sink.ctx != NULL ? &sink : NULL, &d->eng, err,
-	        errlen) < 0 ||
+	if (open_records(d, &sink, err, errlen) < 0 || open_history(d, &hsink, err, errlen) < 0 ||
+	    engine_new(&d->cfg->graph, &eo, sink.ctx != NULL ? &sink : NULL, &d->eng, err, errlen) <
+		0 ||
 	    (hsink.ctx != NULL && engine_add_sink(d->eng, &hsink) < 0) ||
 	    engine_add_sink(d->eng, &mine) < 0 ||
 	    partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0)
@@ -400,7 +413,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 static void teardown(struct daemon *d)
 {
 	httpd_free(d->http);
-	history_free(d->hist);   /* writes what is queued */
+	history_free(d->hist); /* writes what is queued */
 	if (d->du != NULL)
 		durable_close(d->du);
 	ksrc_free(d->ks);
@@ -496,9 +509,11 @@ static void watch_contact(struct daemon *d)
 		 * the first contact was lost (what producers queued then may still come) */
 		if (mono >= d->grace_until_ns || log_wall_ns() - silence < d->held_wall_ns)
 			d->held_wall_ns = log_wall_ns() - silence;
-		LOG_WARN(&d->lg, "cut off from the Kafka brokers: clock held, no verdict on what may be unread",
-		    "silent_ms=%lld leaders=%d leaders_up=%d broker_errors=%llu", (long long)(silence / NS_PER_MS),
-		    ks->leaders, ks->brokers_up, (unsigned long long)ks->broker_errors);
+		LOG_WARN(&d->lg,
+		    "cut off from the Kafka brokers: clock held, no verdict on what may be unread",
+		    "silent_ms=%lld leaders=%d leaders_up=%d broker_errors=%llu",
+		    (long long)(silence / NS_PER_MS), ks->leaders, ks->brokers_up,
+		    (unsigned long long)ks->broker_errors);
 	} else if (!cut && d->cut_since_ns != 0) {
 		d->grace_until_ns = mono + d->cfg->kafka.outage_grace_ns;
 		LOG_INFO(&d->lg, "Kafka brokers reachable again", "outage_ms=%lld grace_ms=%lld",
@@ -507,17 +522,24 @@ static void watch_contact(struct daemon *d)
 		d->cut_since_ns = 0;
 	}
 	if (d->cut_since_ns != 0)
-		snprintf(d->not_ready, sizeof d->not_ready, "cut off from the Kafka brokers for %lld s "
-		    "(no answer from the partition leaders)", (long long)((mono - d->cut_since_ns) / 1000000000));
+		snprintf(d->not_ready, sizeof d->not_ready,
+		    "cut off from the Kafka brokers for %lld s "
+		    "(no answer from the partition leaders)",
+		    (long long)((mono - d->cut_since_ns) / 1000000000));
 	else
 		snprintf(d->not_ready, sizeof d->not_ready, "waiting for partitions");
 }
 
 static void publish(struct daemon *d)
 {
-	struct daemon_view v = { .cfg = d->cfg, .engine = d->eng, .rejects = &d->rej,
-		.kafka = ksrc_stats(d->ks), .alerts = d->al != NULL ? alerts_stats(d->al) : NULL,
-		.clock_ns = d->clock_ns, .cut_off = d->cut_since_ns != 0, .not_ready = d->not_ready };
+	struct daemon_view v = { .cfg = d->cfg,
+		.engine = d->eng,
+		.rejects = &d->rej,
+		.kafka = ksrc_stats(d->ks),
+		.alerts = d->al != NULL ? alerts_stats(d->al) : NULL,
+		.clock_ns = d->clock_ns,
+		.cut_off = d->cut_since_ns != 0,
+		.not_ready = d->not_ready };
 	v.ready = partclock_assigned(d->pc) > 0 && !v.cut_off;
 
 	v.listen = d->fl.listen != NULL ? d->fl.listen : d->cfg->http.listen.spec;
@@ -553,8 +575,10 @@ static void reload(struct daemon *d)
 	}
 	if (d->fl.log_level == NULL)
 		d->lg.level = c->log_level;
-	LOG_INFO(&d->lg, "config reloaded; log level applied, flow and kafka changes take "
-	    "effect at restart", "file=%s log_level=%s", d->fl.config, log_level_name(d->lg.level));
+	LOG_INFO(&d->lg,
+	    "config reloaded; log level applied, flow and kafka changes take "
+	    "effect at restart",
+	    "file=%s log_level=%s", d->fl.config, log_level_name(d->lg.level));
 	config_free(c);
 }
 
@@ -618,9 +642,10 @@ static void finish(struct daemon *d)
 		durable_close(d->du);
 		const struct durable_stats *ds = durable_stats(d->du);
 		/* bench/parts/35-durable.sh reads this line */
-		LOG_INFO(&d->lg, "durable state at stop", "checkpoints=%llu unchanged=%llu failures=%llu restored=%llu "
-		    "restored_flows=%llu last_round_bytes=%llu", (unsigned long long)ds->checkpoints,
-		    (unsigned long long)ds->unchanged,
+		LOG_INFO(&d->lg, "durable state at stop",
+		    "checkpoints=%llu unchanged=%llu failures=%llu restored=%llu "
+		    "restored_flows=%llu last_round_bytes=%llu",
+		    (unsigned long long)ds->checkpoints, (unsigned long long)ds->unchanged,
 		    (unsigned long long)ds->failures, (unsigned long long)ds->restored,
 		    (unsigned long long)ds->restored_flows, (unsigned long long)ds->last_bytes);
 	}
@@ -638,10 +663,12 @@ static void finish(struct daemon *d)
 	 * final flush is): bench/kafka.sh reads this line. */
 	double secs = d->first_msg_ns > 0 ? (double)(log_mono_ns() - d->first_msg_ns) / 1e9 : 0;
 	uint64_t msgs = ksrc_stats(d->ks)->messages;
-	LOG_INFO(&d->lg, "stopped", "messages=%llu events=%llu unmatched=%llu rejected=%llu "
-	    "seconds=%.3f msgs_per_sec=%.0f", (unsigned long long)msgs,
-	    (unsigned long long)es->events, (unsigned long long)es->unmatched,
-	    (unsigned long long)d->rej.total, secs, secs > 0 ? (double)msgs / secs : 0.0);
+	LOG_INFO(&d->lg, "stopped",
+	    "messages=%llu events=%llu unmatched=%llu rejected=%llu "
+	    "seconds=%.3f msgs_per_sec=%.0f",
+	    (unsigned long long)msgs, (unsigned long long)es->events,
+	    (unsigned long long)es->unmatched, (unsigned long long)d->rej.total, secs,
+	    secs > 0 ? (double)msgs / secs : 0.0);
 }
 
 int daemon_main(int argc, char **argv)

@@ -26,17 +26,17 @@
 /* Everything a tick hook may read (borrowed for the duration of the call). */
 struct daemon_view {
 	const struct config *cfg;
-	const char *listen;               /* --listen, else http.listen */
+	const char *listen; /* --listen, else http.listen */
 	const struct engine *engine;
 	const struct records_rejects *rejects; /* undecodable messages by reason */
 	const struct ksrc_stats *kafka;
-	const struct ksrc_part *parts;    /* [nparts]: consumed and lag per partition */
+	const struct ksrc_part *parts; /* [nparts]: consumed and lag per partition */
 	int nparts;
 	const struct alerts_stats *alerts; /* NULL without alert/dead-letter topics */
-	int64_t clock_ns;                 /* engine clock (T_max), or ENGINE_NO_TIME */
-	int ready;                        /* partitions assigned and in contact */
-	const char *not_ready;            /* why not ready (when !ready) */
-	int cut_off;                      /* no answer from the partition leaders (KSRC_CUT_OFF_NS) */
+	int64_t clock_ns;                  /* engine clock (T_max), or ENGINE_NO_TIME */
+	int ready;                         /* partitions assigned and in contact */
+	const char *not_ready;             /* why not ready (when !ready) */
+	int cut_off; /* no answer from the partition leaders (KSRC_CUT_OFF_NS) */
 };
 
 typedef void (*daemon_hook_fn)(void *ctx, const struct daemon_view *v);

@@ -129,7 +129,8 @@ static int p_idle(struct dcmd *c, const char *a, char *why, size_t len)
 		c->o.idle_ns = ns;
 		return 0;
 	}
-	snprintf(why, len, "expected a positive duration such as 30m or 48h%s%s", rc ? ": " : "", rc ? w : "");
+	snprintf(why, len, "expected a positive duration such as 30m or 48h%s%s", rc ? ": " : "",
+	    rc ? w : "");
 	return -1;
 }
 static int p_brokers(struct dcmd *c, const char *a, char *why, size_t len)
@@ -162,7 +163,8 @@ static int p_duration(struct dcmd *c, const char *a, char *why, size_t len)
 		c->live.duration_ns = ns;
 		return 0;
 	}
-	snprintf(why, len, "expected a positive duration such as 10m%s%s", rc ? ": " : "", rc ? w : "");
+	snprintf(
+	    why, len, "expected a positive duration such as 10m%s%s", rc ? ": " : "", rc ? w : "");
 	return -1;
 }
 static int p_until_end(struct dcmd *c, const char *a, char *why, size_t len)
@@ -183,27 +185,45 @@ static const struct dopt {
 	const char *arg, *help;
 	dparse_fn parse;
 } dopts[] = {
-	{ { "config", required_argument, NULL, 'c' }, "FILE", "optional: its json: field paths (files), kafka: settings (live) are used", p_config },
-	{ { "format", required_argument, NULL, 'f' }, "FMT", "jsonl (default; .pb/.bin default to protobuf) or protobuf", p_format },
-	{ { "out", required_argument, NULL, 'o' }, "FILE", "write the YAML here (default stdout)", p_out },
-	{ { "quantile", required_argument, NULL, 'q' }, "Q", "gap quantile for within/deadline: 0.99 or p99 (default)", p_quantile },
-	{ { "margin", required_argument, NULL, 'M' }, "X", "factor on that quantile before rounding up (default 3)", p_margin },
-	{ { "min-support", required_argument, NULL, 's' }, "S", "noise threshold: steps in >= S of a flow's instances, rules contradicted by <= S (default 0.05)", p_support },
-	{ { "max-flows", required_argument, NULL, 'm' }, "N", "flows in flight at most; the least recently seen is closed beyond (default 100000)", p_max_flows },
-	{ { "idle", required_argument, NULL, 'i' }, "DUR", "a flow with no event for DUR of event time is closed (default 1h)", p_idle },
-	{ { "brokers", required_argument, NULL, 'b' }, "LIST", "read a live topic instead of EVENTS (default: kafka.brokers of --config)", p_brokers },
-	{ { "topic", required_argument, NULL, 't' }, "NAME", "topic to read (repeatable; default: kafka.topics of --config)", p_topic },
-	{ { "group", required_argument, NULL, 'g' }, "ID", "consumer group (default choreoscope-discover; not the daemon's)", p_group },
-	{ { "duration", required_argument, NULL, 'd' }, "DUR", "live: stop after DUR of wall time, e.g. 10m (or at SIGINT)", p_duration },
-	{ { "until-end", no_argument, NULL, 'e' }, NULL, "live: stop once every assigned partition is at its end", p_until_end },
-	{ { "explain", no_argument, NULL, 'x' }, NULL, "print why each rule was chosen on stderr", p_explain },
+	{ { "config", required_argument, NULL, 'c' }, "FILE",
+	    "optional: its json: field paths (files), kafka: settings (live) are used", p_config },
+	{ { "format", required_argument, NULL, 'f' }, "FMT",
+	    "jsonl (default; .pb/.bin default to protobuf) or protobuf", p_format },
+	{ { "out", required_argument, NULL, 'o' }, "FILE", "write the YAML here (default stdout)",
+	    p_out },
+	{ { "quantile", required_argument, NULL, 'q' }, "Q",
+	    "gap quantile for within/deadline: 0.99 or p99 (default)", p_quantile },
+	{ { "margin", required_argument, NULL, 'M' }, "X",
+	    "factor on that quantile before rounding up (default 3)", p_margin },
+	{ { "min-support", required_argument, NULL, 's' }, "S",
+	    "noise threshold: steps in >= S of a flow's instances, rules contradicted by <= S "
+	    "(default 0.05)",
+	    p_support },
+	{ { "max-flows", required_argument, NULL, 'm' }, "N",
+	    "flows in flight at most; the least recently seen is closed beyond (default 100000)",
+	    p_max_flows },
+	{ { "idle", required_argument, NULL, 'i' }, "DUR",
+	    "a flow with no event for DUR of event time is closed (default 1h)", p_idle },
+	{ { "brokers", required_argument, NULL, 'b' }, "LIST",
+	    "read a live topic instead of EVENTS (default: kafka.brokers of --config)", p_brokers },
+	{ { "topic", required_argument, NULL, 't' }, "NAME",
+	    "topic to read (repeatable; default: kafka.topics of --config)", p_topic },
+	{ { "group", required_argument, NULL, 'g' }, "ID",
+	    "consumer group (default choreoscope-discover; not the daemon's)", p_group },
+	{ { "duration", required_argument, NULL, 'd' }, "DUR",
+	    "live: stop after DUR of wall time, e.g. 10m (or at SIGINT)", p_duration },
+	{ { "until-end", no_argument, NULL, 'e' }, NULL,
+	    "live: stop once every assigned partition is at its end", p_until_end },
+	{ { "explain", no_argument, NULL, 'x' }, NULL, "print why each rule was chosen on stderr",
+	    p_explain },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help", NULL },
 };
 #define NDOPTS (sizeof dopts / sizeof dopts[0])
 
 static void discover_usage(FILE *out)
 {
-	fprintf(out, "usage: choreoscope discover [options] EVENTS|-\n"
+	fprintf(out,
+	    "usage: choreoscope discover [options] EVENTS|-\n"
 	    "       choreoscope discover [options] --brokers LIST --topic NAME --duration DUR\n"
 	    "  Learns a starter flow graph (YAML, with its evidence as comments) from a\n"
 	    "  recorded stream of JSON lines or length-delimited protobuf events, or from a\n"
@@ -241,32 +261,42 @@ static int parse_args(struct dcmd *c, int argc, char **argv, const char **path)
 		}
 		char why[160];
 		if (d->parse(c, optarg, why, sizeof why) != 0) {
-			fprintf(stderr, "choreoscope discover: --%s: %s, found \"%s\"\n", d->opt.name, why, optarg);
+			fprintf(stderr, "choreoscope discover: --%s: %s, found \"%s\"\n",
+			    d->opt.name, why, optarg);
 			return 2;
 		}
 	}
 	int live = c->live.brokers || c->live.ntopics || c->live.duration_ns || c->live.until_end;
 	if (live) {
 		if (optind != argc) {
-			fprintf(stderr, "choreoscope discover: EVENTS and --brokers/--topic exclude each other\n");
+			fprintf(stderr,
+			    "choreoscope discover: EVENTS and --brokers/--topic exclude each "
+			    "other\n");
 			return 2;
 		}
 		if (!c->live.duration_ns && !c->live.until_end) {
-			fprintf(stderr, "choreoscope discover: a live topic needs --duration DUR or --until-end\n");
+			fprintf(stderr,
+			    "choreoscope discover: a live topic needs --duration DUR or "
+			    "--until-end\n");
 			return 2;
 		}
 		*path = NULL;
 		return 0;
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "choreoscope discover: %s\n", optind >= argc ? "no EVENTS file given (use - for stdin)" : "more than one EVENTS file given");
+		fprintf(stderr, "choreoscope discover: %s\n",
+		    optind >= argc ? "no EVENTS file given (use - for stdin)"
+				   : "more than one EVENTS file given");
 		discover_usage(stderr);
 		return 2;
 	}
 	*path = argv[optind];
 	if (!c->have_fmt) {
 		size_t n = strlen(*path);
-		c->fmt = (n > 3 && !strcmp(*path + n - 3, ".pb")) || (n > 4 && !strcmp(*path + n - 4, ".bin")) ? INPUT_PROTOBUF : INPUT_JSONL;
+		c->fmt = (n > 3 && !strcmp(*path + n - 3, ".pb")) ||
+			(n > 4 && !strcmp(*path + n - 4, ".bin"))
+		    ? INPUT_PROTOBUF
+		    : INPUT_JSONL;
 	}
 	return 0;
 }
@@ -283,14 +313,15 @@ static int feed(struct discover *d, struct input *in, const char *path)
 			discover_add(d, &ev);
 		} else if (st == INPUT_REJECT) {
 			if (++rejected <= DISCOVER_REJECT_LOG_MAX)
-				fprintf(stderr, "%s:%lld: rejected (%s): %s\n", path, (long long)rej.pos, rej.reason, rej.detail);
+				fprintf(stderr, "%s:%lld: rejected (%s): %s\n", path,
+				    (long long)rej.pos, rej.reason, rej.detail);
 		} else if (st == INPUT_ERROR) {
 			fprintf(stderr, "choreoscope discover: %s: %s\n", path, err);
 			return -1;
 		} else {
 			if (rejected > DISCOVER_REJECT_LOG_MAX)
-				fprintf(stderr, "%s: %llu rejected in all (the first %d shown)\n", path,
-				    (unsigned long long)rejected, DISCOVER_REJECT_LOG_MAX);
+				fprintf(stderr, "%s: %llu rejected in all (the first %d shown)\n",
+				    path, (unsigned long long)rejected, DISCOVER_REJECT_LOG_MAX);
 			return 0;
 		}
 	}
@@ -312,7 +343,9 @@ int discover_main(int argc, char **argv)
 	FILE *out = stdout;
 	rc = 2;
 	if (c.config ? config_load(c.config, &cfg, errbuf, sizeof errbuf) != 0
-	             : !path && config_load_string("(defaults)", DEFAULTS_YAML, strlen(DEFAULTS_YAML), &cfg, errbuf, sizeof errbuf) != 0) {
+		     : !path &&
+		    config_load_string("(defaults)", DEFAULTS_YAML, strlen(DEFAULTS_YAML), &cfg,
+			errbuf, sizeof errbuf) != 0) {
 		fprintf(stderr, "%s", errbuf);
 		goto done;
 	}
@@ -327,7 +360,9 @@ int discover_main(int argc, char **argv)
 		c.live.brokers = c.live.brokers ? c.live.brokers : cfg->kafka.brokers;
 		c.live.group = c.live.group ? c.live.group : "choreoscope-discover";
 		if (!c.live.brokers || c.live.ntopics == 0) {
-			fprintf(stderr, "choreoscope discover: a live topic needs --brokers and --topic (or kafka.brokers and kafka.topics in --config)\n");
+			fprintf(stderr,
+			    "choreoscope discover: a live topic needs --brokers and --topic (or "
+			    "kafka.brokers and kafka.topics in --config)\n");
 			rc = 2;
 			goto done;
 		}
@@ -338,7 +373,7 @@ int discover_main(int argc, char **argv)
 		}
 	} else {
 		dec = cfg ? decoder_from_config(cfg, errbuf, sizeof errbuf)
-		    : decoder_new(NULL, 0, errbuf, sizeof errbuf);
+			  : decoder_new(NULL, 0, errbuf, sizeof errbuf);
 		if (!dec || !(in = input_open(path, c.fmt, dec, errbuf, sizeof errbuf))) {
 			fprintf(stderr, "choreoscope discover: %s\n", errbuf);
 			goto done;
@@ -358,14 +393,20 @@ int discover_main(int argc, char **argv)
 	}
 	struct discover_stats st;
 	discover_get_stats(d, &st);
-	fprintf(stderr, "choreoscope discover: %llu events, %llu flows (%llu closed idle, %llu evicted at --max-flows), "
+	fprintf(stderr,
+	    "choreoscope discover: %llu events, %llu flows (%llu closed idle, %llu evicted at "
+	    "--max-flows), "
 	    "%llu redeliveries skipped, %llu types, %llu pairs, peak %llu in flight\n",
-	    (unsigned long long)st.events, (unsigned long long)st.flows, (unsigned long long)st.closed_idle,
-	    (unsigned long long)st.closed_evicted, (unsigned long long)st.redeliveries,
-	    (unsigned long long)st.types, (unsigned long long)st.pairs, (unsigned long long)st.peak_in_flight);
+	    (unsigned long long)st.events, (unsigned long long)st.flows,
+	    (unsigned long long)st.closed_idle, (unsigned long long)st.closed_evicted,
+	    (unsigned long long)st.redeliveries, (unsigned long long)st.types,
+	    (unsigned long long)st.pairs, (unsigned long long)st.peak_in_flight);
 	if (st.dropped_types || st.dropped_pairs || st.truncated)
-		fprintf(stderr, "choreoscope discover: limits reached: %llu events of types past the type bound, "
-		    "%llu pair observations past the pair bound, %llu events past a flow's bound of distinct types\n",
+		fprintf(stderr,
+		    "choreoscope discover: limits reached: %llu events of types past the type "
+		    "bound, "
+		    "%llu pair observations past the pair bound, %llu events past a flow's bound "
+		    "of distinct types\n",
 		    (unsigned long long)st.dropped_types, (unsigned long long)st.dropped_pairs,
 		    (unsigned long long)st.truncated);
 	rc = 0;

@@ -21,10 +21,7 @@
 
 static volatile sig_atomic_t live_stop;
 
-static void on_signal(int sig)
-{
-	live_stop = sig;
-}
+static void on_signal(int sig) { live_stop = sig; }
 
 static void install(void)
 {
@@ -55,8 +52,8 @@ static uint64_t live_batch(struct discover *d, struct ksrc *ks, struct kdec *kd,
 		} else {
 			rejected++;
 			LOG_LIMITED(lg, rl, LOG_LVL_WARN, "undecodable message",
-			    "topic=%s partition=%d offset=%lld reason=%s", km.topic, (int)km.partition,
-			    (long long)km.offset, reason);
+			    "topic=%s partition=%d offset=%lld reason=%s", km.topic,
+			    (int)km.partition, (long long)km.offset, reason);
 		}
 		if (b->slot[i] >= 0)
 			partclock_message(pc, b->slot[i], m->offset, t);
@@ -77,9 +74,14 @@ int discover_live_feed(struct discover *d, const struct config *cfg,
 	int rc = -1;
 	const struct cfg_kafka *k = &cfg->kafka;
 	const struct ksrc_opts ko = {
-		.brokers = o->brokers, .group_id = o->group, .topics = o->topics,
-		.ntopics = o->ntopics, .prop_keys = k->prop_keys, .prop_vals = k->prop_vals,
-		.nprops = k->nprops, .max_partitions = LIVE_MAX_PARTITIONS,
+		.brokers = o->brokers,
+		.group_id = o->group,
+		.topics = o->topics,
+		.ntopics = o->ntopics,
+		.prop_keys = k->prop_keys,
+		.prop_vals = k->prop_vals,
+		.nprops = k->nprops,
+		.max_partitions = LIVE_MAX_PARTITIONS,
 	};
 	if (!b) {
 		snprintf(err, errlen, "out of memory");

@@ -99,21 +99,30 @@ static const struct hopt {
 	const char *arg, *help;
 	hparse_fn parse;
 } hopts[] = {
-	{ { "data", required_argument, NULL, 'D' }, "DIR", "the store's directory (history.dir, or state.dir); required", p_data },
-	{ { "correlation-id", required_argument, NULL, 'c' }, "ID", "flows with this correlation id (exact)", p_corr },
+	{ { "data", required_argument, NULL, 'D' }, "DIR",
+	    "the store's directory (history.dir, or state.dir); required", p_data },
+	{ { "correlation-id", required_argument, NULL, 'c' }, "ID",
+	    "flows with this correlation id (exact)", p_corr },
 	{ { "flow", required_argument, NULL, 'f' }, "NAME", "flows of this flow graph", p_flow },
-	{ { "outcome", required_argument, NULL, 'o' }, "X", "flows that ended so (completed, abandoned, evicted, ...)", p_outcome },
-	{ { "kind", required_argument, NULL, 'k' }, "KIND", "flows with a verdict of this kind (stalled, missing, ...)", p_kind },
-	{ { "since", required_argument, NULL, 's' }, "WHEN", "ended at or after WHEN: RFC 3339, or a duration ago (1h)", p_since },
-	{ { "until", required_argument, NULL, 'u' }, "WHEN", "ended before WHEN (as --since)", p_until },
-	{ { "limit", required_argument, NULL, 'n' }, "N", "print at most N flows, newest first (default 100)", p_limit },
+	{ { "outcome", required_argument, NULL, 'o' }, "X",
+	    "flows that ended so (completed, abandoned, evicted, ...)", p_outcome },
+	{ { "kind", required_argument, NULL, 'k' }, "KIND",
+	    "flows with a verdict of this kind (stalled, missing, ...)", p_kind },
+	{ { "since", required_argument, NULL, 's' }, "WHEN",
+	    "ended at or after WHEN: RFC 3339, or a duration ago (1h)", p_since },
+	{ { "until", required_argument, NULL, 'u' }, "WHEN", "ended before WHEN (as --since)",
+	    p_until },
+	{ { "limit", required_argument, NULL, 'n' }, "N",
+	    "print at most N flows, newest first (default 100)", p_limit },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help", NULL },
 };
 #define NHOPTS (sizeof hopts / sizeof hopts[0])
 
 static void history_usage(FILE *out)
 {
-	fprintf(out, "usage: choreoscope history --data DIR [--correlation-id ID | --flow F --since 1h ...]\n"
+	fprintf(out,
+	    "usage: choreoscope history --data DIR [--correlation-id ID | --flow F --since 1h "
+	    "...]\n"
 	    "  Prints stored (retired) flows with their timelines from DIR/history.db, one JSON\n"
 	    "  document per line, newest first; no daemon needed.\n");
 	for (size_t i = 0; i < NHOPTS; i++) {
@@ -149,13 +158,14 @@ static int parse_args(struct hcmd *c, int argc, char **argv)
 		}
 		char why[160];
 		if (d->parse(c, optarg, why, sizeof why) != 0) {
-			fprintf(stderr, "choreoscope history: --%s: %s, found \"%s\"\n", d->opt.name, why, optarg);
+			fprintf(stderr, "choreoscope history: --%s: %s, found \"%s\"\n",
+			    d->opt.name, why, optarg);
 			return 2;
 		}
 	}
 	if (optind != argc || c->data == NULL) {
-		fprintf(stderr, "choreoscope history: %s\n", c->data == NULL ? "--data DIR is required"
-		                                                           : "unexpected argument");
+		fprintf(stderr, "choreoscope history: %s\n",
+		    c->data == NULL ? "--data DIR is required" : "unexpected argument");
 		history_usage(stderr);
 		return 2;
 	}
@@ -172,7 +182,7 @@ static int print_doc(void *arg, const char *doc, size_t len)
 
 int history_main(int argc, char **argv)
 {
-	struct hcmd c = {.q = {.since_ns = INT64_MIN, .until_ns = INT64_MAX, .limit = 100}};
+	struct hcmd c = { .q = { .since_ns = INT64_MIN, .until_ns = INT64_MAX, .limit = 100 } };
 	int rc = parse_args(&c, argc, argv);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;

@@ -19,8 +19,10 @@ static void usage(FILE *out)
 	    "       choreoscope replay --config FILE [--format jsonl|protobuf] EVENTS|-\n"
 	    "       choreoscope --check-config FILE\n"
 	    "       choreoscope gen-dashboards --config FILE [--out DIR]\n"
-	    "       choreoscope discover [--config FILE] [options] EVENTS|-   learn a starter flow graph\n"
-	    "       choreoscope history --data DIR [--correlation-id ID | --flow F --since 1h ...]\n"
+	    "       choreoscope discover [--config FILE] [options] EVENTS|-   learn a starter flow "
+	    "graph\n"
+	    "       choreoscope history --data DIR [--correlation-id ID | --flow F --since 1h "
+	    "...]\n"
 	    "       choreoscope --version | --help\n"
 	    "Run 'choreoscope SUBCOMMAND --help' for the options of each.\n");
 }
@@ -47,7 +49,8 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--check-config") == 0 || strncmp(argv[i], "--check-config=", 15) == 0)
+		if (strcmp(argv[i], "--check-config") == 0 ||
+		    strncmp(argv[i], "--check-config=", 15) == 0)
 			return checkconfig_main(argc, argv);
 	return daemon_main(argc, argv);
 }

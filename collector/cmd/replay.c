@@ -51,7 +51,8 @@ static int guess_format(const char *path, enum input_format *fmt)
 {
 	size_t n = strlen(path);
 	*fmt = INPUT_JSONL;
-	if ((n > 3 && strcmp(path + n - 3, ".pb") == 0) || (n > 4 && strcmp(path + n - 4, ".bin") == 0))
+	if ((n > 3 && strcmp(path + n - 3, ".pb") == 0) ||
+	    (n > 4 && strcmp(path + n - 4, ".bin") == 0))
 		*fmt = INPUT_PROTOBUF;
 	return 0;
 }
@@ -96,7 +97,7 @@ struct replay_run {
 	struct config *cfg;
 	struct engine *eng;
 	struct records *rec;
-	struct history *hist;     /* --history, or NULL */
+	struct history *hist; /* --history, or NULL */
 	struct input *in;
 	struct records_rejects rej;
 };
@@ -117,8 +118,8 @@ static int feed(struct replay_run *r, const char *path)
 		if (st == INPUT_REJECT) {
 			records_reject(&r->rej, rej.reason);
 			if (r->rej.total <= REJECT_LOG_MAX)
-				fprintf(stderr, "%s:%lld: rejected (%s): %s\n", path, (long long)rej.pos,
-				    rej.reason, rej.detail);
+				fprintf(stderr, "%s:%lld: rejected (%s): %s\n", path,
+				    (long long)rej.pos, rej.reason, rej.detail);
 			continue;
 		}
 		if (st == INPUT_ERROR) {
@@ -166,7 +167,9 @@ int replay_main(int argc, char **argv)
 	const char *path = argv[optind];
 	enum input_format fmt;
 	if (fmtname ? input_format_parse(fmtname, &fmt) : guess_format(path, &fmt)) {
-		fprintf(stderr, "choreoscope replay: --format: expected jsonl or protobuf, found \"%s\"\n", fmtname);
+		fprintf(stderr,
+		    "choreoscope replay: --format: expected jsonl or protobuf, found \"%s\"\n",
+		    fmtname);
 		return 2;
 	}
 
@@ -190,17 +193,21 @@ int replay_main(int argc, char **argv)
 	struct engine_sink hsink = { 0 };
 	if (histdir != NULL) {
 		const struct cfg_history *hc = &r.cfg->history;
-		const struct history_opts ho = {.dir = histdir, .retention_ns = hc->retention_ns,
-		    .max_bytes = hc->max_bytes, .queue_len = hc->queue,
-		    .max_attr_bytes = hc->max_attr_bytes, .timeline_bytes = hc->timeline_bytes};
-		static struct log lg = {.level = LOG_LVL_WARN};
+		const struct history_opts ho = { .dir = histdir,
+			.retention_ns = hc->retention_ns,
+			.max_bytes = hc->max_bytes,
+			.queue_len = hc->queue,
+			.max_attr_bytes = hc->max_attr_bytes,
+			.timeline_bytes = hc->timeline_bytes };
+		static struct log lg = { .level = LOG_LVL_WARN };
 		if (history_new(&ho, &r.cfg->graph, &lg, &r.hist, errbuf, sizeof(errbuf)) != 0) {
 			fprintf(stderr, "choreoscope replay: %s\n", errbuf);
 			goto out;
 		}
 		history_sink(r.hist, &hsink);
 	}
-	struct engine_opts eo = { ENGINE_CLOCK_EVENTS, max_flows >= 0 ? (size_t)max_flows : r.cfg->max_flows };
+	struct engine_opts eo = { ENGINE_CLOCK_EVENTS,
+		max_flows >= 0 ? (size_t)max_flows : r.cfg->max_flows };
 	if (engine_new(&r.cfg->graph, &eo, &sink, &r.eng, errbuf, sizeof(errbuf)) != 0 ||
 	    (hsink.ctx != NULL && engine_add_sink(r.eng, &hsink) != 0)) {
 		fprintf(stderr, "choreoscope replay: %s\n", r.eng ? "too many sinks" : errbuf);
@@ -223,22 +230,23 @@ int replay_main(int argc, char **argv)
 	records_summary(r.rec, r.eng, &r.rej);
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
-	if (r.hist) {   /* judging ends above; then the writer drains its queue */
+	if (r.hist) { /* judging ends above; then the writer drains its queue */
 		struct history_stats hs;
-		struct rusage ru;   /* this thread's CPU: judging without the writer's share */
+		struct rusage ru; /* this thread's CPU: judging without the writer's share */
 		getrusage(RUSAGE_THREAD, &ru);
 		history_sync(r.hist);
 		clock_gettime(CLOCK_MONOTONIC, &ts2);
 		history_stats(r.hist, &hs);
-		fprintf(stderr, "history: path=%s written=%llu dropped=%llu errors=%llu bytes=%llu "
+		fprintf(stderr,
+		    "history: path=%s written=%llu dropped=%llu errors=%llu bytes=%llu "
 		    "judge_seconds=%.3f drain_seconds=%.3f engine_thread_cpu_seconds=%.3f\n",
-		    history_path(r.hist),
-		    (unsigned long long)hs.writes, (unsigned long long)hs.drops,
-		    (unsigned long long)hs.errors, (unsigned long long)hs.bytes,
+		    history_path(r.hist), (unsigned long long)hs.writes,
+		    (unsigned long long)hs.drops, (unsigned long long)hs.errors,
+		    (unsigned long long)hs.bytes,
 		    (double)(ts1.tv_sec - ts0.tv_sec) + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e9,
 		    (double)(ts2.tv_sec - ts1.tv_sec) + (double)(ts2.tv_nsec - ts1.tv_nsec) / 1e9,
 		    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+			(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	}
 	if (records_failed(r.rec))
 		fprintf(stderr, "choreoscope replay: writing records failed\n");
@@ -261,7 +269,8 @@ int checkconfig_main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strncmp(argv[i], "--check-config=", 15) == 0)
 			path = argv[i] + 15;
-		else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc && argv[i + 1][0] != '-')
+		else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc &&
+		    argv[i + 1][0] != '-')
 			path = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			path = path ? path : argv[++i];
@@ -283,7 +292,8 @@ int checkconfig_main(int argc, char **argv)
 	int steps = 0;
 	for (int f = 0; f < cfg->graph.nflows; f++)
 		steps += cfg->graph.flows[f].nsteps;
-	printf("%s: ok (%d flow%s, %d steps)\n", path, cfg->graph.nflows, cfg->graph.nflows == 1 ? "" : "s", steps);
+	printf("%s: ok (%d flow%s, %d steps)\n", path, cfg->graph.nflows,
+	    cfg->graph.nflows == 1 ? "" : "s", steps);
 	config_free(cfg);
 	return 0;
 }

@@ -29,9 +29,12 @@ static const struct cfg_type cfg_t_sources, cfg_t_listen;
 static int check_hostname(const char *s, char *why, size_t whylen);
 
 #define CO(m) offsetof(struct config, m)
-#define JSON_FIELD(k)                                                                      \
-	{ "json." #k, &cfg_t_str, CO(json.k), .def = #k, .check = check_path,                 \
-	    .help = "Dotted path of the `" #k "` field in plain JSON payloads." }
+#define JSON_FIELD(k) \
+	{ \
+		"json." #k, &cfg_t_str, CO(json.k), \
+		    .def = #k, .check = check_path, \
+		    .help = "Dotted path of the `" #k "` field in plain JSON payloads." \
+	}
 
 static const struct cfg_field settings[] = {
 	{ "flows", &cfg_t_flows, CO(graph), .flags = CF_REQUIRED,
@@ -39,8 +42,8 @@ static const struct cfg_field settings[] = {
 	{ "limits.max_flows", &cfg_t_count, CO(max_flows), .def = "1000000",
 	    .help = "Flow instances kept in flight at most; beyond it the oldest is closed as "
 		    "`evicted` (counted; logged at warn, at most 10 lines per 10 s)." },
-	{ "limits.max_message_bytes", &cfg_t_count, CO(limits.max_message_bytes),
-	    .def = "1048576", .max = CFG_MAX_MESSAGE_BYTES,
+	{ "limits.max_message_bytes", &cfg_t_count, CO(limits.max_message_bytes), .def = "1048576",
+	    .max = CFG_MAX_MESSAGE_BYTES,
 	    .help = "Longest Kafka message value or replay record decoded; a longer one is "
 		    "rejected unread as `too_large`." },
 	{ "limits.max_depth", &cfg_t_count, CO(limits.max_depth), .def = "64", .max = 100000,
@@ -50,8 +53,8 @@ static const struct cfg_field settings[] = {
 	    .max = CFG_MAX_ATTRIBUTES,
 	    .help = "Attributes of one event at most (JSON `attributes`, protobuf `attributes`, "
 		    "CloudEvents extensions); more is rejected as `too_many_attributes`." },
-	{ "limits.max_attribute_bytes", &cfg_t_count, CO(limits.max_attribute_bytes),
-	    .def = "4096", .max = CFG_MAX_MESSAGE_BYTES,
+	{ "limits.max_attribute_bytes", &cfg_t_count, CO(limits.max_attribute_bytes), .def = "4096",
+	    .max = CFG_MAX_MESSAGE_BYTES,
 	    .help = "Longest attribute key or value (bytes, after JSON unescaping); longer is "
 		    "rejected as `attribute_too_large`." },
 	{ "limits.max_headers", &cfg_t_count, CO(limits.max_headers), .def = "32",
@@ -74,14 +77,15 @@ static const struct cfg_field settings[] = {
 	    .off2 = CO(kafka.corr_sources), .noff = CO(kafka.ncorrelation_from),
 	    .check = check_source,
 	    .def = "[ce_correlationid, \"field:correlation_id\", key, traceparent]",
-	    .help = "Where the correlation id comes from, first found wins: `ce_correlationid`, "
-		    "`header:NAME`, `field:PATH`, `key` (message key), `traceparent` (W3C trace id)." },
+	    .help =
+		"Where the correlation id comes from, first found wins: `ce_correlationid`, "
+		"`header:NAME`, `field:PATH`, `key` (message key), `traceparent` (W3C trace id)." },
 	{ "kafka.alert_topic", &cfg_t_str, CO(kafka.alert_topic), .flags = CF_NULLABLE,
 	    .help = "Topic anomalies are published to; unset: none." },
 	{ "kafka.alert_format", &cfg_t_enum, CO(kafka.alert_format), .def = "json",
 	    .choices = "json|protobuf", .help = "Encoding of the messages on the alert topic." },
-	{ "kafka.dead_letter_topic", &cfg_t_str, CO(kafka.dead_letter_topic),
-	    .flags = CF_NULLABLE, .help = "Topic undecodable messages are copied to; unset: none." },
+	{ "kafka.dead_letter_topic", &cfg_t_str, CO(kafka.dead_letter_topic), .flags = CF_NULLABLE,
+	    .help = "Topic undecodable messages are copied to; unset: none." },
 	{ "kafka.tls.enabled", &cfg_t_bool, CO(kafka.sec.tls), .def = "false",
 	    .help = "Connect to the brokers over TLS (`security.protocol` SSL, or SASL_SSL with "
 		    "`kafka.sasl.mechanism`); implied by any `kafka.tls.*` file. Without "
@@ -104,8 +108,7 @@ static const struct cfg_field settings[] = {
 	{ "kafka.sasl.password", &cfg_t_str, CO(kafka.sec.password), .flags = CF_NULLABLE,
 	    .help = "SASL password (never logged). Prefer `kafka.sasl.password_file` or "
 		    "CHOREOSCOPE_KAFKA_PASSWORD, read when neither is set." },
-	{ "kafka.sasl.password_file", &cfg_t_str, CO(kafka.sec.password_file),
-	    .flags = CF_NULLABLE,
+	{ "kafka.sasl.password_file", &cfg_t_str, CO(kafka.sec.password_file), .flags = CF_NULLABLE,
 	    .help = "File whose first line is the SASL password (read when the daemon starts)." },
 	{ "kafka.outage_grace", &cfg_t_duration, CO(kafka.outage_grace_ns), .def = "10s",
 	    .help = "With --clock wall: once the partition leaders answer again after the daemon "
@@ -114,8 +117,9 @@ static const struct cfg_field settings[] = {
 		    "a step they hold is judged missing or stalled." },
 	{ "kafka.properties", &cfg_t_props, CO(kafka.prop_keys), .off2 = CO(kafka.prop_vals),
 	    .noff = CO(kafka.nprops),
-	    .help = "Any librdkafka property, passed through (e.g. `socket.timeout.ms`); set "
-		    "after the `kafka.tls.*`/`kafka.sasl.*` ones, so the same property here wins." },
+	    .help =
+		"Any librdkafka property, passed through (e.g. `socket.timeout.ms`); set "
+		"after the `kafka.tls.*`/`kafka.sasl.*` ones, so the same property here wins." },
 	JSON_FIELD(event_id),
 	JSON_FIELD(correlation_id),
 	JSON_FIELD(type),
@@ -126,7 +130,8 @@ static const struct cfg_field settings[] = {
 	JSON_FIELD(attributes),
 	{ "http.listen", &cfg_t_listen, CO(http.listen), .def = "127.0.0.1:9717",
 	    .help = "Address of /metrics and /api/v1: `HOST:PORT` (HOST a numeric IPv4 address "
-		    "or `localhost`), `[IPv6]:PORT` or `:PORT` (all interfaces); port 0: any free one." },
+		    "or `localhost`), `[IPv6]:PORT` or `:PORT` (all interfaces); port 0: any free "
+		    "one." },
 	{ "http.token", &cfg_t_str, CO(http.token), .flags = CF_NULLABLE,
 	    .help = "Bearer token required by /api and /metrics; unset: open, to the Host names "
 		    "of `http.allowed_hosts`. The daemon also reads CHOREOSCOPE_TOKEN." },
@@ -138,8 +143,8 @@ static const struct cfg_field settings[] = {
 	{ "http.max_connections", &cfg_t_count, CO(http.max_connections), .def = "256",
 	    .help = "Open HTTP connections at most; an eighth is kept from API requests for "
 		    "health, readiness and metrics (docs/http.md)." },
-	{ "http.max_connections_per_address", &cfg_t_count,
-	    CO(http.max_connections_per_address), .def = "128",
+	{ "http.max_connections_per_address", &cfg_t_count, CO(http.max_connections_per_address),
+	    .def = "128",
 	    .help = "Open HTTP connections per client address at most; a newcomer beyond it "
 		    "evicts that address's oldest connection still waiting for its headers." },
 	{ "http.header_timeout", &cfg_t_duration, CO(http.header_timeout_ns), .def = "10s",
@@ -148,7 +153,8 @@ static const struct cfg_field settings[] = {
 	{ "http.max_request_bytes", &cfg_t_count, CO(http.max_request_bytes), .def = "8192",
 	    .max = 1048576,
 	    .help = "Request line plus headers (names, values, query parameters) answered at "
-		    "most; larger gets 431, counted in `choreoscope_http_requests_total{code=\"431\"}`; "
+		    "most; larger gets 431, counted in "
+		    "`choreoscope_http_requests_total{code=\"431\"}`; "
 		    "over 4x this libmicrohttpd drops the connection itself." },
 	{ "http.tls_cert_file", &cfg_t_str, CO(http.tls_cert_file), .flags = CF_NULLABLE,
 	    .help = "PEM certificate (chain) of the HTTP endpoint: with `http.tls_key_file`, "
@@ -157,15 +163,19 @@ static const struct cfg_field settings[] = {
 	{ "http.tls_key_file", &cfg_t_str, CO(http.tls_key_file), .flags = CF_NULLABLE,
 	    .help = "PEM private key of `http.tls_cert_file`, unencrypted (read once, at start)." },
 	{ "state.dir", &cfg_t_str, CO(state.dir), .flags = CF_NULLABLE,
-	    .help = "Directory of the flow-state checkpoints (one file per partition, under a "
-		    "folder named after the consumer group); unset: flow state lives in memory only." },
+	    .help =
+		"Directory of the flow-state checkpoints (one file per partition, under a "
+		"folder named after the consumer group); unset: flow state lives in memory only." },
 	{ "state.checkpoint_interval", &cfg_t_duration, CO(state.checkpoint_interval_ns),
-	    .def = "5s", .help = "How often the flow state of every assigned partition is "
+	    .def = "5s",
+	    .help = "How often the flow state of every assigned partition is "
 		    "checkpointed; offsets are committed only up to the last checkpoint." },
 	{ "state.on_bad_checkpoint", &cfg_t_enum, CO(state.on_bad_checkpoint), .def = "fail",
-	    .choices = "fail|fresh", .help = "A damaged checkpoint, or one written for other flow "
-		    "graphs: `fail` stops the daemon (exit 3) naming the file; `fresh` moves it aside "
-		    "(`.bad`) and starts that partition's flows afresh from the committed offset." },
+	    .choices = "fail|fresh",
+	    .help =
+		"A damaged checkpoint, or one written for other flow "
+		"graphs: `fail` stops the daemon (exit 3) naming the file; `fresh` moves it aside "
+		"(`.bad`) and starts that partition's flows afresh from the committed offset." },
 	{ "history.enabled", &cfg_t_bool, CO(history.enabled), .def = "true",
 	    .help = "Write every retired flow (record, steps, anomalies, timeline) to the history "
 		    "store, when a directory is set (docs/history.md)." },
@@ -190,7 +200,8 @@ static const struct cfg_field settings[] = {
 	{ "metrics.latency_buckets", &cfg_t_numlist, CO(metrics.latency_buckets),
 	    .noff = CO(metrics.nlatency_buckets),
 	    .def = "[0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]",
-	    .help = "Histogram bounds (seconds) of the latencies of steps without `within` (a step with one gets bounds from it)." },
+	    .help = "Histogram bounds (seconds) of the latencies of steps without `within` (a step "
+		    "with one gets bounds from it)." },
 	{ "metrics.duration_buckets", &cfg_t_numlist, CO(metrics.duration_buckets),
 	    .noff = CO(metrics.nduration_buckets),
 	    .def = "[0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600]",
@@ -269,15 +280,15 @@ bad_host:
 }
 
 /* The listen address, parsed into struct cfg_listen (stored in place). */
-static void set_listen(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
-    yaml_node_t *v)
+static void set_listen(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64], why[128];
 	struct cfg_listen l;
 	const char *expect = "HOST:PORT such as 127.0.0.1:9717, [::1]:9717 or :9717";
 	if (v->type != YAML_SCALAR_NODE || cfg_is_null(v)) {
-		cfg_bad_value(c, w, f, v, "expected %s, found %s", expect,
-		    cfg_describe(v, got, sizeof got));
+		cfg_bad_value(
+		    c, w, f, v, "expected %s, found %s", expect, cfg_describe(v, got, sizeof got));
 		return;
 	}
 	if (config_parse_listen(cfg_text(v), &l, why, sizeof why) < 0) {
@@ -310,20 +321,28 @@ static int check_path(const char *s, char *why, size_t whylen)
 /* One correlation source into *out (arg points into s); 0, or -1 and why. */
 static int parse_source(const char *s, struct cfg_corr_source *out, char *why, size_t whylen)
 {
-	static const struct { const char *name; enum cfg_corr_kind kind; bool arg; } names[] = {
-		{ "ce_correlationid", CFG_CORR_CE, false }, { "header:", CFG_CORR_HEADER, true },
-		{ "field:", CFG_CORR_FIELD, true }, { "key", CFG_CORR_KEY, false },
+	static const struct {
+		const char *name;
+		enum cfg_corr_kind kind;
+		bool arg;
+	} names[] = {
+		{ "ce_correlationid", CFG_CORR_CE, false },
+		{ "header:", CFG_CORR_HEADER, true },
+		{ "field:", CFG_CORR_FIELD, true },
+		{ "key", CFG_CORR_KEY, false },
 		{ "traceparent", CFG_CORR_TRACEPARENT, false },
 	};
 	const char *expect = "ce_correlationid, header:NAME, field:PATH, key or traceparent";
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		size_t n = strlen(names[i].name);
-		if (names[i].arg ? strncmp(s, names[i].name, n) != 0 : strcmp(s, names[i].name) != 0)
+		if (names[i].arg ? strncmp(s, names[i].name, n) != 0
+				 : strcmp(s, names[i].name) != 0)
 			continue;
 		*out = (struct cfg_corr_source){ names[i].kind, names[i].arg ? s + n : NULL };
 		if (names[i].arg && s[n] == '\0')
 			return bad(why, whylen, expect, s,
-			    out->kind == CFG_CORR_HEADER ? "empty header name" : "empty field path");
+			    out->kind == CFG_CORR_HEADER ? "empty header name"
+							 : "empty field path");
 		return out->kind == CFG_CORR_FIELD ? check_path(s + n, why, whylen) : 0;
 	}
 	return bad(why, whylen, expect, s, NULL);
@@ -337,8 +356,8 @@ static int check_source(const char *s, char *why, size_t whylen)
 
 /* kafka.correlation_from: the list of strings (each checked by check_source), then
  * the same parsed into f->off2 (struct cfg_corr_source, pointing into the strings). */
-static void set_sources(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
-    yaml_node_t *v)
+static void set_sources(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char why[256];
 	int nerrs = c->nerrs;
@@ -349,8 +368,8 @@ static void set_sources(struct cfg_ctx *c, const struct cfg_walk *w, const struc
 	int n = *(int *)((char *)w->base + f->noff);
 	struct cfg_corr_source **dst = (struct cfg_corr_source **)((char *)w->base + f->off2);
 	if (n > CFG_MAX_CORR_SOURCES) {
-		cfg_bad_value(c, w, f, v, "expected at most %d sources, found %d",
-		    CFG_MAX_CORR_SOURCES, n);
+		cfg_bad_value(
+		    c, w, f, v, "expected at most %d sources, found %d", CFG_MAX_CORR_SOURCES, n);
 		return;
 	}
 	struct cfg_corr_source *t = calloc((size_t)n + 1, sizeof *t);
@@ -365,8 +384,7 @@ static const struct cfg_type cfg_t_sources = { "list of strings", "a list of str
 
 /* ---- loading ---- */
 
-static void yaml_problem(struct cfg_ctx *c, const yaml_parser_t *p, const char *yaml,
-    size_t len)
+static void yaml_problem(struct cfg_ctx *c, const yaml_parser_t *p, const char *yaml, size_t len)
 {
 	int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
 	if (p->error == YAML_READER_ERROR) {
@@ -521,8 +539,10 @@ static char *read_password(const char *path, char *err, size_t errlen)
 	char *pw = len > 0 && len < (size_t)PASSWORD_MAX ? strndup(buf, len) : NULL;
 	explicit_bzero(buf, sizeof buf);
 	if (pw == NULL)
-		snprintf(err, errlen, "kafka.sasl.password_file: %s has no password on its first "
-		    "line (at most %d bytes)", path, PASSWORD_MAX - 1);
+		snprintf(err, errlen,
+		    "kafka.sasl.password_file: %s has no password on its first "
+		    "line (at most %d bytes)",
+		    path, PASSWORD_MAX - 1);
 	return pw;
 }
 
@@ -577,8 +597,11 @@ static void kafka_security(struct cfg_ctx *c, struct config *cfg, yaml_node_t **
 		    "set kafka.sasl.password or kafka.sasl.password_file, not both");
 	if (s->sasl == CFG_SASL_NONE &&
 	    (s->username != NULL || s->password != NULL || s->password_file != NULL))
-		sec_error(c, vals, s->username ? "kafka.sasl.username" : s->password ?
-		    "kafka.sasl.password" : "kafka.sasl.password_file", "needs kafka.sasl.mechanism");
+		sec_error(c, vals,
+		    s->username       ? "kafka.sasl.username"
+			: s->password ? "kafka.sasl.password"
+				      : "kafka.sasl.password_file",
+		    "needs kafka.sasl.mechanism");
 	if (s->sasl != CFG_SASL_NONE && s->username == NULL)
 		sec_error(c, vals, "kafka.sasl.mechanism", "needs kafka.sasl.username");
 }
@@ -603,7 +626,8 @@ int config_kafka_resolve(struct config *cfg, char *err, size_t errlen)
 		else if (env != NULL && *env != '\0')
 			s->password = strdup(env);
 		else
-			snprintf(err, errlen, "kafka.sasl.mechanism: needs kafka.sasl.password, "
+			snprintf(err, errlen,
+			    "kafka.sasl.mechanism: needs kafka.sasl.password, "
 			    "kafka.sasl.password_file or CHOREOSCOPE_KAFKA_PASSWORD");
 		if (s->password == NULL)
 			return -1;
@@ -628,7 +652,7 @@ int config_kafka_resolve(struct config *cfg, char *err, size_t errlen)
 		kv[n][0] = "sasl.password";
 		kv[n++][1] = s->password;
 	}
-	if (prepend_props(&cfg->kafka, (const char *const (*)[2])kv, n) < 0) {
+	if (prepend_props(&cfg->kafka, (const char *const(*)[2])kv, n) < 0) {
 		snprintf(err, errlen, "kafka security properties: out of memory");
 		return -1;
 	}
@@ -644,8 +668,8 @@ static void http_tls(struct cfg_ctx *c, struct config *cfg, yaml_node_t **vals)
 		    "http.tls_cert_file and http.tls_key_file go together");
 }
 
-int config_load_string(const char *name, const char *yaml, size_t len, struct config **out,
-    char *err, size_t errlen)
+int config_load_string(
+    const char *name, const char *yaml, size_t len, struct config **out, char *err, size_t errlen)
 {
 	struct cfg_ctx c = { .name = name };
 	yaml_document_t doc;
@@ -654,8 +678,8 @@ int config_load_string(const char *name, const char *yaml, size_t len, struct co
 	int rc = -1;
 	*out = NULL;
 	if (len > CFG_MAX_FILE_BYTES) {
-		cfg_error_at(&c, 1, 1, "larger than the %u bytes a config may have",
-		    CFG_MAX_FILE_BYTES);
+		cfg_error_at(
+		    &c, 1, 1, "larger than the %u bytes a config may have", CFG_MAX_FILE_BYTES);
 		goto done;
 	}
 	if (check_depth(&c, yaml, len) < 0 || load_document(&c, yaml, len, &doc) < 0)
@@ -808,14 +832,16 @@ void config_print_reference(FILE *out)
 {
 	int nflow, nstep;
 	const struct cfg_field *flow = cfg_flow_fields(&nflow), *step = cfg_step_fields(&nstep);
-	fprintf(out, "#### Collector settings\n\nA dotted name is a nested mapping: "
-		     "`kafka.brokers` is `brokers:` under `kafka:`.\n\n");
+	fprintf(out,
+	    "#### Collector settings\n\nA dotted name is a nested mapping: "
+	    "`kafka.brokers` is `brokers:` under `kafka:`.\n\n");
 	print_table(out, settings, NSETTINGS);
 	fprintf(out, "\n#### Flow settings (each item of `flows`)\n\n");
 	print_table(out, flow, nflow);
 	fprintf(out, "\n#### Step settings (each value of `steps`, keyed by the event type)\n\n");
 	print_table(out, step, nstep);
-	fprintf(out, "\nDurations are written like Go's: `500ms`, `30s`, `10m`, `1h30m`, `1.5s` "
-		     "(units `ns`, `us`, `ms`, `s`, `m`, `h`; no bare numbers, never negative).\n"
-		     "Lists of step names may be one name: `after: A` is `after: [A]`.\n");
+	fprintf(out,
+	    "\nDurations are written like Go's: `500ms`, `30s`, `10m`, `1h30m`, `1.5s` "
+	    "(units `ns`, `us`, `ms`, `s`, `m`, `h`; no bare numbers, never negative).\n"
+	    "Lists of step names may be one name: `after: A` is `after: [A]`.\n");
 }

@@ -31,38 +31,43 @@ enum cfg_sasl { CFG_SASL_NONE, CFG_SASL_PLAIN, CFG_SASL_SCRAM_SHA_256, CFG_SASL_
  * kafka.properties entry of the same name, later, wins), so every client (consumer,
  * alert producer, discover) gets them. */
 struct cfg_kafka_security {
-	bool tls;             /* kafka.tls.enabled, or implied by any kafka.tls.* file */
+	bool tls; /* kafka.tls.enabled, or implied by any kafka.tls.* file */
 	char *ca_file, *cert_file, *key_file;
 	enum cfg_sasl sasl;
 	char *username;
-	char *password;       /* kafka.sasl.password, password_file or $CHOREOSCOPE_KAFKA_PASSWORD */
+	char *password; /* kafka.sasl.password, password_file or $CHOREOSCOPE_KAFKA_PASSWORD */
 	char *password_file;
-	bool resolved;        /* config_kafka_resolve done: the properties are in place */
+	bool resolved; /* config_kafka_resolve done: the properties are in place */
 };
 
 /* One entry of kafka.correlation_from. */
-enum cfg_corr_kind { CFG_CORR_CE, CFG_CORR_HEADER, CFG_CORR_FIELD, CFG_CORR_KEY,
-	CFG_CORR_TRACEPARENT };
+enum cfg_corr_kind {
+	CFG_CORR_CE,
+	CFG_CORR_HEADER,
+	CFG_CORR_FIELD,
+	CFG_CORR_KEY,
+	CFG_CORR_TRACEPARENT
+};
 #define CFG_MAX_CORR_SOURCES 16
 struct cfg_corr_source {
 	enum cfg_corr_kind kind;
-	const char *arg;      /* header name or field path (into the entry's text); else NULL */
+	const char *arg; /* header name or field path (into the entry's text); else NULL */
 };
 
 /* An HTTP listen address: HOST:PORT, [V6]:PORT or :PORT (all interfaces); HOST is
  * numeric or localhost (no name resolution); port 0 asks for an ephemeral one. */
 struct cfg_listen {
-	char spec[128];       /* as written */
+	char spec[128]; /* as written */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 };
 
 struct cfg_kafka {
-	char *brokers;        /* bootstrap.servers */
+	char *brokers; /* bootstrap.servers */
 	char *group_id;
 	char **topics;
 	int ntopics;
-	char **prop_keys;     /* librdkafka properties passed through (SASL, SSL, ...) */
+	char **prop_keys; /* librdkafka properties passed through (SASL, SSL, ...) */
 	char **prop_vals;
 	int nprops;
 	enum cfg_format format;
@@ -70,29 +75,28 @@ struct cfg_kafka {
 	                            header:NAME, field:PATH, key, traceparent */
 	int ncorrelation_from;
 	struct cfg_corr_source *corr_sources; /* the same, parsed [ncorrelation_from] */
-	char *alert_topic;    /* NULL: none */
+	char *alert_topic;                    /* NULL: none */
 	enum cfg_alert_format alert_format;
 	char *dead_letter_topic; /* NULL: none */
 	struct cfg_kafka_security sec;
 	int64_t outage_grace_ns; /* wall clock held this long after contact is regained */
 };
 
-struct cfg_json_fields {  /* dotted paths into plain JSON payloads */
-	char *event_id, *correlation_id, *type, *source, *time, *flow, *causation_id,
-	    *attributes;
+struct cfg_json_fields { /* dotted paths into plain JSON payloads */
+	char *event_id, *correlation_id, *type, *source, *time, *flow, *causation_id, *attributes;
 };
 
 struct cfg_http {
 	struct cfg_listen listen; /* default 127.0.0.1:9717 */
-	char *token;          /* bearer token for /api and /metrics, or NULL */
-	char **allowed_hosts; /* Host names served without a token (DNS rebinding) */
+	char *token;              /* bearer token for /api and /metrics, or NULL */
+	char **allowed_hosts;     /* Host names served without a token (DNS rebinding) */
 	int nallowed_hosts;
 	size_t max_connections;
 	size_t max_connections_per_address;
 	int64_t header_timeout_ns;
 	size_t max_request_bytes; /* request line + headers; beyond: 431 */
-	char *tls_cert_file;  /* PEM certificate (chain) for HTTPS, or NULL: plain HTTP */
-	char *tls_key_file;   /* its PEM private key; set together with tls_cert_file */
+	char *tls_cert_file;      /* PEM certificate (chain) for HTTPS, or NULL: plain HTTP */
+	char *tls_key_file;       /* its PEM private key; set together with tls_cert_file */
 };
 
 struct cfg_metrics {
@@ -104,15 +108,15 @@ struct cfg_metrics {
 
 /* Bounds on one input (limits.*): what makes bad input cheap to refuse. Each refusal is
  * counted under its own reason (docs/kafka.md "Undecodable messages"). */
-#define CFG_MAX_HEADERS 256     /* ceiling of limits.max_headers (headers copied per message) */
-#define CFG_MAX_ATTRIBUTES 256  /* ceiling of limits.max_attributes (EV_MAX_ATTRS) */
+#define CFG_MAX_HEADERS 256    /* ceiling of limits.max_headers (headers copied per message) */
+#define CFG_MAX_ATTRIBUTES 256 /* ceiling of limits.max_attributes (EV_MAX_ATTRS) */
 #define CFG_MAX_MESSAGE_BYTES (64u << 20) /* ceiling of limits.max_message_bytes */
 struct cfg_limits {
-	size_t max_message_bytes; /* a Kafka value or replay record; beyond: too_large */
-	size_t max_depth;         /* JSON objects and arrays nested; beyond: too_deep */
-	size_t max_attributes;    /* attributes of one event; beyond: too_many_attributes */
+	size_t max_message_bytes;   /* a Kafka value or replay record; beyond: too_large */
+	size_t max_depth;           /* JSON objects and arrays nested; beyond: too_deep */
+	size_t max_attributes;      /* attributes of one event; beyond: too_many_attributes */
 	size_t max_attribute_bytes; /* one attribute's key or value; beyond: attribute_too_large */
-	size_t max_headers;       /* Kafka headers of one message; beyond: too_many_headers */
+	size_t max_headers;         /* Kafka headers of one message; beyond: too_many_headers */
 };
 
 /* Mappings and lists nested deeper than this are refused before libyaml builds the
@@ -122,13 +126,13 @@ struct cfg_limits {
 #define CFG_MAX_YAML_DEPTH 64
 
 struct cfg_state {
-	char *dir;            /* NULL: no durable state */
+	char *dir; /* NULL: no durable state */
 	int64_t checkpoint_interval_ns;
-	int on_bad_checkpoint;   /* 0 fail, 1 fresh (the choices of state.on_bad_checkpoint) */
+	int on_bad_checkpoint; /* 0 fail, 1 fresh (the choices of state.on_bad_checkpoint) */
 };
 
 struct cfg_history {
-	char *dir;            /* NULL: state.dir; both NULL: no store */
+	char *dir; /* NULL: state.dir; both NULL: no store */
 	bool enabled;
 	int64_t retention_ns;
 	size_t max_bytes, queue, max_attr_bytes, timeline_bytes;
@@ -137,7 +141,7 @@ struct cfg_history {
 struct config {
 	char *path;
 	struct flowgraph graph;
-	size_t max_flows;     /* in-flight bound; oldest evicted beyond it */
+	size_t max_flows; /* in-flight bound; oldest evicted beyond it */
 	struct cfg_limits limits;
 	enum log_level log_level;
 	struct cfg_kafka kafka;
@@ -157,8 +161,8 @@ struct config {
 /* Loads and validates `path`. 0 and *out on success; negative and err otherwise. */
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
 /* Same, from a string; `name` is used in messages in place of a file name. */
-int config_load_string(const char *name, const char *yaml, size_t len,
-    struct config **out, char *err, size_t errlen);
+int config_load_string(
+    const char *name, const char *yaml, size_t len, struct config **out, char *err, size_t errlen);
 void config_free(struct config *c);
 /* Checks the kafka.tls.* files are readable, reads the SASL password and adds the
  * librdkafka properties (see struct cfg_kafka_security); once; 0, or -1 and err naming

@@ -18,21 +18,30 @@
 
 enum { FF_NAME, FF_DEADLINE, FF_LATENESS, FF_KEYS, FF_COMPLETE_WHEN, FF_STEPS, FF_N };
 enum {
-	SF_START, SF_AFTER, SF_AFTER_ANY, SF_WITHIN, SF_JOIN_WITHIN, SF_INSTEAD_OF, SF_RETRIES,
-	SF_OPTIONAL, SF_END, SF_KEY, SF_OWNER, SF_N
+	SF_START,
+	SF_AFTER,
+	SF_AFTER_ANY,
+	SF_WITHIN,
+	SF_JOIN_WITHIN,
+	SF_INSTEAD_OF,
+	SF_RETRIES,
+	SF_OPTIONAL,
+	SF_END,
+	SF_KEY,
+	SF_OWNER,
+	SF_N
 };
 
-static void set_names(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v);
-static void set_end(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
-    yaml_node_t *v);
-static void set_steps(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v);
-static void set_flows(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v);
+static void set_names(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v);
+static void set_end(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v);
+static void set_steps(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v);
+static void set_flows(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v);
 
-static const struct cfg_type t_names = { "list of step names", "a list of step names",
-	set_names };
+static const struct cfg_type t_names = { "list of step names", "a list of step names", set_names };
 static const struct cfg_type t_end = { "true or name", "true or an outcome name", set_end };
 static const struct cfg_type t_steps = { "mapping", "a mapping of step names to step settings",
 	set_steps };
@@ -108,8 +117,8 @@ const struct cfg_field *cfg_step_fields(int *n)
 
 /* ---- shape checks (names resolve later, once all steps are known) ---- */
 
-static void set_names(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v)
+static void set_names(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64];
 	if (v->type == YAML_MAPPING_NODE) {
@@ -122,19 +131,22 @@ static void set_names(struct cfg_ctx *c, const struct cfg_walk *w,
 		return;
 	}
 	yaml_node_item_t *items = NULL;
-	int n = v->type == YAML_SCALAR_NODE ? 1 :
-	    (int)(v->data.sequence.items.top - (items = v->data.sequence.items.start));
+	int n = v->type == YAML_SCALAR_NODE
+	    ? 1
+	    : (int)(v->data.sequence.items.top - (items = v->data.sequence.items.start));
 	for (int k = 0; k < n && cfg_more(c, v); k++) {
 		yaml_node_t *item = items ? cfg_node(c, items[k]) : v;
-		if (item->type != YAML_SCALAR_NODE || cfg_is_null(item) || cfg_text(item)[0] == '\0')
+		if (item->type != YAML_SCALAR_NODE || cfg_is_null(item) ||
+		    cfg_text(item)[0] == '\0')
 			cfg_bad_value(c, w, f, item, "expected a step name, found %s",
-			    item->type == YAML_SCALAR_NODE && !cfg_is_null(item) ? "an empty string" :
-			    cfg_describe(item, got, sizeof got));
+			    item->type == YAML_SCALAR_NODE && !cfg_is_null(item)
+				? "an empty string"
+				: cfg_describe(item, got, sizeof got));
 	}
 }
 
-static void set_end(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
-    yaml_node_t *v)
+static void set_end(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64];
 	if (v->type != YAML_SCALAR_NODE)
@@ -142,8 +154,8 @@ static void set_end(struct cfg_ctx *c, const struct cfg_walk *w, const struct cf
 		    cfg_describe(v, got, sizeof got));
 }
 
-static void set_steps(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v)
+static void set_steps(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64];
 	if (v->type != YAML_MAPPING_NODE)
@@ -188,8 +200,9 @@ static int names_mask(struct cfg_ctx *c, const struct fg_flow *fl, int self, yam
 		if (idx < 0) {
 			const char *near = cfg_suggest(name, cands, fl->nsteps);
 			if (near != NULL)
-				cfg_error(c, item, "unknown step \"%s\" in %s; did you mean \"%s\"?", name,
-				    where, near);
+				cfg_error(c, item,
+				    "unknown step \"%s\" in %s; did you mean \"%s\"?", name, where,
+				    near);
 			else
 				cfg_error(c, item, "unknown step \"%s\" in %s", name, where);
 			bad++;
@@ -277,10 +290,7 @@ static int resolve(struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *(*sv)[SF_
 
 /* ---- graph checks ---- */
 
-static int ctz(fg_mask m)
-{
-	return __builtin_ctzll(m);
-}
+static int ctz(fg_mask m) { return __builtin_ctzll(m); }
 
 /* Closure of `from` under `edges` (bit i -> edges[i]). */
 static fg_mask closure(fg_mask from, const fg_mask *edges)
@@ -296,8 +306,8 @@ static fg_mask closure(fg_mask from, const fg_mask *edges)
 	return seen;
 }
 
-static void error_at_step(struct cfg_ctx *c, const struct fg_step *st, const char *fmt,
-    const char *a)
+static void error_at_step(
+    struct cfg_ctx *c, const struct fg_step *st, const char *fmt, const char *a)
 {
 	cfg_error_at(c, st->line, st->col, fmt, a);
 }
@@ -305,26 +315,32 @@ static void error_at_step(struct cfg_ctx *c, const struct fg_step *st, const cha
 /* Per step: how it becomes expected, and join_within's precondition. Returns
  * the steps reported for having no way in. Tainted steps (a problem already
  * reported in their settings) are not judged again on what they lack. */
-static fg_mask check_steps(struct cfg_ctx *c, const struct fg_flow *fl,
-    yaml_node_t *(*sv)[SF_N], fg_mask taint)
+static fg_mask check_steps(
+    struct cfg_ctx *c, const struct fg_flow *fl, yaml_node_t *(*sv)[SF_N], fg_mask taint)
 {
 	fg_mask bad = 0;
 	for (int i = 0; i < fl->nsteps; i++) {
 		const struct fg_step *st = &fl->steps[i];
 		bool has_after = sv[i][SF_AFTER] != NULL, has_any = sv[i][SF_AFTER_ANY] != NULL;
 		if (!st->start && !has_after && !has_any && !(taint & FG_BIT(i))) {
-			error_at_step(c, st, "step \"%s\" has no \"start\", \"after\" or \"after_any\": "
-			    "expected one of them", st->name);
+			error_at_step(c, st,
+			    "step \"%s\" has no \"start\", \"after\" or \"after_any\": "
+			    "expected one of them",
+			    st->name);
 			bad |= FG_BIT(i);
 		}
 		if (st->start && (has_after || has_any))
 			cfg_error(c, has_after ? sv[i][SF_AFTER] : sv[i][SF_AFTER_ANY],
-			    "start step \"%s\" also has \"%s\": a start step opens the flow and waits "
-			    "for nothing", st->name, has_after ? "after" : "after_any");
+			    "start step \"%s\" also has \"%s\": a start step opens the flow and "
+			    "waits "
+			    "for nothing",
+			    st->name, has_after ? "after" : "after_any");
 		int nafter = __builtin_popcountll(st->after);
 		if (sv[i][SF_JOIN_WITHIN] != NULL && nafter < 2 && !(taint & FG_BIT(i)))
-			cfg_error(c, sv[i][SF_JOIN_WITHIN], "\"join_within\" of step \"%s\" needs "
-			    "\"after\" with at least 2 steps, found %d", st->name, nafter);
+			cfg_error(c, sv[i][SF_JOIN_WITHIN],
+			    "\"join_within\" of step \"%s\" needs "
+			    "\"after\" with at least 2 steps, found %d",
+			    st->name, nafter);
 	}
 	return bad;
 }
@@ -333,8 +349,8 @@ static fg_mask check_steps(struct cfg_ctx *c, const struct fg_flow *fl,
  * To report causes rather than their consequences, tainted steps and steps
  * already reported count as reachable, and when a tainted step might have been
  * meant as the start or end, a missing start or end is not reported. */
-static void check_graph(struct cfg_ctx *c, const struct fg_flow *fl,
-    yaml_node_t *(*sv)[SF_N], const char *fwhat, fg_mask taint, bool ends_unsure)
+static void check_graph(struct cfg_ctx *c, const struct fg_flow *fl, yaml_node_t *(*sv)[SF_N],
+    const char *fwhat, fg_mask taint, bool ends_unsure)
 {
 	fg_mask succ[FG_MAX_STEPS] = { 0 }, pred[FG_MAX_STEPS] = { 0 };
 	fg_mask starts = 0, ends = fl->complete_when;
@@ -352,25 +368,33 @@ static void check_graph(struct cfg_ctx *c, const struct fg_flow *fl,
 		ends_unsure |= sv[i][SF_END] != NULL && sv[i][SF_END]->type != YAML_SCALAR_NODE;
 	}
 	if (ends == 0 && !ends_unsure)
-		cfg_error_at(c, fl->line, fl->col, "%s has no end step: expected a step with "
-		    "\"end\" or a \"complete_when\" list", fwhat);
+		cfg_error_at(c, fl->line, fl->col,
+		    "%s has no end step: expected a step with "
+		    "\"end\" or a \"complete_when\" list",
+		    fwhat);
 	if (starts == 0) {
 		if (!starts_unsure)
-			cfg_error_at(c, fl->line, fl->col, "%s has no start step: expected a step "
-			    "with \"start: true\"", fwhat);
+			cfg_error_at(c, fl->line, fl->col,
+			    "%s has no start step: expected a step "
+			    "with \"start: true\"",
+			    fwhat);
 		return;
 	}
 	fg_mask reach = closure(starts | taint | bad, succ);
 	for (int i = 0; i < fl->nsteps; i++)
 		if (!(reach & FG_BIT(i)))
-			error_at_step(c, &fl->steps[i], (ends & FG_BIT(i)) ?
-			    "end step \"%s\" is not reachable from any start step" :
-			    "step \"%s\" is not reachable from any start step", fl->steps[i].name);
+			error_at_step(c, &fl->steps[i],
+			    (ends & FG_BIT(i))
+				? "end step \"%s\" is not reachable from any start step"
+				: "step \"%s\" is not reachable from any start step",
+			    fl->steps[i].name);
 	if (ends == 0)
 		return;
 	if ((ends & closure(starts, succ)) == 0 && (ends & reach) == 0) {
-		cfg_error_at(c, fl->line, fl->col, "no end step of %s is reachable from a start "
-		    "step", fwhat);
+		cfg_error_at(c, fl->line, fl->col,
+		    "no end step of %s is reachable from a start "
+		    "step",
+		    fwhat);
 		return;
 	}
 	/* A step with no way to an end is fine when it is a leaf (a side branch such as
@@ -380,8 +404,10 @@ static void check_graph(struct cfg_ctx *c, const struct fg_flow *fl,
 		if (!(reach & FG_BIT(i)) || (lead & FG_BIT(i)) || (taint & FG_BIT(i)))
 			continue;
 		if (closure(succ[i], succ) & FG_BIT(i))
-			error_at_step(c, &fl->steps[i], "step \"%s\" is on a cycle from which no end "
-			    "step (\"end\" or \"complete_when\") can be reached", fl->steps[i].name);
+			error_at_step(c, &fl->steps[i],
+			    "step \"%s\" is on a cycle from which no end "
+			    "step (\"end\" or \"complete_when\") can be reached",
+			    fl->steps[i].name);
 	}
 }
 
@@ -410,8 +436,9 @@ static void add_step(struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *k, yaml
 	}
 	int dup = fg_step_index(fl, name);
 	if (dup >= 0) {
-		cfg_error(c, k, "duplicate step \"%s\" in %s (first declared at line %d, column %d)",
-		    name, fwhat, fl->steps[dup].line, fl->steps[dup].col);
+		cfg_error(c, k,
+		    "duplicate step \"%s\" in %s (first declared at line %d, column %d)", name,
+		    fwhat, fl->steps[dup].line, fl->steps[dup].col);
 		return;
 	}
 	struct fg_step *st = &fl->steps[fl->nsteps++];
@@ -433,8 +460,8 @@ static void add_step(struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *k, yaml
 		*taint |= FG_BIT(fl->nsteps - 1);
 }
 
-static void parse_steps(struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *steps,
-    yaml_node_t **fv, const char *fwhat)
+static void parse_steps(
+    struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *steps, yaml_node_t **fv, const char *fwhat)
 {
 	if (steps == NULL || steps->type != YAML_MAPPING_NODE)
 		return;
@@ -453,8 +480,10 @@ static void parse_steps(struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *step
 	     p < steps->data.mapping.pairs.top && cfg_more(c, steps); p++) {
 		yaml_node_t *k = cfg_node(c, p->key);
 		if (fl->nsteps == FG_MAX_STEPS && fg_step_index(fl, cfg_text(k)) < 0) {
-			cfg_error(c, k, "%s has more than %d steps (a flow's steps must fit one "
-			    "64-bit mask)", fwhat, FG_MAX_STEPS);
+			cfg_error(c, k,
+			    "%s has more than %d steps (a flow's steps must fit one "
+			    "64-bit mask)",
+			    fwhat, FG_MAX_STEPS);
 			break;
 		}
 		add_step(c, fl, k, cfg_node(c, p->value), sv[fl->nsteps], fwhat, &taint);
@@ -464,8 +493,8 @@ static void parse_steps(struct cfg_ctx *c, struct fg_flow *fl, yaml_node_t *step
 	free(sv);
 }
 
-static void parse_flow(struct cfg_ctx *c, yaml_node_t *v, int idx, struct fg_flow *fl,
-    yaml_node_t **namenode)
+static void parse_flow(
+    struct cfg_ctx *c, yaml_node_t *v, int idx, struct fg_flow *fl, yaml_node_t **namenode)
 {
 	char what[160], got[64];
 	yaml_node_t *fv[FF_N] = { NULL };
@@ -500,7 +529,8 @@ static int cmp_flow_name(const void *a, const void *b, void *arg)
 
 /* Each flow whose name an earlier flow already has is an error naming the first,
  * reported in declaration order. Sorting keeps this n log n at 10,000 flows. */
-static void report_duplicate_flows(struct cfg_ctx *c, const struct flowgraph *g, yaml_node_t **names)
+static void report_duplicate_flows(
+    struct cfg_ctx *c, const struct flowgraph *g, yaml_node_t **names)
 {
 	int n = g->nflows, m = 0;
 	int *ord = malloc((size_t)n * sizeof(*ord)), *first = malloc((size_t)n * sizeof(*first));
@@ -519,23 +549,26 @@ static void report_duplicate_flows(struct cfg_ctx *c, const struct flowgraph *g,
 			first[ord[k]] = first[ord[k - 1]] >= 0 ? first[ord[k - 1]] : ord[k - 1];
 	for (int i = 0; i < n; i++)
 		if (first[i] >= 0)
-			cfg_error(c, names[i], "duplicate flow \"%s\" (first declared at line %d, "
-			    "column %d)", g->flows[i].name, g->flows[first[i]].line, g->flows[first[i]].col);
+			cfg_error(c, names[i],
+			    "duplicate flow \"%s\" (first declared at line %d, "
+			    "column %d)",
+			    g->flows[i].name, g->flows[first[i]].line, g->flows[first[i]].col);
 out:
 	free(ord);
 	free(first);
 }
 
-static void set_flows(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v)
+static void set_flows(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64];
 	struct flowgraph *g = (struct flowgraph *)((char *)w->base + f->off);
-	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.start ==
-	    v->data.sequence.items.top) {
+	if (v->type != YAML_SEQUENCE_NODE ||
+	    v->data.sequence.items.start == v->data.sequence.items.top) {
 		cfg_bad_value(c, w, f, v, "expected %s with at least one flow, found %s",
-		    f->type->expect, v->type == YAML_SEQUENCE_NODE ? "an empty list" :
-		    cfg_describe(v, got, sizeof got));
+		    f->type->expect,
+		    v->type == YAML_SEQUENCE_NODE ? "an empty list"
+						  : cfg_describe(v, got, sizeof got));
 		return;
 	}
 	int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
@@ -553,8 +586,8 @@ static void set_flows(struct cfg_ctx *c, const struct cfg_walk *w,
 	}
 	g->nflows = n;
 	for (int i = 0; i < n && cfg_more(c, v); i++)
-		parse_flow(c, cfg_node(c, v->data.sequence.items.start[i]), i, &g->flows[i],
-		    &names[i]);
+		parse_flow(
+		    c, cfg_node(c, v->data.sequence.items.start[i]), i, &g->flows[i], &names[i]);
 	report_duplicate_flows(c, g, names);
 	free(names);
 }

@@ -22,19 +22,20 @@
 
 #define AT(w, f, T) ((T *)((char *)(w)->base + (f)->off))
 
-static bool want_scalar(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v, const char *expect)
+static bool want_scalar(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
+    yaml_node_t *v, const char *expect)
 {
 	char got[64];
 	if (v->type == YAML_SCALAR_NODE)
 		return true;
-	cfg_bad_value(c, w, f, v, "expected %s, found %s", expect, cfg_describe(v, got, sizeof got));
+	cfg_bad_value(
+	    c, w, f, v, "expected %s, found %s", expect, cfg_describe(v, got, sizeof got));
 	return false;
 }
 
 /* A non-empty string that passes the field's check; reports otherwise. */
-static bool good_string(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v, const char *expect)
+static bool good_string(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
+    yaml_node_t *v, const char *expect)
 {
 	char why[256];
 	if (!want_scalar(c, w, f, v, expect))
@@ -51,8 +52,8 @@ static bool good_string(struct cfg_ctx *c, const struct cfg_walk *w,
 	return true;
 }
 
-static void set_str(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
-    yaml_node_t *v)
+static void set_str(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	if (!good_string(c, w, f, v, f->type->expect))
 		return;
@@ -61,8 +62,8 @@ static void set_str(struct cfg_ctx *c, const struct cfg_walk *w, const struct cf
 	*p = strdup(cfg_text(v));
 }
 
-static void set_enum(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
-    yaml_node_t *v)
+static void set_enum(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char buf[256], got[64], choices[16][32];
 	const char *cands[16];
@@ -98,8 +99,8 @@ static void free_strv(char **v, int n)
 }
 
 /* A list of strings; a single scalar is a one-element list. */
-static void set_strlist(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v)
+static void set_strlist(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64];
 	yaml_node_item_t one = 0, *it, *end;
@@ -177,24 +178,24 @@ static bool get_whole(struct cfg_ctx *c, const struct cfg_walk *w, const struct 
 	return true;
 }
 
-static void set_count(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v)
+static void set_count(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	uint64_t x, max = SIZE_MAX < INT64_MAX ? SIZE_MAX : INT64_MAX;
 	if (get_whole(c, w, f, v, 1, f->max && f->max < max ? f->max : max, &x))
 		*AT(w, f, size_t) = (size_t)x;
 }
 
-static void set_uint(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
-    yaml_node_t *v)
+static void set_uint(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	uint64_t x;
 	if (get_whole(c, w, f, v, 0, UINT32_MAX, &x))
 		*AT(w, f, uint32_t) = (uint32_t)x;
 }
 
-static void set_bool(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
-    yaml_node_t *v)
+static void set_bool(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64];
 	const char *s = cfg_text(v);
@@ -216,7 +217,8 @@ struct unit {
 static const struct unit units[] = {
 	{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "\xce\xbcs", 1000 },
 	{ "ms", 1000000 }, { "s", 1000000000 }, { "m", 60000000000 }, { "h", 3600000000000 },
-	{ "d", 86400000000000 }, { "w", 604800000000000 }, { "y", 31536000000000000 }, /* as Prometheus: y = 365d */
+	{ "d", 86400000000000 }, { "w", 604800000000000 },
+	{ "y", 31536000000000000 }, /* as Prometheus: y = 365d */
 };
 
 /* One "12.5ms" component at *sp: adds its nanoseconds to *total. */
@@ -252,7 +254,8 @@ static int duration_part(const char **sp, long double *total, char *why, size_t 
 			return 0;
 		}
 	}
-	snprintf(why, whylen, "unknown unit \"%.*s\" (use ns, us, ms, s, m, h, d, w or y)", (int)ulen, s);
+	snprintf(why, whylen, "unknown unit \"%.*s\" (use ns, us, ms, s, m, h, d, w or y)",
+	    (int)ulen, s);
 	return -1;
 }
 
@@ -280,8 +283,8 @@ int config_parse_duration(const char *s, int64_t *ns, char *why, size_t whylen)
 	return 0;
 }
 
-static void set_duration(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v)
+static void set_duration(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64], why[128];
 	int64_t ns;
@@ -310,14 +313,15 @@ static int parse_number(const char *s, double *out)
 
 /* Histogram bounds: non-empty, each a finite number > 0, strictly ascending
  * (Prometheus adds +Inf itself). */
-static void set_numlist(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v)
+static void set_numlist(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64];
-	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.start ==
-	    v->data.sequence.items.top) {
+	if (v->type != YAML_SEQUENCE_NODE ||
+	    v->data.sequence.items.start == v->data.sequence.items.top) {
 		cfg_bad_value(c, w, f, v, "expected %s, found %s", f->type->expect,
-		    v->type == YAML_SEQUENCE_NODE ? "an empty list" : cfg_describe(v, got, sizeof got));
+		    v->type == YAML_SEQUENCE_NODE ? "an empty list"
+						  : cfg_describe(v, got, sizeof got));
 		return;
 	}
 	int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start), k = 0, ok = 1;
@@ -326,7 +330,8 @@ static void set_numlist(struct cfg_ctx *c, const struct cfg_walk *w,
 	     it < v->data.sequence.items.top && cfg_more(c, v); it++) {
 		yaml_node_t *item = cfg_node(c, *it);
 		double d;
-		if (item->type != YAML_SCALAR_NODE || parse_number(cfg_text(item), &d) < 0 || d <= 0) {
+		if (item->type != YAML_SCALAR_NODE || parse_number(cfg_text(item), &d) < 0 ||
+		    d <= 0) {
 			cfg_bad_value(c, w, f, item, "expected a number > 0, found %s",
 			    cfg_describe(item, got, sizeof got));
 			ok = 0;
@@ -334,7 +339,8 @@ static void set_numlist(struct cfg_ctx *c, const struct cfg_walk *w,
 		}
 		if (k > 0 && out != NULL && d <= out[k - 1]) {
 			cfg_bad_value(c, w, f, item,
-			    "expected numbers in ascending order, found %g after %g", d, out[k - 1]);
+			    "expected numbers in ascending order, found %g after %g", d,
+			    out[k - 1]);
 			ok = 0;
 			continue;
 		}
@@ -351,8 +357,8 @@ static void set_numlist(struct cfg_ctx *c, const struct cfg_walk *w,
 }
 
 /* A mapping of names to scalar values, kept as text (librdkafka takes strings). */
-static void set_props(struct cfg_ctx *c, const struct cfg_walk *w,
-    const struct cfg_field *f, yaml_node_t *v)
+static void set_props(
+    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	char got[64];
 	if (v->type != YAML_MAPPING_NODE) {
@@ -396,8 +402,8 @@ const struct cfg_type cfg_t_strlist = { "list of strings", "a list of strings", 
 const struct cfg_type cfg_t_count = { "integer", "a whole number >= 1", set_count };
 const struct cfg_type cfg_t_uint = { "integer", "a whole number >= 0", set_uint };
 const struct cfg_type cfg_t_bool = { "boolean", "true or false", set_bool };
-const struct cfg_type cfg_t_duration = { "duration",
-	"a duration such as 500ms, 30s or 1h30m", set_duration };
+const struct cfg_type cfg_t_duration = { "duration", "a duration such as 500ms, 30s or 1h30m",
+	set_duration };
 const struct cfg_type cfg_t_numlist = { "list of numbers",
 	"a list of numbers > 0 in ascending order", set_numlist };
 const struct cfg_type cfg_t_props = { "mapping", "a mapping of property names to values",

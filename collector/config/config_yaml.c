@@ -138,8 +138,10 @@ int cfg_more(struct cfg_ctx *c, const yaml_node_t *at)
 		return 1;
 	}
 	c->exhausted = 1;
-	cfg_error(c, at, "aliases expand the config to more than %u values beyond its own "
-	    "nodes (aliases of aliases, a \"billion laughs\"?)", CFG_MAX_EXPANSION);
+	cfg_error(c, at,
+	    "aliases expand the config to more than %u values beyond its own "
+	    "nodes (aliases of aliases, a \"billion laughs\"?)",
+	    CFG_MAX_EXPANSION);
 	return 0;
 }
 
@@ -217,7 +219,8 @@ static int levenshtein(const char *a, const char *b)
 		row[0] = (int)i;
 		for (size_t j = 1; j <= lb; j++) {
 			int up = row[j];
-			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			int cost =
+			    tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
 			int best = diag + cost;
 			if (up + 1 < best)
 				best = up + 1;
@@ -260,8 +263,11 @@ const char *cfg_expect(const struct cfg_field *f, char *buf, size_t len)
 	while (*p && used < len) {
 		const char *bar = strchr(p, '|');
 		size_t n = bar ? (size_t)(bar - p) : strlen(p);
-		used += (size_t)snprintf(buf + used, len - used, "%s%.*s", p == f->choices ? "" :
-		    bar ? ", " : " or ", (int)n, p);
+		used += (size_t)snprintf(buf + used, len - used, "%s%.*s",
+		    p == f->choices ? ""
+			: bar       ? ", "
+				    : " or ",
+		    (int)n, p);
 		p = bar ? bar + 1 : p + n;
 	}
 	return buf;
@@ -311,8 +317,8 @@ static int keys_under(const struct cfg_walk *w, const char *prefix, char names[]
 	return n;
 }
 
-static void unknown_key(struct cfg_ctx *c, const struct cfg_walk *w, const char *prefix,
-    const yaml_node_t *k)
+static void unknown_key(
+    struct cfg_ctx *c, const struct cfg_walk *w, const char *prefix, const yaml_node_t *k)
 {
 	char names[64][64], where[256], list[1024];
 	const char *cands[64];
@@ -356,7 +362,7 @@ struct keyset {
 
 static uint32_t key_hash(const char *s)
 {
-	uint32_t h = 2166136261u;                 /* FNV-1a */
+	uint32_t h = 2166136261u; /* FNV-1a */
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
 	return h;
@@ -373,7 +379,7 @@ static void keyset_init(struct keyset *ks, yaml_node_t *map)
 		cap *= 2;
 	ks->slot = malloc(cap * sizeof *ks->slot);
 	ks->hash = malloc(cap * sizeof *ks->hash);
-	if (ks->slot == NULL || ks->hash == NULL) {   /* out of memory: scan, slowly */
+	if (ks->slot == NULL || ks->hash == NULL) { /* out of memory: scan, slowly */
 		free(ks->slot);
 		free(ks->hash);
 		ks->slot = NULL;
@@ -392,8 +398,8 @@ static void keyset_release(struct keyset *ks)
 
 /* The first earlier pair whose key has the text of pair p's key k, or NULL; p is
  * recorded as seen when none has. */
-static yaml_node_pair_t *keyset_seen(struct cfg_ctx *c, struct keyset *ks, yaml_node_pair_t *p,
-    const yaml_node_t *k)
+static yaml_node_pair_t *keyset_seen(
+    struct cfg_ctx *c, struct keyset *ks, yaml_node_pair_t *p, const yaml_node_t *k)
 {
 	const char *t = cfg_text(k);
 	if (ks->slot == NULL) {
@@ -446,8 +452,8 @@ static void set_value(struct cfg_ctx *c, const struct cfg_walk *w, int i, yaml_n
 	f->type->set(c, w, f, v);
 }
 
-static void walk_section(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w,
-    const char *prefix, int depth);
+static void walk_section(
+    struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w, const char *prefix, int depth);
 
 static int is_merge_key(const yaml_node_t *k)
 {
@@ -459,8 +465,8 @@ static int is_merge_key(const yaml_node_t *k)
  * walked before the mapping's own keys, so its own keys win. Depth-bounded, as
  * aliases can make a structure contain itself, and bounded in total (CFG_MAX_MERGES),
  * as aliases of aliases multiply. */
-static void merge(struct cfg_ctx *c, yaml_node_t *v, const struct cfg_walk *w,
-    const char *prefix, int depth)
+static void merge(
+    struct cfg_ctx *c, yaml_node_t *v, const struct cfg_walk *w, const char *prefix, int depth)
 {
 	char got[64];
 	if (depth > 8) {
@@ -470,8 +476,10 @@ static void merge(struct cfg_ctx *c, yaml_node_t *v, const struct cfg_walk *w,
 	if (v->type == YAML_MAPPING_NODE) {
 		if (++c->merges > CFG_MAX_MERGES) {
 			if (c->merges == CFG_MAX_MERGES + 1)
-				cfg_error(c, v, "merge keys (<<) expand to more than %u mappings (aliases of "
-				    "aliases?)", CFG_MAX_MERGES);
+				cfg_error(c, v,
+				    "merge keys (<<) expand to more than %u mappings (aliases of "
+				    "aliases?)",
+				    CFG_MAX_MERGES);
 			return;
 		}
 		walk_section(c, v, w, prefix, depth + 1);
@@ -487,8 +495,8 @@ static void merge(struct cfg_ctx *c, yaml_node_t *v, const struct cfg_walk *w,
 	    cfg_describe(v, got, sizeof got));
 }
 
-static void walk_section(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w,
-    const char *prefix, int depth)
+static void walk_section(
+    struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w, const char *prefix, int depth)
 {
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++)
@@ -501,11 +509,12 @@ static void walk_section(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_w
 		yaml_node_t *k = cfg_node(c, p->key), *v = cfg_node(c, p->value);
 		char full[256], got[64];
 		if (k->type != YAML_SCALAR_NODE) {
-			cfg_error(c, k, "expected a key name, found %s", cfg_describe(k, got, sizeof got));
+			cfg_error(c, k, "expected a key name, found %s",
+			    cfg_describe(k, got, sizeof got));
 			continue;
 		}
 		if (is_merge_key(k)) {
-			keyset_seen(c, &ks, p, k);       /* a later quoted "<<" repeats it */
+			keyset_seen(c, &ks, p, k); /* a later quoted "<<" repeats it */
 			continue;
 		}
 		if (dup_key(c, &ks, p, k))
@@ -550,7 +559,8 @@ void cfg_walk_map(struct cfg_ctx *c, yaml_node_t *map, const struct cfg_walk *w)
 			cfg_error(c, map, "missing required key \"%s\" in %s", w->fields[i].name,
 			    w->what);
 		else
-			cfg_error(c, map, "missing required key \"%s\" at top level", w->fields[i].name);
+			cfg_error(
+			    c, map, "missing required key \"%s\" at top level", w->fields[i].name);
 	}
 }
 
@@ -593,8 +603,8 @@ int cfg_apply_defaults(const struct cfg_field *fields, int n, void *base)
 		struct cfg_ctx c = { .name = "(default)", .doc = &doc, .budget = SIZE_MAX };
 		struct cfg_walk w = { &fields[i], 1, base, vals, "" };
 		yaml_parser_initialize(&p);
-		yaml_parser_set_input_string(&p, (const unsigned char *)fields[i].def,
-		    strlen(fields[i].def));
+		yaml_parser_set_input_string(
+		    &p, (const unsigned char *)fields[i].def, strlen(fields[i].def));
 		if (!yaml_parser_load(&p, &doc)) {
 			yaml_parser_delete(&p);
 			return -1;

@@ -29,9 +29,9 @@ struct cfg_ctx {
 	yaml_document_t *doc; /* the document being walked */
 	struct cfg_err *errs;
 	int nerrs, cap;
-	unsigned merges;      /* mappings walked through merge keys so far (CFG_MAX_MERGES) */
-	size_t budget;        /* values the walk may still visit (cfg_more) */
-	int exhausted;        /* the budget ran out (reported once) */
+	unsigned merges; /* mappings walked through merge keys so far (CFG_MAX_MERGES) */
+	size_t budget;   /* values the walk may still visit (cfg_more) */
+	int exhausted;   /* the budget ran out (reported once) */
 };
 
 /* Merge keys walk their mapping again at each use: aliases of aliases (a "billion
@@ -57,24 +57,24 @@ struct cfg_walk;
 struct cfg_type {
 	const char *tname;
 	const char *expect;
-	void (*set)(struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f,
-	    yaml_node_t *v);
+	void (*set)(
+	    struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v);
 };
 
 #define CF_REQUIRED 1u /* reported when absent */
 #define CF_NULLABLE 2u /* `null` resets it to unset (strings without a default) */
 
 struct cfg_field {
-	const char *name;     /* dotted: "kafka.brokers" is brokers: under kafka: */
+	const char *name; /* dotted: "kafka.brokers" is brokers: under kafka: */
 	const struct cfg_type *type;
-	size_t off;           /* the value in the target struct */
-	size_t off2;          /* a second array (property values), when the type has one */
-	size_t noff;          /* the int count of a list */
-	const char *def;      /* default as YAML text, or NULL (unset) */
-	const char *choices;  /* enums: "a|b|c" */
+	size_t off;          /* the value in the target struct */
+	size_t off2;         /* a second array (property values), when the type has one */
+	size_t noff;         /* the int count of a list */
+	const char *def;     /* default as YAML text, or NULL (unset) */
+	const char *choices; /* enums: "a|b|c" */
 	int (*check)(const char *s, char *why, size_t whylen); /* per string, or NULL */
 	unsigned flags;
-	uint64_t max;         /* counts: the largest value accepted; 0: the type's own bound */
+	uint64_t max; /* counts: the largest value accepted; 0: the type's own bound */
 	const char *help;
 };
 
@@ -83,9 +83,9 @@ struct cfg_field {
 struct cfg_walk {
 	const struct cfg_field *fields;
 	int nfields;
-	void *base;           /* the struct the offsets point into */
-	yaml_node_t **vals;   /* [nfields] */
-	const char *what;     /* "" at top level, else e.g. `step "X"` */
+	void *base;         /* the struct the offsets point into */
+	yaml_node_t **vals; /* [nfields] */
+	const char *what;   /* "" at top level, else e.g. `step "X"` */
 };
 
 extern const struct cfg_type cfg_t_str, cfg_t_enum, cfg_t_strlist, cfg_t_count, cfg_t_uint,

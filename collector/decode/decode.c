@@ -14,9 +14,20 @@
 #include <string.h>
 
 static const char *const error_names[DECODE_NERRORS] = {
-	"ok", "malformed_json", "missing_field", "wrong_type", "bad_time", "bad_protobuf",
-	"truncated", "too_large", "bad_utf8", "too_many_attributes", "no_memory",
-	"time_out_of_range", "too_deep", "attribute_too_large",
+	"ok",
+	"malformed_json",
+	"missing_field",
+	"wrong_type",
+	"bad_time",
+	"bad_protobuf",
+	"truncated",
+	"too_large",
+	"bad_utf8",
+	"too_many_attributes",
+	"no_memory",
+	"time_out_of_range",
+	"too_deep",
+	"attribute_too_large",
 };
 
 const char *decode_error_name(int code)
@@ -27,7 +38,13 @@ const char *decode_error_name(int code)
 }
 
 static const char *const default_names[DF_N] = {
-	"event_id", "correlation_id", "type", "source", "time", "flow", "causation_id",
+	"event_id",
+	"correlation_id",
+	"type",
+	"source",
+	"time",
+	"flow",
+	"causation_id",
 	"attributes",
 };
 
@@ -45,7 +62,8 @@ static int path_parse(struct decode_path *p, const char *text, char *err, size_t
 		const char *dot = strchr(s, '.');
 		size_t n = dot ? (size_t)(dot - s) : strlen(s);
 		if (n == 0) {
-			snprintf(err, errlen, "JSON field path \"%s\" has an empty component", text);
+			snprintf(
+			    err, errlen, "JSON field path \"%s\" has an empty component", text);
 			return -1;
 		}
 		if (p->ncomp == DECODE_PATH_MAX_DEPTH) {
@@ -61,8 +79,8 @@ static int path_parse(struct decode_path *p, const char *text, char *err, size_t
 	}
 }
 
-struct decoder *decoder_new(const struct cfg_json_fields *paths, size_t max_len, char *err,
-    size_t errlen)
+struct decoder *decoder_new(
+    const struct cfg_json_fields *paths, size_t max_len, char *err, size_t errlen)
 {
 	struct decoder *d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -72,7 +90,7 @@ struct decoder *decoder_new(const struct cfg_json_fields *paths, size_t max_len,
 	d->max_len = max_len ? max_len : DECODE_DEFAULT_MAX_LEN;
 	decoder_set_limits(d, &(struct decode_limits){ 0 });
 	d->required = DECODE_REQ_ALL;
-	const char *cfg[DF_N] = {0};
+	const char *cfg[DF_N] = { 0 };
 	if (paths) {
 		cfg[DF_EVENT_ID] = paths->event_id;
 		cfg[DF_CORRELATION_ID] = paths->correlation_id;
@@ -99,7 +117,8 @@ fail:
 	return NULL;
 }
 
-_Static_assert(CFG_MAX_ATTRIBUTES == EV_MAX_ATTRS, "limits.max_attributes is bounded by "
+_Static_assert(CFG_MAX_ATTRIBUTES == EV_MAX_ATTRS,
+    "limits.max_attributes is bounded by "
     "the attribute arrays");
 
 struct decoder *decoder_from_config(const struct config *cfg, char *err, size_t errlen)
@@ -107,8 +126,9 @@ struct decoder *decoder_from_config(const struct config *cfg, char *err, size_t 
 	const struct cfg_limits *l = &cfg->limits;
 	struct decoder *d = decoder_new(&cfg->json, l->max_message_bytes, err, errlen);
 	if (d)
-		decoder_set_limits(d, &(struct decode_limits){ l->max_depth, l->max_attributes,
-		    l->max_attribute_bytes });
+		decoder_set_limits(d,
+		    &(struct decode_limits){
+			l->max_depth, l->max_attributes, l->max_attribute_bytes });
 	return d;
 }
 
@@ -116,9 +136,10 @@ void decoder_set_limits(struct decoder *d, const struct decode_limits *l)
 {
 	d->lim.max_depth = l->max_depth ? l->max_depth : DECODE_DEFAULT_MAX_DEPTH;
 	d->lim.max_attributes = !l->max_attributes ? DECODE_DEFAULT_MAX_ATTRS
-	    : l->max_attributes > EV_MAX_ATTRS ? EV_MAX_ATTRS : l->max_attributes;
-	d->lim.max_attribute_bytes = l->max_attribute_bytes ? l->max_attribute_bytes
-	    : DECODE_DEFAULT_MAX_ATTR_BYTES;
+	    : l->max_attributes > EV_MAX_ATTRS     ? EV_MAX_ATTRS
+						   : l->max_attributes;
+	d->lim.max_attribute_bytes =
+	    l->max_attribute_bytes ? l->max_attribute_bytes : DECODE_DEFAULT_MAX_ATTR_BYTES;
 }
 
 void decoder_free(struct decoder *d)
@@ -158,10 +179,7 @@ void decoder_set_required(struct decoder *d, unsigned req_bits)
 	d->required = req_bits & DECODE_REQ_ALL;
 }
 
-size_t decoder_max_len(const struct decoder *d)
-{
-	return d->max_len;
-}
+size_t decoder_max_len(const struct decoder *d) { return d->max_len; }
 
 /* Table-free validator: runs of 8 ASCII non-NUL bytes are skipped a word at a time (the
  * common case for ids and names), multi-byte sequences are checked per RFC 3629. */
@@ -194,13 +212,13 @@ int decode_text_valid(const char *str, size_t len)
 			if (c == 0xe0)
 				lo = 0xa0;
 			else if (c == 0xed)
-				hi = 0x9f;  /* no surrogates */
+				hi = 0x9f; /* no surrogates */
 		} else if (c >= 0xf0 && c <= 0xf4) {
 			n = 3;
 			if (c == 0xf0)
 				lo = 0x90;
 			else if (c == 0xf4)
-				hi = 0x8f;  /* <= U+10FFFF */
+				hi = 0x8f; /* <= U+10FFFF */
 		} else
 			return 0;
 		if (end - s <= n)

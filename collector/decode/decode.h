@@ -61,18 +61,18 @@
 /* Reasons, stable: their names are metric labels. */
 enum decode_error {
 	DECODE_OK = 0,
-	DECODE_MALFORMED_JSON = -1,  /* not JSON, not an object, trailing bytes */
-	DECODE_MISSING_FIELD = -2,   /* a required field absent or empty */
-	DECODE_WRONG_TYPE = -3,      /* a field of the wrong JSON type */
-	DECODE_BAD_TIME = -4,        /* time not RFC 3339 */
-	DECODE_BAD_PROTOBUF = -5,    /* not a choreoscope.v1.Event */
-	DECODE_TRUNCATED = -6,       /* a record cut short (replay files) */
-	DECODE_TOO_LARGE = -7,       /* input longer than max_len */
-	DECODE_BAD_UTF8 = -8,        /* invalid UTF-8 or a NUL in a string */
+	DECODE_MALFORMED_JSON = -1, /* not JSON, not an object, trailing bytes */
+	DECODE_MISSING_FIELD = -2,  /* a required field absent or empty */
+	DECODE_WRONG_TYPE = -3,     /* a field of the wrong JSON type */
+	DECODE_BAD_TIME = -4,       /* time not RFC 3339 */
+	DECODE_BAD_PROTOBUF = -5,   /* not a choreoscope.v1.Event */
+	DECODE_TRUNCATED = -6,      /* a record cut short (replay files) */
+	DECODE_TOO_LARGE = -7,      /* input longer than max_len */
+	DECODE_BAD_UTF8 = -8,       /* invalid UTF-8 or a NUL in a string */
 	DECODE_TOO_MANY_ATTRIBUTES = -9,
-	DECODE_NO_MEMORY = -10,      /* scratch bound reached or malloc failed */
-	DECODE_TIME_OUT_OF_RANGE = -11, /* a valid time outside the accepted range */
-	DECODE_TOO_DEEP = -12,       /* JSON nested deeper than max_depth */
+	DECODE_NO_MEMORY = -10,           /* scratch bound reached or malloc failed */
+	DECODE_TIME_OUT_OF_RANGE = -11,   /* a valid time outside the accepted range */
+	DECODE_TOO_DEEP = -12,            /* JSON nested deeper than max_depth */
 	DECODE_ATTRIBUTE_TOO_LARGE = -13, /* an attribute key or value over max_attribute_bytes */
 };
 #define DECODE_NERRORS 14
@@ -102,8 +102,8 @@ struct decode_limits {
  * event_id, correlation_id, type, source, time, flow, causation_id, attributes).
  * max_len: the longest input accepted (0: DECODE_DEFAULT_MAX_LEN). NULL and err when
  * a path is malformed (empty, an empty component, deeper than 8) or out of memory. */
-struct decoder *decoder_new(const struct cfg_json_fields *paths, size_t max_len, char *err,
-    size_t errlen);
+struct decoder *decoder_new(
+    const struct cfg_json_fields *paths, size_t max_len, char *err, size_t errlen);
 void decoder_free(struct decoder *d);
 /* A decoder as the config asks: its JSON paths, limits.max_message_bytes and the other
  * limits.* (the replay and discover readers, and kafka_decode, use it). */
@@ -129,8 +129,8 @@ size_t decoder_max_len(const struct decoder *d);
 
 /* Decodes one JSON object of len bytes (no NUL needed). 0, or a negative enum
  * decode_error with a human detail in err (e.g. `missing field "source"`). */
-int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev, char *err,
-    size_t errlen);
+int decode_json(
+    struct decoder *d, const char *buf, size_t len, struct event *ev, char *err, size_t errlen);
 
 /* Adds a JSON path read by every later JSON parse of d (decode_json and
  * decode_json_members) besides the fields; at most DECODE_MAX_LOOKUPS. Returns its
@@ -155,8 +155,8 @@ int decode_json_members(struct decoder *d, const char *buf, size_t len, decode_m
     void *ctx, char *err, size_t errlen);
 
 /* Decodes one serialized choreoscope.v1.Event (not length-prefixed). 0 or as above. */
-int decode_proto(struct decoder *d, const uint8_t *buf, size_t len, struct event *ev,
-    char *err, size_t errlen);
+int decode_proto(
+    struct decoder *d, const uint8_t *buf, size_t len, struct event *ev, char *err, size_t errlen);
 
 /* 1 when s[0..len) is valid UTF-8 (RFC 3629: no overlongs, no surrogates, at most
  * U+10FFFF) without a NUL character (event strings are NUL-terminated). For sources

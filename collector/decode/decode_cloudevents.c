@@ -40,7 +40,8 @@ const struct ce_header *ce_header_find(const struct ce_header *h, size_t n, cons
 
 int ce_is_binary(const struct ce_header *h, size_t n)
 {
-	return ce_header_find(h, n, "ce_specversion") != NULL || ce_header_find(h, n, "ce_id") != NULL;
+	return ce_header_find(h, n, "ce_specversion") != NULL ||
+	    ce_header_find(h, n, "ce_id") != NULL;
 }
 
 int ce_is_structured(const struct ce_header *h, size_t n)
@@ -57,14 +58,23 @@ int ce_is_structured(const struct ce_header *h, size_t n)
 
 static void ev_init(struct event *ev, struct ce_scratch *s)
 {
-	*ev = (struct event){ .event_id = "", .correlation_id = "", .type = "", .source = "",
-		.causation_id = "", .flow = NULL, .time_ns = TIMEFMT_NONE, .attrs = s->attrs,
-		.nattrs = 0, .topic = NULL, .partition = -1, .offset = -1 };
+	*ev = (struct event){ .event_id = "",
+		.correlation_id = "",
+		.type = "",
+		.source = "",
+		.causation_id = "",
+		.flow = NULL,
+		.time_ns = TIMEFMT_NONE,
+		.attrs = s->attrs,
+		.nattrs = 0,
+		.topic = NULL,
+		.partition = -1,
+		.offset = -1 };
 }
 
 /* An extension (or subject) kept as an attribute, within the scratch's limits. */
-static int ce_extension(struct event *ev, struct ce_scratch *s, const char *name,
-    const char *val, const char **reason)
+static int ce_extension(
+    struct event *ev, struct ce_scratch *s, const char *name, const char *val, const char **reason)
 {
 	size_t max = s->max_attrs ? s->max_attrs : DECODE_DEFAULT_MAX_ATTRS;
 	size_t bytes = s->max_attr_bytes ? s->max_attr_bytes : DECODE_DEFAULT_MAX_ATTR_BYTES;
@@ -83,8 +93,8 @@ static int ce_extension(struct event *ev, struct ce_scratch *s, const char *name
 
 /* Applies one CloudEvents attribute (name without the ce_ prefix; value a string in
  * scratch). Returns 0, or -1 with *reason. */
-static int ce_attr(struct event *ev, struct ce_scratch *s, const char *name, const char *val,
-    const char **reason)
+static int ce_attr(
+    struct event *ev, struct ce_scratch *s, const char *name, const char *val, const char **reason)
 {
 	if (strcmp(name, "id") == 0)
 		ev->event_id = val;
@@ -101,8 +111,8 @@ static int ce_attr(struct event *ev, struct ce_scratch *s, const char *name, con
 	else if (strcmp(name, "time") == 0) {
 		int rc = timefmt_parse_rfc3339(val, strlen(val), &ev->time_ns);
 		if (rc) {
-			*reason = decode_error_name(rc == TIMEFMT_ERANGE ? DECODE_TIME_OUT_OF_RANGE
-			    : DECODE_BAD_TIME);
+			*reason = decode_error_name(
+			    rc == TIMEFMT_ERANGE ? DECODE_TIME_OUT_OF_RANGE : DECODE_BAD_TIME);
 			return -1;
 		}
 	} else if (strcmp(name, "specversion") != 0 && strcmp(name, "datacontenttype") != 0 &&
@@ -122,8 +132,8 @@ static int ce_required(const struct event *ev, const char **reason)
 	return 0;
 }
 
-int ce_decode_binary(const struct ce_header *h, size_t n, struct ce_scratch *s,
-    struct event *ev, const char **reason)
+int ce_decode_binary(const struct ce_header *h, size_t n, struct ce_scratch *s, struct event *ev,
+    const char **reason)
 {
 	size_t plen = sizeof CE_PREFIX - 1;
 
@@ -151,7 +161,7 @@ int ce_decode_binary(const struct ce_header *h, size_t n, struct ce_scratch *s,
 struct members {
 	struct event *ev;
 	struct ce_scratch *s;
-	const char *reason;    /* set when an attribute was refused */
+	const char *reason; /* set when an attribute was refused */
 };
 
 static int on_member(void *ctx, const char *key, const char *val)
@@ -162,8 +172,8 @@ static int on_member(void *ctx, const char *key, const char *val)
 	return ce_attr(m->ev, m->s, key, val, &m->reason) < 0 ? DECODE_BAD_TIME : 0;
 }
 
-int ce_decode_structured(struct decoder *dec, const char *json, size_t len,
-    struct ce_scratch *s, struct event *ev, const char **reason)
+int ce_decode_structured(struct decoder *dec, const char *json, size_t len, struct ce_scratch *s,
+    struct event *ev, const char **reason)
 {
 	struct members m = { .ev = ev, .s = s, .reason = NULL };
 	char err[160];

@@ -39,7 +39,7 @@ struct decoder;
 /* A Kafka header as borrowed from the message (value not NUL-terminated). */
 struct ce_header {
 	const char *name;
-	const char *val;      /* NULL for a null header value */
+	const char *val; /* NULL for a null header value */
 	size_t len;
 };
 
@@ -55,10 +55,7 @@ struct ce_scratch {
 	struct ev_attr attrs[EV_MAX_ATTRS];
 };
 
-static inline void ce_scratch_reset(struct ce_scratch *s)
-{
-	s->used = 0;
-}
+static inline void ce_scratch_reset(struct ce_scratch *s) { s->used = 0; }
 
 /* Copies [p, p+len) as a NUL-terminated string into scratch; NULL when full. */
 const char *ce_scratch_strndup(struct ce_scratch *s, const char *p, size_t len);
@@ -73,12 +70,12 @@ int ce_is_structured(const struct ce_header *h, size_t n);
 
 /* Both fill *ev (correlation_id "" unless the event carries correlationid; topic,
  * partition and offset are the caller's) and return 0, or negative with *reason. */
-int ce_decode_binary(const struct ce_header *h, size_t n, struct ce_scratch *s,
-    struct event *ev, const char **reason);
+int ce_decode_binary(const struct ce_header *h, size_t n, struct ce_scratch *s, struct event *ev,
+    const char **reason);
 /* Structured mode parses with dec (decode.h), which also reads dec's lookups; the
  * top-level members data and data_base64 are not attributes, and members whose value
  * is an object, an array or null are skipped. */
-int ce_decode_structured(struct decoder *dec, const char *json, size_t len,
-    struct ce_scratch *s, struct event *ev, const char **reason);
+int ce_decode_structured(struct decoder *dec, const char *json, size_t len, struct ce_scratch *s,
+    struct event *ev, const char **reason);
 
 #endif

@@ -46,26 +46,26 @@
 struct jctx {
 	struct decoder *d;
 	yajl_handle h;
-	int finished;            /* the top-level object has closed */
-	size_t end;              /* input offset just after it */
-	int code;                /* the first error a callback met */
+	int finished; /* the top-level object has closed */
+	size_t end;   /* input offset just after it */
+	int code;     /* the first error a callback met */
 	char *err;
 	size_t errlen;
-	int started;             /* the top-level object has begun */
-	int depth;               /* open objects on the paths; 1 = the top object */
-	int skip;                /* open containers being skipped */
-	size_t nest;             /* open objects and arrays, all of them */
+	int started; /* the top-level object has begun */
+	int depth;   /* open objects on the paths; 1 = the top object */
+	int skip;    /* open containers being skipped */
+	size_t nest; /* open objects and arrays, all of them */
 	unsigned masks[DECODE_PATH_MAX_DEPTH + 2]; /* fields alive in the object at depth */
-	unsigned pending;        /* fields the last key matched (value position) */
-	int attrs_depth;         /* depth of the attributes object; 0: not inside it */
-	int member_mode;         /* decode_json_members: the top object is "attributes" */
-	const char *attr_key;    /* attribute key awaiting its value */
+	unsigned pending;     /* fields the last key matched (value position) */
+	int attrs_depth;      /* depth of the attributes object; 0: not inside it */
+	int member_mode;      /* decode_json_members: the top object is "attributes" */
+	const char *attr_key; /* attribute key awaiting its value */
 	const char *vals[DECODE_MAX_PATHS]; /* the values found (DF_TIME unused) */
-	decode_member_fn member; /* members mode: the callback (may be NULL) */
+	decode_member_fn member;            /* members mode: the callback (may be NULL) */
 	void *mctx;
 	int64_t time_ns;
 	uint32_t nattrs;
-	char *sp, *send;         /* scratch for copied strings */
+	char *sp, *send; /* scratch for copied strings */
 };
 
 static int fail(struct jctx *c, int code, const char *fmt, const char *arg)
@@ -118,14 +118,11 @@ static int wrong_type(struct jctx *c, unsigned leaf, const char *what)
 	return fail(c, DECODE_WRONG_TYPE, "%s", msg);
 }
 
-static unsigned leaf_fields(const struct jctx *c)
-{
-	return c->pending & c->d->ends_at[c->depth];
-}
+static unsigned leaf_fields(const struct jctx *c) { return c->pending & c->d->ends_at[c->depth]; }
 
 static int add_attr(struct jctx *c, const char *val)
 {
-	if (c->attrs_depth == 1) {       /* members mode: the top object */
+	if (c->attrs_depth == 1) { /* members mode: the top object */
 		int rc = c->member ? c->member(c->mctx, c->attr_key, val) : 0;
 		return rc ? fail(c, rc, "member \"%s\" refused", c->attr_key) : 1;
 	}
@@ -138,8 +135,8 @@ static int add_attr(struct jctx *c, const char *val)
 	size_t kl = strlen(c->attr_key), vl = strlen(val);
 	if (kl > l->max_attribute_bytes || vl > l->max_attribute_bytes) {
 		snprintf(msg, sizeof(msg), "attribute %s of %zu bytes, more than %zu",
-		    kl > l->max_attribute_bytes ? "key" : "value", kl > l->max_attribute_bytes ? kl : vl,
-		    l->max_attribute_bytes);
+		    kl > l->max_attribute_bytes ? "key" : "value",
+		    kl > l->max_attribute_bytes ? kl : vl, l->max_attribute_bytes);
 		return fail(c, DECODE_ATTRIBUTE_TOO_LARGE, "%s", msg);
 	}
 	c->d->attrs[c->nattrs].key = c->attr_key;
@@ -287,11 +284,15 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 		int rc = timefmt_parse_rfc3339((const char *)s, len, &c->time_ns);
 		if (rc) {
 			char msg[96];
-			snprintf(msg, sizeof(msg), "%.*s", len > 64 ? 64 : (int)len, (const char *)s);
+			snprintf(
+			    msg, sizeof(msg), "%.*s", len > 64 ? 64 : (int)len, (const char *)s);
 			return rc == TIMEFMT_ERANGE
-			    ? fail(c, DECODE_TIME_OUT_OF_RANGE, "time \"%s\" is outside the accepted "
-			          "range 1970-01-01T00:00:00Z..2199-12-31T23:59:59.999999999Z", msg)
-			    : fail(c, DECODE_BAD_TIME, "time \"%s\" is not a valid RFC 3339 time", msg);
+			    ? fail(c, DECODE_TIME_OUT_OF_RANGE,
+				  "time \"%s\" is outside the accepted "
+				  "range 1970-01-01T00:00:00Z..2199-12-31T23:59:59.999999999Z",
+				  msg)
+			    : fail(c, DECODE_BAD_TIME, "time \"%s\" is not a valid RFC 3339 time",
+				  msg);
 		}
 		leaf &= ~(1u << DF_TIME);
 	}
@@ -388,7 +389,8 @@ static int finish(struct jctx *c, struct event *ev)
 	for (int f = 0; f <= DF_TIME; f++) {
 		if (!(d->required & (1u << f)))
 			continue;
-		int absent = f == DF_TIME ? c->time_ns == DECODE_NO_TIME : !c->vals[f] || !*c->vals[f];
+		int absent =
+		    f == DF_TIME ? c->time_ns == DECODE_NO_TIME : !c->vals[f] || !*c->vals[f];
 		if (absent) {
 			fail(c, DECODE_MISSING_FIELD, "missing field \"%s\"", d->path[f].text);
 			return c->code;
@@ -408,8 +410,8 @@ static int finish(struct jctx *c, struct event *ev)
 
 struct decode_json_state {
 	struct jctx c;
-	yajl_handle h;           /* NULL: to be (re)built */
-	struct arena *arena;     /* the handle's memory */
+	yajl_handle h;       /* NULL: to be (re)built */
+	struct arena *arena; /* the handle's memory */
 };
 
 void decode_json_state_free(struct decode_json_state *js)
@@ -435,17 +437,14 @@ static yajl_handle handle(struct decoder *d)
 	if (!js->arena && !(js->arena = arena_new(16 * 1024, 0)))
 		return NULL;
 	arena_reset(js->arena);
-	yajl_alloc_funcs af = {arena_ctx_malloc, arena_ctx_realloc, arena_ctx_free, js->arena};
+	yajl_alloc_funcs af = { arena_ctx_malloc, arena_ctx_realloc, arena_ctx_free, js->arena };
 	js->h = yajl_alloc(&callbacks, &af, &js->c);
 	if (js->h)
 		yajl_config(js->h, yajl_allow_multiple_values, 1);
 	return js->h;
 }
 
-static int is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
+static int is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
 
 static unsigned hex4(const char *p)
 {
@@ -464,7 +463,7 @@ static int check_escapes(const char *buf, size_t len, char *err, size_t errlen)
 {
 	const char *end = buf + len;
 	for (const char *p = memchr(buf, '\\', len); p && end - p >= 2;
-	    p = memchr(p, '\\', (size_t)(end - p))) {
+	     p = memchr(p, '\\', (size_t)(end - p))) {
 		if (p[1] != 'u' || end - p < 6) {
 			p += 2;
 			continue;
@@ -495,8 +494,9 @@ static int parse(struct decoder *d, struct jctx *c, const char *buf, size_t len)
 	if (!rc && st != yajl_status_ok)
 		rc = yajl_failure(c->h, buf, len, c->err, c->errlen);
 	if (!rc && !c->finished) {
-		snprintf(c->err, c->errlen, "%s", c->started ? "the JSON object is cut short"
-		    : "empty input, expected a JSON object");
+		snprintf(c->err, c->errlen, "%s",
+		    c->started ? "the JSON object is cut short"
+			       : "empty input, expected a JSON object");
 		rc = DECODE_MALFORMED_JSON;
 	}
 	for (size_t i = c->end; !rc && i < len; i++)
@@ -505,7 +505,7 @@ static int parse(struct decoder *d, struct jctx *c, const char *buf, size_t len)
 			rc = DECODE_MALFORMED_JSON;
 		}
 	if (rc)
-		d->json->h = NULL;  /* spent: its memory goes with the next rebuild */
+		d->json->h = NULL; /* spent: its memory goes with the next rebuild */
 	if (!rc)
 		rc = check_escapes(buf, len, c->err, c->errlen);
 	for (int k = 0; !rc && k < d->nlookups; k++)
@@ -515,8 +515,8 @@ static int parse(struct decoder *d, struct jctx *c, const char *buf, size_t len)
 
 /* One parse of buf: members mode when member_mode (fn may be NULL), else the fields.
  * The lookups are cleared first, so they are set only by a parse that succeeded. */
-static int run(struct decoder *d, const char *buf, size_t len, int member_mode,
-    decode_member_fn fn, void *ctx, char *err, size_t errlen, struct jctx **out)
+static int run(struct decoder *d, const char *buf, size_t len, int member_mode, decode_member_fn fn,
+    void *ctx, char *err, size_t errlen, struct jctx **out)
 {
 	memset(d->looked, 0, sizeof(d->looked));
 	if (len > d->max_len) {
@@ -533,14 +533,21 @@ static int run(struct decoder *d, const char *buf, size_t len, int member_mode,
 		return DECODE_NO_MEMORY;
 	}
 	struct jctx *c = *out = &d->json->c;
-	*c = (struct jctx){.d = d, .h = h, .err = err, .errlen = errlen,
-	    .time_ns = DECODE_NO_TIME, .sp = scratch, .send = scratch + cap,
-	    .member_mode = member_mode, .member = fn, .mctx = ctx};
+	*c = (struct jctx){ .d = d,
+		.h = h,
+		.err = err,
+		.errlen = errlen,
+		.time_ns = DECODE_NO_TIME,
+		.sp = scratch,
+		.send = scratch + cap,
+		.member_mode = member_mode,
+		.member = fn,
+		.mctx = ctx };
 	return parse(d, c, buf, len);
 }
 
-int decode_json(struct decoder *d, const char *buf, size_t len, struct event *ev, char *err,
-    size_t errlen)
+int decode_json(
+    struct decoder *d, const char *buf, size_t len, struct event *ev, char *err, size_t errlen)
 {
 	struct jctx *c;
 	decode_ev_init(ev);

@@ -28,7 +28,7 @@ enum decode_field {
 _Static_assert(DECODE_MAX_PATHS <= 32, "path masks are 32 bits wide");
 
 struct decode_path {
-	char *text;                    /* the dotted path, for messages */
+	char *text; /* the dotted path, for messages */
 	int ncomp;
 	const char *comp[DECODE_PATH_MAX_DEPTH];
 	size_t complen[DECODE_PATH_MAX_DEPTH];
@@ -36,15 +36,15 @@ struct decode_path {
 
 struct decoder {
 	size_t max_len;
-	struct decode_limits lim;      /* defaults filled in */
-	unsigned required;             /* DECODE_REQ_* bits */
+	struct decode_limits lim; /* defaults filled in */
+	unsigned required;        /* DECODE_REQ_* bits */
 	struct decode_path path[DECODE_MAX_PATHS];
 	int nlookups;
 	unsigned ends_at[DECODE_PATH_MAX_DEPTH + 2]; /* paths that have d components;
 	                                   * depth reaches MAX + 1 inside deepest attributes */
-	uint32_t first[DECODE_PATH_MAX_DEPTH][256]; /* paths whose component d starts with c */
-	const char *looked[DECODE_MAX_LOOKUPS]; /* lookup values of the last JSON parse */
-	struct arena *arena;           /* protobuf-c and copied strings; reset per call */
+	uint32_t first[DECODE_PATH_MAX_DEPTH][256];  /* paths whose component d starts with c */
+	const char *looked[DECODE_MAX_LOOKUPS];      /* lookup values of the last JSON parse */
+	struct arena *arena;            /* protobuf-c and copied strings; reset per call */
 	struct decode_json_state *json; /* decode_json.c's parser, made on first use */
 	struct ev_attr attrs[EV_MAX_ATTRS];
 };

@@ -21,10 +21,7 @@
 typedef Choreoscope__V1__Event PbEvent;
 typedef Choreoscope__V1__Event__AttributesEntry PbAttr;
 
-static void *pb_alloc(void *ctx, size_t n)
-{
-	return arena_alloc(ctx, n);
-}
+static void *pb_alloc(void *ctx, size_t n) { return arena_alloc(ctx, n); }
 
 static void pb_free(void *ctx, void *p)
 {
@@ -43,8 +40,8 @@ static int check_str(const char **s, const char *name, char *err, size_t errlen)
 	return DECODE_BAD_UTF8;
 }
 
-static int check_attrs(struct decoder *d, const PbEvent *m, struct event *ev, char *err,
-    size_t errlen)
+static int check_attrs(
+    struct decoder *d, const PbEvent *m, struct event *ev, char *err, size_t errlen)
 {
 	const struct decode_limits *l = &d->lim;
 	if (m->n_attributes > l->max_attributes) {
@@ -79,8 +76,8 @@ static int missing(const char *name, char *err, size_t errlen)
 	return DECODE_MISSING_FIELD;
 }
 
-int decode_proto(struct decoder *d, const uint8_t *buf, size_t len, struct event *ev,
-    char *err, size_t errlen)
+int decode_proto(
+    struct decoder *d, const uint8_t *buf, size_t len, struct event *ev, char *err, size_t errlen)
 {
 	decode_ev_init(ev);
 	if (len > d->max_len) {
@@ -89,7 +86,7 @@ int decode_proto(struct decoder *d, const uint8_t *buf, size_t len, struct event
 		return DECODE_TOO_LARGE;
 	}
 	arena_reset(d->arena);
-	ProtobufCAllocator al = {pb_alloc, pb_free, d->arena};
+	ProtobufCAllocator al = { pb_alloc, pb_free, d->arena };
 	PbEvent *m = choreoscope__v1__event__unpack(&al, len, buf);
 	if (!m) {
 		snprintf(err, errlen, "not a choreoscope.v1.Event (%zu bytes)", len);
@@ -99,12 +96,12 @@ int decode_proto(struct decoder *d, const uint8_t *buf, size_t len, struct event
 		const char **dst;
 		const char *src, *name;
 	} str[] = {
-		{&ev->event_id, m->event_id, "event_id"},
-		{&ev->correlation_id, m->correlation_id, "correlation_id"},
-		{&ev->type, m->type, "type"},
-		{&ev->source, m->source, "source"},
-		{&ev->causation_id, m->causation_id, "causation_id"},
-		{&ev->flow, m->flow, "flow"},
+		{ &ev->event_id, m->event_id, "event_id" },
+		{ &ev->correlation_id, m->correlation_id, "correlation_id" },
+		{ &ev->type, m->type, "type" },
+		{ &ev->source, m->source, "source" },
+		{ &ev->causation_id, m->causation_id, "causation_id" },
+		{ &ev->flow, m->flow, "flow" },
 	};
 	for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++) {
 		int rc = check_str(&str[i].src, str[i].name, err, errlen);
@@ -119,7 +116,8 @@ int decode_proto(struct decoder *d, const uint8_t *buf, size_t len, struct event
 	/* presence from the oneof: a set 0 is the epoch, not a missing time */
 	if (m->time_case == CHOREOSCOPE__V1__EVENT__TIME_TIME_UNIX_NANO) {
 		if (!timefmt_in_range(m->time_unix_nano)) {
-			snprintf(err, errlen, "time_unix_nano %lld is outside the accepted range "
+			snprintf(err, errlen,
+			    "time_unix_nano %lld is outside the accepted range "
 			    "0..%lld (1970-01-01T00:00:00Z..2199-12-31T23:59:59.999999999Z)",
 			    (long long)m->time_unix_nano, (long long)TIMEFMT_MAX_NS);
 			return DECODE_TIME_OUT_OF_RANGE;

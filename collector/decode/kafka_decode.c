@@ -20,16 +20,25 @@
 #define TRACE_ID_LEN 32
 
 /* The config parsed kafka.format and kafka.correlation_from (config.h). */
-enum kdec_format { KF_AUTO = CFG_FORMAT_AUTO, KF_PROTOBUF = CFG_FORMAT_PROTOBUF,
-	KF_CLOUDEVENTS = CFG_FORMAT_CLOUDEVENTS, KF_JSON = CFG_FORMAT_JSON };
-enum kdec_src { KS_CE = CFG_CORR_CE, KS_HEADER = CFG_CORR_HEADER, KS_FIELD = CFG_CORR_FIELD,
-	KS_KEY = CFG_CORR_KEY, KS_TRACEPARENT = CFG_CORR_TRACEPARENT };
+enum kdec_format {
+	KF_AUTO = CFG_FORMAT_AUTO,
+	KF_PROTOBUF = CFG_FORMAT_PROTOBUF,
+	KF_CLOUDEVENTS = CFG_FORMAT_CLOUDEVENTS,
+	KF_JSON = CFG_FORMAT_JSON
+};
+enum kdec_src {
+	KS_CE = CFG_CORR_CE,
+	KS_HEADER = CFG_CORR_HEADER,
+	KS_FIELD = CFG_CORR_FIELD,
+	KS_KEY = CFG_CORR_KEY,
+	KS_TRACEPARENT = CFG_CORR_TRACEPARENT
+};
 enum kdec_kind { KK_PROTO, KK_JSON, KK_CE_BINARY, KK_CE_STRUCTURED };
 
 struct kdec_source {
 	enum kdec_src kind;
-	char *arg;            /* header name or field path */
-	int lookup;           /* field: the decoder's lookup index */
+	char *arg;  /* header name or field path */
+	int lookup; /* field: the decoder's lookup index */
 };
 
 struct kdec {
@@ -37,10 +46,10 @@ struct kdec {
 	struct kdec_source src[KDEC_MAX_SOURCES];
 	int nsrc;
 	struct decoder *dec;
-	size_t max_len;       /* limits.max_message_bytes */
-	size_t max_headers;   /* limits.max_headers */
-	int data_parsed;      /* this message's binary-mode data has been parsed */
-	int bad_traceparent;  /* this message's traceparent was tried and is malformed */
+	size_t max_len;      /* limits.max_message_bytes */
+	size_t max_headers;  /* limits.max_headers */
+	int data_parsed;     /* this message's binary-mode data has been parsed */
+	int bad_traceparent; /* this message's traceparent was tried and is malformed */
 	struct ce_scratch s;
 	char buf[KDEC_SCRATCH];
 };
@@ -56,7 +65,8 @@ int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errl
 		snprintf(err, errlen, "kafka decode: out of memory");
 		return -1;
 	}
-	d->s = (struct ce_scratch){ .buf = d->buf, .cap = sizeof d->buf,
+	d->s = (struct ce_scratch){ .buf = d->buf,
+		.cap = sizeof d->buf,
 		.max_attrs = cfg->limits.max_attributes,
 		.max_attr_bytes = cfg->limits.max_attribute_bytes };
 	d->format = (enum kdec_format)k->format;
@@ -141,15 +151,15 @@ static const char *from_field(struct kdec *d, const struct kmsg *m, const struct
 	if (kind == KK_CE_BINARY && !d->data_parsed) {
 		/* the event's strings are in d->s, not the decoder's scratch: safe to reuse */
 		d->data_parsed = 1;
-		if (m->val == NULL || decode_json_members(d->dec, m->val, m->len, NULL, NULL, err,
-		    sizeof err) < 0)
+		if (m->val == NULL ||
+		    decode_json_members(d->dec, m->val, m->len, NULL, NULL, err, sizeof err) < 0)
 			return NULL;
 	}
 	return decoder_lookup(d->dec, src->lookup);
 }
 
-static const char *from_source(struct kdec *d, const struct kdec_source *src,
-    const struct kmsg *m, const struct event *ev, enum kdec_kind kind, const char *own)
+static const char *from_source(struct kdec *d, const struct kdec_source *src, const struct kmsg *m,
+    const struct event *ev, enum kdec_kind kind, const char *own)
 {
 	const struct ce_header *h;
 	const char *v;
@@ -159,13 +169,12 @@ static const char *from_source(struct kdec *d, const struct kdec_source *src,
 		if (kind == KK_CE_BINARY || kind == KK_CE_STRUCTURED)
 			return own;
 		return header_str(d, m, "ce_correlationid");
-	case KS_HEADER:
-		return header_str(d, m, src->arg);
-	case KS_FIELD:
-		return from_field(d, m, ev, kind, own, src);
+	case KS_HEADER: return header_str(d, m, src->arg);
+	case KS_FIELD: return from_field(d, m, ev, kind, own, src);
 	case KS_KEY:
 		return m->key != NULL && m->keylen > 0 && decode_text_valid(m->key, m->keylen)
-		    ? ce_scratch_strndup(&d->s, m->key, m->keylen) : NULL;
+		    ? ce_scratch_strndup(&d->s, m->key, m->keylen)
+		    : NULL;
 	case KS_TRACEPARENT:
 		h = ce_header_find(m->hdrs, m->nhdrs, "traceparent");
 		if (h != NULL && h->val != NULL)
@@ -247,8 +256,9 @@ static int decode_payload(struct kdec *d, const struct kmsg *m, struct event *ev
 	 * garbage is rejected as malformed_json; but a value that opens as an envelope does
 	 * (0x0a: field 1, event_id, length-delimited, written first by every encoder) keeps
 	 * the protobuf verdict, so a truncated envelope is bad_protobuf. */
-	if (d->format == KF_JSON || (d->format == KF_AUTO && r == DECODE_BAD_PROTOBUF &&
-	    !(proto && (unsigned char)m->val[0] == 0x0a))) {
+	if (d->format == KF_JSON ||
+	    (d->format == KF_AUTO && r == DECODE_BAD_PROTOBUF &&
+		!(proto && (unsigned char)m->val[0] == 0x0a))) {
 		*kind = KK_JSON;
 		r = decode_json(d->dec, m->val, m->len, ev, err, sizeof err);
 	}
@@ -275,7 +285,8 @@ int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const ch
 	}
 	if (decode_payload(d, m, ev, &kind, reason) < 0)
 		return -1;
-	own = ev->correlation_id != NULL && ev->correlation_id[0] != '\0' ? ev->correlation_id : NULL;
+	own =
+	    ev->correlation_id != NULL && ev->correlation_id[0] != '\0' ? ev->correlation_id : NULL;
 	for (int i = 0; i < d->nsrc && (corr == NULL || corr[0] == '\0'); i++)
 		corr = from_source(d, &d->src[i], m, ev, kind, own);
 	if (d->nsrc == 0)

@@ -56,7 +56,7 @@ struct kmsg {
 	size_t len;
 	const struct ce_header *hdrs;
 	size_t nhdrs;
-	size_t nhdrs_all;     /* headers the message has, when more than hdrs holds; else 0 */
+	size_t nhdrs_all; /* headers the message has, when more than hdrs holds; else 0 */
 };
 
 struct kdec;
@@ -76,10 +76,11 @@ int kdec_decode(struct kdec *d, const struct kmsg *m, struct event *ev, const ch
  * too_many_headers, unknown_content_type. A
  * list of string literals (no link dependency for the metrics module); kdec_reasons
  * is the same, NULL-terminated. */
-#define KDEC_REASONS "malformed_json", "missing_field", "wrong_type", "bad_time", \
-	"bad_protobuf", "too_large", "bad_utf8", "too_many_attributes", "no_memory", \
-	"time_out_of_range", "too_deep", "attribute_too_large", "bad_header", "empty", \
-	"no_correlation_id", "bad_traceparent", "too_many_headers", "unknown_content_type"
+#define KDEC_REASONS \
+	"malformed_json", "missing_field", "wrong_type", "bad_time", "bad_protobuf", "too_large", \
+	    "bad_utf8", "too_many_attributes", "no_memory", "time_out_of_range", "too_deep", \
+	    "attribute_too_large", "bad_header", "empty", "no_correlation_id", "bad_traceparent", \
+	    "too_many_headers", "unknown_content_type"
 extern const char *const kdec_reasons[];
 
 #endif

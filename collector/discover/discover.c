@@ -56,11 +56,11 @@ struct dring_ent {
 
 struct dtable {
 	struct dflow **chunks;
-	uint32_t nslots;      /* slots allocated (multiple of DT_CHUNK, <= max rounded up) */
-	uint32_t *free;       /* free slot stack */
+	uint32_t nslots; /* slots allocated (multiple of DT_CHUNK, <= max rounded up) */
+	uint32_t *free;  /* free slot stack */
 	uint32_t nfree;
 	uint32_t live;
-	uint64_t *idx;        /* (slot + 1) << 32 | key >> 32; 0 empty */
+	uint64_t *idx; /* (slot + 1) << 32 | key >> 32; 0 empty */
 	uint32_t idx_mask;
 	struct dring_ent *ring; /* capacity: max_flows */
 	uint32_t rhead, rlen, rcap;
@@ -191,7 +191,8 @@ static uint32_t pair_hash(uint32_t a, uint32_t b)
 
 struct dpair *discover_pair_find(const struct discover *d, uint32_t a, uint32_t b)
 {
-	for (uint32_t i = pair_hash(a, b) & d->pair_mask; d->pair_idx[i]; i = (i + 1) & d->pair_mask) {
+	for (uint32_t i = pair_hash(a, b) & d->pair_mask; d->pair_idx[i];
+	     i = (i + 1) & d->pair_mask) {
 		struct dpair *p = dpair_at(d, d->pair_idx[i] - 1);
 		if (p->a == a && p->b == b)
 			return p;
@@ -279,10 +280,7 @@ static struct dflow *slot_at(const struct dtable *t, uint32_t s)
 	return &t->chunks[s / DT_CHUNK][s % DT_CHUNK];
 }
 
-static uint32_t idx_slot(uint64_t e)
-{
-	return (uint32_t)(e >> 32) - 1;
-}
+static uint32_t idx_slot(uint64_t e) { return (uint32_t)(e >> 32) - 1; }
 
 /* Index position of key, or -1. */
 static int64_t idx_find(const struct dtable *t, uint64_t key)
@@ -304,7 +302,8 @@ static void idx_delete(struct dtable *t, uint32_t i)
 			j = (j + 1) & t->idx_mask;
 			if (!t->idx[j])
 				return;
-			uint32_t home = (uint32_t)slot_at(t, idx_slot(t->idx[j]))->key & t->idx_mask;
+			uint32_t home =
+			    (uint32_t)slot_at(t, idx_slot(t->idx[j]))->key & t->idx_mask;
 			/* j's entry may move to i when its home is not in (i, j] cyclically */
 			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
 				break;
@@ -536,17 +535,18 @@ void discover_finish(struct discover *d)
 	}
 }
 
-void discover_get_stats(const struct discover *d, struct discover_stats *st)
-{
-	*st = d->st;
-}
+void discover_get_stats(const struct discover *d, struct discover_stats *st) { *st = d->st; }
 
 /* ---------------------------------------------------------------- lifetime */
 
 void discover_opts_default(struct discover_opts *o)
 {
-	*o = (struct discover_opts){ .max_flows = 100000, .idle_ns = (int64_t)3600 * 1000000000,
-		.quantile = 0.99, .margin = 3.0, .min_support = 0.05, .max_types = 4096,
+	*o = (struct discover_opts){ .max_flows = 100000,
+		.idle_ns = (int64_t)3600 * 1000000000,
+		.quantile = 0.99,
+		.margin = 3.0,
+		.min_support = 0.05,
+		.max_types = 4096,
 		.max_pairs = 16384 };
 }
 
@@ -571,7 +571,8 @@ int discover_new(const struct discover_opts *o, struct discover **out, char *err
 		bad = "margin must be in [1, 1000]";
 	else if (!(o->min_support > 0 && o->min_support < 0.5))
 		bad = "min_support must be in (0, 0.5)";
-	else if (o->max_types < 1 || o->max_types > 65535 || o->max_pairs < 1 || o->max_pairs > (1u << 28))
+	else if (o->max_types < 1 || o->max_types > 65535 || o->max_pairs < 1 ||
+	    o->max_pairs > (1u << 28))
 		bad = "max_types must be in 1..65535 and max_pairs in 1..268435456";
 	if (bad) {
 		snprintf(err, errlen, "%s", bad);
@@ -600,7 +601,8 @@ int discover_new(const struct discover_opts *o, struct discover **out, char *err
 	if (!d->types || !d->type_idx || !d->names || !d->pairs || !d->pair_idx || !t->chunks ||
 	    !t->free || !t->ring || !t->idx)
 		goto oom;
-	d->st.counter_bytes = (d->type_mask + 1) * sizeof(uint32_t) + (d->pair_mask + 1) * sizeof(uint32_t);
+	d->st.counter_bytes =
+	    (d->type_mask + 1) * sizeof(uint32_t) + (d->pair_mask + 1) * sizeof(uint32_t);
 	table_bytes(d);
 	*out = d;
 	return 0;

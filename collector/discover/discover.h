@@ -23,13 +23,14 @@
 #include "decode/event.h"
 
 struct discover_opts {
-	size_t max_flows;   /* flows in flight at most; the least recently seen is closed beyond it */
-	int64_t idle_ns;    /* a flow with no event for this long (event time) is closed */
-	double quantile;    /* gap quantile for `within` and `deadline`, in (0, 1): default 0.99 */
-	double margin;      /* factor on that quantile, >= 1: default 3 */
+	size_t max_flows; /* flows in flight at most; the least recently seen is closed beyond it */
+	int64_t idle_ns;  /* a flow with no event for this long (event time) is closed */
+	double quantile;  /* gap quantile for `within` and `deadline`, in (0, 1): default 0.99 */
+	double margin;    /* factor on that quantile, >= 1: default 3 */
 	double min_support; /* noise threshold s in (0, 0.5): default 0.05 */
-	size_t max_types;   /* distinct event types kept; events of further types are counted, not kept */
-	size_t max_pairs;   /* ordered pairs of types kept; further pairs are counted, not kept */
+	size_t
+	    max_types; /* distinct event types kept; events of further types are counted, not kept */
+	size_t max_pairs; /* ordered pairs of types kept; further pairs are counted, not kept */
 };
 
 /* Fills in the defaults: 100000 flows, 1h idle, p99, margin 3, support 0.05,
@@ -37,12 +38,12 @@ struct discover_opts {
 void discover_opts_default(struct discover_opts *o);
 
 struct discover_stats {
-	uint64_t events;        /* events added */
-	uint64_t redeliveries;  /* skipped: event id already seen in the flow */
-	uint64_t flows;         /* flows folded into the counters */
-	uint64_t closed_idle;   /* ... of which closed by idle_ns */
-	uint64_t closed_evicted;/* ... of which closed because max_flows were in flight */
-	uint64_t in_flight;     /* flows in flight now */
+	uint64_t events;         /* events added */
+	uint64_t redeliveries;   /* skipped: event id already seen in the flow */
+	uint64_t flows;          /* flows folded into the counters */
+	uint64_t closed_idle;    /* ... of which closed by idle_ns */
+	uint64_t closed_evicted; /* ... of which closed because max_flows were in flight */
+	uint64_t in_flight;      /* flows in flight now */
 	uint64_t peak_in_flight;
 	uint64_t types;         /* distinct types kept */
 	uint64_t pairs;         /* ordered pairs kept */

@@ -76,10 +76,7 @@ static uint64_t cooc(const struct discover *d, uint32_t a, uint32_t b)
 	return bef(d, a, b) + bef(d, b, a);
 }
 
-static uint64_t cnt(const struct gflow *g, int i)
-{
-	return g->d->types[g->s[i].t].count;
-}
+static uint64_t cnt(const struct gflow *g, int i) { return g->d->types[g->s[i].t].count; }
 
 static bool pred(const struct gflow *g, int a, int b)
 {
@@ -99,10 +96,7 @@ static bool excl(const struct gflow *g, int a, int b)
 	return (double)cooc(g->d, g->s[a].t, g->s[b].t) <= 2 * g->sup * (double)m;
 }
 
-static const char *tname(const struct gflow *g, int i)
-{
-	return g->d->types[g->s[i].t].name;
-}
+static const char *tname(const struct gflow *g, int i) { return g->d->types[g->s[i].t].name; }
 
 static void why(struct gstep *s, const char *fmt, ...)
 {
@@ -118,23 +112,79 @@ static void why(struct gstep *s, const char *fmt, ...)
 		s->wlen += (size_t)n < DG_WHY - s->wlen ? (size_t)n : DG_WHY - s->wlen - 1;
 }
 
-static double pct(uint64_t a, uint64_t b)
-{
-	return b ? 100.0 * (double)a / (double)b : 0;
-}
+static double pct(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (double)b : 0; }
 
 /* ---------------------------------------------------------------- durations */
 
 static const int64_t ladder_ms[] = {
-	1, 2, 5, 10, 20, 50, 100, 200, 250, 500, 750,
-	1000, 2000, 3000, 4000, 5000, 6000, 8000, 10000, 12000, 15000, 20000, 30000, 45000,
-	60000, 90000, 120000, 180000, 240000, 300000, 360000, 480000, 600000, 720000, 900000,
-	1200000, 1800000, 2700000,
-	3600000, 5400000, 7200000, 10800000, 14400000, 18000000, 21600000, 28800000,
-	36000000, 43200000, 64800000,
-	86400000, 129600000, 172800000, 259200000, 345600000, 432000000, 518400000,
-	604800000, 864000000, 1209600000, 1814400000, 2592000000, 3888000000, 5184000000,
-	7776000000, 10368000000, 15552000000, 23328000000, 31536000000,
+	1,
+	2,
+	5,
+	10,
+	20,
+	50,
+	100,
+	200,
+	250,
+	500,
+	750,
+	1000,
+	2000,
+	3000,
+	4000,
+	5000,
+	6000,
+	8000,
+	10000,
+	12000,
+	15000,
+	20000,
+	30000,
+	45000,
+	60000,
+	90000,
+	120000,
+	180000,
+	240000,
+	300000,
+	360000,
+	480000,
+	600000,
+	720000,
+	900000,
+	1200000,
+	1800000,
+	2700000,
+	3600000,
+	5400000,
+	7200000,
+	10800000,
+	14400000,
+	18000000,
+	21600000,
+	28800000,
+	36000000,
+	43200000,
+	64800000,
+	86400000,
+	129600000,
+	172800000,
+	259200000,
+	345600000,
+	432000000,
+	518400000,
+	604800000,
+	864000000,
+	1209600000,
+	1814400000,
+	2592000000,
+	3888000000,
+	5184000000,
+	7776000000,
+	10368000000,
+	15552000000,
+	23328000000,
+	31536000000,
 };
 
 /* The smallest ladder step >= ns (beyond the ladder: whole multiples of 365 days). */
@@ -188,8 +238,8 @@ static const char *hum(int64_t ns, char *buf, size_t len)
 }
 
 /* Suggests a bound from histogram h; 0 when h is empty. */
-static int64_t suggest(const struct discover *d, const struct dhist *h, struct gstep *s,
-    const char *what)
+static int64_t suggest(
+    const struct discover *d, const struct dhist *h, struct gstep *s, const char *what)
 {
 	int64_t q = dhist_robust(h, d->o.quantile);
 	if (h->n == 0 || q == 0)
@@ -198,8 +248,8 @@ static int64_t suggest(const struct discover *d, const struct dhist *h, struct g
 	char a[32], b[32], c[32];
 	if (s)
 		why(s, "%s: p%g of %llu gaps %s (p50 %s) x %g -> %s", what, d->o.quantile * 100,
-		    (unsigned long long)h->n, hum(q, a, sizeof a), hum(dhist_quantile(h, 0.5), c, sizeof c),
-		    d->o.margin, dur(v, b, sizeof b));
+		    (unsigned long long)h->n, hum(q, a, sizeof a),
+		    hum(dhist_quantile(h, 0.5), c, sizeof c), d->o.margin, dur(v, b, sizeof b));
 	return v;
 }
 
@@ -228,13 +278,15 @@ static void components(const struct discover *d, uint32_t *comp, uint32_t *uf)
 			uf[uf_find(uf, p->a)] = uf_find(uf, p->b);
 	}
 	for (uint32_t t = 0; t < d->ntypes; t++)
-		comp[t] = d->types[t].flow_name != DNOFLOW ? d->types[t].flow_name : d->nnames + uf_find(uf, t);
+		comp[t] = d->types[t].flow_name != DNOFLOW ? d->types[t].flow_name
+							   : d->nnames + uf_find(uf, t);
 }
 
 static int by_count(const void *x, const void *y, void *arg)
 {
 	const struct discover *d = arg;
-	const struct dtype *a = &d->types[*(const uint32_t *)x], *b = &d->types[*(const uint32_t *)y];
+	const struct dtype *a = &d->types[*(const uint32_t *)x],
+			   *b = &d->types[*(const uint32_t *)y];
 	return a->count != b->count ? (a->count < b->count ? 1 : -1) : strcmp(a->name, b->name);
 }
 static double mean_pos(const struct discover *d, uint32_t t)
@@ -295,7 +347,8 @@ static int pick_steps(const struct discover *d, const uint32_t *comp, uint32_t c
 	qsort_r(tmp, k, sizeof *tmp, by_count, (void *)d);
 	uint32_t keep = 0;
 	for (uint32_t i = 0; i < k; i++)
-		if ((double)d->types[tmp[i]].count >= d->o.min_support * (double)n && keep < FG_MAX_STEPS)
+		if ((double)d->types[tmp[i]].count >= d->o.min_support * (double)n &&
+		    keep < FG_MAX_STEPS)
 			tmp[keep++] = tmp[i];
 	if (keep == 0)
 		return -1;
@@ -389,19 +442,26 @@ static void rule_preds(struct gflow *g, int b)
 	if (any) {
 		s->after_any = close;
 		names_of(g, close, buf, sizeof buf);
-		why(s, "after_any [%s]: pairwise exclusive, one of them before it in %llu of %llu flows (%.1f%%)",
+		why(s,
+		    "after_any [%s]: pairwise exclusive, one of them before it in %llu of %llu "
+		    "flows (%.1f%%)",
 		    buf, (unsigned long long)cover, (unsigned long long)nb, pct(cover, nb));
 	}
 	if (!any && !red && (double)t->first >= g->sup * (double)nb) {
 		s->start = true;
-		why(s, "start: first event in %llu of %llu flows (%.1f%%), and no type always precedes it",
+		why(s,
+		    "start: first event in %llu of %llu flows (%.1f%%), and no type always "
+		    "precedes it",
 		    (unsigned long long)t->first, (unsigned long long)nb, pct(t->first, nb));
 		return;
 	}
 	if (!any && !red) {
 		s->after_any = close;
 		names_of(g, close, buf, sizeof buf);
-		why(s, "after_any [%s]: fallback, they precede it often but not always (and are not exclusive)", buf);
+		why(s,
+		    "after_any [%s]: fallback, they precede it often but not always (and are not "
+		    "exclusive)",
+		    buf);
 	}
 	s->after = red;
 	for (int a = 0; a < b; a++) {
@@ -409,10 +469,12 @@ static void rule_preds(struct gflow *g, int b)
 			continue;
 		uint64_t with = cooc(d, g->s[a].t, s->t), rev = bef(d, s->t, g->s[a].t);
 		const struct dpair *rp = discover_pair_find(d, s->t, g->s[a].t);
-		why(s, "after %s: with it in %llu of %llu flows (%.1f%%); contradicting: %llu without it, %llu with it later%s%s",
+		why(s,
+		    "after %s: with it in %llu of %llu flows (%.1f%%); contradicting: %llu without "
+		    "it, %llu with it later%s%s",
 		    tname(g, a), (unsigned long long)with, (unsigned long long)nb, pct(with, nb),
-		    (unsigned long long)(nb - with), (unsigned long long)rev, rev && rp ? ", e.g. " : "",
-		    rev && rp ? rp->example : "");
+		    (unsigned long long)(nb - with), (unsigned long long)rev,
+		    rev && rp ? ", e.g. " : "", rev && rp ? rp->example : "");
 	}
 }
 
@@ -421,14 +483,17 @@ static void rule_alts(struct gflow *g)
 	for (int b = 0; b < g->nsteps; b++)
 		for (int a = 0; a < b; a++) {
 			struct gstep *x = &g->s[a], *y = &g->s[b];
-			if (x->start || y->start || x->after != y->after || x->after_any != y->after_any)
+			if (x->start || y->start || x->after != y->after ||
+			    x->after_any != y->after_any)
 				continue;
 			if (!excl(g, a, b))
 				continue;
 			y->alts |= FG_BIT(a);
 			x->alts |= FG_BIT(b);
 			uint64_t c = cooc(g->d, x->t, y->t);
-			why(y, "instead_of %s: same predecessors, together in %llu flows (<= %.0f%% of the rarer)",
+			why(y,
+			    "instead_of %s: same predecessors, together in %llu flows (<= %.0f%% "
+			    "of the rarer)",
 			    tname(g, a), (unsigned long long)c, 200 * g->sup);
 		}
 }
@@ -454,7 +519,9 @@ static void rule_optional(struct gflow *g, int b)
 			occ += cnt(g, a);
 	if ((double)occ < (1 - g->sup) * (double)expect) {
 		s->optional = true;
-		why(s, "optional: occurs (with its alternatives) in %llu of the %llu flows where its predecessors occur (%.1f%%)",
+		why(s,
+		    "optional: occurs (with its alternatives) in %llu of the %llu flows where its "
+		    "predecessors occur (%.1f%%)",
 		    (unsigned long long)occ, (unsigned long long)expect, pct(occ, expect));
 	}
 }
@@ -466,7 +533,8 @@ static void rule_retries(struct gflow *g, int b)
 	if ((double)t->repeat_flows < g->sup * (double)t->count) {
 		if (t->repeat_flows)
 			why(s, "no retries: repeated in only %llu of %llu flows (< %.0f%%)",
-			    (unsigned long long)t->repeat_flows, (unsigned long long)t->count, 100 * g->sup);
+			    (unsigned long long)t->repeat_flows, (unsigned long long)t->count,
+			    100 * g->sup);
 		return;
 	}
 	uint64_t want = (uint64_t)((1 - g->sup) * (double)t->count), acc = 0;
@@ -478,7 +546,8 @@ static void rule_retries(struct gflow *g, int b)
 	}
 	s->retries = r ? r : 1;
 	why(s, "retries %u: repeated in %llu of %llu flows; p%.0f of repeats %u", s->retries,
-	    (unsigned long long)t->repeat_flows, (unsigned long long)t->count, 100 * (1 - g->sup), r);
+	    (unsigned long long)t->repeat_flows, (unsigned long long)t->count, 100 * (1 - g->sup),
+	    r);
 }
 
 static void rule_within(struct gflow *g, int b)
@@ -499,7 +568,8 @@ static void rule_within(struct gflow *g, int b)
 		else if ((s->after | s->after_any) & FG_BIT(a))
 			dhist_merge(&h, &p->gap);
 	}
-	s->within = suggest(d, &h, s, npred >= 2 ? "within (from the latest predecessor)" : "within");
+	s->within =
+	    suggest(d, &h, s, npred >= 2 ? "within (from the latest predecessor)" : "within");
 }
 
 static void rule_ends(struct gflow *g)
@@ -541,13 +611,17 @@ static void rule_ends(struct gflow *g)
 		if (!(leaves & FG_BIT(b)))
 			continue;
 		if (best & FG_BIT(b)) {
-			why(&g->s[b], "in complete_when: a leaf that co-occurs with the other leaves listed there");
+			why(&g->s[b],
+			    "in complete_when: a leaf that co-occurs with the other leaves listed "
+			    "there");
 			continue;
 		}
 		const char *n = tname(g, b);
 		const char *o = "completed";
-		static const char *const comp[] = { "cancel", "refund", "compensat", "revert", "rollback" };
-		static const char *const fail[] = { "fail", "declin", "reject", "error", "invalid" };
+		static const char *const comp[] = { "cancel", "refund", "compensat", "revert",
+			"rollback" };
+		static const char *const fail[] = { "fail", "declin", "reject", "error",
+			"invalid" };
 		for (size_t i = 0; i < sizeof comp / sizeof comp[0]; i++)
 			if (strcasestr(n, comp[i]))
 				o = "compensated";
@@ -555,7 +629,9 @@ static void rule_ends(struct gflow *g)
 			if (strcasestr(n, fail[i]))
 				o = "failed";
 		g->s[b].end = o;
-		why(&g->s[b], "end: no required step follows it; outcome \"%s\" suggested from the type name", o);
+		why(&g->s[b],
+		    "end: no required step follows it; outcome \"%s\" suggested from the type name",
+		    o);
 	}
 }
 
@@ -563,7 +639,8 @@ static void rule_ends(struct gflow *g)
 
 static bool plain_ok(const char *s)
 {
-	static const char *const reserved[] = { "y", "n", "yes", "no", "true", "false", "on", "off", "null" };
+	static const char *const reserved[] = { "y", "n", "yes", "no", "true", "false", "on", "off",
+		"null" };
 	if (!s[0] || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
 		return false;
 	for (const char *p = s; *p; p++)
@@ -616,7 +693,8 @@ static void comment(FILE *f, FILE *explain, const char *indent, const char *flow
 		int n = e ? (int)(e - p) : (int)strlen(p);
 		fprintf(f, "%s# %.*s\n", indent, n, p);
 		if (explain)
-			fprintf(explain, "%s%s%s: %.*s\n", flow, step ? "/" : "", step ? step : "", n, p);
+			fprintf(explain, "%s%s%s: %.*s\n", flow, step ? "/" : "", step ? step : "",
+			    n, p);
 		p += n + (e ? 1 : 0);
 	}
 }
@@ -670,8 +748,8 @@ static void write_step(FILE *f, FILE *explain, const struct gflow *g, int b)
 	fputs(s->end && strcmp(s->end, "completed") ? " }   # outcome suggested\n" : " }\n", f);
 }
 
-static void flow_name(const struct discover *d, uint32_t c, struct gflow *g, char (*used)[96],
-    int nused)
+static void flow_name(
+    const struct discover *d, uint32_t c, struct gflow *g, char (*used)[96], int nused)
 {
 	if (c < d->nnames) {
 		snprintf(g->name, sizeof g->name, "%s", d->names[c]);
@@ -722,12 +800,13 @@ static void write_flow(FILE *f, FILE *explain, struct gflow *g)
 	double late = (double)disorder * d->o.margin;
 	int64_t lateness = ladder_up(late < 1e9 ? 1e9 : late);
 	char a[32], b[32];
-	why(&fs, "lateness: largest disorder %s x %g, at least 1s -> %s", hum(disorder, a, sizeof a),
-	    d->o.margin, dur(lateness, b, sizeof b));
+	why(&fs, "lateness: largest disorder %s x %g, at least 1s -> %s",
+	    hum(disorder, a, sizeof a), d->o.margin, dur(lateness, b, sizeof b));
 	if (g->complete_when) {
 		char buf[512];
 		names_of(g, g->complete_when, buf, sizeof buf);
-		why(&fs, "complete_when [%s]: leaves that occur together, with no join after them", buf);
+		why(&fs, "complete_when [%s]: leaves that occur together, with no join after them",
+		    buf);
 	}
 	comment(f, explain, "  ", g->name, NULL, fs.why);
 	fputs("  - name: ", f);
@@ -755,10 +834,11 @@ static int by_name(const void *x, const void *y)
  * about 70 KiB, so the array grows as components qualify). The count, or -1. */
 static int collect_flows(const struct discover *d, struct gflow **out)
 {
-	uint32_t *comp = calloc(d->ntypes + 1, sizeof *comp), *uf = calloc(d->ntypes + 1, sizeof *uf);
+	uint32_t *comp = calloc(d->ntypes + 1, sizeof *comp),
+		 *uf = calloc(d->ntypes + 1, sizeof *uf);
 	uint32_t *tmp = calloc(d->ntypes + 1, sizeof *tmp);
 	uint32_t *done = calloc(d->ntypes + d->nnames + 1, sizeof *done);
-	char (*used)[96] = calloc(d->ntypes + d->nnames + 1, sizeof *used);
+	char(*used)[96] = calloc(d->ntypes + d->nnames + 1, sizeof *used);
 	struct gflow *all = NULL;
 	int n = 0, cap = 0;
 	bool oom = !comp || !uf || !tmp || !done || !used;
@@ -770,7 +850,8 @@ static int collect_flows(const struct discover *d, struct gflow **out)
 			continue;
 		done[c] = 1;
 		if (n == cap) {
-			struct gflow *g = realloc(all, (size_t)(cap = cap ? 2 * cap : 4) * sizeof *all);
+			struct gflow *g =
+			    realloc(all, (size_t)(cap = cap ? 2 * cap : 4) * sizeof *all);
 			if (!g) {
 				oom = true;
 				break;
@@ -808,16 +889,20 @@ int discover_write_yaml(struct discover *d, FILE *out, FILE *explain, char *err,
 	}
 	if (n == 0) {
 		free(all);
-		snprintf(err, errlen, "no flow with at least %d flows and a type of support >= %g%%: nothing learned",
+		snprintf(err, errlen,
+		    "no flow with at least %d flows and a type of support >= %g%%: nothing learned",
 		    DG_MIN_FLOWS, d->o.min_support * 100);
 		return -1;
 	}
 	const struct discover_stats *st = &d->st;
-	fprintf(out, "# A starter flow graph written by `choreoscope discover` from %llu events\n"
+	fprintf(out,
+	    "# A starter flow graph written by `choreoscope discover` from %llu events\n"
 	    "# (%llu redeliveries skipped) in %llu flows. Every rule comes with its evidence;\n"
 	    "# review, rename and adopt. Options: quantile p%g, margin x%g, min support %g%%.\n"
-	    "flows:\n", (unsigned long long)st->events, (unsigned long long)st->redeliveries,
-	    (unsigned long long)st->flows, d->o.quantile * 100, d->o.margin, d->o.min_support * 100);
+	    "flows:\n",
+	    (unsigned long long)st->events, (unsigned long long)st->redeliveries,
+	    (unsigned long long)st->flows, d->o.quantile * 100, d->o.margin,
+	    d->o.min_support * 100);
 	for (int i = 0; i < n; i++) {
 		struct gflow *g = &all[i];
 		for (int b = 0; b < g->nsteps; b++)

@@ -40,15 +40,15 @@ int64_t dhist_robust(const struct dhist *h, double q);
 struct dtype {
 	char *name;
 	uint64_t hash;
-	uint64_t count;    /* flows with at least one event of this type */
-	uint64_t first;    /* flows whose first event (arrival) is of this type */
-	uint64_t events;   /* events of this type (redeliveries excluded) */
+	uint64_t count;        /* flows with at least one event of this type */
+	uint64_t first;        /* flows whose first event (arrival) is of this type */
+	uint64_t events;       /* events of this type (redeliveries excluded) */
 	uint64_t repeat_flows; /* flows where it occurs more than once */
 	uint64_t repeats[DR_MAX];
-	double pos_sum;    /* sum of first-arrival positions (0-based), for the order */
+	double pos_sum;       /* sum of first-arrival positions (0-based), for the order */
 	int64_t disorder_max; /* largest lateness (ns) of an event of this type */
-	uint32_t flow_name; /* index into names, or DNOFLOW */
-	struct dhist dur;  /* durations of flows whose first event is this type */
+	uint32_t flow_name;   /* index into names, or DNOFLOW */
+	struct dhist dur;     /* durations of flows whose first event is this type */
 };
 
 struct dpair {
@@ -77,7 +77,7 @@ struct discover {
 	uint32_t pair_mask;
 	/* the in-flight table (discover.c) */
 	struct dtable *tab;
-	int64_t clock_ns;   /* largest event time seen */
+	int64_t clock_ns; /* largest event time seen */
 };
 
 #define DP_CHUNK 1024

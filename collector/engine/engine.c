@@ -23,8 +23,16 @@
 #include <xxhash.h>
 
 static const char *const KIND_NAMES[AN__COUNT] = {
-	"stalled", "late", "missing", "out_of_order", "duplicate", "double_step",
-	"retry_storm", "unexpected", "join_wait", "abandoned",
+	"stalled",
+	"late",
+	"missing",
+	"out_of_order",
+	"duplicate",
+	"double_step",
+	"retry_storm",
+	"unexpected",
+	"join_wait",
+	"abandoned",
 };
 
 const char *an_kind_name(enum an_kind k)
@@ -54,7 +62,7 @@ static int build_types(struct engine *e)
 				p = (p + 1) & e->typemask;
 			if (e->types[p].name) {
 				if (e->types[p].flow != f)
-					e->types[p].flow = -1;   /* declared by several flows */
+					e->types[p].flow = -1; /* declared by several flows */
 				continue;
 			}
 			e->types[p] = (struct typeent){ h, name, f, s };
@@ -156,8 +164,9 @@ static int init_flow(struct flowrt *fr, const struct fg_flow *f, int index)
 	fr->st.evicted_awaiting = calloc(n, sizeof(uint64_t));
 	fr->st.anomalies_by_step = calloc(n, sizeof(*fr->st.anomalies_by_step));
 	fr->stalls = calloc(n, sizeof(*fr->stalls));
-	if (!fr->tab || !fr->stalls || !fr->outnames || !fr->st.closed_by_outcome || !fr->st.stalled_now ||
-	    !fr->st.awaiting_now || !fr->st.evicted_awaiting || !fr->st.anomalies_by_step)
+	if (!fr->tab || !fr->stalls || !fr->outnames || !fr->st.closed_by_outcome ||
+	    !fr->st.stalled_now || !fr->st.awaiting_now || !fr->st.evicted_awaiting ||
+	    !fr->st.anomalies_by_step)
 		return -1;
 	int k = 0;
 	fr->slot_completed = -1;
@@ -178,7 +187,8 @@ static int init_flow(struct flowrt *fr, const struct fg_flow *f, int index)
 	for (int s = 0; s < f->nsteps; s++) {
 		if (f->steps[s].optional)
 			fr->optional |= FG_BIT(s);
-		if (f->steps[s].join_within_ns != FG_NO_DEADLINE && __builtin_popcountll(f->steps[s].after) >= 2)
+		if (f->steps[s].join_within_ns != FG_NO_DEADLINE &&
+		    __builtin_popcountll(f->steps[s].after) >= 2)
 			fr->joins |= FG_BIT(s);
 	}
 	return 0;
@@ -372,12 +382,12 @@ static void evict_oldest(struct engine *e)
 			e->inheap[top.flow] = 0;
 			continue;
 		}
-		if (born != top.born) {              /* stale: the flow's oldest left */
+		if (born != top.born) { /* stale: the flow's oldest left */
 			age_push(e, top.flow, born);
 			continue;
 		}
 		struct flowrt *fr = &e->fl[top.flow];
-		age_push(e, top.flow, born);         /* refreshed after the eviction */
+		age_push(e, top.flow, born); /* refreshed after the eviction */
 		judge_evict(e, fr, flowtab_oldest(fr->tab));
 		return;
 	}
@@ -391,8 +401,8 @@ void engine_track_age(struct engine *e, struct flowrt *fr, uint32_t born)
 	}
 }
 
-static struct inst *create(struct engine *e, struct flowrt *fr, const char *key, size_t len,
-    uint32_t h, int64_t t)
+static struct inst *create(
+    struct engine *e, struct flowrt *fr, const char *key, size_t len, uint32_t h, int64_t t)
 {
 	while (e->o.max_flows && e->live >= e->o.max_flows && e->nage)
 		evict_oldest(e);
@@ -417,7 +427,8 @@ static struct inst *create(struct engine *e, struct flowrt *fr, const char *key,
  * within its close time + lateness, else the open one. NULL when none. */
 static struct inst *select_inst(struct flowrt *fr, struct inst *head, int64_t t)
 {
-	for (struct inst *c = head; c; c = c->chain_prev == FT_NONE ? NULL : flowtab_at(fr->tab, c->chain_prev))
+	for (struct inst *c = head; c;
+	     c = c->chain_prev == FT_NONE ? NULL : flowtab_at(fr->tab, c->chain_prev))
 		if (c->state == INST_CLOSED && t <= timefmt_add_sat(c->close_t, fr->f->lateness_ns))
 			return c;
 	return head && head->state == INST_OPEN ? head : NULL;
@@ -456,7 +467,8 @@ static void event_keys(const struct flowrt *fr, int step, const struct event *ev
 		add_key(ks, event_attr(ev, fr->f->keys[k]));
 }
 
-static struct inst *find_inst(struct engine *e, struct flowrt *fr, const struct keyset *ks, int64_t t)
+static struct inst *find_inst(
+    struct engine *e, struct flowrt *fr, const struct keyset *ks, int64_t t)
 {
 	for (int j = 0; j < ks->n; j++) {
 		struct inst *head = flowtab_find(fr->tab, ks->k[j], ks->len[j], ks->h[j]);
@@ -497,7 +509,8 @@ static void settle(struct engine *e, struct flowrt *fr, struct inst *i)
 		engine_clock_run(e, fr->clk, SIZE_MAX);
 }
 
-static int apply_declared(struct engine *e, struct flowrt *fr, int step, const struct event *ev, uint64_t idh)
+static int apply_declared(
+    struct engine *e, struct flowrt *fr, int step, const struct event *ev, uint64_t idh)
 {
 	struct keyset ks;
 	event_keys(fr, step, ev, &ks);
@@ -563,7 +576,8 @@ static int candidate_flows(struct engine *e, const struct event *ev, uint16_t *o
 
 /* An undeclared type: unexpected in each flow with an instance for its key (in flow
  * order), else unmatched. With many flows only those the key index names are asked. */
-static int apply_undeclared(struct engine *e, struct flowrt *only, const struct event *ev, uint64_t idh)
+static int apply_undeclared(
+    struct engine *e, struct flowrt *only, const struct event *ev, uint64_t idh)
 {
 	int hits = 0;
 	if (only)
@@ -685,12 +699,12 @@ void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx,
 {
 	struct stallheap *h = &fr->stalls[step];
 	if (h->n >= 64 && h->n > 2 * fr->st.stalled_now[step])
-		stallheap_compact(fr, step);        /* stale entries never outnumber live ones 2:1 */
+		stallheap_compact(fr, step); /* stale entries never outnumber live ones 2:1 */
 	if (h->n == h->cap) {
 		uint32_t cap = h->cap ? h->cap * 2 : 16;
 		struct stall_ent *v = realloc(h->v, cap * sizeof(*v));
 		if (!v)
-			return;                     /* the age then reads low, never wrong high */
+			return; /* the age then reads low, never wrong high */
 		h->v = v;
 		h->cap = cap;
 	}
@@ -735,8 +749,9 @@ int engine_noutcomes(const struct engine *e, int flow)
 
 size_t engine_memory(const struct engine *e)
 {
-	size_t n = sizeof(*e) + (size_t)e->nfl * sizeof(*e->fl) + (e->typemask + 1) * sizeof(*e->types) +
-	    (e->namemask + 1) * sizeof(*e->names) + (size_t)e->nclk * (sizeof(*e->clk) + 2 * sizeof(int)) +
+	size_t n = sizeof(*e) + (size_t)e->nfl * sizeof(*e->fl) +
+	    (e->typemask + 1) * sizeof(*e->types) + (e->namemask + 1) * sizeof(*e->names) +
+	    (size_t)e->nclk * (sizeof(*e->clk) + 2 * sizeof(int)) +
 	    (e->keys ? keyidx_memory(e->keys) : 0);
 	for (int f = 0; f < e->nfl; f++)
 		n += flowtab_memory(e->fl[f].tab);
@@ -757,9 +772,11 @@ int engine_check(const struct engine *e, char *err, size_t errlen)
 		for (struct inst *i = flowtab_oldest(fr->tab); i; i = flowtab_next(fr->tab, i))
 			i->state == INST_OPEN ? open++ : closed++;
 		if (open != fr->st.in_flight || closed != fr->st.retained) {
-			snprintf(err, errlen, "flow %s: %llu open, %llu closed, counters say %llu, %llu",
-			    fr->f->name, (unsigned long long)open, (unsigned long long)closed,
-			    (unsigned long long)fr->st.in_flight, (unsigned long long)fr->st.retained);
+			snprintf(err, errlen,
+			    "flow %s: %llu open, %llu closed, counters say %llu, %llu", fr->f->name,
+			    (unsigned long long)open, (unsigned long long)closed,
+			    (unsigned long long)fr->st.in_flight,
+			    (unsigned long long)fr->st.retained);
 			return -1;
 		}
 		live += open + closed;

@@ -47,23 +47,23 @@ struct anomaly {
 	const struct fg_flow *flow;
 	const char *correlation_id;
 	enum an_kind kind;
-	const char *step;        /* NULL when the verdict names no step */
-	int step_index;          /* index in flow->steps, or -1 (undeclared type, none) */
-	int64_t at_ns;           /* the deterministic time that decided it */
-	const struct event *ev;  /* the event that revealed it, or NULL (a deadline) */
-	int64_t overrun_ns;      /* late: event time - deadline */
-	int64_t deadline_ns;     /* stalled, missing, join_wait, abandoned: the deadline */
-	fg_mask awaiting;        /* join_wait: the branches awaited */
+	const char *step;       /* NULL when the verdict names no step */
+	int step_index;         /* index in flow->steps, or -1 (undeclared type, none) */
+	int64_t at_ns;          /* the deterministic time that decided it */
+	const struct event *ev; /* the event that revealed it, or NULL (a deadline) */
+	int64_t overrun_ns;     /* late: event time - deadline */
+	int64_t deadline_ns;    /* stalled, missing, join_wait, abandoned: the deadline */
+	fg_mask awaiting;       /* join_wait: the branches awaited */
 };
 
 struct flow_record {
 	const struct fg_flow *flow;
 	const char *correlation_id;
-	const char *outcome;     /* an end name, "completed", "abandoned", "evicted", "open" */
+	const char *outcome; /* an end name, "completed", "abandoned", "evicted", "open" */
 	int64_t opened_ns;
-	int64_t closed_ns;       /* ENGINE_NO_TIME when open */
-	uint32_t events;         /* every event applied, duplicates included */
-	fg_mask awaiting;        /* open: non-optional steps currently expected */
+	int64_t closed_ns; /* ENGINE_NO_TIME when open */
+	uint32_t events;   /* every event applied, duplicates included */
+	fg_mask awaiting;  /* open: non-optional steps currently expected */
 };
 
 /* A step happened on time or late: `latency_ns` from when it became expected (or
@@ -73,8 +73,8 @@ struct step_obs {
 	const struct fg_flow *flow;
 	int step_index;
 	int64_t latency_ns;
-	fg_mask preds_happened;  /* predecessors that had happened, for per-edge stats */
-	const struct event *ev;  /* the step's event (its source learns the owner) */
+	fg_mask preds_happened; /* predecessors that had happened, for per-edge stats */
+	const struct event *ev; /* the step's event (its source learns the owner) */
 };
 
 /* An output of the engine: records, alerts, the HTTP side and the history each
@@ -82,7 +82,7 @@ struct step_obs {
  * callback may be NULL. Called on the engine thread, inside engine_apply/advance. */
 struct engine_sink {
 	void (*anomaly)(void *ctx, const struct anomaly *a);
-	void (*flow)(void *ctx, const struct flow_record *r);   /* instance retired */
+	void (*flow)(void *ctx, const struct flow_record *r); /* instance retired */
 	void (*step)(void *ctx, const struct step_obs *o);
 	void *ctx;
 };
@@ -92,30 +92,30 @@ enum engine_clock { ENGINE_CLOCK_EVENTS, ENGINE_CLOCK_EXTERNAL };
 
 struct engine_opts {
 	enum engine_clock clock;
-	size_t max_flows;        /* 0: unbounded */
+	size_t max_flows; /* 0: unbounded */
 };
 
 /* Per-flow counters, kept by the engine as it goes (no scans). */
 struct engine_flow_stats {
 	uint64_t started;
-	uint64_t in_flight;      /* open instances */
-	uint64_t retained;       /* closed, kept for late events (close + lateness) */
+	uint64_t in_flight; /* open instances */
+	uint64_t retained;  /* closed, kept for late events (close + lateness) */
 	uint64_t evicted;
 	uint64_t anomalies[AN__COUNT];
-	uint64_t *closed_by_outcome;   /* [noutcomes + 2]: flow outcomes, then abandoned, evicted
+	uint64_t *closed_by_outcome; /* [noutcomes + 2]: flow outcomes, then abandoned, evicted
 	                                  ("completed" from complete_when is outcomes' slot
 	                                  for "completed", added by the engine if absent) */
-	uint64_t *stalled_now;   /* [nsteps]: open instances with this step stalled */
-	uint64_t *awaiting_now;  /* [nsteps]: open instances expecting this step */
-	uint64_t *evicted_awaiting; /* [nsteps]: evictions by the step they awaited */
+	uint64_t *stalled_now;       /* [nsteps]: open instances with this step stalled */
+	uint64_t *awaiting_now;      /* [nsteps]: open instances expecting this step */
+	uint64_t *evicted_awaiting;  /* [nsteps]: evictions by the step they awaited */
 	uint64_t (*anomalies_by_step)[AN__COUNT]; /* [nsteps][kind] */
 };
 
 struct engine_stats {
-	uint64_t events;         /* accepted (unmatched included) */
+	uint64_t events; /* accepted (unmatched included) */
 	uint64_t unmatched;
 	uint64_t anomalies_undeclared[AN__COUNT]; /* verdicts whose step is no declared step */
-	int64_t tmax_ns;         /* ENGINE_NO_TIME before the first event */
+	int64_t tmax_ns;                          /* ENGINE_NO_TIME before the first event */
 };
 
 struct engine;
@@ -153,32 +153,33 @@ int engine_noutcomes(const struct engine *e, int flow);
 
 enum engine_step_status {
 	ENGINE_STEP_NOT_EXPECTED,
-	ENGINE_STEP_PENDING,     /* expected, deadline not passed (or none) */
+	ENGINE_STEP_PENDING, /* expected, deadline not passed (or none) */
 	ENGINE_STEP_HAPPENED,
-	ENGINE_STEP_STALLED,     /* reported stalled, not happened */
-	ENGINE_STEP_MISSING,     /* reported missing, not happened */
-	ENGINE_STEP_CANCELLED,   /* an alternative happened instead */
+	ENGINE_STEP_STALLED,   /* reported stalled, not happened */
+	ENGINE_STEP_MISSING,   /* reported missing, not happened */
+	ENGINE_STEP_CANCELLED, /* an alternative happened instead */
 };
 
 struct engine_step_view {
-	uint8_t status;          /* enum engine_step_status */
-	uint32_t count;          /* times happened (saturates at 255) */
-	int64_t happened_at_ns;  /* first occurrence, or ENGINE_NO_TIME */
-	int64_t expected_at_ns;  /* when it became (or would have become) expected, or ENGINE_NO_TIME */
-	int64_t deadline_ns;     /* expected_at + within, or ENGINE_NO_TIME */
+	uint8_t status;         /* enum engine_step_status */
+	uint32_t count;         /* times happened (saturates at 255) */
+	int64_t happened_at_ns; /* first occurrence, or ENGINE_NO_TIME */
+	int64_t
+	    expected_at_ns;  /* when it became (or would have become) expected, or ENGINE_NO_TIME */
+	int64_t deadline_ns; /* expected_at + within, or ENGINE_NO_TIME */
 };
 
 /* One instance; every pointer is borrowed for the duration of the callback. */
 struct engine_view {
 	int flow;
 	const char *correlation_id;
-	const char *outcome;     /* NULL while open */
-	int64_t opened_ns, closed_ns;   /* closed_ns ENGINE_NO_TIME while open */
+	const char *outcome;          /* NULL while open */
+	int64_t opened_ns, closed_ns; /* closed_ns ENGINE_NO_TIME while open */
 	uint32_t events;
-	fg_mask awaiting;        /* non-optional steps expected (open instances) */
-	fg_mask stalled;         /* steps reported stalled and still not happened */
-	uint32_t kinds;          /* bit k: a verdict of kind k on a declared step was reported */
-	int last_step;           /* the step that happened last (arrival order), or -1 */
+	fg_mask awaiting; /* non-optional steps expected (open instances) */
+	fg_mask stalled;  /* steps reported stalled and still not happened */
+	uint32_t kinds;   /* bit k: a verdict of kind k on a declared step was reported */
+	int last_step;    /* the step that happened last (arrival order), or -1 */
 	const struct engine_step_view *steps; /* [nsteps] */
 };
 
@@ -189,7 +190,8 @@ typedef int (*engine_visit_fn)(void *arg, const struct engine_view *v);
 void engine_foreach(const struct engine *e, int flow, engine_visit_fn fn, void *arg);
 /* Calls fn once for the instance `corr` (primary key or linked key) of `flow`: the
  * open one, else the newest retained. 0 when found, -1 otherwise. */
-int engine_lookup(const struct engine *e, int flow, const char *corr, engine_visit_fn fn, void *arg);
+int engine_lookup(
+    const struct engine *e, int flow, const char *corr, engine_visit_fn fn, void *arg);
 
 /* The deadline of the oldest current stall of `step` in `flow` (an open instance
  * reported stalled on it that still awaits it), or ENGINE_NO_TIME when none: the

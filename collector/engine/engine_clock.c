@@ -28,10 +28,7 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
 /* ---- the heap of clocks by due ---- */
 
@@ -78,7 +75,8 @@ static void heap_down(struct engine *e, int pos)
 static void rekey(struct engine *e, struct fclock *c)
 {
 	int64_t old = c->due;
-	c->due = c->wheel.count ? timefmt_add_sat(tw_next_due(&c->wheel), c->lateness_ns) : INT64_MAX;
+	c->due =
+	    c->wheel.count ? timefmt_add_sat(tw_next_due(&c->wheel), c->lateness_ns) : INT64_MAX;
 	if (c->due < old)
 		heap_up(e, c->pos);
 	else if (c->due > old)
@@ -111,7 +109,7 @@ int engine_clock_build(struct engine *e)
 		e->clk[c].lateness_ns = lat[c];
 		e->clk[c].due = INT64_MAX;
 		tw_init(&e->clk[c].wheel);
-		heap_set(e, c, c);               /* all INT64_MAX, ascending index: a heap */
+		heap_set(e, c, c); /* all INT64_MAX, ascending index: a heap */
 	}
 	for (int f = 0; f < e->nfl; f++) {
 		int lo = 0, hi = n - 1;
@@ -182,7 +180,7 @@ int engine_clock_run_due(struct engine *e, size_t budget)
 {
 	if (e->st.tmax_ns == ENGINE_NO_TIME)
 		return 0;
-	e->work++;                               /* the one watermark advance */
+	e->work++; /* the one watermark advance */
 	if (e->nclk == 0 || e->clk[e->clkheap[0]].due > e->st.tmax_ns)
 		return 0;
 	int n = 0;
@@ -200,9 +198,9 @@ int engine_clock_run_due(struct engine *e, size_t budget)
 
 void engine_clock_release(struct engine *e)
 {
-	e->released = 1;                         /* every W is now T_max */
+	e->released = 1; /* every W is now T_max */
 	for (int k = 0; k < e->nclk; k++)
-		if (e->clk[k].wheel.count)           /* an empty wheel has nothing to fire */
+		if (e->clk[k].wheel.count) /* an empty wheel has nothing to fire */
 			engine_clock_run(e, &e->clk[k], SIZE_MAX);
 }
 
@@ -212,7 +210,8 @@ int engine_clock_check(const struct engine *e, char *err, size_t errlen)
 		const struct fclock *c = &e->clk[k];
 		int rc = tw_check(&c->wheel);
 		if (rc) {
-			snprintf(err, errlen, "clock of lateness %lld ns: timer wheel inconsistent (%d)",
+			snprintf(err, errlen,
+			    "clock of lateness %lld ns: timer wheel inconsistent (%d)",
 			    (long long)c->lateness_ns, rc);
 			return -1;
 		}
@@ -223,7 +222,8 @@ int engine_clock_check(const struct engine *e, char *err, size_t errlen)
 			return -1;
 		}
 		if (c->due > timefmt_add_sat(tw_next_expire(&c->wheel), c->lateness_ns)) {
-			snprintf(err, errlen, "clock of lateness %lld ns: due %lld after its earliest deadline",
+			snprintf(err, errlen,
+			    "clock of lateness %lld ns: due %lld after its earliest deadline",
 			    (long long)c->lateness_ns, (long long)c->due);
 			return -1;
 		}

@@ -12,8 +12,8 @@
 
 /* Per-step flags of an instance (sflags). */
 enum {
-	SF_STALLED = 1 << 0,   /* stalled reported */
-	SF_MISSING = 1 << 1,   /* missing reported */
+	SF_STALLED = 1 << 0, /* stalled reported */
+	SF_MISSING = 1 << 1, /* missing reported */
 	SF_LATE = 1 << 2,
 	SF_OOO = 1 << 3,
 	SF_DOUBLE = 1 << 4,
@@ -21,7 +21,7 @@ enum {
 	SF_UNEXP = 1 << 6,
 	SF_JOIN = 1 << 7,
 	SF_DUP = 1 << 8,
-	SF_IGNORED = 1 << 9,   /* arrived after an alternative: seen, not happened */
+	SF_IGNORED = 1 << 9, /* arrived after an alternative: seen, not happened */
 };
 
 /* Deadlines of current stalls of one step, oldest on top; entries whose instance
@@ -44,8 +44,8 @@ struct stallheap {
  * is its inst.flow. */
 struct fclock {
 	int64_t lateness_ns;
-	int64_t due;           /* T_max from which the wheel may have work; INT64_MAX: none */
-	int pos;               /* place in engine.clkheap */
+	int64_t due; /* T_max from which the wheel may have work; INT64_MAX: none */
+	int pos;     /* place in engine.clkheap */
 	struct tw wheel;
 };
 
@@ -53,12 +53,12 @@ struct flowrt {
 	const struct fg_flow *f;
 	int index;
 	struct flowtab *tab;
-	struct fclock *clk;    /* shared with every flow of the same lateness */
+	struct fclock *clk; /* shared with every flow of the same lateness */
 	struct engine_flow_stats st;
 	const char **outnames; /* closed_by_outcome slot names */
 	int noutslots;
 	int slot_completed, slot_abandoned, slot_evicted;
-	fg_mask optional, joins; /* steps that are optional; steps with join_within */
+	fg_mask optional, joins;  /* steps that are optional; steps with join_within */
 	struct stallheap *stalls; /* [nsteps] */
 };
 
@@ -67,38 +67,38 @@ struct flowrt {
 #define KEYIDX_MIN_FLOWS 16
 
 struct ageent {
-	int32_t born;          /* creation number of the flow's oldest instance, when pushed */
+	int32_t born; /* creation number of the flow's oldest instance, when pushed */
 	uint16_t flow;
 };
 
 struct nameent {
 	uint64_t h;
-	const char *name;      /* NULL: empty */
+	const char *name; /* NULL: empty */
 	int flow;
-	int step;              /* -1: the entry names the flow itself */
+	int step; /* -1: the entry names the flow itself */
 };
 
 struct typeent {
 	uint64_t h;
-	const char *name;      /* NULL: empty */
-	int flow;              /* -1: declared by several flows */
+	const char *name; /* NULL: empty */
+	int flow;         /* -1: declared by several flows */
 	int step;
 };
 
 struct engine {
 	const struct flowgraph *g;
 	struct engine_opts o;
-	struct engine_sink sinks[ENGINE_MAX_SINKS];  /* called in registration order */
+	struct engine_sink sinks[ENGINE_MAX_SINKS]; /* called in registration order */
 	int nsinks;
-	bool step_sink;        /* some sink observes steps */
+	bool step_sink; /* some sink observes steps */
 	struct flowrt *fl;
 	int nfl;
 	struct typeent *types;
 	uint32_t typemask;
 	struct engine_stats st;
 	uint32_t born;
-	size_t live;           /* instances in every table */
-	struct fclock *clk;    /* distinct latenesses, ascending */
+	size_t live;        /* instances in every table */
+	struct fclock *clk; /* distinct latenesses, ascending */
 	int nclk;
 	int *clkheap;          /* [nclk] clock indices, min-heap by (due, index) */
 	int *clkdue;           /* [nclk] scratch: the clocks due at one advance */
@@ -108,11 +108,11 @@ struct engine {
 	struct keyidx *keys;   /* key hash -> flows holding it (many flows only) */
 	const char **keyattrs; /* distinct `keys` attributes of all flows */
 	int nkeyattrs;
-	struct ageent *age;    /* min-heap of flows by oldest instance (max_flows set) */
+	struct ageent *age; /* min-heap of flows by oldest instance (max_flows set) */
 	uint32_t nage;
-	uint8_t *inheap;       /* [nflows]: the flow has an entry in age */
-	uint64_t work;         /* watermark advances, clocks run, flows asked: a cost counter for tests */
-	uint32_t src;          /* source tag of the events applied (engine_state.h) */
+	uint8_t *inheap; /* [nflows]: the flow has an entry in age */
+	uint64_t work;   /* watermark advances, clocks run, flows asked: a cost counter for tests */
+	uint32_t src;    /* source tag of the events applied (engine_state.h) */
 };
 
 /* Each registered sink's callback, in registration order. */
@@ -149,8 +149,8 @@ void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx,
 /* judge.c */
 void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int step,
     const struct event *ev, uint64_t idh);
-void judge_undeclared(struct engine *e, struct flowrt *fr, struct inst *i,
-    const struct event *ev, uint64_t idh);
+void judge_undeclared(
+    struct engine *e, struct flowrt *fr, struct inst *i, const struct event *ev, uint64_t idh);
 int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t);
 void judge_timer(struct engine *e, struct flowrt *fr, struct inst *i);
 void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i);

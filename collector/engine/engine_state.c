@@ -58,17 +58,14 @@ static void put_str(struct es_buf *b, const char *s)
 	engine_state_buf_put(b, s, n);
 }
 
-void engine_state_set_source(struct engine *e, uint32_t src)
-{
-	e->src = src;
-}
+void engine_state_set_source(struct engine *e, uint32_t src) { e->src = src; }
 
 uint64_t engine_state_fingerprint(const struct engine *e)
 {
 	struct es_buf b = { 0 };
 	/* the layout this build reads and writes */
-	put_u32(&b, 1);                                /* blob version */
-	put_u32(&b, 0x01020304);                       /* endianness */
+	put_u32(&b, 1);          /* blob version */
+	put_u32(&b, 0x01020304); /* endianness */
 	put_u32(&b, (uint32_t)sizeof(struct inst));
 	put_u32(&b, (uint32_t)offsetof(struct inst, open_t));
 	put_u32(&b, (uint32_t)offsetof(struct inst, happened));
@@ -182,8 +179,8 @@ long engine_state_export(const struct engine *e, uint32_t src, struct es_buf *ou
 	return (long)count;
 }
 
-long engine_state_export_all(const struct engine *e, uint32_t nsrc, struct es_buf *outs,
-    uint32_t *counts)
+long engine_state_export_all(
+    const struct engine *e, uint32_t nsrc, struct es_buf *outs, uint32_t *counts)
 {
 	long total = 0;
 	int oom = 0;
@@ -216,7 +213,8 @@ size_t engine_state_count(const struct engine *e, uint32_t src)
 {
 	size_t n = 0;
 	for (int f = 0; f < e->nfl; f++)
-		for (struct inst *i = flowtab_oldest(e->fl[f].tab); i; i = flowtab_next(e->fl[f].tab, i))
+		for (struct inst *i = flowtab_oldest(e->fl[f].tab); i;
+		     i = flowtab_next(e->fl[f].tab, i))
 			n += i->src == src;
 	return n;
 }
@@ -293,7 +291,8 @@ static void count_in(struct engine *e, struct flowrt *fr, struct inst *i)
 		if (sf[s] & SF_STALLED) {
 			fr->st.stalled_now[s]++;
 			int64_t w = fr->f->steps[s].within_ns;
-			stallheap_push(fr, s, w == FG_NO_DEADLINE ? ENGINE_NO_TIME : state_expected_at(fr, i, s) + w,
+			stallheap_push(fr, s,
+			    w == FG_NO_DEADLINE ? ENGINE_NO_TIME : state_expected_at(fr, i, s) + w,
 			    i->idx, i->born);
 		}
 	}
@@ -308,8 +307,8 @@ static void *dup_bytes(const void *p, size_t n)
 }
 
 /* One instance from r; applies it when `e` is not NULL (else only validates). */
-static int import_inst(struct engine *e, const struct engine *ce, uint32_t src, struct rd *r,
-    char *err, size_t errlen)
+static int import_inst(
+    struct engine *e, const struct engine *ce, uint32_t src, struct rd *r, char *err, size_t errlen)
 {
 	uint16_t flow;
 	const void *q = take(r, sizeof flow);
@@ -323,7 +322,8 @@ static int import_inst(struct engine *e, const struct engine *ce, uint32_t src, 
 		goto trunc;
 	memcpy(&flow, q, sizeof flow);
 	if (flow >= ce->nfl) {
-		snprintf(err, errlen, "instance of flow %u, the config has %d flows", flow, ce->nfl);
+		snprintf(
+		    err, errlen, "instance of flow %u, the config has %d flows", flow, ce->nfl);
 		return -1;
 	}
 	const struct flowrt *cfr = &ce->fl[flow];
@@ -441,8 +441,8 @@ oom:
 	return -1;
 }
 
-long engine_state_import(struct engine *e, uint32_t src, const void *p, size_t len,
-    char *err, size_t errlen)
+long engine_state_import(
+    struct engine *e, uint32_t src, const void *p, size_t len, char *err, size_t errlen)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		struct rd r = { p, (const unsigned char *)p + len, 0 };
@@ -455,7 +455,8 @@ long engine_state_import(struct engine *e, uint32_t src, const void *p, size_t l
 			if (import_inst(pass ? e : NULL, e, src, &r, err, errlen) < 0)
 				return -1;
 		if (r.p != r.end) {
-			snprintf(err, errlen, "%zu bytes after the last instance", (size_t)(r.end - r.p));
+			snprintf(err, errlen, "%zu bytes after the last instance",
+			    (size_t)(r.end - r.p));
 			return -1;
 		}
 		if (pass)
@@ -506,7 +507,7 @@ int engine_state_reset_clock(struct engine *e)
 	for (int k = 0; k < e->nclk; k++) {
 		tw_dispose(&e->clk[k].wheel);
 		tw_init(&e->clk[k].wheel);
-		e->clk[k].due = INT64_MAX;   /* nothing armed; all equal keys keep the heap valid */
+		e->clk[k].due = INT64_MAX; /* nothing armed; all equal keys keep the heap valid */
 	}
 	e->st.tmax_ns = ENGINE_NO_TIME;
 	return 0;

@@ -50,15 +50,15 @@ long engine_state_export(const struct engine *e, uint32_t src, struct es_buf *ou
  * checkpoint round of P partitions costs one pass, not P): outs[s - 1] is reset and
  * receives the blob of source s, counts[s - 1] its instances. Returns the total, or
  * -1 when out of memory (some blob is then short). */
-long engine_state_export_all(const struct engine *e, uint32_t nsrc, struct es_buf *outs,
-    uint32_t *counts);
+long engine_state_export_all(
+    const struct engine *e, uint32_t nsrc, struct es_buf *outs, uint32_t *counts);
 
 /* Imports a blob written by engine_state_export of an engine with the same
  * fingerprint, tagging its instances `src`. The blob is validated whole first: on any
  * problem nothing is imported and -1 returns with the reason in err. Else the count.
  * The source must have no instances in this engine (drop them first). */
-long engine_state_import(struct engine *e, uint32_t src, const void *p, size_t len,
-    char *err, size_t errlen);
+long engine_state_import(
+    struct engine *e, uint32_t src, const void *p, size_t len, char *err, size_t errlen);
 
 /* Removes every instance tagged `src` without reporting anything (the partition moved
  * away: its new owner reports them). Returns how many. */

@@ -36,10 +36,19 @@ static int64_t view_expected_at(const struct flowrt *fr, struct inst *i, int s)
 
 static uint32_t kinds_of(uint16_t f)
 {
-	static const struct { uint16_t flag; enum an_kind k; } map[] = {
-		{ SF_STALLED, AN_STALLED }, { SF_MISSING, AN_MISSING }, { SF_LATE, AN_LATE },
-		{ SF_OOO, AN_OUT_OF_ORDER }, { SF_DOUBLE, AN_DOUBLE_STEP }, { SF_STORM, AN_RETRY_STORM },
-		{ SF_UNEXP, AN_UNEXPECTED }, { SF_JOIN, AN_JOIN_WAIT }, { SF_DUP, AN_DUPLICATE },
+	static const struct {
+		uint16_t flag;
+		enum an_kind k;
+	} map[] = {
+		{ SF_STALLED, AN_STALLED },
+		{ SF_MISSING, AN_MISSING },
+		{ SF_LATE, AN_LATE },
+		{ SF_OOO, AN_OUT_OF_ORDER },
+		{ SF_DOUBLE, AN_DOUBLE_STEP },
+		{ SF_STORM, AN_RETRY_STORM },
+		{ SF_UNEXP, AN_UNEXPECTED },
+		{ SF_JOIN, AN_JOIN_WAIT },
+		{ SF_DUP, AN_DUPLICATE },
 	};
 	uint32_t k = 0;
 	for (size_t n = 0; n < sizeof(map) / sizeof(map[0]); n++)
@@ -52,11 +61,15 @@ static int visit(const struct flowrt *fr, struct inst *i, engine_visit_fn fn, vo
 {
 	struct engine_step_view steps[FG_MAX_STEPS];
 	struct engine_view v = {
-		.flow = fr->index, .correlation_id = flowtab_inst_key(fr->tab, i),
+		.flow = fr->index,
+		.correlation_id = flowtab_inst_key(fr->tab, i),
 		.outcome = i->state == INST_OPEN ? NULL : fr->outnames[i->outcome],
-		.opened_ns = i->open_t, .closed_ns = i->state == INST_OPEN ? ENGINE_NO_TIME : i->close_t,
-		.events = i->events, .awaiting = i->state == INST_OPEN ? judge_awaiting(fr, i) : 0,
-		.last_step = -1, .steps = steps,
+		.opened_ns = i->open_t,
+		.closed_ns = i->state == INST_OPEN ? ENGINE_NO_TIME : i->close_t,
+		.events = i->events,
+		.awaiting = i->state == INST_OPEN ? judge_awaiting(fr, i) : 0,
+		.last_step = -1,
+		.steps = steps,
 	};
 	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
 	uint8_t *arr = flowtab_inst_arr(fr->tab, i);
@@ -68,8 +81,10 @@ static int visit(const struct flowrt *fr, struct inst *i, engine_visit_fn fn, vo
 		sv->count = flowtab_inst_count(fr->tab, i)[s];
 		sv->happened_at_ns = (i->happened & b) ? hap[s] : ENGINE_NO_TIME;
 		sv->expected_at_ns = view_expected_at(fr, i, s);
-		sv->deadline_ns = sv->expected_at_ns != ENGINE_NO_TIME && st->within_ns != FG_NO_DEADLINE
-		    ? timefmt_add_sat(sv->expected_at_ns, st->within_ns) : ENGINE_NO_TIME;
+		sv->deadline_ns =
+		    sv->expected_at_ns != ENGINE_NO_TIME && st->within_ns != FG_NO_DEADLINE
+		    ? timefmt_add_sat(sv->expected_at_ns, st->within_ns)
+		    : ENGINE_NO_TIME;
 		if (i->happened & b)
 			sv->status = ENGINE_STEP_HAPPENED;
 		else if (sf[s] & SF_MISSING)

@@ -13,7 +13,7 @@
 
 struct slot {
 	uint32_t hash;
-	uint32_t ref;          /* block index + 1; 0 = empty */
+	uint32_t ref; /* block index + 1; 0 = empty */
 };
 
 struct flowtab {
@@ -21,15 +21,15 @@ struct flowtab {
 	size_t off_hap, off_seen, off_sflags, off_count, off_arr, off_key, block;
 	char **chunks;
 	uint32_t nchunks, capchunks;
-	uint32_t free_head;    /* free blocks, linked through fifo_next */
-	uint32_t used_blocks;  /* blocks handed out from chunks so far */
+	uint32_t free_head;   /* free blocks, linked through fifo_next */
+	uint32_t used_blocks; /* blocks handed out from chunks so far */
 	size_t live;
 	uint32_t oldest, newest;
 	struct slot *slots;
-	uint32_t mask;         /* slots - 1 */
+	uint32_t mask; /* slots - 1 */
 	uint32_t nindexed;
 	size_t extra_bytes;
-	struct keyidx *kx;     /* engine-wide: told of every slot taken or freed */
+	struct keyidx *kx; /* engine-wide: told of every slot taken or freed */
 	uint16_t flow;
 };
 
@@ -51,7 +51,7 @@ struct flowtab *flowtab_new(int nsteps)
 	t->block = align8(t->off_key + FT_KEYCAP);
 	t->free_head = FT_NONE;
 	t->oldest = t->newest = FT_NONE;
-	t->mask = 15;          /* small until used: idle declared flows cost little */
+	t->mask = 15; /* small until used: idle declared flows cost little */
 	t->slots = calloc(t->mask + 1, sizeof(struct slot));
 	if (!t->slots) {
 		free(t);
@@ -90,14 +90,30 @@ void flowtab_free(struct flowtab *t)
 
 struct inst *flowtab_at(const struct flowtab *t, uint32_t idx)
 {
-	return (struct inst *)(t->chunks[idx >> CHUNK_BITS] + (size_t)(idx & (CHUNK_BLOCKS - 1)) * t->block);
+	return (struct inst *)(t->chunks[idx >> CHUNK_BITS] +
+	    (size_t)(idx & (CHUNK_BLOCKS - 1)) * t->block);
 }
 
-int64_t *flowtab_inst_hap_t(const struct flowtab *t, struct inst *i) { return (int64_t *)((char *)i + t->off_hap); }
-uint64_t *flowtab_inst_seen(const struct flowtab *t, struct inst *i) { return (uint64_t *)((char *)i + t->off_seen); }
-uint16_t *flowtab_inst_sflags(const struct flowtab *t, struct inst *i) { return (uint16_t *)((char *)i + t->off_sflags); }
-uint8_t *flowtab_inst_count(const struct flowtab *t, struct inst *i) { return (uint8_t *)i + t->off_count; }
-uint8_t *flowtab_inst_arr(const struct flowtab *t, struct inst *i) { return (uint8_t *)i + t->off_arr; }
+int64_t *flowtab_inst_hap_t(const struct flowtab *t, struct inst *i)
+{
+	return (int64_t *)((char *)i + t->off_hap);
+}
+uint64_t *flowtab_inst_seen(const struct flowtab *t, struct inst *i)
+{
+	return (uint64_t *)((char *)i + t->off_seen);
+}
+uint16_t *flowtab_inst_sflags(const struct flowtab *t, struct inst *i)
+{
+	return (uint16_t *)((char *)i + t->off_sflags);
+}
+uint8_t *flowtab_inst_count(const struct flowtab *t, struct inst *i)
+{
+	return (uint8_t *)i + t->off_count;
+}
+uint8_t *flowtab_inst_arr(const struct flowtab *t, struct inst *i)
+{
+	return (uint8_t *)i + t->off_arr;
+}
 
 const char *flowtab_inst_key(const struct flowtab *t, const struct inst *i)
 {
@@ -106,10 +122,7 @@ const char *flowtab_inst_key(const struct flowtab *t, const struct inst *i)
 	return (const char *)i + t->off_key;
 }
 
-uint32_t flowtab_hash(const char *key, size_t len)
-{
-	return (uint32_t)XXH3_64bits(key, len);
-}
+uint32_t flowtab_hash(const char *key, size_t len) { return (uint32_t)XXH3_64bits(key, len); }
 
 struct inst_extra *flowtab_inst_extra(struct inst *i)
 {
@@ -125,7 +138,8 @@ static int key_matches(const struct flowtab *t, const struct inst *i, const char
 		return 1;
 	if (i->x)
 		for (uint32_t a = 0; a < i->x->naliases; a++)
-			if (strlen(i->x->aliases[a]) == len && memcmp(i->x->aliases[a], key, len) == 0)
+			if (strlen(i->x->aliases[a]) == len &&
+			    memcmp(i->x->aliases[a], key, len) == 0)
 				return 1;
 	return 0;
 }
@@ -381,8 +395,9 @@ size_t flowtab_count(const struct flowtab *t) { return t->live; }
 
 size_t flowtab_memory(const struct flowtab *t)
 {
-	return (size_t)t->nchunks * CHUNK_BLOCKS * t->block + (size_t)(t->mask + 1) * sizeof(struct slot) +
-	    t->capchunks * sizeof(char *) + t->extra_bytes;
+	return (size_t)t->nchunks * CHUNK_BLOCKS * t->block +
+	    (size_t)(t->mask + 1) * sizeof(struct slot) + t->capchunks * sizeof(char *) +
+	    t->extra_bytes;
 }
 
 int flowtab_check(const struct flowtab *t)
@@ -403,9 +418,9 @@ int flowtab_check(const struct flowtab *t)
 		if (!t->slots[p].ref)
 			continue;
 		used++;
-		size_t steps = 0;     /* chains end: no cycle, no freed block */
-		for (const struct inst *c = flowtab_at(t, t->slots[p].ref - 1); c->chain_prev != FT_NONE;
-		     c = flowtab_at(t, c->chain_prev))
+		size_t steps = 0; /* chains end: no cycle, no freed block */
+		for (const struct inst *c = flowtab_at(t, t->slots[p].ref - 1);
+		     c->chain_prev != FT_NONE; c = flowtab_at(t, c->chain_prev))
 			if (++steps > t->live || c->state == INST_DETACHED)
 				return -4;
 	}

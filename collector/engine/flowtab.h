@@ -27,43 +27,43 @@ enum inst_state { INST_OPEN, INST_CLOSED, INST_DETACHED, INST_FREE };
 
 /* A debt: steps owed by a step that happened before them (missing/out_of_order). */
 struct debt {
-	fg_mask steps;         /* after: one step; after_any: the group */
-	int64_t due;           /* time(S) + lateness */
-	uint8_t group;         /* after_any: the first arrival within due settles all */
+	fg_mask steps; /* after: one step; after_any: the group */
+	int64_t due;   /* time(S) + lateness */
+	uint8_t group; /* after_any: the first arrival within due settles all */
 };
 
 /* Rarely needed per-instance state, allocated on first need. */
 struct inst_extra {
 	char *long_key;
-	char **aliases;        /* linked keys (owned) */
+	char **aliases; /* linked keys (owned) */
 	uint32_t naliases;
-	uint64_t *seen;        /* event-id hashes beyond the inline ones */
+	uint64_t *seen; /* event-id hashes beyond the inline ones */
 	uint32_t nseen, capseen;
 	struct debt *debts;
 	uint32_t ndebts, capdebts;
-	uint64_t *reported;    /* hashes of (kind, undeclared type) already reported */
+	uint64_t *reported; /* hashes of (kind, undeclared type) already reported */
 	uint32_t nreported, capreported;
-	int64_t *missed_due;   /* [nsteps] when allocated: the due time of a reported missing */
+	int64_t *missed_due; /* [nsteps] when allocated: the due time of a reported missing */
 };
 
 struct inst {
 	struct tw_entry tw;
-	uint32_t idx;          /* block index in the slab */
-	uint32_t hash;         /* hash of the primary key */
+	uint32_t idx;                  /* block index in the slab */
+	uint32_t hash;                 /* hash of the primary key */
 	uint32_t fifo_next, fifo_prev; /* creation order */
-	uint32_t chain_prev;   /* an older retained instance of the same key, or FT_NONE */
+	uint32_t chain_prev;           /* an older retained instance of the same key, or FT_NONE */
 	uint32_t events;
-	uint32_t born;         /* engine-wide creation number (wraps), for eviction */
-	uint32_t src;          /* input of the last event applied (engine_state.h), 0: none */
+	uint32_t born; /* engine-wide creation number (wraps), for eviction */
+	uint32_t src;  /* input of the last event applied (engine_state.h), 0: none */
 	struct inst_extra *x;
 	int64_t open_t, close_t;
 	fg_mask happened, expected;
 	uint16_t flow;
-	uint8_t state;         /* enum inst_state */
-	uint8_t outcome;       /* engine outcome slot when closed */
-	uint8_t narrivals;     /* steps happened so far (arrival order counter) */
-	uint8_t nseen;         /* inline event-id hashes used */
-	uint8_t keylen;        /* 255: key in x->long_key */
+	uint8_t state;     /* enum inst_state */
+	uint8_t outcome;   /* engine outcome slot when closed */
+	uint8_t narrivals; /* steps happened so far (arrival order counter) */
+	uint8_t nseen;     /* inline event-id hashes used */
+	uint8_t keylen;    /* 255: key in x->long_key */
 	uint8_t pad_;
 	/* followed by: int64_t hap_t[n]; uint64_t seen[n]; uint16_t sflags[n];
 	 * uint8_t count[n]; uint8_t arr[n]; char key[FT_KEYCAP] */
@@ -73,7 +73,7 @@ struct flowtab;
 struct keyidx;
 
 struct flowtab *flowtab_new(int nsteps);
-void flowtab_free(struct flowtab *t);  /* frees every block and its extras */
+void flowtab_free(struct flowtab *t); /* frees every block and its extras */
 /* From now on every key the table indexes or unindexes is reported to kx under
  * `flow` (engine-wide index of which flows hold a key; keyidx.h). */
 void flowtab_set_keyidx(struct flowtab *t, struct keyidx *kx, uint16_t flow);
@@ -106,7 +106,7 @@ struct inst *flowtab_oldest(const struct flowtab *t);
 struct inst *flowtab_next(const struct flowtab *t, const struct inst *i);
 size_t flowtab_count(const struct flowtab *t);
 size_t flowtab_memory(const struct flowtab *t);
-struct inst_extra *flowtab_inst_extra(struct inst *i);   /* allocates on first use; NULL on OOM */
+struct inst_extra *flowtab_inst_extra(struct inst *i); /* allocates on first use; NULL on OOM */
 int flowtab_check(const struct flowtab *t);
 
 #endif

@@ -25,14 +25,14 @@ enum dk { DK_ABANDON, DK_STALL, DK_JOIN, DK_DEBT, DK_RETIRE, DK_NONE };
 struct dl {
 	int64_t at;
 	enum dk kind;
-	int step;              /* stall/join step; debt index */
+	int step; /* stall/join step; debt index */
 };
 
 /* Which deadlines a pass may fire. */
 struct dfilter {
 	fg_mask stalls, joins, debt_steps; /* debt_steps: debts naming any of these */
 	int all_debts, abandon, retire;
-	int64_t sj_before;     /* stalls and joins only when due before this */
+	int64_t sj_before; /* stalls and joins only when due before this */
 };
 
 static int lowbit(fg_mask m) { return __builtin_ctzll(m); }
@@ -75,9 +75,9 @@ static int64_t join_first(const struct flowrt *fr, struct inst *i, int j)
 static void take(struct dl *best, int64_t at, enum dk kind, int step)
 {
 	if (at == INT64_MAX)
-		return;    /* a saturated sum (timefmt_add_sat): past the end of time, never */
-	if (at < best->at || (at == best->at && (kind < best->kind ||
-	    (kind == best->kind && step < best->step)))) {
+		return; /* a saturated sum (timefmt_add_sat): past the end of time, never */
+	if (at < best->at ||
+	    (at == best->at && (kind < best->kind || (kind == best->kind && step < best->step)))) {
 		best->at = at;
 		best->kind = kind;
 		best->step = step;
@@ -128,9 +128,15 @@ static void report(struct engine *e, struct flowrt *fr, struct inst *i, enum an_
     fg_mask awaiting)
 {
 	struct anomaly a = {
-		.flow = fr->f, .correlation_id = flowtab_inst_key(fr->tab, i), .kind = k,
-		.step = step >= 0 ? fr->f->steps[step].name : stepname, .step_index = step,
-		.at_ns = at, .ev = ev, .overrun_ns = overrun, .deadline_ns = deadline,
+		.flow = fr->f,
+		.correlation_id = flowtab_inst_key(fr->tab, i),
+		.kind = k,
+		.step = step >= 0 ? fr->f->steps[step].name : stepname,
+		.step_index = step,
+		.at_ns = at,
+		.ev = ev,
+		.overrun_ns = overrun,
+		.deadline_ns = deadline,
 		.awaiting = awaiting,
 	};
 	fr->st.anomalies[k]++;
@@ -188,7 +194,7 @@ static void clear_expected(struct flowrt *fr, struct inst *i, int s)
 		return;
 	i->expected &= ~FG_BIT(s);
 	if (i->state != INST_OPEN)
-		return;                    /* the counters forgot it when the instance closed */
+		return; /* the counters forgot it when the instance closed */
 	if (!(fr->optional & FG_BIT(s)))
 		fr->st.awaiting_now[s]--;
 	if (flowtab_inst_sflags(fr->tab, i)[s] & SF_STALLED)
@@ -200,8 +206,8 @@ static void clear_expected(struct flowrt *fr, struct inst *i, int s)
 static int64_t stall_due(const struct flowrt *fr, struct inst *i, int s)
 {
 	const struct fg_step *st = stp(fr, s);
-	if (!(i->expected & FG_BIT(s)) || (fr->optional & FG_BIT(s)) || st->within_ns == FG_NO_DEADLINE ||
-	    (flowtab_inst_sflags(fr->tab, i)[s] & SF_STALLED))
+	if (!(i->expected & FG_BIT(s)) || (fr->optional & FG_BIT(s)) ||
+	    st->within_ns == FG_NO_DEADLINE || (flowtab_inst_sflags(fr->tab, i)[s] & SF_STALLED))
 		return INT64_MAX;
 	return expected_at(fr, i, s) + st->within_ns;
 }
@@ -239,7 +245,8 @@ static void maybe_expect(struct flowrt *fr, struct inst *i, int s)
 	set_expected(fr, i, s);
 }
 
-static void close_instance(struct engine *e, struct flowrt *fr, struct inst *i, int64_t at, int slot)
+static void close_instance(
+    struct engine *e, struct flowrt *fr, struct inst *i, int64_t at, int slot)
 {
 	(void)e;
 	/* Nothing stays awaited; but a stall due before the close time is still judged
@@ -250,7 +257,8 @@ static void close_instance(struct engine *e, struct flowrt *fr, struct inst *i, 
 		int s = lowbit(m);
 		clear_expected(fr, i, s);
 		const struct fg_step *st = stp(fr, s);
-		if (!(fr->optional & FG_BIT(s)) && st->within_ns != FG_NO_DEADLINE && !(sf[s] & SF_STALLED) &&
+		if (!(fr->optional & FG_BIT(s)) && st->within_ns != FG_NO_DEADLINE &&
+		    !(sf[s] & SF_STALLED) &&
 		    timefmt_add_sat(expected_at(fr, i, s), st->within_ns) < at)
 			i->expected |= FG_BIT(s);
 	}
@@ -265,7 +273,9 @@ static void close_instance(struct engine *e, struct flowrt *fr, struct inst *i, 
 static void emit_record(struct engine *e, struct flowrt *fr, struct inst *i, const char *outcome)
 {
 	struct flow_record r = {
-		.flow = fr->f, .correlation_id = flowtab_inst_key(fr->tab, i), .outcome = outcome,
+		.flow = fr->f,
+		.correlation_id = flowtab_inst_key(fr->tab, i),
+		.outcome = outcome,
 		.opened_ns = i->open_t,
 		.closed_ns = i->state == INST_OPEN ? ENGINE_NO_TIME : i->close_t,
 		.events = i->events,
@@ -371,7 +381,8 @@ static void fire_debt(struct engine *e, struct flowrt *fr, struct inst *i, uint3
 /* Fires, earliest first, the debts due before `due` that name any of `steps` still
  * absent: a debt fired ahead of the clock (revealed) must not report a step
  * missing later than the clock would have (docs/semantics.md "missing-earliest"). */
-static void pull_earlier_debts(struct engine *e, struct flowrt *fr, struct inst *i, fg_mask steps, int64_t due)
+static void pull_earlier_debts(
+    struct engine *e, struct flowrt *fr, struct inst *i, fg_mask steps, int64_t due)
 {
 	for (;;) {
 		int best = -1;
@@ -418,9 +429,9 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 		uint16_t *sf = &flowtab_inst_sflags(fr->tab, i)[d.step];
 		*sf |= SF_STALLED;
 		if (i->state != INST_OPEN)
-			i->expected &= ~FG_BIT(d.step);   /* closed: judged, nothing awaits it */
+			i->expected &= ~FG_BIT(d.step); /* closed: judged, nothing awaits it */
 		else if ((stp(fr, d.step)->alts & i->happened) || (*sf & SF_MISSING))
-			clear_expected(fr, i, d.step);    /* kept for this stall only (expect_until) */
+			clear_expected(fr, i, d.step); /* kept for this stall only (expect_until) */
 		else {
 			fr->st.stalled_now[d.step]++;
 			stallheap_push(fr, d.step, d.at, i->idx, i->born);
@@ -447,13 +458,12 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 		break;
 	case DK_RETIRE:
 		if (i->x && i->x->ndebts) {
-			flowtab_detach(fr->tab, i);  /* no event reaches it now; debts still fire */
+			flowtab_detach(fr->tab, i); /* no event reaches it now; debts still fire */
 			return 1;
 		}
 		finalize(e, fr, i);
 		return 0;
-	case DK_NONE:
-		break;
+	case DK_NONE: break;
 	}
 	return 1;
 }
@@ -481,8 +491,8 @@ void judge_timer(struct engine *e, struct flowrt *fr, struct inst *i)
 
 /* Fires, in order, every deadline the filter admits that lies strictly before
  * `before`: the deadlines an arriving event reveals (its time is past them). */
-static int fire_before(struct engine *e, struct flowrt *fr, struct inst *i, const struct dfilter *fl,
-    int64_t before)
+static int fire_before(
+    struct engine *e, struct flowrt *fr, struct inst *i, const struct dfilter *fl, int64_t before)
 {
 	for (;;) {
 		struct dl d = next_deadline(fr, i, fl);
@@ -501,7 +511,8 @@ static int fire_before(struct engine *e, struct flowrt *fr, struct inst *i, cons
  * when the instance was freed. */
 int judge_catch_up(struct engine *e, struct flowrt *fr, struct inst *i, int64_t t)
 {
-	static const struct dfilter all_but_retire = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 0, INT64_MAX };
+	static const struct dfilter all_but_retire = { ~(fg_mask)0, ~(fg_mask)0, 0, 1, 1, 0,
+		INT64_MAX };
 	return fire_before(e, fr, i, &all_but_retire, timefmt_sub_sat(t, fr->f->lateness_ns) + 1);
 }
 
@@ -557,7 +568,8 @@ static void add_debt(struct inst *i, fg_mask steps, int64_t due, int group)
 }
 
 /* A repeat of a step that already happened: double_step or retry_storm. */
-static void judge_repeat(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
+static void judge_repeat(
+    struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
 {
 	uint8_t *cnt = &flowtab_inst_count(fr->tab, i)[s];
 	if (*cnt < 255)
@@ -575,8 +587,8 @@ static void judge_repeat(struct engine *e, struct flowrt *fr, struct inst *i, in
  * is against the stall deadline when it stalled, else against the missing one. An
  * event whose time is not past that deadline came after the clock decided against
  * it (disorder beyond lateness): it is treated as arriving now, at the clock. */
-static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev,
-    int64_t exp_t)
+static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int s,
+    const struct event *ev, int64_t exp_t)
 {
 	uint16_t f = flowtab_inst_sflags(fr->tab, i)[s];
 	if (!(f & (SF_STALLED | SF_MISSING)) || !first_time(fr, i, s, SF_LATE))
@@ -588,19 +600,21 @@ static void judge_late(struct engine *e, struct flowrt *fr, struct inst *i, int 
 		deadline = i->x && i->x->missed_due ? i->x->missed_due[s] : ev->time_ns;
 	int64_t at = ev->time_ns;
 	if (at <= deadline)
-		at = engine_clock_now(e, fr->clk) > deadline ? engine_clock_now(e, fr->clk) : deadline;
+		at = engine_clock_now(e, fr->clk) > deadline ? engine_clock_now(e, fr->clk)
+							     : deadline;
 	report(e, fr, i, AN_LATE, s, NULL, at, ev, deadline, at - deadline, 0);
 }
 
 /* Debts naming s that are not yet due: s arrived within time(S) + lateness. The
  * record's deadline is the earliest of them (the order debts sit in depends on when
  * others fired, so it must not pick one). */
-static void judge_out_of_order(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
+static void judge_out_of_order(
+    struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
 {
 	if (!i->x)
 		return;
 	int64_t due = INT64_MAX;
-	int found = 0;                         /* a saturated debt is due at INT64_MAX too */
+	int found = 0; /* a saturated debt is due at INT64_MAX too */
 	for (uint32_t d = 0; d < i->x->ndebts;) {
 		if (!(i->x->debts[d].steps & FG_BIT(s))) {
 			d++;
@@ -609,7 +623,7 @@ static void judge_out_of_order(struct engine *e, struct flowrt *fr, struct inst 
 		if (i->x->debts[d].due < due)
 			due = i->x->debts[d].due;
 		found = 1;
-		remove_debt(i, d);                 /* for a group: the first arrival settles it */
+		remove_debt(i, d); /* for a group: the first arrival settles it */
 	}
 	if (found && first_time(fr, i, s, SF_OOO))
 		report(e, fr, i, AN_OUT_OF_ORDER, s, NULL, ev->time_ns, ev, due, 0, 0);
@@ -642,7 +656,9 @@ static int closes(const struct flowrt *fr, const struct inst *i, int s)
 /* The instance's flow deadline O + d, or INT64_MAX when the flow has none. */
 static int64_t abandon_at(const struct flowrt *fr, const struct inst *i)
 {
-	return fr->f->deadline_ns == FG_NO_DEADLINE ? INT64_MAX : timefmt_add_sat(i->open_t, fr->f->deadline_ns);
+	return fr->f->deadline_ns == FG_NO_DEADLINE
+	    ? INT64_MAX
+	    : timefmt_add_sat(i->open_t, fr->f->deadline_ns);
 }
 
 /* Fires what the event of step s at time t reveals, the deadlines before t that
@@ -668,7 +684,8 @@ static void observe(struct engine *e, struct flowrt *fr, int s, int64_t latency,
 	engine_emit_step(e, &o);
 }
 
-static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
+static void happen(
+    struct engine *e, struct flowrt *fr, struct inst *i, int s, const struct event *ev)
 {
 	const struct fg_step *st = stp(fr, s);
 	int64_t t = ev->time_ns;
@@ -689,7 +706,8 @@ static void happen(struct engine *e, struct flowrt *fr, struct inst *i, int s, c
 	judge_late(e, fr, i, s, ev, exp_t);
 	judge_out_of_order(e, fr, i, s, ev);
 	for (fg_mask m = st->alts; m; m &= m - 1)
-		expect_until(fr, i, lowbit(m), t);   /* docs/semantics.md "alternative-after-deadline" */
+		expect_until(
+		    fr, i, lowbit(m), t); /* docs/semantics.md "alternative-after-deadline" */
 	if (!st->start)
 		owe(fr, i, s, t);
 	if (open)
@@ -709,11 +727,11 @@ void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int s, con
 	if (seen_before(fr, i, idh)) {
 		if (first_time(fr, i, s, SF_DUP))
 			report(e, fr, i, AN_DUPLICATE, s, NULL, ev->time_ns, ev, 0, 0, 0);
-		return;                            /* "it does not change state" */
+		return; /* "it does not change state" */
 	}
 	remember(fr, i, idh);
 	if (ev->time_ns < i->open_t)
-		i->open_t = ev->time_ns;           /* O is the earliest event time in it */
+		i->open_t = ev->time_ns; /* O is the earliest event time in it */
 	if (st->alts & i->happened) {
 		/* an alternative arrived after its partner: unexpected, not happened */
 		sf[s] |= SF_IGNORED;
@@ -728,8 +746,8 @@ void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int s, con
 	judge_rearm(e, fr, i);
 }
 
-void judge_undeclared(struct engine *e, struct flowrt *fr, struct inst *i, const struct event *ev,
-    uint64_t idh)
+void judge_undeclared(
+    struct engine *e, struct flowrt *fr, struct inst *i, const struct event *ev, uint64_t idh)
 {
 	i->events++;
 	if (seen_before(fr, i, idh)) {
@@ -762,8 +780,12 @@ void judge_evict(struct engine *e, struct flowrt *fr, struct inst *i)
 		fr->st.evicted_awaiting[lowbit(m)]++;
 	fr->st.closed_by_outcome[fr->slot_evicted]++;
 	struct flow_record r = {
-		.flow = fr->f, .correlation_id = flowtab_inst_key(fr->tab, i), .outcome = OUTCOME_EVICTED,
-		.opened_ns = i->open_t, .closed_ns = e->st.tmax_ns, .events = i->events,
+		.flow = fr->f,
+		.correlation_id = flowtab_inst_key(fr->tab, i),
+		.outcome = OUTCOME_EVICTED,
+		.opened_ns = i->open_t,
+		.closed_ns = e->st.tmax_ns,
+		.events = i->events,
 		.awaiting = judge_awaiting(fr, i),
 	};
 	engine_emit_flow(e, &r);

@@ -7,13 +7,13 @@
 
 struct kient {
 	uint32_t h;
-	uint32_t count;        /* 0: empty */
+	uint32_t count; /* 0: empty */
 	uint16_t flow;
 };
 
 struct keyidx {
 	struct kient *v;
-	uint32_t mask;         /* capacity - 1; capacity 0 before the first add */
+	uint32_t mask; /* capacity - 1; capacity 0 before the first add */
 	uint32_t n;
 	int lossy;
 };

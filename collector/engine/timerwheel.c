@@ -154,11 +154,14 @@ static int next_block(const struct tw *w, uint64_t *block, int *level, int *slot
 	for (int k = 0; k < TW_LEVELS; k++) {
 		int idx = (int)((w->cur >> (TW_BITS * k)) & TW_MASK);
 		uint64_t bits = w->occupied[k];
-		bits &= k == 0 ? (~UINT64_C(0) << idx) : (idx == 63 ? 0 : ~UINT64_C(0) << (idx + 1));
+		bits &=
+		    k == 0 ? (~UINT64_C(0) << idx) : (idx == 63 ? 0 : ~UINT64_C(0) << (idx + 1));
 		if (!bits)
 			continue;
 		int s = __builtin_ctzll(bits);
-		uint64_t hi = (k + 1) * TW_BITS >= 64 ? 0 : (w->cur >> ((k + 1) * TW_BITS)) << ((k + 1) * TW_BITS);
+		uint64_t hi = (k + 1) * TW_BITS >= 64
+		    ? 0
+		    : (w->cur >> ((k + 1) * TW_BITS)) << ((k + 1) * TW_BITS);
 		*block = hi | ((uint64_t)s << (TW_BITS * k));
 		*level = k;
 		*slot = s;
@@ -226,7 +229,7 @@ size_t tw_run(struct tw *w, int64_t now, size_t budget, tw_fire_fn fire, void *c
 		}
 		size_t n = collect_due(w, s, now), i = 0;
 		if (n == 0)
-			break;                /* the tick is now_tick and nothing in it is due yet */
+			break; /* the tick is now_tick and nothing in it is due yet */
 		/* Entries armed into this tick while it fires, already due, go to `extra` and
 		 * are merged in: a re-collect sorts them after the collected ones of equal
 		 * expire (they are last in the slot's list) and among themselves by arming
@@ -238,8 +241,10 @@ size_t tw_run(struct tw *w, int64_t now, size_t budget, tw_fire_fn fire, void *c
 		w->nextra = 0;
 		while (fired < budget && (i < n || w->nextra > 0)) {
 			/* ties: the collected entry first (armed before any of extra) */
-			struct tw_due d = i < n && (w->nextra == 0 || w->due[i].expire <= w->extra[0].expire)
-			    ? w->due[i++] : extra_pop(w);
+			struct tw_due d =
+			    i < n && (w->nextra == 0 || w->due[i].expire <= w->extra[0].expire)
+			    ? w->due[i++]
+			    : extra_pop(w);
 			struct tw_entry *e = d.e;
 			/* moved or cancelled since collected (or armed): skip this record */
 			if (e->prev == NULL || e->expire != d.expire)
@@ -275,7 +280,7 @@ int64_t tw_next_due(const struct tw *w)
 	int k, s;
 	if (!next_block(w, &block, &k, &s))
 		return INT64_MAX;
-	if (k > 0)                    /* block > cur >= 0 and < 2^43: no overflow */
+	if (k > 0) /* block > cur >= 0 and < 2^43: no overflow */
 		return (int64_t)(block << TW_TICK_SHIFT);
 	int64_t best = INT64_MAX;
 	const struct tw_entry *h = &w->slots[0][s].head;

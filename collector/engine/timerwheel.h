@@ -30,8 +30,8 @@ struct tw_entry {
 
 struct tw_due {
 	struct tw_entry *e;
-	size_t pos;                   /* place in its slot list (extra: arming order): ties keep it */
-	int64_t expire;               /* e's expire when collected or armed */
+	size_t pos;     /* place in its slot list (extra: arming order): ties keep it */
+	int64_t expire; /* e's expire when collected or armed */
 };
 
 struct tw_list {
@@ -39,7 +39,7 @@ struct tw_list {
 };
 
 struct tw {
-	uint64_t cur;                 /* every tick < cur has been processed */
+	uint64_t cur; /* every tick < cur has been processed */
 	uint64_t occupied[TW_LEVELS];
 	struct tw_list slots[TW_LEVELS][TW_SLOTS];
 	size_t count;
@@ -51,7 +51,7 @@ struct tw {
 	struct tw_due *extra;
 	size_t nextra, capextra;
 	uint64_t seq;
-	int firing;                   /* inside tw_run's firing of tick cur */
+	int firing; /* inside tw_run's firing of tick cur */
 	int64_t firing_now;
 };
 
@@ -59,7 +59,11 @@ typedef void (*tw_fire_fn)(void *ctx, struct tw_entry *e);
 
 void tw_init(struct tw *w);
 void tw_dispose(struct tw *w);
-static inline void tw_entry_init(struct tw_entry *e) { e->next = e->prev = NULL; e->expire = 0; }
+static inline void tw_entry_init(struct tw_entry *e)
+{
+	e->next = e->prev = NULL;
+	e->expire = 0;
+}
 static inline int tw_armed(const struct tw_entry *e) { return e->prev != NULL; }
 /* Arms (or re-arms) e to fire at `expire`. */
 void tw_arm(struct tw *w, struct tw_entry *e, int64_t expire);

@@ -14,13 +14,13 @@
 #include "out/metrics.h"
 #include "http/snapshot.h"
 
-static const char *const state_names[] = {"open", "stalled", "closed", "all", NULL};
-static const char *const sort_names[] = {"age", "opened", "correlation_id", "overdue", NULL};
-static const char *const order_names[] = {"desc", "asc", NULL};
+static const char *const state_names[] = { "open", "stalled", "closed", "all", NULL };
+static const char *const sort_names[] = { "age", "opened", "correlation_id", "overdue", NULL };
+static const char *const order_names[] = { "desc", "asc", NULL };
 
 /* Parses an integer in [lo, hi] (def when absent); false on junk or out of range. */
-static bool int_arg(api_args_get_fn get, void *ctx, const char *k, int def, int lo, int hi,
-    int *out)
+static bool int_arg(
+    api_args_get_fn get, void *ctx, const char *k, int def, int lo, int hi, int *out)
 {
 	const char *v = get(ctx, k);
 	if (v == NULL) {
@@ -77,7 +77,7 @@ int api_args_flows(const struct flowgraph *g, api_args_get_fn get, void *ctx,
     struct api_flows_args *fa, const char **msg)
 {
 	const char *v;
-	*fa = (struct api_flows_args){.flow = -1, .awaiting = -1, .kind = -1};
+	*fa = (struct api_flows_args){ .flow = -1, .awaiting = -1, .kind = -1 };
 	fa->state = pick(get(ctx, "state"), state_names, AR_STATE_OPEN);
 	fa->sort = pick(get(ctx, "sort"), sort_names, AR_SORT_AGE);
 	int order = pick(get(ctx, "order"), order_names, 0);
@@ -112,7 +112,7 @@ int api_args_anomalies(const struct flowgraph *g, api_args_get_fn get, void *ctx
     struct api_anomalies_args *out, const char **msg)
 {
 	const char *v;
-	*out = (struct api_anomalies_args){.flow = -1, .kind = -1};
+	*out = (struct api_anomalies_args){ .flow = -1, .kind = -1 };
 	if (!int_arg(get, ctx, "limit", 100, 1, SNAP_RING, &out->limit))
 		return refuse(msg, 400, "limit must be 1..1024");
 	if ((v = get(ctx, "flow")) && (out->flow = api_render_flow_index(g, v)) < 0)
@@ -126,7 +126,7 @@ int api_args_page(const struct flowgraph *g, api_args_get_fn get, void *ctx,
     struct api_page_args *out, const char **msg)
 {
 	const char *v;
-	*out = (struct api_page_args){.flow = -1};
+	*out = (struct api_page_args){ .flow = -1 };
 	if ((v = get(ctx, "flow")) && (out->flow = api_render_flow_index(g, v)) < 0)
 		return refuse(msg, 400, "unknown flow");
 	if (!int_arg(get, ctx, "limit", AR_PAGE_LIMIT, 1, AR_MAX_LIMIT, &out->limit) ||
@@ -135,8 +135,8 @@ int api_args_page(const struct flowgraph *g, api_args_get_fn get, void *ctx,
 	return 0;
 }
 
-int api_args_timeline(const struct flowgraph *g, const char *rest,
-    struct api_timeline_args *ta, const char **msg)
+int api_args_timeline(
+    const struct flowgraph *g, const char *rest, struct api_timeline_args *ta, const char **msg)
 {
 	const char *slash = strchr(rest, '/');
 	char flow[SNAP_STR];

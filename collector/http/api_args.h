@@ -20,8 +20,8 @@
 typedef const char *(*api_args_get_fn)(void *ctx, const char *key);
 
 struct api_anomalies_args {
-	int limit;            /* 1..SNAP_RING */
-	int flow, kind;       /* -1: any */
+	int limit;      /* 1..SNAP_RING */
+	int flow, kind; /* -1: any */
 };
 
 int api_args_flows(const struct flowgraph *g, api_args_get_fn get, void *ctx,
@@ -32,7 +32,7 @@ int api_args_anomalies(const struct flowgraph *g, api_args_get_fn get, void *ctx
 int api_args_page(const struct flowgraph *g, api_args_get_fn get, void *ctx,
     struct api_page_args *out, const char **msg);
 /* rest: the path after "/api/v1/flows/" ("{flow}/{correlation_id}", not empty). */
-int api_args_timeline(const struct flowgraph *g, const char *rest,
-    struct api_timeline_args *out, const char **msg);
+int api_args_timeline(
+    const struct flowgraph *g, const char *rest, struct api_timeline_args *out, const char **msg);
 
 #endif

@@ -24,8 +24,8 @@ struct api_engine {
 	struct evlog *log;
 };
 
-struct api_engine *api_engine_new(const struct engine *e, const struct flowgraph *g,
-    struct snapshot *snap, size_t evlog_bytes)
+struct api_engine *api_engine_new(
+    const struct engine *e, const struct flowgraph *g, struct snapshot *snap, size_t evlog_bytes)
 {
 	struct api_engine *ae = calloc(1, sizeof(*ae));
 	if (ae == NULL)
@@ -48,25 +48,30 @@ void api_engine_free(struct api_engine *ae)
 	free(ae);
 }
 
-void api_engine_event(struct api_engine *ae, const struct event *ev)
-{
-	evlog_add(ae->log, ev);
-}
+void api_engine_event(struct api_engine *ae, const struct event *ev) { evlog_add(ae->log, ev); }
 
 static void conv_steps(struct api_step_view *dst, const struct engine_step_view *src, int n)
 {
 	for (int i = 0; i < n; i++)
-		dst[i] = (struct api_step_view){.status = src[i].status, .count = src[i].count,
-		    .happened_at_ns = src[i].happened_at_ns, .expected_at_ns = src[i].expected_at_ns,
-		    .deadline_ns = src[i].deadline_ns};
+		dst[i] = (struct api_step_view){ .status = src[i].status,
+			.count = src[i].count,
+			.happened_at_ns = src[i].happened_at_ns,
+			.expected_at_ns = src[i].expected_at_ns,
+			.deadline_ns = src[i].deadline_ns };
 }
 
 static void conv(struct api_instance *o, const struct engine_view *v)
 {
-	*o = (struct api_instance){.flow = v->flow, .correlation_id = v->correlation_id,
-	    .outcome = v->outcome, .opened_ns = v->opened_ns, .closed_ns = v->closed_ns,
-	    .events = v->events, .awaiting = v->awaiting, .stalled = v->stalled,
-	    .kinds = v->kinds, .last_step = v->last_step};
+	*o = (struct api_instance){ .flow = v->flow,
+		.correlation_id = v->correlation_id,
+		.outcome = v->outcome,
+		.opened_ns = v->opened_ns,
+		.closed_ns = v->closed_ns,
+		.events = v->events,
+		.awaiting = v->awaiting,
+		.stalled = v->stalled,
+		.kinds = v->kinds,
+		.last_step = v->last_step };
 }
 
 struct walk {
@@ -91,7 +96,7 @@ static int walk_visit(void *arg, const struct engine_view *v)
 static void be_foreach(void *ctx, int flow, api_visit_fn fn, void *arg)
 {
 	struct api_engine *ae = ctx;
-	struct walk w = {ae->g, fn, arg};
+	struct walk w = { ae->g, fn, arg };
 	engine_foreach(ae->e, flow, walk_visit, &w);
 }
 
@@ -167,11 +172,12 @@ static int tl_visit(void *arg, const struct engine_view *v)
 	o.nevs = t->nevs;
 	if (t->nevs > 0)
 		o.last_source = t->evs[t->nevs - 1].source;
-	int na = snapshot_anomalies_of(t->ae->snap, v->flow, v->correlation_id, sa,
-	    TL_MAX_ANOMALIES);
-	for (int i = 0; i < na; i++)   /* the ring gives newest first; timelines go forward */
-		an[i] = (struct api_anomaly_view){.kind = sa[na - 1 - i].kind,
-		    .step = sa[na - 1 - i].step, .at_ns = sa[na - 1 - i].at_ns};
+	int na =
+	    snapshot_anomalies_of(t->ae->snap, v->flow, v->correlation_id, sa, TL_MAX_ANOMALIES);
+	for (int i = 0; i < na; i++) /* the ring gives newest first; timelines go forward */
+		an[i] = (struct api_anomaly_view){ .kind = sa[na - 1 - i].kind,
+			.step = sa[na - 1 - i].step,
+			.at_ns = sa[na - 1 - i].at_ns };
 	o.anoms = an;
 	o.nanoms = na;
 	return t->fn(t->arg, &o);
@@ -203,11 +209,9 @@ static int64_t be_now(void *ctx)
 
 void api_engine_backend(struct api_engine *ae, struct api_backend *out)
 {
-	*out = (struct api_backend){.foreach = be_foreach, .lookup = be_lookup, .now = be_now,
-	    .ctx = ae};
+	*out = (struct api_backend){
+		.foreach = be_foreach, .lookup = be_lookup, .now = be_now, .ctx = ae
+	};
 }
 
-const struct evlog *api_engine_ring(const struct api_engine *ae)
-{
-	return ae->log;
-}
+const struct evlog *api_engine_ring(const struct api_engine *ae) { return ae->log; }

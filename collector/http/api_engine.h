@@ -18,8 +18,8 @@
 struct api_engine;
 
 /* e, g and snap are borrowed and must outlive it. NULL when out of memory. */
-struct api_engine *api_engine_new(const struct engine *e, const struct flowgraph *g,
-    struct snapshot *snap, size_t evlog_bytes);
+struct api_engine *api_engine_new(
+    const struct engine *e, const struct flowgraph *g, struct snapshot *snap, size_t evlog_bytes);
 void api_engine_free(struct api_engine *ae);
 /* Keeps a copy of ev for timelines (a bounded ring; the oldest are overwritten). */
 void api_engine_event(struct api_engine *ae, const struct event *ev);

@@ -16,8 +16,8 @@
 
 #define ITEM_DEADLINES 8
 
-static const char *const status_names[] = {"not_expected", "pending", "happened",
-    "stalled", "missing", "cancelled"};
+static const char *const status_names[] = { "not_expected", "pending", "happened", "stalled",
+	"missing", "cancelled" };
 
 struct item {
 	int flow;
@@ -26,7 +26,7 @@ struct item {
 	int last_step;
 	fg_mask awaiting, stalled;
 	int64_t opened_ns, min_deadline_ns;
-	int64_t deadlines[ITEM_DEADLINES];   /* of the first stalled steps, in step order */
+	int64_t deadlines[ITEM_DEADLINES]; /* of the first stalled steps, in step order */
 	char corr[SNAP_STR];
 	char outcome[32];
 	char last_source[64];
@@ -35,16 +35,13 @@ struct item {
 struct walk {
 	const struct api_flows_args *a;
 	const struct flowgraph *g;
-	const int *await_idx;   /* [nflows]: index of awaiting_name in each flow, or -1 */
+	const int *await_idx; /* [nflows]: index of awaiting_name in each flow, or -1 */
 	struct item *heap;
 	int n, k;
 	uint64_t total;
 };
 
-static int cmp_i64(int64_t x, int64_t y)
-{
-	return x < y ? -1 : x > y;
-}
+static int cmp_i64(int64_t x, int64_t y) { return x < y ? -1 : x > y; }
 
 /* <0 when x is listed before y. */
 static int item_cmp(const struct api_flows_args *a, const struct item *x, const struct item *y)
@@ -185,8 +182,8 @@ static int visit(void *arg, const struct api_instance *v)
 			return 0;
 		it.flow = v->flow;
 		it.opened_ns = v->opened_ns;
-		it.min_deadline_ns = w->a->sort == AR_SORT_OVERDUE ? min_stalled_deadline(v, nsteps)
-		                                                   : INT64_MAX;
+		it.min_deadline_ns =
+		    w->a->sort == AR_SORT_OVERDUE ? min_stalled_deadline(v, nsteps) : INT64_MAX;
 		copy_str(it.corr, sizeof(it.corr), v->correlation_id);
 		if (item_cmp(w->a, &it, &w->heap[0]) >= 0)
 			return 0;
@@ -202,8 +199,7 @@ static int visit(void *arg, const struct api_instance *v)
 	return 0;
 }
 
-static void render_item(struct jbuf *b, struct metrics *m, const struct item *it,
-    int64_t now)
+static void render_item(struct jbuf *b, struct metrics *m, const struct item *it, int64_t now)
 {
 	const struct fg_flow *fl = &metrics_graph(m)->flows[it->flow];
 	jbuf_puts(b, "{\"flow\":");
@@ -255,21 +251,21 @@ static void render_item(struct jbuf *b, struct metrics *m, const struct item *it
 	jbuf_puts(b, "],\"last_source\":");
 	jbuf_json_str(b, it->last_source[0] ? it->last_source : NULL);
 	jbuf_puts(b, ",\"last_step\":");
-	jbuf_json_str(b, it->last_step >= 0 && it->last_step < fl->nsteps
-	        ? fl->steps[it->last_step].name : NULL);
+	jbuf_json_str(b,
+	    it->last_step >= 0 && it->last_step < fl->nsteps ? fl->steps[it->last_step].name
+							     : NULL);
 	jbuf_puts(b, "}");
 }
 
-
-int api_render_flows(struct metrics *m, const struct api_backend *be,
-    const struct api_flows_args *a, struct jbuf *b)
+int api_render_flows(
+    struct metrics *m, const struct api_backend *be, const struct api_flows_args *a, struct jbuf *b)
 {
 	jbuf_reset(b);
 	if (be == NULL || be->foreach == NULL) {
 		jbuf_puts(b, "{\"error\":\"flow table not available\",\"status\":503}");
 		return 503;
 	}
-	struct walk w = {.a = a, .g = metrics_graph(m), .k = a->offset + a->limit};
+	struct walk w = { .a = a, .g = metrics_graph(m), .k = a->offset + a->limit };
 	int *await_idx = malloc(sizeof(int) * (size_t)(w.g->nflows + 1));
 	for (int f = 0; await_idx && f < w.g->nflows; f++)
 		await_idx[f] = api_render_step_index(&w.g->flows[f], a->awaiting_name);
@@ -281,7 +277,7 @@ int api_render_flows(struct metrics *m, const struct api_backend *be,
 		jbuf_puts(b, "{\"error\":\"out of memory\",\"status\":503}");
 		return 503;
 	}
-	be->foreach(be->ctx, a->flow, visit, &w);
+	be->foreach (be->ctx, a->flow, visit, &w);
 	/* pop the heap: worst first, so fill the order array from the back */
 	int n = w.n;
 	struct item *sorted = malloc(sizeof(struct item) * (size_t)(n > 0 ? n : 1));
@@ -340,14 +336,15 @@ static void tl_events(struct jbuf *b, const struct api_instance *v)
 	jbuf_puts(b, "]");
 }
 
-static void tl_steps(struct jbuf *b, struct metrics *m, const struct api_instance *v,
-    int64_t now)
+static void tl_steps(struct jbuf *b, struct metrics *m, const struct api_instance *v, int64_t now)
 {
 	const struct fg_flow *fl = &metrics_graph(m)->flows[v->flow];
 	jbuf_puts(b, ",\"steps\":[");
 	for (int s = 0; s < fl->nsteps; s++) {
-		struct api_step_view sv = {.status = AR_NOT_EXPECTED, .happened_at_ns = INT64_MIN,
-		    .expected_at_ns = INT64_MIN, .deadline_ns = INT64_MIN};
+		struct api_step_view sv = { .status = AR_NOT_EXPECTED,
+			.happened_at_ns = INT64_MIN,
+			.expected_at_ns = INT64_MIN,
+			.deadline_ns = INT64_MIN };
 		if (v->steps)
 			sv = v->steps[s];
 		jbuf_puts(b, s ? ",{\"name\":" : "{\"name\":");
@@ -408,8 +405,8 @@ static int tl_visit(void *arg, const struct api_instance *v)
 		jbuf_puts(b, i ? ",{\"kind\":" : "{\"kind\":");
 		jbuf_json_str(b, metrics_kind_name(a->kind));
 		jbuf_puts(b, ",\"step\":");
-		jbuf_json_str(b, a->step >= 0 && a->step < fl->nsteps ? fl->steps[a->step].name
-		                                                      : NULL);
+		jbuf_json_str(
+		    b, a->step >= 0 && a->step < fl->nsteps ? fl->steps[a->step].name : NULL);
 		jbuf_puts(b, ",\"at\":");
 		jbuf_json_time(b, a->at_ns);
 		jbuf_puts(b, "}");
@@ -426,7 +423,7 @@ int api_render_timeline(struct metrics *m, const struct api_backend *be,
 		jbuf_puts(b, "{\"error\":\"flow table not available\",\"status\":503}");
 		return 503;
 	}
-	struct tl t = {.m = m, .b = b, .now = be->now ? be->now(be->ctx) : INT64_MIN};
+	struct tl t = { .m = m, .b = b, .now = be->now ? be->now(be->ctx) : INT64_MIN };
 	if (be->lookup(be->ctx, a->flow, a->corr, tl_visit, &t) < 0) {
 		jbuf_reset(b);
 		jbuf_puts(b, "{\"error\":\"no such flow instance\",\"status\":404}");

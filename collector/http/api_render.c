@@ -73,8 +73,7 @@ static void summary_flow(struct metrics *m, const struct api_self *s, int f, str
 	kv_num(b, "in_flight", (double)mf->in_flight, true);
 	kv_num(b, "started_total", (double)mf->started, true);
 	kv_num(b, "started_per_second", s->started_per_s ? s->started_per_s[f] : 0, true);
-	kv_num(b, "completed_per_second", s->completed_per_s ? s->completed_per_s[f] : 0,
-	    true);
+	kv_num(b, "completed_per_second", s->completed_per_s ? s->completed_per_s[f] : 0, true);
 	jbuf_puts(b, ",\"closed_total\":{");
 	for (int o = 0; o < mf->noutcomes; o++)
 		kv_num(b, mf->outcomes[o], (double)mf->closed[o], o > 0);
@@ -96,8 +95,8 @@ static void summary_flow(struct metrics *m, const struct api_self *s, int f, str
 		kv_num(b, metrics_kind_name(k), (double)t, k > 0);
 	}
 	/* durations over every outcome but evicted (eviction time is not a duration) */
-	uint64_t counts[MX_MAX_BUCKETS + 1] = {0};
-	struct mx_hist all = {.counts = counts};
+	uint64_t counts[MX_MAX_BUCKETS + 1] = { 0 };
+	struct mx_hist all = { .counts = counts };
 	for (int o = 0; o < mf->noutcomes; o++) {
 		if (strcmp(mf->outcomes[o], "evicted") == 0)
 			continue;
@@ -121,14 +120,14 @@ static void summary_flow(struct metrics *m, const struct api_self *s, int f, str
 /* A flow's summary and graph objects as last rendered, and what they showed. */
 struct api_part {
 	uint64_t fp;
-	double sps, cps;       /* the rates the summary showed (not in mx_flow) */
+	double sps, cps; /* the rates the summary showed (not in mx_flow) */
 	bool valid;
 	struct jbuf txt;
 };
 
 struct api_cache {
 	int n;
-	struct api_part *sum, *graph;  /* [n] */
+	struct api_part *sum, *graph; /* [n] */
 };
 
 struct api_cache *api_cache_new(int nflows)
@@ -281,7 +280,8 @@ static void graph_flow(struct metrics *m, const struct api_self *self, int f, st
 	const struct fg_flow *fl = &metrics_graph(m)->flows[f];
 	jbuf_puts(b, "{\"name\":");
 	jbuf_json_str(b, fl->name);
-	kv_num(b, "deadline_seconds", fl->deadline_ns < 0 ? NAN : (double)fl->deadline_ns / NS, true);
+	kv_num(
+	    b, "deadline_seconds", fl->deadline_ns < 0 ? NAN : (double)fl->deadline_ns / NS, true);
 	kv_num(b, "lateness_seconds", (double)fl->lateness_ns / NS, true);
 	jbuf_puts(b, ",\"steps\":[");
 	for (int s = 0; s < fl->nsteps; s++) {
@@ -309,28 +309,29 @@ void api_render_page(const char *head, size_t headlen, const struct api_page_arg
     const char *parts, size_t partslen, struct jbuf *b)
 {
 	jbuf_put(b, head, headlen);
-	jbuf_printf(b, "\"total\":%d,\"offset\":%d,\"limit\":%d,\"flows\":[", total,
-	    pa->offset, pa->limit);
+	jbuf_printf(
+	    b, "\"total\":%d,\"offset\":%d,\"limit\":%d,\"flows\":[", total, pa->offset, pa->limit);
 	jbuf_put(b, parts, partslen);
 	jbuf_puts(b, "]}");
 }
 
-void api_render_anomalies(const struct flowgraph *g, const struct snap_anomaly *as, int n,
-    struct jbuf *b)
+void api_render_anomalies(
+    const struct flowgraph *g, const struct snap_anomaly *as, int n, struct jbuf *b)
 {
 	jbuf_puts(b, "{\"items\":[");
 	for (int i = 0; i < n; i++) {
 		const struct snap_anomaly *a = &as[i];
 		const struct fg_flow *fl = &g->flows[a->flow];
-		jbuf_puts(b, i ? ",{\"record\":\"anomaly\",\"flow\":" : "{\"record\":\"anomaly\",\"flow\":");
+		jbuf_puts(b,
+		    i ? ",{\"record\":\"anomaly\",\"flow\":" : "{\"record\":\"anomaly\",\"flow\":");
 		jbuf_json_str(b, fl->name);
 		jbuf_puts(b, ",\"correlation_id\":");
 		jbuf_json_str(b, a->correlation_id);
 		jbuf_puts(b, ",\"kind\":");
 		jbuf_json_str(b, metrics_kind_name(a->kind));
 		jbuf_puts(b, ",\"step\":");
-		jbuf_json_str(b, a->step >= 0 && a->step < fl->nsteps ? fl->steps[a->step].name
-		                                                       : NULL);
+		jbuf_json_str(
+		    b, a->step >= 0 && a->step < fl->nsteps ? fl->steps[a->step].name : NULL);
 		jbuf_puts(b, ",\"at\":");
 		jbuf_json_time(b, a->at_ns);
 		jbuf_puts(b, ",\"source\":");
@@ -338,7 +339,8 @@ void api_render_anomalies(const struct flowgraph *g, const struct snap_anomaly *
 		if (a->owner[0]) {
 			jbuf_puts(b, ",\"owner\":");
 			jbuf_json_str(b, a->owner);
-			jbuf_printf(b, ",\"owner_learned\":%s", a->owner_learned ? "true" : "false");
+			jbuf_printf(
+			    b, ",\"owner_learned\":%s", a->owner_learned ? "true" : "false");
 		}
 		jbuf_puts(b, "}");
 	}

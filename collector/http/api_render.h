@@ -22,22 +22,28 @@
 #include "http/snapshot.h"
 
 #define AR_MAX_LIMIT 1000
-#define AR_PAGE_LIMIT 100     /* default page of flows, instances and graphs */
-#define AR_MAX_WINDOW 11000   /* offset + limit */
+#define AR_PAGE_LIMIT 100   /* default page of flows, instances and graphs */
+#define AR_MAX_WINDOW 11000 /* offset + limit */
 
-enum api_step_status { AR_NOT_EXPECTED, AR_PENDING, AR_HAPPENED, AR_STALLED,
-	AR_MISSING, AR_CANCELLED };
+enum api_step_status {
+	AR_NOT_EXPECTED,
+	AR_PENDING,
+	AR_HAPPENED,
+	AR_STALLED,
+	AR_MISSING,
+	AR_CANCELLED
+};
 
 struct api_step_view {
-	uint8_t status;          /* enum api_step_status */
-	uint32_t count;          /* times happened */
-	int64_t happened_at_ns;  /* first time, or INT64_MIN */
-	int64_t expected_at_ns;  /* INT64_MIN when never expected */
-	int64_t deadline_ns;     /* INT64_MIN when none */
+	uint8_t status;         /* enum api_step_status */
+	uint32_t count;         /* times happened */
+	int64_t happened_at_ns; /* first time, or INT64_MIN */
+	int64_t expected_at_ns; /* INT64_MIN when never expected */
+	int64_t deadline_ns;    /* INT64_MIN when none */
 };
 
 struct api_event_view {
-	const char *event_id, *type, *source, *topic;  /* topic NULL from a file */
+	const char *event_id, *type, *source, *topic; /* topic NULL from a file */
 	int64_t time_ns;
 	int32_t partition;
 	int64_t offset;
@@ -47,7 +53,7 @@ struct api_event_view {
 
 struct api_anomaly_view {
 	int kind;
-	int step;                /* -1: none */
+	int step; /* -1: none */
 	int64_t at_ns;
 };
 
@@ -55,14 +61,14 @@ struct api_anomaly_view {
 struct api_instance {
 	int flow;
 	const char *correlation_id;
-	const char *outcome;     /* NULL while open */
-	int64_t opened_ns, closed_ns;   /* closed_ns INT64_MIN while open */
+	const char *outcome;          /* NULL while open */
+	int64_t opened_ns, closed_ns; /* closed_ns INT64_MIN while open */
 	uint32_t events;
 	fg_mask awaiting, stalled;
-	uint32_t kinds;          /* bit k: an anomaly of kind k was reported */
-	int last_step;           /* -1 when unknown */
-	const char *last_source; /* NULL when unknown */
-	const struct api_step_view *steps;  /* [nsteps], or NULL */
+	uint32_t kinds;                    /* bit k: an anomaly of kind k was reported */
+	int last_step;                     /* -1 when unknown */
+	const char *last_source;           /* NULL when unknown */
+	const struct api_step_view *steps; /* [nsteps], or NULL */
 	/* Detail (lookup only; NULL/0 when the engine keeps none): */
 	const struct api_event_view *evs;
 	int nevs;
@@ -89,11 +95,11 @@ enum api_sort { AR_SORT_AGE, AR_SORT_OPENED, AR_SORT_CORR, AR_SORT_OVERDUE };
 struct api_flows_args {
 	int state, sort;
 	bool asc;
-	int flow, awaiting, kind;  /* -1: any; awaiting needs flow unless unique */
+	int flow, awaiting, kind; /* -1: any; awaiting needs flow unless unique */
 	char awaiting_name[SNAP_STR];
 	char q[SNAP_STR];
-	char corr[SNAP_STR];       /* correlation_id=: exact match, "" any */
-	char outcome[32];          /* outcome=: closed with this outcome, "" any */
+	char corr[SNAP_STR];        /* correlation_id=: exact match, "" any */
+	char outcome[32];           /* outcome=: closed with this outcome, "" any */
 	int64_t since_ns, until_ns; /* since=/until=: end (close, else open) time in
 	                               [since, until); 0: unbounded */
 	int limit, offset;
@@ -102,7 +108,7 @@ struct api_flows_args {
 /* /api/v1/summary and /api/v1/graphs: a page of flows in declaration order, or the
  * one flow named. */
 struct api_page_args {
-	int flow;             /* -1: every flow */
+	int flow; /* -1: every flow */
 	int limit, offset;
 };
 
@@ -117,7 +123,7 @@ struct api_self {
 	double uptime_s, events_per_s;
 	bool ready;
 	uint64_t memory_bytes;
-	double *started_per_s, *completed_per_s;  /* [nflows] */
+	double *started_per_s, *completed_per_s; /* [nflows] */
 };
 
 /* Name lookups (linear; request paths only). -1 when unknown. */
@@ -126,7 +132,6 @@ int api_render_step_index(const struct fg_flow *f, const char *name);
 
 /* `,"owner":NAME|null,"owner_learned":BOOL` of a step (metrics_step_owner). */
 void api_render_owner(struct metrics *m, int flow, int step, struct jbuf *b);
-
 
 /* The summary and the graphs as paged documents (snapshot_publish_parts): b gets a
  * head (`{"collector":{...},` and `{`), then one JSON object per flow; ends[0] is
@@ -147,7 +152,7 @@ int api_render_flows(struct metrics *m, const struct api_backend *be,
     const struct api_flows_args *a, struct jbuf *b);
 int api_render_timeline(struct metrics *m, const struct api_backend *be,
     const struct api_timeline_args *a, struct jbuf *b);
-void api_render_anomalies(const struct flowgraph *g, const struct snap_anomaly *as, int n,
-    struct jbuf *b);
+void api_render_anomalies(
+    const struct flowgraph *g, const struct snap_anomaly *as, int n, struct jbuf *b);
 
 #endif

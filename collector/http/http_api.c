@@ -34,15 +34,15 @@ struct reply {
 	struct jbuf body;
 };
 
-typedef void (*route_fn)(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r);
+typedef void (*route_fn)(
+    struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r);
 
 struct route {
-	const char *path;   /* exact, or a prefix when it ends with '/' (but "/" is exact) */
+	const char *path; /* exact, or a prefix when it ends with '/' (but "/" is exact) */
 	bool auth;
-	const char *const *params;  /* allowed query parameters (NULL-terminated) */
+	const char *const *params; /* allowed query parameters (NULL-terminated) */
 	route_fn fn;
-	const char *desc;   /* one line for GET / */
+	const char *desc; /* one line for GET / */
 };
 
 #define CT_JSON "application/json"
@@ -58,15 +58,14 @@ static void reply_error(struct reply *r, int status, const char *msg)
 	jbuf_printf(&r->body, ",\"status\":%d}", status);
 }
 
-static void h_healthy(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r)
+static void h_healthy(
+    struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r)
 {
 	(void)a, (void)c, (void)rest;
 	jbuf_puts(&r->body, "{\"status\":\"ok\"}");
 }
 
-static void h_ready(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r)
+static void h_ready(struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r)
 {
 	(void)c, (void)rest;
 	char why[128];
@@ -80,8 +79,8 @@ static void h_ready(struct http_api *a, struct MHD_Connection *c, const char *re
 	jbuf_puts(&r->body, "}");
 }
 
-static void h_metrics(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r)
+static void h_metrics(
+    struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r)
 {
 	(void)c, (void)rest;
 	r->ctype = CT_TEXT;
@@ -100,8 +99,7 @@ static const char *arg(void *c, const char *k)
 
 /* One page of a paged document (the summary, the graphs): only its flows are copied
  * out of the snapshot, so an answer costs O(page) whatever the declared flows. */
-static void h_page(struct http_api *a, struct MHD_Connection *c, enum snap_doc d,
-    struct reply *r)
+static void h_page(struct http_api *a, struct MHD_Connection *c, enum snap_doc d, struct reply *r)
 {
 	struct api_page_args pa;
 	const char *msg;
@@ -123,15 +121,15 @@ static void h_page(struct http_api *a, struct MHD_Connection *c, enum snap_doc d
 	jbuf_free(&parts);
 }
 
-static void h_summary(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r)
+static void h_summary(
+    struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r)
 {
 	(void)rest;
 	h_page(a, c, SNAP_SUMMARY, r);
 }
 
-static void h_graphs(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r)
+static void h_graphs(
+    struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r)
 {
 	(void)rest;
 	h_page(a, c, SNAP_GRAPHS, r);
@@ -139,7 +137,7 @@ static void h_graphs(struct http_api *a, struct MHD_Connection *c, const char *r
 
 static void ask_engine(struct http_api *a, int kind, const void *args, struct reply *r)
 {
-	struct snap_query q = {.kind = kind, .args = args};
+	struct snap_query q = { .kind = kind, .args = args };
 	jbuf_init(&q.out, HTTP_MAX_BODY);
 	if (snapshot_ask(a->snap, &q, a->query_timeout_ms) < 0) {
 		reply_error(r, 503, "engine busy; try again");
@@ -162,15 +160,14 @@ static int64_t wall_ns(void)
 /* The store's query for a list's arguments. */
 static struct history_query store_query(const struct http_api *a, const struct api_flows_args *fa)
 {
-	return (struct history_query){
-	    .flow = fa->flow >= 0 ? a->g->flows[fa->flow].name : NULL,
-	    .correlation_id = fa->corr[0] ? fa->corr : NULL,
-	    .contains = fa->q[0] ? fa->q : NULL,
-	    .outcome = fa->outcome[0] ? fa->outcome : NULL,
-	    .kind = fa->kind >= 0 ? metrics_kind_name(fa->kind) : NULL,
-	    .awaiting = fa->awaiting_name[0] ? fa->awaiting_name : NULL,
-	    .since_ns = fa->since_ns ? fa->since_ns : INT64_MIN,
-	    .until_ns = fa->until_ns ? fa->until_ns : INT64_MAX};
+	return (struct history_query){ .flow = fa->flow >= 0 ? a->g->flows[fa->flow].name : NULL,
+		.correlation_id = fa->corr[0] ? fa->corr : NULL,
+		.contains = fa->q[0] ? fa->q : NULL,
+		.outcome = fa->outcome[0] ? fa->outcome : NULL,
+		.kind = fa->kind >= 0 ? metrics_kind_name(fa->kind) : NULL,
+		.awaiting = fa->awaiting_name[0] ? fa->awaiting_name : NULL,
+		.since_ns = fa->since_ns ? fa->since_ns : INT64_MIN,
+		.until_ns = fa->until_ns ? fa->until_ns : INT64_MAX };
 }
 
 /* state=closed|all with a store: the engine's page (instances it still holds) goes
@@ -221,8 +218,8 @@ static void merge_store(struct http_api *a, const struct api_flows_args *fa, str
 }
 
 /* A timeline the engine no longer holds, from the store. */
-static void timeline_from_store(struct http_api *a, const struct api_timeline_args *ta,
-    struct reply *r)
+static void timeline_from_store(
+    struct http_api *a, const struct api_timeline_args *ta, struct reply *r)
 {
 	struct history_reader *hr;
 	char err[256];
@@ -230,7 +227,8 @@ static void timeline_from_store(struct http_api *a, const struct api_timeline_ar
 	if (history_read_open(a->history_dir, &hr, err, sizeof err) < 0)
 		return;
 	jbuf_init(&doc, HTTP_MAX_BODY);
-	if (history_read_flow(hr, a->g->flows[ta->flow].name, ta->corr, &doc, err, sizeof err) == 1) {
+	if (history_read_flow(hr, a->g->flows[ta->flow].name, ta->corr, &doc, err, sizeof err) ==
+	    1) {
 		r->status = 200;
 		jbuf_free(&r->body);
 		r->body = doc;
@@ -240,8 +238,7 @@ static void timeline_from_store(struct http_api *a, const struct api_timeline_ar
 	history_read_close(hr);
 }
 
-static void h_flows(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r)
+static void h_flows(struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r)
 {
 	const char *msg;
 	int st;
@@ -262,8 +259,8 @@ static void h_flows(struct http_api *a, struct MHD_Connection *c, const char *re
 		timeline_from_store(a, &ta, r);
 }
 
-static void h_anomalies(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r)
+static void h_anomalies(
+    struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r)
 {
 	(void)rest;
 	struct api_anomalies_args aa;
@@ -279,39 +276,38 @@ static void h_anomalies(struct http_api *a, struct MHD_Connection *c, const char
 	free(buf);
 }
 
-static const char *const no_params[] = {NULL};
-static const char *const flows_params[] = {"state", "flow", "awaiting", "kind", "q", "sort",
-    "order", "limit", "offset", "correlation_id", "outcome", "since", "until", NULL};
-static const char *const anomalies_params[] = {"limit", "flow", "kind", NULL};
-static const char *const page_params[] = {"flow", "limit", "offset", NULL};
+static const char *const no_params[] = { NULL };
+static const char *const flows_params[] = { "state", "flow", "awaiting", "kind", "q", "sort",
+	"order", "limit", "offset", "correlation_id", "outcome", "since", "until", NULL };
+static const char *const anomalies_params[] = { "limit", "flow", "kind", NULL };
+static const char *const page_params[] = { "flow", "limit", "offset", NULL };
 
-static void h_index(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r);
+static void h_index(
+    struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r);
 
 /* The API's table of contents: GET / renders it, so it cannot drift from what is served. */
 static const struct route routes[] = {
-	{"/", false, no_params, h_index, "this list of endpoints"},
-	{"/-/healthy", false, no_params, h_healthy, "200 while the process serves"},
-	{"/-/ready", false, no_params, h_ready,
-	    "200 once partitions are assigned and state is loaded, else 503 with a reason"},
-	{"/metrics", true, no_params, h_metrics, "Prometheus text format"},
-	{"/api/v1/summary", true, page_params, h_summary, "per-flow summary, in pages of flows"},
-	{"/api/v1/graphs", true, page_params, h_graphs,
-	    "the declared graphs with per-edge counts and latency quantiles"},
-	{"/api/v1/anomalies", true, anomalies_params, h_anomalies,
-	    "recent anomalies, newest first"},
-	{"/api/v1/flows", true, flows_params, h_flows,
-	    "flow instances, filtered, sorted, paged"},
-	{"/api/v1/flows/", true, no_params, h_flows,
-	    "{flow}/{correlation_id}: one instance's timeline against its graph"},
+	{ "/", false, no_params, h_index, "this list of endpoints" },
+	{ "/-/healthy", false, no_params, h_healthy, "200 while the process serves" },
+	{ "/-/ready", false, no_params, h_ready,
+	    "200 once partitions are assigned and state is loaded, else 503 with a reason" },
+	{ "/metrics", true, no_params, h_metrics, "Prometheus text format" },
+	{ "/api/v1/summary", true, page_params, h_summary, "per-flow summary, in pages of flows" },
+	{ "/api/v1/graphs", true, page_params, h_graphs,
+	    "the declared graphs with per-edge counts and latency quantiles" },
+	{ "/api/v1/anomalies", true, anomalies_params, h_anomalies,
+	    "recent anomalies, newest first" },
+	{ "/api/v1/flows", true, flows_params, h_flows, "flow instances, filtered, sorted, paged" },
+	{ "/api/v1/flows/", true, no_params, h_flows,
+	    "{flow}/{correlation_id}: one instance's timeline against its graph" },
 };
 
 /* No data here, so no token: a newcomer's `curl host:port/` tells what to ask next. */
-static void h_index(struct http_api *a, struct MHD_Connection *c, const char *rest,
-    struct reply *r)
+static void h_index(struct http_api *a, struct MHD_Connection *c, const char *rest, struct reply *r)
 {
 	(void)a, (void)c, (void)rest;
-	jbuf_puts(&r->body, "{\"name\":\"choreoscope\",\"docs\":"
+	jbuf_puts(&r->body,
+	    "{\"name\":\"choreoscope\",\"docs\":"
 	    "\"docs/API.md and docs/http.md in the source tree; man choreoscope\","
 	    "\"endpoints\":[");
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -341,8 +337,8 @@ struct param_check {
 	const char *bad;
 };
 
-static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+static enum MHD_Result check_param(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	(void)kind, (void)value;
 	struct param_check *pc = cls;
@@ -430,8 +426,8 @@ struct size_sum {
 	size_t n;
 };
 
-static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+static enum MHD_Result add_size(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	(void)kind;
 	struct size_sum *ss = cls;
@@ -443,7 +439,7 @@ static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *
  * ones before we see them, with its own body; below it the refusal is ours, in JSON. */
 static size_t request_size(struct MHD_Connection *c, const char *url)
 {
-	struct size_sum ss = {strlen(url) + 16};
+	struct size_sum ss = { strlen(url) + 16 };
 	MHD_get_connection_values(c, MHD_HEADER_KIND, add_size, &ss);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_size, &ss);
 	return ss.n;
@@ -463,8 +459,8 @@ static const struct route *find_route(const char *url, const char **rest)
 	return NULL;
 }
 
-static void route(struct http_api *a, struct MHD_Connection *c, const char *method,
-    const char *url, struct reply *r)
+static void route(struct http_api *a, struct MHD_Connection *c, const char *method, const char *url,
+    struct reply *r)
 {
 	const char *rest = NULL;
 	if (request_size(c, url) > a->max_request)
@@ -475,11 +471,12 @@ static void route(struct http_api *a, struct MHD_Connection *c, const char *meth
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(r, 405, "only GET and HEAD");
 	if (rt->auth && a->token == NULL && !host_allowed(a, c))
-		return reply_error(r, 421, "Host header names none of this server's names; "
+		return reply_error(r, 421,
+		    "Host header names none of this server's names; "
 		    "add it to http.allowed_hosts or set a token");
 	if (rt->auth && !authorized(a, c))
 		return reply_error(r, 401, "missing or wrong bearer token");
-	struct param_check pc = {.allowed = rt->params};
+	struct param_check pc = { .allowed = rt->params };
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_param, &pc);
 	if (pc.bad != NULL) {
 		char msg[160];
@@ -491,11 +488,11 @@ static void route(struct http_api *a, struct MHD_Connection *c, const char *meth
 
 static bool has_body(struct MHD_Connection *c)
 {
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	return (cl != NULL && strcmp(cl, "0") != 0) ||
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
+	    NULL;
 }
 
 static bool is_probe(const char *url)
@@ -521,11 +518,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	 * except for requests with a body, which are refused at once (and closed). */
 	bool first = *con_cls == NULL;
 	if (first)
-		*con_cls = http_guard_begin(a->guard, c, is_probe(url)) ? &req_admitted
-		                                                         : &req_refused;
+		*con_cls =
+		    http_guard_begin(a->guard, c, is_probe(url)) ? &req_admitted : &req_refused;
 	if (first && !has_body(c))
 		return MHD_YES;
-	struct reply r = {.status = 200, .ctype = CT_JSON};
+	struct reply r = { .status = 200, .ctype = CT_JSON };
 	jbuf_init(&r.body, HTTP_MAX_BODY);
 	if (*upload_size != 0 || first) {
 		*upload_size = 0;
@@ -555,7 +552,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return ok;
 }
 
-
 /* A parsed address -> a bound, listening socket; errors name `from` and the address.
  * The backlog is the kernel's maximum (SOMAXCONN, capped by net.core.somaxconn): a
  * flood that reconnects faster than the accept thread runs would otherwise fill a
@@ -563,8 +559,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
  * before http_guard can see it at all. TCP_DEFER_ACCEPT (nginx's `deferred`) keeps a
  * connection that has sent nothing in the kernel for a second: a request is accepted
  * at once, a silent flood reaches the guard only when its defer time is up. */
-static int listen_on(const struct cfg_listen *l, const char *from, int *port, char *err,
-    size_t errlen)
+static int listen_on(
+    const struct cfg_listen *l, const char *from, int *port, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = l->addr;
 	socklen_t sl = l->addrlen;
@@ -581,7 +577,7 @@ static int listen_on(const struct cfg_listen *l, const char *from, int *port, ch
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-	                                       : ((struct sockaddr_in *)&ss)->sin_port);
+					       : ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 }
 
@@ -630,14 +626,15 @@ static int load_tls(struct http_api *a, const struct http_api_opts *o, char *err
 		snprintf(err, errlen, "http.tls_cert_file: this libmicrohttpd has no TLS support");
 		return -1;
 	}
-	if ((a->tls_cert = slurp_pem(o->tls_cert_file, "http.tls_cert_file", err, errlen)) == NULL ||
+	if ((a->tls_cert = slurp_pem(o->tls_cert_file, "http.tls_cert_file", err, errlen)) ==
+		NULL ||
 	    (a->tls_key = slurp_pem(o->tls_key_file, "http.tls_key_file", err, errlen)) == NULL)
 		return -1;
 	return 0;
 }
 
-int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_api **out,
-    char *err, size_t errlen)
+int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_api **out, char *err,
+    size_t errlen)
 {
 	struct http_api *a = calloc(1, sizeof(*a));
 	if (errlen > 0)
@@ -671,9 +668,10 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 			goto fail;
 		else
 			a->nallowed_hosts++;
-	const struct http_guard_opts go = {.max_connections = o->max_connections,
-	    .max_per_address = o->max_per_address, .header_timeout_ms = o->header_timeout_ms,
-	    .evict_grace_ms = o->evict_grace_ms};
+	const struct http_guard_opts go = { .max_connections = o->max_connections,
+		.max_per_address = o->max_per_address,
+		.header_timeout_ms = o->header_timeout_ms,
+		.evict_grace_ms = o->evict_grace_ms };
 	if ((a->guard = http_guard_new(&go)) == NULL || load_tls(a, o, err, errlen) < 0)
 		goto fail;
 	/* HTTPS: the key and certificate from memory; everything else (guard, limits,
@@ -687,22 +685,21 @@ int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_a
 	/* Limits: see http_guard.h for what libmicrohttpd bounds and what we add. Its
 	 * per-IP limit is not used: it refuses the newcomer, which is the probe we want
 	 * answered; http_guard evicts the oldest waiting connection instead. */
-	a->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	        MHD_USE_THREAD_PER_CONNECTION | (a->tls_key != NULL ? MHD_USE_TLS : 0),
-	    0, NULL, NULL, on_request, a,
-	    MHD_OPTION_LISTEN_SOCKET, a->fd,
+	a->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+		(a->tls_key != NULL ? MHD_USE_TLS : 0),
+	    0, NULL, NULL, on_request, a, MHD_OPTION_LISTEN_SOCKET, a->fd,
 	    MHD_OPTION_CONNECTION_LIMIT, http_guard_mhd_limit(a->guard),
 	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, a->guard,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_guard_on_completed, a->guard,
 	    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 10u,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, 4 * a->max_request + 4096,
-	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024,
-	    MHD_OPTION_ARRAY, a->tls_key != NULL ? tls : tls + 2,
-	    MHD_OPTION_END);
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024, MHD_OPTION_ARRAY,
+	    a->tls_key != NULL ? tls : tls + 2, MHD_OPTION_END);
 	if (a->d == NULL) {
 		snprintf(err, errlen, "%s %s: libmicrohttpd did not start%s", from, l->spec,
 		    a->tls_key != NULL ? " (http.tls_key_file not the key of http.tls_cert_file, "
-		    "or not a PEM certificate and unencrypted key?)" : "");
+					 "or not a PEM certificate and unencrypted key?)"
+				       : "");
 		goto fail;
 	}
 	*out = a;
@@ -738,12 +735,6 @@ void http_api_free(struct http_api *a)
 	free(a);
 }
 
-struct snapshot *http_api_snapshot(struct http_api *a)
-{
-	return a->snap;
-}
+struct snapshot *http_api_snapshot(struct http_api *a) { return a->snap; }
 
-int http_api_port(const struct http_api *a)
-{
-	return a->port;
-}
+int http_api_port(const struct http_api *a) { return a->port; }

@@ -32,25 +32,25 @@
 #define HTTP_DEFAULT_LISTEN "127.0.0.1:9717"
 
 struct http_api_opts {
-	const struct cfg_listen *listen; /* parsed address (config.h); NULL = the default */
-	const char *listen_from;    /* where it came from, for messages: "--listen" (default),
+	const struct cfg_listen *listen;  /* parsed address (config.h); NULL = the default */
+	const char *listen_from;          /* where it came from, for messages: "--listen" (default),
 	                               "http.listen" */
-	const char *token;          /* NULL: $CHOREOSCOPE_TOKEN or none */
+	const char *token;                /* NULL: $CHOREOSCOPE_TOKEN or none */
 	const char *const *allowed_hosts; /* Host names served without a token (besides
 	                               IP literals and localhost), nallowed_hosts of them */
 	int nallowed_hosts;
-	unsigned max_connections;   /* 0: 256 */
-	unsigned max_per_address;   /* 0: max_connections / 2 */
-	int header_timeout_ms;      /* accept or previous answer to complete headers; 0: 10000 */
-	int evict_grace_ms;         /* waited this long, evictable for a newcomer; 0: 1000 */
-	unsigned timeout_s;         /* idle connection timeout; 0: 10 */
-	size_t max_request_bytes;   /* request line + headers; 0: 8 KiB (431 beyond) */
-	const char *tls_cert_file;  /* PEM certificate and key: HTTPS only; NULL: plain HTTP */
+	unsigned max_connections;  /* 0: 256 */
+	unsigned max_per_address;  /* 0: max_connections / 2 */
+	int header_timeout_ms;     /* accept or previous answer to complete headers; 0: 10000 */
+	int evict_grace_ms;        /* waited this long, evictable for a newcomer; 0: 1000 */
+	unsigned timeout_s;        /* idle connection timeout; 0: 10 */
+	size_t max_request_bytes;  /* request line + headers; 0: 8 KiB (431 beyond) */
+	const char *tls_cert_file; /* PEM certificate and key: HTTPS only; NULL: plain HTTP */
 	const char *tls_key_file;
-	int query_timeout_ms;       /* wait for the engine; 0: 2000 */
-	int publish_interval_ms;    /* 0: 250 */
-	int query_share_pct;        /* max % of engine time for flow-table queries; 0: 10 */
-	const char *clock;          /* "wall" or "event", for the summary */
+	int query_timeout_ms;    /* wait for the engine; 0: 2000 */
+	int publish_interval_ms; /* 0: 250 */
+	int query_share_pct;     /* max % of engine time for flow-table queries; 0: 10 */
+	const char *clock;       /* "wall" or "event", for the summary */
 	/* The history store (state/history.h), or NULL: flows the engine no longer holds
 	 * are answered from history_dir by the HTTP threads (a read-only connection per
 	 * request, never the engine thread); history_metrics appends its /metrics. */
@@ -62,8 +62,8 @@ struct http_api_opts {
 struct http_api;
 
 /* Binds and starts serving. `m` is borrowed (engine-thread owned; must outlive). */
-int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_api **out,
-    char *err, size_t errlen);
+int http_api_new(const struct http_api_opts *o, struct metrics *m, struct http_api **out, char *err,
+    size_t errlen);
 /* Stops the server (joins its threads), then frees. NULL is a no-op. */
 void http_api_free(struct http_api *a);
 /* The bound port (useful with port 0). */

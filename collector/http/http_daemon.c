@@ -21,7 +21,7 @@ struct httpd {
 	struct metrics *m;
 	struct http_api *a;
 	struct api_engine *ae;
-	int *slot;            /* ksrc partition slot -> metrics slot (-2: not yet) */
+	int *slot; /* ksrc partition slot -> metrics slot (-2: not yet) */
 	int nslot;
 };
 
@@ -33,19 +33,20 @@ static int64_t mono_ns(void)
 }
 
 int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
-    const char *clock, const char *history_dir, struct history *hist, struct httpd **out,
-    char *err, size_t errlen)
+    const char *clock, const char *history_dir, struct history *hist, struct httpd **out, char *err,
+    size_t errlen)
 {
 	struct httpd *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	const struct metrics_opts mo = {.graph = &cfg->graph,
-	    .latency_buckets = cfg->metrics.latency_buckets,
-	    .nlatency_buckets = cfg->metrics.nlatency_buckets,
-	    .duration_buckets = cfg->metrics.duration_buckets,
-	    .nduration_buckets = cfg->metrics.nduration_buckets, .version = CHOREOSCOPE_VERSION};
+	const struct metrics_opts mo = { .graph = &cfg->graph,
+		.latency_buckets = cfg->metrics.latency_buckets,
+		.nlatency_buckets = cfg->metrics.nlatency_buckets,
+		.duration_buckets = cfg->metrics.duration_buckets,
+		.nduration_buckets = cfg->metrics.nduration_buckets,
+		.version = CHOREOSCOPE_VERSION };
 	const struct cfg_http *c = &cfg->http;
 	struct cfg_listen flag;
 	char why[160];
@@ -54,28 +55,34 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 		free(h);
 		return -1;
 	}
-	const struct http_api_opts ho = {.listen = listen ? &flag : &c->listen,
-	    .listen_from = listen ? "--listen" : "http.listen",
-	    .token = c->token, .clock = clock,
-	    .allowed_hosts = (const char *const *)c->allowed_hosts,
-	    .nallowed_hosts = c->nallowed_hosts,
-	    .max_connections = c->max_connections > 65535 ? 65535u : (unsigned)c->max_connections,
-	    .max_per_address = c->max_connections_per_address > 65535
-	        ? 65535u : (unsigned)c->max_connections_per_address,
-	    .header_timeout_ms = c->header_timeout_ns / 1000000 > 3600000
-	        ? 3600000 : (int)(c->header_timeout_ns / 1000000),
-	    .history_dir = hist ? history_dir : NULL,
-	    .history_metrics = hist ? history_metrics : NULL, .history_ctx = hist,
-	    .max_request_bytes = c->max_request_bytes,
-	    .tls_cert_file = c->tls_cert_file, .tls_key_file = c->tls_key_file};
+	const struct http_api_opts ho = { .listen = listen ? &flag : &c->listen,
+		.listen_from = listen ? "--listen" : "http.listen",
+		.token = c->token,
+		.clock = clock,
+		.allowed_hosts = (const char *const *)c->allowed_hosts,
+		.nallowed_hosts = c->nallowed_hosts,
+		.max_connections =
+		    c->max_connections > 65535 ? 65535u : (unsigned)c->max_connections,
+		.max_per_address = c->max_connections_per_address > 65535
+		    ? 65535u
+		    : (unsigned)c->max_connections_per_address,
+		.header_timeout_ms = c->header_timeout_ns / 1000000 > 3600000
+		    ? 3600000
+		    : (int)(c->header_timeout_ns / 1000000),
+		.history_dir = hist ? history_dir : NULL,
+		.history_metrics = hist ? history_metrics : NULL,
+		.history_ctx = hist,
+		.max_request_bytes = c->max_request_bytes,
+		.tls_cert_file = c->tls_cert_file,
+		.tls_key_file = c->tls_key_file };
 	if (metrics_new(&mo, &h->m, err, errlen) < 0 ||
 	    http_api_new(&ho, h->m, &h->a, err, errlen) < 0) {
 		httpd_free(h);
 		return -1;
 	}
 	/* with a history store, one ring of recent events serves both timelines */
-	h->ae = api_engine_new(eng, &cfg->graph, http_api_snapshot(h->a),
-	    hist ? cfg->history.timeline_bytes : 0);
+	h->ae = api_engine_new(
+	    eng, &cfg->graph, http_api_snapshot(h->a), hist ? cfg->history.timeline_bytes : 0);
 	if (h->ae != NULL && hist != NULL)
 		history_share_ring(hist, api_engine_ring(h->ae));
 	if (h->ae == NULL) {
@@ -101,10 +108,7 @@ void httpd_free(struct httpd *h)
 	free(h);
 }
 
-void httpd_on_event(struct httpd *h, const struct event *ev)
-{
-	api_engine_event(h->ae, ev);
-}
+void httpd_on_event(struct httpd *h, const struct event *ev) { api_engine_event(h->ae, ev); }
 
 static void on_anomaly(void *ctx, const struct anomaly *a)
 {
@@ -128,8 +132,9 @@ static void on_step(void *ctx, const struct step_obs *o)
 
 void httpd_sink(struct httpd *h, struct engine_sink *out)
 {
-	*out = (struct engine_sink){ .anomaly = on_anomaly, .flow = on_flow, .step = on_step,
-		.ctx = h };
+	*out = (struct engine_sink){
+		.anomaly = on_anomaly, .flow = on_flow, .step = on_step, .ctx = h
+	};
 }
 
 static void sync_parts(struct httpd *h, const struct daemon_view *v)
@@ -169,7 +174,8 @@ void httpd_hook(void *ctx, const struct daemon_view *v)
 		metrics_set_kafka_failures(h->m, v->kafka->auth_failures, v->kafka->tls_failures);
 		if (!v->ready && v->kafka->security != KSRC_SEC_OK) {
 			snprintf(why, sizeof why, "kafka %s failed: %s",
-			    v->kafka->security == KSRC_SEC_AUTH ? "authentication" : "TLS handshake",
+			    v->kafka->security == KSRC_SEC_AUTH ? "authentication"
+								: "TLS handshake",
 			    v->kafka->security_reason);
 			reason = why;
 		}
@@ -178,7 +184,4 @@ void httpd_hook(void *ctx, const struct daemon_view *v)
 	http_publish_poll(h->a, mono_ns(), false);
 }
 
-void httpd_serve(struct httpd *h)
-{
-	http_publish_serve(h->a, mono_ns());
-}
+void httpd_serve(struct httpd *h) { http_publish_serve(h->a, mono_ns()); }

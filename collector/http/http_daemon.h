@@ -23,8 +23,8 @@ struct history;
 /* hist (may be NULL) is the history store in history_dir: the API falls back to it
  * for flows the engine no longer holds, and /metrics shows its counters; borrowed. */
 int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
-    const char *clock, const char *history_dir, struct history *hist, struct httpd **out,
-    char *err, size_t errlen);
+    const char *clock, const char *history_dir, struct history *hist, struct httpd **out, char *err,
+    size_t errlen);
 void httpd_free(struct httpd *h);
 
 /* Every decoded event, before it is applied: kept in a bounded ring for timelines. */

@@ -22,14 +22,14 @@
 
 enum slot_state { SLOT_FREE, SLOT_WAIT, SLOT_BUSY, SLOT_DEAD };
 enum { CUT_HEADER_TIMEOUT, CUT_EVICTED, CUT_REFUSED, CUT__COUNT };
-static const char *const cut_names[CUT__COUNT] = {"header_timeout", "evicted", "refused"};
+static const char *const cut_names[CUT__COUNT] = { "header_timeout", "evicted", "refused" };
 
 struct slot {
 	enum slot_state state;
-	bool api;             /* busy with an API request (counted in nbusy_api) */
-	bool probation;       /* admitted beyond a cap: probes only, grace time to ask */
+	bool api;       /* busy with an API request (counted in nbusy_api) */
+	bool probation; /* admitted beyond a cap: probes only, grace time to ask */
 	int fd;
-	int64_t since_ns;     /* SLOT_WAIT: when it began waiting for headers */
+	int64_t since_ns; /* SLOT_WAIT: when it began waiting for headers */
 	int family;
 	unsigned char addr[16];
 };
@@ -137,10 +137,7 @@ void http_guard_free(struct http_guard *g)
 	free(g);
 }
 
-unsigned http_guard_mhd_limit(const struct http_guard *g)
-{
-	return g->nslots;
-}
+unsigned http_guard_mhd_limit(const struct http_guard *g) { return g->nslots; }
 
 static void set_addr(struct slot *s, const struct sockaddr *sa)
 {
@@ -157,10 +154,7 @@ static bool same_addr(const struct slot *a, const struct slot *b)
 	return a->family == b->family && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
 
-static bool live(const struct slot *s)
-{
-	return s->state == SLOT_WAIT || s->state == SLOT_BUSY;
-}
+static bool live(const struct slot *s) { return s->state == SLOT_WAIT || s->state == SLOT_BUSY; }
 
 /* Bytes the kernel holds for s that libmicrohttpd has not read yet: a request that
  * arrived but whose thread has not run. Such a connection is asking, not idle. */
@@ -175,8 +169,8 @@ static bool has_pending(const struct slot *s)
  * One whose request already sits in the socket (a probe not yet scheduled on a
  * loaded machine) is taken only when every candidate has one: a flood of silent
  * connections then cuts its own members, never the probe that asked. */
-static struct slot *victim(struct http_guard *g, const struct slot *n, bool probation,
-    bool mine, int64_t now)
+static struct slot *victim(
+    struct http_guard *g, const struct slot *n, bool probation, bool mine, int64_t now)
 {
 	struct slot *best = NULL;
 	bool best_pending = false;
@@ -230,10 +224,10 @@ static void admit(struct http_guard *g, struct slot *n, int64_t now)
 
 static void on_started(struct http_guard *g, struct MHD_Connection *c, void **ctx)
 {
-	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c,
-	    MHD_CONNECTION_INFO_CONNECTION_FD);
-	const union MHD_ConnectionInfo *ad = MHD_get_connection_info(c,
-	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *fd =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *ad =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (fd == NULL)
 		return;
 	int64_t now = mono_ns();
@@ -246,7 +240,7 @@ static void on_started(struct http_guard *g, struct MHD_Connection *c, void **ct
 		g->cut[CUT_REFUSED]++;
 		return;
 	}
-	*n = (struct slot){.state = SLOT_WAIT, .fd = fd->connect_fd, .since_ns = now};
+	*n = (struct slot){ .state = SLOT_WAIT, .fd = fd->connect_fd, .since_ns = now };
 	set_addr(n, ad ? ad->client_addr : NULL);
 	*ctx = n;
 	admit(g, n, now);
@@ -263,7 +257,7 @@ void http_guard_on_connection(void *cls, struct MHD_Connection *c, void **socket
 		struct slot *s = *socket_context;
 		if (s->api)
 			g->nbusy_api--;
-		*s = (struct slot){.state = SLOT_FREE};
+		*s = (struct slot){ .state = SLOT_FREE };
 		*socket_context = NULL;
 	}
 	pthread_mutex_unlock(&g->mu);
@@ -271,13 +265,13 @@ void http_guard_on_connection(void *cls, struct MHD_Connection *c, void **socket
 
 static struct slot *slot_of(struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *i = MHD_get_connection_info(c,
-	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const union MHD_ConnectionInfo *i =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return i ? i->socket_context : NULL;
 }
 
-void http_guard_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
+void http_guard_on_completed(
+    void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)con_cls, (void)toe;
 	struct http_guard *g = cls;
@@ -324,19 +318,23 @@ void http_guard_render(struct http_guard *g, struct jbuf *b)
 	memcpy(cuts, g->cut, sizeof(cuts));
 	api_refused = g->api_refused;
 	pthread_mutex_unlock(&g->mu);
-	jbuf_puts(b, "# HELP choreoscope_http_connections Open HTTP connections: waiting for a "
+	jbuf_puts(b,
+	    "# HELP choreoscope_http_connections Open HTTP connections: waiting for a "
 	    "request's headers, or busy answering one.\n"
 	    "# TYPE choreoscope_http_connections gauge\n");
 	jbuf_printf(b, "choreoscope_http_connections{state=\"waiting\"} %u\n", wait);
 	jbuf_printf(b, "choreoscope_http_connections{state=\"busy\"} %u\n", busy);
-	jbuf_puts(b, "# HELP choreoscope_http_connections_closed_total HTTP connections the "
+	jbuf_puts(b,
+	    "# HELP choreoscope_http_connections_closed_total HTTP connections the "
 	    "server cut: headers not complete in time, evicted for a newcomer, or refused at "
 	    "the caps.\n# TYPE choreoscope_http_connections_closed_total counter\n");
 	for (int i = 0; i < CUT__COUNT; i++)
 		jbuf_printf(b, "choreoscope_http_connections_closed_total{reason=\"%s\"} %llu\n",
 		    cut_names[i], (unsigned long long)cuts[i]);
-	jbuf_puts(b, "# HELP choreoscope_http_api_refused_total API requests answered 503 "
+	jbuf_puts(b,
+	    "# HELP choreoscope_http_api_refused_total API requests answered 503 "
 	    "because the API held its share of connections.\n"
 	    "# TYPE choreoscope_http_api_refused_total counter\n");
-	jbuf_printf(b, "choreoscope_http_api_refused_total %llu\n", (unsigned long long)api_refused);
+	jbuf_printf(
+	    b, "choreoscope_http_api_refused_total %llu\n", (unsigned long long)api_refused);
 }

@@ -39,12 +39,12 @@
 #include "lib/jbuf.h"
 
 struct http_guard_opts {
-	unsigned max_connections;   /* 0: 256 */
-	unsigned max_per_address;   /* 0: max_connections / 2 */
-	unsigned reserved;          /* slots API requests never take, and the size of the
+	unsigned max_connections; /* 0: 256 */
+	unsigned max_per_address; /* 0: max_connections / 2 */
+	unsigned reserved;        /* slots API requests never take, and the size of the
 	                               probation share; 0: max_connections / 8 */
-	int header_timeout_ms;      /* 0: 10000 */
-	int evict_grace_ms;         /* 0: 1000 */
+	int header_timeout_ms;    /* 0: 10000 */
+	int evict_grace_ms;       /* 0: 1000 */
 };
 
 struct http_guard;
@@ -61,8 +61,8 @@ unsigned http_guard_mhd_limit(const struct http_guard *g);
 void http_guard_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
     enum MHD_ConnectionNotificationCode toe);
 /* MHD_OPTION_NOTIFY_COMPLETED (cls = the guard): the connection waits again. */
-void http_guard_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-    enum MHD_RequestTerminationCode toe);
+void http_guard_on_completed(
+    void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe);
 /* The request's headers are complete (first call of the access handler): the
  * connection is busy until its answer completes. false: an API request beyond its
  * share; answer 503 (and close). `probe`: /-/healthy, /-/ready or /metrics. */

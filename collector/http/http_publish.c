@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-int http_publish_init(struct http_api *a, const struct http_api_opts *o, struct metrics *m,
-    char *err, size_t errlen)
+int http_publish_init(
+    struct http_api *a, const struct http_api_opts *o, struct metrics *m, char *err, size_t errlen)
 {
 	int nf = metrics_graph(m)->nflows;
 	a->m = m;
@@ -23,12 +23,12 @@ int http_publish_init(struct http_api *a, const struct http_api_opts *o, struct 
 	if (snapshot_new(&a->snap, err, errlen) < 0)
 		return -1;
 	snprintf(a->clock, sizeof(a->clock), "%s", o->clock ? o->clock : "wall");
-	a->interval_ns = (int64_t)(o->publish_interval_ms > 0 ? o->publish_interval_ms : 250) *
-	    1000000;
+	a->interval_ns =
+	    (int64_t)(o->publish_interval_ms > 0 ? o->publish_interval_ms : 250) * 1000000;
 	a->start_ns = INT64_MIN;
 	a->last_pub_ns = INT64_MIN;
-	a->query_share_pct = o->query_share_pct > 0 && o->query_share_pct <= 100
-	    ? o->query_share_pct : 10;
+	a->query_share_pct =
+	    o->query_share_pct > 0 && o->query_share_pct <= 100 ? o->query_share_pct : 10;
 	a->prev_started = calloc((size_t)nf + 1, sizeof(uint64_t));
 	a->prev_completed = calloc((size_t)nf + 1, sizeof(uint64_t));
 	a->started_ps = calloc((size_t)nf + 1, sizeof(double));
@@ -36,8 +36,8 @@ int http_publish_init(struct http_api *a, const struct http_api_opts *o, struct 
 	a->ends = calloc((size_t)nf + 1, sizeof(size_t));
 	a->parts = api_cache_new(nf);
 	jbuf_init(&a->render, HTTP_MAX_METRICS);
-	if (!a->prev_started || !a->prev_completed || !a->started_ps || !a->completed_ps || !a->ends ||
-	    !a->parts) {
+	if (!a->prev_started || !a->prev_completed || !a->started_ps || !a->completed_ps ||
+	    !a->ends || !a->parts) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -69,10 +69,7 @@ void http_publish_set_ready(struct http_api *a, bool ready, const char *reason)
 	snapshot_set_ready(a->snap, ready, reason);
 }
 
-void http_publish_set_memory(struct http_api *a, uint64_t bytes)
-{
-	a->memory_bytes = bytes;
-}
+void http_publish_set_memory(struct http_api *a, uint64_t bytes) { a->memory_bytes = bytes; }
 
 static int flow_index(const struct http_api *a, const struct fg_flow *f)
 {
@@ -86,8 +83,9 @@ void http_publish_on_anomaly(struct http_api *a, const struct anomaly *an)
 	int f = flow_index(a, an->flow);
 	if (f < 0)
 		return;
-	struct snap_anomaly s = {.flow = f, .kind = (int)an->kind, .step = an->step_index,
-	    .at_ns = an->at_ns};
+	struct snap_anomaly s = {
+		.flow = f, .kind = (int)an->kind, .step = an->step_index, .at_ns = an->at_ns
+	};
 	snprintf(s.correlation_id, sizeof(s.correlation_id), "%s",
 	    an->correlation_id ? an->correlation_id : "");
 	if (an->ev != NULL && an->ev->source != NULL)
@@ -154,11 +152,15 @@ static void publish(struct http_api *a, int64_t now)
 	metrics_render(a->m, &a->render);
 	snapshot_publish(a->snap, SNAP_METRICS, &a->render);
 	char why[8];
-	struct api_self self = {.version = CHOREOSCOPE_VERSION, .instance = a->instance,
-	    .clock = a->clock, .uptime_s = (double)(now - a->start_ns) / 1e9,
-	    .events_per_s = a->eps, .ready = snapshot_ready(a->snap, why, sizeof(why)),
-	    .memory_bytes = a->memory_bytes, .started_per_s = a->started_ps,
-	    .completed_per_s = a->completed_ps};
+	struct api_self self = { .version = CHOREOSCOPE_VERSION,
+		.instance = a->instance,
+		.clock = a->clock,
+		.uptime_s = (double)(now - a->start_ns) / 1e9,
+		.events_per_s = a->eps,
+		.ready = snapshot_ready(a->snap, why, sizeof(why)),
+		.memory_bytes = a->memory_bytes,
+		.started_per_s = a->started_ps,
+		.completed_per_s = a->completed_ps };
 	int nf = a->g->nflows;
 	/* after metrics_render: the parts cache reads the fingerprints it left */
 	api_render_summary(a->m, &self, &a->render, a->ends, a->parts);

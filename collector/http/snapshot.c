@@ -21,15 +21,15 @@ struct snapshot {
 	pthread_cond_t done;
 	struct jbuf docs[SNAP__NDOCS];
 	bool have[SNAP__NDOCS];
-	size_t *ends[SNAP__NDOCS];  /* paged documents: [nparts + 1], head end first */
+	size_t *ends[SNAP__NDOCS]; /* paged documents: [nparts + 1], head end first */
 	int nparts[SNAP__NDOCS], capends[SNAP__NDOCS];
 	bool ready;
 	char reason[128];
 	struct snap_anomaly ring[SNAP_RING];
-	uint64_t nring;            /* total pushed; slot = n % SNAP_RING */
+	uint64_t nring; /* total pushed; slot = n % SNAP_RING */
 	struct snap_query *head, *tail;
 	int npending;
-	atomic_int pending_hint;   /* npending, readable without the lock */
+	atomic_int pending_hint; /* npending, readable without the lock */
 };
 
 int snapshot_new(struct snapshot **out, char *err, size_t errlen)
@@ -88,8 +88,8 @@ int snapshot_copy(struct snapshot *s, enum snap_doc d, struct jbuf *out)
 	return rc;
 }
 
-void snapshot_publish_parts(struct snapshot *s, enum snap_doc d, struct jbuf *b,
-    const size_t *ends, int n)
+void snapshot_publish_parts(
+    struct snapshot *s, enum snap_doc d, struct jbuf *b, const size_t *ends, int n)
 {
 	/* sized before taking the lock: the copy under it is a memcpy */
 	size_t *grown = NULL;
@@ -97,7 +97,7 @@ void snapshot_publish_parts(struct snapshot *s, enum snap_doc d, struct jbuf *b,
 	int cap = s->capends[d];
 	pthread_mutex_unlock(&s->mu);
 	if (n + 1 > cap && (grown = malloc(sizeof(*grown) * (size_t)(n + 1))) == NULL)
-		n = -1;                              /* out of memory: published without parts */
+		n = -1; /* out of memory: published without parts */
 	pthread_mutex_lock(&s->mu);
 	if (grown != NULL) {
 		free(s->ends[d]);
@@ -160,8 +160,7 @@ void snapshot_anomaly(struct snapshot *s, const struct snap_anomaly *a)
 	pthread_mutex_unlock(&s->mu);
 }
 
-int snapshot_anomalies(struct snapshot *s, int flow, int kind, struct snap_anomaly *out,
-    int max)
+int snapshot_anomalies(struct snapshot *s, int flow, int kind, struct snap_anomaly *out, int max)
 {
 	int n = 0;
 	pthread_mutex_lock(&s->mu);
@@ -175,8 +174,8 @@ int snapshot_anomalies(struct snapshot *s, int flow, int kind, struct snap_anoma
 	return n;
 }
 
-int snapshot_anomalies_of(struct snapshot *s, int flow, const char *corr,
-    struct snap_anomaly *out, int max)
+int snapshot_anomalies_of(
+    struct snapshot *s, int flow, const char *corr, struct snap_anomaly *out, int max)
 {
 	int n = 0;
 	pthread_mutex_lock(&s->mu);
@@ -266,7 +265,7 @@ int snapshot_serve(struct snapshot *s, snap_answer_fn fn, void *ctx, int max)
 		pthread_mutex_unlock(&s->mu);
 		if (q == NULL)
 			break;
-		fn(ctx, q);  /* q->out and q->status are the asker's, untouched until DONE */
+		fn(ctx, q); /* q->out and q->status are the asker's, untouched until DONE */
 		pthread_mutex_lock(&s->mu);
 		q->state = Q_DONE;
 		pthread_cond_broadcast(&s->done);

@@ -28,22 +28,22 @@ enum snap_doc { SNAP_METRICS, SNAP_SUMMARY, SNAP_GRAPHS, SNAP__NDOCS };
 #define SNAP_STR 128
 
 struct snap_anomaly {
-	int flow;          /* index in the graph */
-	int kind;          /* enum an_kind */
-	int step;          /* step index or -1 */
+	int flow; /* index in the graph */
+	int kind; /* enum an_kind */
+	int step; /* step index or -1 */
 	int64_t at_ns;
 	char correlation_id[SNAP_STR];
 	char source[64];
-	char owner[64];    /* stalled, missing, abandoned, late: who owes the step, or "" */
+	char owner[64]; /* stalled, missing, abandoned, late: who owes the step, or "" */
 	bool owner_learned;
 };
 
 /* A request the engine thread answers. The asker owns it (usually on its stack). */
 struct snap_query {
-	int kind;          /* the answerer's request kind */
-	const void *args;  /* borrowed by the answerer while answering */
-	int status;        /* HTTP status set by the answerer */
-	struct jbuf out;   /* the answer body, filled by the answerer */
+	int kind;         /* the answerer's request kind */
+	const void *args; /* borrowed by the answerer while answering */
+	int status;       /* HTTP status set by the answerer */
+	struct jbuf out;  /* the answer body, filled by the answerer */
 	/* private */
 	int state;
 	struct snap_query *next;
@@ -65,8 +65,8 @@ int snapshot_copy(struct snapshot *s, enum snap_doc d, struct jbuf *out);
  * copies one page, not every flow): b holds a head and then n parts; ends[0] is where
  * the head ends, ends[i + 1] where part i ends. The n + 1 ends are copied under the
  * lock. Engine thread. */
-void snapshot_publish_parts(struct snapshot *s, enum snap_doc d, struct jbuf *b,
-    const size_t *ends, int n);
+void snapshot_publish_parts(
+    struct snapshot *s, enum snap_doc d, struct jbuf *b, const size_t *ends, int n);
 /* Any thread: appends the head of d to head and its parts [first, first + count)
  * (clipped to those published) to parts, separated by `,`; *n = the number of parts.
  * O(head + page) under the lock. -1 when none published yet. */
@@ -80,12 +80,11 @@ bool snapshot_ready(struct snapshot *s, char *reason, size_t len);
 void snapshot_anomaly(struct snapshot *s, const struct snap_anomaly *a);
 /* Any thread: copies up to `max` newest anomalies (newest first) matching flow/kind
  * (-1 = any) into out; returns how many. */
-int snapshot_anomalies(struct snapshot *s, int flow, int kind, struct snap_anomaly *out,
-    int max);
+int snapshot_anomalies(struct snapshot *s, int flow, int kind, struct snap_anomaly *out, int max);
 
 /* Any thread: the ring's anomalies of one instance (newest first); returns how many. */
-int snapshot_anomalies_of(struct snapshot *s, int flow, const char *corr,
-    struct snap_anomaly *out, int max);
+int snapshot_anomalies_of(
+    struct snapshot *s, int flow, const char *corr, struct snap_anomaly *out, int max);
 
 /* HTTP thread: queues q and waits up to timeout_ms for the engine's answer.
  * 0 answered (q->status, q->out set); -1 busy or timed out (nothing was answered). */

@@ -23,13 +23,10 @@ struct block {
 struct arena {
 	struct block *head, *cur;
 	size_t block_size, max_bytes, total;
-	void *last;      /* most recent ctx allocation (for in-place realloc) */
+	void *last; /* most recent ctx allocation (for in-place realloc) */
 };
 
-static size_t round_up(size_t n)
-{
-	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-}
+static size_t round_up(size_t n) { return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
 
 struct arena *arena_new(size_t block_size, size_t max_bytes)
 {
@@ -60,10 +57,7 @@ void arena_reset(struct arena *a)
 	a->last = NULL;
 }
 
-size_t arena_capacity(const struct arena *a)
-{
-	return a->total;
-}
+size_t arena_capacity(const struct arena *a) { return a->total; }
 
 /* A new block of at least n bytes linked after cur (or as head); NULL at the bound. */
 static struct block *add_block(struct arena *a, size_t n)

@@ -71,10 +71,7 @@ void jbuf_put(struct jbuf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-void jbuf_puts(struct jbuf *b, const char *s)
-{
-	jbuf_put(b, s, strlen(s));
-}
+void jbuf_puts(struct jbuf *b, const char *s) { jbuf_put(b, s, strlen(s)); }
 
 void jbuf_printf(struct jbuf *b, const char *fmt, ...)
 {

@@ -37,8 +37,7 @@ void jbuf_free(struct jbuf *b);
 void jbuf_reset(struct jbuf *b);
 void jbuf_put(struct jbuf *b, const char *s, size_t n);
 void jbuf_puts(struct jbuf *b, const char *s);
-void jbuf_printf(struct jbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void jbuf_printf(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* fwrite of the whole text: 0, or -1 on a write error or after an overflow. */
 int jbuf_write(const struct jbuf *b, FILE *out);
 

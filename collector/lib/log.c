@@ -90,8 +90,7 @@ const char *log_escape(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-void log_write(const struct log *lg, enum log_level l, const char *msg,
-    const char *fields_fmt, ...)
+void log_write(const struct log *lg, enum log_level l, const char *msg, const char *fields_fmt, ...)
 {
 	char line[2048];
 	size_t cap = sizeof line - 2, n;

@@ -26,7 +26,7 @@ enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 struct log {
 	enum log_level level;
-	FILE *out;            /* stderr when NULL */
+	FILE *out; /* stderr when NULL */
 };
 
 struct log_limit {
@@ -38,16 +38,18 @@ struct log_limit {
 };
 
 #define LOG_LIMIT_INIT(burst_, window_ns_) \
-	{ .window_ns = (window_ns_), .burst = (burst_), .window_start = 0, .used = 0, \
-	  .suppressed = 0 }
+	{ \
+		.window_ns = (window_ns_), .burst = (burst_), .window_start = 0, .used = 0, \
+		.suppressed = 0 \
+	}
 
 /* Parses "error|warn|info|debug" into *out. 0, or -1 for an unknown name. */
 int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_name(enum log_level l);
 
 /* Writes one line: timestamp, level, msg, then the formatted fields (may be NULL). */
-void log_write(const struct log *lg, enum log_level l, const char *msg,
-    const char *fields_fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_write(const struct log *lg, enum log_level l, const char *msg, const char *fields_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* s escaped for a quoted field value (field="%s"): '"' and '\\' backslashed, newline,
  * tab and CR as \n \t \r, other control bytes as \xNN, so a value of several lines

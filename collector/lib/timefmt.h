@@ -31,14 +31,14 @@
 /* Longest output of timefmt_seconds, with the NUL: -9223372036.854775808 */
 #define TIMEFMT_SECONDS_MAX 24
 
-#define TIMEFMT_MIN_NS 0LL                       /* 1970-01-01T00:00:00Z */
-#define TIMEFMT_MAX_NS 7258118399999999999LL     /* 2199-12-31T23:59:59.999999999Z */
-#define TIMEFMT_NONE INT64_MIN                   /* no time; outside the range */
+#define TIMEFMT_MIN_NS 0LL                   /* 1970-01-01T00:00:00Z */
+#define TIMEFMT_MAX_NS 7258118399999999999LL /* 2199-12-31T23:59:59.999999999Z */
+#define TIMEFMT_NONE INT64_MIN               /* no time; outside the range */
 
 /* Parse results. */
 #define TIMEFMT_OK 0
-#define TIMEFMT_ESYNTAX (-1)                     /* not an RFC 3339 timestamp */
-#define TIMEFMT_ERANGE (-2)                      /* well-formed, outside the range */
+#define TIMEFMT_ESYNTAX (-1) /* not an RFC 3339 timestamp */
+#define TIMEFMT_ERANGE (-2)  /* well-formed, outside the range */
 
 /* 1 when ns is an accepted event time. */
 static inline int timefmt_in_range(int64_t ns)

@@ -51,8 +51,8 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	 * authentication or TLS failure once, clearly (kafka_source.h): these repeat it */
 	if (ksrc_classify(0, buf) != KSRC_SEC_OK)
 		l = LOG_LVL_DEBUG;
-	LOG_LIMITED(a->lg, &a->lib_limit, l, "librdkafka (producer)", "facility=%s text=\"%s\"",
-	    fac, buf);
+	LOG_LIMITED(
+	    a->lg, &a->lib_limit, l, "librdkafka (producer)", "facility=%s text=\"%s\"", fac, buf);
 }
 
 static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size_t errlen)
@@ -78,8 +78,8 @@ static int consumer_only(const char *k)
 	return 0;
 }
 
-static rd_kafka_t *make_producer(struct alerts *a, const struct alerts_opts *o, char *err,
-    size_t errlen)
+static rd_kafka_t *make_producer(
+    struct alerts *a, const struct alerts_opts *o, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
 	rd_kafka_t *rk;
@@ -109,8 +109,8 @@ fail:
 	return NULL;
 }
 
-int alerts_new(const struct alerts_opts *o, const struct log *lg, struct alerts **out,
-    char *err, size_t errlen)
+int alerts_new(const struct alerts_opts *o, const struct log *lg, struct alerts **out, char *err,
+    size_t errlen)
 {
 	struct alerts *a;
 
@@ -126,7 +126,8 @@ int alerts_new(const struct alerts_opts *o, const struct log *lg, struct alerts 
 	a->limit = (struct log_limit)LOG_LIMIT_INIT(5, 10 * (int64_t)1000000000);
 	a->lib_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10 * (int64_t)1000000000);
 	if ((o->alert_topic != NULL && (a->alert_topic = strdup(o->alert_topic)) == NULL) ||
-	    (o->dead_letter_topic != NULL && (a->dlq_topic = strdup(o->dead_letter_topic)) == NULL)) {
+	    (o->dead_letter_topic != NULL &&
+		(a->dlq_topic = strdup(o->dead_letter_topic)) == NULL)) {
 		snprintf(err, errlen, "alerts: out of memory");
 		goto fail;
 	}
@@ -157,8 +158,7 @@ static void produce(struct alerts *a, const char *topic, const void *key, size_t
 {
 	rd_kafka_resp_err_t e = rd_kafka_producev(a->rk, RD_KAFKA_V_TOPIC(topic),
 	    RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)val, len),
-	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-	    RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
 
 	if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
@@ -205,10 +205,11 @@ void alerts_anomaly(struct alerts *a, const struct anomaly *an, const char *json
 			a->st.failed++;
 			return;
 		}
-		produce(a, a->alert_topic, an->correlation_id, strlen(an->correlation_id), pb, n, NULL);
+		produce(
+		    a, a->alert_topic, an->correlation_id, strlen(an->correlation_id), pb, n, NULL);
 	} else {
-		produce(a, a->alert_topic, an->correlation_id, strlen(an->correlation_id), json, len,
-		    NULL);
+		produce(a, a->alert_topic, an->correlation_id, strlen(an->correlation_id), json,
+		    len, NULL);
 	}
 	a->st.alerts++;
 }
@@ -222,7 +223,8 @@ void alerts_dead_letter(struct alerts *a, const struct kmsg *m, const char *reas
 		return;
 	h = rd_kafka_headers_new(m->nhdrs + 4);
 	for (size_t i = 0; i < m->nhdrs; i++)
-		rd_kafka_header_add(h, m->hdrs[i].name, -1, m->hdrs[i].val, (ssize_t)m->hdrs[i].len);
+		rd_kafka_header_add(
+		    h, m->hdrs[i].name, -1, m->hdrs[i].val, (ssize_t)m->hdrs[i].len);
 	rd_kafka_header_add(h, "choreoscope.reason", -1, reason, -1);
 	rd_kafka_header_add(h, "choreoscope.topic", -1, m->topic, -1);
 	snprintf(num, sizeof num, "%d", (int)m->partition);
@@ -249,12 +251,6 @@ void alerts_flush(struct alerts *a, int timeout_ms)
 	rd_kafka_poll(a->rk, 0);
 }
 
-int alerts_has_alert_topic(const struct alerts *a)
-{
-	return a != NULL && a->alert_topic != NULL;
-}
+int alerts_has_alert_topic(const struct alerts *a) { return a != NULL && a->alert_topic != NULL; }
 
-const struct alerts_stats *alerts_stats(const struct alerts *a)
-{
-	return &a->st;
-}
+const struct alerts_stats *alerts_stats(const struct alerts *a) { return &a->st; }

@@ -24,26 +24,26 @@ enum alerts_format { ALERTS_JSON, ALERTS_PROTOBUF };
 
 struct alerts_opts {
 	const char *brokers;
-	char *const *prop_keys;   /* kafka.properties (SASL, SSL, ...) */
+	char *const *prop_keys; /* kafka.properties (SASL, SSL, ...) */
 	char *const *prop_vals;
 	int nprops;
-	const char *alert_topic;        /* NULL: no alerts */
+	const char *alert_topic; /* NULL: no alerts */
 	enum alerts_format format;
-	const char *dead_letter_topic;  /* NULL: no dead letters */
+	const char *dead_letter_topic; /* NULL: no dead letters */
 };
 
 struct alerts_stats {
-	uint64_t alerts;          /* anomalies produced (queued) */
-	uint64_t dead_letters;    /* messages copied to the dead-letter topic */
+	uint64_t alerts;       /* anomalies produced (queued) */
+	uint64_t dead_letters; /* messages copied to the dead-letter topic */
 	uint64_t delivered;
-	uint64_t failed;          /* delivery failed or queue full */
+	uint64_t failed; /* delivery failed or queue full */
 };
 
 struct alerts;
 
 /* *out is NULL (and 0 returned) when neither topic is configured. */
-int alerts_new(const struct alerts_opts *o, const struct log *lg, struct alerts **out,
-    char *err, size_t errlen);
+int alerts_new(const struct alerts_opts *o, const struct log *lg, struct alerts **out, char *err,
+    size_t errlen);
 /* Flushes (up to 5 s) and frees. NULL is a no-op. */
 void alerts_free(struct alerts *a);
 

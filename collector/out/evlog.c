@@ -21,21 +21,21 @@
 #include <xxhash.h>
 
 struct rec {
-	uint32_t len;        /* whole record, header included, a multiple of the header size */
-	uint32_t hash;       /* of the correlation id; 0 marks padding */
+	uint32_t len;  /* whole record, header included, a multiple of the header size */
+	uint32_t hash; /* of the correlation id; 0 marks padding */
 	int64_t time_ns, offset;
 	int32_t partition;
 	uint16_t nattrs;
 	uint16_t has_topic;
-	uint64_t seq;        /* 0 for padding; real records count from 1 */
-	uint64_t prev_seq;   /* previous record of the same bucket, 0: none */
-	int64_t arrival_ns;  /* wall clock when it was added */
+	uint64_t seq;       /* 0 for padding; real records count from 1 */
+	uint64_t prev_seq;  /* previous record of the same bucket, 0: none */
+	int64_t arrival_ns; /* wall clock when it was added */
 	uint32_t prev_pos;
 	uint32_t pad_;
 };
 
 struct ev_bucket {
-	uint64_t seq;        /* newest record of the bucket, 0: none */
+	uint64_t seq; /* newest record of the bucket, 0: none */
 	uint32_t pos;
 };
 
@@ -43,7 +43,7 @@ struct evlog {
 	char *buf;
 	size_t cap, head, tail, used;
 	uint64_t added, dropped;
-	uint64_t next_seq, oldest_seq;   /* records with seq >= oldest_seq are live */
+	uint64_t next_seq, oldest_seq; /* records with seq >= oldest_seq are live */
 	struct ev_bucket *idx;
 	uint32_t idx_mask;
 };
@@ -109,7 +109,7 @@ static void pop(struct evlog *l)
  * live region wraps, so the bytes from tail on belong to old records. */
 static void make_room(struct evlog *l, size_t n)
 {
-	if (l->cap - l->tail < n) {            /* no room before the end: pad, restart at 0 */
+	if (l->cap - l->tail < n) { /* no room before the end: pad, restart at 0 */
 		while (l->used && l->head >= l->tail)
 			pop(l);
 		if (l->used) {
@@ -167,8 +167,8 @@ void evlog_add(struct evlog *l, const struct event *ev)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	*r = (struct rec){ (uint32_t)n, h, ev->time_ns, ev->offset, ev->partition, nattrs,
-		ev->topic != NULL, l->next_seq, b->seq, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
-		b->pos, 0 };
+		ev->topic != NULL, l->next_seq, b->seq,
+		(int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, b->pos, 0 };
 	b->seq = l->next_seq++;
 	b->pos = (uint32_t)l->tail;
 	char *o = (char *)(r + 1);
@@ -186,9 +186,13 @@ static int visit_rec(const struct rec *r, evlog_visit_fn fn, void *arg)
 {
 	const char *s = (const char *)(r + 1);
 	struct ev_attr attrs[EV_MAX_ATTRS];
-	struct event ev = { .correlation_id = s, .time_ns = r->time_ns,
-		.offset = r->offset, .partition = r->partition, .attrs = attrs,
-		.nattrs = r->nattrs, .causation_id = "" };
+	struct event ev = { .correlation_id = s,
+		.time_ns = r->time_ns,
+		.offset = r->offset,
+		.partition = r->partition,
+		.attrs = attrs,
+		.nattrs = r->nattrs,
+		.causation_id = "" };
 	ev.event_id = next_str(s);
 	ev.type = next_str(ev.event_id);
 	ev.source = next_str(ev.type);
@@ -210,8 +214,8 @@ int evlog_find_ex(const struct evlog *l, const char *corr, evlog_visit_fn fn, vo
 	uint32_t found[EVLOG_FIND_MAX];
 	int n = 0;
 	/* newest to oldest along the bucket's chain, then visited oldest first */
-	for (uint64_t seq = b->seq, pos = b->pos; seq >= l->oldest_seq && seq != 0 &&
-	     n < EVLOG_FIND_MAX;) {
+	for (uint64_t seq = b->seq, pos = b->pos;
+	     seq >= l->oldest_seq && seq != 0 && n < EVLOG_FIND_MAX;) {
 		const struct rec *r = (const struct rec *)(l->buf + pos);
 		if (r->hash == h && strcmp((const char *)(r + 1), corr) == 0)
 			found[n++] = (uint32_t)pos;
@@ -239,7 +243,8 @@ static int plain_visit(void *arg, const struct event *ev, int64_t arrival_ns)
 	return p->fn(p->arg, ev);
 }
 
-int evlog_find(const struct evlog *l, const char *corr, int (*fn)(void *arg, const struct event *ev), void *arg)
+int evlog_find(const struct evlog *l, const char *corr,
+    int (*fn)(void *arg, const struct event *ev), void *arg)
 {
 	struct plain p = { fn, arg };
 	return evlog_find_ex(l, corr, plain_visit, &p);

@@ -21,17 +21,16 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-static const double default_latency[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1, 2.5, 5, 10, 30, 60, 300};
-static const double default_duration[] = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
-    600, 1800, 3600};
-static const double deadline_fractions[MX_NDEADLINE_FRACTIONS] = {0.1, 0.25, 0.5, 0.75,
-    0.9, 1, 1.1, 1.25, 1.5, 2, 3, 5, 10};
-static const char *const kind_names[MX_NKINDS] = {"stalled", "late", "missing",
-    "out_of_order", "duplicate", "double_step", "retry_storm", "unexpected",
-    "join_wait", "abandoned"};
-static const int http_codes[MX_NCODES] = {200, 400, 401, 404, 405, 408, 413, 414, 421, 429,
-    431, 500, 503};
+static const double default_latency[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+	30, 60, 300 };
+static const double default_duration[] = { 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800,
+	3600 };
+static const double deadline_fractions[MX_NDEADLINE_FRACTIONS] = { 0.1, 0.25, 0.5, 0.75, 0.9, 1,
+	1.1, 1.25, 1.5, 2, 3, 5, 10 };
+static const char *const kind_names[MX_NKINDS] = { "stalled", "late", "missing", "out_of_order",
+	"duplicate", "double_step", "retry_storm", "unexpected", "join_wait", "abandoned" };
+static const int http_codes[MX_NCODES] = { 200, 400, 401, 404, 405, 408, 413, 414, 421, 429, 431,
+	500, 503 };
 #define NCODES MX_NCODES
 
 static int hist_init(struct mx_hist *h, const double *bounds, int nb)
@@ -46,8 +45,7 @@ static int hist_init(struct mx_hist *h, const double *bounds, int nb)
 
 /* Step s's latency bounds: its `within` times the deadline fractions, or the global
  * latency bounds for steps that never stall (start, optional, no `within`). */
-static void step_bounds(const struct metrics *m, const struct fg_step *st, double *dst,
-    int *n)
+static void step_bounds(const struct metrics *m, const struct fg_step *st, double *dst, int *n)
 {
 	if (st->start || st->optional || st->within_ns <= 0) {
 		memcpy(dst, m->lat_b, sizeof(double) * (size_t)m->nlat);
@@ -60,8 +58,8 @@ static void step_bounds(const struct metrics *m, const struct fg_step *st, doubl
 	*n = MX_NDEADLINE_FRACTIONS;
 }
 
-static int set_buckets(double *dst, int *n, const double *src, int nsrc,
-    const double *def, int ndef, const char *what, char *err, size_t errlen)
+static int set_buckets(double *dst, int *n, const double *src, int nsrc, const double *def,
+    int ndef, const char *what, char *err, size_t errlen)
 {
 	if (src == NULL || nsrc == 0) {
 		src = def;
@@ -99,7 +97,7 @@ static int flow_init(struct metrics *m, struct mx_flow *mf, const struct fg_flow
 		return -1;
 	for (int i = 0; i < f->noutcomes; i++)
 		add_outcome(mf->outcomes, &mf->noutcomes, f->outcomes[i]);
-	add_outcome(mf->outcomes, &mf->noutcomes, "completed");  /* as the engine does */
+	add_outcome(mf->outcomes, &mf->noutcomes, "completed"); /* as the engine does */
 	add_outcome(mf->outcomes, &mf->noutcomes, "abandoned");
 	add_outcome(mf->outcomes, &mf->noutcomes, "evicted");
 	mf->closed = calloc((size_t)mf->noutcomes, sizeof(uint64_t));
@@ -121,8 +119,8 @@ static int flow_init(struct metrics *m, struct mx_flow *mf, const struct fg_flow
 	mf->edge_count = calloc((size_t)ns + 1, sizeof(*mf->edge_count));
 	mf->edge_latency = calloc((size_t)ns * (size_t)ns + 1, sizeof(struct mx_hist));
 	if (!mf->closed || !mf->anomalies || !mf->stalled_now || !mf->awaiting_now ||
-	    !mf->oldest_stall_s || !mf->evicted || !mf->stall_since_ns || !mf->step_latency || !mf->duration ||
-	    !mf->edge_count || !mf->edge_latency || !mf->step_b || !mf->step_nb ||
+	    !mf->oldest_stall_s || !mf->evicted || !mf->stall_since_ns || !mf->step_latency ||
+	    !mf->duration || !mf->edge_count || !mf->edge_latency || !mf->step_b || !mf->step_nb ||
 	    !mf->example || !mf->example_at_ns || !mf->owner)
 		return -1;
 	for (int s = 0; s < ns; s++) {
@@ -132,8 +130,9 @@ static int flow_init(struct metrics *m, struct mx_flow *mf, const struct fg_flow
 		/* an edge into s is s's latency from that predecessor: s's bounds */
 		fg_mask preds = f->steps[s].after | f->steps[s].after_any;
 		for (int p = 0; p < ns; p++)
-			if ((preds & FG_BIT(p)) && hist_init(&mf->edge_latency[s * ns + p],
-			        mf->step_b[s], mf->step_nb[s]) < 0)
+			if ((preds & FG_BIT(p)) &&
+			    hist_init(
+				&mf->edge_latency[s * ns + p], mf->step_b[s], mf->step_nb[s]) < 0)
 				return -1;
 	}
 	for (int o = 0; o < mf->noutcomes; o++)
@@ -174,8 +173,7 @@ static void flow_free(struct mx_flow *mf, int ns)
 
 static double process_start_time(void);
 
-int metrics_new(const struct metrics_opts *o, struct metrics **out, char *err,
-    size_t errlen)
+int metrics_new(const struct metrics_opts *o, struct metrics **out, char *err, size_t errlen)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
 	if (m == NULL) {
@@ -185,11 +183,11 @@ int metrics_new(const struct metrics_opts *o, struct metrics **out, char *err,
 	m->g = o->graph;
 	m->version = strdup(o->version ? o->version : "unknown");
 	if (set_buckets(m->lat_b, &m->nlat, o->latency_buckets, o->nlatency_buckets,
-	        default_latency, (int)(sizeof(default_latency) / sizeof(double)),
-	        "metrics.latency_buckets", err, errlen) < 0 ||
+		default_latency, (int)(sizeof(default_latency) / sizeof(double)),
+		"metrics.latency_buckets", err, errlen) < 0 ||
 	    set_buckets(m->dur_b, &m->ndur, o->duration_buckets, o->nduration_buckets,
-	        default_duration, (int)(sizeof(default_duration) / sizeof(double)),
-	        "metrics.duration_buckets", err, errlen) < 0)
+		default_duration, (int)(sizeof(default_duration) / sizeof(double)),
+		"metrics.duration_buckets", err, errlen) < 0)
 		goto fail;
 	m->flows = calloc((size_t)m->g->nflows + 1, sizeof(struct mx_flow));
 	m->cache = calloc((size_t)m->g->nflows + 1, sizeof(struct mx_cache));
@@ -235,10 +233,7 @@ void metrics_free(struct metrics *m)
 	free(m);
 }
 
-const char *metrics_kind_name(int k)
-{
-	return k >= 0 && k < MX_NKINDS ? kind_names[k] : "unknown";
-}
+const char *metrics_kind_name(int k) { return k >= 0 && k < MX_NKINDS ? kind_names[k] : "unknown"; }
 
 int metrics_kind_index(const char *name)
 {
@@ -248,15 +243,9 @@ int metrics_kind_index(const char *name)
 	return -1;
 }
 
-struct mx_flow *metrics_flow(struct metrics *m, int flow)
-{
-	return &m->flows[flow];
-}
+struct mx_flow *metrics_flow(struct metrics *m, int flow) { return &m->flows[flow]; }
 
-const struct flowgraph *metrics_graph(const struct metrics *m)
-{
-	return m->g;
-}
+const struct flowgraph *metrics_graph(const struct metrics *m) { return m->g; }
 
 int metrics_outcome_index(const struct metrics *m, int flow, const char *name)
 {
@@ -267,16 +256,13 @@ int metrics_outcome_index(const struct metrics *m, int flow, const char *name)
 	return -1;
 }
 
-int metrics_nbuckets(const struct metrics *m, int latency)
-{
-	return latency ? m->nlat : m->ndur;
-}
+int metrics_nbuckets(const struct metrics *m, int latency) { return latency ? m->nlat : m->ndur; }
 
 /* Buckets are few (<= 32): a linear scan beats a binary search's branches. */
 /* Observes into h's own bounds, or the global latency (latency != 0) or duration ones
  * when h has none. */
-static void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int latency,
-    double seconds)
+static void metrics_hist_observe(
+    const struct metrics *m, struct mx_hist *h, int latency, double seconds)
 {
 	const double *b = h->bounds ? h->bounds : latency ? m->lat_b : m->dur_b;
 	int n = h->bounds ? h->nb : latency ? m->nlat : m->ndur, i = 0;
@@ -289,8 +275,8 @@ static void metrics_hist_observe(const struct metrics *m, struct mx_hist *h, int
 	h->sum += seconds;
 }
 
-double metrics_hist_quantile(const struct metrics *m, const struct mx_hist *h,
-    int latency, double q)
+double metrics_hist_quantile(
+    const struct metrics *m, const struct mx_hist *h, int latency, double q)
 {
 	const double *b = h->bounds ? h->bounds : latency ? m->lat_b : m->dur_b;
 	int n = h->bounds ? h->nb : latency ? m->nlat : m->ndur;
@@ -338,8 +324,8 @@ const char *metrics_step_owner(const struct metrics *m, int flow, int step, bool
 	return metrics_owner_of(&m->g->flows[flow], &m->flows[flow], step, learned);
 }
 
-const char *metrics_owner_of(const struct fg_flow *f, const struct mx_flow *mf, int step,
-    bool *learned)
+const char *metrics_owner_of(
+    const struct fg_flow *f, const struct mx_flow *mf, int step, bool *learned)
 {
 	*learned = false;
 	if (step < 0 || step >= f->nsteps)
@@ -375,8 +361,8 @@ void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
 		preds &= preds - 1;
 		mf->edge_count[step][p]++;
 		if (seconds >= 0)
-			metrics_hist_observe(m, &mf->edge_latency[step * f->nsteps + p], 1,
-			    seconds);
+			metrics_hist_observe(
+			    m, &mf->edge_latency[step * f->nsteps + p], 1, seconds);
 	}
 }
 
@@ -401,8 +387,8 @@ double metrics_stall_threshold(const struct fg_flow *f, int step)
 	return d > w ? (d - w) / 2 : -1;
 }
 
-void metrics_note_example(struct metrics *m, int flow, int step, int kind,
-    const char *corr, int64_t at_ns)
+void metrics_note_example(
+    struct metrics *m, int flow, int step, int kind, const char *corr, int64_t at_ns)
 {
 	int slot = 0;
 	while (slot < MX_NEXAMPLE_KINDS && mx_example_kind(slot) != kind)
@@ -436,7 +422,7 @@ int metrics_partition(struct metrics *m, const char *topic, int32_t partition)
 	char *t = strdup(topic);
 	if (t == NULL)
 		return -1;
-	m->parts[m->nparts] = (struct mx_part){.topic = t, .partition = partition};
+	m->parts[m->nparts] = (struct mx_part){ .topic = t, .partition = partition };
 	return m->nparts++;
 }
 
@@ -484,10 +470,7 @@ void metrics_rejected(struct metrics *m, const char *reason, uint64_t n)
 	m->rejected[m->nreasons++] = n;
 }
 
-void metrics_set_unmatched(struct metrics *m, uint64_t total)
-{
-	m->unmatched = total;
-}
+void metrics_set_unmatched(struct metrics *m, uint64_t total) { m->unmatched = total; }
 
 void metrics_set_kafka(struct metrics *m, int cut_off, uint64_t broker_errors)
 {
@@ -495,10 +478,7 @@ void metrics_set_kafka(struct metrics *m, int cut_off, uint64_t broker_errors)
 	m->kafka_broker_errors = broker_errors;
 }
 
-void metrics_set_ready(struct metrics *m, int ready)
-{
-	m->ready = ready;
-}
+void metrics_set_ready(struct metrics *m, int ready) { m->ready = ready; }
 
 void metrics_set_kafka_failures(struct metrics *m, uint64_t auth, uint64_t tls)
 {
@@ -522,10 +502,7 @@ uint64_t metrics_rejected_total(const struct metrics *m)
 	return t;
 }
 
-uint64_t metrics_unmatched_total(const struct metrics *m)
-{
-	return m->unmatched;
-}
+uint64_t metrics_unmatched_total(const struct metrics *m) { return m->unmatched; }
 
 int64_t metrics_lag_total(const struct metrics *m)
 {
@@ -542,7 +519,6 @@ void metrics_http_count(struct metrics *m, int code)
 		i++;
 	atomic_fetch_add_explicit(&m->http[i], 1, memory_order_relaxed);
 }
-
 
 /* ---- process_* from /proc/self ------------------------------------------------ */
 
@@ -561,8 +537,8 @@ static double boot_time(void)
 }
 
 /* Fields 14, 15 (utime, stime) and 22 (starttime) of /proc/self/stat, in ticks. */
-static int read_stat(unsigned long long *utime, unsigned long long *stime,
-    unsigned long long *start)
+static int read_stat(
+    unsigned long long *utime, unsigned long long *stime, unsigned long long *start)
 {
 	char buf[1024];
 	FILE *f = fopen("/proc/self/stat", "r");
@@ -575,8 +551,10 @@ static int read_stat(unsigned long long *utime, unsigned long long *stime,
 	if (p == NULL)
 		return -1;
 	/* after ") " comes field 3 (state) */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
-	        "%*d %*d %*d %llu", utime, stime, start) != 3)
+	if (sscanf(p + 2,
+		"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
+		"%*d %*d %*d %llu",
+		utime, stime, start) != 3)
 		return -1;
 	return 0;
 }
@@ -606,7 +584,7 @@ void metrics_render_process(struct metrics *m, struct jbuf *b)
 	unsigned long long ut = 0, st = 0, start = 0;
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned long long vsz = 0, rss = 0;
-	struct rlimit rl = {0};
+	struct rlimit rl = { 0 };
 	read_stat(&ut, &st, &start);
 	FILE *f = fopen("/proc/self/statm", "r");
 	if (f) {
@@ -616,7 +594,8 @@ void metrics_render_process(struct metrics *m, struct jbuf *b)
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
 	double tck = (double)sysconf(_SC_CLK_TCK);
-	metrics_family(b, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
+	metrics_family(
+	    b, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
 	jbuf_printf(b, "process_cpu_seconds_total %.2f\n", (double)(ut + st) / tck);
 	metrics_family(b, "process_resident_memory_bytes", "gauge", "Resident memory size.");
 	jbuf_printf(b, "process_resident_memory_bytes %llu\n", rss * (unsigned long long)page);
@@ -629,8 +608,8 @@ void metrics_render_process(struct metrics *m, struct jbuf *b)
 	metrics_family(b, "process_start_time_seconds", "gauge",
 	    "Start time of the process since the Unix epoch.");
 	jbuf_printf(b, "process_start_time_seconds %.2f\n", m->start_time_s);
-	metrics_family(b, "choreoscope_http_requests_total", "counter",
-	    "HTTP answers by status code.");
+	metrics_family(
+	    b, "choreoscope_http_requests_total", "counter", "HTTP answers by status code.");
 	for (int i = 0; i <= NCODES; i++) {
 		uint64_t v = atomic_load_explicit(&m->http[i], memory_order_relaxed);
 		if (i < NCODES)

@@ -33,12 +33,12 @@
 #define MX_MAX_PARTITIONS 1024
 #define MX_MAX_REASONS 32
 #define MX_MAX_BUCKETS 32
-#define MX_NKINDS 10  /* = AN__COUNT in engine.h, checked in metrics_engine.c */
+#define MX_NKINDS 10        /* = AN__COUNT in engine.h, checked in metrics_engine.c */
 #define MX_NEXAMPLE_KINDS 2 /* stalled, abandoned: the kinds the alert rules name */
 #define MX_EXAMPLE_LEN 128  /* longer correlation ids are cut (an example, not a key) */
 #define MX_EXAMPLE_HOLD_NS ((int64_t)30 * 1000000000) /* see metrics_note_example */
-#define MX_OWNER_SLOTS 3    /* candidate sources per step for the learned owner */
-#define MX_OWNER_LEN 64     /* longer sources are cut */
+#define MX_OWNER_SLOTS 3 /* candidate sources per step for the learned owner */
+#define MX_OWNER_LEN 64  /* longer sources are cut */
 
 /* The learned owner of a step: the most frequent `source` of its events, by the
  * Misra-Gries summary (MX_OWNER_SLOTS counters; a source emitting more than a quarter
@@ -50,7 +50,7 @@ struct mx_owner {
 };
 
 struct mx_hist {
-	uint64_t *counts;   /* [nb + 1]: per bucket (not cumulative), last = +Inf */
+	uint64_t *counts; /* [nb + 1]: per bucket (not cumulative), last = +Inf */
 	uint64_t count;
 	double sum;
 	const double *bounds; /* its finite bucket bounds (owned by the metrics), or NULL:
@@ -69,38 +69,38 @@ struct mx_hist {
 struct mx_flow {
 	uint64_t started;
 	uint64_t in_flight;
-	uint64_t *closed;              /* [noutcomes] */
+	uint64_t *closed;                 /* [noutcomes] */
 	uint64_t (*anomalies)[MX_NKINDS]; /* [nsteps + 1]: last row = no declared step */
-	uint64_t *stalled_now;         /* [nsteps] */
-	uint64_t *awaiting_now;        /* [nsteps] */
-	double *oldest_stall_s;        /* [nsteps]; 0 when none stalled */
-	int64_t *stall_since_ns;       /* [nsteps]: deadline of the oldest current stall,
+	uint64_t *stalled_now;            /* [nsteps] */
+	uint64_t *awaiting_now;           /* [nsteps] */
+	double *oldest_stall_s;           /* [nsteps]; 0 when none stalled */
+	int64_t *stall_since_ns;          /* [nsteps]: deadline of the oldest current stall,
 	                                  INT64_MIN when none (see metrics_engine.c) */
-	uint64_t *evicted;             /* [nsteps]: evictions by awaited step */
+	uint64_t *evicted;                /* [nsteps]: evictions by awaited step */
 	double (*step_b)[MX_MAX_BUCKETS]; /* [nsteps]: latency bounds of each step */
-	int *step_nb;                  /* [nsteps] */
+	int *step_nb;                     /* [nsteps] */
 	/* latest example instance per (step, example kind), see metrics_note_example */
 	char (*example)[MX_NEXAMPLE_KINDS][MX_EXAMPLE_LEN]; /* [nsteps] */
-	int64_t (*example_at_ns)[MX_NEXAMPLE_KINDS];      /* [nsteps] */
-	struct mx_hist *step_latency;  /* [nsteps] */
-	struct mx_owner *owner;        /* [nsteps]: learned owners (metrics_step_owner) */
-	struct mx_hist *duration;      /* [noutcomes] */
+	int64_t (*example_at_ns)[MX_NEXAMPLE_KINDS];        /* [nsteps] */
+	struct mx_hist *step_latency;                       /* [nsteps] */
+	struct mx_owner *owner;   /* [nsteps]: learned owners (metrics_step_owner) */
+	struct mx_hist *duration; /* [noutcomes] */
 	/* per-edge (pred -> step) counts and latency, for /api/v1/graphs */
-	uint64_t (*edge_count)[FG_MAX_STEPS];     /* [nsteps][nsteps]: [to][from] */
-	struct mx_hist *edge_latency;  /* [nsteps * nsteps] allocated lazily per flow */
+	uint64_t (*edge_count)[FG_MAX_STEPS]; /* [nsteps][nsteps]: [to][from] */
+	struct mx_hist *edge_latency;         /* [nsteps * nsteps] allocated lazily per flow */
 	int noutcomes;
-	const char **outcomes;         /* names, borrowed from the graph or static */
-	int used;                      /* the flow ever held an instance (set by the sync
+	const char **outcomes; /* names, borrowed from the graph or static */
+	int used;              /* the flow ever held an instance (set by the sync
 	                                  and the observe_* calls; whoever writes the
 	                                  fields above directly sets it too, else a render
 	                                  takes the flow to be still all zeros) */
-	uint64_t fp;                   /* a hash of every value above as of the last
+	uint64_t fp;           /* a hash of every value above as of the last
 	                                  metrics_render: equal, nothing shown changed */
 };
 
 struct metrics_opts {
-	const struct flowgraph *graph;  /* borrowed; must outlive the metrics */
-	const double *latency_buckets;  /* seconds ascending; NULL: defaults */
+	const struct flowgraph *graph; /* borrowed; must outlive the metrics */
+	const double *latency_buckets; /* seconds ascending; NULL: defaults */
 	int nlatency_buckets;
 	const double *duration_buckets; /* seconds ascending; NULL: defaults */
 	int nduration_buckets;
@@ -109,8 +109,7 @@ struct metrics_opts {
 
 struct metrics;
 
-int metrics_new(const struct metrics_opts *o, struct metrics **out, char *err,
-    size_t errlen);
+int metrics_new(const struct metrics_opts *o, struct metrics **out, char *err, size_t errlen);
 void metrics_free(struct metrics *m);
 
 /* Anomaly kind names in enum an_kind order ("stalled", ...); index or -1. */
@@ -128,8 +127,8 @@ int metrics_outcome_index(const struct metrics *m, int flow, const char *name);
 int metrics_nbuckets(const struct metrics *m, int latency);
 /* Quantile q (0..1) estimated from a histogram by linear interpolation inside the
  * bucket, as Prometheus' histogram_quantile does; NAN when empty. Bounds as above. */
-double metrics_hist_quantile(const struct metrics *m, const struct mx_hist *h,
-    int latency, double q);
+double metrics_hist_quantile(
+    const struct metrics *m, const struct mx_hist *h, int latency, double q);
 
 /* source: the step's event's `source` (may be NULL), for the learned owner. */
 void metrics_observe_step(struct metrics *m, int flow, int step, double seconds,
@@ -156,8 +155,8 @@ double metrics_stall_threshold(const struct fg_flow *f, int step);
  * per flow, step and kind) but its label value changes; to bound the churn of series
  * Prometheus sees, an example is kept at least MX_EXAMPLE_HOLD_NS (verdict time)
  * before a newer one replaces it. Engine thread; copies corr, never allocates. */
-void metrics_note_example(struct metrics *m, int flow, int step, int kind,
-    const char *corr, int64_t at_ns);
+void metrics_note_example(
+    struct metrics *m, int flow, int step, int kind, const char *corr, int64_t at_ns);
 
 /* Topic/partition slot (registered on first use), or -1 when the bound is reached. */
 int metrics_partition(struct metrics *m, const char *topic, int32_t partition);

@@ -55,7 +55,8 @@ static void sync_flow(struct metrics *m, const struct engine *e, int f, int64_t 
 		int64_t since = engine_oldest_stall(e, f, s);
 		mf->stall_since_ns[s] = since;
 		mf->oldest_stall_s[s] = since == ENGINE_NO_TIME || now == ENGINE_NO_TIME
-		    ? 0 : (double)(now - since) / 1e9;
+		    ? 0
+		    : (double)(now - since) / 1e9;
 		if (mf->oldest_stall_s[s] < 0)
 			mf->oldest_stall_s[s] = 0;
 	}

@@ -10,15 +10,15 @@
 #include <xxhash.h>
 #include "out/metrics.h"
 
-#define MX_NCODES 13      /* HTTP status codes with their own series (metrics.c) */
-#define MX_NFAMILIES 13   /* per-flow families (metrics_render.c) */
+#define MX_NCODES 13    /* HTTP status codes with their own series (metrics.c) */
+#define MX_NFAMILIES 13 /* per-flow families (metrics_render.c) */
 
 /* The kind (enum an_kind order) of each example slot: stalled, abandoned. */
 static inline int mx_example_kind(int slot) { return slot == 0 ? 0 : 9; }
 
 /* A flow's series as last rendered: one text, family k in [off[k], off[k + 1]). */
 struct mx_cache {
-	uint64_t fp;             /* fingerprint of the values rendered */
+	uint64_t fp; /* fingerprint of the values rendered */
 	bool valid;
 	struct jbuf txt;
 	size_t off[MX_NFAMILIES + 1];
@@ -50,14 +50,14 @@ struct metrics {
 	uint64_t kafka_broker_errors;
 	_Atomic uint64_t http[MX_NCODES + 1]; /* last: any other code */
 	double start_time_s;
-	struct mx_cache *cache;  /* [nflows]: each flow's rendered series (metrics_render) */
-	XXH3_state_t *fp;        /* scratch of flow_fingerprint */
+	struct mx_cache *cache; /* [nflows]: each flow's rendered series (metrics_render) */
+	XXH3_state_t *fp;       /* scratch of flow_fingerprint */
 };
 
 /* metrics_render.c: "# HELP" and "# TYPE" of one family. */
 void metrics_family(struct jbuf *b, const char *name, const char *type, const char *help);
 /* metrics_step_owner on a flow's parts (metrics.c; the renderer has no index). */
-const char *metrics_owner_of(const struct fg_flow *f, const struct mx_flow *mf, int step,
-    bool *learned);
+const char *metrics_owner_of(
+    const struct fg_flow *f, const struct mx_flow *mf, int step, bool *learned);
 
 #endif

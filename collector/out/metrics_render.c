@@ -18,8 +18,7 @@ void metrics_family(struct jbuf *b, const char *name, const char *type, const ch
 }
 
 /* name{flow="F",<k>="<v>"} (the label set every per-flow series starts with) */
-static void series(struct jbuf *b, const char *name, const char *flow, const char *k,
-    const char *v)
+static void series(struct jbuf *b, const char *name, const char *flow, const char *k, const char *v)
 {
 	jbuf_puts(b, name);
 	jbuf_puts(b, "{flow=\"");
@@ -31,8 +30,8 @@ static void series(struct jbuf *b, const char *name, const char *flow, const cha
 	jbuf_puts(b, "\"");
 }
 
-static void render_hist(struct jbuf *b, const char *name, const char *flow,
-    const char *k, const char *v, const struct mx_hist *h)
+static void render_hist(struct jbuf *b, const char *name, const char *flow, const char *k,
+    const char *v, const struct mx_hist *h)
 {
 	const double *bk = h->bounds;
 	int nb = h->nb;
@@ -61,21 +60,24 @@ static void render_global(struct metrics *m, struct jbuf *b)
 	jbuf_puts(b, "choreoscope_build_info{version=\"");
 	jbuf_prom_label(b, m->version);
 	jbuf_puts(b, "\"} 1\n");
-	metrics_family(b, "choreoscope_ready", "gauge",
-	    "1 once partitions are assigned and state is loaded.");
+	metrics_family(
+	    b, "choreoscope_ready", "gauge", "1 once partitions are assigned and state is loaded.");
 	jbuf_printf(b, "choreoscope_ready %d\n", m->ready ? 1 : 0);
 	metrics_family(b, "choreoscope_kafka_cut_off", "gauge",
-	    "1 while no partition leader has answered for 2 s (broker down, frozen or unreachable); "
+	    "1 while no partition leader has answered for 2 s (broker down, frozen or "
+	    "unreachable); "
 	    "the wall clock is held meanwhile.");
 	jbuf_printf(b, "choreoscope_kafka_cut_off %d\n", m->kafka_cut_off ? 1 : 0);
 	metrics_family(b, "choreoscope_kafka_broker_errors_total", "counter",
-	    "Errors librdkafka reported about the brokers (connection refused, all brokers down, ...).");
+	    "Errors librdkafka reported about the brokers (connection refused, all brokers down, "
+	    "...).");
 	jbuf_printf(b, "choreoscope_kafka_broker_errors_total %llu\n",
 	    (unsigned long long)m->kafka_broker_errors);
 	metrics_family(b, "choreoscope_kafka_connection_failures_total", "counter",
 	    "Kafka connections refused: cause=authentication (SASL) or tls (handshake, "
 	    "certificate); the daemon keeps retrying.");
-	jbuf_printf(b, "choreoscope_kafka_connection_failures_total{cause=\"authentication\"} %llu\n"
+	jbuf_printf(b,
+	    "choreoscope_kafka_connection_failures_total{cause=\"authentication\"} %llu\n"
 	    "choreoscope_kafka_connection_failures_total{cause=\"tls\"} %llu\n",
 	    (unsigned long long)m->kafka_auth_failures, (unsigned long long)m->kafka_tls_failures);
 	metrics_family(b, "choreoscope_events_consumed_total", "counter",
@@ -103,8 +105,8 @@ static void render_global(struct metrics *m, struct jbuf *b)
 	}
 	metrics_family(b, "choreoscope_events_unmatched_total", "counter",
 	    "Decoded events that belong to no declared flow.");
-	jbuf_printf(b, "choreoscope_events_unmatched_total %llu\n",
-	    (unsigned long long)m->unmatched);
+	jbuf_printf(
+	    b, "choreoscope_events_unmatched_total %llu\n", (unsigned long long)m->unmatched);
 	metrics_family(b, "choreoscope_metrics_series_dropped_total", "counter",
 	    "Label values refused because a series bound was reached.");
 	jbuf_printf(b, "choreoscope_metrics_series_dropped_total %llu\n",
@@ -121,44 +123,58 @@ static void render_global(struct metrics *m, struct jbuf *b)
  * hash per used flow and the text of the flows that moved: 1,000 idle flows no
  * longer cost 1,000 flows of printf every 250 ms (BENCHMARKS.md). */
 
-enum { FAM_STARTED, FAM_IN_FLIGHT, FAM_CLOSED, FAM_ANOMALIES, FAM_STALLED, FAM_AWAITING,
-	FAM_OLDEST, FAM_EVICTED, FAM_THRESHOLD, FAM_EXAMPLE, FAM_OWNER, FAM_STEP_LATENCY,
-	FAM_DURATION, NFAM };
+enum {
+	FAM_STARTED,
+	FAM_IN_FLIGHT,
+	FAM_CLOSED,
+	FAM_ANOMALIES,
+	FAM_STALLED,
+	FAM_AWAITING,
+	FAM_OLDEST,
+	FAM_EVICTED,
+	FAM_THRESHOLD,
+	FAM_EXAMPLE,
+	FAM_OWNER,
+	FAM_STEP_LATENCY,
+	FAM_DURATION,
+	NFAM
+};
 _Static_assert(sizeof(((struct mx_cache *)0)->off) == sizeof(size_t) * (NFAM + 1),
     "mx_cache.off sized for the families");
 
 static const struct {
 	const char *name, *type, *help;
 } fams[NFAM] = {
-	[FAM_STARTED] = {"choreoscope_flows_started_total", "counter", "Flow instances opened."},
-	[FAM_IN_FLIGHT] = {"choreoscope_flows_in_flight", "gauge", "Open flow instances."},
-	[FAM_CLOSED] = {"choreoscope_flows_closed_total", "counter",
-	    "Flow instances closed, by outcome."},
-	[FAM_ANOMALIES] = {"choreoscope_anomalies_total", "counter",
-	    "Verdicts against the flow graph, by kind and step."},
-	[FAM_STALLED] = {"choreoscope_flows_stalled", "gauge",
-	    "Open instances with this step stalled (past its deadline)."},
-	[FAM_AWAITING] = {"choreoscope_flows_awaiting", "gauge", "Open instances expecting this step."},
-	[FAM_OLDEST] = {"choreoscope_oldest_stall_age_seconds", "gauge",
-	    "Age of the oldest current stall of this step (0 when none)."},
-	[FAM_EVICTED] = {"choreoscope_flows_evicted_total", "counter",
-	    "Instances evicted under the in-flight bound, by the step they awaited."},
-	[FAM_THRESHOLD] = {"choreoscope_stall_age_threshold_seconds", "gauge",
-	    "Oldest-stall age the alert rules fire above: half of (flow deadline - step within)."},
-	[FAM_EXAMPLE] = {"choreoscope_anomaly_example_info", "gauge",
-	    "An example instance of the latest stalled/abandoned verdicts per step; always 1."},
-	[FAM_OWNER] = {"choreoscope_step_owner_info", "gauge",
+	[FAM_STARTED] = { "choreoscope_flows_started_total", "counter", "Flow instances opened." },
+	[FAM_IN_FLIGHT] = { "choreoscope_flows_in_flight", "gauge", "Open flow instances." },
+	[FAM_CLOSED] = { "choreoscope_flows_closed_total", "counter",
+	    "Flow instances closed, by outcome." },
+	[FAM_ANOMALIES] = { "choreoscope_anomalies_total", "counter",
+	    "Verdicts against the flow graph, by kind and step." },
+	[FAM_STALLED] = { "choreoscope_flows_stalled", "gauge",
+	    "Open instances with this step stalled (past its deadline)." },
+	[FAM_AWAITING] = { "choreoscope_flows_awaiting", "gauge",
+	    "Open instances expecting this step." },
+	[FAM_OLDEST] = { "choreoscope_oldest_stall_age_seconds", "gauge",
+	    "Age of the oldest current stall of this step (0 when none)." },
+	[FAM_EVICTED] = { "choreoscope_flows_evicted_total", "counter",
+	    "Instances evicted under the in-flight bound, by the step they awaited." },
+	[FAM_THRESHOLD] = { "choreoscope_stall_age_threshold_seconds", "gauge",
+	    "Oldest-stall age the alert rules fire above: half of (flow deadline - step within)." },
+	[FAM_EXAMPLE] = { "choreoscope_anomaly_example_info", "gauge",
+	    "An example instance of the latest stalled/abandoned verdicts per step; always 1." },
+	[FAM_OWNER] = { "choreoscope_step_owner_info", "gauge",
 	    "Who owes each step: its declared owner, or the most frequent source of its events "
-	    "(learned=\"true\"); always 1."},
-	[FAM_STEP_LATENCY] = {"choreoscope_step_latency_seconds", "histogram",
-	    "Time from a step becoming expected to its event."},
-	[FAM_DURATION] = {"choreoscope_flow_duration_seconds", "histogram",
-	    "Open-to-close time of closed flow instances, by outcome."},
+	    "(learned=\"true\"); always 1." },
+	[FAM_STEP_LATENCY] = { "choreoscope_step_latency_seconds", "histogram",
+	    "Time from a step becoming expected to its event." },
+	[FAM_DURATION] = { "choreoscope_flow_duration_seconds", "histogram",
+	    "Open-to-close time of closed flow instances, by outcome." },
 };
 
 /* One series per step of a u64 (or, is_double, double) array of the flow. */
-static void per_step(struct jbuf *b, const char *name, const struct fg_flow *fl,
-    const void *arr, int is_double)
+static void per_step(
+    struct jbuf *b, const char *name, const struct fg_flow *fl, const void *arr, int is_double)
 {
 	for (int s = 0; s < fl->nsteps; s++) {
 		series(b, name, fl->name, "step", fl->steps[s].name);
@@ -206,7 +222,8 @@ static void fam_examples(struct jbuf *b, const struct fg_flow *fl, const struct 
 			if (ex[0] == '\0')
 				continue;
 			series(b, fams[FAM_EXAMPLE].name, fl->name, "step", fl->steps[s].name);
-			jbuf_printf(b, ",kind=\"%s\",correlation_id=\"", metrics_kind_name(mx_example_kind(k)));
+			jbuf_printf(b, ",kind=\"%s\",correlation_id=\"",
+			    metrics_kind_name(mx_example_kind(k)));
 			jbuf_prom_label(b, ex);
 			jbuf_puts(b, "\"} 1\n");
 		}
@@ -231,15 +248,16 @@ static void fam_owners(struct jbuf *b, const struct fg_flow *fl, const struct mx
 	}
 }
 
-static void render_family(struct jbuf *b, int fam, const struct fg_flow *fl, const struct mx_flow *mf)
+static void render_family(
+    struct jbuf *b, int fam, const struct fg_flow *fl, const struct mx_flow *mf)
 {
 	const char *name = fams[fam].name;
 	switch (fam) {
 	case FAM_STARTED:
 	case FAM_IN_FLIGHT:
 		series(b, name, fl->name, NULL, NULL);
-		jbuf_printf(b, "} %llu\n", (unsigned long long)(fam == FAM_STARTED ? mf->started
-		                                                                 : mf->in_flight));
+		jbuf_printf(b, "} %llu\n",
+		    (unsigned long long)(fam == FAM_STARTED ? mf->started : mf->in_flight));
 		break;
 	case FAM_CLOSED:
 		for (int o = 0; o < mf->noutcomes; o++) {
@@ -262,8 +280,8 @@ static void render_family(struct jbuf *b, int fam, const struct fg_flow *fl, con
 		break;
 	case FAM_DURATION:
 		for (int o = 0; o < mf->noutcomes; o++)
-			render_hist(b, "choreoscope_flow_duration_seconds_bucket", fl->name, "outcome",
-			    mf->outcomes[o], &mf->duration[o]);
+			render_hist(b, "choreoscope_flow_duration_seconds_bucket", fl->name,
+			    "outcome", mf->outcomes[o], &mf->duration[o]);
 		break;
 	}
 }
@@ -298,7 +316,7 @@ static uint64_t flow_fingerprint(struct metrics *m, int f)
 		fp_hist(st, &mf->step_latency[s]);
 	for (size_t o = 0; o < no; o++)
 		fp_hist(st, &mf->duration[o]);
-	for (size_t k = 0; k < ns; k++) {          /* the edges (the graphs document) */
+	for (size_t k = 0; k < ns; k++) { /* the edges (the graphs document) */
 		XXH3_64bits_update(st, mf->edge_count[k], sizeof(**mf->edge_count) * ns);
 		for (size_t p = 0; p < ns; p++)
 			if (mf->edge_latency[k * ns + p].counts)
@@ -312,7 +330,7 @@ static void refresh_flow(struct metrics *m, int f)
 {
 	struct mx_cache *c = &m->cache[f];
 	if (c->valid && !m->flows[f].used)
-		return;                              /* idle: still all zeros, as rendered */
+		return; /* idle: still all zeros, as rendered */
 	uint64_t fp = flow_fingerprint(m, f);
 	m->flows[f].fp = fp;
 	if (c->valid && c->fp == fp)
@@ -349,7 +367,7 @@ static bool copy_flows(struct metrics *m, struct jbuf *b, bool only_used)
 			if (only_used && !m->flows[f].used)
 				continue;
 			if (!c->valid)
-				return false;            /* its text did not fit: say so, never cut */
+				return false; /* its text did not fit: say so, never cut */
 			jbuf_put(b, c->txt.p + c->off[k], c->off[k + 1] - c->off[k]);
 		}
 	}
@@ -374,14 +392,17 @@ int metrics_render(struct metrics *m, struct jbuf *b)
 	b->overflow = false;
 	b->p[global] = '\0';
 	if (used < nf && copy_flows(m, b, true)) {
-		jbuf_printf(b, "# choreoscope: %d of %d declared flows never held an instance; their "
-		    "series (all 0) do not fit in %zu bytes and are left out\n", nf - used, nf, b->max);
+		jbuf_printf(b,
+		    "# choreoscope: %d of %d declared flows never held an instance; their "
+		    "series (all 0) do not fit in %zu bytes and are left out\n",
+		    nf - used, nf, b->max);
 		return -1;
 	}
 	jbuf_reset(b);
 	render_global(m, b);
-	jbuf_printf(b, "# choreoscope: the per-flow series of %d flows do not fit in %zu bytes; "
-	    "they are left out\n", nf, b->max);
+	jbuf_printf(b,
+	    "# choreoscope: the per-flow series of %d flows do not fit in %zu bytes; "
+	    "they are left out\n",
+	    nf, b->max);
 	return -1;
 }
-

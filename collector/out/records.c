@@ -100,8 +100,7 @@ void records_anomaly_json(struct jbuf *w, const struct anomaly *a)
 		jbuf_json_key(w, "awaiting");
 		awaiting_json(w, a->flow, a->awaiting);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if (a->ev) {
 		jbuf_json_kstr(w, "event_id", a->ev->event_id);
@@ -247,8 +246,7 @@ static void rejects_json(struct jbuf *w, const struct records_rejects *rej)
 	jbuf_put(w, "}", 1);
 }
 
-void records_summary(struct records *r, const struct engine *e,
-    const struct records_rejects *rej)
+void records_summary(struct records *r, const struct engine *e, const struct records_rejects *rej)
 {
 	const struct engine_stats *st = engine_stats(e);
 	uint64_t total[AN__COUNT] = { 0 };

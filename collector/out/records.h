@@ -27,14 +27,13 @@ struct records_rejects {
 	uint64_t count[RECORDS_MAX_REASONS];
 	int n;
 	uint64_t total;
-	uint64_t other;           /* reasons beyond RECORDS_MAX_REASONS */
+	uint64_t other; /* reasons beyond RECORDS_MAX_REASONS */
 };
 /* Counts one rejected input under reason. */
 void records_reject(struct records_rejects *rej, const char *reason);
 /* Writes the summary line: `rejected` is rej->total (rej NULL: 0), `rejected_by_reason`
  * each reason's count (and `other` for those beyond RECORDS_MAX_REASONS). */
-void records_summary(struct records *r, const struct engine *e,
-    const struct records_rejects *rej);
+void records_summary(struct records *r, const struct engine *e, const struct records_rejects *rej);
 /* Appends the JSON object of an anomaly / a flow record (no newline) to w. */
 struct jbuf;
 void records_anomaly_json(struct jbuf *w, const struct anomaly *a);

@@ -28,15 +28,15 @@ struct input {
 	unsigned char *buf;
 	size_t cap, start, end;
 	int eof;
-	int64_t pos_base;    /* stream offset of buf[0] */
-	int64_t line;        /* JSONL: lines consumed */
-	int skipping;        /* JSONL: inside an oversized line */
-	uint64_t skip_left;  /* protobuf: bytes of an oversized record still to skip */
-	int done;            /* protobuf: framing lost, only EOF remains */
+	int64_t pos_base;   /* stream offset of buf[0] */
+	int64_t line;       /* JSONL: lines consumed */
+	int skipping;       /* JSONL: inside an oversized line */
+	uint64_t skip_left; /* protobuf: bytes of an oversized record still to skip */
+	int done;           /* protobuf: framing lost, only EOF remains */
 };
 
-struct input *input_open(const char *path, enum input_format fmt, struct decoder *dec,
-    char *err, size_t errlen)
+struct input *input_open(
+    const char *path, enum input_format fmt, struct decoder *dec, char *err, size_t errlen)
 {
 	struct input *in = calloc(1, sizeof(*in));
 	if (!in) {
@@ -150,13 +150,13 @@ static int blank(const unsigned char *s, size_t n)
 }
 
 /* One complete line (no newline): decoded, rejected, or -2 when blank. */
-static int jsonl_line(struct input *in, const unsigned char *s, size_t n, struct event *ev,
-    struct input_reject *rej)
+static int jsonl_line(
+    struct input *in, const unsigned char *s, size_t n, struct event *ev, struct input_reject *rej)
 {
 	if (n && s[n - 1] == '\r')
 		n--;
 	if (in->line == 1 && n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
-		s += 3;  /* a UTF-8 byte order mark, as some editors write */
+		s += 3; /* a UTF-8 byte order mark, as some editors write */
 		n -= 3;
 	}
 	if (n == 0 || (s[0] != '{' && blank(s, n)))
@@ -168,8 +168,8 @@ static int jsonl_line(struct input *in, const unsigned char *s, size_t n, struct
 	return INPUT_EVENT;
 }
 
-static int jsonl_next(struct input *in, struct event *ev, struct input_reject *rej,
-    char *err, size_t errlen)
+static int jsonl_next(
+    struct input *in, struct event *ev, struct input_reject *rej, char *err, size_t errlen)
 {
 	for (;;) {
 		unsigned char *s = in->buf + in->start;
@@ -258,8 +258,8 @@ static int proto_skip(struct input *in, char *err, size_t errlen)
 	return 0;
 }
 
-static int proto_next(struct input *in, struct event *ev, struct input_reject *rej,
-    char *err, size_t errlen)
+static int proto_next(
+    struct input *in, struct event *ev, struct input_reject *rej, char *err, size_t errlen)
 {
 	if (proto_skip(in, err, errlen) || want(in, 10, err, errlen))
 		return INPUT_ERROR;
@@ -302,8 +302,8 @@ static int proto_next(struct input *in, struct event *ev, struct input_reject *r
 	return INPUT_EVENT;
 }
 
-int input_next(struct input *in, struct event *ev, struct input_reject *rej, char *err,
-    size_t errlen)
+int input_next(
+    struct input *in, struct event *ev, struct input_reject *rej, char *err, size_t errlen)
 {
 	if (in->fmt == INPUT_JSONL)
 		return jsonl_next(in, ev, rej, err, errlen);
@@ -318,7 +318,7 @@ int input_write_proto_delimited(FILE *f, const struct event *ev)
 	if (!buf)
 		return -1;
 	decode_proto_pack(ev, buf, n);
-	for (uint64_t v = n; ; v >>= 7) {
+	for (uint64_t v = n;; v >>= 7) {
 		hdr[h++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		if (v <= 0x7f)
 			break;

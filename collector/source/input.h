@@ -30,16 +30,16 @@
 enum input_format { INPUT_JSONL, INPUT_PROTOBUF };
 
 enum input_status {
-	INPUT_ERROR = -1,  /* read error: err says why; the reader is done */
+	INPUT_ERROR = -1, /* read error: err says why; the reader is done */
 	INPUT_EOF = 0,
-	INPUT_EVENT = 1,   /* *ev holds an event */
-	INPUT_REJECT = 2,  /* *rej says what was rejected */
+	INPUT_EVENT = 1,  /* *ev holds an event */
+	INPUT_REJECT = 2, /* *rej says what was rejected */
 };
 
 struct input_reject {
-	int64_t pos;           /* line number or byte offset */
-	int code;              /* enum decode_error */
-	const char *reason;    /* decode_error_name(code) */
+	int64_t pos;        /* line number or byte offset */
+	int code;           /* enum decode_error */
+	const char *reason; /* decode_error_name(code) */
 	char detail[256];
 };
 
@@ -48,14 +48,14 @@ struct input;
 /* path "-" is stdin. fmt chooses the framing and decoder. dec is borrowed (it carries
  * the JSON field paths and max_len); NULL: the reader makes a default one. NULL and err
  * when the file cannot be opened. */
-struct input *input_open(const char *path, enum input_format fmt, struct decoder *dec,
-    char *err, size_t errlen);
+struct input *input_open(
+    const char *path, enum input_format fmt, struct decoder *dec, char *err, size_t errlen);
 /* Closes the file (not stdin) and frees the reader; NULL is a no-op. */
 void input_close(struct input *in);
 
 /* The next item; see enum input_status. */
-int input_next(struct input *in, struct event *ev, struct input_reject *rej, char *err,
-    size_t errlen);
+int input_next(
+    struct input *in, struct event *ev, struct input_reject *rej, char *err, size_t errlen);
 
 /* Parses "jsonl" or "protobuf" (also "json", "proto", "pb"); -1 otherwise. */
 int input_format_parse(const char *name, enum input_format *fmt);

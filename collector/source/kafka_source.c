@@ -26,17 +26,18 @@ struct ksrc {
 	const struct log *lg;
 	struct partclock *pc;
 	struct ksrc_part *parts;
-	int nparts;             /* slots in use (high-water index) */
+	int nparts; /* slots in use (high-water index) */
 	int max_parts;
-	int cache[KSRC_CACHE];  /* direct-mapped (topic pointer, partition) -> slot */
-	int *touched;           /* slots with messages in the current batch */
+	int cache[KSRC_CACHE]; /* direct-mapped (topic pointer, partition) -> slot */
+	int *touched;          /* slots with messages in the current batch */
 	struct ksrc_stats st;
 	struct log_limit err_limit;
 	struct log_limit msg_limit;
 	struct log_limit lib_limit;
 	struct log_limit sec_limit;
 	bool manual_store;
-	void (*on_assign)(void *ctx, int slot, const char *topic, int32_t partition, int64_t *offset);
+	void (*on_assign)(
+	    void *ctx, int slot, const char *topic, int32_t partition, int64_t *offset);
 	void (*on_revoke)(void *ctx, int slot, const char *topic, int32_t partition);
 	void *hook_ctx;
 };
@@ -105,7 +106,8 @@ static void on_assign(struct ksrc *ks, rd_kafka_topic_partition_list_t *l)
 		partclock_assign(ks->pc, s);
 		if (ks->on_assign != NULL) {
 			int64_t off = l->elems[i].offset;
-			ks->on_assign(ks->hook_ctx, s, l->elems[i].topic, l->elems[i].partition, &off);
+			ks->on_assign(
+			    ks->hook_ctx, s, l->elems[i].topic, l->elems[i].partition, &off);
 			l->elems[i].offset = off;
 			if (off >= 0)
 				ks->parts[s].position = ks->parts[s].next = off;
@@ -125,8 +127,8 @@ static void on_revoke(struct ksrc *ks, rd_kafka_topic_partition_list_t *l)
 	}
 }
 
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-    rd_kafka_topic_partition_list_t *parts, void *opaque)
+static void rebalance_cb(
+    rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct ksrc *ks = opaque;
 	bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
@@ -134,7 +136,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 	ks->st.rebalances++;
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		ks->st.security = KSRC_SEC_OK;  /* a group member: it got in */
+		ks->st.security = KSRC_SEC_OK; /* a group member: it got in */
 		on_assign(ks, parts);
 		LOG_INFO(ks->lg, "partitions assigned", "count=%d protocol=%s", parts->cnt,
 		    coop ? "cooperative" : "eager");
@@ -148,9 +150,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		 * would block this thread for as long as the coordinator is unreachable). */
 		if (ks->on_revoke != NULL)
 			for (int i = 0; i < parts->cnt; i++) {
-				int s = find_slot(ks, parts->elems[i].topic, parts->elems[i].partition);
+				int s =
+				    find_slot(ks, parts->elems[i].topic, parts->elems[i].partition);
 				if (s >= 0 && ks->parts[s].assigned)
-					ks->on_revoke(ks->hook_ctx, s, parts->elems[i].topic, parts->elems[i].partition);
+					ks->on_revoke(ks->hook_ctx, s, parts->elems[i].topic,
+					    parts->elems[i].partition);
 			}
 		rd_kafka_commit(rk, NULL, 1);
 		on_revoke(ks, parts);
@@ -198,11 +202,14 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 			ks->st.auth_failures++;
 		else
 			ks->st.tls_failures++;
-		LOG_LIMITED(ks->lg, &ks->sec_limit, LOG_LVL_ERROR, sec == KSRC_SEC_AUTH
-		    ? "kafka authentication failed (check kafka.sasl.username and the password); retrying"
-		    : "kafka TLS handshake failed (broker certificate not signed by kafka.tls.ca_file, "
-		      "or a client certificate missing or refused?); retrying",
-		    "cause=%s code=%s reason=\"%s\"", sec == KSRC_SEC_AUTH ? "authentication" : "tls",
+		LOG_LIMITED(ks->lg, &ks->sec_limit, LOG_LVL_ERROR,
+		    sec == KSRC_SEC_AUTH ? "kafka authentication failed (check kafka.sasl.username "
+					   "and the password); retrying"
+					 : "kafka TLS handshake failed (broker certificate not "
+					   "signed by kafka.tls.ca_file, "
+					   "or a client certificate missing or refused?); retrying",
+		    "cause=%s code=%s reason=\"%s\"",
+		    sec == KSRC_SEC_AUTH ? "authentication" : "tls",
 		    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 		return;
 	}
@@ -295,8 +302,8 @@ static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char *e
 	return 0;
 }
 
-static rd_kafka_conf_t *make_conf(struct ksrc *ks, const struct ksrc_opts *o, char *err,
-    size_t errlen)
+static rd_kafka_conf_t *make_conf(
+    struct ksrc *ks, const struct ksrc_opts *o, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
@@ -350,12 +357,15 @@ int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *
 	rd_kafka_conf_t *conf;
 	char why[512];
 
-	if (o->brokers == NULL || o->ntopics == 0 || o->group_id == NULL || o->max_partitions <= 0) {
-		snprintf(err, errlen, "kafka: brokers, group_id and at least one topic are required");
+	if (o->brokers == NULL || o->ntopics == 0 || o->group_id == NULL ||
+	    o->max_partitions <= 0) {
+		snprintf(
+		    err, errlen, "kafka: brokers, group_id and at least one topic are required");
 		return -1;
 	}
 	ks = calloc(1, sizeof *ks);
-	if (ks == NULL || (ks->parts = calloc((size_t)o->max_partitions, sizeof *ks->parts)) == NULL ||
+	if (ks == NULL ||
+	    (ks->parts = calloc((size_t)o->max_partitions, sizeof *ks->parts)) == NULL ||
 	    (ks->touched = calloc((size_t)o->max_partitions, sizeof *ks->touched)) == NULL) {
 		if (ks != NULL)
 			free(ks->parts);
@@ -406,7 +416,8 @@ static void close_consumer(struct ksrc *ks)
 	int64_t deadline = log_mono_ns() + (int64_t)KSRC_CLOSE_MS * 1000000;
 
 	if (e != NULL) {
-		LOG_WARN(ks->lg, "consumer close failed", "reason=\"%s\"", rd_kafka_error_string(e));
+		LOG_WARN(
+		    ks->lg, "consumer close failed", "reason=\"%s\"", rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
 	}
 	while (e == NULL && !rd_kafka_consumer_closed(ks->rk) && log_mono_ns() < deadline) {
@@ -483,7 +494,8 @@ static void on_event(struct ksrc *ks, rd_kafka_message_t *m)
 		return;
 	}
 	ks->st.errors++;
-	LOG_LIMITED(ks->lg, &ks->msg_limit, LOG_LVL_WARN, "consumer error", "topic=%s partition=%d code=%s reason=\"%s\"",
+	LOG_LIMITED(ks->lg, &ks->msg_limit, LOG_LVL_WARN, "consumer error",
+	    "topic=%s partition=%d code=%s reason=\"%s\"",
 	    m->rkt != NULL ? rd_kafka_topic_name(m->rkt) : "-", (int)m->partition,
 	    rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
 }
@@ -523,21 +535,28 @@ int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms)
 	return out;
 }
 
-void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot,
-    struct ce_header *hdrs, struct kmsg *out)
+void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot, struct ce_header *hdrs,
+    struct kmsg *out)
 {
 	rd_kafka_headers_t *h = NULL;
 	size_t nh = 0;
 
-	*out = (struct kmsg){ .topic = slot >= 0 ? ks->parts[slot].topic : rd_kafka_topic_name(m->rkt),
-		.partition = m->partition, .offset = m->offset, .key = m->key,
-		.keylen = m->key_len, .val = m->payload, .len = m->len, .hdrs = hdrs };
+	*out =
+	    (struct kmsg){ .topic = slot >= 0 ? ks->parts[slot].topic : rd_kafka_topic_name(m->rkt),
+		    .partition = m->partition,
+		    .offset = m->offset,
+		    .key = m->key,
+		    .keylen = m->key_len,
+		    .val = m->payload,
+		    .len = m->len,
+		    .hdrs = hdrs };
 	if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		const void *v;
 		size_t vlen;
 		const char *name;
 		while (nh < KSRC_MAX_HEADERS &&
-		    rd_kafka_header_get_all(h, nh, &name, &v, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		    rd_kafka_header_get_all(h, nh, &name, &v, &vlen) ==
+			RD_KAFKA_RESP_ERR_NO_ERROR) {
 			hdrs[nh] = (struct ce_header){ .name = name, .val = v, .len = vlen };
 			nh++;
 		}
@@ -555,7 +574,8 @@ static void refresh_high(struct ksrc *ks, int s)
 	int64_t lo, hi;
 
 	if (rd_kafka_get_watermark_offsets(ks->rk, p->topic, p->partition, &lo, &hi) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
+		RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    hi < 0)
 		return;
 	if (hi > p->high)
 		p->high = hi;
@@ -598,15 +618,13 @@ void ksrc_store(struct ksrc *ks, int slot, int64_t offset)
 	if (slot < 0 || slot >= ks->nparts || offset < 0)
 		return;
 	l = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(l, ks->parts[slot].topic, ks->parts[slot].partition)->offset = offset;
+	rd_kafka_topic_partition_list_add(l, ks->parts[slot].topic, ks->parts[slot].partition)
+	    ->offset = offset;
 	rd_kafka_offsets_store(ks->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
-void ksrc_commit_async(struct ksrc *ks)
-{
-	rd_kafka_commit(ks->rk, NULL, 1);
-}
+void ksrc_commit_async(struct ksrc *ks) { rd_kafka_commit(ks->rk, NULL, 1); }
 
 void ksrc_batch_done(struct ksrc *ks, struct ksrc_batch *b)
 {
@@ -642,14 +660,10 @@ int ksrc_commit(struct ksrc *ks, int timeout_ms, char *err, size_t errlen)
 	return 0;
 }
 
-const struct ksrc_stats *ksrc_stats(const struct ksrc *ks)
-{
-	return &ks->st;
-}
+const struct ksrc_stats *ksrc_stats(const struct ksrc *ks) { return &ks->st; }
 
 const struct ksrc_part *ksrc_parts(const struct ksrc *ks, int *n)
 {
 	*n = ks->nparts;
 	return ks->parts;
 }
-

@@ -50,16 +50,17 @@ struct ksrc_opts {
 	const char *group_id;
 	char *const *topics;
 	int ntopics;
-	char *const *prop_keys;   /* passed through to librdkafka, after the defaults */
+	char *const *prop_keys; /* passed through to librdkafka, after the defaults */
 	char *const *prop_vals;
 	int nprops;
-	int max_partitions;       /* slots; assignments beyond are logged and not tracked */
-	bool manual_store;        /* offsets stored only through ksrc_store (durable state) */
+	int max_partitions; /* slots; assignments beyond are logged and not tracked */
+	bool manual_store;  /* offsets stored only through ksrc_store (durable state) */
 	/* Rebalance hooks (NULL: none), called inside ksrc_poll on the caller's thread.
 	 * on_assign: per partition once its slot is set up; may set *offset (the next offset
 	 * to consume; left alone: the committed offset). on_revoke: per partition before the
 	 * stored offsets are committed and the partition is handed back. */
-	void (*on_assign)(void *ctx, int slot, const char *topic, int32_t partition, int64_t *offset);
+	void (*on_assign)(
+	    void *ctx, int slot, const char *topic, int32_t partition, int64_t *offset);
 	void (*on_revoke)(void *ctx, int slot, const char *topic, int32_t partition);
 	void *hook_ctx;
 };
@@ -69,37 +70,37 @@ enum ksrc_security { KSRC_SEC_OK, KSRC_SEC_AUTH, KSRC_SEC_TLS };
 
 /* One partition slot, for stats (/metrics: consumed and lag by topic/partition). */
 struct ksrc_part {
-	bool used;                /* ever assigned (keeps its counters) */
+	bool used; /* ever assigned (keeps its counters) */
 	bool assigned;
 	char topic[KSRC_TOPIC_MAX + 1];
 	int32_t partition;
-	uint64_t consumed;        /* messages handed out, decodable or not */
-	int64_t position;         /* next offset to consume, -1 unknown */
-	int64_t high;             /* last known high watermark, -1 unknown */
-	int64_t lag;              /* high - position (0 when unknown) */
-	int64_t store;            /* internal: offset to store at batch end, -1 none */
-	int64_t next;             /* internal: next offset to hand out, -1 any */
-	const char *name_ptr;     /* internal: librdkafka's topic name pointer, for lookups */
+	uint64_t consumed;    /* messages handed out, decodable or not */
+	int64_t position;     /* next offset to consume, -1 unknown */
+	int64_t high;         /* last known high watermark, -1 unknown */
+	int64_t lag;          /* high - position (0 when unknown) */
+	int64_t store;        /* internal: offset to store at batch end, -1 none */
+	int64_t next;         /* internal: next offset to hand out, -1 any */
+	const char *name_ptr; /* internal: librdkafka's topic name pointer, for lookups */
 };
 
 struct ksrc_stats {
-	uint64_t messages;        /* data messages handed out */
-	uint64_t errors;          /* consumer errors (not EOF) */
-	uint64_t broker_errors;   /* error callback invocations */
+	uint64_t messages;      /* data messages handed out */
+	uint64_t errors;        /* consumer errors (not EOF) */
+	uint64_t broker_errors; /* error callback invocations */
 	uint64_t rebalances;
-	uint64_t untracked;       /* assignments beyond max_partitions */
-	bool brokers_down;        /* last error said all brokers are down */
-	uint64_t auth_failures;   /* SASL authentication refused (wrong user or password) */
-	uint64_t tls_failures;    /* TLS handshakes failed (untrusted or bad certificate) */
+	uint64_t untracked;          /* assignments beyond max_partitions */
+	bool brokers_down;           /* last error said all brokers are down */
+	uint64_t auth_failures;      /* SASL authentication refused (wrong user or password) */
+	uint64_t tls_failures;       /* TLS handshakes failed (untrusted or bad certificate) */
 	enum ksrc_security security; /* the last such failure, until partitions are assigned
 	                                or messages arrive */
-	char security_reason[256]; /* librdkafka's text of it */
+	char security_reason[256];   /* librdkafka's text of it */
 	/* contact, from librdkafka's statistics (every KSRC_STATS_MS): the last time
 	 * (monotonic ns, librdkafka's clock) anything was received from every broker that
 	 * leads an assigned partition (the stalest of them); 0 until known */
 	int64_t heard_mono_ns;
-	int brokers_up;           /* leaders of assigned partitions in state UP */
-	int leaders;              /* brokers leading assigned partitions */
+	int brokers_up; /* leaders of assigned partitions in state UP */
+	int leaders;    /* brokers leading assigned partitions */
 	uint64_t stats_parsed;
 };
 
@@ -134,8 +135,8 @@ void ksrc_free(struct ksrc *ks);
 int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms);
 /* The message as a kmsg, headers copied into hdrs[KSRC_MAX_HEADERS] (out->nhdrs_all says
  * how many it has when that is more). */
-void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot,
-    struct ce_header *hdrs, struct kmsg *out);
+void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot, struct ce_header *hdrs,
+    struct kmsg *out);
 /* The batch was applied: stores its offsets, refreshes watermarks, frees messages. */
 void ksrc_batch_done(struct ksrc *ks, struct ksrc_batch *b);
 /* Stores `offset` (the next to consume) of slot s for the next commit (manual_store). */

@@ -11,10 +11,10 @@
 struct pc_slot {
 	bool assigned;
 	bool at_end;
-	int64_t next_offset;  /* -1 until a message or EOF gives our position */
-	int64_t high;         /* -1 until known */
-	int64_t last_ns;      /* time of the last message consumed, or NONE */
-	int64_t max_ns;       /* largest event time consumed, or NONE */
+	int64_t next_offset; /* -1 until a message or EOF gives our position */
+	int64_t high;        /* -1 until known */
+	int64_t last_ns;     /* time of the last message consumed, or NONE */
+	int64_t max_ns;      /* largest event time consumed, or NONE */
 };
 
 struct partclock {
@@ -24,8 +24,8 @@ struct partclock {
 	struct pc_slot *slots;
 };
 
-int partclock_new(enum partclock_mode mode, int max_slots, struct partclock **out,
-    char *err, size_t errlen)
+int partclock_new(
+    enum partclock_mode mode, int max_slots, struct partclock **out, char *err, size_t errlen)
 {
 	struct partclock *pc;
 
@@ -53,10 +53,7 @@ void partclock_free(struct partclock *pc)
 	free(pc);
 }
 
-enum partclock_mode partclock_mode(const struct partclock *pc)
-{
-	return pc->mode;
-}
+enum partclock_mode partclock_mode(const struct partclock *pc) { return pc->mode; }
 
 static struct pc_slot *slot_at(const struct partclock *pc, int slot)
 {
@@ -73,8 +70,12 @@ void partclock_assign(struct partclock *pc, int slot)
 		return;
 	if (!s->assigned)
 		pc->nassigned++;
-	*s = (struct pc_slot){ .assigned = true, .at_end = false, .next_offset = -1,
-		.high = -1, .last_ns = PARTCLOCK_NONE, .max_ns = PARTCLOCK_NONE };
+	*s = (struct pc_slot){ .assigned = true,
+		.at_end = false,
+		.next_offset = -1,
+		.high = -1,
+		.last_ns = PARTCLOCK_NONE,
+		.max_ns = PARTCLOCK_NONE };
 }
 
 void partclock_revoke(struct partclock *pc, int slot)
@@ -143,10 +144,7 @@ void partclock_restore(struct partclock *pc, int slot, int64_t max_ns)
 	s->last_ns = max_ns;
 }
 
-int partclock_assigned(const struct partclock *pc)
-{
-	return pc->nassigned;
-}
+int partclock_assigned(const struct partclock *pc) { return pc->nassigned; }
 
 int partclock_all_at_end(const struct partclock *pc)
 {

@@ -31,8 +31,8 @@ enum partclock_mode { PARTCLOCK_WALL, PARTCLOCK_EVENT };
 
 struct partclock;
 
-int partclock_new(enum partclock_mode mode, int max_slots, struct partclock **out,
-    char *err, size_t errlen);
+int partclock_new(
+    enum partclock_mode mode, int max_slots, struct partclock **out, char *err, size_t errlen);
 void partclock_free(struct partclock *pc);
 enum partclock_mode partclock_mode(const struct partclock *pc);
 

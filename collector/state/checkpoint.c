@@ -87,8 +87,8 @@ int ckpt_sync_dir(const char *dir, char *err, size_t errlen)
 	return rc;
 }
 
-int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, size_t len,
-    char *err, size_t errlen)
+int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, size_t len, char *err,
+    size_t errlen)
 {
 	if (ckpt_write_file(dir, m, state, len, err, errlen) < 0)
 		return -1;
@@ -139,7 +139,8 @@ int ckpt_write_file(const char *dir, const struct ckpt_meta *m, const void *stat
 		return -1;
 	}
 	if (write_all(fd, h.p, h.len) < 0 || write_all(fd, state, len / 2) < 0 ||
-	    (test_stall(), 0) || write_all(fd, (const unsigned char *)state + len / 2, len - len / 2) < 0 ||
+	    (test_stall(), 0) ||
+	    write_all(fd, (const unsigned char *)state + len / 2, len - len / 2) < 0 ||
 	    write_all(fd, (const unsigned char *)&sum, 8) < 0 ||
 	    write_all(fd, (const unsigned char *)TRAILER, sizeof TRAILER) < 0 || fsync(fd) < 0) {
 		snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
@@ -234,7 +235,8 @@ int ckpt_read(const char *dir, const char *topic, int32_t partition, uint64_t fi
 	get(&r, &ver, 4);
 	if (ver != CKPT_VERSION) {
 		free(buf);
-		snprintf(why, sizeof why, "format version %u, this build reads version %d", ver, CKPT_VERSION);
+		snprintf(why, sizeof why, "format version %u, this build reads version %d", ver,
+		    CKPT_VERSION);
 		return refuse(err, errlen, path, why);
 	}
 	get(&r, &m->fingerprint, 8);
@@ -255,7 +257,8 @@ int ckpt_read(const char *dir, const char *topic, int32_t partition, uint64_t fi
 	get(&r, &sl, 8);
 	if (r.bad || (size_t)(r.end - r.p) < 16 || sl != (uint64_t)(r.end - r.p) - 16) {
 		free(buf);
-		return refuse(err, errlen, path, "truncated or damaged (length does not match the file)");
+		return refuse(
+		    err, errlen, path, "truncated or damaged (length does not match the file)");
 	}
 	const unsigned char *st = r.p;
 	r.p += sl;
@@ -270,7 +273,8 @@ int ckpt_read(const char *dir, const char *topic, int32_t partition, uint64_t fi
 	}
 	if (m->fingerprint != fingerprint) {
 		free(buf);
-		return refuse(err, errlen, path, "written for other flow graphs or by another build "
+		return refuse(err, errlen, path,
+		    "written for other flow graphs or by another build "
 		    "(fingerprint differs); see state.on_bad_checkpoint");
 	}
 	memmove(buf, st, sl);

@@ -41,8 +41,8 @@ int ckpt_path(char *buf, size_t n, const char *dir, const char *topic, int32_t p
 int ckpt_mkdirs(const char *dir, char *err, size_t errlen);
 
 /* Writes m + state atomically (see above). 0, or -1 with err (the old file stays). */
-int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, size_t len,
-    char *err, size_t errlen);
+int ckpt_write(const char *dir, const struct ckpt_meta *m, const void *state, size_t len, char *err,
+    size_t errlen);
 /* ckpt_write in two halves, for a round of many partitions: ckpt_write_file writes,
  * fsyncs and renames one file; ckpt_sync_dir then makes every rename done in DIR
  * durable with one fsync of DIR. A file is durable (may be relied upon, e.g. by

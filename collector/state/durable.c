@@ -18,14 +18,14 @@
  * directory; the engine thread then reads the outcome and stores the offsets (reap).
  * Only one round is in flight: a tick while the writer is busy waits for a later one. */
 struct round {
-	int n;                    /* slots in the round */
-	struct es_buf *bufs;      /* [cap]: blobs by slot, kept between rounds */
-	struct ckpt_meta *metas;  /* [cap] */
-	uint32_t *counts;         /* [cap] */
-	int64_t *covered;         /* [cap]: offset a file covers once durable; -1 none, -2 failed */
-	char (*errs)[256];        /* [cap]: why a file failed (logged by the engine thread) */
-	int64_t *last_off;        /* [cap]: offset of the slot's last durable file, -1 none */
-	uint64_t *last_hash;      /* [cap]: hash of that file's state blob */
+	int n;                   /* slots in the round */
+	struct es_buf *bufs;     /* [cap]: blobs by slot, kept between rounds */
+	struct ckpt_meta *metas; /* [cap] */
+	uint32_t *counts;        /* [cap] */
+	int64_t *covered;        /* [cap]: offset a file covers once durable; -1 none, -2 failed */
+	char (*errs)[256];       /* [cap]: why a file failed (logged by the engine thread) */
+	int64_t *last_off;       /* [cap]: offset of the slot's last durable file, -1 none */
+	uint64_t *last_hash;     /* [cap]: hash of that file's state blob */
 	int cap;
 	uint64_t bytes;
 	int64_t t_export_ns, t_write_ns, t_sync_ns;
@@ -41,9 +41,9 @@ struct durable {
 	uint64_t fingerprint;
 	int64_t last_ns;
 	bool closed;
-	int64_t pending_clock;    /* least engine clock of the checkpoints just loaded */
+	int64_t pending_clock; /* least engine clock of the checkpoints just loaded */
 	char failed[1600];
-	struct es_buf buf;        /* one partition's blob (revoke) */
+	struct es_buf buf; /* one partition's blob (revoke) */
 	struct round r;
 	/* the writer thread: `busy` from hand-over to done, guarded by mu */
 	pthread_t writer;
@@ -90,9 +90,11 @@ int durable_new(const struct durable_opts *o, struct engine *e, struct partclock
 	}
 	du->writer_up = true;
 	int stale = ckpt_remove_stale(du->dir);
-	LOG_INFO(lg, "durable state", "dir=%s checkpoint_interval_ms=%lld on_bad_checkpoint=%s "
-	    "stale_temp_files_removed=%d", du->dir, (long long)(o->interval_ns / 1000000),
-	    o->fresh_on_bad ? "fresh" : "fail", stale);
+	LOG_INFO(lg, "durable state",
+	    "dir=%s checkpoint_interval_ms=%lld on_bad_checkpoint=%s "
+	    "stale_temp_files_removed=%d",
+	    du->dir, (long long)(o->interval_ns / 1000000), o->fresh_on_bad ? "fresh" : "fail",
+	    stale);
 	*out = du;
 	return 0;
 }
@@ -123,25 +125,16 @@ void durable_free(struct durable *du)
 	free(du);
 }
 
-void durable_attach(struct durable *du, struct ksrc *ks)
-{
-	du->ks = ks;
-}
+void durable_attach(struct durable *du, struct ksrc *ks) { du->ks = ks; }
 
 void durable_source(struct durable *du, int slot)
 {
 	engine_state_set_source(du->e, slot >= 0 ? (uint32_t)slot + 1 : 0);
 }
 
-const char *durable_failed(const struct durable *du)
-{
-	return du->failed[0] ? du->failed : NULL;
-}
+const char *durable_failed(const struct durable *du) { return du->failed[0] ? du->failed : NULL; }
 
-const struct durable_stats *durable_stats(const struct durable *du)
-{
-	return &du->st;
-}
+const struct durable_stats *durable_stats(const struct durable *du) { return &du->st; }
 
 void durable_close(struct durable *du)
 {
@@ -150,12 +143,14 @@ void durable_close(struct durable *du)
 	du->closed = true;
 }
 
-static void slot_meta(const struct durable *du, int slot, const struct ksrc_part *p,
-    struct ckpt_meta *m)
+static void slot_meta(
+    const struct durable *du, int slot, const struct ksrc_part *p, struct ckpt_meta *m)
 {
-	*m = (struct ckpt_meta){ .partition = p->partition, .offset = p->position,
+	*m = (struct ckpt_meta){ .partition = p->partition,
+		.offset = p->position,
 		.part_clock_ns = partclock_max(du->pc, slot),
-		.engine_clock_ns = engine_stats(du->e)->tmax_ns, .written_ns = log_wall_ns(),
+		.engine_clock_ns = engine_stats(du->e)->tmax_ns,
+		.written_ns = log_wall_ns(),
 		.fingerprint = du->fingerprint };
 	snprintf(m->topic, sizeof m->topic, "%s", p->topic);
 }
@@ -163,8 +158,8 @@ static void slot_meta(const struct durable *du, int slot, const struct ksrc_part
 static void write_failed(struct durable *du, const struct ksrc_part *p, const char *err)
 {
 	du->st.failures++;
-	LOG_ERROR(du->lg, "checkpoint failed; offsets stay uncommitted", "topic=%s partition=%d error=\"%s\"",
-	    p->topic, (int)p->partition, err);
+	LOG_ERROR(du->lg, "checkpoint failed; offsets stay uncommitted",
+	    "topic=%s partition=%d error=\"%s\"", p->topic, (int)p->partition, err);
 }
 
 /* Writes slot's checkpoint and stores its offset (a revoke: one partition alone).
@@ -243,7 +238,8 @@ static int round_prepare(struct durable *du, const struct ksrc_part *parts, int 
 	int64_t t0 = log_mono_ns();
 
 	r->n = 0;
-	if (round_grow(r, n) < 0 || engine_state_export_all(du->e, (uint32_t)n, r->bufs, r->counts) < 0) {
+	if (round_grow(r, n) < 0 ||
+	    engine_state_export_all(du->e, (uint32_t)n, r->bufs, r->counts) < 0) {
 		for (int s = 0; s < n; s++)
 			if (parts[s].assigned && parts[s].position >= 0)
 				write_failed(du, &parts[s], "out of memory");
@@ -266,7 +262,7 @@ static int round_prepare(struct durable *du, const struct ksrc_part *parts, int 
 		r->last_hash[s] = h;
 		slot_meta(du, s, &parts[s], &r->metas[s]);
 		r->metas[s].instances = r->counts[s];
-		r->covered[s] = 0;    /* to write */
+		r->covered[s] = 0; /* to write */
 		todo++;
 	}
 	r->t_export_ns = log_mono_ns() - t0;
@@ -288,7 +284,7 @@ static void round_write(struct durable *du)
 		if (r->covered[s] < 0)
 			continue;
 		if (ckpt_write_file(du->dir, &r->metas[s], r->bufs[s].p, r->bufs[s].len, r->errs[s],
-		    sizeof r->errs[s]) < 0) {
+			sizeof r->errs[s]) < 0) {
 			r->covered[s] = -2;
 			continue;
 		}
@@ -332,8 +328,10 @@ static int round_reap(struct durable *du)
 	du->st.last_bytes = r->bytes;
 	if (written > 0)
 		ksrc_commit_async(du->ks);
-	LOG_DEBUG(du->lg, "checkpoint", "partitions=%d bytes=%llu export_ms=%.1f write_ms=%.1f "
-	    "sync_dir_ms=%.1f", written, (unsigned long long)r->bytes, (double)r->t_export_ns / 1e6,
+	LOG_DEBUG(du->lg, "checkpoint",
+	    "partitions=%d bytes=%llu export_ms=%.1f write_ms=%.1f "
+	    "sync_dir_ms=%.1f",
+	    written, (unsigned long long)r->bytes, (double)r->t_export_ns / 1e6,
 	    (double)r->t_write_ns / 1e6, (double)r->t_sync_ns / 1e6);
 	r->n = 0;
 	return written;
@@ -428,7 +426,7 @@ void durable_revoke(void *ctx, int slot, const char *topic, int32_t partition)
 {
 	struct durable *du = ctx;
 
-	writer_idle(du, true);   /* a round in flight lands first, then this newer file */
+	writer_idle(du, true); /* a round in flight lands first, then this newer file */
 	if (slot < du->r.cap)
 		du->r.last_off[slot] = -1;
 	if (du->closed || du->failed[0])
@@ -440,9 +438,13 @@ void durable_revoke(void *ctx, int slot, const char *topic, int32_t partition)
 	/* the last partition gone (eager rebalance): the clock restarts from the next
 	 * assignment's partitions instead of staying ahead of them */
 	if (engine_state_reset_clock(du->e) == 0)
-		LOG_DEBUG(du->lg, "no partition left: engine clock reset", "topic=%s partition=%d", topic, (int)partition);
-	LOG_INFO(du->lg, "partition revoked: flows checkpointed and handed over", "topic=%s partition=%d flows=%ld checkpoint=%s",
-	    topic, (int)partition, dropped, w > 0 ? "written" : w == 0 ? "none" : "FAILED");
+		LOG_DEBUG(du->lg, "no partition left: engine clock reset", "topic=%s partition=%d",
+		    topic, (int)partition);
+	LOG_INFO(du->lg, "partition revoked: flows checkpointed and handed over",
+	    "topic=%s partition=%d flows=%ld checkpoint=%s", topic, (int)partition, dropped,
+	    w > 0        ? "written"
+		: w == 0 ? "none"
+			 : "FAILED");
 }
 
 void durable_assign(void *ctx, int slot, const char *topic, int32_t partition, int64_t *offset)
@@ -453,35 +455,40 @@ void durable_assign(void *ctx, int slot, const char *topic, int32_t partition, i
 	size_t len = 0;
 	char err[1024];
 
-	writer_idle(du, true);   /* no file of this partition half-way through the writer */
+	writer_idle(du, true); /* no file of this partition half-way through the writer */
 	if (slot < du->r.cap)
 		du->r.last_off[slot] = -1;
 	if (du->failed[0])
 		return;
-	engine_state_drop(du->e, (uint32_t)slot + 1);   /* leftovers of an earlier owner */
-	int rc = ckpt_read(du->dir, topic, partition, du->fingerprint, &m, &state, &len, err, sizeof err);
+	engine_state_drop(du->e, (uint32_t)slot + 1); /* leftovers of an earlier owner */
+	int rc = ckpt_read(
+	    du->dir, topic, partition, du->fingerprint, &m, &state, &len, err, sizeof err);
 	if (rc == 0) {
-		LOG_INFO(du->lg, "partition assigned without checkpoint: starts at the committed offset",
+		LOG_INFO(du->lg,
+		    "partition assigned without checkpoint: starts at the committed offset",
 		    "topic=%s partition=%d", topic, (int)partition);
 		return;
 	}
 	if (rc > 0) {
-		long k = engine_state_import(du->e, (uint32_t)slot + 1, state, len, err, sizeof err);
+		long k =
+		    engine_state_import(du->e, (uint32_t)slot + 1, state, len, err, sizeof err);
 		free(state);
 		if (k >= 0) {
 			/* the engine clock goes to the least of the clocks of the checkpoints loaded
 			 * together (durable_after_poll): files written at different times (a
 			 * round cut short by a crash) then fire nothing early */
 			if (m.engine_clock_ns != ENGINE_NO_TIME &&
-			    (du->pending_clock == ENGINE_NO_TIME || m.engine_clock_ns < du->pending_clock))
+			    (du->pending_clock == ENGINE_NO_TIME ||
+				m.engine_clock_ns < du->pending_clock))
 				du->pending_clock = m.engine_clock_ns;
 			if (m.part_clock_ns != PARTCLOCK_NONE)
 				partclock_restore(du->pc, slot, m.part_clock_ns);
 			*offset = m.offset;
 			du->st.restored++;
 			du->st.restored_flows += (uint64_t)k;
-			LOG_INFO(du->lg, "partition restored from checkpoint", "topic=%s partition=%d offset=%lld flows=%ld age_ms=%lld",
-			    topic, (int)partition, (long long)m.offset, k,
+			LOG_INFO(du->lg, "partition restored from checkpoint",
+			    "topic=%s partition=%d offset=%lld flows=%ld age_ms=%lld", topic,
+			    (int)partition, (long long)m.offset, k,
 			    (long long)((log_wall_ns() - m.written_ns) / 1000000));
 			return;
 		}
@@ -489,12 +496,17 @@ void durable_assign(void *ctx, int slot, const char *topic, int32_t partition, i
 	}
 	du->st.refused++;
 	if (!du->o.fresh_on_bad) {
-		snprintf(du->failed, sizeof du->failed, "%.1000s (topic %.250s partition %d); move the file "
-		    "away or set state.on_bad_checkpoint: fresh", err, topic, (int)partition);
-		LOG_ERROR(du->lg, "checkpoint refused; stopping (state.on_bad_checkpoint: fail)", "error=\"%s\"", err);
+		snprintf(du->failed, sizeof du->failed,
+		    "%.1000s (topic %.250s partition %d); move the file "
+		    "away or set state.on_bad_checkpoint: fresh",
+		    err, topic, (int)partition);
+		LOG_ERROR(du->lg, "checkpoint refused; stopping (state.on_bad_checkpoint: fail)",
+		    "error=\"%s\"", err);
 		return;
 	}
 	ckpt_set_aside(du->dir, topic, partition);
-	LOG_ERROR(du->lg, "checkpoint refused; moved aside as .bad, the partition starts without state at the committed offset",
+	LOG_ERROR(du->lg,
+	    "checkpoint refused; moved aside as .bad, the partition starts without state at the "
+	    "committed offset",
 	    "topic=%s partition=%d error=\"%s\"", topic, (int)partition, err);
 }

@@ -54,14 +54,14 @@ struct durable_opts {
 };
 
 struct durable_stats {
-	uint64_t checkpoints;     /* partition checkpoints written */
-	uint64_t failures;        /* writes that failed (the offset then stays uncommitted) */
-	uint64_t restored;        /* partitions loaded from a checkpoint */
-	uint64_t restored_flows;  /* instances loaded */
-	uint64_t refused;         /* checkpoints refused */
-	uint64_t unchanged;       /* partition files not rewritten: same offset, same state */
-	uint64_t last_bytes;      /* size of the last round (all partitions) */
-	int64_t last_round_ns;    /* duration of the last round */
+	uint64_t checkpoints;    /* partition checkpoints written */
+	uint64_t failures;       /* writes that failed (the offset then stays uncommitted) */
+	uint64_t restored;       /* partitions loaded from a checkpoint */
+	uint64_t restored_flows; /* instances loaded */
+	uint64_t refused;        /* checkpoints refused */
+	uint64_t unchanged;      /* partition files not rewritten: same offset, same state */
+	uint64_t last_bytes;     /* size of the last round (all partitions) */
+	int64_t last_round_ns;   /* duration of the last round */
 };
 
 struct durable;

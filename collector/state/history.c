@@ -25,7 +25,7 @@
 static uint32_t put_str(struct history *h, const char *s)
 {
 	uint32_t off = (uint32_t)h->scratch.len;
-	jbuf_put(&h->scratch, s ? s : "", s ? strlen(s) + 1 : 1);   /* overflow: make_item drops */
+	jbuf_put(&h->scratch, s ? s : "", s ? strlen(s) + 1 : 1); /* overflow: make_item drops */
 	return off;
 }
 
@@ -78,7 +78,7 @@ static int take_view(void *arg, const struct engine_view *v)
 {
 	struct history *h = arg;
 	if (v->opened_ns != h->want_opened || v->steps == NULL)
-		return 0;   /* another instance of the same key: keep no step views */
+		return 0; /* another instance of the same key: keep no step views */
 	h->nsteps_got = h->g->flows[v->flow].nsteps;
 	memcpy(h->steps, v->steps, sizeof(h->steps[0]) * (size_t)h->nsteps_got);
 	h->got_stalled = v->stalled;
@@ -87,10 +87,7 @@ static int take_view(void *arg, const struct engine_view *v)
 	return 0;
 }
 
-int64_t history_mono_ns(void)
-{
-	return log_mono_ns();
-}
+int64_t history_mono_ns(void) { return log_mono_ns(); }
 
 /* Appends it to the queue, or drops it (counted) when full. Takes ownership. */
 static void enqueue(struct history *h, struct hitem *it)
@@ -210,20 +207,14 @@ static void on_anomaly(struct history *h, const struct anomaly *a)
 	enqueue(h, it);
 }
 
-static void sk_anomaly(void *ctx, const struct anomaly *a)
-{
-	on_anomaly(ctx, a);
-}
+static void sk_anomaly(void *ctx, const struct anomaly *a) { on_anomaly(ctx, a); }
 
-static void sk_flow(void *ctx, const struct flow_record *r)
-{
-	on_flow(ctx, r);
-}
+static void sk_flow(void *ctx, const struct flow_record *r) { on_flow(ctx, r); }
 
 /* ---- lifecycle --------------------------------------------------------------------- */
 
-int history_new(const struct history_opts *o, const struct flowgraph *g,
-    const struct log *lg, struct history **out, char *err, size_t errlen)
+int history_new(const struct history_opts *o, const struct flowgraph *g, const struct log *lg,
+    struct history **out, char *err, size_t errlen)
 {
 	struct history *h = calloc(1, sizeof(*h));
 	*out = NULL;
@@ -292,7 +283,7 @@ void history_free(struct history *h)
 
 void history_sink(struct history *h, struct engine_sink *sink)
 {
-	*sink = (struct engine_sink){.anomaly = sk_anomaly, .flow = sk_flow, .ctx = h};
+	*sink = (struct engine_sink){ .anomaly = sk_anomaly, .flow = sk_flow, .ctx = h };
 }
 
 void history_event(struct history *h, const struct event *ev)
@@ -318,10 +309,7 @@ void history_sync(struct history *h)
 	pthread_mutex_unlock(&h->mu);
 }
 
-void history_attach_engine(struct history *h, const struct engine *eng)
-{
-	h->o.eng = eng;
-}
+void history_attach_engine(struct history *h, const struct engine *eng) { h->o.eng = eng; }
 
 void history_hold(struct history *h, bool held)
 {
@@ -334,10 +322,12 @@ void history_hold(struct history *h, bool held)
 void history_stats(const struct history *h, struct history_stats *out)
 {
 	struct history *m = (struct history *)h;
-	*out = (struct history_stats){.writes = atomic_load(&m->writes),
-	    .drops = atomic_load(&m->drops), .errors = atomic_load(&m->errors),
-	    .recreated = atomic_load(&m->recreated), .bytes = atomic_load(&m->bytes),
-	    .deleted = atomic_load(&m->deleted)};
+	*out = (struct history_stats){ .writes = atomic_load(&m->writes),
+		.drops = atomic_load(&m->drops),
+		.errors = atomic_load(&m->errors),
+		.recreated = atomic_load(&m->recreated),
+		.bytes = atomic_load(&m->bytes),
+		.deleted = atomic_load(&m->deleted) };
 	pthread_mutex_lock(&m->mu);
 	out->queued = m->qlen;
 	pthread_mutex_unlock(&m->mu);
@@ -345,32 +335,35 @@ void history_stats(const struct history *h, struct history_stats *out)
 	out->lag_ns = out->queued && old ? history_mono_ns() - old : 0;
 }
 
-const char *history_path(const struct history *h)
-{
-	return h->path;
-}
+const char *history_path(const struct history *h) { return h->path; }
 
 void history_metrics(void *ctx, struct jbuf *b)
 {
 	const struct history *h = ctx;
 	struct history_stats st;
 	history_stats(h, &st);
-	static const struct { const char *name, *type, *help; } m[] = {
-	    {"choreoscope_history_bytes", "gauge", "Bytes of the history store on disk (file and WAL)."},
-	    {"choreoscope_history_writes_total", "counter", "Retired flows written to the history store."},
-	    {"choreoscope_history_drops_total", "counter",
-	     "Retired flows and verdicts not stored (queue full, or a failed write)."},
-	    {"choreoscope_history_errors_total", "counter",
-	     "History store failures (open, write, retention), each logged."},
-	    {"choreoscope_history_recreated_total", "counter",
-	     "Damaged history files moved aside and recreated."},
-	    {"choreoscope_history_deleted_total", "counter", "Stored flows removed by retention."},
-	    {"choreoscope_history_queue_items", "gauge", "Items waiting for the history writer."},
-	    {"choreoscope_history_lag_seconds", "gauge",
-	     "Age of the oldest item waiting for the history writer."},
+	static const struct {
+		const char *name, *type, *help;
+	} m[] = {
+		{ "choreoscope_history_bytes", "gauge",
+		    "Bytes of the history store on disk (file and WAL)." },
+		{ "choreoscope_history_writes_total", "counter",
+		    "Retired flows written to the history store." },
+		{ "choreoscope_history_drops_total", "counter",
+		    "Retired flows and verdicts not stored (queue full, or a failed write)." },
+		{ "choreoscope_history_errors_total", "counter",
+		    "History store failures (open, write, retention), each logged." },
+		{ "choreoscope_history_recreated_total", "counter",
+		    "Damaged history files moved aside and recreated." },
+		{ "choreoscope_history_deleted_total", "counter",
+		    "Stored flows removed by retention." },
+		{ "choreoscope_history_queue_items", "gauge",
+		    "Items waiting for the history writer." },
+		{ "choreoscope_history_lag_seconds", "gauge",
+		    "Age of the oldest item waiting for the history writer." },
 	};
-	const uint64_t v[] = {st.bytes, st.writes, st.drops, st.errors, st.recreated, st.deleted,
-	    st.queued};
+	const uint64_t v[] = { st.bytes, st.writes, st.drops, st.errors, st.recreated, st.deleted,
+		st.queued };
 	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
 		jbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s ", m[i].name, m[i].help, m[i].name,
 		    m[i].type, m[i].name);

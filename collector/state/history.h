@@ -45,14 +45,14 @@ struct history_opts {
 };
 
 struct history_stats {
-	uint64_t writes;          /* flows written */
-	uint64_t drops;           /* flows and anomalies dropped (queue full, or a failed batch) */
-	uint64_t errors;          /* failed opens, statements, commits */
-	uint64_t recreated;       /* damaged files moved aside and recreated */
-	uint64_t bytes;           /* the file and its WAL, as last measured */
-	uint64_t queued;          /* items waiting now (the writer's lag) */
-	uint64_t deleted;         /* flows removed by retention */
-	int64_t lag_ns;           /* age of the oldest item waiting, 0 when none */
+	uint64_t writes;    /* flows written */
+	uint64_t drops;     /* flows and anomalies dropped (queue full, or a failed batch) */
+	uint64_t errors;    /* failed opens, statements, commits */
+	uint64_t recreated; /* damaged files moved aside and recreated */
+	uint64_t bytes;     /* the file and its WAL, as last measured */
+	uint64_t queued;    /* items waiting now (the writer's lag) */
+	uint64_t deleted;   /* flows removed by retention */
+	int64_t lag_ns;     /* age of the oldest item waiting, 0 when none */
 };
 
 struct history;
@@ -60,8 +60,8 @@ struct history;
 /* Starts the writer (the file is opened by it, so a bad directory is an error
  * counted later, not here). 0 and *out, or negative with err (out of memory,
  * thread). g and lg are borrowed and must outlive it. */
-int history_new(const struct history_opts *o, const struct flowgraph *g,
-    const struct log *lg, struct history **out, char *err, size_t errlen);
+int history_new(const struct history_opts *o, const struct flowgraph *g, const struct log *lg,
+    struct history **out, char *err, size_t errlen);
 /* Writes what is queued, stops the writer, closes the file. NULL: no-op. */
 void history_free(struct history *h);
 /* The engine sink feeding h: register it with engine_new or engine_add_sink. */

@@ -19,36 +19,36 @@
 #include "out/evlog.h"
 #include "state/history.h"
 
-#define HIST_MAX_EVENTS 256       /* events kept per flow timeline (as the API shows) */
-#define HIST_BATCH 2048           /* items per transaction at most */
+#define HIST_MAX_EVENTS 256 /* events kept per flow timeline (as the API shows) */
+#define HIST_BATCH 2048     /* items per transaction at most */
 #define HIST_REOPEN_NS ((int64_t)5 * 1000000000)
 #define HIST_HOUSEKEEP_NS ((int64_t)1000000000)
 #define HIST_NO_OFF UINT32_MAX
-#define HIST_WRITER_NICE 10       /* under CPU contention the engine thread goes first */
+#define HIST_WRITER_NICE 10 /* under CPU contention the engine thread goes first */
 
 enum { IT_FLOW, IT_ANOMALY };
 
 struct hev {
-	uint32_t event_id, type, source, topic, attrs;   /* offsets into the item's strings */
+	uint32_t event_id, type, source, topic, attrs; /* offsets into the item's strings */
 	int32_t partition;
 	int64_t time_ns, arrival_ns, offset;
 };
 
 struct hitem {
 	int type, flow;
-	int64_t enq_ns;           /* monotonic, for the lag */
-	uint32_t corr, outcome;   /* string offsets (outcome: flows only) */
+	int64_t enq_ns;         /* monotonic, for the lag */
+	uint32_t corr, outcome; /* string offsets (outcome: flows only) */
 	/* flows */
 	int64_t opened_ns, closed_ns, clock_ns;
 	uint32_t events, kinds;
 	fg_mask awaiting, stalled;
 	int last_step, nsteps, nev;
-	struct engine_step_view *steps;   /* NULL when the engine gave none */
+	struct engine_step_view *steps; /* NULL when the engine gave none */
 	struct hev *evs;
 	/* anomalies */
 	int kind, step;
 	int64_t at_ns;
-	char *str;                /* the strings */
+	char *str; /* the strings */
 };
 
 struct history;
@@ -59,9 +59,9 @@ struct history {
 	const struct log *lg;
 	char path[4096];
 	/* engine thread */
-	struct evlog *ring;       /* ours, or NULL when shared */
-	const struct evlog *shared;   /* the API's ring (history_share_ring), or NULL */
-	struct jbuf scratch;      /* the strings of the item being built */
+	struct evlog *ring;         /* ours, or NULL when shared */
+	const struct evlog *shared; /* the API's ring (history_share_ring), or NULL */
+	struct jbuf scratch;        /* the strings of the item being built */
 	struct hev evs[HIST_MAX_EVENTS];
 	struct engine_step_view steps[FG_MAX_STEPS];
 	int nev, nsteps_got;

@@ -49,16 +49,19 @@ int history_read_open(const char *dir, struct history_reader **out, char *err, s
 		ver = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (ver != HISTORY_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: %s", path, ver < 0 ? sqlite3_errmsg(r->db)
-		                                              : "not a history store of this version");
+		snprintf(err, errlen, "%s: %s", path,
+		    ver < 0 ? sqlite3_errmsg(r->db) : "not a history store of this version");
 		history_read_close(r);
 		return -1;
 	}
-	if (sqlite3_prepare_v2(r->db, "SELECT event_id,type,source,time_ns,arrival_ns,topic,"
-	        "partition,offset,attributes FROM events WHERE flow_id=? ORDER BY seq", -1,
-	        &r->evs, NULL) ||
-	    sqlite3_prepare_v2(r->db, "SELECT kind,step,at_ns FROM anomalies WHERE flow_id=?"
-	        " ORDER BY id", -1, &r->ans, NULL)) {
+	if (sqlite3_prepare_v2(r->db,
+		"SELECT event_id,type,source,time_ns,arrival_ns,topic,"
+		"partition,offset,attributes FROM events WHERE flow_id=? ORDER BY seq",
+		-1, &r->evs, NULL) ||
+	    sqlite3_prepare_v2(r->db,
+		"SELECT kind,step,at_ns FROM anomalies WHERE flow_id=?"
+		" ORDER BY id",
+		-1, &r->ans, NULL)) {
 		fail(r, "open", err, errlen);
 		history_read_close(r);
 		return -1;
@@ -79,10 +82,25 @@ void history_read_close(struct history_reader *r)
 
 /* ---- building a filtered query --------------------------------------------------- */
 
-#define COLS "id,flow,correlation_id,outcome,opened_ns,closed_ns,events,anomalies,awaiting," \
-             "stalled,last_step,last_source,steps,retired_ns"
-enum { C_ID, C_FLOW, C_CORR, C_OUTCOME, C_OPENED, C_CLOSED, C_EVENTS, C_ANOMALIES,
-	C_AWAITING, C_STALLED, C_LAST_STEP, C_LAST_SOURCE, C_STEPS, C_RETIRED };
+#define COLS \
+	"id,flow,correlation_id,outcome,opened_ns,closed_ns,events,anomalies,awaiting," \
+	"stalled,last_step,last_source,steps,retired_ns"
+enum {
+	C_ID,
+	C_FLOW,
+	C_CORR,
+	C_OUTCOME,
+	C_OPENED,
+	C_CLOSED,
+	C_EVENTS,
+	C_ANOMALIES,
+	C_AWAITING,
+	C_STALLED,
+	C_LAST_STEP,
+	C_LAST_SOURCE,
+	C_STEPS,
+	C_RETIRED
+};
 
 /* WHERE clause of q into sql, bound by bind_where in the same order. */
 static void where(const struct history_query *q, char *sql, size_t len)
@@ -92,12 +110,13 @@ static void where(const struct history_query *q, char *sql, size_t len)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND flow=?");
 	if (q->correlation_id)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND correlation_id=?");
-	if (q->contains)   /* scans the (small) correlation-id index, not the table */
-		snprintf(sql + strlen(sql), len - strlen(sql), " AND id IN (SELECT id FROM flows"
+	if (q->contains) /* scans the (small) correlation-id index, not the table */
+		snprintf(sql + strlen(sql), len - strlen(sql),
+		    " AND id IN (SELECT id FROM flows"
 		    " INDEXED BY flows_corr WHERE instr(correlation_id,?)>0)");
 	if (q->outcome)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND outcome=?");
-	if (q->kind)   /* anomalies is a JSON array of names: match the quoted name */
+	if (q->kind) /* anomalies is a JSON array of names: match the quoted name */
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND instr(anomalies,?)>0");
 	if (q->awaiting)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND instr(awaiting,?)>0");
@@ -107,8 +126,7 @@ static void where(const struct history_query *q, char *sql, size_t len)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND ended_ns<?");
 }
 
-static int bind_where(sqlite3_stmt *st, const struct history_query *q, char *quoted,
-    size_t qlen)
+static int bind_where(sqlite3_stmt *st, const struct history_query *q, char *quoted, size_t qlen)
 {
 	int i = 1;
 	if (q->flow)
@@ -148,10 +166,7 @@ static sqlite3_stmt *page_stmt(struct history_reader *r, const struct history_qu
 	return st;
 }
 
-static const char *col(sqlite3_stmt *st, int c)
-{
-	return (const char *)sqlite3_column_text(st, c);
-}
+static const char *col(sqlite3_stmt *st, int c) { return (const char *)sqlite3_column_text(st, c); }
 
 static void put_raw(struct jbuf *b, const char *json, const char *fallback)
 {
@@ -183,13 +198,14 @@ static void render_item(struct jbuf *b, sqlite3_stmt *st, int64_t now_ns)
 	put_time_col(b, st, C_CLOSED);
 	jbuf_puts(b, ",\"age_seconds\":");
 	jbuf_json_seconds(b, now_ns - sqlite3_column_int64(st, C_OPENED));
-	jbuf_printf(b, ",\"events\":%lld,\"awaiting\":", (long long)sqlite3_column_int64(st, C_EVENTS));
+	jbuf_printf(
+	    b, ",\"events\":%lld,\"awaiting\":", (long long)sqlite3_column_int64(st, C_EVENTS));
 	put_raw(b, col(st, C_AWAITING), "[]");
 	/* stalled names become the live list's objects; their deadlines are in `steps` */
 	jbuf_puts(b, ",\"stalled\":[");
 	const char *s = col(st, C_STALLED);
 	int k = 0;
-	for (const char *p = s ? strchr(s, '"') : NULL; p; ) {
+	for (const char *p = s ? strchr(s, '"') : NULL; p;) {
 		const char *e = strchr(p + 1, '"');
 		if (e == NULL)
 			break;
@@ -261,8 +277,9 @@ static void render_events(struct history_reader *r, int64_t id, struct jbuf *b)
 		jbuf_json_time(b, sqlite3_column_int64(st, 4));
 		jbuf_puts(b, ",\"topic\":");
 		jbuf_json_str(b, col(st, 5));
-		jbuf_printf(b, ",\"partition\":%d,\"offset\":%lld,\"attributes\":",
-		    sqlite3_column_int(st, 6), (long long)sqlite3_column_int64(st, 7));
+		jbuf_printf(b,
+		    ",\"partition\":%d,\"offset\":%lld,\"attributes\":", sqlite3_column_int(st, 6),
+		    (long long)sqlite3_column_int64(st, 7));
 		put_raw(b, col(st, 8), "{}");
 		jbuf_puts(b, "}");
 	}
@@ -308,8 +325,8 @@ static void render_doc(struct history_reader *r, sqlite3_stmt *st, struct jbuf *
 	if (sqlite3_column_type(st, C_CLOSED) == SQLITE_NULL)
 		jbuf_puts(b, "null");
 	else
-		jbuf_json_seconds(b, sqlite3_column_int64(st, C_CLOSED) -
-		    sqlite3_column_int64(st, C_OPENED));
+		jbuf_json_seconds(
+		    b, sqlite3_column_int64(st, C_CLOSED) - sqlite3_column_int64(st, C_OPENED));
 	jbuf_printf(b, ",\"events_total\":%lld", (long long)sqlite3_column_int64(st, C_EVENTS));
 	jbuf_puts(b, ",\"awaiting\":");
 	put_raw(b, col(st, C_AWAITING), "[]");
@@ -356,12 +373,15 @@ static int take_one(void *arg, const char *doc, size_t len)
 	return 1;
 }
 
-int history_read_flow(struct history_reader *r, const char *flow, const char *corr,
-    struct jbuf *b, char *err, size_t errlen)
+int history_read_flow(struct history_reader *r, const char *flow, const char *corr, struct jbuf *b,
+    char *err, size_t errlen)
 {
-	struct history_query q = {.flow = flow, .correlation_id = corr, .since_ns = INT64_MIN,
-	    .until_ns = INT64_MAX, .limit = 1};
-	struct one o = {b};
+	struct history_query q = { .flow = flow,
+		.correlation_id = corr,
+		.since_ns = INT64_MIN,
+		.until_ns = INT64_MAX,
+		.limit = 1 };
+	struct one o = { b };
 	int n = history_read_each(r, &q, take_one, &o, err, errlen);
 	return n < 0 ? -1 : n > 0;
 }

@@ -22,14 +22,15 @@
 #define HISTORY_READ_MAX_TOTAL 100000
 
 struct history_query {
-	const char *flow;         /* NULL: any */
-	const char *correlation_id;   /* exact (indexed), NULL: any */
-	const char *contains;     /* correlation id contains (a scan), NULL: any */
-	const char *outcome;      /* NULL: any */
-	const char *kind;         /* an anomaly kind the flow had, NULL: any */
-	const char *awaiting;     /* a step it still awaited (open, evicted), NULL: any */
-	int64_t since_ns, until_ns;   /* on the flow's end (close, else open) time; INT64_MIN/MAX: open */
-	int limit, offset;        /* newest first */
+	const char *flow;           /* NULL: any */
+	const char *correlation_id; /* exact (indexed), NULL: any */
+	const char *contains;       /* correlation id contains (a scan), NULL: any */
+	const char *outcome;        /* NULL: any */
+	const char *kind;           /* an anomaly kind the flow had, NULL: any */
+	const char *awaiting;       /* a step it still awaited (open, evicted), NULL: any */
+	int64_t since_ns,
+	    until_ns;      /* on the flow's end (close, else open) time; INT64_MIN/MAX: open */
+	int limit, offset; /* newest first */
 };
 
 struct history_reader;
@@ -46,8 +47,8 @@ int history_read_list(struct history_reader *r, const struct history_query *q, i
     struct jbuf *b, uint64_t *total, int *n, char *err, size_t errlen);
 /* Appends the timeline document of the newest stored instance of (flow, corr) to b:
  * 1 found, 0 not found, -1 with err. */
-int history_read_flow(struct history_reader *r, const char *flow, const char *corr,
-    struct jbuf *b, char *err, size_t errlen);
+int history_read_flow(struct history_reader *r, const char *flow, const char *corr, struct jbuf *b,
+    char *err, size_t errlen);
 /* Calls fn with the timeline document of each match, newest first (`choreoscope
  * history`); stops when fn returns non-zero. Returns the number visited, or -1. */
 int history_read_each(struct history_reader *r, const struct history_query *q,

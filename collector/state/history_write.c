@@ -51,8 +51,9 @@ static void werr(struct history *h, const char *what, const char *why)
 {
 	char esc[512];
 	atomic_fetch_add(&h->errors, 1);
-	LOG_LIMITED(h->lg, &h->err_limit, LOG_LVL_ERROR, "history store: write failed; judging goes on",
-	    "path=%s what=%s error=\"%s\"", h->path, what, log_escape(why, esc, sizeof esc));
+	LOG_LIMITED(h->lg, &h->err_limit, LOG_LVL_ERROR,
+	    "history store: write failed; judging goes on", "path=%s what=%s error=\"%s\"", h->path,
+	    what, log_escape(why, esc, sizeof esc));
 }
 
 static void close_db(struct history *h)
@@ -101,16 +102,17 @@ static void move_aside(struct history *h, const char *why)
 static int prepare(struct history *h)
 {
 	static const char *const sql[4] = {
-	    "INSERT INTO flows(flow,correlation_id,outcome,opened_ns,closed_ns,ended_ns,"
-	    "retired_ns,events,kinds,anomalies,awaiting,stalled,last_step,last_source,steps,"
-	    "clock_ns) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	    "INSERT INTO events(flow_id,seq,event_id,type,source,time_ns,arrival_ns,topic,"
-	    "partition,offset,attributes) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-	    "INSERT INTO anomalies(flow_id,flow,correlation_id,kind,step,at_ns,written_ns)"
-	    " VALUES(NULL,?,?,?,?,?,?)",
-	    "UPDATE anomalies SET flow_id=? WHERE flow_id IS NULL AND flow=? AND"
-	    " correlation_id=?"};
-	sqlite3_stmt **st[4] = {&h->ins_flow, &h->ins_ev, &h->ins_an, &h->link_an};
+		"INSERT INTO flows(flow,correlation_id,outcome,opened_ns,closed_ns,ended_ns,"
+		"retired_ns,events,kinds,anomalies,awaiting,stalled,last_step,last_source,steps,"
+		"clock_ns) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		"INSERT INTO events(flow_id,seq,event_id,type,source,time_ns,arrival_ns,topic,"
+		"partition,offset,attributes) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+		"INSERT INTO anomalies(flow_id,flow,correlation_id,kind,step,at_ns,written_ns)"
+		" VALUES(NULL,?,?,?,?,?,?)",
+		"UPDATE anomalies SET flow_id=? WHERE flow_id IS NULL AND flow=? AND"
+		" correlation_id=?"
+	};
+	sqlite3_stmt **st[4] = { &h->ins_flow, &h->ins_ev, &h->ins_an, &h->link_an };
 	for (int i = 0; i < 4; i++)
 		if (sqlite3_prepare_v3(h->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, st[i], NULL))
 			return sqlite3_extended_errcode(h->db);
@@ -172,8 +174,8 @@ static void open_db(struct history *h)
 
 /* ---- writer thread: rows --------------------------------------------------------- */
 
-static const char *const status_names[] = {"not_expected", "pending", "happened",
-    "stalled", "missing", "cancelled"};
+static const char *const status_names[] = { "not_expected", "pending", "happened", "stalled",
+	"missing", "cancelled" };
 
 static void names_json(struct jbuf *b, const struct fg_flow *fl, fg_mask m)
 {
@@ -195,9 +197,10 @@ static void steps_json(struct jbuf *b, const struct fg_flow *fl, const struct hi
 {
 	jbuf_puts(b, "[");
 	for (int s = 0; s < fl->nsteps; s++) {
-		struct engine_step_view sv = {.status = ENGINE_STEP_NOT_EXPECTED,
-		    .happened_at_ns = ENGINE_NO_TIME, .expected_at_ns = ENGINE_NO_TIME,
-		    .deadline_ns = ENGINE_NO_TIME};
+		struct engine_step_view sv = { .status = ENGINE_STEP_NOT_EXPECTED,
+			.happened_at_ns = ENGINE_NO_TIME,
+			.expected_at_ns = ENGINE_NO_TIME,
+			.deadline_ns = ENGINE_NO_TIME };
 		if (it->steps && s < it->nsteps)
 			sv = it->steps[s];
 		jbuf_puts(b, s ? ",{\"name\":" : "{\"name\":");
@@ -267,8 +270,9 @@ static int step_done(sqlite3_stmt *st)
 
 /* Appends s to wbuf and returns its offset (texts bound from one buffer: keep
  * offsets, since the buffer may move as it grows). */
-static size_t wput(struct history *h, void (*fn)(struct jbuf *, const struct fg_flow *,
-    const struct hitem *), const struct fg_flow *fl, const struct hitem *it)
+static size_t wput(struct history *h,
+    void (*fn)(struct jbuf *, const struct fg_flow *, const struct hitem *),
+    const struct fg_flow *fl, const struct hitem *it)
 {
 	size_t off = h->wbuf.len;
 	fn(&h->wbuf, fl, it);
@@ -314,8 +318,9 @@ static int write_flow(struct history *h, const struct hitem *it, int64_t wall)
 	bind_text(st, 10, h->wbuf.p + o_an);
 	bind_text(st, 11, h->wbuf.p + o_aw);
 	bind_text(st, 12, h->wbuf.p + o_st);
-	bind_text(st, 13, it->last_step >= 0 && it->last_step < fl->nsteps
-	        ? fl->steps[it->last_step].name : NULL);
+	bind_text(st, 13,
+	    it->last_step >= 0 && it->last_step < fl->nsteps ? fl->steps[it->last_step].name
+							     : NULL);
 	bind_text(st, 14, it->nev ? it->str + it->evs[it->nev - 1].source : NULL);
 	bind_text(st, 15, h->wbuf.p + o_steps);
 	bind_time(st, 16, it->clock_ns);
@@ -340,7 +345,7 @@ static int write_flow(struct history *h, const struct hitem *it, int64_t wall)
 		if ((rc = step_done(st)))
 			return rc;
 	}
-	if (it->kinds) {   /* a flow without verdicts has no anomaly rows to link */
+	if (it->kinds) { /* a flow without verdicts has no anomaly rows to link */
 		st = h->link_an;
 		sqlite3_bind_int64(st, 1, id);
 		bind_text(st, 2, fl->name);
@@ -376,7 +381,7 @@ static void failed(struct history *h, const char *what, int rc)
 	werr(h, what, msg);
 	if (is_damage(rc)) {
 		move_aside(h, msg);
-		h->last_open_try = 0;   /* recreate at once */
+		h->last_open_try = 0; /* recreate at once */
 	}
 }
 
@@ -393,14 +398,14 @@ static void write_batch(struct history *h, struct hitem **items, int n)
 	uint64_t flows = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
 		rc = items[i]->type == IT_FLOW ? write_flow(h, items[i], wall)
-		                               : write_anomaly(h, items[i], wall);
+					       : write_anomaly(h, items[i], wall);
 		flows += items[i]->type == IT_FLOW;
 	}
 	if (rc == 0)
 		rc = sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != 0) {
-		failed(h, "write", rc != SQLITE_ERROR || h->db == NULL ? rc
-		                   : sqlite3_extended_errcode(h->db));
+		failed(h, "write",
+		    rc != SQLITE_ERROR || h->db == NULL ? rc : sqlite3_extended_errcode(h->db));
 		atomic_fetch_add(&h->drops, (uint64_t)n);
 		return;
 	}
@@ -430,8 +435,8 @@ static int64_t query_i64(sqlite3 *db, const char *sql, int64_t arg, int *rc)
 /* Deletes the flows with id <= upto, their events and anomalies. */
 static int delete_upto(struct history *h, int64_t upto)
 {
-	static const char *const sql[3] = {"DELETE FROM events WHERE flow_id <= ?",
-	    "DELETE FROM anomalies WHERE flow_id <= ?", "DELETE FROM flows WHERE id <= ?"};
+	static const char *const sql[3] = { "DELETE FROM events WHERE flow_id <= ?",
+		"DELETE FROM anomalies WHERE flow_id <= ?", "DELETE FROM flows WHERE id <= ?" };
 	for (int i = 0; i < 3; i++) {
 		sqlite3_stmt *st = NULL;
 		int rc = sqlite3_prepare_v2(h->db, sql[i], -1, &st, NULL);
@@ -454,14 +459,16 @@ static int retain_age(struct history *h, int64_t wall)
 	if (h->o.retention_ns <= 0)
 		return 0;
 	int64_t cutoff = wall - h->o.retention_ns;
-	int64_t upto = query_i64(h->db, "SELECT max(id) FROM flows WHERE retired_ns < ?",
-	    cutoff, &rc);
+	int64_t upto =
+	    query_i64(h->db, "SELECT max(id) FROM flows WHERE retired_ns < ?", cutoff, &rc);
 	if (rc == 0 && upto > 0)
 		rc = delete_upto(h, upto);
 	if (rc == 0) {
 		sqlite3_stmt *st = NULL;
-		rc = sqlite3_prepare_v2(h->db, "DELETE FROM anomalies WHERE flow_id IS NULL AND"
-		    " written_ns < ?", -1, &st, NULL);
+		rc = sqlite3_prepare_v2(h->db,
+		    "DELETE FROM anomalies WHERE flow_id IS NULL AND"
+		    " written_ns < ?",
+		    -1, &st, NULL);
 		if (rc == SQLITE_OK) {
 			sqlite3_bind_int64(st, 1, cutoff);
 			rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sqlite3_extended_errcode(h->db);
@@ -514,8 +521,9 @@ static void housekeep(struct history *h)
 			rc = retain_size(h);
 		if (rc == 0)
 			rc = sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL);
-		if (rc == 0)   /* give freed pages back, so that the file shrinks too */
-			rc = sqlite3_exec(h->db, "PRAGMA incremental_vacuum(4096)", NULL, NULL, NULL);
+		if (rc == 0) /* give freed pages back, so that the file shrinks too */
+			rc = sqlite3_exec(
+			    h->db, "PRAGMA incremental_vacuum(4096)", NULL, NULL, NULL);
 		if (rc != 0)
 			failed(h, "retention", sqlite3_extended_errcode(h->db));
 	} else if (history_mono_ns() - h->last_open_try >= HIST_REOPEN_NS) {

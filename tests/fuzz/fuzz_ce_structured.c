@@ -7,6 +7,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct kdec *kd;
-	fuzz_kdec_one(&kd, "kafka:\n  format: cloudevents\n  correlation_from: [ce_correlationid, \"field:data.orderId\"]\n", data, size);
+	fuzz_kdec_one(&kd,
+	    "kafka:\n  format: cloudevents\n  correlation_from: [ce_correlationid, "
+	    "\"field:data.orderId\"]\n",
+	    data, size);
 	return 0;
 }

@@ -27,7 +27,7 @@ void fuzz_kmsg_parse(const uint8_t *data, size_t size, struct fuzz_kmsg *k)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl != NULL ? nl : end;
-		if (eol == p) {           /* the empty line: the value follows */
+		if (eol == p) { /* the empty line: the value follows */
 			k->m.val = p + 1;
 			k->m.len = (size_t)(end - p - 1);
 			break;
@@ -102,8 +102,10 @@ void fuzz_kdec_one(struct kdec **kd, const char *kafka_yaml, const uint8_t *data
 {
 	if (*kd == NULL) {
 		char yaml[1024], err[256];
-		snprintf(yaml, sizeof yaml, "flows:\n  - name: f\n    steps:\n"
-		    "      A: { start: true }\n      B: { after: [A], end: completed }\n%s", kafka_yaml);
+		snprintf(yaml, sizeof yaml,
+		    "flows:\n  - name: f\n    steps:\n"
+		    "      A: { start: true }\n      B: { after: [A], end: completed }\n%s",
+		    kafka_yaml);
 		struct config *cfg = fuzz_config(yaml);
 		if (kdec_new(cfg, kd, err, sizeof(err)) < 0)
 			abort();

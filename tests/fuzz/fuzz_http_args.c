@@ -29,8 +29,10 @@ static const char *get(void *ctx, const char *key)
 
 static int hex(int c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	    : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9' ? c - '0'
+	    : c >= 'a' && c <= 'f'  ? c - 'a' + 10
+	    : c >= 'A' && c <= 'F'  ? c - 'A' + 10
+				    : -1;
 }
 
 static char *unescape(const char *s, size_t n)
@@ -53,14 +55,15 @@ static char *unescape(const char *s, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct config *cfg;
-	struct query q = {0};
+	struct query q = { 0 };
 	const char *msg = NULL;
 	if (cfg == NULL)
-		cfg = fuzz_config("flows:\n  - name: order\n    steps:\n"
+		cfg = fuzz_config(
+		    "flows:\n  - name: order\n    steps:\n"
 		    "      Placed: { start: true }\n      Paid: { after: [Placed], within: 30s }\n"
 		    "      Shipped: { after: [Paid], end: completed }\n");
 	if (memchr(data, '\0', size) != NULL)
-		return 0;   /* libmicrohttpd hands over NUL-terminated text */
+		return 0; /* libmicrohttpd hands over NUL-terminated text */
 	const char *s = (const char *)data, *qm = memchr(s, '?', size);
 	size_t plen = qm ? (size_t)(qm - s) : size;
 	char *path = unescape(s, plen);
@@ -75,19 +78,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strcmp(path, "/api/v1/flows") == 0) {
 		struct api_flows_args fa;
 		st = api_args_flows(&cfg->graph, get, &q, &fa, &msg);
-		FUZZ_CHECK(st != 0 || (fa.limit >= 1 && fa.limit <= AR_MAX_LIMIT &&
-		    fa.offset >= 0 && fa.offset + fa.limit <= AR_MAX_WINDOW &&
-		    fa.flow < cfg->graph.nflows && fa.state >= 0 && fa.sort >= 0));
+		FUZZ_CHECK(st != 0 ||
+		    (fa.limit >= 1 && fa.limit <= AR_MAX_LIMIT && fa.offset >= 0 &&
+			fa.offset + fa.limit <= AR_MAX_WINDOW && fa.flow < cfg->graph.nflows &&
+			fa.state >= 0 && fa.sort >= 0));
 	} else if (strncmp(path, "/api/v1/flows/", 14) == 0 && path[14] != '\0') {
 		struct api_timeline_args ta;
 		st = api_args_timeline(&cfg->graph, path + 14, &ta, &msg);
-		FUZZ_CHECK(st != 0 || (ta.flow >= 0 && ta.flow < cfg->graph.nflows &&
-		    strlen(ta.corr) > 0));
+		FUZZ_CHECK(st != 0 ||
+		    (ta.flow >= 0 && ta.flow < cfg->graph.nflows && strlen(ta.corr) > 0));
 	} else if (strcmp(path, "/api/v1/summary") == 0 || strcmp(path, "/api/v1/graphs") == 0) {
 		struct api_page_args pa;
 		st = api_args_page(&cfg->graph, get, &q, &pa, &msg);
-		FUZZ_CHECK(st != 0 || (pa.limit >= 1 && pa.limit <= AR_MAX_LIMIT && pa.offset >= 0 &&
-		    pa.offset <= FG_MAX_FLOWS && pa.flow < cfg->graph.nflows));
+		FUZZ_CHECK(st != 0 ||
+		    (pa.limit >= 1 && pa.limit <= AR_MAX_LIMIT && pa.offset >= 0 &&
+			pa.offset <= FG_MAX_FLOWS && pa.flow < cfg->graph.nflows));
 	} else {
 		struct api_anomalies_args aa;
 		st = api_args_anomalies(&cfg->graph, get, &q, &aa, &msg);

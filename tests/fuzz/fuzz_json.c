@@ -12,14 +12,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct decoder *plain, *nested, *again;
 	static struct cfg_json_fields paths = { .event_id = "meta.id",
-		.correlation_id = "data.order.id", .type = "meta.type", .source = "meta.source",
-		.time = "meta.time", .flow = "meta.flow", .causation_id = "meta.cause",
+		.correlation_id = "data.order.id",
+		.type = "meta.type",
+		.source = "meta.source",
+		.time = "meta.time",
+		.flow = "meta.flow",
+		.causation_id = "meta.cause",
 		.attributes = "data.labels" };
 	char err[256];
 	struct event ev, ev2;
-	if (plain == NULL && ((plain = decoder_new(NULL, 0, err, sizeof(err))) == NULL ||
-	    (again = decoder_new(NULL, 0, err, sizeof(err))) == NULL ||
-	    (nested = decoder_new(&paths, 0, err, sizeof(err))) == NULL))
+	if (plain == NULL &&
+	    ((plain = decoder_new(NULL, 0, err, sizeof(err))) == NULL ||
+		(again = decoder_new(NULL, 0, err, sizeof(err))) == NULL ||
+		(nested = decoder_new(&paths, 0, err, sizeof(err))) == NULL))
 		abort();
 	if (size == 0)
 		return 0;

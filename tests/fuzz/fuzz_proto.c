@@ -12,8 +12,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct decoder *d, *d2;
 	char err[256];
 	struct event ev, ev2;
-	if (d == NULL && ((d = decoder_new(NULL, 0, err, sizeof(err))) == NULL ||
-	    (d2 = decoder_new(NULL, 0, err, sizeof(err))) == NULL))
+	if (d == NULL &&
+	    ((d = decoder_new(NULL, 0, err, sizeof(err))) == NULL ||
+		(d2 = decoder_new(NULL, 0, err, sizeof(err))) == NULL))
 		abort();
 	if (decode_proto(d, data, size, &ev, err, sizeof(err)) != 0)
 		return 0;

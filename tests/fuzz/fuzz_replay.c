@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(write(fd, data + 1, size - 1) == (ssize_t)(size - 1));
 	lseek(fd, 0, SEEK_SET);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	struct input *in = input_open(path, data[0] == 'P' ? INPUT_PROTOBUF : INPUT_JSONL, d,
-	    err, sizeof(err));
+	struct input *in =
+	    input_open(path, data[0] == 'P' ? INPUT_PROTOBUF : INPUT_JSONL, d, err, sizeof(err));
 	FUZZ_CHECK(in != NULL);
 	struct event ev;
 	struct input_reject rej;

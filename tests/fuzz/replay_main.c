@@ -57,7 +57,8 @@ static void run_file(const char *path, struct stats *st)
 			snprintf(st->worst, sizeof(st->worst), "%s", path);
 		}
 		if (ms > (double)st->slow_ms) {
-			printf("slow input: %s took %.0f ms (bound %ld ms)\n", path, ms, st->slow_ms);
+			printf(
+			    "slow input: %s took %.0f ms (bound %ld ms)\n", path, ms, st->slow_ms);
 			st->bad = 1;
 		}
 	}
@@ -108,7 +109,7 @@ static void run_dir(const char *dir, struct stats *st)
 
 int main(int argc, char **argv)
 {
-	struct stats st = {0};
+	struct stats st = { 0 };
 	const char *bound = getenv("FUZZ_REPLAY_MAX_MS");
 	st.slow_ms = bound != NULL ? atol(bound) : 2000;
 	for (int i = 1; i < argc; i++) {

@@ -33,9 +33,9 @@ static const struct lookup_case lookup_cases[] = {
 	{ "{\"a\":\"x\"", "b", NULL },
 	{ "not json", "a", NULL },
 	{ "[1,2]", "a", NULL },
-	{ "{\"a\":\"x\",\"a\":\"y\"}", "a", "y" },          /* the last occurrence wins */
+	{ "{\"a\":\"x\",\"a\":\"y\"}", "a", "y" }, /* the last occurrence wins */
 	{ "{\"a\":\"x\",\"a\":[1]}", "a", NULL },
-	{ "{\"a\":\"\\ud800\"}", "a", NULL },                 /* lone surrogates: not JSON text */
+	{ "{\"a\":\"\\ud800\"}", "a", NULL }, /* lone surrogates: not JSON text */
 	{ "{\"a\":\"x\",\"b\":\"\\udc00\"}", "a", NULL },
 };
 
@@ -48,16 +48,21 @@ static void test_lookup(void **state)
 		struct decoder *d = decoder_new(NULL, 0, err, sizeof err);
 		assert_non_null(d);
 		assert_int_equal(decoder_add_lookup(d, c->path, err, sizeof err), 0);
-		int r = decode_json_members(d, c->json, strlen(c->json), NULL, NULL, err, sizeof err);
+		int r =
+		    decode_json_members(d, c->json, strlen(c->json), NULL, NULL, err, sizeof err);
 		const char *got = decoder_lookup(d, 0);
-		if ((c->want == NULL) != (got == NULL) || (c->want != NULL && strcmp(got, c->want) != 0))
+		if ((c->want == NULL) != (got == NULL) ||
+		    (c->want != NULL && strcmp(got, c->want) != 0))
 			fail_msg("%s @ %s: r=%d got=%s want=%s", c->json, c->path, r,
 			    got ? got : "-", c->want ? c->want : "(absent)");
 		decoder_free(d);
 	}
 }
 
-#define H(n, v) { n, v, sizeof v - 1 }
+#define H(n, v) \
+	{ \
+		n, v, sizeof v - 1 \
+	}
 
 static const char *attr_of(const struct event *ev, const char *key)
 {
@@ -72,7 +77,8 @@ static void test_binary(void **state)
 	const struct ce_header ok[] = { H("ce_specversion", "1.0"), H("ce_id", "e-1"),
 		H("ce_type", "OrderPlaced"), H("ce_source", "/orders"),
 		H("ce_time", "2025-11-26T00:00:00Z"), H("ce_correlationid", "o-7"),
-		H("ce_subject", "s"), H("ce_tenant", "acme"), H("content-type", "application/json") };
+		H("ce_subject", "s"), H("ce_tenant", "acme"),
+		H("content-type", "application/json") };
 	const struct ce_header no_time[] = { H("ce_id", "e-1"), H("ce_type", "T"),
 		H("ce_source", "s") };
 	const struct ce_header bad_time[] = { H("ce_id", "e-1"), H("ce_type", "T"),
@@ -102,7 +108,11 @@ static void test_binary(void **state)
 /* Time edges in binary mode: the accepted range and its ends. */
 static void test_binary_time_edges(void **state)
 {
-	static const struct { const char *time; const char *reason; int64_t ns; } cases[] = {
+	static const struct {
+		const char *time;
+		const char *reason;
+		int64_t ns;
+	} cases[] = {
 		{ "1970-01-01T00:00:00Z", NULL, 0 },
 		{ "2199-12-31T23:59:59.999999999Z", NULL, 7258118399999999999LL },
 		{ "2200-01-01T00:00:00Z", "time_out_of_range", 0 },
@@ -116,54 +126,60 @@ static void test_binary_time_edges(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const struct ce_header h[] = { H("ce_id", "e-1"), H("ce_type", "T"), H("ce_source", "s"),
-			{ "ce_time", cases[i].time, strlen(cases[i].time) } };
+		const struct ce_header h[] = { H("ce_id", "e-1"), H("ce_type", "T"),
+			H("ce_source", "s"), { "ce_time", cases[i].time, strlen(cases[i].time) } };
 		struct event ev;
 		const char *reason = NULL;
 		ce_scratch_reset(&scratch);
 		int r = ce_decode_binary(h, 4, &scratch, &ev, &reason);
 		if (cases[i].reason == NULL ? r != 0 || ev.time_ns != cases[i].ns
-		    : r == 0 || strcmp(reason, cases[i].reason) != 0)
+					    : r == 0 || strcmp(reason, cases[i].reason) != 0)
 			fail_msg("%s: r=%d reason=%s", cases[i].time, r, r ? reason : "-");
 	}
 }
 
 struct structured_case {
 	const char *json;
-	const char *reason;    /* NULL: decodes */
+	const char *reason; /* NULL: decodes */
 	const char *id, *corr, *flow;
 };
 
 static const struct structured_case structured_cases[] = {
-	{ "{\"specversion\":\"1.0\",\"id\":\"e-2\",\"type\":\"PaymentAuthorized\",\"source\":\"pay\","
+	{ "{\"specversion\":\"1.0\",\"id\":\"e-2\",\"type\":\"PaymentAuthorized\",\"source\":"
+	  "\"pay\","
 	  "\"time\":\"2025-11-26T00:00:00Z\",\"correlationid\":\"o-9\",\"flow\":\"order\","
 	  "\"datacontenttype\":\"application/json\",\"data\":{\"amount\":10}}",
-	  NULL, "e-2", "o-9", "order" },
+	    NULL, "e-2", "o-9", "order" },
 	{ "{\"id\":\"e-3\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:00Z\","
-	  "\"data\":[1,2],\"n\":5}", NULL, "e-3", "", NULL },
+	  "\"data\":[1,2],\"n\":5}",
+	    NULL, "e-3", "", NULL },
 	{ "{\"id\":\"e-3\",\"type\":\"T\",\"source\":\"s\"}", "missing_field", NULL, NULL, NULL },
 	{ "{\"id\":\"e-3\",\"type\":\"T\",\"source\":\"s\",\"time\":\"x\"}", "bad_time", NULL, NULL,
-	  NULL },
+	    NULL },
 	{ "{\"id\":\"e-3\",\"type\":", "malformed_json", NULL, NULL, NULL },
 	{ "\x01\x02garbage", "malformed_json", NULL, NULL, NULL },
 	{ "{\"id\":\"e\"} trailing", "malformed_json", NULL, NULL, NULL },
-	{ "{\"id\":\"e-3\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2262-04-11T23:47:16.854775807Z\"}",
-	  "time_out_of_range", NULL, NULL, NULL },
+	{ "{\"id\":\"e-3\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2262-04-11T23:47:16."
+	  "854775807Z\"}",
+	    "time_out_of_range", NULL, NULL, NULL },
 	{ "{\"id\":\"e-3\",\"type\":\"T\",\"source\":\"s\",\"time\":\"1969-12-31T23:59:59Z\"}",
-	  "time_out_of_range", NULL, NULL, NULL },
+	    "time_out_of_range", NULL, NULL, NULL },
 	{ "{\"id\":\"\\ud800\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:00Z\"}",
-	  "bad_utf8", NULL, NULL, NULL },
-	{ "{\"id\":\"\\ud800\\u0041\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:00Z\"}",
-	  "bad_utf8", NULL, NULL, NULL },
+	    "bad_utf8", NULL, NULL, NULL },
+	{ "{\"id\":\"\\ud800\\u0041\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:"
+	  "00Z\"}",
+	    "bad_utf8", NULL, NULL, NULL },
 	{ "{\"id\":\"e\\u0000\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:00Z\"}",
-	  "bad_utf8", NULL, NULL, NULL },
+	    "bad_utf8", NULL, NULL, NULL },
 	{ "{\"id\":\"e-4\",\"type\":\"T\",\"source\":\"s\",\"time\":\"2025-11-26T00:00:00Z\","
-	  "\"data\":\"plain text data\",\"data_base64\":\"eA==\",\"n\":null}", NULL, "e-4", "", NULL },
+	  "\"data\":\"plain text data\",\"data_base64\":\"eA==\",\"n\":null}",
+	    NULL, "e-4", "", NULL },
 };
 
 static void test_structured(void **state)
 {
-	const struct ce_header ct[] = { H("content-type", "application/cloudevents+json; charset=UTF-8") };
+	const struct ce_header ct[] = { H(
+	    "content-type", "application/cloudevents+json; charset=UTF-8") };
 	const struct ce_header ct_other[] = { H("content-type", "application/cloudevents+jsonx") };
 
 	char err[160];
@@ -183,7 +199,8 @@ static void test_structured(void **state)
 		r = ce_decode_structured(d, c->json, strlen(c->json), &scratch, &ev, &reason);
 		if (c->reason != NULL) {
 			if (r == 0 || strcmp(reason, c->reason) != 0)
-				fail_msg("case %zu: r=%d reason=%s want %s", i, r, r ? reason : "-", c->reason);
+				fail_msg("case %zu: r=%d reason=%s want %s", i, r, r ? reason : "-",
+				    c->reason);
 			continue;
 		}
 		if (r != 0)
@@ -195,7 +212,7 @@ static void test_structured(void **state)
 		else
 			assert_string_equal(ev.flow, c->flow);
 		assert_true(ev.time_ns == T0);
-		if (strcmp(c->id, "e-4") == 0)     /* data members are not attributes */
+		if (strcmp(c->id, "e-4") == 0) /* data members are not attributes */
 			assert_int_equal(ev.nattrs, 0);
 	}
 	decoder_free(d);

@@ -74,7 +74,8 @@ static const struct step_want demo_steps[] = {
 	{ "order", "OrderCancelled", 0x04, 0, 0, 0, 30 * S, -1, "compensated", 0, false, false,
 	    NULL, 15, 7 },
 	{ "shipment", "ShipmentCreated", 0, 0, 0, 0x06, -1, -1, NULL, 0, true, false, NULL, 20, 7 },
-	{ "shipment", "Delivered", 0x01, 0, 0, 0, 5400 * S, -1, NULL, 0, false, false, NULL, 21, 7 },
+	{ "shipment", "Delivered", 0x01, 0, 0, 0, 5400 * S, -1, NULL, 0, false, false, NULL, 21,
+	    7 },
 	{ "shipment", "Invoiced", 0x01, 0, 0, 0, 1500000000LL, -1, NULL, 0, false, false, NULL, 22,
 	    7 },
 };
@@ -247,9 +248,10 @@ static void test_defaults(void **state)
 	assert_int_equal(c->history.max_attr_bytes, 4096);
 	assert_int_equal(c->history.timeline_bytes, 33554432);
 	config_free(c);
-	c = load_ok("flows:\n  - name: f\n    steps:\n"
-		    "      A: { start: true }\n      B: { after: A, end: true }\n"
-		    "history: { dir: /var/lib/c, enabled: false, retention: 1h, max_bytes: 1000 }\n");
+	c = load_ok(
+	    "flows:\n  - name: f\n    steps:\n"
+	    "      A: { start: true }\n      B: { after: A, end: true }\n"
+	    "history: { dir: /var/lib/c, enabled: false, retention: 1h, max_bytes: 1000 }\n");
 	assert_string_equal(c->history.dir, "/var/lib/c");
 	assert_false(c->history.enabled);
 	assert_int_equal(c->history.retention_ns, 3600 * S);
@@ -294,8 +296,8 @@ static void test_graph_cases(void **state)
 		const struct graph_case *g = &graph_cases[i];
 		char yaml[2048];
 		snprintf(yaml, sizeof yaml, "flows:\n  - name: f\n%s%s%s    steps:\n%s",
-		    g->cw ? "    complete_when: " : "",
-		    g->cw ? g->cw : "", g->cw ? "\n" : "", g->steps);
+		    g->cw ? "    complete_when: " : "", g->cw ? g->cw : "", g->cw ? "\n" : "",
+		    g->steps);
 		struct config *c = load_ok(yaml);
 		const struct fg_flow *f = &c->graph.flows[0];
 		print_message("graph case: %s\n", g->what);
@@ -343,8 +345,8 @@ static void test_merge_fanout(void **state)
 	for (int i = 1; i <= 8; i++) {
 		n += snprintf(yaml + n, sizeof yaml - (size_t)n, "x%d: &a%d {", i, i);
 		for (int j = 0; j < 20; j++)
-			n += snprintf(yaml + n, sizeof yaml - (size_t)n, "%s<<: *a%d", j ? ", " : " ",
-			    i - 1);
+			n += snprintf(
+			    yaml + n, sizeof yaml - (size_t)n, "%s<<: *a%d", j ? ", " : " ", i - 1);
 		n += snprintf(yaml + n, sizeof yaml - (size_t)n, " }\n");
 	}
 	snprintf(yaml + n, sizeof yaml - (size_t)n, "kafka:\n  <<: *a8\n");
@@ -414,7 +416,8 @@ static size_t deep(char *buf, size_t cap, int block)
 {
 	size_t n = (size_t)snprintf(buf, cap, F OK_STEPS "kafka: ");
 	for (int i = 0; i < (block ? 70 : 100000); i++)
-		n += (size_t)snprintf(buf + n, cap - n, block ? "\n%*sk:" : "[", block ? 2 * i + 2 : 0, "");
+		n += (size_t)snprintf(
+		    buf + n, cap - n, block ? "\n%*sk:" : "[", block ? 2 * i + 2 : 0, "");
 	n += (size_t)snprintf(buf + n, cap - n, block ? " 1\n" : "");
 	for (int i = 0; !block && i < 100000; i++)
 		buf[n++] = ']';
@@ -430,15 +433,18 @@ static void test_hostile_configs(void **state)
 	(void)state;
 	static char yaml[1 << 20], err[1 << 17];
 	static const struct {
-		int kind;          /* 0 laughs as topics, 1 laughs as after, 2 wide, 3 many keys,
+		int kind;         /* 0 laughs as topics, 1 laughs as after, 2 wide, 3 many keys,
 		                      4 deep flow lists, 5 deep block mappings */
-		const char *want;  /* a line of err */
-		int nlines;        /* of err; 0: any */
+		const char *want; /* a line of err */
+		int nlines;       /* of err; 0: any */
 	} cases[] = {
-		{ 0, "t.yaml:8:5: \"kafka.topics\": expected a string in the list, found a list", 0 },
+		{ 0, "t.yaml:8:5: \"kafka.topics\": expected a string in the list, found a list",
+		    0 },
 		{ 1, "t.yaml:8:5: \"after\" of step \"B\": expected a step name, found a list", 0 },
-		{ 2, "t.yaml:1:4: aliases expand the config to more than 1000000 values beyond its "
-		     "own nodes (aliases of aliases, a \"billion laughs\"?)", 0 },
+		{ 2,
+		    "t.yaml:1:4: aliases expand the config to more than 1000000 values beyond its "
+		    "own nodes (aliases of aliases, a \"billion laughs\"?)",
+		    0 },
 		{ 3, "(stopped after 100 problems)", 101 },
 		{ 4, "t.yaml:6:71: mappings and lists nested deeper than 64 levels", 1 },
 		{ 5, "t.yaml:70:129: mappings and lists nested deeper than 64 levels", 1 },
@@ -447,7 +453,8 @@ static void test_hostile_configs(void **state)
 		size_t n = 0;
 		if (cases[i].kind == 0) {
 			n = laughs(yaml, sizeof yaml, "lol");
-			n += (size_t)snprintf(yaml + n, sizeof yaml - n, F OK_STEPS "kafka:\n  topics: *l8\n");
+			n += (size_t)snprintf(
+			    yaml + n, sizeof yaml - n, F OK_STEPS "kafka:\n  topics: *l8\n");
 		} else if (cases[i].kind == 1) {
 			n = laughs(yaml, sizeof yaml, "A");
 			n += (size_t)snprintf(yaml + n, sizeof yaml - n,
@@ -455,7 +462,8 @@ static void test_hostile_configs(void **state)
 		} else if (cases[i].kind >= 4) {
 			n = deep(yaml, sizeof yaml, cases[i].kind == 5);
 		} else {
-			n = cases[i].kind == 2 ? wide_after(yaml, sizeof yaml) : many_keys(yaml, sizeof yaml);
+			n = cases[i].kind == 2 ? wide_after(yaml, sizeof yaml)
+					       : many_keys(yaml, sizeof yaml);
 		}
 		struct config *c = NULL;
 		double t0 = now_ms();
@@ -463,8 +471,8 @@ static void test_hostile_configs(void **state)
 		double ms = now_ms() - t0;
 		if (rc != -1 || c != NULL || strstr(err, cases[i].want) == NULL ||
 		    (cases[i].nlines && nlines(err) != cases[i].nlines) || ms > 3000)
-			fail_msg("case %zu: rc %d, %.1f ms, %d lines; want \"%s\"; got:\n%.2000s", i, rc,
-			    ms, nlines(err), cases[i].want, err);
+			fail_msg("case %zu: rc %d, %.1f ms, %d lines; want \"%s\"; got:\n%.2000s",
+			    i, rc, ms, nlines(err), cases[i].want, err);
 	}
 }
 
@@ -543,13 +551,13 @@ static void test_durations(void **state)
 		} else {
 			assert_int_equal(rc, -1);
 			if (strstr(why, d->problem) == NULL)
-				fail_msg("duration \"%s\": want \"%s\" in \"%s\"", d->text, d->problem, why);
+				fail_msg("duration \"%s\": want \"%s\" in \"%s\"", d->text,
+				    d->problem, why);
 		}
 	}
 }
 
 /* ---- one problem each ---- */
-
 
 struct err_case {
 	const char *yaml;
@@ -583,7 +591,8 @@ static const struct err_case err_cases[] = {
 	      "mapping" } },
 	{ F "      A: { start: true }\n      B: { after: [A, [C]], end: true }\n",
 	    { "t.yaml:5:23: \"after\" of step \"B\": expected a step name, found a list" } },
-	{ F "      A: { start: true }\n      B: { after: [], end: true }\n      C: { after: [A, \"\"] }\n",
+	{ F "      A: { start: true }\n      B: { after: [], end: true }\n      C: { after: [A, "
+	    "\"\"] }\n",
 	    { "t.yaml:5:19: \"after\" of step \"B\": expected a list of step names, found an "
 	      "empty list",
 		"t.yaml:6:23: \"after\" of step \"C\": expected a step name, found an empty "
@@ -655,7 +664,8 @@ static const struct err_case err_cases[] = {
 	{ F OK_STEPS "limits: { max_attributes: 257, max_headers: 0 }\n",
 	    { "t.yaml:6:27: \"limits.max_attributes\": expected a whole number >= 1 up to 256, "
 	      "found \"257\"",
-		"t.yaml:6:45: \"limits.max_headers\": expected a whole number >= 1, found \"0\"" } },
+		"t.yaml:6:45: \"limits.max_headers\": expected a whole number >= 1, found "
+		"\"0\"" } },
 	{ F OK_STEPS "limits: { max_message_bytes: 67108865, max_depth: 100001 }\n",
 	    { "t.yaml:6:30: \"limits.max_message_bytes\": expected a whole number >= 1 up to "
 	      "67108864, found \"67108865\"",
@@ -688,7 +698,7 @@ static const struct err_case err_cases[] = {
 		"t.yaml:6:47: \"http.allowed_hosts\": expected a host name such as "
 		"collector-1.example.com, found \"-x\"" } },
 	{ F OK_STEPS "kafka: { correlation_from: [key, key, key, key, key, key, key, key, key, "
-	    "key, key, key, key, key, key, key, key] }\n",
+		     "key, key, key, key, key, key, key, key] }\n",
 	    { "t.yaml:6:28: \"kafka.correlation_from\": expected at most 16 sources, found 17" } },
 	{ F OK_STEPS "kafka: { correlation_from: [\"header:\", \"body:x\"] }\n",
 	    { "t.yaml:6:29: \"kafka.correlation_from\": expected ce_correlationid, header:NAME, "
@@ -697,7 +707,8 @@ static const struct err_case err_cases[] = {
 		"field:PATH, key or traceparent, found \"body:x\"" } },
 	{ F OK_STEPS "http: { listen: \"300.1.1.1:80\" }\n",
 	    { "t.yaml:6:17: \"http.listen\": expected HOST:PORT such as 127.0.0.1:9717, [::1]:9717 "
-	      "or :9717, found \"300.1.1.1:80\": bad host (a numeric IPv4 address, [IPv6] or localhost)" } },
+	      "or :9717, found \"300.1.1.1:80\": bad host (a numeric IPv4 address, [IPv6] or "
+	      "localhost)" } },
 	{ F OK_STEPS "metrics: { duration_buckets: [1, 5, 5] }\n",
 	    { "t.yaml:6:37: \"metrics.duration_buckets\": expected numbers in ascending order, "
 	      "found 5 after 5" } },
@@ -708,8 +719,10 @@ static const struct err_case err_cases[] = {
 	    { "t.yaml:6:15: \"json.time\": expected a dotted field path such as data.order_id, "
 	      "found \".ts\": empty path component" } },
 	/* graph */
-	{ F "      A: { start: true }\n      B: { optional: true }\n      C: { after: A, end: true }\n",
-	    { "t.yaml:5:7: step \"B\" has no \"start\", \"after\" or \"after_any\": expected one of "
+	{ F "      A: { start: true }\n      B: { optional: true }\n      C: { after: A, end: true "
+	    "}\n",
+	    { "t.yaml:5:7: step \"B\" has no \"start\", \"after\" or \"after_any\": expected one "
+	      "of "
 	      "them" } },
 	{ F "      A: { start: true, after_any: [C] }\n      C: { after: A, end: true }\n",
 	    { "t.yaml:4:36: start step \"A\" also has \"after_any\": a start step opens the flow "
@@ -746,13 +759,14 @@ static void test_error_cases(void **state)
 		const struct err_case *e = &err_cases[i];
 		char err[8192], want[8192] = "";
 		struct config *c = (struct config *)&err; /* must be reset to NULL */
-		int rc = config_load_string("t.yaml", e->yaml, strlen(e->yaml), &c, err, sizeof err);
+		int rc =
+		    config_load_string("t.yaml", e->yaml, strlen(e->yaml), &c, err, sizeof err);
 		for (int k = 0; k < 4 && e->want[k]; k++)
-			snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", k ? "\n" : "",
-			    e->want[k]);
+			snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
+			    k ? "\n" : "", e->want[k]);
 		if (rc != -1 || c != NULL || strcmp(err, want) != 0) {
-			print_error("case %zu:\n%s\nwant:\n%s\ngot (rc %d):\n%s\n\n", i, e->yaml, want,
-			    rc, err);
+			print_error("case %zu:\n%s\nwant:\n%s\ngot (rc %d):\n%s\n\n", i, e->yaml,
+			    want, rc, err);
 			failed++;
 		}
 	}
@@ -770,11 +784,13 @@ static void test_broken_fixtures(void **state)
 		const char *some[6];
 	} cases[] = {
 		{ "broken-many.yaml", 23,
-		    { "broken-many.yaml:3:5: unknown key \"deadlin\" in flow \"order\"; did you mean "
+		    { "broken-many.yaml:3:5: unknown key \"deadlin\" in flow \"order\"; did you "
+		      "mean "
 		      "\"deadline\"?",
 			"broken-many.yaml:6:36: unknown step \"OrderPlcaed\" in \"after\" of step "
 			"\"PaymentAuthorized\"; did you mean \"OrderPlaced\"?",
-			"broken-many.yaml:8:64: \"within\" of step \"InventoryReserved\": expected a "
+			"broken-many.yaml:8:64: \"within\" of step \"InventoryReserved\": expected "
+			"a "
 			"duration such as 500ms, 30s or 1h30m, found \"10sec\"",
 			"broken-many.yaml:13:7: duplicate step \"OrderPlaced\"",
 			"broken-many.yaml:26:11: \"http.listen\": expected HOST:PORT",
@@ -785,7 +801,9 @@ static void test_broken_fixtures(void **state)
 			"broken-graph.yaml:6:7: step \"Orphan\" has no \"start\"",
 			"broken-graph.yaml:7:5: no end step of flow \"loop\" is reachable",
 			"broken-graph.yaml:13:7: end step \"Done\" is not reachable" } },
-		{ "broken-syntax.yaml", 1, { "broken-syntax.yaml:5:18: YAML syntax error: mapping values are not allowed in this context" } },
+		{ "broken-syntax.yaml", 1,
+		    { "broken-syntax.yaml:5:18: YAML syntax error: mapping values are not allowed "
+		      "in this context" } },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char path[256], err[16384];
@@ -796,7 +814,8 @@ static void test_broken_fixtures(void **state)
 		if (nlines(err) != cases[i].nproblems)
 			fail_msg("%s: want %d problems, got:\n%s", path, cases[i].nproblems, err);
 		int prev = 0;
-		for (const char *l = err; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		for (const char *l = err; l && *l;
+		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 			assert_memory_equal(l, path, strlen(path));
 			int line = atoi(l + strlen(path) + 1);
 			assert_true(line >= prev);
@@ -824,8 +843,9 @@ static void test_too_many_steps(void **state)
 		len += (size_t)snprintf(yaml + len, cap - len, "      S%d: { after: S%d%s }\n", i,
 		    i - 1, i == 63 ? ", end: true" : "");
 	assert_int_equal(config_load_string("t.yaml", yaml, len, &c, err, sizeof err), -1);
-	assert_string_equal(err, "t.yaml:68:7: flow \"f\" has more than 64 steps (a flow's steps "
-				 "must fit one 64-bit mask)");
+	assert_string_equal(err,
+	    "t.yaml:68:7: flow \"f\" has more than 64 steps (a flow's steps "
+	    "must fit one 64-bit mask)");
 	/* exactly 64 is fine, and bit 63 is the last step */
 	yaml[len - strlen("      S64: { after: S63 }\n")] = '\0';
 	c = load_ok(yaml);
@@ -845,14 +865,16 @@ static void test_duplicate_keys_big_mapping(void **state)
 	size_t cap = 1 << 16, len = 0;
 	char *yaml = malloc(cap), err[1 << 16];
 	struct config *c;
-	len += (size_t)snprintf(yaml, cap, F OK_STEPS "      C:\n"
+	len += (size_t)snprintf(yaml, cap,
+	    F OK_STEPS
+	    "      C:\n"
 	    "        <<: { retries: 1 }\n        after: B\n        \"<<\": 1\n"); /* lines 7, 9 */
-	for (int i = 0; i < 40; i++)                                  /* lines 10..49 */
+	for (int i = 0; i < 40; i++)                                              /* lines 10..49 */
 		len += (size_t)snprintf(yaml + len, cap - len, "        within: 1s\n");
 	assert_int_equal(config_load_string("t.yaml", yaml, len, &c, err, sizeof err), -1);
 	char want[1 << 16];
-	size_t n = (size_t)snprintf(want, sizeof want,
-	    "t.yaml:9:9: duplicate key \"<<\" (first at line 7, column 9)");
+	size_t n = (size_t)snprintf(
+	    want, sizeof want, "t.yaml:9:9: duplicate key \"<<\" (first at line 7, column 9)");
 	for (int i = 1; i < 40; i++)
 		n += (size_t)snprintf(want + n, sizeof want - n,
 		    "\nt.yaml:%d:9: duplicate key \"within\" (first at line 10, column 9)", 10 + i);
@@ -890,10 +912,11 @@ static void test_err_truncated_and_unreadable(void **state)
 	assert_int_equal(config_load(FIXTURES "broken-many.yaml", &c, err, sizeof err), -1);
 	assert_true(strlen(err) < sizeof err);
 	assert_non_null(strstr(err, "more problems)"));
-	assert_int_equal(config_load("tests/fixtures/config/does-not-exist.yaml", &c, err,
-			     sizeof err), -2);
-	assert_string_equal(err, "tests/fixtures/config/does-not-exist.yaml: cannot read: No such "
-				 "file or directory");
+	assert_int_equal(
+	    config_load("tests/fixtures/config/does-not-exist.yaml", &c, err, sizeof err), -2);
+	assert_string_equal(err,
+	    "tests/fixtures/config/does-not-exist.yaml: cannot read: No such "
+	    "file or directory");
 }
 
 static void test_flowgraph_helpers(void **state)
@@ -966,7 +989,8 @@ static void test_docs_example_loads(void **state)
 		assert_non_null(q);
 		struct config *c;
 		if (strncmp(p, "flows:", 6) == 0) {
-			if (config_load_string("docs/config.md", p, (size_t)(q - p), &c, err, sizeof err))
+			if (config_load_string(
+				"docs/config.md", p, (size_t)(q - p), &c, err, sizeof err))
 				fail_msg("example %d does not load:\n%s", n, err);
 			config_free(c);
 			n++;
@@ -981,21 +1005,27 @@ static void test_docs_example_loads(void **state)
 static void test_enums(void **state)
 {
 	(void)state;
-	static const struct { const char *yaml; size_t off; int want; } cases[] = {
+	static const struct {
+		const char *yaml;
+		size_t off;
+		int want;
+	} cases[] = {
 		{ "log_level: error\n", offsetof(struct config, log_level), LOG_LVL_ERROR },
 		{ "log_level: warn\n", offsetof(struct config, log_level), LOG_LVL_WARN },
 		{ "log_level: info\n", offsetof(struct config, log_level), LOG_LVL_INFO },
 		{ "log_level: debug\n", offsetof(struct config, log_level), LOG_LVL_DEBUG },
-		{ "kafka: { format: auto }\n", offsetof(struct config, kafka.format), CFG_FORMAT_AUTO },
+		{ "kafka: { format: auto }\n", offsetof(struct config, kafka.format),
+		    CFG_FORMAT_AUTO },
 		{ "kafka: { format: protobuf }\n", offsetof(struct config, kafka.format),
 		    CFG_FORMAT_PROTOBUF },
 		{ "kafka: { format: cloudevents }\n", offsetof(struct config, kafka.format),
 		    CFG_FORMAT_CLOUDEVENTS },
-		{ "kafka: { format: json }\n", offsetof(struct config, kafka.format), CFG_FORMAT_JSON },
+		{ "kafka: { format: json }\n", offsetof(struct config, kafka.format),
+		    CFG_FORMAT_JSON },
 		{ "kafka: { alert_format: json }\n", offsetof(struct config, kafka.alert_format),
 		    CFG_ALERT_JSON },
-		{ "kafka: { alert_format: protobuf }\n", offsetof(struct config, kafka.alert_format),
-		    CFG_ALERT_PROTOBUF },
+		{ "kafka: { alert_format: protobuf }\n",
+		    offsetof(struct config, kafka.alert_format), CFG_ALERT_PROTOBUF },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char yaml[512];
@@ -1016,7 +1046,7 @@ static const char *prop(const struct config *c, const char *k)
 	const char *v = NULL;
 	for (int i = 0; i < c->kafka.nprops; i++)
 		if (strcmp(c->kafka.prop_keys[i], k) == 0)
-			v = c->kafka.prop_vals[i];  /* the last one, as librdkafka applies them */
+			v = c->kafka.prop_vals[i]; /* the last one, as librdkafka applies them */
 	return v;
 }
 
@@ -1036,23 +1066,25 @@ static void test_kafka_security(void **state)
 	struct config *c;
 
 	c = resolved(F OK_STEPS);
-	assert_int_equal(c->kafka.nprops, 0);   /* nothing configured: nothing set */
+	assert_int_equal(c->kafka.nprops, 0); /* nothing configured: nothing set */
 	config_free(c);
 
 	c = resolved(F OK_STEPS "kafka:\n  tls: { ca_file: /dev/null }\n");
 	assert_string_equal(prop(c, "security.protocol"), "ssl");
 	assert_string_equal(prop(c, "ssl.ca.location"), "/dev/null");
 	assert_null(prop(c, "sasl.mechanism"));
-	assert_int_equal(config_kafka_resolve(c, err, sizeof err), 0);  /* once */
+	assert_int_equal(config_kafka_resolve(c, err, sizeof err), 0); /* once */
 	assert_int_equal(c->kafka.nprops, 2);
 	config_free(c);
 
 	static const char *const mechs[][2] = { { "plain", "PLAIN" },
 		{ "scram-sha-256", "SCRAM-SHA-256" }, { "scram-sha-512", "SCRAM-SHA-512" } };
 	for (size_t i = 0; i < 3; i++) {
-		snprintf(yaml, sizeof yaml, F OK_STEPS "kafka:\n  tls: { enabled: true }\n"
-		    "  sasl: { mechanism: %s, username: u, password: p1 }\n"
-		    "  properties: { socket.timeout.ms: 5000 }\n", mechs[i][0]);
+		snprintf(yaml, sizeof yaml,
+		    F OK_STEPS "kafka:\n  tls: { enabled: true }\n"
+			       "  sasl: { mechanism: %s, username: u, password: p1 }\n"
+			       "  properties: { socket.timeout.ms: 5000 }\n",
+		    mechs[i][0]);
 		c = resolved(yaml);
 		assert_string_equal(prop(c, "security.protocol"), "sasl_ssl");
 		assert_string_equal(prop(c, "sasl.mechanism"), mechs[i][1]);
@@ -1065,7 +1097,7 @@ static void test_kafka_security(void **state)
 
 	/* SASL without TLS; the raw property wins over the mapped one */
 	c = resolved(F OK_STEPS "kafka:\n  sasl: { mechanism: plain, username: u, password: p }\n"
-	    "  properties: { security.protocol: sasl_ssl }\n");
+				"  properties: { security.protocol: sasl_ssl }\n");
 	assert_string_equal(prop(c, "security.protocol"), "sasl_ssl");
 	assert_string_equal(c->kafka.prop_vals[0], "sasl_plaintext");
 	config_free(c);
@@ -1075,9 +1107,11 @@ static void test_kafka_security(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "from-file\nsecond\n", 17), 17);
 	close(fd);
-	snprintf(yaml, sizeof yaml, F OK_STEPS "kafka:\n  tls: { ca_file: /dev/null, "
-	    "cert_file: /dev/null, key_file: /dev/null }\n"
-	    "  sasl: { mechanism: plain, username: u, password_file: %s }\n", pwfile);
+	snprintf(yaml, sizeof yaml,
+	    F OK_STEPS "kafka:\n  tls: { ca_file: /dev/null, "
+		       "cert_file: /dev/null, key_file: /dev/null }\n"
+		       "  sasl: { mechanism: plain, username: u, password_file: %s }\n",
+	    pwfile);
 	c = resolved(yaml);
 	assert_string_equal(prop(c, "sasl.password"), "from-file");
 	assert_string_equal(prop(c, "ssl.certificate.location"), "/dev/null");
@@ -1091,18 +1125,24 @@ static void test_kafka_security(void **state)
 	unsetenv("CHOREOSCOPE_KAFKA_PASSWORD");
 
 	/* what the file alone decides: at load, with positions */
-	static const struct { const char *yaml, *want; } bad[] = {
+	static const struct {
+		const char *yaml, *want;
+	} bad[] = {
 		{ "kafka:\n  sasl: { mechanism: plain, password: p }\n",
-		  "t.yaml:7:22: \"kafka.sasl.mechanism\": needs kafka.sasl.username" },
+		    "t.yaml:7:22: \"kafka.sasl.mechanism\": needs kafka.sasl.username" },
 		{ "kafka:\n  sasl: { username: u, password: p }\n",
-		  "t.yaml:7:21: \"kafka.sasl.username\": needs kafka.sasl.mechanism" },
-		{ "kafka:\n  sasl: { mechanism: plain, username: u, password: p, password_file: /x }\n",
-		  "\"kafka.sasl.password_file\": set kafka.sasl.password or kafka.sasl.password_file, not both" },
+		    "t.yaml:7:21: \"kafka.sasl.username\": needs kafka.sasl.mechanism" },
+		{ "kafka:\n  sasl: { mechanism: plain, username: u, password: p, password_file: /x "
+		  "}\n",
+		    "\"kafka.sasl.password_file\": set kafka.sasl.password or "
+		    "kafka.sasl.password_file, not both" },
 		{ "kafka:\n  tls: { cert_file: /dev/null }\n",
-		  "\"kafka.tls.cert_file\": kafka.tls.cert_file and kafka.tls.key_file go together" },
+		    "\"kafka.tls.cert_file\": kafka.tls.cert_file and kafka.tls.key_file go "
+		    "together" },
 		{ "kafka:\n  sasl: { mechanism: gssapi }\n", "\"kafka.sasl.mechanism\"" },
 		{ "http:\n  tls_cert_file: /dev/null\n",
-		  "t.yaml:7:18: \"http.tls_cert_file\": http.tls_cert_file and http.tls_key_file go together" },
+		    "t.yaml:7:18: \"http.tls_cert_file\": http.tls_cert_file and http.tls_key_file "
+		    "go together" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(yaml, sizeof yaml, F OK_STEPS "%s", bad[i].yaml);
@@ -1115,16 +1155,20 @@ static void test_kafka_security(void **state)
 	}
 	/* files and password: when resolved (the daemon's start), naming the setting; a
 	 * config that needs them still loads (replay) */
-	static const struct { const char *yaml, *want; } unres[] = {
+	static const struct {
+		const char *yaml, *want;
+	} unres[] = {
 		{ "kafka:\n  sasl: { mechanism: plain, username: u }\n",
-		  "kafka.sasl.mechanism: needs kafka.sasl.password, kafka.sasl.password_file or "
-		  "CHOREOSCOPE_KAFKA_PASSWORD" },
-		{ "kafka:\n  sasl: { mechanism: plain, username: u, password_file: /nonexistent/pw }\n",
-		  "kafka.sasl.password_file: cannot read /nonexistent/pw: No such file or directory" },
+		    "kafka.sasl.mechanism: needs kafka.sasl.password, kafka.sasl.password_file or "
+		    "CHOREOSCOPE_KAFKA_PASSWORD" },
+		{ "kafka:\n  sasl: { mechanism: plain, username: u, password_file: /nonexistent/pw "
+		  "}\n",
+		    "kafka.sasl.password_file: cannot read /nonexistent/pw: No such file or "
+		    "directory" },
 		{ "kafka:\n  sasl: { mechanism: plain, username: u, password_file: /dev/zero }\n",
-		  "kafka.sasl.password_file: cannot read /dev/zero: not a regular file" },
+		    "kafka.sasl.password_file: cannot read /dev/zero: not a regular file" },
 		{ "kafka:\n  tls: { ca_file: /nonexistent/ca.crt }\n",
-		  "kafka.tls.ca_file: cannot read /nonexistent/ca.crt: No such file" },
+		    "kafka.tls.ca_file: cannot read /nonexistent/ca.crt: No such file" },
 	};
 	for (size_t i = 0; i < sizeof unres / sizeof unres[0]; i++) {
 		snprintf(yaml, sizeof yaml, F OK_STEPS "%s", unres[i].yaml);
@@ -1142,8 +1186,10 @@ static void test_kafka_security(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "\nlater\n", 7), 7);
 	close(fd);
-	snprintf(yaml, sizeof yaml, F OK_STEPS "kafka:\n  sasl: { mechanism: plain, username: u, "
-	    "password_file: %s }\n", pwfile);
+	snprintf(yaml, sizeof yaml,
+	    F OK_STEPS "kafka:\n  sasl: { mechanism: plain, username: u, "
+		       "password_file: %s }\n",
+	    pwfile);
 	c = load_ok(yaml);
 	assert_int_equal(config_kafka_resolve(c, err, sizeof err), -1);
 	assert_non_null(strstr(err, "has no password on its first line"));
@@ -1163,7 +1209,11 @@ static void test_kafka_security(void **state)
 static void test_listen(void **state)
 {
 	(void)state;
-	static const struct { const char *s; int family, port; const char *why; } cases[] = {
+	static const struct {
+		const char *s;
+		int family, port;
+		const char *why;
+	} cases[] = {
 		{ "127.0.0.1:9717", AF_INET, 9717, NULL },
 		{ ":9717", AF_INET, 9717, NULL },
 		{ "localhost:0", AF_INET, 0, NULL },
@@ -1192,9 +1242,9 @@ static void test_listen(void **state)
 			fail_msg("%s: %s", cases[i].s, why);
 		assert_string_equal(l.spec, cases[i].s);
 		assert_int_equal(l.addr.ss_family, cases[i].family);
-		int port = ntohs(l.addr.ss_family == AF_INET6
-		    ? ((struct sockaddr_in6 *)&l.addr)->sin6_port
-		    : ((struct sockaddr_in *)&l.addr)->sin_port);
+		int port =
+		    ntohs(l.addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&l.addr)->sin6_port
+						       : ((struct sockaddr_in *)&l.addr)->sin_port);
 		assert_int_equal(port, cases[i].port);
 	}
 }

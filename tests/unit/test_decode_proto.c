@@ -15,12 +15,19 @@
 
 #define T0 1795600800000000000LL
 
-static struct ev_attr attrs[] = {{"amount", "12.50"}, {"currency", "EUR"},
-	{"note", "\xc3\xa9t\xc3\xa9"}};
+static struct ev_attr attrs[] = { { "amount", "12.50" }, { "currency", "EUR" },
+	{ "note", "\xc3\xa9t\xc3\xa9" } };
 
-static const struct event full = {.event_id = "e1", .correlation_id = "o1",
-	.type = "PaymentAuthorized", .source = "payments", .causation_id = "e0",
-	.flow = "order", .time_ns = T0 + 123, .attrs = attrs, .nattrs = 3, .partition = -1};
+static const struct event full = { .event_id = "e1",
+	.correlation_id = "o1",
+	.type = "PaymentAuthorized",
+	.source = "payments",
+	.causation_id = "e0",
+	.flow = "order",
+	.time_ns = T0 + 123,
+	.attrs = attrs,
+	.nattrs = 3,
+	.partition = -1 };
 
 static struct decoder *dec(size_t max_len)
 {
@@ -80,15 +87,17 @@ static void test_missing(void **state)
 		int field;
 		const char *detail;
 	} cases[] = {
-		{0, "missing field \"event_id\""}, {1, "missing field \"correlation_id\""},
-		{2, "missing field \"type\""}, {3, "missing field \"source\""},
-		{4, "missing field \"time_unix_nano\""},
+		{ 0, "missing field \"event_id\"" },
+		{ 1, "missing field \"correlation_id\"" },
+		{ 2, "missing field \"type\"" },
+		{ 3, "missing field \"source\"" },
+		{ 4, "missing field \"time_unix_nano\"" },
 	};
 	struct decoder *d = dec(0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct event in = full, ev;
 		char err[256] = "";
-		const char **f[] = {&in.event_id, &in.correlation_id, &in.type, &in.source};
+		const char **f[] = { &in.event_id, &in.correlation_id, &in.type, &in.source };
 		if (cases[i].field < 4)
 			*f[cases[i].field] = "";
 		else
@@ -99,8 +108,8 @@ static void test_missing(void **state)
 	/* an empty message lacks everything */
 	struct event ev;
 	char err[256];
-	assert_int_equal(decode_proto(d, (const uint8_t *)"", 0, &ev, err, sizeof(err)),
-	    DECODE_MISSING_FIELD);
+	assert_int_equal(
+	    decode_proto(d, (const uint8_t *)"", 0, &ev, err, sizeof(err)), DECODE_MISSING_FIELD);
 	/* unless the source supplies the fields itself */
 	decoder_set_required(d, DECODE_REQ_EVENT_ID | DECODE_REQ_TYPE | DECODE_REQ_SOURCE);
 	struct event in = full;
@@ -115,13 +124,13 @@ static void test_missing(void **state)
 static void test_bad_utf8(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"\xff", "a\xc3", "\xed\xa0\x80", "\xc0\xaf",
-		"\xf4\x90\x80\x80"};
+	static const char *const bad[] = { "\xff", "a\xc3", "\xed\xa0\x80", "\xc0\xaf",
+		"\xf4\x90\x80\x80" };
 	struct decoder *d = dec(0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		for (int where = 0; where < 3; where++) {
 			struct event in = full, ev;
-			struct ev_attr a[1] = {{"k", "v"}};
+			struct ev_attr a[1] = { { "k", "v" } };
 			char err[256];
 			in.attrs = a;
 			in.nattrs = 1;
@@ -142,14 +151,20 @@ static const struct {
 	const char *bytes;
 	size_t len;
 } garbage[] = {
-	{"all ones", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11},
-	{"string cut short", "\x0a\x05" "ab", 4},
-	{"length past end", "\x0a\x7f" "e1", 4},
-	{"wrong wire type", "\x0d\x01\x02\x03\x04", 5},
-	{"varint cut short", "\x28\xff\xff", 3},
-	{"field number 0", "\x00\x01", 2},
-	{"end group", "\x0c", 1},
-	{"text", "{\"event_id\":\"e1\"}", 17},
+	{ "all ones", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11 },
+	{ "string cut short",
+	    "\x0a\x05"
+	    "ab",
+	    4 },
+	{ "length past end",
+	    "\x0a\x7f"
+	    "e1",
+	    4 },
+	{ "wrong wire type", "\x0d\x01\x02\x03\x04", 5 },
+	{ "varint cut short", "\x28\xff\xff", 3 },
+	{ "field number 0", "\x00\x01", 2 },
+	{ "end group", "\x0c", 1 },
+	{ "text", "{\"event_id\":\"e1\"}", 17 },
 };
 
 static void test_garbage(void **state)
@@ -159,8 +174,8 @@ static void test_garbage(void **state)
 	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
 		struct event ev;
 		char err[256] = "";
-		int rc = decode_proto(d, (const uint8_t *)garbage[i].bytes, garbage[i].len, &ev, err,
-		    sizeof(err));
+		int rc = decode_proto(
+		    d, (const uint8_t *)garbage[i].bytes, garbage[i].len, &ev, err, sizeof(err));
 		if (rc != DECODE_BAD_PROTOBUF)
 			fail_msg("%s: rc %d (%s)", garbage[i].name, rc, err);
 		assert_non_null(strstr(err, "not a choreoscope.v1.Event"));
@@ -187,7 +202,10 @@ static void test_unknown_fields(void **state)
 	(void)state;
 	uint8_t buf[600];
 	size_t n = decode_proto_pack(&full, buf, sizeof(buf));
-	memcpy(buf + n, "\xc8\x06\x2a" "\xd2\x06\x03xyz", 9);  /* 105: varint, 106: bytes */
+	memcpy(buf + n,
+	    "\xc8\x06\x2a"
+	    "\xd2\x06\x03xyz",
+	    9); /* 105: varint, 106: bytes */
 	struct decoder *d = dec(0);
 	struct event ev;
 	char err[256];
@@ -235,7 +253,8 @@ static void test_attribute_limits(void **state)
 		for (size_t k = 0; k < cases[i].n; k++) {
 			choreoscope__v1__event__attributes_entry__init(&e[k]);
 			int w = snprintf(keys[k], L, "k%zu", k);
-			memset(keys[k] + w, 'k', cases[i].klen > (size_t)w ? cases[i].klen - (size_t)w : 0);
+			memset(keys[k] + w, 'k',
+			    cases[i].klen > (size_t)w ? cases[i].klen - (size_t)w : 0);
 			keys[k][cases[i].klen > (size_t)w ? cases[i].klen : (size_t)w] = '\0';
 			e[k].key = keys[k];
 			e[k].value = val;
@@ -262,16 +281,20 @@ static void test_attribute_limits(void **state)
 static void test_time_edges(void **state)
 {
 	(void)state;
-	static const struct { int set; int64_t t; int rc; } cases[] = {
-		{1, 0, 0},                                  /* the epoch, set: a time */
-		{0, 0, DECODE_MISSING_FIELD},               /* unset: missing */
-		{1, 1, 0},
-		{1, TIMEFMT_MAX_NS, 0},
-		{1, TIMEFMT_MAX_NS + 1, DECODE_TIME_OUT_OF_RANGE},
-		{1, INT64_MAX, DECODE_TIME_OUT_OF_RANGE},
-		{1, INT64_MIN, DECODE_TIME_OUT_OF_RANGE},   /* the sentinel is no time */
-		{1, INT64_MIN + 1, DECODE_TIME_OUT_OF_RANGE},
-		{1, -1, DECODE_TIME_OUT_OF_RANGE},
+	static const struct {
+		int set;
+		int64_t t;
+		int rc;
+	} cases[] = {
+		{ 1, 0, 0 },                    /* the epoch, set: a time */
+		{ 0, 0, DECODE_MISSING_FIELD }, /* unset: missing */
+		{ 1, 1, 0 },
+		{ 1, TIMEFMT_MAX_NS, 0 },
+		{ 1, TIMEFMT_MAX_NS + 1, DECODE_TIME_OUT_OF_RANGE },
+		{ 1, INT64_MAX, DECODE_TIME_OUT_OF_RANGE },
+		{ 1, INT64_MIN, DECODE_TIME_OUT_OF_RANGE }, /* the sentinel is no time */
+		{ 1, INT64_MIN + 1, DECODE_TIME_OUT_OF_RANGE },
+		{ 1, -1, DECODE_TIME_OUT_OF_RANGE },
 	};
 	struct decoder *d = dec(0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -290,8 +313,8 @@ static void test_time_edges(void **state)
 		size_t len = choreoscope__v1__event__pack(&m, buf);
 		int rc = decode_proto(d, buf, len, &ev, err, sizeof(err));
 		if (rc != cases[i].rc || (!rc && ev.time_ns != cases[i].t))
-			fail_msg("case %zu (%lld): rc %d (%s), want %d", i, (long long)cases[i].t, rc, err,
-			    cases[i].rc);
+			fail_msg("case %zu (%lld): rc %d (%s), want %d", i, (long long)cases[i].t,
+			    rc, err, cases[i].rc);
 	}
 	/* the packer writes a 0 time (older senders omit it: it reads as missing) */
 	struct event in = full, ev;
@@ -360,7 +383,8 @@ static void test_mutations(void **state)
 		int rc = decode_proto(d, buf, n, &ev, err, sizeof(err));
 		assert_true(rc <= 0 && rc > -DECODE_NERRORS);
 		if (rc == 0)
-			assert_true(ev.event_id[0] && ev.correlation_id[0] && ev.type[0] && ev.source[0]);
+			assert_true(
+			    ev.event_id[0] && ev.correlation_id[0] && ev.type[0] && ev.source[0]);
 		else
 			assert_true(err[0] != '\0');
 	}

@@ -26,10 +26,12 @@ static const char *CONFIG =
     "    steps:\n"
     "      OrderPlaced:       { start: true }\n"
     "      PaymentAuthorized: { after: [OrderPlaced], within: 30s, retries: 2 }\n"
-    "      PaymentDeclined:   { after: [OrderPlaced], within: 30s, instead_of: [PaymentAuthorized] }\n"
+    "      PaymentDeclined:   { after: [OrderPlaced], within: 30s, instead_of: [PaymentAuthorized] "
+    "}\n"
     "      InventoryReserved: { after: [PaymentAuthorized], within: 10s }\n"
     "      ShippingQuoted:    { after: [PaymentAuthorized], within: 10s }\n"
-    "      OrderConfirmed:    { after: [InventoryReserved, ShippingQuoted], within: 5s, join_within: 3s, end: completed }\n"
+    "      OrderConfirmed:    { after: [InventoryReserved, ShippingQuoted], within: 5s, "
+    "join_within: 3s, end: completed }\n"
     "      OrderCancelled:    { after: [PaymentDeclined], within: 30s, end: compensated }\n"
     "  - name: fan\n"
     "    complete_when: [A, B]\n"
@@ -74,14 +76,15 @@ static int generate(struct gen_ev *out, int max, int nflows)
 			if (!fan && s == 1 && rnd() % 6 == 0)
 				type = "PaymentDeclined";
 			if (rnd() % 10 == 0)
-				continue;                       /* dropped: stalled/missing/abandoned */
+				continue; /* dropped: stalled/missing/abandoned */
 			t += 500000000LL + (int64_t)(rnd() % 13500) * 1000000LL;
 			struct gen_ev *e = &out[n++];
 			snprintf(e->corr, sizeof(e->corr), "%s", corr);
-			snprintf(e->type, sizeof(e->type), "%s", rnd() % 40 == 0 ? "Surprise" : type);
+			snprintf(
+			    e->type, sizeof(e->type), "%s", rnd() % 40 == 0 ? "Surprise" : type);
 			snprintf(e->id, sizeof(e->id), "%s-%d", corr, s);
 			e->t = t;
-			if (rnd() % 12 == 0) {                  /* redelivery or repeat */
+			if (rnd() % 12 == 0) { /* redelivery or repeat */
 				out[n] = *e;
 				if (rnd() % 2)
 					snprintf(out[n].id, sizeof(out[n].id), "%s-%d-r", corr, s);
@@ -93,7 +96,7 @@ static int generate(struct gen_ev *out, int max, int nflows)
 	int64_t *key = malloc(sizeof(int64_t) * (size_t)n);
 	for (int i = 0; i < n; i++)
 		key[i] = out[i].t + (int64_t)(rnd() % 4900) * 1000000LL;
-	for (int i = 1; i < n; i++) {             /* insertion sort keeps it simple */
+	for (int i = 1; i < n; i++) { /* insertion sort keeps it simple */
 		struct gen_ev e = out[i];
 		int64_t k = key[i];
 		int j = i - 1;
@@ -136,7 +139,10 @@ static void on_flow(void *ctx, const struct flow_record *r)
 	keep(ctx);
 }
 
-static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 enum mode { EVENT_CLOCK, LAGGING_CLOCK, END_ONLY };
 
@@ -145,15 +151,20 @@ static struct sinkbuf judge(const struct config *cfg, const struct gen_ev *evs, 
 	struct sinkbuf b = { .n = 0 };
 	jbuf_init(&b.w, (size_t)16 << 20);
 	struct engine_sink sink = { on_anomaly, on_flow, NULL, &b };
-	struct engine_opts o = { m == EVENT_CLOCK ? ENGINE_CLOCK_EVENTS : ENGINE_CLOCK_EXTERNAL, 0 };
+	struct engine_opts o = { m == EVENT_CLOCK ? ENGINE_CLOCK_EVENTS : ENGINE_CLOCK_EXTERNAL,
+		0 };
 	struct engine *e = NULL;
 	char err[256];
 	assert_int_equal(engine_new(&cfg->graph, &o, &sink, &e, err, sizeof(err)), 0);
 	int64_t tmax = INT64_MIN;
 	for (int i = 0; i < n; i++) {
-		struct event ev = { .event_id = evs[i].id, .correlation_id = evs[i].corr,
-			.type = evs[i].type, .source = "gen", .causation_id = "",
-			.time_ns = evs[i].t, .partition = -1 };
+		struct event ev = { .event_id = evs[i].id,
+			.correlation_id = evs[i].corr,
+			.type = evs[i].type,
+			.source = "gen",
+			.causation_id = "",
+			.time_ns = evs[i].t,
+			.partition = -1 };
 		if (ev.time_ns > tmax)
 			tmax = ev.time_ns;
 		if (m == LAGGING_CLOCK && i % 37 == 0)
@@ -182,7 +193,8 @@ static void assert_same(const struct sinkbuf *a, const struct sinkbuf *b, const 
 {
 	for (int i = 0; i < a->n && i < b->n; i++)
 		if (strcmp(a->lines[i], b->lines[i]) != 0)
-			fail_msg("%s differs at record %d:\n  %s\n  %s", what, i, a->lines[i], b->lines[i]);
+			fail_msg("%s differs at record %d:\n  %s\n  %s", what, i, a->lines[i],
+			    b->lines[i]);
 	assert_int_equal(a->n, b->n);
 }
 
@@ -191,7 +203,8 @@ static void test_clock_never_decides_which(void **state)
 	(void)state;
 	char err[4096];
 	struct config *cfg = NULL;
-	assert_int_equal(config_load_string("determinism", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    config_load_string("determinism", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err)), 0);
 	enum { MAXEV = 40000 };
 	struct gen_ev *evs = malloc(sizeof(*evs) * MAXEV);
 	for (uint64_t seed = 1; seed <= 6; seed++) {
@@ -200,7 +213,7 @@ static void test_clock_never_decides_which(void **state)
 		struct sinkbuf a = judge(cfg, evs, n, EVENT_CLOCK);
 		struct sinkbuf b = judge(cfg, evs, n, LAGGING_CLOCK);
 		struct sinkbuf c = judge(cfg, evs, n, END_ONLY);
-		assert_true(a.n > 2500);          /* flow records at least, and anomalies */
+		assert_true(a.n > 2500); /* flow records at least, and anomalies */
 		int anomalies = 0;
 		for (int i = 0; i < a.n; i++)
 			anomalies += strstr(a.lines[i], "\"record\":\"anomaly\"") != NULL;
@@ -235,8 +248,16 @@ static const char *CHAOS =
     "      X: { after: [A], within: 2s }\n"
     "      Y: { after: [A], optional: true, within: 1s }\n";
 
-static void count_cb(void *ctx, const struct anomaly *a) { (void)a; (*(long *)ctx)++; }
-static void count_flow(void *ctx, const struct flow_record *r) { (void)r; (*(long *)ctx)++; }
+static void count_cb(void *ctx, const struct anomaly *a)
+{
+	(void)a;
+	(*(long *)ctx)++;
+}
+static void count_flow(void *ctx, const struct flow_record *r)
+{
+	(void)r;
+	(*(long *)ctx)++;
+}
 
 /* Random events with disorder far beyond lateness, repeated ids, undeclared types,
  * linked keys, events naming flows, a tiny in-flight bound and both clock modes:
@@ -246,7 +267,8 @@ static void test_chaos_invariants(void **state)
 	(void)state;
 	char err[4096];
 	struct config *cfg = NULL;
-	assert_int_equal(config_load_string("chaos", CHAOS, strlen(CHAOS), &cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    config_load_string("chaos", CHAOS, strlen(CHAOS), &cfg, err, sizeof(err)), 0);
 	static const char *types[] = { "A", "B", "C", "D", "E", "F", "X", "Y", "Zzz" };
 	for (int mode = 0; mode < 2; mode++) {
 		long out = 0;
@@ -259,15 +281,22 @@ static void test_chaos_invariants(void **state)
 		for (int n = 0; n < 60000; n++) {
 			char id[32], corr[32], pay[32];
 			t += (int64_t)(rnd() % 400) * 1000000LL;
-			int64_t et = t - (int64_t)(rnd() % 12000) * 1000000LL;   /* up to 12 s behind */
+			int64_t et =
+			    t - (int64_t)(rnd() % 12000) * 1000000LL; /* up to 12 s behind */
 			snprintf(id, sizeof(id), "i%u", rnd() % 50000);
 			snprintf(corr, sizeof(corr), "c%u", rnd() % 300);
 			snprintf(pay, sizeof(pay), "p%u", rnd() % 300);
 			struct ev_attr attrs[1] = { { "pay", pay } };
-			struct event ev = { .event_id = id, .correlation_id = corr,
-				.type = types[rnd() % 9], .source = "chaos", .causation_id = "",
+			struct event ev = { .event_id = id,
+				.correlation_id = corr,
+				.type = types[rnd() % 9],
+				.source = "chaos",
+				.causation_id = "",
 				.flow = rnd() % 20 == 0 ? (rnd() % 2 ? "side" : "nosuch") : NULL,
-				.time_ns = et, .attrs = attrs, .nattrs = rnd() % 3 == 0, .partition = -1 };
+				.time_ns = et,
+				.attrs = attrs,
+				.nattrs = rnd() % 3 == 0,
+				.partition = -1 };
 			engine_apply(e, &ev);
 			if (mode && n % 50 == 0)
 				engine_advance(e, t - 3000000000LL);

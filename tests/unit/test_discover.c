@@ -39,8 +39,8 @@ struct dcase {
 
 static const struct dcase cases[] = {
 	{ "chain", { { "A:0 B:100 C:300", 100 } },
-	    { "flows 1", "start A", "after B = A", "after C = B", "end C = completed", "within B = 1s",
-	        "retries B = 0", "required B" } },
+	    { "flows 1", "start A", "after B = A", "after C = B", "end C = completed",
+		"within B = 1s", "retries B = 0", "required B" } },
 	{ "instead_of", { { "A:0 B:100 D:200", 60 }, { "A:0 C:100 D:200", 40 } },
 	    { "after B = A", "after C = A", "alts C = B", "any D = B,C", "end D = completed" } },
 	{ "after_any", { { "A:0 B:100 C:200 E:300", 50 }, { "A:0 D:100 E:200", 50 } },
@@ -49,8 +49,9 @@ static const struct dcase cases[] = {
 	    { "after B = A", "after C = A", "after D = B,C", "alts B =", "within D = 1s" } },
 	{ "optional", { { "A:0 B:100 C:200", 70 }, { "A:0 C:200", 30 } },
 	    { "after B = A", "optional B", "after C = A", "end C = completed", "noend B" } },
-	{ "retries", { { "A:0 B:100 C:200", 50 }, { "A:0 B:100 B:150 C:250", 30 },
-	                 { "A:0 B:100 B:150 B:200 C:300", 20 } },
+	{ "retries",
+	    { { "A:0 B:100 C:200", 50 }, { "A:0 B:100 B:150 C:250", 30 },
+		{ "A:0 B:100 B:150 B:200 C:300", 20 } },
 	    { "retries B = 2", "retries C = 0", "after C = B" } },
 	{ "rare_repeat_not_retry", { { "A:0 B:100 C:200", 98 }, { "A:0 B:100 B:150 C:250", 2 } },
 	    { "retries B = 0", "after C = B" } },
@@ -58,8 +59,10 @@ static const struct dcase cases[] = {
 	    { "retries B = 0", "redeliveries 50", "after C = B" } },
 	{ "complete_when", { { "A:0 B:100 C:150", 50 }, { "A:0 C:100 B:150", 50 } },
 	    { "after B = A", "after C = A", "cw = B,C", "noend B", "noend C" } },
-	{ "compensation_outcome", { { "A:0 PaymentDone:100", 80 }, { "A:0 OrderCancelled:100", 20 } },
-	    { "end PaymentDone = completed", "end OrderCancelled = compensated", "alts OrderCancelled = PaymentDone" } },
+	{ "compensation_outcome",
+	    { { "A:0 PaymentDone:100", 80 }, { "A:0 OrderCancelled:100", 20 } },
+	    { "end PaymentDone = completed", "end OrderCancelled = compensated",
+		"alts OrderCancelled = PaymentDone" } },
 	{ "noisy_flow_no_edge", { { "A:0 B:100 C:300", 100 }, { "A:0 C:100 B:200 X:300", 1 } },
 	    { "after B = A", "after C = B", "absent X", "flows 1" } },
 	{ "flow_separation", { { "A:0 B:100", 50 }, { "X:0 Y:100", 50 }, { "B:0 X:100", 1 } },
@@ -95,9 +98,14 @@ static void add_template(struct discover *d, const char *spec, int n, int *flow_
 			else
 				snprintf(id, sizeof id, "%s-%d", corr, seq++);
 			snprintf(lastid, sizeof lastid, "%s", id);
-			struct event ev = { .event_id = id, .correlation_id = corr, .type = tok,
-				.source = "test", .causation_id = "", .flow = flow,
-				.time_ns = *t0 + (int64_t)(ms * stretch) * MS, .partition = -1 };
+			struct event ev = { .event_id = id,
+				.correlation_id = corr,
+				.type = tok,
+				.source = "test",
+				.causation_id = "",
+				.flow = flow,
+				.time_ns = *t0 + (int64_t)(ms * stretch) * MS,
+				.partition = -1 };
 			assert_int_equal(discover_add(d, &ev), 0);
 		}
 		*t0 += NS_S;
@@ -154,8 +162,8 @@ static fg_mask mask_of(const struct fg_flow *f, const char *list)
 
 /* One expectation: "VERB STEP [= VALUE]" (see the table); "within S = D" means
  * 0 < within <= D. */
-static void expect(const struct flowgraph *g, const struct discover_stats *st, const char *w,
-    const char *yaml)
+static void expect(
+    const struct flowgraph *g, const struct discover_stats *st, const char *w, const char *yaml)
 {
 	char verb[32] = "", step[64] = "", val[128] = "";
 	int n = sscanf(w, "%31s %63s = %127[^\n]", verb, step, val);
@@ -240,7 +248,7 @@ static void test_hist_quantiles(void **state)
 	for (int i = 1; i <= 1000; i++) /* 1 ms .. 1 s, uniform */
 		dhist_add(&h, (int64_t)i * MS);
 	int64_t p50 = dhist_quantile(&h, 0.5), p99 = dhist_quantile(&h, 0.99);
-	assert_true(p50 > 420 * MS && p50 < 600 * MS);   /* buckets are ~19 % wide */
+	assert_true(p50 > 420 * MS && p50 < 600 * MS); /* buckets are ~19 % wide */
 	assert_true(p99 > 900 * MS && p99 < 1200 * MS);
 	/* outliers far beyond 3 x p90 do not move the robust p99 */
 	for (int i = 0; i < 30; i++)
@@ -304,8 +312,13 @@ static void test_max_flows_evicts(void **state)
 	for (int i = 0; i < 100; i++) { /* 100 flows open at once: A of all, then B of all */
 		snprintf(corr, sizeof corr, "c%d", i);
 		snprintf(id, sizeof id, "a%d", i);
-		struct event ev = { .event_id = id, .correlation_id = corr, .type = "A", .source = "t",
-			.causation_id = "", .time_ns = t0 + i * MS, .partition = -1 };
+		struct event ev = { .event_id = id,
+			.correlation_id = corr,
+			.type = "A",
+			.source = "t",
+			.causation_id = "",
+			.time_ns = t0 + i * MS,
+			.partition = -1 };
 		discover_add(d, &ev);
 	}
 	struct discover_stats st;
@@ -324,18 +337,31 @@ static void test_max_flows_evicts(void **state)
 static void test_bad_options(void **state)
 {
 	(void)state;
-	static const struct { const char *field; double v; } bad[] = {
-		{ "quantile", 1.0 }, { "quantile", 0 }, { "margin", 0.5 }, { "min_support", 0.5 },
-		{ "min_support", 0 }, { "max_flows", 0 }, { "idle", 0 },
+	static const struct {
+		const char *field;
+		double v;
+	} bad[] = {
+		{ "quantile", 1.0 },
+		{ "quantile", 0 },
+		{ "margin", 0.5 },
+		{ "min_support", 0.5 },
+		{ "min_support", 0 },
+		{ "max_flows", 0 },
+		{ "idle", 0 },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct discover_opts o;
 		discover_opts_default(&o);
-		if (!strcmp(bad[i].field, "quantile")) o.quantile = bad[i].v;
-		if (!strcmp(bad[i].field, "margin")) o.margin = bad[i].v;
-		if (!strcmp(bad[i].field, "min_support")) o.min_support = bad[i].v;
-		if (!strcmp(bad[i].field, "max_flows")) o.max_flows = (size_t)bad[i].v;
-		if (!strcmp(bad[i].field, "idle")) o.idle_ns = (int64_t)bad[i].v;
+		if (!strcmp(bad[i].field, "quantile"))
+			o.quantile = bad[i].v;
+		if (!strcmp(bad[i].field, "margin"))
+			o.margin = bad[i].v;
+		if (!strcmp(bad[i].field, "min_support"))
+			o.min_support = bad[i].v;
+		if (!strcmp(bad[i].field, "max_flows"))
+			o.max_flows = (size_t)bad[i].v;
+		if (!strcmp(bad[i].field, "idle"))
+			o.idle_ns = (int64_t)bad[i].v;
 		struct discover *d = NULL;
 		char err[128] = "";
 		assert_int_equal(discover_new(&o, &d, err, sizeof err), -1);
@@ -369,7 +395,8 @@ int main(void)
 {
 	struct CMUnitTest tests[NCASES + 6];
 	for (size_t i = 0; i < NCASES; i++)
-		tests[i] = (struct CMUnitTest){ cases[i].name, test_case, NULL, NULL, (void *)&cases[i] };
+		tests[i] =
+		    (struct CMUnitTest){ cases[i].name, test_case, NULL, NULL, (void *)&cases[i] };
 	tests[NCASES] = (struct CMUnitTest)cmocka_unit_test(test_hist_quantiles);
 	tests[NCASES + 1] = (struct CMUnitTest)cmocka_unit_test(test_memory_independent_of_flows);
 	tests[NCASES + 2] = (struct CMUnitTest)cmocka_unit_test(test_max_flows_evicts);

@@ -57,7 +57,8 @@ static void steps_list(char *buf, size_t len, const struct fg_flow *f, fg_mask m
 	buf[0] = '\0';
 	for (int s = 0; s < f->nsteps; s++)
 		if (m & FG_BIT(s))
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "", f->steps[s].name);
+			o += (size_t)snprintf(
+			    buf + o, len - o, "%s%s", o ? "," : "", f->steps[s].name);
 	if (!o)
 		snprintf(buf, len, "-");
 }
@@ -92,7 +93,8 @@ static void on_flow(void *ctx, const struct flow_record *r)
 }
 
 /* CORR TYPE SECONDS [id=X] [flow=F] [k=v ...] */
-static void parse_event(char *line, int lineno, struct event *ev, struct ev_attr *attrs, char *idbuf, size_t idlen)
+static void parse_event(
+    char *line, int lineno, struct event *ev, struct ev_attr *attrs, char *idbuf, size_t idlen)
 {
 	char *save = NULL;
 	char *corr = strtok_r(line, " ", &save);
@@ -160,7 +162,8 @@ static void run_case(void **state)
 	const struct tcase *tc = *state;
 	char err[4096] = "";
 	struct config *cfg = NULL;
-	int rc = config_load_string(tc->name, tc->config, strlen(tc->config), &cfg, err, sizeof(err));
+	int rc =
+	    config_load_string(tc->name, tc->config, strlen(tc->config), &cfg, err, sizeof(err));
 	if (rc != 0)
 		fail_msg("case '%s': config does not load:\n%s", tc->name, err);
 	struct produced p = { .n = 0 };
@@ -207,7 +210,8 @@ static void run_case(void **state)
 				break;
 		if (k == p.n) {
 			bad = 1;
-			ro += (size_t)snprintf(report + ro, sizeof(report) - ro, "  expected, not produced: %s\n", l);
+			ro += (size_t)snprintf(
+			    report + ro, sizeof(report) - ro, "  expected, not produced: %s\n", l);
 		} else {
 			used[k] = 1;
 		}
@@ -216,12 +220,14 @@ static void run_case(void **state)
 		if (used[k] || (!saw_unmatched && strcmp(p.lines[k], "unmatched 0") == 0))
 			continue;
 		bad = 1;
-		ro += (size_t)snprintf(report + ro, sizeof(report) - ro, "  produced, not expected: %s\n", p.lines[k]);
+		ro += (size_t)snprintf(
+		    report + ro, sizeof(report) - ro, "  produced, not expected: %s\n", p.lines[k]);
 	}
 	if (bad) {
 		ro += (size_t)snprintf(report + ro, sizeof(report) - ro, "  all produced:\n");
 		for (int k = 0; k < p.n && ro < sizeof(report) - 200; k++)
-			ro += (size_t)snprintf(report + ro, sizeof(report) - ro, "    %s\n", p.lines[k]);
+			ro += (size_t)snprintf(
+			    report + ro, sizeof(report) - ro, "    %s\n", p.lines[k]);
 	}
 	for (int k = 0; k < p.n; k++)
 		free(p.lines[k]);

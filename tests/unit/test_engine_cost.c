@@ -51,15 +51,19 @@ static void bprintf(struct buf *b, const char *fmt, ...)
 static char *make_config_lat(int n, int nlat)
 {
 	struct buf b = { 0 };
-	bprintf(&b, "flows:\n"
+	bprintf(&b,
+	    "flows:\n"
 	    "  - name: order\n    lateness: 1s\n    deadline: 10s\n    steps:\n"
 	    "      Placed: { start: true }\n      Paid: { after: [Placed], within: 2s }\n"
 	    "      Shipped: { after: [Paid], within: 2s, end: completed }\n"
 	    "  - name: refund\n    lateness: 1s\n    keys: [order]\n    steps:\n"
-	    "      Asked: { start: true }\n      Refunded: { after: [Asked], within: 2s, end: completed }\n");
+	    "      Asked: { start: true }\n      Refunded: { after: [Asked], within: 2s, end: "
+	    "completed }\n");
 	for (int k = 2; k < n; k++)
-		bprintf(&b, "  - name: idle%d\n    lateness: %dms\n    steps:\n"
-		    "      A%d: { start: true }\n      B%d: { after: [A%d], within: 5s, end: completed }\n",
+		bprintf(&b,
+		    "  - name: idle%d\n    lateness: %dms\n    steps:\n"
+		    "      A%d: { start: true }\n      B%d: { after: [A%d], within: 5s, end: "
+		    "completed }\n",
 		    k, 1000 + 100 * (k % nlat), k, k, k);
 	return b.s;
 }
@@ -69,7 +73,7 @@ static char *make_config(int n) { return make_config_lat(n, 1); }
 struct run {
 	struct buf verdicts;
 	uint64_t work;
-	uint64_t idle_work;    /* ticked runs: the work of the idle ticks at the end */
+	uint64_t idle_work; /* ticked runs: the work of the idle ticks at the end */
 };
 
 static void on_anomaly(void *ctx, const struct anomaly *a)
@@ -93,7 +97,8 @@ static void run_events(int nflows, int nlat, int ticked, struct run *r)
 	char *yaml = make_config_lat(nflows, nlat);
 	struct config *cfg = NULL;
 	char err[512];
-	assert_int_equal(config_load_string("cost.yaml", yaml, strlen(yaml), &cfg, err, sizeof err), 0);
+	assert_int_equal(
+	    config_load_string("cost.yaml", yaml, strlen(yaml), &cfg, err, sizeof err), 0);
 	struct engine_sink sink = { on_anomaly, on_flow, NULL, r };
 	struct engine_opts o = { ticked ? ENGINE_CLOCK_EXTERNAL : ENGINE_CLOCK_EVENTS, 0 };
 	struct engine *e = NULL;
@@ -110,24 +115,28 @@ static void run_events(int nflows, int nlat, int ticked, struct run *r)
 		static const char *types[8] = { "Placed", "Paid", "Shipped", "Asked", "Refunded",
 			"Audited", "Audited", "Placed" };
 		struct ev_attr at = { "order", corr };
-		struct event ev = { .event_id = id, .correlation_id = what == 6 ? other : corr,
-			.type = types[what], .source = "t", .causation_id = "",
-			.time_ns = t, .partition = -1 };
-		if (what == 3 || what == 4) {        /* refund keyed by its own id, linked by order */
+		struct event ev = { .event_id = id,
+			.correlation_id = what == 6 ? other : corr,
+			.type = types[what],
+			.source = "t",
+			.causation_id = "",
+			.time_ns = t,
+			.partition = -1 };
+		if (what == 3 || what == 4) { /* refund keyed by its own id, linked by order */
 			snprintf(other, sizeof other, "r%d", c);
 			ev.correlation_id = other;
 			ev.attrs = &at;
 			ev.nattrs = 1;
 		}
 		if (what == 7)
-			ev.flow = "order";           /* routed by the flow it names */
+			ev.flow = "order"; /* routed by the flow it names */
 		while (ticked && engine_advance_some(e, t, 4))
-			;                            /* small budget: resumed ticks count too */
+			; /* small budget: resumed ticks count too */
 		engine_apply(e, &ev);
-		t += 37 * 1000000;                   /* 37 ms: deadlines of 2 s and 10 s fire */
+		t += 37 * 1000000; /* 37 ms: deadlines of 2 s and 10 s fire */
 	}
 	if (ticked) {
-		t += 60 * INT64_C(1000000000);       /* every deadline of the events passes */
+		t += 60 * INT64_C(1000000000); /* every deadline of the events passes */
 		engine_advance(e, t);
 		uint64_t before = engine_work(e);
 		for (int k = 0; k < 1000; k++)
@@ -150,12 +159,12 @@ static void test_work_independent_of_declared_flows(void **state)
 	struct run r[3] = { 0 };
 	for (int k = 0; k < 3; k++)
 		run_events(N[k], 1, 0, &r[k]);
-	assert_true(strstr(r[0].verdicts.s, "stalled") != NULL);      /* timers did fire */
+	assert_true(strstr(r[0].verdicts.s, "stalled") != NULL); /* timers did fire */
 	assert_true(strstr(r[0].verdicts.s, "unexpected") != NULL);
 	assert_true(strstr(r[0].verdicts.s, "flow refund") != NULL);
 	for (int k = 1; k < 3; k++) {
-		printf("flows=%d work=%llu (flows=%d: %llu)\n", N[k], (unsigned long long)r[k].work, N[0],
-		    (unsigned long long)r[0].work);
+		printf("flows=%d work=%llu (flows=%d: %llu)\n", N[k], (unsigned long long)r[k].work,
+		    N[0], (unsigned long long)r[0].work);
 		assert_int_equal(r[k].work, r[0].work);
 		assert_string_equal(r[k].verdicts.s, r[0].verdicts.s);
 	}
@@ -214,7 +223,7 @@ static void test_keyidx_model(void **state)
 	for (int step = 0; step < 20000; step++) {
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
 		int h = (int)((seed >> 33) % H), f = (int)((seed >> 45) % F);
-		uint32_t hash = (uint32_t)h * 0x9e3779b1u % 97;     /* collisions on purpose */
+		uint32_t hash = (uint32_t)h * 0x9e3779b1u % 97; /* collisions on purpose */
 		if ((seed >> 20) % 3 == 0 && model[h][f] > 0) {
 			keyidx_del(k, hash, (uint16_t)f);
 			model[h][f]--;
@@ -242,15 +251,21 @@ static void test_undeclared_unexpected_in_each_holder(void **state)
 	char *yaml = make_config(3000);
 	struct config *cfg = NULL;
 	char err[512];
-	assert_int_equal(config_load_string("cost.yaml", yaml, strlen(yaml), &cfg, err, sizeof err), 0);
+	assert_int_equal(
+	    config_load_string("cost.yaml", yaml, strlen(yaml), &cfg, err, sizeof err), 0);
 	struct run r = { 0 };
 	struct engine_sink sink = { on_anomaly, on_flow, NULL, &r };
 	struct engine_opts o = { ENGINE_CLOCK_EVENTS, 0 };
 	struct engine *e = NULL;
 	assert_int_equal(engine_new(&cfg->graph, &o, &sink, &e, err, sizeof err), 0);
 	int64_t t = INT64_C(1767225600000000000);
-	struct event a = { .event_id = "1", .correlation_id = "k", .type = "Placed", .source = "s",
-		.causation_id = "", .time_ns = t, .partition = -1 };
+	struct event a = { .event_id = "1",
+		.correlation_id = "k",
+		.type = "Placed",
+		.source = "s",
+		.causation_id = "",
+		.time_ns = t,
+		.partition = -1 };
 	struct event b = a;
 	b.event_id = "2";
 	b.type = "A2999";
@@ -263,10 +278,11 @@ static void test_undeclared_unexpected_in_each_holder(void **state)
 	assert_int_equal(engine_apply(e, &a), 0);
 	assert_int_equal(engine_apply(e, &b), 0);
 	assert_int_equal(engine_apply(e, &u), 0);
-	assert_int_equal(engine_apply(e, &v), 1);              /* unmatched */
+	assert_int_equal(engine_apply(e, &v), 1); /* unmatched */
 	assert_non_null(strstr(r.verdicts.s, "order k unexpected"));
 	assert_non_null(strstr(r.verdicts.s, "idle2999 k unexpected"));
-	assert_true(strstr(r.verdicts.s, "order k unexpected") < strstr(r.verdicts.s, "idle2999 k unexpected"));
+	assert_true(strstr(r.verdicts.s, "order k unexpected") <
+	    strstr(r.verdicts.s, "idle2999 k unexpected"));
 	engine_free(e);
 	config_free(cfg);
 	free(yaml);
@@ -281,7 +297,8 @@ static void test_eviction_oldest_across_flows(void **state)
 	char *yaml = make_config(40);
 	struct config *cfg = NULL;
 	char err[512];
-	assert_int_equal(config_load_string("cost.yaml", yaml, strlen(yaml), &cfg, err, sizeof err), 0);
+	assert_int_equal(
+	    config_load_string("cost.yaml", yaml, strlen(yaml), &cfg, err, sizeof err), 0);
 	struct run r = { 0 };
 	struct engine_sink sink = { on_anomaly, on_flow, NULL, &r };
 	struct engine_opts o = { ENGINE_CLOCK_EVENTS, 5 };
@@ -291,12 +308,17 @@ static void test_eviction_oldest_across_flows(void **state)
 	char id[16], corr[16], type[16];
 	int flows[200];
 	for (int k = 0; k < 200; k++) {
-		flows[k] = 2 + (k * 7) % 38;           /* idle2..idle39, revisited out of order */
+		flows[k] = 2 + (k * 7) % 38; /* idle2..idle39, revisited out of order */
 		snprintf(id, sizeof id, "e%d", k);
 		snprintf(corr, sizeof corr, "c%d", k);
 		snprintf(type, sizeof type, "A%d", flows[k]);
-		struct event ev = { .event_id = id, .correlation_id = corr, .type = type, .source = "s",
-			.causation_id = "", .time_ns = INT64_C(1767225600000000000) + k, .partition = -1 };
+		struct event ev = { .event_id = id,
+			.correlation_id = corr,
+			.type = type,
+			.source = "s",
+			.causation_id = "",
+			.time_ns = INT64_C(1767225600000000000) + k,
+			.partition = -1 };
 		assert_int_equal(engine_apply(e, &ev), 0);
 		if (k >= 5)
 			bprintf(&want, "flow idle%d c%d evicted\n", flows[k - 5], k - 5);

@@ -22,20 +22,19 @@
 #define HOUR (3600 * SEC)
 #define DAY (24 * HOUR)
 
-static const char *CONFIG =
-    "flows:\n"
-    "  - name: claim\n"
-    "    deadline: 4w2d\n"          /* 30 days */
-    "    lateness: 1m\n"
-    "    steps:\n"
-    "      Filed:     { start: true }\n"
-    "      Document:  { after: [Filed], within: 7d }\n"
-    "      Reviewed:  { after: [Document], within: 1d12h }\n"
-    "      Approved:  { after: [Reviewed], end: completed }\n";
+static const char *CONFIG = "flows:\n"
+			    "  - name: claim\n"
+			    "    deadline: 4w2d\n" /* 30 days */
+			    "    lateness: 1m\n"
+			    "    steps:\n"
+			    "      Filed:     { start: true }\n"
+			    "      Document:  { after: [Filed], within: 7d }\n"
+			    "      Reviewed:  { after: [Document], within: 1d12h }\n"
+			    "      Approved:  { after: [Reviewed], end: completed }\n";
 
 struct got {
 	char kind[16], step[16], corr[8];
-	int64_t at, reported;   /* reported: the clock (T_max) when the sink saw it */
+	int64_t at, reported; /* reported: the clock (T_max) when the sink saw it */
 };
 
 struct cap {
@@ -57,7 +56,11 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 	g->reported = engine_stats(c->e)->tmax_ns - BASE_NS;
 }
 
-static void on_flow(void *ctx, const struct flow_record *r) { (void)ctx; (void)r; }
+static void on_flow(void *ctx, const struct flow_record *r)
+{
+	(void)ctx;
+	(void)r;
+}
 
 static const struct got *find(const struct cap *c, const char *kind, const char *corr)
 {
@@ -82,8 +85,13 @@ static void apply(struct engine *e, const char *corr, const char *type, int64_t 
 {
 	char id[64];
 	snprintf(id, sizeof(id), "%s/%s", corr, type);
-	struct event ev = { .event_id = id, .correlation_id = corr, .type = type, .source = "t",
-		.causation_id = "", .time_ns = BASE_NS + t, .partition = -1 };
+	struct event ev = { .event_id = id,
+		.correlation_id = corr,
+		.type = type,
+		.source = "t",
+		.causation_id = "",
+		.time_ns = BASE_NS + t,
+		.partition = -1 };
 	engine_apply(e, &ev);
 }
 
@@ -111,14 +119,14 @@ static void test_month_long_deadlines_in_replay(void **state)
 	apply(e, "c1", "Filed", 0);
 	apply(e, "c2", "Filed", HOUR);
 	apply(e, "c2", "Document", HOUR + 6 * DAY);
-	apply(e, "x", "Filed", 7 * DAY + 59 * SEC);          /* W = 7d - 1 s: nothing due */
+	apply(e, "x", "Filed", 7 * DAY + 59 * SEC); /* W = 7d - 1 s: nothing due */
 	assert_null(find(&c, "stalled", "c1"));
-	apply(e, "x2", "Filed", 7 * DAY + 60 * SEC);         /* W = 7d: c1's stall */
+	apply(e, "x2", "Filed", 7 * DAY + 60 * SEC); /* W = 7d: c1's stall */
 	const struct got *g = find(&c, "stalled", "c1");
 	assert_non_null(g);
 	assert_string_equal(g->step, "Document");
 	assert_int_equal(g->at, 7 * DAY);
-	apply(e, "c2", "Reviewed", HOUR + 7 * DAY + 12 * HOUR + SEC);   /* 1 s past 1d12h */
+	apply(e, "c2", "Reviewed", HOUR + 7 * DAY + 12 * HOUR + SEC); /* 1 s past 1d12h */
 	g = find(&c, "stalled", "c2");
 	assert_non_null(g);
 	assert_string_equal(g->step, "Reviewed");
@@ -147,9 +155,9 @@ static void test_month_long_deadlines_on_the_wall_clock(void **state)
 	char err[128];
 	assert_int_equal(partclock_new(PARTCLOCK_WALL, 1, &pc, err, sizeof(err)), 0);
 	partclock_assign(pc, 0);
-	int64_t t0 = 30 * SEC;                     /* c1 files 30 s into the first hour */
+	int64_t t0 = 30 * SEC; /* c1 files 30 s into the first hour */
 	partclock_message(pc, 0, 0, BASE_NS + t0);
-	partclock_high(pc, 0, 1);                  /* caught up: the clock is the wall */
+	partclock_high(pc, 0, 1); /* caught up: the clock is the wall */
 	apply(e, "c1", "Filed", t0);
 	for (int64_t wall = 0; wall <= 31 * DAY; wall += HOUR) {
 		int64_t now = partclock_now(pc, BASE_NS + wall);

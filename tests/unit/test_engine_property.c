@@ -62,14 +62,14 @@ static int chance(int pct) { return (int)(rnd() % 100) < pct; }
 struct gstep {
 	char name[4];
 	int start, optional, end, retries;
-	uint32_t after, after_any, alts;  /* bit j: step j */
-	int64_t within_ms, join_ms;        /* -1: none */
+	uint32_t after, after_any, alts; /* bit j: step j */
+	int64_t within_ms, join_ms;      /* -1: none */
 };
 
 struct graph {
 	struct gstep s[MAXSTEPS];
 	int n;
-	int64_t lateness_ms, deadline_ms;  /* deadline -1: none */
+	int64_t lateness_ms, deadline_ms; /* deadline -1: none */
 	uint32_t complete_when;
 	char yaml[4096];
 };
@@ -80,14 +80,15 @@ static int64_t dur(int64_t lo_ms, int64_t hi_ms, int coarse)
 	return coarse ? (v + 250) / 500 * 500 : v;
 }
 
-static void list_yaml(char *b, size_t cap, size_t *o, const struct graph *g, const char *pre,
-    uint32_t m)
+static void list_yaml(
+    char *b, size_t cap, size_t *o, const struct graph *g, const char *pre, uint32_t m)
 {
 	*o += (size_t)snprintf(b + *o, cap - *o, "[");
 	int first = 1;
 	for (int j = 0; j < g->n; j++)
 		if (m & (1u << j)) {
-			*o += (size_t)snprintf(b + *o, cap - *o, "%s%s%s", first ? "" : ", ", pre, g->s[j].name);
+			*o += (size_t)snprintf(
+			    b + *o, cap - *o, "%s%s%s", first ? "" : ", ", pre, g->s[j].name);
 			first = 0;
 		}
 	*o += (size_t)snprintf(b + *o, cap - *o, "]");
@@ -95,13 +96,15 @@ static void list_yaml(char *b, size_t cap, size_t *o, const struct graph *g, con
 
 /* Writes the graph as one item of a `flows:` list, named `flow`, each step's name
  * prefixed by `pre` (PROPTEST_DUMP namespaces the cases that share one config). */
-static void graph_yaml(const struct graph *g, const char *flow, const char *pre, char *b, size_t cap)
+static void graph_yaml(
+    const struct graph *g, const char *flow, const char *pre, char *b, size_t cap)
 {
 	size_t o = 0;
 	o += (size_t)snprintf(b + o, cap - o, "  - name: %s\n    lateness: %lldms\n", flow,
 	    (long long)g->lateness_ms);
 	if (g->deadline_ms >= 0)
-		o += (size_t)snprintf(b + o, cap - o, "    deadline: %lldms\n", (long long)g->deadline_ms);
+		o += (size_t)snprintf(
+		    b + o, cap - o, "    deadline: %lldms\n", (long long)g->deadline_ms);
 	if (g->complete_when) {
 		o += (size_t)snprintf(b + o, cap - o, "    complete_when: ");
 		list_yaml(b, cap, &o, g, pre, g->complete_when);
@@ -132,11 +135,13 @@ static void graph_yaml(const struct graph *g, const char *flow, const char *pre,
 			sep = ", ";
 		}
 		if (s->within_ms >= 0) {
-			o += (size_t)snprintf(b + o, cap - o, "%swithin: %lldms", sep, (long long)s->within_ms);
+			o += (size_t)snprintf(
+			    b + o, cap - o, "%swithin: %lldms", sep, (long long)s->within_ms);
 			sep = ", ";
 		}
 		if (s->join_ms >= 0) {
-			o += (size_t)snprintf(b + o, cap - o, "%sjoin_within: %lldms", sep, (long long)s->join_ms);
+			o += (size_t)snprintf(
+			    b + o, cap - o, "%sjoin_within: %lldms", sep, (long long)s->join_ms);
 			sep = ", ";
 		}
 		if (s->optional) {
@@ -148,7 +153,8 @@ static void graph_yaml(const struct graph *g, const char *flow, const char *pre,
 			sep = ", ";
 		}
 		if (s->end)
-			o += (size_t)snprintf(b + o, cap - o, "%send: %s", sep, s->end == 1 ? "completed" : "compensated");
+			o += (size_t)snprintf(b + o, cap - o, "%send: %s", sep,
+			    s->end == 1 ? "completed" : "compensated");
 		o += (size_t)snprintf(b + o, cap - o, " }\n");
 	}
 }
@@ -177,7 +183,7 @@ static void gen_graph(struct graph *g, int coarse)
 				s->join_ms = dur(500, 6000, coarse);
 		} else
 			s->after_any = (1u << a) | (1u << b);
-		if (s->after && k >= 3 && chance(10)) {      /* after and after_any together */
+		if (s->after && k >= 3 && chance(10)) { /* after and after_any together */
 			uint32_t x = 1u << (rnd() % (uint32_t)k), y = 1u << (rnd() % (uint32_t)k);
 			if (x != y && !((x | y) & s->after))
 				s->after_any = x | y;
@@ -201,7 +207,8 @@ static void gen_graph(struct graph *g, int coarse)
 	/* ends: the last step, sometimes another one; or complete_when */
 	int last = g->n - 1;
 	if (chance(25) && g->n >= 3) {
-		int x = 1 + (int)(rnd() % (uint32_t)(g->n - 1)), y = 1 + (int)(rnd() % (uint32_t)(g->n - 1));
+		int x = 1 + (int)(rnd() % (uint32_t)(g->n - 1)),
+		    y = 1 + (int)(rnd() % (uint32_t)(g->n - 1));
 		g->complete_when = (1u << x) | (1u << y);
 		if (chance(50))
 			g->s[last].end = 1;
@@ -217,11 +224,11 @@ static void gen_graph(struct graph *g, int coarse)
 /* ---- the random instance ---- */
 
 struct pev {
-	int step;              /* -1: an undeclared type */
+	int step; /* -1: an undeclared type */
 	int64_t t_ms;
 	char id[24];
-	int push;              /* before it: 0 none, 1 as far as allowed, 2 part way */
-	uint32_t frac;         /* part way: /1000 */
+	int push;      /* before it: 0 none, 1 as far as allowed, 2 part way */
+	uint32_t frac; /* part way: /1000 */
 };
 
 struct inst {
@@ -265,17 +272,19 @@ static int64_t gen_round(struct inst *in, const struct graph *g, int coarse, int
 		int p = s->start ? 92 : alt_done ? 12 : 78;
 		if (!chance(p))
 			continue;
-		int64_t span = s->within_ms >= 0 ? (chance(20) ? s->within_ms * 3 : s->within_ms * 3 / 2) + 1 : 6000;
+		int64_t span = s->within_ms >= 0
+		    ? (chance(20) ? s->within_ms * 3 : s->within_ms * 3 / 2) + 1
+		    : 6000;
 		int64_t t = base + dur(0, span, coarse);
 		if (chance(8))
-			t = base - dur(0, g->lateness_ms, coarse);   /* before its predecessor */
+			t = base - dur(0, g->lateness_ms, coarse); /* before its predecessor */
 		hap[k] = t;
 		did[k] = 1;
 		last = t > last ? t : last;
 		char id[24];
 		snprintf(id, sizeof(id), "%s%d.1", s->name, chance(10) ? 0 : round);
 		add_ev(in, k, t, id);
-		if (chance(10))                  /* redelivery: same id */
+		if (chance(10)) /* redelivery: same id */
 			add_ev(in, k, t + (chance(50) ? 0 : dur(0, 2000, coarse)), id);
 		for (int r = 0; r < 3 && chance(s->retries ? 35 : 8); r++) {
 			snprintf(id, sizeof(id), "%s%d.%d", s->name, round, r + 2);
@@ -292,7 +301,7 @@ static int64_t gen_round(struct inst *in, const struct graph *g, int coarse, int
 static void gen_inst(struct inst *in, const struct graph *g, int coarse)
 {
 	in->n = 0;
-	int64_t t0 = 1000000;   /* 1000 s after BASE: never negative */
+	int64_t t0 = 1000000; /* 1000 s after BASE: never negative */
 	int64_t last = gen_round(in, g, coarse, t0, 0);
 	if (chance(20))
 		gen_round(in, g, coarse, last + dur(0, 3 * g->lateness_ms, coarse), 1);
@@ -340,10 +349,12 @@ static void add_rec(struct recs *r, const char *s)
 static void on_anomaly(void *ctx, const struct anomaly *a)
 {
 	char b[512];
-	snprintf(b, sizeof(b), "anomaly %s %s %s at=%lld deadline=%lld overrun=%lld ev=%s awaiting=%llx",
+	snprintf(b, sizeof(b),
+	    "anomaly %s %s %s at=%lld deadline=%lld overrun=%lld ev=%s awaiting=%llx",
 	    an_kind_name(a->kind), a->step ? a->step : "-", a->correlation_id,
-	    (long long)(a->at_ns - BASE_NS), (long long)(a->deadline_ns ? a->deadline_ns - BASE_NS : 0),
-	    (long long)a->overrun_ns, a->ev ? a->ev->event_id : "-", (unsigned long long)a->awaiting);
+	    (long long)(a->at_ns - BASE_NS),
+	    (long long)(a->deadline_ns ? a->deadline_ns - BASE_NS : 0), (long long)a->overrun_ns,
+	    a->ev ? a->ev->event_id : "-", (unsigned long long)a->awaiting);
 	add_rec(ctx, b);
 }
 
@@ -357,7 +368,10 @@ static void on_flow(void *ctx, const struct flow_record *r)
 	add_rec(ctx, b);
 }
 
-static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void free_recs(struct recs *r)
 {
@@ -396,15 +410,22 @@ static const char *ev_type(const struct config *cfg, const struct pev *e)
 
 static struct event mkev(const struct config *cfg, const struct pev *pe, const char *corr)
 {
-	return (struct event){ .event_id = pe->id, .correlation_id = corr, .type = ev_type(cfg, pe),
-		.source = "prop", .causation_id = "", .time_ns = BASE_NS + pe->t_ms * MS, .partition = -1 };
+	return (struct event){ .event_id = pe->id,
+		.correlation_id = corr,
+		.type = ev_type(cfg, pe),
+		.source = "prop",
+		.causation_id = "",
+		.time_ns = BASE_NS + pe->t_ms * MS,
+		.partition = -1 };
 }
 
-static void judge(const struct config *cfg, const struct graph *g, const struct inst *in, enum mode m,
-    struct recs *out)
+static void judge(const struct config *cfg, const struct graph *g, const struct inst *in,
+    enum mode m, struct recs *out)
 {
 	struct engine_sink sink = { on_anomaly, on_flow, NULL, out };
-	struct engine_opts o = { m == M_ALONE || m == M_PUSHED ? ENGINE_CLOCK_EVENTS : ENGINE_CLOCK_EXTERNAL, 0 };
+	struct engine_opts o = {
+		m == M_ALONE || m == M_PUSHED ? ENGINE_CLOCK_EVENTS : ENGINE_CLOCK_EXTERNAL, 0
+	};
 	struct engine *e = NULL;
 	char err[256];
 	out->n = 0;
@@ -418,8 +439,13 @@ static void judge(const struct config *cfg, const struct graph *g, const struct 
 			if (m == M_PUSHED) {
 				char id[32];
 				snprintf(id, sizeof(id), "noise%d", k);
-				struct event nv = { .event_id = id, .correlation_id = "noise", .type = "Noise",
-					.source = "prop", .causation_id = "", .time_ns = p, .partition = -1 };
+				struct event nv = { .event_id = id,
+					.correlation_id = "noise",
+					.type = "Noise",
+					.source = "prop",
+					.causation_id = "",
+					.time_ns = p,
+					.partition = -1 };
 				engine_apply(e, &nv);
 			} else {
 				engine_advance(e, p);
@@ -430,7 +456,7 @@ static void judge(const struct config *cfg, const struct graph *g, const struct 
 		if (tmax == ENGINE_NO_TIME || ev.time_ns > tmax)
 			tmax = ev.time_ns;
 		if (m == M_EXT && k % 3 == 2)
-			engine_advance(e, tmax);   /* a consumer catching up now and then */
+			engine_advance(e, tmax); /* a consumer catching up now and then */
 		engine_apply(e, &ev);
 	}
 	if (o.clock == ENGINE_CLOCK_EXTERNAL && tmax != ENGINE_NO_TIME)
@@ -496,7 +522,8 @@ static void shrink(const struct config *cfg, const struct graph *g, struct inst 
 static void print_case(const struct config *cfg, const struct graph *g, const struct inst *in)
 {
 	printf("%s", g->yaml);
-	printf("  events (arrival order; seconds after the base; push = T_max raised before it):\n");
+	printf(
+	    "  events (arrival order; seconds after the base; push = T_max raised before it):\n");
 	int64_t tmax = ENGINE_NO_TIME;
 	for (int k = 0; k < in->n; k++) {
 		int64_t p = push_to(g, in, k, tmax);
@@ -507,8 +534,8 @@ static void print_case(const struct config *cfg, const struct graph *g, const st
 		int64_t t = BASE_NS + in->ev[k].t_ms * MS;
 		if (tmax == ENGINE_NO_TIME || t > tmax)
 			tmax = t;
-		printf("    %-10s %.3f id=%s\n", ev_type(cfg, &in->ev[k]), (double)in->ev[k].t_ms / 1e3,
-		    in->ev[k].id);
+		printf("    %-10s %.3f id=%s\n", ev_type(cfg, &in->ev[k]),
+		    (double)in->ev[k].t_ms / 1e3, in->ev[k].id);
 	}
 	struct recs r[M__N];
 	for (int m = 0; m < M__N; m++)
@@ -538,7 +565,7 @@ static int draw(uint64_t seed, long k, struct graph *g, struct inst *in, struct 
 		rng = 1;
 	for (int i = 0; i < 4; i++)
 		rnd();
-	int coarse = chance(40);   /* half-second times: ties between deadlines and events */
+	int coarse = chance(40); /* half-second times: ties between deadlines and events */
 	gen_graph(g, coarse);
 	char err[4096];
 	if (config_load_string("prop", g->yaml, strlen(g->yaml), cfg, err, sizeof(err)) != 0) {
@@ -570,8 +597,10 @@ static void test_clock_decides_when_not_which(void **state)
 			byMode[m]++;
 			if (ndiff <= show || only >= 0) {
 				shrink(cfg, &g, &in);
-				printf("---- case %ld (PROPTEST_SEED=%llu PROPTEST_CASE=%ld): %s differs from alone\n", k,
-				    (unsigned long long)seed, k, MODE_NAMES[differs(cfg, &g, &in)]);
+				printf("---- case %ld (PROPTEST_SEED=%llu PROPTEST_CASE=%ld): %s "
+				       "differs from alone\n",
+				    k, (unsigned long long)seed, k,
+				    MODE_NAMES[differs(cfg, &g, &in)]);
 				print_case(cfg, &g, &in);
 			}
 		} else if (only >= 0) {
@@ -579,8 +608,10 @@ static void test_clock_decides_when_not_which(void **state)
 		}
 		config_free(cfg);
 	}
-	printf("property: %ld differing cases out of %ld (seed %llu; pushed %ld, ext %ld, end %ld)\n", ndiff,
-	    only >= 0 ? 1 : ncases, (unsigned long long)seed, byMode[M_PUSHED], byMode[M_EXT], byMode[M_END]);
+	printf(
+	    "property: %ld differing cases out of %ld (seed %llu; pushed %ld, ext %ld, end %ld)\n",
+	    ndiff, only >= 0 ? 1 : ncases, (unsigned long long)seed, byMode[M_PUSHED],
+	    byMode[M_EXT], byMode[M_END]);
 	assert_int_equal(rejected, 0);
 	assert_int_equal(ndiff, 0);
 }
@@ -590,17 +621,17 @@ static void test_clock_decides_when_not_which(void **state)
 /* Each case is shifted so that its last event time is DUMP_END_MS: a stream that
  * carries many cases ends (end of input, W = T_max) at the largest time of all of
  * them, and a case's verdicts depend on its end of input; so all end together. */
-#define DUMP_END_MS INT64_C(4600000)          /* an hour after the generator's t0 */
+#define DUMP_END_MS INT64_C(4600000) /* an hour after the generator's t0 */
 /* The wall clock ends a daemon run long after every deadline of every case (the
  * times are in 2026-01-01's first hours): any end of input past them all gives the
  * same records, and one day after the last event is past them all. */
 #define DUMP_FAR_NS (INT64_C(86400000) * MS)
 
-struct dev {                /* one event of the merged stream */
+struct dev { /* one event of the merged stream */
 	long kase;
-	int idx;                /* its place in the case's arrival order */
+	int idx; /* its place in the case's arrival order */
 	int64_t t_ms, s_ms, lat_ms;
-	char *line;             /* correlation id, TAB, the JSON event */
+	char *line; /* correlation id, TAB, the JSON event */
 };
 
 struct dump {
@@ -611,8 +642,8 @@ struct dump {
 
 /* The `alone` run of one case, written as replay and the daemon write records; with
  * far_ns != ENGINE_NO_TIME the end of input is at far_ns (the wall clock's end). */
-static void alone_records(const struct config *cfg, const struct inst *in, const char *corr,
-    int64_t far_ns, FILE *out)
+static void alone_records(
+    const struct config *cfg, const struct inst *in, const char *corr, int64_t far_ns, FILE *out)
 {
 	struct records *r = records_new(out, &cfg->graph);
 	struct engine_sink sink;
@@ -640,8 +671,10 @@ static void dump_event(struct dump *d, const struct config *cfg, const struct pe
 {
 	char t[TIMEFMT_RFC3339_MAX], line[512];
 	timefmt_format_rfc3339(BASE_NS + pe->t_ms * MS, t, sizeof(t));
-	snprintf(line, sizeof(line), "%s\t{\"event_id\":\"%s\",\"correlation_id\":\"%s\",\"type\":\"%s\","
-	    "\"source\":\"prop\",\"time\":\"%s\"}", corr, pe->id, corr, ev_type(cfg, pe), t);
+	snprintf(line, sizeof(line),
+	    "%s\t{\"event_id\":\"%s\",\"correlation_id\":\"%s\",\"type\":\"%s\","
+	    "\"source\":\"prop\",\"time\":\"%s\"}",
+	    corr, pe->id, corr, ev_type(cfg, pe), t);
 	if (d->n == d->cap) {
 		d->cap = d->cap ? 2 * d->cap : 4096;
 		d->ev = realloc(d->ev, d->cap * sizeof(*d->ev));
@@ -724,8 +757,10 @@ static long dump_events(struct dump *d, FILE *out, long first, long ncases)
 	for (size_t i = 0; i < d->n; i++) {
 		const struct dev *v = &d->ev[i];
 		if (tmax != INT64_MIN && tmax >= v->t_ms + v->lat_ms)
-			fail_msg("case %ld: event %d would be late (T_max %lld, time %lld, lateness %lld)",
-			    v->kase, v->idx, (long long)tmax, (long long)v->t_ms, (long long)v->lat_ms);
+			fail_msg("case %ld: event %d would be late (T_max %lld, time %lld, "
+				 "lateness %lld)",
+			    v->kase, v->idx, (long long)tmax, (long long)v->t_ms,
+			    (long long)v->lat_ms);
 		behind += tmax > v->t_ms && tmax > own[v->kase - first];
 		fprintf(out, "%s\n", v->line);
 		tmax = v->t_ms > tmax ? v->t_ms : tmax;
@@ -766,8 +801,8 @@ static void test_dump_for_kafka(void **state)
 		rejected += dump_case(&d, seed, k) != 0;
 	long behind = dump_events(&d, evf, first, ncases);
 	printf("dump: cases %ld..%ld (seed %llu), %zu events, %ld of them arrive behind a clock "
-	    "other cases moved past their time\n", first, first + ncases - 1, (unsigned long long)seed,
-	    d.n, behind);
+	       "other cases moved past their time\n",
+	    first, first + ncases - 1, (unsigned long long)seed, d.n, behind);
 	free(d.ev);
 	assert_int_equal(fclose(d.cfg) | fclose(d.exp_event) | fclose(d.exp_wall) | fclose(evf), 0);
 	assert_int_equal(rejected, 0);

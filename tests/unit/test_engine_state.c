@@ -80,7 +80,7 @@ static int generate(struct gen_ev *out, int max, int nflows)
 			snprintf(e->id, sizeof e->id, "%d-%d", f, s);
 			e->haspay = !side && s >= 2;
 			if (e->haspay && s == 2)
-				snprintf(e->corr, sizeof e->corr, "x%d", f);   /* found by pay only */
+				snprintf(e->corr, sizeof e->corr, "x%d", f); /* found by pay only */
 			e->t = t;
 			if (rnd() % 10 == 0) {
 				out[n] = *e;
@@ -136,7 +136,10 @@ static void on_flow(void *ctx, const struct flow_record *r)
 	keep(ctx);
 }
 
-static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 #define NSRC 4
 static uint32_t src_of(const struct gen_ev *g)
@@ -158,9 +161,15 @@ static struct engine *mk(const struct config *cfg, struct sinkbuf *b, int extern
 static void apply(struct engine *e, const struct gen_ev *g, int external, int i, int64_t *tmax)
 {
 	struct ev_attr attrs[1] = { { "pay", g->pay } };
-	struct event ev = { .event_id = g->id, .correlation_id = g->corr, .type = g->type,
-		.source = "t", .causation_id = "", .time_ns = g->t, .attrs = attrs,
-		.nattrs = g->haspay, .partition = -1 };
+	struct event ev = { .event_id = g->id,
+		.correlation_id = g->corr,
+		.type = g->type,
+		.source = "t",
+		.causation_id = "",
+		.time_ns = g->t,
+		.attrs = attrs,
+		.nattrs = g->haspay,
+		.partition = -1 };
 	if (g->t > *tmax)
 		*tmax = g->t;
 	engine_state_set_source(e, src_of(g));
@@ -170,7 +179,8 @@ static void apply(struct engine *e, const struct gen_ev *g, int external, int i,
 }
 
 /* Judges evs[0, n) with a hand-over at `cut` (n: none). */
-static struct sinkbuf judge(const struct config *cfg, const struct gen_ev *evs, int n, int cut, int external)
+static struct sinkbuf judge(
+    const struct config *cfg, const struct gen_ev *evs, int n, int cut, int external)
 {
 	struct sinkbuf b = { .n = 0 };
 	char err[256];
@@ -199,8 +209,9 @@ static struct sinkbuf judge(const struct config *cfg, const struct gen_ev *evs, 
 			engine_free(e);
 			e = mk(cfg, &b, external);
 			long back = 0;
-			for (uint32_t s = NSRC; s-- > 0;) {   /* another order than written */
-				long k = engine_state_import(e, s + 1, blob[s].p, blob[s].len, err, sizeof err);
+			for (uint32_t s = NSRC; s-- > 0;) { /* another order than written */
+				long k = engine_state_import(
+				    e, s + 1, blob[s].p, blob[s].len, err, sizeof err);
 				if (k < 0)
 					fail_msg("import: %s", err);
 				back += k;
@@ -234,7 +245,8 @@ static void assert_same(const struct sinkbuf *a, const struct sinkbuf *b, int cu
 {
 	for (int i = 0; i < a->n && i < b->n; i++)
 		if (strcmp(a->lines[i], b->lines[i]) != 0)
-			fail_msg("cut %d: record %d differs:\n  %s\n  %s", cut, i, a->lines[i], b->lines[i]);
+			fail_msg("cut %d: record %d differs:\n  %s\n  %s", cut, i, a->lines[i],
+			    b->lines[i]);
 	assert_int_equal(a->n, b->n);
 }
 
@@ -243,7 +255,8 @@ static void test_handover_changes_nothing(void **state)
 	(void)state;
 	char err[4096];
 	struct config *cfg = NULL;
-	assert_int_equal(config_load_string("state", CONFIG, strlen(CONFIG), &cfg, err, sizeof err), 0);
+	assert_int_equal(
+	    config_load_string("state", CONFIG, strlen(CONFIG), &cfg, err, sizeof err), 0);
 	enum { MAXEV = 20000 };
 	struct gen_ev *evs = malloc(sizeof(*evs) * MAXEV);
 	rng = 0x9E3779B97F4A7C15ULL;
@@ -265,15 +278,24 @@ static void test_handover_changes_nothing(void **state)
 	config_free(cfg);
 }
 
-static void nop_an(void *c, const struct anomaly *a) { (void)a; (*(long *)c)++; }
-static void nop_fl(void *c, const struct flow_record *r) { (void)r; (*(long *)c)++; }
+static void nop_an(void *c, const struct anomaly *a)
+{
+	(void)a;
+	(*(long *)c)++;
+}
+static void nop_fl(void *c, const struct flow_record *r)
+{
+	(void)r;
+	(*(long *)c)++;
+}
 
 static void test_drop_and_damage(void **state)
 {
 	(void)state;
 	char err[4096];
 	struct config *cfg = NULL;
-	assert_int_equal(config_load_string("state", CONFIG, strlen(CONFIG), &cfg, err, sizeof err), 0);
+	assert_int_equal(
+	    config_load_string("state", CONFIG, strlen(CONFIG), &cfg, err, sizeof err), 0);
 	enum { MAXEV = 4000 };
 	struct gen_ev *evs = malloc(sizeof(*evs) * MAXEV);
 	rng = 77;
@@ -292,7 +314,7 @@ static void test_drop_and_damage(void **state)
 	assert_int_equal(engine_state_export(e, 1, &b), (long)c1);
 	long before = out;
 	assert_int_equal(engine_state_drop(e, 1), (long)c1);
-	assert_int_equal(out, before);                      /* dropped silently */
+	assert_int_equal(out, before); /* dropped silently */
 	assert_int_equal(engine_state_count(e, 1), 0);
 	assert_int_equal(engine_state_count(e, 2), c2);
 	assert_int_equal(engine_check(e, err, sizeof err), 0);
@@ -324,7 +346,8 @@ static void test_drop_and_damage(void **state)
 	struct config *cfg2 = NULL;
 	char *changed = strdup(CONFIG);
 	memcpy(strstr(changed, "within: 5s"), "within: 6s", 10);
-	assert_int_equal(config_load_string("state2", changed, strlen(changed), &cfg2, err, sizeof err), 0);
+	assert_int_equal(
+	    config_load_string("state2", changed, strlen(changed), &cfg2, err, sizeof err), 0);
 	struct engine *g = NULL;
 	assert_int_equal(engine_new(&cfg2->graph, &o, &sink, &g, err, sizeof err), 0);
 	assert_int_not_equal(engine_state_fingerprint(e), engine_state_fingerprint(g));

@@ -12,7 +12,7 @@
 #include "config/config.h"
 #include "engine/engine.h"
 
-#define S(x) (INT64_C(1767225600000000000) + (int64_t)(x) * 1000000000)
+#define S(x) (INT64_C(1767225600000000000) + (int64_t)(x)*1000000000)
 
 static const char *CONFIG =
     "flows:\n"
@@ -21,7 +21,8 @@ static const char *CONFIG =
     "    steps:\n"
     "      OrderPlaced:       { start: true }\n"
     "      PaymentAuthorized: { after: [OrderPlaced], within: 30s }\n"
-    "      PaymentDeclined:   { after: [OrderPlaced], within: 30s, instead_of: [PaymentAuthorized] }\n"
+    "      PaymentDeclined:   { after: [OrderPlaced], within: 30s, instead_of: [PaymentAuthorized] "
+    "}\n"
     "      InventoryReserved: { after: [PaymentAuthorized], within: 10s }\n"
     "      ShippingQuoted:    { after: [PaymentAuthorized], within: 10s }\n"
     "      Packed:            { after: [ShippingQuoted] }\n"
@@ -48,8 +49,15 @@ static void apply(struct engine *e, const char *id, const char *corr, const char
     const char *pay)
 {
 	struct ev_attr a[1] = { { "payment_id", pay } };
-	struct event ev = { .event_id = id, .correlation_id = corr, .type = type, .source = "t",
-		.causation_id = "", .time_ns = t, .attrs = a, .nattrs = pay ? 1 : 0, .partition = -1 };
+	struct event ev = { .event_id = id,
+		.correlation_id = corr,
+		.type = type,
+		.source = "t",
+		.causation_id = "",
+		.time_ns = t,
+		.attrs = a,
+		.nattrs = pay ? 1 : 0,
+		.partition = -1 };
 	engine_apply(e, &ev);
 }
 
@@ -58,17 +66,19 @@ static void test_views(void **state)
 	(void)state;
 	char err[2048];
 	struct config *cfg = NULL;
-	assert_int_equal(config_load_string("v", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    config_load_string("v", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err)), 0);
 	struct engine_opts o = { ENGINE_CLOCK_EVENTS, 0 };
 	struct engine *e = NULL;
 	assert_int_equal(engine_new(&cfg->graph, &o, NULL, &e, err, sizeof(err)), 0);
 	apply(e, "1", "o1", "OrderPlaced", S(0), "p1");
 	apply(e, "2", "o1", "PaymentAuthorized", S(1), NULL);
-	apply(e, "3", "o1", "Packed", S(2), NULL);        /* ShippingQuoted owed */
-	apply(e, "4", "o2", "OrderPlaced", S(30), NULL);   /* clock to 25: IR stalls at 11, SQ missing at 7 */
+	apply(e, "3", "o1", "Packed", S(2), NULL); /* ShippingQuoted owed */
+	apply(e, "4", "o2", "OrderPlaced", S(30),
+	    NULL); /* clock to 25: IR stalls at 11, SQ missing at 7 */
 
 	struct seen s = { .calls = 0 };
-	assert_int_equal(engine_lookup(e, 0, "p1", keep, &s), 0);   /* by the linked key */
+	assert_int_equal(engine_lookup(e, 0, "p1", keep, &s), 0); /* by the linked key */
 	assert_int_equal(s.calls, 1);
 	assert_string_equal(s.corr, "o1");
 	assert_null(s.v.outcome);
@@ -95,7 +105,7 @@ static void test_views(void **state)
 	s.calls = 0;
 	engine_foreach(e, -1, keep, &s);
 	assert_int_equal(s.calls, 2);
-	assert_string_equal(s.corr, "o2");                         /* oldest first */
+	assert_string_equal(s.corr, "o2"); /* oldest first */
 	engine_free(e);
 	config_free(cfg);
 }
@@ -106,13 +116,14 @@ static void test_oldest_stall(void **state)
 	(void)state;
 	char err[2048];
 	struct config *cfg = NULL;
-	assert_int_equal(config_load_string("v", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    config_load_string("v", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err)), 0);
 	struct engine_opts o = { ENGINE_CLOCK_EVENTS, 0 };
 	struct engine *e = NULL;
 	assert_int_equal(engine_new(&cfg->graph, &o, NULL, &e, err, sizeof(err)), 0);
 	assert_true(engine_oldest_stall(e, 0, 1) == ENGINE_NO_TIME);
 	char id[16], corr[16];
-	for (int k = 0; k < 200; k++) {           /* PaymentAuthorized stalls at 30 + k */
+	for (int k = 0; k < 200; k++) { /* PaymentAuthorized stalls at 30 + k */
 		snprintf(id, sizeof(id), "o%d", k);
 		snprintf(corr, sizeof(corr), "c%d", k);
 		apply(e, id, corr, "OrderPlaced", S(k), NULL);
@@ -129,16 +140,17 @@ static void test_oldest_stall(void **state)
 	for (int k = 1; k < 150; k += 2) {
 		snprintf(id, sizeof(id), "pd%d", k);
 		snprintf(corr, sizeof(corr), "c%d", k);
-		apply(e, id, corr, "PaymentDeclined", S(301), NULL);   /* cancels PaymentAuthorized */
+		apply(e, id, corr, "PaymentDeclined", S(301), NULL); /* cancels PaymentAuthorized */
 	}
 	assert_true(engine_oldest_stall(e, 0, 1) == S(180));
-	assert_true(engine_oldest_stall(e, 0, 2) == S(180));          /* PaymentDeclined */
+	assert_true(engine_oldest_stall(e, 0, 2) == S(180)); /* PaymentDeclined */
 	engine_free(e);
 	config_free(cfg);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_views), cmocka_unit_test(test_oldest_stall) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_views),
+		cmocka_unit_test(test_oldest_stall) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,13 +26,14 @@ static int collect(void *arg, const struct event *ev)
 	if (f->n == 0)
 		f->first = seq;
 	else if (seq <= f->last)
-		f->bad = 1;                         /* oldest first */
+		f->bad = 1; /* oldest first */
 	f->last = seq;
 	f->n++;
 	char want[32];
 	snprintf(want, sizeof(want), "v%ld", seq);
 	if (ev->nattrs != 2 || strcmp(ev->attrs[1].val, want) != 0 || strcmp(ev->type, "T") != 0 ||
-	    ev->offset != seq * 10 || ev->partition != 3 || !ev->topic || strcmp(ev->topic, "events") != 0)
+	    ev->offset != seq * 10 || ev->partition != 3 || !ev->topic ||
+	    strcmp(ev->topic, "events") != 0)
 		f->bad = 1;
 	return 0;
 }
@@ -47,8 +48,15 @@ static void test_ring_keeps_newest(void **state)
 		snprintf(id, sizeof(id), "e%ld", i);
 		snprintf(corr, sizeof(corr), "c%ld", i % 7);
 		snprintf(val, sizeof(val), "v%ld", i);
-		struct event ev = { .event_id = id, .correlation_id = corr, .type = "T", .source = "s",
-			.time_ns = i, .attrs = attrs, .nattrs = 2, .topic = "events", .partition = 3,
+		struct event ev = { .event_id = id,
+			.correlation_id = corr,
+			.type = "T",
+			.source = "s",
+			.time_ns = i,
+			.attrs = attrs,
+			.nattrs = 2,
+			.topic = "events",
+			.partition = 3,
 			.offset = i * 10 };
 		evlog_add(l, &ev);
 		if (i % 997 == 0 || i == 49999) {
@@ -82,17 +90,24 @@ static void test_ring_keeps_newest(void **state)
 static void test_index_many_ids(void **state)
 {
 	(void)state;
-	struct evlog *l = evlog_new(64 * 1024);   /* 1024 buckets */
+	struct evlog *l = evlog_new(64 * 1024); /* 1024 buckets */
 	char id[32], corr[32], val[32];
 	struct ev_attr attrs[2] = { { "k", "fixed" }, { "seq", val } };
-	const long n = 60000;                     /* ids of 3 events each, interleaved by 2 */
+	const long n = 60000; /* ids of 3 events each, interleaved by 2 */
 	for (long i = 0; i < n; i++) {
 		long k = (i / 6) * 2 + (i % 2);
 		snprintf(id, sizeof(id), "e%ld", i);
 		snprintf(corr, sizeof(corr), "k%ld", k);
 		snprintf(val, sizeof(val), "v%ld", i);
-		struct event ev = { .event_id = id, .correlation_id = corr, .type = "T", .source = "s",
-			.time_ns = i, .attrs = attrs, .nattrs = 2, .topic = "events", .partition = 3,
+		struct event ev = { .event_id = id,
+			.correlation_id = corr,
+			.type = "T",
+			.source = "s",
+			.time_ns = i,
+			.attrs = attrs,
+			.nattrs = 2,
+			.topic = "events",
+			.partition = 3,
 			.offset = i * 10 };
 		evlog_add(l, &ev);
 	}

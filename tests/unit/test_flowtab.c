@@ -17,7 +17,7 @@
 #define MAXI 20000
 
 struct model {
-	struct inst *inst[MAXI];  /* live instances we created, by creation number */
+	struct inst *inst[MAXI]; /* live instances we created, by creation number */
 	char key[MAXI][64];
 	int detached[MAXI];
 	int n;
@@ -34,7 +34,7 @@ static uint32_t rnd(void)
 
 static void make_key(char *buf, size_t len, uint32_t k)
 {
-	if (k % 7 == 0)        /* longer than FT_KEYCAP: lives in the extras */
+	if (k % 7 == 0) /* longer than FT_KEYCAP: lives in the extras */
 		snprintf(buf, len, "a-rather-long-correlation-identifier-%u", k);
 	else
 		snprintf(buf, len, "k%u", k);
@@ -95,7 +95,8 @@ static void test_random_against_model(void **state)
 	/* every key resolves as the model says */
 	for (uint32_t k = 0; k < KEYS; k++) {
 		make_key(key, sizeof(key), k);
-		assert_ptr_equal(flowtab_find(t, key, strlen(key), flowtab_hash(key, strlen(key))), model_head(m, key));
+		assert_ptr_equal(flowtab_find(t, key, strlen(key), flowtab_hash(key, strlen(key))),
+		    model_head(m, key));
 	}
 	assert_int_equal(flowtab_check(t), 0);
 	flowtab_free(t);

@@ -31,7 +31,7 @@
 #include "state/history.h"
 #include "state/history_read.h"
 
-#define S(x) (INT64_C(1767225600000000000) + (int64_t)(x) * 1000000000)
+#define S(x) (INT64_C(1767225600000000000) + (int64_t)(x)*1000000000)
 
 static const char *CONFIG =
     "flows:\n"
@@ -54,18 +54,18 @@ struct fx {
 static void fx_open(struct fx *f, const struct history_opts *base)
 {
 	char err[2048];
-	struct history_opts o = base ? *base : (struct history_opts){0};
+	struct history_opts o = base ? *base : (struct history_opts){ 0 };
 	o.dir = f->dir;
 	if (o.queue_len == 0)
 		o.queue_len = 1024;
 	if (o.max_attr_bytes == 0)
 		o.max_attr_bytes = 256;
 	o.timeline_bytes = 1 << 20;
-	f->lg = (struct log){.level = LOG_LVL_ERROR, .out = stderr};
+	f->lg = (struct log){ .level = LOG_LVL_ERROR, .out = stderr };
 	assert_int_equal(history_new(&o, &f->cfg->graph, &f->lg, &f->h, err, sizeof err), 0);
 	struct engine_sink sink;
 	history_sink(f->h, &sink);
-	struct engine_opts eo = {.clock = ENGINE_CLOCK_EVENTS};
+	struct engine_opts eo = { .clock = ENGINE_CLOCK_EVENTS };
 	assert_int_equal(engine_new(&f->cfg->graph, &eo, &sink, &f->eng, err, sizeof err), 0);
 	history_attach_engine(f->h, f->eng);
 }
@@ -80,8 +80,8 @@ static void fx_init(struct fx *f, const char *dir, const struct history_opts *o)
 		snprintf(f->dir, sizeof f->dir, "/tmp/test_history.XXXXXX");
 		assert_non_null(mkdtemp(f->dir));
 	}
-	assert_int_equal(config_load_string("t.yaml", CONFIG, strlen(CONFIG), &f->cfg, err,
-	    sizeof err), 0);
+	assert_int_equal(
+	    config_load_string("t.yaml", CONFIG, strlen(CONFIG), &f->cfg, err, sizeof err), 0);
 	fx_open(f, o);
 }
 
@@ -101,10 +101,19 @@ static void rm_dir(const char *dir)
 
 static void apply(struct fx *f, const char *id, const char *corr, const char *type, int64_t t)
 {
-	struct ev_attr a[2] = {{"amount", "12.50"}, {"note", "a fairly long attribute value"}};
-	struct event ev = {.event_id = id, .correlation_id = corr, .type = type, .source = "shop",
-	    .causation_id = "", .time_ns = t, .attrs = a, .nattrs = 2, .topic = "events",
-	    .partition = 3, .offset = 42};
+	struct ev_attr a[2] = { { "amount", "12.50" },
+		{ "note", "a fairly long attribute value" } };
+	struct event ev = { .event_id = id,
+		.correlation_id = corr,
+		.type = type,
+		.source = "shop",
+		.causation_id = "",
+		.time_ns = t,
+		.attrs = a,
+		.nattrs = 2,
+		.topic = "events",
+		.partition = 3,
+		.offset = 42 };
 	history_event(f->h, &ev);
 	engine_apply(f->eng, &ev);
 }
@@ -130,7 +139,7 @@ static void test_write_read_back(void **state)
 	char err[512];
 	fx_init(&f, NULL, NULL);
 	two_flows(&f, "o1", "o2", S(0));
-	engine_advance(f.eng, S(120));   /* o2 stalls, is abandoned at 60 s, both retire */
+	engine_advance(f.eng, S(120)); /* o2 stalls, is abandoned at 60 s, both retire */
 	history_sync(f.h);
 	struct history_stats st;
 	history_stats(f.h, &st);
@@ -152,12 +161,13 @@ static void test_write_read_back(void **state)
 	assert_non_null(strstr(b.p, "{\"name\":\"PaymentAuthorized\",\"status\":\"stalled\""));
 	assert_non_null(strstr(b.p, "{\"kind\":\"stalled\",\"step\":\"PaymentAuthorized\""));
 	assert_non_null(strstr(b.p, "{\"kind\":\"abandoned\""));
-	assert_null(strstr(b.p, "o1-a"));   /* another flow's events stay out */
+	assert_null(strstr(b.p, "o1-a")); /* another flow's events stay out */
 	jbuf_reset(&b);
 	assert_int_equal(history_read_flow(r, "order", "nope", &b, err, sizeof err), 0);
 
-	struct history_query q = {.outcome = "completed", .since_ns = INT64_MIN,
-	    .until_ns = INT64_MAX, .limit = 10};
+	struct history_query q = {
+		.outcome = "completed", .since_ns = INT64_MIN, .until_ns = INT64_MAX, .limit = 10
+	};
 	uint64_t total;
 	int n;
 	assert_int_equal(history_read_list(r, &q, S(200), &b, &total, &n, err, sizeof err), 0);
@@ -165,8 +175,9 @@ static void test_write_read_back(void **state)
 	assert_int_equal(n, 1);
 	jbuf_put(&b, "", 1);
 	assert_non_null(strstr(b.p, "\"correlation_id\":\"o1\""));
-	q = (struct history_query){.kind = "stalled", .since_ns = INT64_MIN, .until_ns = INT64_MAX,
-	    .limit = 10};
+	q = (struct history_query){
+		.kind = "stalled", .since_ns = INT64_MIN, .until_ns = INT64_MAX, .limit = 10
+	};
 	jbuf_reset(&b);
 	assert_int_equal(history_read_list(r, &q, S(200), &b, &total, &n, err, sizeof err), 0);
 	assert_int_equal(total, 1);
@@ -194,8 +205,9 @@ static int count_rows(const char *dir, const char *outcome)
 	char err[512];
 	struct history_reader *r;
 	assert_int_equal(history_read_open(dir, &r, err, sizeof err), 0);
-	struct history_query q = {.outcome = outcome, .since_ns = INT64_MIN,
-	    .until_ns = INT64_MAX, .limit = 1};
+	struct history_query q = {
+		.outcome = outcome, .since_ns = INT64_MIN, .until_ns = INT64_MAX, .limit = 1
+	};
 	struct jbuf b;
 	jbuf_init(&b, 1 << 20);
 	uint64_t total;
@@ -210,11 +222,11 @@ static void test_retention_age(void **state)
 {
 	(void)state;
 	struct fx f;
-	struct history_opts o = {.retention_ns = 1};   /* everything older than 1 ns goes */
+	struct history_opts o = { .retention_ns = 1 }; /* everything older than 1 ns goes */
 	fx_init(&f, NULL, &o);
 	two_flows(&f, "o1", "o2", S(0));
 	engine_advance(f.eng, S(120));
-	history_sync(f.h);   /* written, then a retention round */
+	history_sync(f.h); /* written, then a retention round */
 	struct history_stats st;
 	history_stats(f.h, &st);
 	assert_int_equal(st.writes, 2);
@@ -228,7 +240,7 @@ static void test_retention_size(void **state)
 {
 	(void)state;
 	struct fx f;
-	struct history_opts o = {.max_bytes = 256 * 1024, .queue_len = 8192};
+	struct history_opts o = { .max_bytes = 256 * 1024, .queue_len = 8192 };
 	fx_init(&f, NULL, &o);
 	char c1[32], c2[32];
 	for (int i = 0; i < 3000; i++) {
@@ -286,7 +298,7 @@ static void test_garbage_recreated(void **state)
 	fclose(fp);
 	char err[512];
 	struct history_reader *r;
-	assert_int_equal(history_read_open(dir, &r, err, sizeof err), -1);   /* says why */
+	assert_int_equal(history_read_open(dir, &r, err, sizeof err), -1); /* says why */
 	assert_non_null(strstr(err, "history.db"));
 	struct fx f;
 	fx_init(&f, dir, NULL);
@@ -312,8 +324,9 @@ static void test_other_version_recreated(void **state)
 	snprintf(path, sizeof path, "%s/history.db", dir);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE flows(x); PRAGMA user_version=7", NULL,
-	    NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "CREATE TABLE flows(x); PRAGMA user_version=7", NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	struct fx f;
 	fx_init(&f, dir, NULL);
@@ -338,7 +351,7 @@ static void test_unwritable_dir(void **state)
 	FILE *fp = fopen(sub, "w");
 	assert_non_null(fp);
 	fclose(fp);
-	snprintf(sub, sizeof sub, "%s/file/store", dir);   /* a file where a dir must be */
+	snprintf(sub, sizeof sub, "%s/file/store", dir); /* a file where a dir must be */
 	struct fx f;
 	fx_init(&f, sub, NULL);
 	two_flows(&f, "o1", "o2", S(0));
@@ -360,7 +373,7 @@ static void test_queue_full_drops(void **state)
 {
 	(void)state;
 	struct fx f;
-	struct history_opts o = {.queue_len = 3};
+	struct history_opts o = { .queue_len = 3 };
 	fx_init(&f, NULL, &o);
 	history_hold(f.h, true);
 	two_flows(&f, "o1", "o2", S(0));
@@ -375,7 +388,7 @@ static void test_queue_full_drops(void **state)
 	history_stats(f.h, &st);
 	assert_int_equal(st.queued, 0);
 	assert_int_equal(st.drops, 1);
-	assert_int_equal(st.writes, 1);   /* o1; o2 retired last, into the full queue */
+	assert_int_equal(st.writes, 1); /* o1; o2 retired last, into the full queue */
 	fx_close(&f);
 	rm_dir(f.dir);
 }
@@ -393,10 +406,15 @@ struct api_fx {
 static int be_foreach_cb(void *ctx, int flow, api_visit_fn fn, void *arg)
 {
 	(void)ctx;
-	static const char *const ids[2] = {"live-1", "live-2"};
+	static const char *const ids[2] = { "live-1", "live-2" };
 	for (int i = 0; i < 2 && (flow < 0 || flow == 0); i++) {
-		struct api_instance v = {.flow = 0, .correlation_id = ids[i], .outcome = "completed",
-		    .opened_ns = S(i), .closed_ns = S(i + 1), .events = 3, .last_step = -1};
+		struct api_instance v = { .flow = 0,
+			.correlation_id = ids[i],
+			.outcome = "completed",
+			.opened_ns = S(i),
+			.closed_ns = S(i + 1),
+			.events = 3,
+			.last_step = -1 };
 		if (fn(arg, &v))
 			return 1;
 	}
@@ -411,7 +429,7 @@ static void be_foreach(void *ctx, int flow, api_visit_fn fn, void *arg)
 static int be_lookup(void *ctx, int flow, const char *corr, api_visit_fn fn, void *arg)
 {
 	(void)ctx, (void)flow, (void)corr, (void)fn, (void)arg;
-	return -1;   /* the engine no longer holds it */
+	return -1; /* the engine no longer holds it */
 }
 
 static int64_t be_now(void *ctx)
@@ -471,22 +489,25 @@ static void test_api_over_store(void **state)
 	(void)state;
 	struct fx f;
 	fx_init(&f, NULL, NULL);
-	two_flows(&f, "s1", "s2", S(0));      /* s1 completed, s2 abandoned */
+	two_flows(&f, "s1", "s2", S(0)); /* s1 completed, s2 abandoned */
 	two_flows(&f, "s3", "s4", S(10));
 	engine_advance(f.eng, S(200));
 	history_sync(f.h);
 
-	struct api_fx x = {.g = &f.cfg->graph};
+	struct api_fx x = { .g = &f.cfg->graph };
 	struct metrics *m;
 	char err[512];
-	struct metrics_opts mo = {.graph = &f.cfg->graph, .version = "0.1.0"};
+	struct metrics_opts mo = { .graph = &f.cfg->graph, .version = "0.1.0" };
 	assert_int_equal(metrics_new(&mo, &m, err, sizeof err), 0);
 	struct cfg_listen l;
 	assert_int_equal(config_parse_listen("127.0.0.1:0", &l, err, sizeof err), 0);
-	struct http_api_opts ho = {.listen = &l, .publish_interval_ms = 20, .history_dir = f.dir,
-	    .history_metrics = history_metrics, .history_ctx = f.h};
+	struct http_api_opts ho = { .listen = &l,
+		.publish_interval_ms = 20,
+		.history_dir = f.dir,
+		.history_metrics = history_metrics,
+		.history_ctx = f.h };
 	assert_int_equal(http_api_new(&ho, m, &x.a, err, sizeof err), 0);
-	struct api_backend be = {.foreach = be_foreach, .lookup = be_lookup, .now = be_now};
+	struct api_backend be = { .foreach = be_foreach, .lookup = be_lookup, .now = be_now };
 	http_publish_set_backend(x.a, &be);
 	http_publish_set_ready(x.a, true, "ok");
 	pthread_create(&x.thr, NULL, api_loop, &x);
@@ -507,17 +528,17 @@ static void test_api_over_store(void **state)
 	assert_non_null(strstr(b.p, "\"correlation_id\":\"s4\""));
 	assert_int_equal(get(&x, "/api/v1/flows?state=closed&correlation_id=s3", &b), 200);
 	assert_non_null(strstr(b.p, "\"total\":1"));
-	assert_int_equal(get(&x, "/api/v1/flows?state=closed&q=4", &b), 200);   /* contains */
+	assert_int_equal(get(&x, "/api/v1/flows?state=closed&q=4", &b), 200); /* contains */
 	assert_non_null(strstr(b.p, "\"total\":1,"));
 	assert_non_null(strstr(b.p, "\"correlation_id\":\"s4\""));
-	assert_int_equal(get(&x, "/api/v1/flows?state=open", &b), 200);   /* open: engine only */
+	assert_int_equal(get(&x, "/api/v1/flows?state=open", &b), 200); /* open: engine only */
 	assert_null(strstr(b.p, "\"stored\""));
 	/* ended at or after 00:00:50: the two abandoned at their 60 s deadline */
 	assert_int_equal(get(&x, "/api/v1/flows?state=closed&since=2026-01-01T00:00:50Z", &b), 200);
 	assert_non_null(strstr(b.p, "\"total\":2,"));
 	assert_null(strstr(b.p, "live-"));
 	assert_int_equal(get(&x, "/api/v1/flows?state=closed&until=2026-01-01T00:00:50Z", &b), 200);
-	assert_non_null(strstr(b.p, "\"total\":4,"));   /* live-1, live-2, s1, s3 */
+	assert_non_null(strstr(b.p, "\"total\":4,")); /* live-1, live-2, s1, s3 */
 	assert_int_equal(get(&x, "/api/v1/flows?state=closed&since=bad", &b), 400);
 	/* the engine answers 404: the store's document */
 	assert_int_equal(get(&x, "/api/v1/flows/order/s2", &b), 200);
@@ -539,14 +560,14 @@ static void test_api_over_store(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_write_read_back),
-	    cmocka_unit_test(test_retention_age),
-	    cmocka_unit_test(test_retention_size),
-	    cmocka_unit_test(test_garbage_recreated),
-	    cmocka_unit_test(test_other_version_recreated),
-	    cmocka_unit_test(test_unwritable_dir),
-	    cmocka_unit_test(test_queue_full_drops),
-	    cmocka_unit_test(test_api_over_store),
+		cmocka_unit_test(test_write_read_back),
+		cmocka_unit_test(test_retention_age),
+		cmocka_unit_test(test_retention_size),
+		cmocka_unit_test(test_garbage_recreated),
+		cmocka_unit_test(test_other_version_recreated),
+		cmocka_unit_test(test_unwritable_dir),
+		cmocka_unit_test(test_queue_full_drops),
+		cmocka_unit_test(test_api_over_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

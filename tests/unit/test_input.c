@@ -19,17 +19,17 @@
 struct item {
 	int status;
 	int64_t pos;
-	const char *what;    /* event_id for events, reason for rejections */
+	const char *what; /* event_id for events, reason for rejections */
 };
 
 static const struct item sample[] = {
-	{INPUT_EVENT, 1, "e1"},
-	{INPUT_EVENT, 4, "e2"},
-	{INPUT_REJECT, 5, "bad_time"},
-	{INPUT_REJECT, 6, "missing_field"},
-	{INPUT_REJECT, 7, "malformed_json"},
-	{INPUT_EVENT, 8, "e5"},
-	{INPUT_EOF, 0, NULL},
+	{ INPUT_EVENT, 1, "e1" },
+	{ INPUT_EVENT, 4, "e2" },
+	{ INPUT_REJECT, 5, "bad_time" },
+	{ INPUT_REJECT, 6, "missing_field" },
+	{ INPUT_REJECT, 7, "malformed_json" },
+	{ INPUT_EVENT, 8, "e5" },
+	{ INPUT_EOF, 0, NULL },
 };
 
 /* Reads every item of in and compares it with want[0..n). */
@@ -41,8 +41,8 @@ static void expect(struct input *in, const struct item *want, size_t n, const ch
 		char err[256];
 		int st = input_next(in, &ev, &rej, err, sizeof(err));
 		if (st != want[i].status)
-			fail_msg("%s item %zu: status %d, want %d (%s)", name, i, st, want[i].status,
-			    st == INPUT_REJECT ? rej.detail : "");
+			fail_msg("%s item %zu: status %d, want %d (%s)", name, i, st,
+			    want[i].status, st == INPUT_REJECT ? rej.detail : "");
 		if (st == INPUT_EVENT) {
 			assert_string_equal(ev.event_id, want[i].what);
 			assert_int_equal(ev.offset, want[i].pos);
@@ -59,7 +59,7 @@ static void expect(struct input *in, const struct item *want, size_t n, const ch
 static void test_jsonl_fixtures(void **state)
 {
 	(void)state;
-	const char *files[] = {FIXTURES "sample.jsonl", FIXTURES "sample_crlf.jsonl"};
+	const char *files[] = { FIXTURES "sample.jsonl", FIXTURES "sample_crlf.jsonl" };
 	for (int i = 0; i < 2; i++) {
 		char err[256];
 		struct input *in = input_open(files[i], INPUT_JSONL, NULL, err, sizeof(err));
@@ -93,9 +93,13 @@ static void test_proto_fixture(void **state)
 {
 	(void)state;
 	static const struct item want[] = {
-		{INPUT_EVENT, 0, "e1"}, {INPUT_EVENT, 47, "e2"}, {INPUT_EVENT, 128, "e5"},
-		{INPUT_REJECT, 168, "bad_protobuf"}, {INPUT_EVENT, 171, "e9"},
-		{INPUT_REJECT, 211, "truncated"}, {INPUT_EOF, 0, NULL},
+		{ INPUT_EVENT, 0, "e1" },
+		{ INPUT_EVENT, 47, "e2" },
+		{ INPUT_EVENT, 128, "e5" },
+		{ INPUT_REJECT, 168, "bad_protobuf" },
+		{ INPUT_EVENT, 171, "e9" },
+		{ INPUT_REJECT, 211, "truncated" },
+		{ INPUT_EOF, 0, NULL },
 	};
 	char err[256];
 	struct input *in = input_open(FIXTURES "sample.pb", INPUT_PROTOBUF, NULL, err, sizeof(err));
@@ -115,8 +119,9 @@ static char *write_temp(const char *data, size_t len)
 	return path;
 }
 
-#define LINE(id) "{\"event_id\":\"" id "\",\"correlation_id\":\"o\",\"type\":\"T\"," \
-		 "\"source\":\"s\",\"time\":\"2026-11-25T10:00:00Z\"}"
+#define LINE(id) \
+	"{\"event_id\":\"" id "\",\"correlation_id\":\"o\",\"type\":\"T\"," \
+	"\"source\":\"s\",\"time\":\"2026-11-25T10:00:00Z\"}"
 
 /* Lines over max_len are rejected at their number; reading resumes after them. */
 static void test_jsonl_too_large(void **state)
@@ -129,14 +134,18 @@ static void test_jsonl_too_large(void **state)
 	memset(data + k, 'x', big);
 	k += big;
 	k += (size_t)sprintf(data + k, "\n" LINE("b") "\n");
-	memset(data + k, 'y', big);  /* oversized and unterminated at EOF */
+	memset(data + k, 'y', big); /* oversized and unterminated at EOF */
 	k += big;
 	char *path = write_temp(data, k);
 	struct decoder *d = decoder_new(NULL, 128, err, sizeof(err));
 	struct input *in = input_open(path, INPUT_JSONL, d, err, sizeof(err));
 	const struct item want[] = {
-		{INPUT_EVENT, 1, "a"}, {INPUT_REJECT, 2, "too_large"}, {INPUT_EVENT, 3, "b"},
-		{INPUT_REJECT, 4, "too_large"}, {INPUT_EOF, 0, NULL}, {INPUT_EOF, 0, NULL},
+		{ INPUT_EVENT, 1, "a" },
+		{ INPUT_REJECT, 2, "too_large" },
+		{ INPUT_EVENT, 3, "b" },
+		{ INPUT_REJECT, 4, "too_large" },
+		{ INPUT_EOF, 0, NULL },
+		{ INPUT_EOF, 0, NULL },
 	};
 	expect(in, want, sizeof(want) / sizeof(want[0]), "too_large");
 	input_close(in);
@@ -153,9 +162,10 @@ static void test_jsonl_many_lines(void **state)
 	size_t n = 25000, k = 0;
 	char *data = malloc(n * 160);
 	for (size_t i = 1; i <= n; i++)
-		k += (size_t)sprintf(data + k, "{\"event_id\":\"e%zu\",\"correlation_id\":\"o%zu\","
-		    "\"type\":\"T\",\"source\":\"s\",\"time\":\"2026-11-25T10:00:00Z\"}%s\n", i, i,
-		    i % 7 ? "" : "\n");
+		k += (size_t)sprintf(data + k,
+		    "{\"event_id\":\"e%zu\",\"correlation_id\":\"o%zu\","
+		    "\"type\":\"T\",\"source\":\"s\",\"time\":\"2026-11-25T10:00:00Z\"}%s\n",
+		    i, i, i % 7 ? "" : "\n");
 	char *path = write_temp(data, k);
 	char err[256];
 	struct input *in = input_open(path, INPUT_JSONL, NULL, err, sizeof(err));
@@ -170,7 +180,7 @@ static void test_jsonl_many_lines(void **state)
 		line += 1;
 		assert_int_equal(ev.offset, line);
 		if (i % 7 == 0)
-			line += 1;  /* the blank line after it */
+			line += 1; /* the blank line after it */
 	}
 	assert_int_equal(input_next(in, &ev, &rej, err, sizeof(err)), INPUT_EOF);
 	input_close(in);
@@ -188,8 +198,8 @@ static void test_stdin(void **state)
 	assert_non_null(freopen(path, "r", stdin));
 	char err[256];
 	struct input *in = input_open("-", INPUT_JSONL, NULL, err, sizeof(err));
-	const struct item want[] = {{INPUT_EVENT, 1, "s1"}, {INPUT_EVENT, 3, "s2"},
-		{INPUT_EOF, 0, NULL}};
+	const struct item want[] = { { INPUT_EVENT, 1, "s1" }, { INPUT_EVENT, 3, "s2" },
+		{ INPUT_EOF, 0, NULL } };
 	expect(in, want, 3, "stdin");
 	input_close(in);
 	dup2(saved, STDIN_FILENO);
@@ -198,8 +208,13 @@ static void test_stdin(void **state)
 	free(path);
 }
 
-static const struct event pbev = {.event_id = "p1", .correlation_id = "o1", .type = "T",
-	.source = "s", .causation_id = "", .time_ns = 1795600800000000000LL, .partition = -1};
+static const struct event pbev = { .event_id = "p1",
+	.correlation_id = "o1",
+	.type = "T",
+	.source = "s",
+	.causation_id = "",
+	.time_ns = 1795600800000000000LL,
+	.partition = -1 };
 
 /* Appends an event with the given id to f; returns the offset it was written at. */
 static int64_t put_event(FILE *f, const char *id)
@@ -227,8 +242,8 @@ static char *temp_file(FILE **f)
 	return path;
 }
 
-static void read_all(const char *path, size_t max_len, const struct item *want, size_t n,
-    const char *name)
+static void read_all(
+    const char *path, size_t max_len, const struct item *want, size_t n, const char *name)
 {
 	char err[256];
 	struct decoder *d = decoder_new(NULL, max_len, err, sizeof(err));
@@ -249,19 +264,24 @@ static void test_proto_records(void **state)
 	char big[300];
 	memset(big, 'z', sizeof(big));
 	int64_t p0 = put_event(f, "a");
-	int64_t p1 = put_raw(f, "\x03\xff\xff\xff", 4);       /* garbage body */
+	int64_t p1 = put_raw(f, "\x03\xff\xff\xff", 4); /* garbage body */
 	int64_t p2 = put_event(f, "b");
-	int64_t p3 = put_raw(f, "\x00", 1);                   /* empty Event */
-	int64_t p4 = put_raw(f, "\xac\x02", 2);               /* 300 bytes ... */
+	int64_t p3 = put_raw(f, "\x00", 1);     /* empty Event */
+	int64_t p4 = put_raw(f, "\xac\x02", 2); /* 300 bytes ... */
 	put_raw(f, big, sizeof(big));
 	int64_t p5 = put_event(f, "c");
-	int64_t p6 = put_raw(f, "\x20\x0a\x02", 3);           /* 32 bytes announced, 2 there */
+	int64_t p6 = put_raw(f, "\x20\x0a\x02", 3); /* 32 bytes announced, 2 there */
 	fclose(f);
 	const struct item want[] = {
-		{INPUT_EVENT, p0, "a"}, {INPUT_REJECT, p1, "bad_protobuf"}, {INPUT_EVENT, p2, "b"},
-		{INPUT_REJECT, p3, "missing_field"}, {INPUT_REJECT, p4, "too_large"},
-		{INPUT_EVENT, p5, "c"}, {INPUT_REJECT, p6, "truncated"}, {INPUT_EOF, 0, NULL},
-		{INPUT_EOF, 0, NULL},
+		{ INPUT_EVENT, p0, "a" },
+		{ INPUT_REJECT, p1, "bad_protobuf" },
+		{ INPUT_EVENT, p2, "b" },
+		{ INPUT_REJECT, p3, "missing_field" },
+		{ INPUT_REJECT, p4, "too_large" },
+		{ INPUT_EVENT, p5, "c" },
+		{ INPUT_REJECT, p6, "truncated" },
+		{ INPUT_EOF, 0, NULL },
+		{ INPUT_EOF, 0, NULL },
 	};
 	read_all(path, 256, want, sizeof(want) / sizeof(want[0]), "records");
 	unlink(path);
@@ -276,10 +296,11 @@ static void test_proto_framing(void **state)
 		size_t len;
 		const char *reason;
 	} cases[] = {
-		{"varint cut", "\x80", 1, "truncated"},
-		{"varint too long", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11, "bad_protobuf"},
-		{"oversized skip hits EOF", "\xff\xff\xff\x03zz", 6, "too_large"},
-		{"nothing", "", 0, NULL},
+		{ "varint cut", "\x80", 1, "truncated" },
+		{ "varint too long", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11,
+		    "bad_protobuf" },
+		{ "oversized skip hits EOF", "\xff\xff\xff\x03zz", 6, "too_large" },
+		{ "nothing", "", 0, NULL },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		FILE *f;
@@ -287,8 +308,9 @@ static void test_proto_framing(void **state)
 		int64_t p0 = put_event(f, "a");
 		int64_t p1 = put_raw(f, cases[i].tail, cases[i].len);
 		fclose(f);
-		struct item want[] = {{INPUT_EVENT, p0, "a"}, {INPUT_REJECT, p1, cases[i].reason},
-			{INPUT_EOF, 0, NULL}, {INPUT_EOF, 0, NULL}};
+		struct item want[] = { { INPUT_EVENT, p0, "a" },
+			{ INPUT_REJECT, p1, cases[i].reason }, { INPUT_EOF, 0, NULL },
+			{ INPUT_EOF, 0, NULL } };
 		if (!cases[i].reason)
 			want[1] = want[2];
 		read_all(path, 0, want, 4, cases[i].name);
@@ -345,8 +367,8 @@ static void test_write_jsonl(void **state)
 	fclose(f);
 	char err[256];
 	struct input *in = input_open(path, INPUT_JSONL, NULL, err, sizeof(err));
-	const struct item want[] = {{INPUT_EVENT, 1, "p1"}, {INPUT_EVENT, 2, "p2"},
-		{INPUT_EOF, 0, NULL}};
+	const struct item want[] = { { INPUT_EVENT, 1, "p1" }, { INPUT_EVENT, 2, "p2" },
+		{ INPUT_EOF, 0, NULL } };
 	expect(in, want, 3, "write_jsonl");
 	input_close(in);
 	unlink(path);
@@ -361,8 +383,9 @@ static void test_jsonl_bom(void **state)
 	char *path = write_temp(data, sizeof(data) - 1);
 	char err[256];
 	struct input *in = input_open(path, INPUT_JSONL, NULL, err, sizeof(err));
-	const struct item want[] = {{INPUT_EVENT, 1, "b1"}, {INPUT_REJECT, 2, "malformed_json"},
-		{INPUT_REJECT, 3, "malformed_json"}, {INPUT_EOF, 0, NULL}};
+	const struct item want[] = { { INPUT_EVENT, 1, "b1" },
+		{ INPUT_REJECT, 2, "malformed_json" }, { INPUT_REJECT, 3, "malformed_json" },
+		{ INPUT_EOF, 0, NULL } };
 	expect(in, want, 4, "bom");
 	input_close(in);
 	unlink(path);

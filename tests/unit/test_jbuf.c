@@ -18,7 +18,9 @@
 static void test_strings(void **state)
 {
 	(void)state;
-	static const struct { const char *in, *want; } cases[] = {
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
 		{ "plain", "\"plain\"" },
 		{ "", "\"\"" },
 		{ "q\"b\\", "\"q\\\"b\\\\\"" },
@@ -42,7 +44,13 @@ static void test_strings(void **state)
 static void test_numbers(void **state)
 {
 	(void)state;
-	static const struct { int kind; int64_t i; uint64_t u; double d; const char *want; } cases[] = {
+	static const struct {
+		int kind;
+		int64_t i;
+		uint64_t u;
+		double d;
+		const char *want;
+	} cases[] = {
 		{ 0, 0, 0, 0, "0" },
 		{ 0, -42, 0, 0, "-42" },
 		{ 0, INT64_MIN, 0, 0, "-9223372036854775808" },
@@ -76,7 +84,8 @@ static void test_numbers(void **state)
 		default: jbuf_json_seconds(&b, cases[i].i); break;
 		}
 		if (b.p == NULL || strcmp(b.p, cases[i].want) != 0)
-			fail_msg("case %zu: got %s, want %s", i, b.p ? b.p : "(null)", cases[i].want);
+			fail_msg(
+			    "case %zu: got %s, want %s", i, b.p ? b.p : "(null)", cases[i].want);
 		jbuf_free(&b);
 	}
 }
@@ -104,7 +113,7 @@ static void test_cap(void **state)
 	jbuf_init(&b, 16);
 	jbuf_json_str(&b, "0123456789");
 	assert_false(b.overflow);
-	jbuf_json_str(&b, "abc");     /* 12 + 5 + NUL > 16: dropped whole */
+	jbuf_json_str(&b, "abc"); /* 12 + 5 + NUL > 16: dropped whole */
 	assert_true(b.overflow);
 	assert_string_equal(b.p, "\"0123456789\"");
 	FILE *f = fopen("/dev/null", "w");

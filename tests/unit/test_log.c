@@ -15,9 +15,17 @@
 
 static void test_levels(void **state)
 {
-	static const struct { const char *name; int ok; enum log_level want; } cases[] = {
-		{ "error", 1, LOG_LVL_ERROR }, { "warn", 1, LOG_LVL_WARN }, { "warning", 1, LOG_LVL_WARN },
-		{ "info", 1, LOG_LVL_INFO }, { "debug", 1, LOG_LVL_DEBUG }, { "verbose", 0, LOG_LVL_INFO },
+	static const struct {
+		const char *name;
+		int ok;
+		enum log_level want;
+	} cases[] = {
+		{ "error", 1, LOG_LVL_ERROR },
+		{ "warn", 1, LOG_LVL_WARN },
+		{ "warning", 1, LOG_LVL_WARN },
+		{ "info", 1, LOG_LVL_INFO },
+		{ "debug", 1, LOG_LVL_DEBUG },
+		{ "verbose", 0, LOG_LVL_INFO },
 		{ "", 0, LOG_LVL_INFO },
 	};
 	(void)state;
@@ -34,7 +42,11 @@ static void test_levels(void **state)
  * suppressed count the written one reports. */
 static void test_limit(void **state)
 {
-	static const struct { int64_t ms; int allowed; uint64_t supp; } steps[] = {
+	static const struct {
+		int64_t ms;
+		int allowed;
+		uint64_t supp;
+	} steps[] = {
 		{ 0, 1, 0 }, { 10, 1, 0 }, { 20, 1, 0 }, { 30, 0, 0 }, { 999, 0, 0 },
 		{ 1000, 1, 2 }, { 1001, 1, 0 }, { 1002, 1, 0 }, { 1003, 0, 0 }, { 5000, 1, 1 },
 		{ 4000, 1, 0 }, /* a clock going back starts a new window */
@@ -45,15 +57,19 @@ static void test_limit(void **state)
 		uint64_t supp = 99;
 		int a = log_limit_allow(&rl, steps[i].ms * 1000000, &supp);
 		if (a != steps[i].allowed || (a && supp != steps[i].supp))
-			fail_msg("step %zu (t=%lld ms): allowed=%d supp=%llu", i, (long long)steps[i].ms,
-			    a, (unsigned long long)supp);
+			fail_msg("step %zu (t=%lld ms): allowed=%d supp=%llu", i,
+			    (long long)steps[i].ms, a, (unsigned long long)supp);
 	}
 }
 
 /* log_escape keeps a value of several lines (a config's problems) one quoted field. */
 static void test_escape(void **state)
 {
-	static const struct { const char *in; size_t cap; const char *want; } cases[] = {
+	static const struct {
+		const char *in;
+		size_t cap;
+		const char *want;
+	} cases[] = {
 		{ "plain", 64, "plain" },
 		{ "a.yaml:1:2: \"x\": bad\nb.yaml:3:4: y", 64,
 		    "a.yaml:1:2: \\\"x\\\": bad\\nb.yaml:3:4: y" },
@@ -85,7 +101,8 @@ static void test_line(void **state)
 	LOG_ERROR((struct log *)NULL, "nowhere", "n=%d", 3);
 	fclose(f);
 	assert_int_equal(evaluated, 0);
-	assert_non_null(strstr(buf, " level=info msg=\"say \\\"hi\\\"\" topic=events partition=3\n"));
+	assert_non_null(
+	    strstr(buf, " level=info msg=\"say \\\"hi\\\"\" topic=events partition=3\n"));
 	assert_null(strstr(buf, "hidden"));
 	assert_non_null(strstr(buf, "level=warn msg=\"limited\" n=1\n"));
 	assert_null(strstr(buf, "n=2"));

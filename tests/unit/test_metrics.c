@@ -20,7 +20,7 @@ static struct metrics *mk(void)
 {
 	struct metrics *m = NULL;
 	char err[256];
-	struct metrics_opts o = {.graph = &fixture_graph, .version = "9.9.9"};
+	struct metrics_opts o = { .graph = &fixture_graph, .version = "9.9.9" };
 	assert_int_equal(metrics_new(&o, &m, err, sizeof(err)), 0);
 	return m;
 }
@@ -47,26 +47,29 @@ static void test_declared_series_at_zero(void **state)
 {
 	(void)state;
 	static const char *const want[] = {
-	    "choreoscope_build_info{version=\"9.9.9\"} 1",
-	    "choreoscope_ready 0",
-	    "choreoscope_flows_started_total{flow=\"order\"} 0",
-	    "choreoscope_flows_started_total{flow=\"refund\"} 0",
-	    "choreoscope_flows_in_flight{flow=\"order\"} 0",
-	    "choreoscope_flows_closed_total{flow=\"order\",outcome=\"completed\"} 0",
-	    "choreoscope_flows_closed_total{flow=\"order\",outcome=\"compensated\"} 0",
-	    "choreoscope_flows_closed_total{flow=\"order\",outcome=\"abandoned\"} 0",
-	    "choreoscope_flows_closed_total{flow=\"order\",outcome=\"evicted\"} 0",
-	    "choreoscope_anomalies_total{flow=\"order\",kind=\"stalled\",step=\"InventoryReserved\"} 0",
-	    "choreoscope_anomalies_total{flow=\"refund\",kind=\"abandoned\",step=\"RefundIssued\"} 0",
-	    "choreoscope_flows_stalled{flow=\"order\",step=\"ShippingQuoted\"} 0",
-	    "choreoscope_oldest_stall_age_seconds{flow=\"order\",step=\"ShippingQuoted\"} 0",
-	    "choreoscope_flows_evicted_total{flow=\"order\",step=\"OrderConfirmed\"} 0",
-	    "choreoscope_events_rejected_total{reason=\"malformed_json\"} 0",
-	    "choreoscope_events_rejected_total{reason=\"time_out_of_range\"} 0",
-	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"+Inf\"} 0",
-	    "choreoscope_flow_duration_seconds_count{flow=\"order\",outcome=\"completed\"} 0",
-	    "choreoscope_http_requests_total{code=\"404\"} 0",
-	    "# TYPE choreoscope_step_latency_seconds histogram",
+		"choreoscope_build_info{version=\"9.9.9\"} 1",
+		"choreoscope_ready 0",
+		"choreoscope_flows_started_total{flow=\"order\"} 0",
+		"choreoscope_flows_started_total{flow=\"refund\"} 0",
+		"choreoscope_flows_in_flight{flow=\"order\"} 0",
+		"choreoscope_flows_closed_total{flow=\"order\",outcome=\"completed\"} 0",
+		"choreoscope_flows_closed_total{flow=\"order\",outcome=\"compensated\"} 0",
+		"choreoscope_flows_closed_total{flow=\"order\",outcome=\"abandoned\"} 0",
+		"choreoscope_flows_closed_total{flow=\"order\",outcome=\"evicted\"} 0",
+		"choreoscope_anomalies_total{flow=\"order\",kind=\"stalled\",step="
+		"\"InventoryReserved\"} 0",
+		"choreoscope_anomalies_total{flow=\"refund\",kind=\"abandoned\",step="
+		"\"RefundIssued\"} 0",
+		"choreoscope_flows_stalled{flow=\"order\",step=\"ShippingQuoted\"} 0",
+		"choreoscope_oldest_stall_age_seconds{flow=\"order\",step=\"ShippingQuoted\"} 0",
+		"choreoscope_flows_evicted_total{flow=\"order\",step=\"OrderConfirmed\"} 0",
+		"choreoscope_events_rejected_total{reason=\"malformed_json\"} 0",
+		"choreoscope_events_rejected_total{reason=\"time_out_of_range\"} 0",
+		"choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\","
+		"le=\"+Inf\"} 0",
+		"choreoscope_flow_duration_seconds_count{flow=\"order\",outcome=\"completed\"} 0",
+		"choreoscope_http_requests_total{code=\"404\"} 0",
+		"# TYPE choreoscope_step_latency_seconds histogram",
 	};
 	struct metrics *m = mk();
 	struct jbuf b;
@@ -96,16 +99,24 @@ struct obs {
 static void test_histograms(void **state)
 {
 	(void)state;
-	static const struct obs obs[] = {{1, 0.004}, {1, 2}, {1, 2}, {1, 29}, {1, 400}};
+	static const struct obs obs[] = { { 1, 0.004 }, { 1, 2 }, { 1, 2 }, { 1, 29 }, { 1, 400 } };
 	static const char *const want[] = {
-	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"3\"} 3",
-	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"27\"} 3",
-	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"30\"} 4",
-	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"300\"} 4",
-	    "choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\",le=\"+Inf\"} 5",
-	    "choreoscope_step_latency_seconds_count{flow=\"order\",step=\"PaymentAuthorized\"} 5",
-	    "choreoscope_step_latency_seconds_sum{flow=\"order\",step=\"PaymentAuthorized\"} 433.004",
-	    "choreoscope_flow_duration_seconds_bucket{flow=\"order\",outcome=\"compensated\",le=\"5\"} 1",
+		"choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\","
+		"le=\"3\"} 3",
+		"choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\","
+		"le=\"27\"} 3",
+		"choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\","
+		"le=\"30\"} 4",
+		"choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\","
+		"le=\"300\"} 4",
+		"choreoscope_step_latency_seconds_bucket{flow=\"order\",step=\"PaymentAuthorized\","
+		"le=\"+Inf\"} 5",
+		"choreoscope_step_latency_seconds_count{flow=\"order\",step=\"PaymentAuthorized\"} "
+		"5",
+		"choreoscope_step_latency_seconds_sum{flow=\"order\",step=\"PaymentAuthorized\"} "
+		"433.004",
+		"choreoscope_flow_duration_seconds_bucket{flow=\"order\",outcome=\"compensated\","
+		"le=\"5\"} 1",
 	};
 	struct metrics *m = mk();
 	for (size_t i = 0; i < sizeof(obs) / sizeof(obs[0]); i++)
@@ -140,7 +151,9 @@ static void change(struct metrics *m, int k)
 	case 6: mf->oldest_stall_s[0] = 12.5; break;
 	case 7: mf->evicted[1]++; break;
 	case 8: snprintf(mf->example[1][0], MX_EXAMPLE_LEN, "ex-%d", k); break;
-	case 9: metrics_observe_step(m, k % 2, 1, 0.25, FG_BIT(0), k % 3 ? "svc-a" : "svc-b"); break;
+	case 9:
+		metrics_observe_step(m, k % 2, 1, 0.25, FG_BIT(0), k % 3 ? "svc-a" : "svc-b");
+		break;
 	case 10: metrics_observe_flow(m, k % 2, 0, 4.0); break;
 	}
 }
@@ -165,7 +178,7 @@ static void test_render_cache_follows_every_change(void **state)
 		assert_int_equal(metrics_render(warm, &wb), 0);
 		assert_int_equal(metrics_render(cold, &cb), 0);
 		assert_string_equal(wb.p, cb.p);
-		assert_string_not_equal(wb.p, before);    /* every change shows */
+		assert_string_not_equal(wb.p, before); /* every change shows */
 		free(before);
 		metrics_free(cold);
 	}
@@ -183,10 +196,10 @@ static void test_render_over_cap(void **state)
 	struct jbuf b, full;
 	jbuf_init(&b, 1 << 24);
 	jbuf_init(&full, 1 << 24);
-	metrics_flow(m, 1)->used = 1;                 /* refund in use, order never */
+	metrics_flow(m, 1)->used = 1; /* refund in use, order never */
 	metrics_flow(m, 1)->started = 4;
 	assert_int_equal(metrics_render(m, &full), 0);
-	size_t cap = full.len - 100;                    /* everything does not fit */
+	size_t cap = full.len - 100; /* everything does not fit */
 	jbuf_free(&b);
 	jbuf_init(&b, cap);
 	assert_int_equal(metrics_render(m, &b), -1);
@@ -197,11 +210,12 @@ static void test_render_over_cap(void **state)
 	assert_non_null(strstr(b.p, "# choreoscope: 1 of 2 declared flows never held an instance"));
 	assert_int_equal(b.p[b.len - 1], '\n');
 	jbuf_free(&b);
-	jbuf_init(&b, 4096);                            /* not even the flow in use */
+	jbuf_init(&b, 4096); /* not even the flow in use */
 	assert_int_equal(metrics_render(m, &b), -1);
 	assert_true(has_line(b.p, "choreoscope_ready 0"));
 	assert_null(strstr(b.p, "choreoscope_flows_started_total{"));
-	assert_non_null(strstr(b.p, "# choreoscope: the per-flow series of 2 flows do not fit in 4096 bytes"));
+	assert_non_null(
+	    strstr(b.p, "# choreoscope: the per-flow series of 2 flows do not fit in 4096 bytes"));
 	jbuf_free(&b);
 	jbuf_free(&full);
 	metrics_free(m);
@@ -209,7 +223,7 @@ static void test_render_over_cap(void **state)
 
 struct bounds_case {
 	int flow, step;
-	const char *le[4]; /* bounds that must be there */
+	const char *le[4];  /* bounds that must be there */
 	const char *not_le; /* one that must not */
 };
 
@@ -219,10 +233,10 @@ static void test_bounds_follow_deadlines(void **state)
 {
 	(void)state;
 	static const struct bounds_case cases[] = {
-	    {0, 3, {"1", "9", "10", "11"}, "0.005"},      /* InventoryReserved, within 10s */
-	    {0, 5, {"0.5", "4.5", "5", "50"}, "300"},     /* OrderConfirmed, within 5s */
-	    {1, 1, {"6", "54", "60", "600"}, "0.005"},    /* RefundIssued, within 60s */
-	    {0, 0, {"0.005", "0.01", "1", "300"}, "11"},  /* OrderPlaced: start, global */
+		{ 0, 3, { "1", "9", "10", "11" }, "0.005" },     /* InventoryReserved, within 10s */
+		{ 0, 5, { "0.5", "4.5", "5", "50" }, "300" },    /* OrderConfirmed, within 5s */
+		{ 1, 1, { "6", "54", "60", "600" }, "0.005" },   /* RefundIssued, within 60s */
+		{ 0, 0, { "0.005", "0.01", "1", "300" }, "11" }, /* OrderPlaced: start, global */
 	};
 	struct metrics *m = mk();
 	struct jbuf b;
@@ -233,13 +247,17 @@ static void test_bounds_follow_deadlines(void **state)
 		const char *fl = fixture_graph.flows[c->flow].name;
 		const char *st = fixture_graph.flows[c->flow].steps[c->step].name;
 		for (int k = 0; k < 4; k++) {
-			snprintf(line, sizeof line, "choreoscope_step_latency_seconds_bucket{flow=\"%s\","
-			    "step=\"%s\",le=\"%s\"} 0", fl, st, c->le[k]);
+			snprintf(line, sizeof line,
+			    "choreoscope_step_latency_seconds_bucket{flow=\"%s\","
+			    "step=\"%s\",le=\"%s\"} 0",
+			    fl, st, c->le[k]);
 			if (!has_line(t, line))
 				fail_msg("case %zu: missing line: %s", i, line);
 		}
-		snprintf(line, sizeof line, "choreoscope_step_latency_seconds_bucket{flow=\"%s\","
-		    "step=\"%s\",le=\"%s\"} 0", fl, st, c->not_le);
+		snprintf(line, sizeof line,
+		    "choreoscope_step_latency_seconds_bucket{flow=\"%s\","
+		    "step=\"%s\",le=\"%s\"} 0",
+		    fl, st, c->not_le);
 		if (has_line(t, line))
 			fail_msg("case %zu: unexpected line: %s", i, line);
 	}
@@ -248,8 +266,8 @@ static void test_bounds_follow_deadlines(void **state)
 }
 
 struct p95_case {
-	double seconds;  /* every observation of InventoryReserved (within 10s) */
-	double lo, hi;   /* the p95 estimate must be in [lo, hi] */
+	double seconds; /* every observation of InventoryReserved (within 10s) */
+	double lo, hi;  /* the p95 estimate must be in [lo, hi] */
 };
 
 /* Near the deadline the p95 estimate stays on the same side of it as the latencies
@@ -259,7 +277,11 @@ static void test_p95_near_deadline(void **state)
 {
 	(void)state;
 	static const struct p95_case cases[] = {
-	    {9.5, 9, 10}, {10.5, 10, 11}, {10.05, 10, 11}, {9.95, 9, 10}, {14, 12.5, 15},
+		{ 9.5, 9, 10 },
+		{ 10.5, 10, 11 },
+		{ 10.05, 10, 11 },
+		{ 9.95, 9, 10 },
+		{ 14, 12.5, 15 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct metrics *m = mk();
@@ -292,21 +314,24 @@ static void test_examples(void **state)
 	memcpy(longid + 126, "\xc3\xa9\xc3\xa9", 4); /* a 2-byte char across byte 127 */
 	longid[sizeof longid - 1] = '\0';
 	const struct example_step steps[] = {
-	    {0, 3, "o-1", 100}, {0, 3, "o-2", 110},  /* o-2 within the hold: o-1 stays */
-	    {9, 3, "o-3", 111}, {4, 3, "o-4", 111},  /* abandoned kept; duplicate ignored */
-	    {0, -1, "o-5", 111}, {0, 4, longid, 100}, {0, 4, "o-6", 131}, /* 31 s later */
+		{ 0, 3, "o-1", 100 }, { 0, 3, "o-2", 110 }, /* o-2 within the hold: o-1 stays */
+		{ 9, 3, "o-3", 111 }, { 4, 3, "o-4", 111 }, /* abandoned kept; duplicate ignored */
+		{ 0, -1, "o-5", 111 }, { 0, 4, longid, 100 }, { 0, 4, "o-6", 131 }, /* 31 s later */
 	};
 	struct metrics *m = mk();
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-		metrics_note_example(m, 0, steps[i].step, steps[i].kind, steps[i].corr,
-		    steps[i].at_s * 1000000000);
+		metrics_note_example(
+		    m, 0, steps[i].step, steps[i].kind, steps[i].corr, steps[i].at_s * 1000000000);
 	metrics_note_example(m, 5, 0, 0, "nope", 0);
 	struct jbuf b;
 	const char *t = render(m, &b);
 	static const char *const want[] = {
-	    "choreoscope_anomaly_example_info{flow=\"order\",step=\"InventoryReserved\",kind=\"stalled\",correlation_id=\"o-1\"} 1",
-	    "choreoscope_anomaly_example_info{flow=\"order\",step=\"InventoryReserved\",kind=\"abandoned\",correlation_id=\"o-3\"} 1",
-	    "choreoscope_anomaly_example_info{flow=\"order\",step=\"ShippingQuoted\",kind=\"stalled\",correlation_id=\"o-6\"} 1",
+		"choreoscope_anomaly_example_info{flow=\"order\",step=\"InventoryReserved\",kind="
+		"\"stalled\",correlation_id=\"o-1\"} 1",
+		"choreoscope_anomaly_example_info{flow=\"order\",step=\"InventoryReserved\",kind="
+		"\"abandoned\",correlation_id=\"o-3\"} 1",
+		"choreoscope_anomaly_example_info{flow=\"order\",step=\"ShippingQuoted\",kind="
+		"\"stalled\",correlation_id=\"o-6\"} 1",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!has_line(t, want[i]))
@@ -343,19 +368,21 @@ static void test_counters_and_labels(void **state)
 	metrics_http_count(m, 999);
 	metrics_set_ready(m, 1);
 	static const char *const want[] = {
-	    "choreoscope_flows_started_total{flow=\"order\"} 12",
-	    "choreoscope_flows_in_flight{flow=\"order\"} 3",
-	    "choreoscope_flows_closed_total{flow=\"order\",outcome=\"completed\"} 9",
-	    "choreoscope_anomalies_total{flow=\"order\",kind=\"stalled\",step=\"InventoryReserved\"} 2",
-	    "choreoscope_anomalies_total{flow=\"order\",kind=\"abandoned\",step=\"\"} 1",
-	    "choreoscope_flows_stalled{flow=\"order\",step=\"InventoryReserved\"} 2",
-	    "choreoscope_oldest_stall_age_seconds{flow=\"order\",step=\"InventoryReserved\"} 41.5",
-	    "choreoscope_events_consumed_total{topic=\"ev\\\"ents\",partition=\"3\"} 100",
-	    "choreoscope_consumer_lag{topic=\"ev\\\"ents\",partition=\"3\"} 17",
-	    "choreoscope_events_rejected_total{reason=\"bad_time\"} 4",
-	    "choreoscope_http_requests_total{code=\"404\"} 1",
-	    "choreoscope_http_requests_total{code=\"other\"} 1",
-	    "choreoscope_ready 1",
+		"choreoscope_flows_started_total{flow=\"order\"} 12",
+		"choreoscope_flows_in_flight{flow=\"order\"} 3",
+		"choreoscope_flows_closed_total{flow=\"order\",outcome=\"completed\"} 9",
+		"choreoscope_anomalies_total{flow=\"order\",kind=\"stalled\",step="
+		"\"InventoryReserved\"} 2",
+		"choreoscope_anomalies_total{flow=\"order\",kind=\"abandoned\",step=\"\"} 1",
+		"choreoscope_flows_stalled{flow=\"order\",step=\"InventoryReserved\"} 2",
+		"choreoscope_oldest_stall_age_seconds{flow=\"order\",step=\"InventoryReserved\"} "
+		"41.5",
+		"choreoscope_events_consumed_total{topic=\"ev\\\"ents\",partition=\"3\"} 100",
+		"choreoscope_consumer_lag{topic=\"ev\\\"ents\",partition=\"3\"} 17",
+		"choreoscope_events_rejected_total{reason=\"bad_time\"} 4",
+		"choreoscope_http_requests_total{code=\"404\"} 1",
+		"choreoscope_http_requests_total{code=\"other\"} 1",
+		"choreoscope_ready 1",
 	};
 	struct jbuf b;
 	const char *t = render(m, &b);
@@ -391,7 +418,8 @@ static void test_bounds(void **state)
 	static const char *const declared[] = { KDEC_REASONS };
 	char want[64];
 	snprintf(want, sizeof(want), "choreoscope_metrics_series_dropped_total %d",
-	    1 + 2 * MX_MAX_REASONS - (MX_MAX_REASONS - (int)(sizeof(declared) / sizeof(declared[0]))));
+	    1 + 2 * MX_MAX_REASONS -
+		(MX_MAX_REASONS - (int)(sizeof(declared) / sizeof(declared[0]))));
 	assert_true(has_line(t, want));
 	jbuf_free(&b);
 	metrics_free(m);
@@ -400,12 +428,13 @@ static void test_bounds(void **state)
 static void test_bad_buckets(void **state)
 {
 	(void)state;
-	static const double bad[][3] = {{1, 0.5, 2}, {0, 1, 2}, {1, 1, 2}};
+	static const double bad[][3] = { { 1, 0.5, 2 }, { 0, 1, 2 }, { 1, 1, 2 } };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct metrics *m = NULL;
 		char err[256] = "";
-		struct metrics_opts o = {.graph = &fixture_graph, .latency_buckets = bad[i],
-		    .nlatency_buckets = 3};
+		struct metrics_opts o = {
+			.graph = &fixture_graph, .latency_buckets = bad[i], .nlatency_buckets = 3
+		};
 		assert_int_equal(metrics_new(&o, &m, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "latency_buckets"));
 	}
@@ -441,25 +470,26 @@ static void test_step_owner(void **state)
 	static const struct {
 		const char *name;
 		int flow, step;
-		const char *sources;   /* space-separated, in arrival order; "-" = no source */
-		const char *want;      /* NULL: none */
+		const char *sources; /* space-separated, in arrival order; "-" = no source */
+		const char *want;    /* NULL: none */
 		bool learned;
 	} cs[] = {
-	    {"no events: none", 0, 3, "", NULL, false},
-	    {"events without a source: none", 0, 3, "- -", NULL, false},
-	    {"one service", 0, 3, "inventory inventory inventory", "inventory", true},
-	    {"the most frequent of two", 0, 3, "a b b a b", "b", true},
-	    {"a tie: the first seen", 0, 3, "a b", "a", true},
-	    {"a heavy hitter among noise beyond the slots", 0, 3,
-	        "inv n1 inv n2 inv n3 inv n4 inv n5 inv n6 inv", "inv", true},
-	    {"the majority wins after an early burst of another", 0, 3,
-	        "old old old new new new new new new new", "new", true},
-	    {"a long source is cut, not refused", 0, 3,
-	        "0123456789012345678901234567890123456789012345678901234567890123456789",
-	        "012345678901234567890123456789012345678901234567890123456789012", true},
-	    {"a declared owner wins and is not learned", 1, 1, "x x x", "refund-service", false},
-	    {"declared, no events yet", 1, 1, "", "refund-service", false},
-	    {"an undeclared step index: none", 0, -1, "a", NULL, false},
+		{ "no events: none", 0, 3, "", NULL, false },
+		{ "events without a source: none", 0, 3, "- -", NULL, false },
+		{ "one service", 0, 3, "inventory inventory inventory", "inventory", true },
+		{ "the most frequent of two", 0, 3, "a b b a b", "b", true },
+		{ "a tie: the first seen", 0, 3, "a b", "a", true },
+		{ "a heavy hitter among noise beyond the slots", 0, 3,
+		    "inv n1 inv n2 inv n3 inv n4 inv n5 inv n6 inv", "inv", true },
+		{ "the majority wins after an early burst of another", 0, 3,
+		    "old old old new new new new new new new", "new", true },
+		{ "a long source is cut, not refused", 0, 3,
+		    "0123456789012345678901234567890123456789012345678901234567890123456789",
+		    "012345678901234567890123456789012345678901234567890123456789012", true },
+		{ "a declared owner wins and is not learned", 1, 1, "x x x", "refund-service",
+		    false },
+		{ "declared, no events yet", 1, 1, "", "refund-service", false },
+		{ "an undeclared step index: none", 0, -1, "a", NULL, false },
 	};
 	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
 		struct metrics *m = mk();
@@ -467,19 +497,22 @@ static void test_step_owner(void **state)
 		snprintf(buf, sizeof(buf), "%s", cs[i].sources);
 		for (char *save, *tok = strtok_r(buf, " ", &save); tok;
 		     tok = strtok_r(NULL, " ", &save))
-			metrics_observe_step(m, cs[i].flow, cs[i].step, 1.0, 0,
-			    strcmp(tok, "-") == 0 ? NULL : tok);
+			metrics_observe_step(
+			    m, cs[i].flow, cs[i].step, 1.0, 0, strcmp(tok, "-") == 0 ? NULL : tok);
 		/* the info series shows the same owner, or none */
 		struct jbuf b;
 		const char *t = render(m, &b);
 		char line[256];
 		if (cs[i].step >= 0)
-			snprintf(line, sizeof line, "choreoscope_step_owner_info{flow=\"%s\",step=\"%s\","
-			    "owner=\"%s\",learned=\"%s\"} 1", fixture_flows[cs[i].flow].name,
-			    fixture_flows[cs[i].flow].steps[cs[i].step].name, cs[i].want ? cs[i].want : "",
-			    cs[i].learned ? "true" : "false");
+			snprintf(line, sizeof line,
+			    "choreoscope_step_owner_info{flow=\"%s\",step=\"%s\","
+			    "owner=\"%s\",learned=\"%s\"} 1",
+			    fixture_flows[cs[i].flow].name,
+			    fixture_flows[cs[i].flow].steps[cs[i].step].name,
+			    cs[i].want ? cs[i].want : "", cs[i].learned ? "true" : "false");
 		if (cs[i].step >= 0 && has_line(t, line) != (cs[i].want != NULL))
-			fail_msg("%s: /metrics %s %s", cs[i].name, cs[i].want ? "lacks" : "has", line);
+			fail_msg(
+			    "%s: /metrics %s %s", cs[i].name, cs[i].want ? "lacks" : "has", line);
 		jbuf_free(&b);
 		bool learned = !cs[i].learned;
 		const char *got = metrics_step_owner(m, cs[i].flow, cs[i].step, &learned);
@@ -495,18 +528,18 @@ static void test_step_owner(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_declared_series_at_zero),
-	    cmocka_unit_test(test_histograms),
-	    cmocka_unit_test(test_render_cache_follows_every_change),
-	    cmocka_unit_test(test_render_over_cap),
-	    cmocka_unit_test(test_bounds_follow_deadlines),
-	    cmocka_unit_test(test_p95_near_deadline),
-	    cmocka_unit_test(test_examples),
-	    cmocka_unit_test(test_counters_and_labels),
-	    cmocka_unit_test(test_bounds),
-	    cmocka_unit_test(test_bad_buckets),
-	    cmocka_unit_test(test_render_reuses_buffer),
-	    cmocka_unit_test(test_step_owner),
+		cmocka_unit_test(test_declared_series_at_zero),
+		cmocka_unit_test(test_histograms),
+		cmocka_unit_test(test_render_cache_follows_every_change),
+		cmocka_unit_test(test_render_over_cap),
+		cmocka_unit_test(test_bounds_follow_deadlines),
+		cmocka_unit_test(test_p95_near_deadline),
+		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_counters_and_labels),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_bad_buckets),
+		cmocka_unit_test(test_render_reuses_buffer),
+		cmocka_unit_test(test_step_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,11 +33,11 @@ static void test_documents(void **state)
 	jbuf_init(&b, 1 << 20);
 	jbuf_init(&out, 1 << 20);
 	assert_int_equal(snapshot_copy(s, SNAP_SUMMARY, &out), -1);
-	static const char *const docs[] = {"one", "two", "three"};
+	static const char *const docs[] = { "one", "two", "three" };
 	for (size_t i = 0; i < 3; i++) {
 		jbuf_puts(&b, docs[i]);
 		snapshot_publish(s, SNAP_SUMMARY, &b);
-		assert_int_equal(b.len, 0);   /* the previous buffer came back, reset */
+		assert_int_equal(b.len, 0); /* the previous buffer came back, reset */
 		jbuf_reset(&out);
 		assert_int_equal(snapshot_copy(s, SNAP_SUMMARY, &out), 0);
 		assert_string_equal(out.p, docs[i]);
@@ -63,12 +63,12 @@ static void test_parts(void **state)
 	static const struct {
 		int first, count;
 		const char *want;
-	} cs[] = { {0, 10, "a,bb,ccc"}, {1, 1, "bb"}, {1, 2, "bb,ccc"}, {2, 5, "ccc"}, {3, 1, ""},
-		   {-1, 2, "a"}, {0, 0, ""} };
+	} cs[] = { { 0, 10, "a,bb,ccc" }, { 1, 1, "bb" }, { 1, 2, "bb,ccc" }, { 2, 5, "ccc" },
+		{ 3, 1, "" }, { -1, 2, "a" }, { 0, 0, "" } };
 	size_t ends[4];
 	jbuf_puts(&b, "H:");
 	ends[0] = b.len;
-	static const char *const p[] = {"a", "bb", "ccc"};
+	static const char *const p[] = { "a", "bb", "ccc" };
 	for (int i = 0; i < 3; i++) {
 		jbuf_puts(&b, p[i]);
 		ends[i + 1] = b.len;
@@ -77,8 +77,9 @@ static void test_parts(void **state)
 	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
 		jbuf_reset(&head);
 		jbuf_reset(&parts);
-		assert_int_equal(snapshot_copy_parts(s, SNAP_GRAPHS, cs[i].first, cs[i].count, &head,
-		    &parts, &n), 0);
+		assert_int_equal(snapshot_copy_parts(
+				     s, SNAP_GRAPHS, cs[i].first, cs[i].count, &head, &parts, &n),
+		    0);
 		assert_int_equal(n, 3);
 		assert_string_equal(head.p, "H:");
 		assert_string_equal(parts.p ? parts.p : "", cs[i].want);
@@ -108,14 +109,14 @@ static void test_ring(void **state)
 	(void)state;
 	struct snapshot *s = mk();
 	for (int i = 0; i < SNAP_RING + 10; i++) {
-		struct snap_anomaly a = {.flow = i % 2, .kind = i % 3, .step = 1, .at_ns = i};
+		struct snap_anomaly a = { .flow = i % 2, .kind = i % 3, .step = 1, .at_ns = i };
 		snprintf(a.correlation_id, sizeof(a.correlation_id), "c-%d", i % 7);
 		snapshot_anomaly(s, &a);
 	}
 	static struct snap_anomaly out[SNAP_RING];
 	assert_int_equal(snapshot_anomalies(s, -1, -1, out, SNAP_RING), SNAP_RING);
-	assert_int_equal(out[0].at_ns, SNAP_RING + 9);          /* newest first */
-	assert_int_equal(out[SNAP_RING - 1].at_ns, 10);         /* oldest 10 overwritten */
+	assert_int_equal(out[0].at_ns, SNAP_RING + 9);  /* newest first */
+	assert_int_equal(out[SNAP_RING - 1].at_ns, 10); /* oldest 10 overwritten */
 	int n = snapshot_anomalies(s, 1, 2, out, 5);
 	assert_int_equal(n, 5);
 	for (int i = 0; i < n; i++)
@@ -140,7 +141,7 @@ static void test_timeout_withdraws(void **state)
 {
 	(void)state;
 	struct snapshot *s = mk();
-	struct snap_query q = {.kind = 1};
+	struct snap_query q = { .kind = 1 };
 	jbuf_init(&q.out, 1024);
 	assert_int_equal(snapshot_ask(s, &q, 0), -1);
 	assert_int_equal(snapshot_pending(s), 0);
@@ -160,7 +161,7 @@ struct asker {
 static void *ask_thread(void *arg)
 {
 	struct asker *k = arg;
-	struct snap_query q = {.kind = k->kind};
+	struct snap_query q = { .kind = k->kind };
 	jbuf_init(&q.out, 1024);
 	k->rc = snapshot_ask(k->s, &q, 10000);
 	k->status = q.status;
@@ -179,7 +180,7 @@ static void test_many_askers(void **state)
 	struct asker k[N];
 	pthread_t th[N];
 	for (int i = 0; i < N; i++) {
-		k[i] = (struct asker){.s = s, .kind = i};
+		k[i] = (struct asker){ .s = s, .kind = i };
 		pthread_create(&th[i], NULL, ask_thread, &k[i]);
 	}
 	atomic_int served = 0;
@@ -214,12 +215,12 @@ static void test_ready(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_documents),
-	    cmocka_unit_test(test_parts),
-	    cmocka_unit_test(test_ring),
-	    cmocka_unit_test(test_timeout_withdraws),
-	    cmocka_unit_test(test_many_askers),
-	    cmocka_unit_test(test_ready),
+		cmocka_unit_test(test_documents),
+		cmocka_unit_test(test_parts),
+		cmocka_unit_test(test_ring),
+		cmocka_unit_test(test_timeout_withdraws),
+		cmocka_unit_test(test_many_askers),
+		cmocka_unit_test(test_ready),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,27 +52,30 @@ struct ev_in {
 struct row {
 	const char *name;
 	struct ev_in ev[6];
-	const char *want;   /* the verdict kinds and flow outcomes, sorted, ';'-separated */
+	const char *want; /* the verdict kinds and flow outcomes, sorted, ';'-separated */
 };
 
 static const struct row rows[] = {
-	{"far flow opened at the end of the range: nothing due, still open",
-	    {{"f1", "A", "a1", MAX}}, "flow:open;"},
-	{"far flow at the end, its start arriving after a successor (debt due saturated)",
-	    {{"f2", "C", "c1", MAX}, {"f2", "A", "a1", MAX - 5 * S}, {"f2", "B", "b1", MAX - S}},
-	    "flow:open;out_of_order;"},
-	{"far flow completes at the end of the range",
-	    {{"f3", "A", "a1", MAX - 3 * S}, {"f3", "B", "b1", MAX - 2 * S},
-	     {"f3", "C", "c1", MAX - S}, {"f3", "D", "d1", MAX}}, "flow:completed;"},
-	{"far flow from the epoch to the end of the range",
-	    {{"f4", "A", "a1", 0}, {"f4", "B", "b1", MAX}}, "flow:open;"},
-	{"near flow stalls at the end of the range",
-	    {{"n1", "P", "p1", MAX - 20 * S}, {"n2", "P", "p2", MAX}},
-	    "abandoned;flow:abandoned;flow:open;stalled;"},
-	{"near flow at the epoch, completed late",
-	    {{"n3", "P", "p1", 0}, {"n3", "Q", "q1", 3 * S}}, "flow:completed;late;stalled;"},
-	{"duplicate at the end of the range",
-	    {{"f5", "A", "a1", MAX}, {"f5", "A", "a1", MAX}}, "duplicate;flow:open;"},
+	{ "far flow opened at the end of the range: nothing due, still open",
+	    { { "f1", "A", "a1", MAX } }, "flow:open;" },
+	{ "far flow at the end, its start arriving after a successor (debt due saturated)",
+	    { { "f2", "C", "c1", MAX }, { "f2", "A", "a1", MAX - 5 * S },
+		{ "f2", "B", "b1", MAX - S } },
+	    "flow:open;out_of_order;" },
+	{ "far flow completes at the end of the range",
+	    { { "f3", "A", "a1", MAX - 3 * S }, { "f3", "B", "b1", MAX - 2 * S },
+		{ "f3", "C", "c1", MAX - S }, { "f3", "D", "d1", MAX } },
+	    "flow:completed;" },
+	{ "far flow from the epoch to the end of the range",
+	    { { "f4", "A", "a1", 0 }, { "f4", "B", "b1", MAX } }, "flow:open;" },
+	{ "near flow stalls at the end of the range",
+	    { { "n1", "P", "p1", MAX - 20 * S }, { "n2", "P", "p2", MAX } },
+	    "abandoned;flow:abandoned;flow:open;stalled;" },
+	{ "near flow at the epoch, completed late",
+	    { { "n3", "P", "p1", 0 }, { "n3", "Q", "q1", 3 * S } },
+	    "flow:completed;late;stalled;" },
+	{ "duplicate at the end of the range",
+	    { { "f5", "A", "a1", MAX }, { "f5", "A", "a1", MAX } }, "duplicate;flow:open;" },
 };
 
 struct sink {
@@ -108,16 +111,13 @@ static void on_flow(void *ctx, const struct flow_record *r)
 	add(s, k);
 }
 
-static int cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
+static int cmp(const void *a, const void *b) { return strcmp(a, b); }
 
 static void run_row(const struct config *cfg, const struct row *r, int external)
 {
-	struct sink s = {.n = 0, .row = r->name};
-	struct engine_sink sink = {on_anomaly, on_flow, NULL, &s};
-	struct engine_opts o = {external ? ENGINE_CLOCK_EXTERNAL : ENGINE_CLOCK_EVENTS, 0};
+	struct sink s = { .n = 0, .row = r->name };
+	struct engine_sink sink = { on_anomaly, on_flow, NULL, &s };
+	struct engine_opts o = { external ? ENGINE_CLOCK_EXTERNAL : ENGINE_CLOCK_EVENTS, 0 };
 	struct engine *e = NULL;
 	char err[256], got[512] = "";
 	assert_int_equal(engine_new(&cfg->graph, &o, &sink, &e, err, sizeof(err)), 0);
@@ -125,9 +125,13 @@ static void run_row(const struct config *cfg, const struct row *r, int external)
 	assert_int_equal(engine_advance_some(e, ENGINE_NO_TIME, 16), 0);
 	int64_t tmax = ENGINE_NO_TIME;
 	for (int i = 0; i < 6 && r->ev[i].corr; i++) {
-		struct event ev = {.event_id = r->ev[i].id, .correlation_id = r->ev[i].corr,
-		    .type = r->ev[i].type, .source = "s", .causation_id = "", .time_ns = r->ev[i].t,
-		    .partition = -1};
+		struct event ev = { .event_id = r->ev[i].id,
+			.correlation_id = r->ev[i].corr,
+			.type = r->ev[i].type,
+			.source = "s",
+			.causation_id = "",
+			.time_ns = r->ev[i].t,
+			.partition = -1 };
 		engine_apply(e, &ev);
 		if (ev.time_ns > tmax)
 			tmax = ev.time_ns;
@@ -167,14 +171,20 @@ static void test_clock_at_int64_max(void **state)
 	(void)state;
 	char err[4096];
 	struct config *cfg = NULL;
-	assert_int_equal(config_load_string("edges", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err)), 0);
-	struct sink s = {.n = 0, .row = "clock at INT64_MAX"};
-	struct engine_sink sink = {on_anomaly, on_flow, NULL, &s};
-	struct engine_opts o = {ENGINE_CLOCK_EXTERNAL, 0};
+	assert_int_equal(
+	    config_load_string("edges", CONFIG, strlen(CONFIG), &cfg, err, sizeof(err)), 0);
+	struct sink s = { .n = 0, .row = "clock at INT64_MAX" };
+	struct engine_sink sink = { on_anomaly, on_flow, NULL, &s };
+	struct engine_opts o = { ENGINE_CLOCK_EXTERNAL, 0 };
 	struct engine *e = NULL;
 	assert_int_equal(engine_new(&cfg->graph, &o, &sink, &e, err, sizeof(err)), 0);
-	struct event ev = {.event_id = "a1", .correlation_id = "f9", .type = "A", .source = "s",
-	    .causation_id = "", .time_ns = MAX, .partition = -1};
+	struct event ev = { .event_id = "a1",
+		.correlation_id = "f9",
+		.type = "A",
+		.source = "s",
+		.causation_id = "",
+		.time_ns = MAX,
+		.partition = -1 };
 	engine_apply(e, &ev);
 	engine_advance(e, INT64_MAX);
 	assert_int_equal(engine_check(e, err, sizeof(err)), 0);

@@ -22,7 +22,7 @@ struct ctx {
 	int64_t last_fired;
 	int nfired;
 	int64_t now;
-	int rearm_every;      /* re-arm every k-th fired entry into the future */
+	int rearm_every; /* re-arm every k-th fired entry into the future */
 };
 
 static uint64_t rng = 88172645463325252ULL;
@@ -39,8 +39,8 @@ static void on_fire(void *p, struct tw_entry *e)
 	struct ctx *c = p;
 	int i = (int)(e - c->ent);
 	assert_true(c->armed[i]);
-	assert_true(e->expire <= c->now);           /* never early */
-	assert_true(e->expire >= c->last_fired);    /* in order of expire */
+	assert_true(e->expire <= c->now);        /* never early */
+	assert_true(e->expire >= c->last_fired); /* in order of expire */
 	c->last_fired = e->expire;
 	c->armed[i] = 0;
 	c->nfired++;
@@ -58,10 +58,10 @@ static void check_reference(struct ctx *c, struct tw *w)
 static int64_t random_delta(void)
 {
 	switch (rnd() % 5) {
-	case 0: return (int64_t)(rnd() % 1000);                    /* sub-tick */
-	case 1: return (int64_t)(rnd() % 100000000);               /* < 0.1 s */
-	case 2: return (int64_t)(rnd() % 60000000000LL);           /* < 1 min */
-	case 3: return (int64_t)(rnd() % 86400000000000LL);        /* < 1 day */
+	case 0: return (int64_t)(rnd() % 1000);                        /* sub-tick */
+	case 1: return (int64_t)(rnd() % 100000000);                   /* < 0.1 s */
+	case 2: return (int64_t)(rnd() % 60000000000LL);               /* < 1 min */
+	case 3: return (int64_t)(rnd() % 86400000000000LL);            /* < 1 day */
 	default: return (int64_t)(rnd() % (400LL * 86400000000000LL)); /* < 400 days */
 	}
 }
@@ -90,7 +90,8 @@ static void test_random_against_reference(void **state)
 			c->armed[i] = 0;
 			break;
 		default: {
-			int64_t jump = rnd() % 50 == 0 ? random_delta() * 10 : random_delta() / 1000;
+			int64_t jump =
+			    rnd() % 50 == 0 ? random_delta() * 10 : random_delta() / 1000;
 			c->now += jump;
 			c->last_fired = INT64_MIN;
 			tw_run(&w, c->now, SIZE_MAX, on_fire, c);
@@ -136,7 +137,7 @@ static void record_fire(void *p, struct tw_entry *e)
 	struct order_ctx *o = p;
 	int i = (int)(e - o->e);
 	o->order[o->n++] = i;
-	if (i == 0)                      /* re-armed into the same tick, after entry 3 */
+	if (i == 0) /* re-armed into the same tick, after entry 3 */
 		tw_arm(o->w, &o->e[5], e->expire + 350);
 }
 
@@ -147,7 +148,7 @@ static void test_order_within_tick_and_rearm(void **state)
 	tw_init(&w);
 	struct order_ctx o = { &w, { { 0 } }, { 0 }, 0 };
 	int64_t base = INT64_C(1000) << TW_TICK_SHIFT;
-	const int64_t at[5] = { 100, 500, 300, 400, 300 };  /* entries 2 and 4 tie */
+	const int64_t at[5] = { 100, 500, 300, 400, 300 }; /* entries 2 and 4 tie */
 	for (int i = 0; i < 6; i++)
 		tw_entry_init(&o.e[i]);
 	for (int i = 0; i < 5; i++)
@@ -219,7 +220,12 @@ static void test_budget_resumes(void **state)
  * order stays that of expire (ties: first armed first), every entry fires twice, and
  * the tick is not re-sorted per firing (100,000 entries finish at once; re-sorting
  * per firing took minutes). */
-struct jump { struct tw_entry ent[100000]; int fired[100000]; int64_t last; int64_t n; };
+struct jump {
+	struct tw_entry ent[100000];
+	int fired[100000];
+	int64_t last;
+	int64_t n;
+};
 static void tw_arm_for_test(struct tw_entry *e, int i);
 static void on_jump(void *p, struct tw_entry *e)
 {

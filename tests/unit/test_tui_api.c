@@ -52,13 +52,13 @@ static void test_summary(void **state)
 	assert_int_equal(s->flows[0].anomalies[0].n, 5);
 	assert_true(fabs(s->flows[0].p99 - 5.0) < 1e-9);
 	assert_true(isnan(s->flows[1].p50)); /* null: unknown, not zero */
-	assert_int_equal(s->total_flows, 2);  /* no "total" (an older collector): the flows */
+	assert_int_equal(s->total_flows, 2); /* no "total" (an older collector): the flows */
 	assert_false(s->truncated);
 	api_free_summary(s);
 	free(b);
 	/* one page of a collector declaring more flows than it sent */
 	static const char page[] = "{\"collector\":{\"version\":\"1\"},\"total\":5000,\"offset\":0,"
-	    "\"limit\":64,\"flows\":[{\"name\":\"f0\",\"in_flight\":1}]}";
+				   "\"limit\":64,\"flows\":[{\"name\":\"f0\",\"in_flight\":1}]}";
 	s = api_parse_summary(page, strlen(page), err, sizeof err);
 	assert_non_null(s);
 	assert_int_equal(s->nflows, 1);
@@ -82,7 +82,7 @@ static void test_flows(void **state)
 	assert_string_equal(p->items[0].awaiting, "InventoryReserved");
 	assert_true(fabs(p->items[0].overdue - 31.2) < 1e-9);
 	assert_string_equal(p->items[0].kinds, "stalled,duplicate");
-	assert_int_equal(p->items[0].nstalled, 2);  /* every stalled step, in order */
+	assert_int_equal(p->items[0].nstalled, 2); /* every stalled step, in order */
 	assert_string_equal(p->items[0].stalled[0].step, "ShippingQuoted");
 	assert_true(fabs(p->items[0].stalled[0].overdue - 2.0) < 1e-9);
 	/* owners: a learned one is marked with ~, a declared one is as declared */
@@ -107,7 +107,7 @@ static void test_detail(void **state)
 	assert_true(fabs(d->events[1].t - d->events[0].t - 1.5) < 1e-6);
 	assert_int_equal(d->events[0].nattrs, 3);
 	assert_string_equal(d->events[0].attrs[1].key, "n");
-	assert_string_equal(d->events[0].attrs[1].val, "7");   /* non-strings as JSON text */
+	assert_string_equal(d->events[0].attrs[1].val, "7"); /* non-strings as JSON text */
 	assert_string_equal(d->events[0].attrs[2].val, "true");
 	assert_int_equal(d->events[0].partition, 3);
 	assert_int_equal(d->nsteps, 2);
@@ -143,7 +143,7 @@ static void test_graphs_anomalies(void **state)
 	assert_string_equal(a->items[1].kind, "missing");
 	assert_string_equal(a->items[1].source, "");
 	assert_string_equal(a->items[0].owner, "~inventory");
-	assert_string_equal(a->items[1].owner, "");   /* none known */
+	assert_string_equal(a->items[1].owner, ""); /* none known */
 	assert_false(a->items[1].undeclared);
 	/* step: null (an undeclared type): the event's type keeps the name */
 	assert_string_equal(a->items[2].step, "GiftWrapped");
@@ -157,12 +157,16 @@ static void test_graphs_anomalies(void **state)
 /* Bad answers give a reason, never a half-filled struct. */
 static void test_bad_answers(void **state)
 {
-	static const struct { const char *body, *reason; } cases[] = {
-	    {"<html>502 Bad Gateway</html>", "not JSON"},
-	    {"[1,2]", "not a JSON object"},
-	    {"{\"flows\": []}", "without \"collector\""},
-	    {"{\"collector\": {\"ready\": true, \"events_per_second\": \"fast\"}}", "\"events_per_second\""},
-	    {"{\"collector\": {}, \"flows\": {\"name\": \"x\"}}", "expected an array at \"flows\""},
+	static const struct {
+		const char *body, *reason;
+	} cases[] = {
+		{ "<html>502 Bad Gateway</html>", "not JSON" },
+		{ "[1,2]", "not a JSON object" },
+		{ "{\"flows\": []}", "without \"collector\"" },
+		{ "{\"collector\": {\"ready\": true, \"events_per_second\": \"fast\"}}",
+		    "\"events_per_second\"" },
+		{ "{\"collector\": {}, \"flows\": {\"name\": \"x\"}}",
+		    "expected an array at \"flows\"" },
 	};
 	char err[256];
 	size_t i;
@@ -170,10 +174,12 @@ static void test_bad_answers(void **state)
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		err[0] = '\0';
-		assert_null(api_parse_summary(cases[i].body, strlen(cases[i].body), err, sizeof err));
+		assert_null(
+		    api_parse_summary(cases[i].body, strlen(cases[i].body), err, sizeof err));
 		assert_non_null(strstr(err, cases[i].reason));
 	}
-	assert_null(api_parse_flows("{\"items\": [{\"correlation_id\": 17}]}", 35, err, sizeof err));
+	assert_null(
+	    api_parse_flows("{\"items\": [{\"correlation_id\": 17}]}", 35, err, sizeof err));
 	assert_non_null(strstr(err, "correlation_id"));
 	api_error_text("{\"error\": \"no such flow\", \"status\": 404}", 40, err, sizeof err);
 	assert_string_equal(err, "no such flow");
@@ -201,7 +207,7 @@ static void test_hist_per_min(void **state)
 		model_hist_add(h, &nh, s, 1000.0 + i);
 	}
 	assert_int_equal(nh, 1);
-	assert_int_equal(h[0].n, MODEL_HIST);          /* bounded */
+	assert_int_equal(h[0].n, MODEL_HIST); /* bounded */
 	assert_true(fabs(h[0].thr[MODEL_HIST - 1] - 100) < 1e-9);
 	assert_true(fabs(model_hist_per_min(&h[0], "stalled") - 120.0) < 1e-9);
 	assert_true(model_hist_per_min(&h[0], "missing") == 0);
@@ -211,10 +217,10 @@ static void test_hist_per_min(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_summary), cmocka_unit_test(test_flows),
-	    cmocka_unit_test(test_detail), cmocka_unit_test(test_graphs_anomalies),
-	    cmocka_unit_test(test_bad_answers), cmocka_unit_test(test_hist_per_min)};
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_flows), cmocka_unit_test(test_detail),
+		cmocka_unit_test(test_graphs_anomalies), cmocka_unit_test(test_bad_answers),
+		cmocka_unit_test(test_hist_per_min) };
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

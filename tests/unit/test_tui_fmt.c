@@ -13,9 +13,12 @@
 
 static void test_duration(void **state)
 {
-	static const struct { double in; const char *out; } cases[] = {
-	    {-1, "-"}, {0, "0.00s"}, {0.123, "0.12s"}, {4.56, "4.6s"}, {41.2, "41s"},
-	    {185, "3m05s"}, {7380, "2h03m"}, {3 * 86400 + 4 * 3600 + 5, "3d04h"}};
+	static const struct {
+		double in;
+		const char *out;
+	} cases[] = { { -1, "-" }, { 0, "0.00s" }, { 0.123, "0.12s" }, { 4.56, "4.6s" },
+		{ 41.2, "41s" }, { 185, "3m05s" }, { 7380, "2h03m" },
+		{ 3 * 86400 + 4 * 3600 + 5, "3d04h" } };
 	char buf[32];
 	size_t i;
 
@@ -30,12 +33,16 @@ static void test_duration(void **state)
 
 static void test_rate_count(void **state)
 {
-	static const struct { double in; const char *out; } rates[] = {
-	    {0, "0"}, {-3, "0"}, {0.5, "0.50"}, {12.34, "12.3"}, {512, "512"}, {12345, "12.3k"},
-	    {3.4e6, "3.4M"}};
-	static const struct { long long in; const char *out; } counts[] = {
-	    {42, "42"}, {9999, "9999"}, {12345, "12.3k"}, {1000000, "1.00M"}, {2100000000LL, "2.1G"},
-	    {-1, "-"}};
+	static const struct {
+		double in;
+		const char *out;
+	} rates[] = { { 0, "0" }, { -3, "0" }, { 0.5, "0.50" }, { 12.34, "12.3" }, { 512, "512" },
+		{ 12345, "12.3k" }, { 3.4e6, "3.4M" } };
+	static const struct {
+		long long in;
+		const char *out;
+	} counts[] = { { 42, "42" }, { 9999, "9999" }, { 12345, "12.3k" }, { 1000000, "1.00M" },
+		{ 2100000000LL, "2.1G" }, { -1, "-" } };
 	char buf[32];
 	size_t i;
 
@@ -52,11 +59,16 @@ static void test_rate_count(void **state)
 
 static void test_fit(void **state)
 {
-	static const struct { const char *in; int cols, right, utf8; const char *out; } cases[] = {
-	    {"abc", 5, 0, 1, "abc  "}, {"abc", 5, 1, 1, "  abc"}, {"abcdef", 4, 0, 1, "abc\xE2\x80\xA6"},
-	    {"abcdef", 4, 0, 0, "abc~"}, {"abc", 3, 0, 1, "abc"}, {"", 2, 0, 1, "  "},
-	    {"\xE2\x96\xA0 x", 4, 0, 1, "\xE2\x96\xA0 x "}, {"\xE2\x96\xA0 x", 5, 0, 0, "??? x"}, {"\xE2\x96\xA0 x", 4, 0, 0, "???~"},
-	    {"a\tb", 3, 0, 1, "a?b"}, {"abc", 0, 0, 1, ""}, {NULL, 2, 0, 1, "  "}};
+	static const struct {
+		const char *in;
+		int cols, right, utf8;
+		const char *out;
+	} cases[] = { { "abc", 5, 0, 1, "abc  " }, { "abc", 5, 1, 1, "  abc" },
+		{ "abcdef", 4, 0, 1, "abc\xE2\x80\xA6" }, { "abcdef", 4, 0, 0, "abc~" },
+		{ "abc", 3, 0, 1, "abc" }, { "", 2, 0, 1, "  " },
+		{ "\xE2\x96\xA0 x", 4, 0, 1, "\xE2\x96\xA0 x " },
+		{ "\xE2\x96\xA0 x", 5, 0, 0, "??? x" }, { "\xE2\x96\xA0 x", 4, 0, 0, "???~" },
+		{ "a\tb", 3, 0, 1, "a?b" }, { "abc", 0, 0, 1, "" }, { NULL, 2, 0, 1, "  " } };
 	char buf[64];
 	size_t i;
 
@@ -73,7 +85,7 @@ static void test_fit(void **state)
 
 static void test_sparkline(void **state)
 {
-	static const double v[] = {0, 1, 2, 4, 8};
+	static const double v[] = { 0, 1, 2, 4, 8 };
 	char buf[64];
 
 	(void)state;
@@ -91,9 +103,11 @@ static void test_sparkline(void **state)
 
 static void test_match(void **state)
 {
-	static const struct { const char *hay, *needle; int out; } cases[] = {
-	    {"order-17", "", 1}, {"order-17", NULL, 1}, {"order-17", "ER-1", 1}, {"order-17", "18", 0},
-	    {NULL, "x", 0}, {"ab", "abc", 0}};
+	static const struct {
+		const char *hay, *needle;
+		int out;
+	} cases[] = { { "order-17", "", 1 }, { "order-17", NULL, 1 }, { "order-17", "ER-1", 1 },
+		{ "order-17", "18", 0 }, { NULL, "x", 0 }, { "ab", "abc", 0 } };
 	size_t i;
 
 	(void)state;
@@ -103,15 +117,20 @@ static void test_match(void **state)
 
 static void test_parse_time(void **state)
 {
-	static const struct { const char *in; int rc; double t; } cases[] = {
-	    {"1970-01-01T00:00:00Z", 0, 0}, {"2026-11-25T10:00:00Z", 0, 1795600800},
-	    {"2026-11-25T10:00:00.25Z", 0, 1795600800.25}, {"2026-11-25T12:00:00+02:00", 0, 1795600800},
-	    {"2026-11-25T10:00:00", -1, 0}, {"2026-13-25T10:00:00Z", -1, 0}, {"yesterday", -1, 0},
-	    {"2026-11-25T10:00:00Zjunk", -1, 0},
-	    /* the collector's parser: its grammar and accepted range */
-	    {"2026-11-25 10:00:00Z", -1, 0}, {"2026-11-25T10:00:60Z", -1, 0},
-	    {"2026-02-30T10:00:00Z", -1, 0}, {"1969-12-31T23:59:59Z", -1, 0},
-	    {"2262-04-11T23:47:16.854775807Z", -1, 0}, {"2199-12-31T23:59:59Z", 0, 7258118399.0}};
+	static const struct {
+		const char *in;
+		int rc;
+		double t;
+	} cases[] = { { "1970-01-01T00:00:00Z", 0, 0 }, { "2026-11-25T10:00:00Z", 0, 1795600800 },
+		{ "2026-11-25T10:00:00.25Z", 0, 1795600800.25 },
+		{ "2026-11-25T12:00:00+02:00", 0, 1795600800 }, { "2026-11-25T10:00:00", -1, 0 },
+		{ "2026-13-25T10:00:00Z", -1, 0 }, { "yesterday", -1, 0 },
+		{ "2026-11-25T10:00:00Zjunk", -1, 0 },
+		/* the collector's parser: its grammar and accepted range */
+		{ "2026-11-25 10:00:00Z", -1, 0 }, { "2026-11-25T10:00:60Z", -1, 0 },
+		{ "2026-02-30T10:00:00Z", -1, 0 }, { "1969-12-31T23:59:59Z", -1, 0 },
+		{ "2262-04-11T23:47:16.854775807Z", -1, 0 },
+		{ "2199-12-31T23:59:59Z", 0, 7258118399.0 } };
 	size_t i;
 
 	(void)state;
@@ -133,11 +152,10 @@ static void test_kind_abbrev(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_duration), cmocka_unit_test(test_rate_count),
-	    cmocka_unit_test(test_fit), cmocka_unit_test(test_sparkline),
-	    cmocka_unit_test(test_match), cmocka_unit_test(test_parse_time),
-	    cmocka_unit_test(test_kind_abbrev)};
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_rate_count), cmocka_unit_test(test_fit),
+		cmocka_unit_test(test_sparkline), cmocka_unit_test(test_match),
+		cmocka_unit_test(test_parse_time), cmocka_unit_test(test_kind_abbrev) };
 
 	setlocale(LC_ALL, "C.UTF-8"); /* wcwidth() of non-ASCII code points */
 	return cmocka_run_group_tests(tests, NULL, NULL);
