@@ -45,7 +45,11 @@ cut_off_seen() {
 back() {
   local code
   for _ in $(seq 300); do [ "$(grep -c 'Kafka brokers reachable again' "$tmp/daemon.err")" -ge "$2" ] && break; sleep 0.1; done
-  for _ in $(seq 200); do code=$(ready); [ "$code" = 200 ] && break; sleep 0.1; done
+  # /-/ready and /metrics are published separately (every 250 ms): wait for both
+  for _ in $(seq 200); do
+    code=$(ready); [ "$code" = 200 ] && [ "$(metric choreoscope_kafka_cut_off)" = 0 ] && break
+    sleep 0.1
+  done
   check "$1: contact regained ($(grep 'reachable again' "$tmp/daemon.err" | tail -1 | grep -o 'outage_ms=[0-9]*')), ready ($code $(cut -c1-60 "$tmp/ready.body")), cut_off 0" \
     all '[ "$code" = 200 ] && [ "$(metric choreoscope_kafka_cut_off)" = 0 ]'
 }
