@@ -16,7 +16,7 @@ import org.apache.kafka.streams.processor.TimestampExtractor;
  * the event time from the parsed value, so stream time is event time.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-final class Event {
+public final class Event {
     @JsonProperty("event_id") String eventId;
     @JsonProperty("correlation_id") String correlationId;
     @JsonProperty("type") String type;
@@ -52,7 +52,7 @@ final class Event {
     }
 
     /** Stream time = event time (ms); unreadable records keep their Kafka timestamp. */
-    static final class Time implements TimestampExtractor {
+    public static final class Time implements TimestampExtractor {
         @Override
         public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
             Object v = record.value();

@@ -55,9 +55,9 @@ public final class Peer {
         t.addSource("events", Serdes.String().deserializer(), new Event.Json(), in);
         t.addProcessor("order", () -> new OrderProcessor(progress), "events");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OrderProcessor.FLOWS),
-            Serdes.String(), Serdes.ByteArray()), "order");
+            Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), "order");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OrderProcessor.TIMERS),
-            Serdes.Bytes(), Serdes.ByteArray()), "order");
+            Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), "order");
         t.addSink("verdicts", out, Serdes.String().serializer(), Serdes.String().serializer(), "order");
 
         Properties p = new Properties();
