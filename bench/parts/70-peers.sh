@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Side by side on a real Apache Kafka broker (scripts/kafka.sh, KRaft, one node): the raw
+# librdkafka consumer (bench/consume_bench.c), the choreoscope daemon (--clock event
+# --until-end, a fresh group each round), `choreoscope replay` of the same events from a
+# file, and the Kafka Streams peer (bench/peers/kstreams) that does the order flow's job.
+# Alternating rounds on the same pre-filled 64-partition topics. Then memory per
+# in-flight flow: a topic of M OrderPlaced events that open M orders and never finish
+# them, against a baseline topic of M undeclared events of the same size (no flow opens),
+# so that what the readers buffer for Kafka cancels out.
+#
+# CPU: utime + stime of the reader process. For the C readers, their rusage at exit (the
+# same counters as /proc/PID/stat, via GNU time), group join and start included; for the
+# peer, /proc/self/stat read by the peer at its first record and when it has processed
+# every record (the JVM's start-up is reported beside it). Peak RSS: VmHWM / ru_maxrss.
+#
+# Env: BENCH_QUICK=1 (a smaller run, ~3 min), BENCH_PEERS_FLOWS (default 210000),
+# BENCH_PEERS_ROUNDS (3), BENCH_PEERS_INFLIGHT (1000000), BENCH_PEERS_SIMRATE (100000).
+set -euo pipefail
+B=build/release
+if [ -n "${BENCH_QUICK:-}" ]; then
+  FLOWS=${BENCH_PEERS_FLOWS:-42000}; ROUNDS=${BENCH_PEERS_ROUNDS:-1}; M=${BENCH_PEERS_INFLIGHT:-200000}
+else
+  FLOWS=${BENCH_PEERS_FLOWS:-210000}; ROUNDS=${BENCH_PEERS_ROUNDS:-3}; M=${BENCH_PEERS_INFLIGHT:-1000000}
+fi
+SIMRATE=${BENCH_PEERS_SIMRATE:-100000}
+CFG=config/demo.yaml
+PEER=bench/peers/kstreams/run.sh
+CMP=bench/peers/truth_cmp.py
+dir=$(mktemp -d)
+peer_pid=
+cleanup() {
+  [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
+  scripts/kafka.sh stop "$dir/kafka" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { grep -o "$1=[0-9.]*" | head -1 | cut -d= -f2; }   # field NAME < LINE
+tm() { /usr/bin/time -f '%U %S %M %e' -o "$1" "${@:2}"; }   # tm OUT CMD...: user sys maxrss_kb wall
+
+scripts/kafka.sh install >&2
+bench/peers/kstreams/build.sh >&2
+addr=$(scripts/kafka.sh start "$dir/kafka")
+for t in bench-pb bench-json inflight base; do scripts/kafka.sh topic "$dir/kafka" $t 64; done
+gen=(bin/choreoscope-gen --brokers "$addr" --flows "$FLOWS" --faults 0.01 --seed 7 --sim-rate "$SIMRATE")
+"${gen[@]}" --topic bench-pb --format protobuf --out "$dir/events.pb" --truth "$dir/truth" 2>"$dir/gen-pb.err"
+"${gen[@]}" --topic bench-json --format json 2>"$dir/gen-json.err"
+grep -q " 0 delivery failures" "$dir/gen-pb.err" && grep -q " 0 delivery failures" "$dir/gen-json.err" ||
+  { echo "70-peers: the generator failed: $(tail -1 "$dir/gen-pb.err" "$dir/gen-json.err")" >&2; exit 1; }
+
+# One reader, one round: appends "reader events seconds eps cpu rss_kb verdicts" to $dir/runs.
+raw() {   # raw FMT ROUND
+  tm "$dir/t" $B/bench/consume_bench --brokers "$addr" --topic "bench-$1" --group "raw-$1-$2" >"$dir/o"
+  read -r u s m _ <"$dir/t"
+  echo "raw-$1 $(field messages <"$dir/o") $(field seconds <"$dir/o") $(field msgs_per_sec <"$dir/o") $(echo "$u + $s" | bc) $m -" >>"$dir/runs"
+}
+daemon() {   # daemon FMT ROUND
+  tm "$dir/t" bin/choreoscope --config $CFG --brokers "$addr" --topic "bench-$1" --group "daemon-$1-$2" \
+    --clock event --until-end --records "$dir/rec" --log-level info 2>"$dir/o"
+  read -r u s m _ <"$dir/t"
+  local l v
+  l=$(grep 'msg="stopped"' "$dir/o")
+  v=$($CMP "$dir/truth" "$dir/rec" >/dev/null && echo equal || echo DIFFERENT)
+  echo "daemon-$1 $(echo "$l" | field ' messages') $(echo "$l" | field seconds) $(echo "$l" | field msgs_per_sec) $(echo "$u + $s" | bc) $m $v" >>"$dir/runs"
+}
+replay() {   # replay ROUND
+  tm "$dir/t" bin/choreoscope replay --config $CFG --format protobuf "$dir/events.pb" >"$dir/rec" 2>/dev/null
+  read -r u s m e <"$dir/t"
+  local n v
+  n=$(grep '"record":"summary"' "$dir/rec" | grep -o '"events":[0-9]*' | head -1 | cut -d: -f2)
+  v=$($CMP "$dir/truth" "$dir/rec" >/dev/null && echo equal || echo DIFFERENT)
+  echo "replay-pb $n $e $(echo "$n / $e" | bc) $(echo "$u + $s" | bc) $m $v" >>"$dir/runs"
+}
+# peer TOPIC ID: runs the peer until it has processed the whole topic; leaves its done line
+# in $dir/peer.done and its verdicts in $dir/peer.rec.
+peer() {
+  rm -rf "$dir/state"
+  $PEER --brokers "$addr" --topic "$1" --output "$2-verdicts" --app-id "$2" --state-dir "$dir/state" \
+    >"$dir/peer.out" 2>"$dir/peer.err" &
+  peer_pid=$!
+  for _ in $(seq 6000); do grep -q "peer: done" "$dir/peer.out" && break; kill -0 $peer_pid 2>/dev/null || break; sleep 0.1; done
+  grep "peer: done" "$dir/peer.out" >"$dir/peer.done" || { echo "70-peers: the peer did not finish:" >&2; tail "$dir/peer.err" >&2; exit 1; }
+  du -sk "$dir/state" | cut -f1 >"$dir/peer.disk"
+  sleep 3 # the last punctuation's verdicts
+  kill -TERM $peer_pid; wait $peer_pid || true; peer_pid=
+  kcat -b "$addr" -C -t "$2-verdicts" -e -q -f '%s\n' >"$dir/peer.rec" 2>"$dir/kcat.err" || true
+}
+peer_round() {   # peer_round ROUND
+  peer bench-json "peer-$1"
+  local l v
+  l=$(cat "$dir/peer.done")
+  v=$($CMP "$dir/truth" "$dir/peer.rec" --flow order >/dev/null && echo "equal (order flow)" || echo DIFFERENT)
+  v=${v// /_}
+  echo "peer-json $(echo "$l" | field records) $(echo "$l" | field seconds) $(echo "$l" | field events_per_sec) $(echo "$l" | field cpu_seconds) $(echo "$l" | field peak_rss_kb) $v" >>"$dir/runs"
+  echo "$l" >>"$dir/peer.lines"
+}
+: >"$dir/runs"
+for r in $(seq "$ROUNDS"); do
+  echo "70-peers: round $r" >&2
+  raw pb "$r"; daemon pb "$r"; replay "$r"; raw json "$r"; daemon json "$r"; peer_round "$r"
+done
+$CMP "$dir/truth" "$dir/rec" >"$dir/truth.all" || true
+$CMP "$dir/truth" "$dir/peer.rec" --flow order >"$dir/truth.order" || true
+
+# ---- in flight: M orders opened, never finished, against M events no flow declares ----
+# Event times spread over one second: no deadline (3 s) passes, every order stays open.
+mk() {   # mk TYPE PREFIX: M JSON events, key TAB value
+  awk -v m="$M" -v ty="$1" -v p="$2" 'BEGIN { for (i = 0; i < m; i++)
+    printf "%s-%08d\t{\"event_id\":\"%s-e-%08d\",\"correlation_id\":\"%s-%08d\",\"type\":\"%s\",\"source\":\"orders\",\"time\":\"2026-01-01T00:00:00.%06dZ\"}\n",
+      p, i, p, i, p, i, ty, int(i * 1000000 / m) }'
+}
+mk OrderPlaced ord | kcat -P -b "$addr" -t inflight -K $'\t' -X linger.ms=50 -X partitioner=murmur2_random
+mk PriceQuoted prc | kcat -P -b "$addr" -t base -K $'\t' -X linger.ms=50 -X partitioner=murmur2_random
+{ cat $CFG; printf 'limits:\n  max_flows: %d\n' $((M + M / 10)); } >"$dir/big.yaml"
+mem_daemon() {   # mem_daemon TOPIC: peak RSS KiB, and the summary's open count
+  tm "$dir/t" bin/choreoscope --config "$dir/big.yaml" --brokers "$addr" --topic "$1" --group "mem-$1" \
+    --clock event --until-end --records "$dir/memrec" --log-level info 2>/dev/null
+  read -r _ _ m _ <"$dir/t"
+  echo "$m $(grep '"record":"summary"' "$dir/memrec" | grep -o '"open":[0-9]*' | head -1 | cut -d: -f2)"
+}
+read -r d_base _ < <(mem_daemon base)
+read -r d_fl d_open < <(mem_daemon inflight)
+peer base peer-mem-base; p_base=$(field peak_rss_kb <"$dir/peer.done"); p_base_disk=$(cat "$dir/peer.disk")
+peer inflight peer-mem; p_fl=$(field peak_rss_kb <"$dir/peer.done"); p_disk=$(cat "$dir/peer.disk")
+per() { echo "scale=1; ($2 - $1) * 1024 / $M" | bc; }   # per BASE_KB KB: bytes per flow
+
+# ---- the section ----
+med() { awk -v r="$1" '$1 == r' "$dir/runs" | awk "{print \$$2}" | median; }
+echo "## Side by side: choreoscope, a raw consumer and a Kafka Streams peer on real Kafka"
+echo
+echo "Apache Kafka 4.1.1 (scripts/kafka.sh: one KRaft node, -Xmx512m) on this machine, two"
+echo "64-partition topics filled with the same events (\`choreoscope-gen --flows $FLOWS"
+echo "--faults 0.01 --seed 7 --sim-rate $SIMRATE\`: the demo flows, every fault kind), one as"
+echo "protobuf, one as JSON. $ROUNDS alternating rounds; each round every reader reads a whole"
+echo "topic with a fresh consumer group. The broker, the readers and other work on the machine"
+echo "share its cores, so events/s moves with the load; CPU-seconds per million events"
+echo "(utime+stime of the reader) is the figure that holds. Medians over the rounds."
+echo
+echo '```'
+echo "$B/bench/consume_bench --brokers ADDR --topic bench-FMT --group raw-FMT-N"
+echo "bin/choreoscope --config $CFG --brokers ADDR --topic bench-FMT --group daemon-FMT-N --clock event --until-end --records FILE"
+echo "bin/choreoscope replay --config $CFG --format protobuf EVENTS.pb      # the generator's --out of the same events"
+echo "$PEER --brokers ADDR --topic bench-json --output peer-N-verdicts --app-id peer-N --state-dir DIR"
+echo '```'
+echo
+echo "| reader | input | events | events/s | CPU-s per M events | events per CPU-s | peak RSS | verdicts |"
+echo "|---|---|---:|---:|---:|---:|---:|---|"
+for r in raw-pb daemon-pb replay-pb raw-json daemon-json peer-json; do
+  n=$(med $r 2) eps=$(med $r 4) cpu=$(med $r 5) rss=$(med $r 6)
+  v=$(awk -v r=$r '$1 == r {print $7}' "$dir/runs" | sort -u | tr '\n' ' ' | sed 's/_/ /g;s/ $//')
+  case $r in
+    raw-*) what="raw librdkafka consumer" v="(none)" ;; daemon-*) what="choreoscope daemon, 1 engine thread" ;;
+    replay-*) what="choreoscope replay (file)" ;; peer-*) what="Kafka Streams peer, 1 stream thread" ;;
+  esac
+  in=$(case $r in *-pb) echo protobuf ;; *) echo JSON ;; esac)
+  cpm=$(echo "scale=2; $cpu * 1000000 / $n" | bc)
+  epc=$(echo "$n / $cpu" | bc)
+  echo "| $what | $in | $n | $eps | $cpm | $epc | $((rss / 1024)) MiB | $v |"
+  eval "EPC_${r//-/_}=$epc"
+done
+echo
+dr=$(echo "scale=2; $(med daemon-pb 4) / $(med replay-pb 4)" | bc)
+pr=$(echo "scale=1; $EPC_daemon_json / $EPC_peer_json" | bc)
+prp=$(echo "scale=1; $EPC_daemon_pb / $EPC_peer_json" | bc)
+echo "| ratio | measured | target |"
+echo "|---|---:|---:|"
+echo "| choreoscope / peer, events per CPU-second, same JSON topic | ${pr}x | >= 10x |"
+echo "| choreoscope (protobuf) / peer (JSON), events per CPU-second | ${prp}x | - |"
+echo "| daemon (1 thread) / replay, events/s, protobuf | ${dr}x | >= 0.80x |"
+echo
+echo "In flight: $M orders opened and never finished (one OrderPlaced each, event times"
+echo "within one second, so no deadline passes), against a baseline topic of $M events of a"
+echo "type no flow declares (same size, nothing opens). Per flow = (peak RSS in flight - peak"
+echo "RSS baseline) / $M. The daemon ran with \`limits.max_flows: $((M + M / 10))\`; it reported"
+echo "$d_open flows open at the end."
+echo
+echo "| reader | baseline peak RSS | peak RSS, $M in flight | RSS per in-flight flow | state on disk |"
+echo "|---|---:|---:|---:|---:|"
+echo "| choreoscope daemon | $((d_base / 1024)) MiB | $((d_fl / 1024)) MiB | $(per "$d_base" "$d_fl") B | none |"
+echo "| Kafka Streams peer | $((p_base / 1024)) MiB | $((p_fl / 1024)) MiB | $(per "$p_base" "$p_fl") B | $((p_disk / 1024)) MiB (baseline $((p_base_disk / 1024)) MiB) |"
+echo
+mr=$(echo "scale=1; $(per "$p_base" "$p_fl") / $(per "$d_base" "$d_fl")" | bc 2>/dev/null || echo "n/a")
+echo "Peer / choreoscope, RSS per in-flight flow: ${mr}x (target >= 5x)."
+echo
+echo "Verdicts against the generator's truth (\`$CMP\`, as tests/e2e/gen_truth.sh compares):"
+echo "choreoscope on every flow: $(cat "$dir/truth.all"); the peer on the order flow"
+echo "(it implements only that one): $(cat "$dir/truth.order")."
+echo
+echo "Every run (reader events seconds events/s cpu_s peak_rss_kb verdicts), then the peer's own lines:"
+echo
+echo '```'
+cat "$dir/runs" "$dir/peer.lines"
+echo '```'
