@@ -3,7 +3,8 @@
 #
 #   scripts/kafka.sh install             fetch the broker's jars into build/kafka/lib (once,
 #                                        with Maven: scripts/kafka/pom.xml) and build the Java
-#                                        producer (tests/java/producer); offline afterwards
+#                                        producer (tests/java/producer) and the Kafka Streams
+#                                        peer (bench/peers/kstreams); offline afterwards
 #   scripts/kafka.sh start [DIR]         format a KRaft log dir under DIR, start the broker on
 #                                        a free loopback port, wait until it serves; prints the
 #                                        bootstrap address (also in DIR/bootstrap)
@@ -21,7 +22,7 @@ LIB=$ROOT/build/kafka/lib
 JAVA=${JAVA:-java}
 PY=/usr/bin/python3
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 install() {
   if ! ls "$LIB"/kafka_2.13-*.jar >/dev/null 2>&1; then
@@ -34,6 +35,7 @@ install() {
     echo "kafka.sh: building the Java producer into build/java/producer" >&2
     mvn -q -B -f "$ROOT/tests/java/producer/pom.xml" compile dependency:copy-dependencies
   fi
+  "$ROOT/bench/peers/kstreams/build.sh"
 }
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
