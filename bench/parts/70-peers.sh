@@ -13,14 +13,14 @@
 # peer, /proc/self/stat read by the peer at its first record and when it has processed
 # every record (the JVM's start-up is reported beside it). Peak RSS: VmHWM / ru_maxrss.
 #
-# Env: BENCH_QUICK=1 (a smaller run, ~3 min), BENCH_PEERS_FLOWS (default 210000),
+# Env: BENCH_QUICK=1 (a smaller run, ~2 min), BENCH_PEERS_FLOWS (default 150000),
 # BENCH_PEERS_ROUNDS (3), BENCH_PEERS_INFLIGHT (1000000), BENCH_PEERS_SIMRATE (100000).
 set -euo pipefail
 B=build/release
 if [ -n "${BENCH_QUICK:-}" ]; then
   FLOWS=${BENCH_PEERS_FLOWS:-42000}; ROUNDS=${BENCH_PEERS_ROUNDS:-1}; M=${BENCH_PEERS_INFLIGHT:-200000}
 else
-  FLOWS=${BENCH_PEERS_FLOWS:-210000}; ROUNDS=${BENCH_PEERS_ROUNDS:-3}; M=${BENCH_PEERS_INFLIGHT:-1000000}
+  FLOWS=${BENCH_PEERS_FLOWS:-150000}; ROUNDS=${BENCH_PEERS_ROUNDS:-3}; M=${BENCH_PEERS_INFLIGHT:-1000000}
 fi
 SIMRATE=${BENCH_PEERS_SIMRATE:-100000}
 CFG=config/demo.yaml
@@ -52,16 +52,21 @@ grep -q " 0 delivery failures" "$dir/gen-pb.err" && grep -q " 0 delivery failure
 raw() {   # raw FMT ROUND
   tm "$dir/t" $B/bench/consume_bench --brokers "$addr" --topic "bench-$1" --group "raw-$1-$2" >"$dir/o"
   read -r u s m _ <"$dir/t"
-  echo "raw-$1 $(field messages <"$dir/o") $(field seconds <"$dir/o") $(field msgs_per_sec <"$dir/o") $(echo "$u + $s" | bc) $m -" >>"$dir/runs"
+  echo "raw-$1 $(field messages <"$dir/o") $(field seconds <"$dir/o") $(field msgs_per_sec <"$dir/o") $(awk -v a="$u" -v b="$s" 'BEGIN {printf "%.2f", a + b}') $m -" >>"$dir/runs"
 }
-daemon() {   # daemon FMT ROUND
-  tm "$dir/t" bin/choreoscope --config $CFG --brokers "$addr" --topic "bench-$1" --group "daemon-$1-$2" \
+daemon() {   # daemon FMT ROUND [state]: with "state", flow state is checkpointed (state.dir)
+  local cfg=$CFG name=daemon-$1
+  if [ "${3:-}" = state ]; then
+    cfg=$dir/state.yaml name=daemon-$1-state
+    { cat $CFG; printf 'state:\n  dir: %s\n' "$dir/dstate-$2"; } >"$cfg"
+  fi
+  tm "$dir/t" bin/choreoscope --config "$cfg" --brokers "$addr" --topic "bench-$1" --group "$name-$2" \
     --clock event --until-end --records "$dir/rec" --log-level info 2>"$dir/o"
   read -r u s m _ <"$dir/t"
   local l v
   l=$(grep 'msg="stopped"' "$dir/o")
   v=$($CMP "$dir/truth" "$dir/rec" >/dev/null && echo equal || echo DIFFERENT)
-  echo "daemon-$1 $(echo "$l" | field ' messages') $(echo "$l" | field seconds) $(echo "$l" | field msgs_per_sec) $(echo "$u + $s" | bc) $m $v" >>"$dir/runs"
+  echo "$name $(echo "$l" | field ' messages') $(echo "$l" | field seconds) $(echo "$l" | field msgs_per_sec) $(awk -v a="$u" -v b="$s" 'BEGIN {printf "%.2f", a + b}') $m $v" >>"$dir/runs"
 }
 replay() {   # replay ROUND
   tm "$dir/t" bin/choreoscope replay --config $CFG --format protobuf "$dir/events.pb" >"$dir/rec" 2>/dev/null
@@ -69,7 +74,7 @@ replay() {   # replay ROUND
   local n v
   n=$(grep '"record":"summary"' "$dir/rec" | grep -o '"events":[0-9]*' | head -1 | cut -d: -f2)
   v=$($CMP "$dir/truth" "$dir/rec" >/dev/null && echo equal || echo DIFFERENT)
-  echo "replay-pb $n $e $(echo "$n / $e" | bc) $(echo "$u + $s" | bc) $m $v" >>"$dir/runs"
+  echo "replay-pb $n $e $(awk -v a="$n" -v b="$e" 'BEGIN {printf "%.0f", a / b}') $(awk -v a="$u" -v b="$s" 'BEGIN {printf "%.2f", a + b}') $m $v" >>"$dir/runs"
 }
 # peer TOPIC ID: runs the peer until it has processed the whole topic; leaves its done line
 # in $dir/peer.done and its verdicts in $dir/peer.rec.
@@ -97,7 +102,8 @@ peer_round() {   # peer_round ROUND
 : >"$dir/runs"
 for r in $(seq "$ROUNDS"); do
   echo "70-peers: round $r" >&2
-  raw pb "$r"; daemon pb "$r"; replay "$r"; raw json "$r"; daemon json "$r"; peer_round "$r"
+  raw pb "$r"; daemon pb "$r"; replay "$r"; raw json "$r"; daemon json "$r"; daemon json "$r" state
+  peer_round "$r"
 done
 $CMP "$dir/truth" "$dir/rec" >"$dir/truth.all" || true
 $CMP "$dir/truth" "$dir/peer.rec" --flow order >"$dir/truth.order" || true
@@ -122,7 +128,7 @@ read -r d_base _ < <(mem_daemon base)
 read -r d_fl d_open < <(mem_daemon inflight)
 peer base peer-mem-base; p_base=$(field peak_rss_kb <"$dir/peer.done"); p_base_disk=$(cat "$dir/peer.disk")
 peer inflight peer-mem; p_fl=$(field peak_rss_kb <"$dir/peer.done"); p_disk=$(cat "$dir/peer.disk")
-per() { echo "scale=1; ($2 - $1) * 1024 / $M" | bc; }   # per BASE_KB KB: bytes per flow
+per() { awk -v b="$1" -v k="$2" -v m="$M" 'BEGIN {printf "%.1f", (k - b) * 1024 / m}'; }   # per BASE_KB KB: bytes per flow
 
 # ---- the section ----
 med() { awk -v r="$1" '$1 == r' "$dir/runs" | awk "{print \$$2}" | median; }
@@ -145,26 +151,31 @@ echo '```'
 echo
 echo "| reader | input | events | events/s | CPU-s per M events | events per CPU-s | peak RSS | verdicts |"
 echo "|---|---|---:|---:|---:|---:|---:|---|"
-for r in raw-pb daemon-pb replay-pb raw-json daemon-json peer-json; do
+for r in raw-pb daemon-pb replay-pb raw-json daemon-json daemon-json-state peer-json; do
   n=$(med $r 2) eps=$(med $r 4) cpu=$(med $r 5) rss=$(med $r 6)
   v=$(awk -v r=$r '$1 == r {print $7}' "$dir/runs" | sort -u | tr '\n' ' ' | sed 's/_/ /g;s/ $//')
   case $r in
-    raw-*) what="raw librdkafka consumer" v="(none)" ;; daemon-*) what="choreoscope daemon, 1 engine thread" ;;
+    raw-*) what="raw librdkafka consumer" v="(none)" ;;
+    daemon-*-state) what="same, flow state checkpointed (\`state.dir\`)" ;;
+    daemon-*) what="choreoscope daemon, 1 engine thread" ;;
     replay-*) what="choreoscope replay (file)" ;; peer-*) what="Kafka Streams peer, 1 stream thread" ;;
   esac
   in=$(case $r in *-pb) echo protobuf ;; *) echo JSON ;; esac)
-  cpm=$(echo "scale=2; $cpu * 1000000 / $n" | bc)
-  epc=$(echo "$n / $cpu" | bc)
+  cpm=$(awk -v c="$cpu" -v n="$n" 'BEGIN {printf "%.2f", c * 1e6 / n}')
+  epc=$(awk -v a="$n" -v b="$cpu" 'BEGIN {printf "%.0f", a / b}')
   echo "| $what | $in | $n | $eps | $cpm | $epc | $((rss / 1024)) MiB | $v |"
   eval "EPC_${r//-/_}=$epc"
 done
 echo
-dr=$(echo "scale=2; $(med daemon-pb 4) / $(med replay-pb 4)" | bc)
-pr=$(echo "scale=1; $EPC_daemon_json / $EPC_peer_json" | bc)
-prp=$(echo "scale=1; $EPC_daemon_pb / $EPC_peer_json" | bc)
+ratio() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN {printf f, a / b}'; }
+dr=$(ratio "$(med daemon-pb 4)" "$(med replay-pb 4)" %.2f)
+pr=$(ratio "$EPC_daemon_json" "$EPC_peer_json" %.1f)
+prs=$(ratio "$EPC_daemon_json_state" "$EPC_peer_json" %.1f)
+prp=$(ratio "$EPC_daemon_pb" "$EPC_peer_json" %.1f)
 echo "| ratio | measured | target |"
 echo "|---|---:|---:|"
 echo "| choreoscope / peer, events per CPU-second, same JSON topic | ${pr}x | >= 10x |"
+echo "| same, choreoscope with \`state.dir\` (both keep durable state) | ${prs}x | >= 10x |"
 echo "| choreoscope (protobuf) / peer (JSON), events per CPU-second | ${prp}x | - |"
 echo "| daemon (1 thread) / replay, events/s, protobuf | ${dr}x | >= 0.80x |"
 echo
@@ -179,7 +190,7 @@ echo "|---|---:|---:|---:|---:|"
 echo "| choreoscope daemon | $((d_base / 1024)) MiB | $((d_fl / 1024)) MiB | $(per "$d_base" "$d_fl") B | none |"
 echo "| Kafka Streams peer | $((p_base / 1024)) MiB | $((p_fl / 1024)) MiB | $(per "$p_base" "$p_fl") B | $((p_disk / 1024)) MiB (baseline $((p_base_disk / 1024)) MiB) |"
 echo
-mr=$(echo "scale=1; $(per "$p_base" "$p_fl") / $(per "$d_base" "$d_fl")" | bc 2>/dev/null || echo "n/a")
+mr=$(ratio "$(per "$p_base" "$p_fl")" "$(per "$d_base" "$d_fl")" %.1f)
 echo "Peer / choreoscope, RSS per in-flight flow: ${mr}x (target >= 5x)."
 echo
 echo "Verdicts against the generator's truth (\`$CMP\`, as tests/e2e/gen_truth.sh compares):"

@@ -15,7 +15,8 @@ check "Apache Kafka started and serves (${KAFKA_START_MS} ms cold)" [ -n "$BROKE
 topic peer 16
 "$BIN/choreoscope-gen" --brokers "$BROKER" --topic peer --format json --flows 2000 --faults 0.05 \
   --seed 31 --truth "$tmp/truth.jsonl" --out "$tmp/events.jsonl" 2>"$tmp/gen.err"
-check "generator produced ($(tail -1 "$tmp/gen.err" | cut -c1-60))" grep -q " 0 delivery failures" "$tmp/gen.err"
+check "generator produced 2000 flows to Kafka ($(tail -1 "$tmp/gen.err" | cut -c1-60))" \
+  grep -q "^choreoscope-gen: 2000 flows .* 0 delivery failures" "$tmp/gen.err"
 
 "$PEER" --brokers "$BROKER" --topic peer --output peer-verdicts --app-id peer-e2e \
   --state-dir "$tmp/state" >"$tmp/peer.out" 2>"$tmp/peer.err" &
