@@ -76,16 +76,16 @@ replay() {   # replay ROUND
   v=$($CMP "$dir/truth" "$dir/rec" >/dev/null && echo equal || echo DIFFERENT)
   echo "replay-pb $n $e $(awk -v a="$n" -v b="$e" 'BEGIN {printf "%.0f", a / b}') $(awk -v a="$u" -v b="$s" 'BEGIN {printf "%.2f", a + b}') $m $v" >>"$dir/runs"
 }
-# peer TOPIC ID: runs the peer until it has processed the whole topic; leaves its done line
-# in $dir/peer.done and its verdicts in $dir/peer.rec.
+# peer TOPIC ID [ARGS...]: runs the peer until it has processed the whole topic; leaves its
+# done line in $dir/peer.done and its verdicts in $dir/peer.rec.
 peer() {
   rm -rf "$dir/state"
-  $PEER --brokers "$addr" --topic "$1" --output "$2-verdicts" --app-id "$2" --state-dir "$dir/state" \
+  $PEER --brokers "$addr" --topic "$1" --output "$2-verdicts" --app-id "$2" --state-dir "$dir/state" "${@:3}" \
     >"$dir/peer.out" 2>"$dir/peer.err" &
   peer_pid=$!
   for _ in $(seq 6000); do grep -q "peer: done" "$dir/peer.out" && break; kill -0 $peer_pid 2>/dev/null || break; sleep 0.1; done
   grep "peer: done" "$dir/peer.out" >"$dir/peer.done" || { echo "70-peers: the peer did not finish:" >&2; tail "$dir/peer.err" >&2; exit 1; }
-  du -sk "$dir/state" | cut -f1 >"$dir/peer.disk"
+  { du -sk "$dir/state" 2>/dev/null || echo 0; } | cut -f1 >"$dir/peer.disk"   # none: in-memory stores
   sleep 3 # the last punctuation's verdicts
   kill -TERM $peer_pid; wait $peer_pid || true; peer_pid=
   kcat -b "$addr" -C -t "$2-verdicts" -e -q -f '%s\n' >"$dir/peer.rec" 2>"$dir/kcat.err" || true
@@ -97,6 +97,9 @@ peer_round() {   # peer_round ROUND
   v=$($CMP "$dir/truth" "$dir/peer.rec" --flow order >/dev/null && echo "equal (order flow)" || echo DIFFERENT)
   v=${v// /_}
   echo "peer-json $(echo "$l" | field records) $(echo "$l" | field seconds) $(echo "$l" | field events_per_sec) $(echo "$l" | field cpu_seconds) $(echo "$l" | field peak_rss_kb) $v" >>"$dir/runs"
+  local n
+  n=$(echo "$l" | field records)
+  echo "peer-json-warm $((n - n / 2)) - $(echo "$l" | field second_half_events_per_sec) $(echo "$l" | field second_half_cpu_seconds) $(echo "$l" | field peak_rss_kb) $v" >>"$dir/runs"
   echo "$l" >>"$dir/peer.lines"
 }
 : >"$dir/runs"
@@ -128,6 +131,10 @@ read -r d_base _ < <(mem_daemon base)
 read -r d_fl d_open < <(mem_daemon inflight)
 peer base peer-mem-base; p_base=$(field peak_rss_kb <"$dir/peer.done"); p_base_disk=$(cat "$dir/peer.disk")
 peer inflight peer-mem; p_fl=$(field peak_rss_kb <"$dir/peer.done"); p_disk=$(cat "$dir/peer.disk")
+export PEER_HEAP=2g   # every flow on the heap
+peer base peer-heap-base --store memory; h_base=$(field peak_rss_kb <"$dir/peer.done")
+peer inflight peer-heap --store memory; h_fl=$(field peak_rss_kb <"$dir/peer.done")
+unset PEER_HEAP
 per() { awk -v b="$1" -v k="$2" -v m="$M" 'BEGIN {printf "%.1f", (k - b) * 1024 / m}'; }   # per BASE_KB KB: bytes per flow
 
 # ---- the section ----
@@ -151,13 +158,14 @@ echo '```'
 echo
 echo "| reader | input | events | events/s | CPU-s per M events | events per CPU-s | peak RSS | verdicts |"
 echo "|---|---|---:|---:|---:|---:|---:|---|"
-for r in raw-pb daemon-pb replay-pb raw-json daemon-json daemon-json-state peer-json; do
+for r in raw-pb daemon-pb replay-pb raw-json daemon-json daemon-json-state peer-json peer-json-warm; do
   n=$(med $r 2) eps=$(med $r 4) cpu=$(med $r 5) rss=$(med $r 6)
   v=$(awk -v r=$r '$1 == r {print $7}' "$dir/runs" | sort -u | tr '\n' ' ' | sed 's/_/ /g;s/ $//')
   case $r in
     raw-*) what="raw librdkafka consumer" v="(none)" ;;
     daemon-*-state) what="same, flow state checkpointed (\`state.dir\`)" ;;
     daemon-*) what="choreoscope daemon, 1 engine thread" ;;
+    peer-*-warm) what="same, second half of the records (warmer JVM)" ;;
     replay-*) what="choreoscope replay (file)" ;; peer-*) what="Kafka Streams peer, 1 stream thread" ;;
   esac
   in=$(case $r in *-pb) echo protobuf ;; *) echo JSON ;; esac)
@@ -170,13 +178,15 @@ echo
 ratio() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN {printf f, a / b}'; }
 dr=$(ratio "$(med daemon-pb 4)" "$(med replay-pb 4)" %.2f)
 pr=$(ratio "$EPC_daemon_json" "$EPC_peer_json" %.1f)
-prs=$(ratio "$EPC_daemon_json_state" "$EPC_peer_json" %.1f)
-prp=$(ratio "$EPC_daemon_pb" "$EPC_peer_json" %.1f)
+prw=$(ratio "$EPC_daemon_json" "$EPC_peer_json_warm" %.1f)
+prs=$(ratio "$EPC_daemon_json_state" "$EPC_peer_json_warm" %.1f)
+prp=$(ratio "$EPC_daemon_pb" "$EPC_peer_json_warm" %.1f)
 echo "| ratio | measured | target |"
 echo "|---|---:|---:|"
-echo "| choreoscope / peer, events per CPU-second, same JSON topic | ${pr}x | >= 10x |"
-echo "| same, choreoscope with \`state.dir\` (both keep durable state) | ${prs}x | >= 10x |"
-echo "| choreoscope (protobuf) / peer (JSON), events per CPU-second | ${prp}x | - |"
+echo "| choreoscope / peer, events per CPU-second, same JSON topic, whole run | ${pr}x | >= 10x |"
+echo "| same, against the peer's second half (warm JVM) | ${prw}x | >= 10x |"
+echo "| same, choreoscope with \`state.dir\` (both keep durable state), peer warm | ${prs}x | >= 10x |"
+echo "| choreoscope (protobuf) / peer (JSON, warm), events per CPU-second | ${prp}x | - |"
 echo "| daemon (1 thread) / replay, events/s, protobuf | ${dr}x | >= 0.80x |"
 echo
 echo "In flight: $M orders opened and never finished (one OrderPlaced each, event times"
@@ -188,14 +198,50 @@ echo
 echo "| reader | baseline peak RSS | peak RSS, $M in flight | RSS per in-flight flow | state on disk |"
 echo "|---|---:|---:|---:|---:|"
 echo "| choreoscope daemon | $((d_base / 1024)) MiB | $((d_fl / 1024)) MiB | $(per "$d_base" "$d_fl") B | none |"
-echo "| Kafka Streams peer | $((p_base / 1024)) MiB | $((p_fl / 1024)) MiB | $(per "$p_base" "$p_fl") B | $((p_disk / 1024)) MiB (baseline $((p_base_disk / 1024)) MiB) |"
+echo "| Kafka Streams peer, RocksDB stores (as benchmarked above) | $((p_base / 1024)) MiB | $((p_fl / 1024)) MiB | $(per "$p_base" "$p_fl") B | $((p_disk / 1024)) MiB (baseline $((p_base_disk / 1024)) MiB) |"
+echo "| Kafka Streams peer, in-memory stores (\`--store memory\`, 2 GiB heap) | $((h_base / 1024)) MiB | $((h_fl / 1024)) MiB | $(per "$h_base" "$h_fl") B | none |"
 echo
 mr=$(ratio "$(per "$p_base" "$p_fl")" "$(per "$d_base" "$d_fl")" %.1f)
-echo "Peer / choreoscope, RSS per in-flight flow: ${mr}x (target >= 5x)."
+hr=$(ratio "$(per "$h_base" "$h_fl")" "$(per "$d_base" "$d_fl")" %.1f)
+echo "Peer / choreoscope, RSS per in-flight flow: ${mr}x with RocksDB stores, ${hr}x with every"
+echo "flow in memory as choreoscope keeps them (target: choreoscope >= 5x less)."
 echo
 echo "Verdicts against the generator's truth (\`$CMP\`, as tests/e2e/gen_truth.sh compares):"
 echo "choreoscope on every flow: $(cat "$dir/truth.all"); the peer on the order flow"
 echo "(it implements only that one): $(cat "$dir/truth.order")."
+echo
+echo "What bounds each reader, and what the figures do not say:"
+echo
+echo "- **Raw consumer**: librdkafka's fetches from the broker (no decoding, no state); the"
+echo "  broker, on the same cores, is the other half of its cost."
+echo "- **Daemon**: its one thread, which handles the fetched messages, decodes and judges:"
+echo "  CPU-bound (events/s is about its events per CPU-second times the share of a core it"
+echo "  got). It spends more CPU per event than replay of the same events; the difference is"
+echo "  the Kafka layer (fetch handling, per-partition clocks and offsets). Engine shards and"
+echo "  batch decoding (issue #12, the other part) are the work on the 0.8x target."
+echo "- **Replay**: decode and engine on one thread, reading a file: the daemon's ceiling."
+echo "- **Kafka Streams peer**: its one stream thread, and the JIT compiler. In a run of this"
+echo "  size C2 compilation takes about as much CPU as the stream thread (jstack's per-thread"
+echo "  CPU at the end of a run: 14.6 s C2, 15.8 s stream thread), hence the second-half row;"
+echo "  a long-running service would sit nearer that row. A JFR profile of the stream thread"
+echo "  on this topic: the processor ~32% (store writes with their changelog sends ~21%),"
+echo "  deserialization ~20% (Jackson ~10%, RFC 3339 parsing ~10%), punctuation ~13% (its"
+echo "  range scans register and remove a JMX metric per iterator), the framework's record"
+echo "  queues, task loop over 64 tasks, commits and polls the rest; RocksDB's native code"
+echo "  ~5% (perf). With sparse traffic the punctuations dominate: at the generator's"
+echo "  default \`--sim-rate 1000\` (stream time moves 100x further per event) an earlier"
+echo "  version of this part measured ~186 CPU-s per million events for the peer; this run's"
+echo "  \`--sim-rate $SIMRATE\` is the favourable case for it."
+echo "- **Equal work?** The peer judges only the order flow (it parses and skips the quote"
+echo "  and shipment events), choreoscope all three flows and every kind: the ratio favours"
+echo "  the peer. The peer keeps durable state (RocksDB + changelog topics, whose writes cost"
+echo "  the broker CPU not counted above); the \`state.dir\` row checkpoints choreoscope's."
+echo "- **Memory**: with RocksDB stores the peer's RSS is bounded by its settings (1 GiB heap,"
+echo "  a 256 MiB RocksDB cache that memtables are charged to), not by the number of flows:"
+echo "  its state is in RocksDB files and the changelog topic, and its RSS per flow is mostly"
+echo "  the noise of the JVM's heap sizing. With every flow in memory (\`--store memory\`) it"
+echo "  is the peer's real cost of holding a flow in RAM. The baseline's state on disk is"
+echo "  mostly RocksDB's preallocated files for 128 stores."
 echo
 echo "Every run (reader events seconds events/s cpu_s peak_rss_kb verdicts), then the peer's own lines:"
 echo

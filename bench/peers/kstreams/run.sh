@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Kafka Streams peer (builds it first when needed); arguments go to Peer:
 #   bench/peers/kstreams/run.sh --brokers HOST:PORT --topic IN [--output OUT] [--app-id ID]
-#                               [--state-dir DIR] [--threads N]
+#                               [--state-dir DIR] [--threads N] [--store rocksdb|memory]
 #   bench/peers/kstreams/run.sh --replay EVENTS.jsonl
 # JVM: 1 GiB heap, the JVM's default collector (G1); RocksDB off-heap bounded to
 # PEER_ROCKSDB_MIB (default 256) by BoundedRocksDb. Log level: PEER_LOG (default warn).

@@ -23,7 +23,7 @@ import org.apache.kafka.streams.state.Stores;
  * (OrderProcessor) and writes verdicts as JSON to an output topic.
  *
  *   java -cp 'classes:lib/*' dev.choreoscope.peer.Peer --brokers HOST:PORT --topic IN
- *        [--output OUT] [--app-id ID] [--state-dir DIR] [--threads N]
+ *        [--output OUT] [--app-id ID] [--state-dir DIR] [--threads N] [--store rocksdb|memory]
  *   java -cp 'classes:lib/*' dev.choreoscope.peer.Peer --replay EVENTS.jsonl
  *
  * At start it counts the input topic's records (end - beginning offsets, via Admin) and
@@ -39,11 +39,11 @@ public final class Peer {
             return;
         }
         Map<String, String> a = new HashMap<>(Map.of("--output", "order-verdicts", "--app-id", "order-peer",
-            "--state-dir", "/tmp/order-peer", "--threads", "1"));
+            "--state-dir", "/tmp/order-peer", "--threads", "1", "--store", "rocksdb"));
         for (int i = 0; i + 1 < argv.length; i += 2) a.put(argv[i], argv[i + 1]);
         if (!a.containsKey("--brokers") || !a.containsKey("--topic")) {
             System.err.println("usage: Peer --brokers HOST:PORT --topic IN [--output OUT] [--app-id ID] "
-                + "[--state-dir DIR] [--threads N]");
+                + "[--state-dir DIR] [--threads N] [--store rocksdb|memory]");
             System.exit(2);
         }
         String in = a.get("--topic"), out = a.get("--output");
@@ -54,10 +54,15 @@ public final class Peer {
         Topology t = new Topology();
         t.addSource("events", Serdes.String().deserializer(), new Event.Json(), in);
         t.addProcessor("order", () -> new OrderProcessor(progress), "events");
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OrderProcessor.FLOWS),
-            Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), "order");
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OrderProcessor.TIMERS),
-            Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), "order");
+        // rocksdb: persistent stores (the default a team would take); memory: in-heap
+        // stores, changelogged the same way, for the cost of keeping every flow in RAM
+        boolean mem = a.get("--store").equals("memory");
+        t.addStateStore(Stores.keyValueStoreBuilder(mem ? Stores.inMemoryKeyValueStore(OrderProcessor.FLOWS)
+            : Stores.persistentKeyValueStore(OrderProcessor.FLOWS), Serdes.String(), Serdes.ByteArray())
+            .withCachingEnabled(), "order");
+        t.addStateStore(Stores.keyValueStoreBuilder(mem ? Stores.inMemoryKeyValueStore(OrderProcessor.TIMERS)
+            : Stores.persistentKeyValueStore(OrderProcessor.TIMERS), Serdes.Bytes(), Serdes.ByteArray())
+            .withCachingEnabled(), "order");
         t.addSink("verdicts", out, Serdes.String().serializer(), Serdes.String().serializer(), "order");
 
         Properties p = new Properties();
