@@ -8,19 +8,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * been processed:
  *   peer: done records=N verdicts=V seconds=S events_per_sec=R cpu_seconds=C
  *         cpu_total_seconds=T peak_rss_kb=K second_half_events_per_sec=R2
- *         second_half_cpu_seconds=C2
+ *         second_half_cpu_seconds=C2 jit_cpu_seconds=J
  * timed from the first record (the group join before it is not counted, as in
  * choreoscope's own figure); cpu_seconds is this process's utime+stime over the same
  * window (all JVM threads: stream, GC, JIT, RocksDB), cpu_total_seconds since start.
  * The second half of the records alone is the warmer JVM: on a run of a few hundred
  * thousand records the JIT compiler still takes a large share of the first half.
+ * jit_cpu_seconds: the part of cpu_seconds spent by the JIT compiler threads (so
+ * cpu_seconds - jit_cpu_seconds approximates a warm JVM).
  */
 final class Progress {
     private final long expected;
     private final AtomicLong records = new AtomicLong();
     private final AtomicLong verdicts = new AtomicLong();
     private volatile long t0;
-    private volatile double cpu0, cpuHalf;
+    private volatile double cpu0, cpuHalf, jit0;
     private volatile long tHalf;
 
     Progress(long expected) {
@@ -36,6 +38,7 @@ final class Progress {
         if (n == 1) {
             t0 = System.nanoTime();
             cpu0 = ProcStat.cpuSeconds();
+            jit0 = ProcStat.jitCpuSeconds();
             System.out.println("peer: first record");
         }
         if (n == expected / 2) {
@@ -47,8 +50,9 @@ final class Progress {
             double secs = (t - t0) / 1e9, cpu = ProcStat.cpuSeconds(), half = (t - tHalf) / 1e9;
             System.out.printf("peer: done records=%d verdicts=%d seconds=%.3f events_per_sec=%.0f "
                 + "cpu_seconds=%.2f cpu_total_seconds=%.2f peak_rss_kb=%d second_half_events_per_sec=%.0f "
-                + "second_half_cpu_seconds=%.2f%n", n, verdicts.get(), secs, n / secs, cpu - cpu0, cpu,
-                ProcStat.peakRssKb(), (n - expected / 2) / half, cpu - cpuHalf);
+                + "second_half_cpu_seconds=%.2f jit_cpu_seconds=%.2f%n", n, verdicts.get(), secs, n / secs,
+                cpu - cpu0, cpu, ProcStat.peakRssKb(), (n - expected / 2) / half, cpu - cpuHalf,
+                ProcStat.jitCpuSeconds() - jit0);
             System.out.flush();
         }
     }
