@@ -3,7 +3,8 @@
 #
 #   scripts/kafka.sh install             fetch the broker's jars into build/kafka/lib (once,
 #                                        with Maven: scripts/kafka/pom.xml) and build the Java
-#                                        producer (tests/java/producer); offline afterwards
+#                                        producer (tests/java/producer) and the Kafka Streams
+#                                        peer (bench/peers/kstreams); offline afterwards
 #   scripts/kafka.sh start [DIR]         format a KRaft log dir under DIR, start the broker on
 #                                        a free loopback port, wait until it serves; prints the
 #                                        bootstrap address (also in DIR/bootstrap)
@@ -31,7 +32,7 @@ JAVA=${JAVA:-java}
 PY=/usr/bin/python3
 KAFKA_USERS=${KAFKA_USERS:-choreoscope:choreoscope-secret producer:producer-secret}
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 install() {
   if ! ls "$LIB"/kafka_2.13-*.jar >/dev/null 2>&1; then
@@ -44,6 +45,7 @@ install() {
     echo "kafka.sh: building the Java producer into build/java/producer" >&2
     mvn -q -B -f "$ROOT/tests/java/producer/pom.xml" compile dependency:copy-dependencies
   fi
+  "$ROOT/bench/peers/kstreams/build.sh"
 }
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

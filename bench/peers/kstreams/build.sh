@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the Kafka Streams peer into build/peers/kstreams (classes + lib/) with Maven
+# (pom.xml beside this file). The first build fetches from Maven Central into ~/.m2;
+# later ones need no network, and nothing is done while build/peers/kstreams/built is
+# newer than every file here.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=$here/../../../build/peers/kstreams
+stamp=$out/built
+if [ -f "$stamp" ] && [ -z "$(find "$here" -type f -newer "$stamp")" ]; then
+  exit 0
+fi
+echo "peers/kstreams: building into build/peers/kstreams" >&2
+# stdout stays clean (callers capture it, e.g. scripts/kafka.sh start's address)
+mvn -q -B -Dstyle.color=never -f "$here/pom.xml" compile dependency:copy-dependencies >&2
+touch "$stamp"
