@@ -112,6 +112,8 @@ struct api_detail {
 	struct api_anomaly anomalies[32];
 	int nanomalies, truncated;
 	int stored; /* served from the collector's history store (retired) */
+	int gone;   /* set by the model: the collector no longer has it (retired, no history
+	               store); this is the last state seen, kept on screen */
 };
 
 struct api_gstep {

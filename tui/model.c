@@ -306,7 +306,12 @@ static void round_apply(
 		o = c->graphs, c->graphs = r->graphs, r->graphs = o;
 	if (r->history)
 		o = c->history, c->history = r->history, r->history = o;
-	if (fresh && r->want_detail) {
+	if (fresh && r->want_detail && !r->detail && c->detail && r->fail != -1 &&
+	    strstr(r->detail_err, "HTTP 404")) {
+		/* the open flow retired while on screen and the collector keeps no history:
+		 * keep its last state rather than replace the timeline by an error */
+		c->detail->gone = 1;
+	} else if (fresh && r->want_detail) {
 		o = c->detail, c->detail = r->detail, r->detail = o;
 		snprintf(c->detail_err, sizeof c->detail_err, "%s",
 		    r->fail == -1 ? r->err : r->detail_err);

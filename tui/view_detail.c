@@ -70,7 +70,9 @@ static void draw_title(const struct api_detail *d, int y)
 	fmt_duration(dur, sizeof dur, !isnan(d->duration) ? d->duration : t1 - t0);
 	snprintf(buf, sizeof buf, "%s / %s  state %s  %s %s  events %d  opened %s%s", d->flow,
 	    d->cid, d->state, isnan(d->t_closed) ? "age" : "duration", dur, d->nevents, d->opened,
-	    d->stored ? "  (retired: from the history store)" : "");
+	    d->stored     ? "  (retired: from the history store)"
+		: d->gone ? "  (retired: its last state seen; the collector keeps no history)"
+			  : "");
 	crt_put(y, 0, COLS, ROLE_TITLE, buf);
 }
 
