@@ -65,10 +65,15 @@ collector=0
 if bin/choreoscope --config config/demo.yaml --help 2>&1 | grep -q 'not built yet'; then
   say "  collector  skipped: the live daemon is not built yet (bin/choreoscope)"
 else
-  start collector "$logs/collector.log" bin/choreoscope --config config/demo.yaml \
+  # the demo's flows plus a history store in the demo's dir, so that a flow that
+  # closed can still be opened from the TUI (Enter, view 4 History)
+  { cat config/demo.yaml; printf '\nhistory:\n  dir: %s\n  retention: 1h\n' "$logs"; } \
+    > "$logs/demo.yaml"
+  start collector "$logs/collector.log" bin/choreoscope --config "$logs/demo.yaml" \
     --brokers "$brokers" --listen "$listen" --records "$logs/records.jsonl"
   collector=1
-  say "  collector  http://$listen  (/metrics, /api/v1/summary; records in $logs/records.jsonl)"
+  say "  collector  http://$listen  (/metrics, /api/v1/summary; records in $logs/records.jsonl;"
+  say "             retired flows in $logs/history.db)"
 fi
 
 # 3. the traffic, forever, with faults of every kind
