@@ -62,14 +62,14 @@ void search_collect(const struct ui *u, struct search_list *l)
 
 int search_add_rows(struct ui *u, const struct search_list *l)
 {
-	char kind[sizeof ((struct ui_row *)0)->kind];
+	char kind[sizeof((struct ui_row *)0)->kind];
 	int i;
 
 	for (i = 0; i < l->n; i++) {
 		/* states are at most 11 bytes ("compensated"): the prefix fits */
 		snprintf(kind, sizeof kind, HIT_PREFIX "%.17s", l->hits[i].it->state);
-		if (ui_add_row(u, l->hits[i].it->flow, l->hits[i].it->cid, kind, NULL,
-			l->hits[i].col) < 0)
+		if (ui_add_row(
+			u, l->hits[i].it->flow, l->hits[i].it->cid, kind, NULL, l->hits[i].col) < 0)
 			break;
 	}
 	return i;
@@ -133,8 +133,8 @@ int search_draw(struct ui *u, const struct search_list *l, int first, int y, int
 
 	if (l->n == 0 || y + 2 >= bottom)
 		return y;
-	snprintf(title, sizeof title, "-- Flows matching \"%s\", live and retired, newest first: %d --",
-	    u->filter, l->n);
+	snprintf(title, sizeof title,
+	    "-- Flows matching \"%s\", live and retired, newest first: %d --", u->filter, l->n);
 	crt_fill(y, 0, ROLE_NORMAL);
 	crt_put(y++, 1, COLS - 1, ROLE_TITLE, title);
 	search_columns(c);
@@ -145,8 +145,8 @@ int search_draw(struct ui *u, const struct search_list *l, int first, int y, int
 	return y;
 }
 
-static int find_in(const struct api_flowpage *p, const char *flow, const char *cid,
-    struct api_flowitem *out)
+static int find_in(
+    const struct api_flowpage *p, const char *flow, const char *cid, struct api_flowitem *out)
 {
 	int i;
 
@@ -158,8 +158,8 @@ static int find_in(const struct api_flowpage *p, const char *flow, const char *c
 	return -1;
 }
 
-int search_find_item(const struct model *m, int col, const char *flow, const char *cid,
-    struct api_flowitem *out)
+int search_find_item(
+    const struct model *m, int col, const char *flow, const char *cid, struct api_flowitem *out)
 {
 	int ci;
 
@@ -167,7 +167,8 @@ int search_find_item(const struct model *m, int col, const char *flow, const cha
 		const struct model_col *c = &m->cols[ci];
 		if (col >= 0 && ci != col)
 			continue;
-		if (find_in(c->found, flow, cid, out) == 0 || find_in(c->stalled, flow, cid, out) == 0 ||
+		if (find_in(c->found, flow, cid, out) == 0 ||
+		    find_in(c->stalled, flow, cid, out) == 0 ||
 		    find_in(c->history, flow, cid, out) == 0)
 			return 0;
 	}

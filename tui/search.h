@@ -39,8 +39,15 @@ int search_add_rows(struct ui *u, const struct search_list *l);
 int search_is_hit(const struct ui_row *r);
 
 /* The columns of a list of flow instances (this section and the History view). */
-enum { SEARCH_C_OUT, SEARCH_C_CID, SEARCH_C_FLOW, SEARCH_C_EVENTS, SEARCH_C_KINDS,
-	SEARCH_C_AGE, SEARCH_C_N };
+enum {
+	SEARCH_C_OUT,
+	SEARCH_C_CID,
+	SEARCH_C_FLOW,
+	SEARCH_C_EVENTS,
+	SEARCH_C_KINDS,
+	SEARCH_C_AGE,
+	SEARCH_C_N
+};
 void search_columns(struct ui_col c[SEARCH_C_N]);
 /* One instance row in those columns (after ui_layout). */
 void search_draw_row(int y, const struct api_flowitem *it, const struct ui_col *c, int sel);
@@ -57,7 +64,7 @@ int search_extra_lines(const struct search_list *l);
 
 /* Finds the instance (flow, cid) of collector col (-1: any) in what the model holds
  * (search hits, stalled, history pages) and copies it: 0, or -1 when none has it. */
-int search_find_item(const struct model *m, int col, const char *flow, const char *cid,
-    struct api_flowitem *out);
+int search_find_item(
+    const struct model *m, int col, const char *flow, const char *cid, struct api_flowitem *out);
 
 #endif
