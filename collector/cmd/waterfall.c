@@ -191,6 +191,10 @@ static void row_out(FILE *out, const struct wrow *r, int64_t prev, int64_t t0, i
 	if (r->t != TIMEFMT_NONE) {
 		b = col(r->t, t0, t1, w);
 		a = r->verdict || prev == TIMEFMT_NONE ? b : col(prev, t0, t1, w);
+		/* an event older than the one before it (it arrived out of order): a `<`
+		 * at its own time, not a bar running backwards */
+		if (!r->verdict && prev != TIMEFMT_NONE && r->t < prev)
+			bar[b] = '<';
 		for (i = a; i <= b; i++)
 			bar[i] = r->verdict ? '!' : '=';
 	}

@@ -3,8 +3,9 @@
  * a terminal, or --format waterfall): a header naming the flow, its correlation id,
  * outcome, duration, verdict kinds and who owes the step it still awaits, then one row
  * per event in arrival order (offset from the flow's start, a bar scaled to the flow's
- * span from the previous event to this one, type, source, topic/partition@offset) with
- * each verdict as a `!` row at its time.
+ * span from the previous event to this one, or a `<` at its time for an event older
+ * than the one before it; type, source, topic/partition@offset), with each verdict as
+ * a `!` row at its time.
  *
  * Input is the API's timeline document (docs/API.md, /api/v1/flows/{flow}/{id}), the
  * same text the JSON output prints, so both formats show one truth. Durations and
