@@ -228,7 +228,7 @@ static void draw(struct ui *u, int top, int bottom)
 	ui_follow(u);
 	if (n == 0 && hits.n == 0) {
 		crt_put(top + 1, 1, COLS - 2, ROLE_DIM,
-		    u->filter[0] ? "no flow name or correlation id, live or retired, matches"
+		    u->filter[0] ? "no flow matches the filter (its name, or an id live or retired)"
 				 : "no flows yet (waiting for the collector)");
 	}
 	for (i = vs->top, y = top + 1; i < n && y < bottom; i++, y++)
