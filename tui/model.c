@@ -203,8 +203,8 @@ static void fetch_search(struct fetcher *f, struct round *r, const struct model_
 
 	search_param(param, sizeof param, q ? q : "");
 	curl_free(q);
-	snprintf(path, sizeof path, "/api/v1/flows?state=all&sort=age&order=asc&%s&limit=%d",
-	    param, MODEL_FOUND_LIMIT);
+	snprintf(path, sizeof path, "/api/v1/flows?state=all&sort=age&order=asc&%s&limit=%d", param,
+	    MODEL_FOUND_LIMIT);
 	if ((rc = get(f, path, err, sizeof err)) == 0)
 		r->found = api_parse_flows(f->body, f->len, err, sizeof err);
 	if (rc || !r->found)
@@ -254,8 +254,8 @@ static void fetch_detail(struct fetcher *f, struct round *r, const struct model_
 	    !cid[0]) /* none open: the newest one that closed, held or stored */
 		first_instance(f, "closed", "asc", ef, cid, err, sizeof err);
 	if (!cid[0] && !err[0])
-		snprintf(err, sizeof err, "no instance of flow %s yet, open or closed",
-		    w->detail_flow);
+		snprintf(
+		    err, sizeof err, "no instance of flow %s yet, open or closed", w->detail_flow);
 	if (cid[0]) {
 		ec = curl_easy_escape(f->curl, cid, 0);
 		snprintf(path, sizeof path, "/api/v1/flows/%s/%s", ef ? ef : "", ec ? ec : "");

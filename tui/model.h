@@ -34,9 +34,10 @@ struct model_want {
 	int detail;     /* one flow's timeline */
 	int detail_col; /* collector index to ask, -1 for all */
 	char detail_flow[API_NAME];
-	char detail_cid[API_ID]; /* "" = the oldest open instance of detail_flow */
-	char filter[API_ID]; /* set: a search of flows live and retired (`found`), in every
-				view but the detail and an edge's stalls */
+	char detail_cid[API_ID]; /* "" = the oldest open (else newest closed) instance */
+	/* set: also a search of flows live and retired (`found`), in every view but the
+	 * detail and an edge's stalls */
+	char filter[API_ID];
 	char scope_flow[API_NAME]; /* with scope_step: only this flow's stalls on that step */
 	char scope_step[API_NAME];
 };

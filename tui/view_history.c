@@ -42,7 +42,8 @@ static int collect(struct ui *u, const struct api_flowitem **rows, long long *to
 	for (ci = 0; ci < m->ncols; ci++) {
 		const struct api_flowpage *p = m->cols[ci].history;
 		for (i = 0; p && i < p->n && n < UI_MAX_ROWS; i++) {
-			ui_add_row(u, p->items[i].flow, p->items[i].cid, p->items[i].state, NULL, ci);
+			ui_add_row(
+			    u, p->items[i].flow, p->items[i].cid, p->items[i].state, NULL, ci);
 			rows[n++] = &p->items[i];
 		}
 		*total += p ? p->total : 0;

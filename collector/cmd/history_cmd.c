@@ -136,8 +136,7 @@ static const struct hopt {
 	{ { "limit", required_argument, NULL, 'n' }, "N",
 	    "print at most N flows, newest first (default 100)", p_limit },
 	{ { "format", required_argument, NULL, 'F' }, "json|waterfall",
-	    "JSON lines, or a waterfall per flow (the default on a terminal)",
-	    p_format },
+	    "JSON lines, or a waterfall per flow (the default on a terminal)", p_format },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help", NULL },
 };
 #define NHOPTS (sizeof hopts / sizeof hopts[0])
@@ -246,8 +245,9 @@ int history_main(int argc, char **argv)
 	int wf[3] = { 0, 0, bar_width() }; /* status, flows printed, bar width */
 	if (c.format == HF_AUTO)
 		c.format = isatty(STDOUT_FILENO) ? HF_WATERFALL : HF_JSON;
-	int n = c.format == HF_JSON ? history_read_each(r, &c.q, print_doc, NULL, err, sizeof err)
-				    : history_read_each(r, &c.q, print_waterfall, wf, err, sizeof err);
+	int n = c.format == HF_JSON
+	    ? history_read_each(r, &c.q, print_doc, NULL, err, sizeof err)
+	    : history_read_each(r, &c.q, print_waterfall, wf, err, sizeof err);
 	history_read_close(r);
 	if (n < 0) {
 		fprintf(stderr, "choreoscope history: %s\n", err);
