@@ -45,6 +45,34 @@ flow=${found%%/*}; corr=${found#*/}
 check "the engine no longer lists $corr as open or stalled" bash -c \
   "curl -s '$U/api/v1/flows?state=open&correlation_id=$corr' | $PY -c 'import json,sys; assert json.load(sys.stdin)[\"total\"]==0'"
 
+# the same stored flow drawn by `choreoscope history` as a waterfall: its header and one
+# row per stored event, checked against the JSON document of the same command
+"$BIN/choreoscope" history --data "$tmp/data" --correlation-id "$corr" --format json >"$tmp/h.json"
+"$BIN/choreoscope" history --data "$tmp/data" --correlation-id "$corr" --format waterfall >"$tmp/h.txt"
+check "choreoscope history --format waterfall: header and rows agree with its JSON" \
+  $PY - "$tmp/h.json" "$tmp/h.txt" <<'PY'
+import json, re, sys
+d = json.loads(open(sys.argv[1]).readline())
+lines = open(sys.argv[2]).read().splitlines()
+assert lines[0].startswith("%s %s  outcome abandoned  duration " % (d["flow"], d["correlation_id"])), lines[0]
+kinds = ",".join(a["kind"] for a in d["anomalies"])
+assert lines[0].endswith("anomalies " + kinds), lines[0]
+stalled = [s for s in d["steps"] if s["status"] == "stalled"]
+for s in stalled:
+    owner = s.get("owner")
+    who = ("~" if s.get("owner_learned") else "") + owner if owner else "unknown"
+    assert "%s stalled (owner %s)" % (s["name"], who) in lines[1], (lines[1], s)
+rows = [l for l in lines[4:] if not re.search(r"\| ! ", l)]
+assert len(rows) == len(d["events"]), (rows, len(d["events"]))
+for row, e in zip(rows, d["events"]):
+    cells = row.split("|")[2].split()
+    assert cells == [e["type"], e["source"], "%s/%d@%d" % (e["topic"], e["partition"], e["offset"])], (cells, e)
+verdicts = [l for l in lines[4:] if re.search(r"\| ! ", l)]
+assert sorted(v.split("| ! ")[1].split()[0] for v in verdicts) == sorted(
+    a["kind"] for a in d["anomalies"]), verdicts
+PY
+
+head -3 "$tmp/h.txt" | sed "s/^/  waterfall: /"
 TMUX_SOCK=$tmp/tmux.sock
 t() { tmux -S "$TMUX_SOCK" "$@"; }
 trap 't kill-server 2>/dev/null; cleanup' EXIT
