@@ -39,6 +39,12 @@ static int p_corr(struct hcmd *c, const char *a, char *why, size_t len)
 	c->q.correlation_id = a;
 	return 0;
 }
+static int p_key(struct hcmd *c, const char *a, char *why, size_t len)
+{
+	(void)why, (void)len;
+	c->q.key = a;
+	return 0;
+}
 static int p_flow(struct hcmd *c, const char *a, char *why, size_t len)
 {
 	(void)why, (void)len;
@@ -103,6 +109,8 @@ static const struct hopt {
 	    "the store's directory (history.dir, or state.dir); required", p_data },
 	{ { "correlation-id", required_argument, NULL, 'c' }, "ID",
 	    "flows with this correlation id (exact)", p_corr },
+	{ { "key", required_argument, NULL, 'K' }, "V",
+	    "flows whose correlation id or a linked key (a payment id) is V", p_key },
 	{ { "flow", required_argument, NULL, 'f' }, "NAME", "flows of this flow graph", p_flow },
 	{ { "outcome", required_argument, NULL, 'o' }, "X",
 	    "flows that ended so (completed, abandoned, evicted, ...)", p_outcome },

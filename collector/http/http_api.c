@@ -162,6 +162,7 @@ static struct history_query store_query(const struct http_api *a, const struct a
 {
 	return (struct history_query){ .flow = fa->flow >= 0 ? a->g->flows[fa->flow].name : NULL,
 		.correlation_id = fa->corr[0] ? fa->corr : NULL,
+		.key = fa->key[0] ? fa->key : NULL,
 		.contains = fa->q[0] ? fa->q : NULL,
 		.outcome = fa->outcome[0] ? fa->outcome : NULL,
 		.kind = fa->kind >= 0 ? metrics_kind_name(fa->kind) : NULL,

@@ -16,7 +16,7 @@
 
 struct history_reader {
 	sqlite3 *db;
-	sqlite3_stmt *evs, *ans;
+	sqlite3_stmt *evs, *ans, *keys;
 };
 
 static int fail(struct history_reader *r, const char *what, char *err, size_t errlen)
@@ -56,8 +56,10 @@ int history_read_open(const char *dir, struct history_reader **out, char *err, s
 	}
 	if (sqlite3_prepare_v2(r->db,
 		"SELECT event_id,type,source,time_ns,arrival_ns,topic,"
-		"partition,offset,attributes FROM events WHERE flow_id=? ORDER BY seq",
+		"partition,offset,attributes,key FROM events WHERE flow_id=? ORDER BY seq",
 		-1, &r->evs, NULL) ||
+	    sqlite3_prepare_v2(r->db, "SELECT key_value FROM flow_keys WHERE flow_id=?", -1,
+		&r->keys, NULL) ||
 	    sqlite3_prepare_v2(r->db,
 		"SELECT kind,step,at_ns FROM anomalies WHERE flow_id=?"
 		" ORDER BY id",
@@ -76,6 +78,7 @@ void history_read_close(struct history_reader *r)
 		return;
 	sqlite3_finalize(r->evs);
 	sqlite3_finalize(r->ans);
+	sqlite3_finalize(r->keys);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -110,6 +113,10 @@ static void where(const struct history_query *q, char *sql, size_t len)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND flow=?");
 	if (q->correlation_id)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND correlation_id=?");
+	if (q->key) /* two index lookups: flows_corr and flow_keys_value */
+		snprintf(sql + strlen(sql), len - strlen(sql),
+		    " AND id IN (SELECT id FROM flows WHERE correlation_id=?"
+		    " UNION SELECT flow_id FROM flow_keys WHERE key_value=?)");
 	if (q->contains) /* scans the (small) correlation-id index, not the table */
 		snprintf(sql + strlen(sql), len - strlen(sql),
 		    " AND id IN (SELECT id FROM flows"
@@ -133,6 +140,10 @@ static int bind_where(sqlite3_stmt *st, const struct history_query *q, char *quo
 		sqlite3_bind_text(st, i++, q->flow, -1, SQLITE_TRANSIENT);
 	if (q->correlation_id)
 		sqlite3_bind_text(st, i++, q->correlation_id, -1, SQLITE_TRANSIENT);
+	if (q->key) {
+		sqlite3_bind_text(st, i++, q->key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, i++, q->key, -1, SQLITE_TRANSIENT);
+	}
 	if (q->contains)
 		sqlite3_bind_text(st, i++, q->contains, -1, SQLITE_TRANSIENT);
 	if (q->outcome)
@@ -259,7 +270,8 @@ int history_read_list(struct history_reader *r, const struct history_query *q, i
 
 /* ---- one flow's document ------------------------------------------------------------ */
 
-static void render_events(struct history_reader *r, int64_t id, struct jbuf *b)
+/* Each event's key: the linked key it arrived under, else the flow's correlation id. */
+static void render_events(struct history_reader *r, int64_t id, const char *corr, struct jbuf *b)
 {
 	sqlite3_stmt *st = r->evs;
 	sqlite3_bind_int64(st, 1, id);
@@ -271,6 +283,8 @@ static void render_events(struct history_reader *r, int64_t id, struct jbuf *b)
 		jbuf_json_str(b, col(st, 1));
 		jbuf_puts(b, ",\"source\":");
 		jbuf_json_str(b, col(st, 2));
+		jbuf_puts(b, ",\"key\":");
+		jbuf_json_str(b, col(st, 9) ? col(st, 9) : corr);
 		jbuf_puts(b, ",\"time\":");
 		jbuf_json_time(b, sqlite3_column_int64(st, 3));
 		jbuf_puts(b, ",\"arrival\":");
@@ -282,6 +296,19 @@ static void render_events(struct history_reader *r, int64_t id, struct jbuf *b)
 		    (long long)sqlite3_column_int64(st, 7));
 		put_raw(b, col(st, 8), "{}");
 		jbuf_puts(b, "}");
+	}
+	jbuf_puts(b, "]");
+	sqlite3_reset(st);
+}
+
+static void render_keys(struct history_reader *r, int64_t id, struct jbuf *b)
+{
+	sqlite3_stmt *st = r->keys;
+	sqlite3_bind_int64(st, 1, id);
+	jbuf_puts(b, ",\"linked_keys\":[");
+	for (int i = 0; sqlite3_step(st) == SQLITE_ROW; i++) {
+		jbuf_puts(b, i ? "," : "");
+		jbuf_json_str(b, col(st, 0));
 	}
 	jbuf_puts(b, "]");
 	sqlite3_reset(st);
@@ -327,10 +354,11 @@ static void render_doc(struct history_reader *r, sqlite3_stmt *st, struct jbuf *
 	else
 		jbuf_json_seconds(
 		    b, sqlite3_column_int64(st, C_CLOSED) - sqlite3_column_int64(st, C_OPENED));
+	render_keys(r, id, b);
 	jbuf_printf(b, ",\"events_total\":%lld", (long long)sqlite3_column_int64(st, C_EVENTS));
 	jbuf_puts(b, ",\"awaiting\":");
 	put_raw(b, col(st, C_AWAITING), "[]");
-	render_events(r, id, b);
+	render_events(r, id, col(st, C_CORR), b);
 	jbuf_puts(b, ",\"steps\":");
 	put_raw(b, col(st, C_STEPS), "[]");
 	render_anomalies(r, id, b);
@@ -377,7 +405,7 @@ int history_read_flow(struct history_reader *r, const char *flow, const char *co
     char *err, size_t errlen)
 {
 	struct history_query q = { .flow = flow,
-		.correlation_id = corr,
+		.key = corr,
 		.since_ns = INT64_MIN,
 		.until_ns = INT64_MAX,
 		.limit = 1 };
