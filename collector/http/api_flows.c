@@ -117,9 +117,9 @@ static bool matches(const struct walk *w, const struct api_instance *v)
 		return false;
 	if (a->kind >= 0 && !(v->kinds & (1u << a->kind)))
 		return false;
-	if (a->awaiting_name[0]) {
+	if (a->awaiting_name[0]) { /* closed: it ended with the step stalled, never done */
 		int s = w->await_idx[v->flow];
-		if (s < 0 || !(v->awaiting & FG_BIT(s)))
+		if (s < 0 || !((closed ? v->stalled : v->awaiting) & FG_BIT(s)))
 			return false;
 	}
 	if (a->q[0] && strstr(v->correlation_id, a->q) == NULL)

@@ -50,7 +50,10 @@ int history_read_open(const char *dir, struct history_reader **out, char *err, s
 	sqlite3_finalize(st);
 	if (ver != HISTORY_SCHEMA_VERSION) {
 		snprintf(err, errlen, "%s: %s", path,
-		    ver < 0 ? sqlite3_errmsg(r->db) : "not a history store of this version");
+		    ver < 0 ? sqlite3_errmsg(r->db)
+		    : ver == 1
+			? "schema version 1: the collector migrates it when it next opens the store"
+			: "not a history store of this version");
 		history_read_close(r);
 		return -1;
 	}
@@ -125,8 +128,9 @@ static void where(const struct history_query *q, char *sql, size_t len)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND outcome=?");
 	if (q->kind) /* anomalies is a JSON array of names: match the quoted name */
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND instr(anomalies,?)>0");
-	if (q->awaiting)
-		snprintf(sql + strlen(sql), len - strlen(sql), " AND instr(awaiting,?)>0");
+	if (q->awaiting) /* as live: awaited (open, evicted), or stalled when it closed */
+		snprintf(sql + strlen(sql), len - strlen(sql),
+		    " AND (instr(awaiting,?)>0 OR instr(stalled,?)>0)");
 	if (q->since_ns != INT64_MIN)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND ended_ns>=?");
 	if (q->until_ns != INT64_MAX)
@@ -154,6 +158,7 @@ static int bind_where(sqlite3_stmt *st, const struct history_query *q, char *quo
 	}
 	if (q->awaiting) {
 		snprintf(quoted, qlen, "\"%s\"", q->awaiting);
+		sqlite3_bind_text(st, i++, quoted, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, i++, quoted, -1, SQLITE_TRANSIENT);
 	}
 	if (q->since_ns != INT64_MIN)
