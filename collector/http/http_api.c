@@ -279,7 +279,7 @@ static void h_anomalies(
 
 static const char *const no_params[] = { NULL };
 static const char *const flows_params[] = { "state", "flow", "awaiting", "kind", "q", "sort",
-	"order", "limit", "offset", "correlation_id", "outcome", "since", "until", NULL };
+	"order", "limit", "offset", "correlation_id", "key", "outcome", "since", "until", NULL };
 static const char *const anomalies_params[] = { "limit", "flow", "kind", NULL };
 static const char *const page_params[] = { "flow", "limit", "offset", NULL };
 
