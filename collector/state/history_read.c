@@ -2,7 +2,8 @@
  * history_read: see history_read.h. Queries are built from fixed fragments with
  * bound parameters only (no value is ever spliced into SQL). A lookup by correlation
  * id uses flows_corr, and so does a contains search (a scan of that index, ~8x
- * smaller than the table); a list without either walks flows by id, newest first, so
+ * smaller than the table); a lookup by key (a timeline, key=) unions flows_corr with
+ * flow_keys_value (linked keys) and fetches the flows by id; a list without either walks flows by id, newest first, so
  * a page costs its offset + limit rows plus the (capped) count.
  */
 #include "state/history_read.h"
