@@ -238,7 +238,8 @@ static void bulk_fill(sqlite3 *db, const struct tmpl *t, long from, long total)
 			sqlite3_bind_int64(ev, 1, id);
 			sqlite3_bind_value(ev, 2, v[0]);
 			sqlite3_bind_text(ev, 3,
-			    subst((const char *)sqlite3_value_text(v[1]), tcorr, corr, eid, sizeof eid),
+			    subst((const char *)sqlite3_value_text(v[1]), tcorr, corr, eid,
+				sizeof eid),
 			    -1, SQLITE_STATIC);
 			for (int c = 2; c <= 8; c++)
 				if (c == 4)
@@ -246,7 +247,8 @@ static void bulk_fill(sqlite3 *db, const struct tmpl *t, long from, long total)
 				else
 					sqlite3_bind_value(ev, c + 2, v[c]);
 			sqlite3_bind_text(ev, 11,
-			    subst((const char *)sqlite3_value_text(v[9]), tpay, pay, attrs, sizeof attrs),
+			    subst((const char *)sqlite3_value_text(v[9]), tpay, pay, attrs,
+				sizeof attrs),
 			    -1, SQLITE_STATIC);
 			sqlite3_bind_value(ev, 12, v[10]);
 			step_reset(db, ev);
@@ -294,8 +296,8 @@ enum { BY_CORR, BY_KEY, LIST_KEY };
 /* 10,000 lookups of one kind over flows 0..n-1; prints p50/p99/max. 0 when all found. */
 static int lookups(struct history_reader *r, int kind, long n)
 {
-	static const char *const names[3] = { "timeline_by_correlation_id", "timeline_by_payment_id",
-		"list_by_key" };
+	static const char *const names[3] = { "timeline_by_correlation_id",
+		"timeline_by_payment_id", "list_by_key" };
 	static double lat[LOOKUPS];
 	char err[4096], v[48];
 	struct jbuf b;
@@ -313,7 +315,8 @@ static int lookups(struct history_reader *r, int kind, long n)
 			};
 			uint64_t total;
 			int got;
-			found += history_read_list(r, &q, 0, &b, &total, &got, err, sizeof err) == 0 &&
+			found +=
+			    history_read_list(r, &q, 0, &b, &total, &got, err, sizeof err) == 0 &&
 			    total == 1;
 		} else {
 			found += history_read_flow(r, "bench", v, &b, err, sizeof err) == 1;
@@ -352,7 +355,8 @@ int main(int argc, char **argv)
 	long total = argc > 3 ? atol(argv[3]) : 10000000;
 	char err[4096];
 	struct config *cfg = NULL;
-	if (config_load_string("history_bench.yaml", CONFIG, strlen(CONFIG), &cfg, err, sizeof err)) {
+	if (config_load_string(
+		"history_bench.yaml", CONFIG, strlen(CONFIG), &cfg, err, sizeof err)) {
 		fprintf(stderr, "%s", err);
 		return 2;
 	}
@@ -374,7 +378,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "history_bench: %s\n", err);
 		return 1;
 	}
-	int rc = lookups(r, BY_CORR, total) | lookups(r, BY_KEY, total) | lookups(r, LIST_KEY, total);
+	int rc =
+	    lookups(r, BY_CORR, total) | lookups(r, BY_KEY, total) | lookups(r, LIST_KEY, total);
 	history_read_close(r);
 	config_free(cfg);
 	return rc;

@@ -360,8 +360,8 @@ static int keyed_visit(void *arg, const struct event *ev, int64_t arrival_ns)
 	return k->fn(k->arg, ev, arrival_ns, k->key);
 }
 
-int evlog_find_keys(const struct evlog *l, const char *const *keys, int nkeys,
-    evlog_key_visit_fn fn, void *arg)
+int evlog_find_keys(
+    const struct evlog *l, const char *const *keys, int nkeys, evlog_key_visit_fn fn, void *arg)
 {
 	struct hit hits[EVLOG_FIND_MAX];
 	int n = 0;

@@ -50,8 +50,8 @@ int evlog_find_ex(const struct evlog *l, const char *corr, evlog_visit_fn fn, vo
  * when it carries it. Returns how many were visited. */
 typedef int (*evlog_key_visit_fn)(
     void *arg, const struct event *ev, int64_t arrival_ns, const char *key);
-int evlog_find_keys(const struct evlog *l, const char *const *keys, int nkeys,
-    evlog_key_visit_fn fn, void *arg);
+int evlog_find_keys(
+    const struct evlog *l, const char *const *keys, int nkeys, evlog_key_visit_fn fn, void *arg);
 uint64_t evlog_added(const struct evlog *l);
 uint64_t evlog_dropped(const struct evlog *l);
 

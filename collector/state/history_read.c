@@ -52,7 +52,7 @@ int history_read_open(const char *dir, struct history_reader **out, char *err, s
 	if (ver != HISTORY_SCHEMA_VERSION) {
 		snprintf(err, errlen, "%s: %s", path,
 		    ver < 0 ? sqlite3_errmsg(r->db)
-		    : ver == 1
+			: ver == 1
 			? "schema version 1: the collector migrates it when it next opens the store"
 			: "not a history store of this version");
 		history_read_close(r);
@@ -62,8 +62,8 @@ int history_read_open(const char *dir, struct history_reader **out, char *err, s
 		"SELECT event_id,type,source,time_ns,arrival_ns,topic,"
 		"partition,offset,attributes,key FROM events WHERE flow_id=? ORDER BY seq",
 		-1, &r->evs, NULL) ||
-	    sqlite3_prepare_v2(r->db, "SELECT key_value FROM flow_keys WHERE flow_id=?", -1,
-		&r->keys, NULL) ||
+	    sqlite3_prepare_v2(
+		r->db, "SELECT key_value FROM flow_keys WHERE flow_id=?", -1, &r->keys, NULL) ||
 	    sqlite3_prepare_v2(r->db,
 		"SELECT kind,step,at_ns FROM anomalies WHERE flow_id=?"
 		" ORDER BY id",
@@ -410,11 +410,9 @@ static int take_one(void *arg, const char *doc, size_t len)
 int history_read_flow(struct history_reader *r, const char *flow, const char *corr, struct jbuf *b,
     char *err, size_t errlen)
 {
-	struct history_query q = { .flow = flow,
-		.key = corr,
-		.since_ns = INT64_MIN,
-		.until_ns = INT64_MAX,
-		.limit = 1 };
+	struct history_query q = {
+		.flow = flow, .key = corr, .since_ns = INT64_MIN, .until_ns = INT64_MAX, .limit = 1
+	};
 	struct one o = { b };
 	int n = history_read_each(r, &q, take_one, &o, err, errlen);
 	return n < 0 ? -1 : n > 0;

@@ -30,10 +30,10 @@
 /* Version 1 -> 2, in one transaction with the version bump, so that a crash leaves
  * either. Flows stored by version 1 have no linked keys: key= finds them by their
  * correlation id only. */
-static const char HISTORY_MIGRATE_1[] = "BEGIN;"
-					"ALTER TABLE events ADD COLUMN key TEXT;" HISTORY_SCHEMA_KEYS
-					"PRAGMA user_version=2;"
-					"COMMIT;";
+static const char HISTORY_MIGRATE_1[] =
+    "BEGIN;"
+    "ALTER TABLE events ADD COLUMN key TEXT;" HISTORY_SCHEMA_KEYS "PRAGMA user_version=2;"
+    "COMMIT;";
 
 /* The schema (docs/history.md). auto_vacuum must precede the first table. */
 static const char HISTORY_SCHEMA[] =
@@ -52,9 +52,8 @@ static const char HISTORY_SCHEMA[] =
     " flow_id INTEGER NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL,"
     " type TEXT NOT NULL, source TEXT NOT NULL, time_ns INTEGER NOT NULL,"
     " arrival_ns INTEGER NOT NULL, topic TEXT, partition INTEGER, offset INTEGER,"
-    " attributes TEXT NOT NULL, key TEXT, PRIMARY KEY(flow_id, seq)) WITHOUT ROWID;"
-    HISTORY_SCHEMA_KEYS
-    "CREATE TABLE IF NOT EXISTS anomalies("
+    " attributes TEXT NOT NULL, key TEXT, PRIMARY KEY(flow_id, seq)) WITHOUT "
+    "ROWID;" HISTORY_SCHEMA_KEYS "CREATE TABLE IF NOT EXISTS anomalies("
     " id INTEGER PRIMARY KEY, flow_id INTEGER, flow TEXT NOT NULL,"
     " correlation_id TEXT NOT NULL, kind TEXT NOT NULL, step TEXT, at_ns INTEGER NOT NULL,"
     " written_ns INTEGER NOT NULL);"
@@ -474,8 +473,8 @@ static int64_t query_i64(sqlite3 *db, const char *sql, int64_t arg, int *rc)
 static int delete_upto(struct history *h, int64_t upto)
 {
 	static const char *const sql[4] = { "DELETE FROM events WHERE flow_id <= ?",
-		"DELETE FROM flow_keys WHERE flow_id <= ?", "DELETE FROM anomalies WHERE flow_id <= ?",
-		"DELETE FROM flows WHERE id <= ?" };
+		"DELETE FROM flow_keys WHERE flow_id <= ?",
+		"DELETE FROM anomalies WHERE flow_id <= ?", "DELETE FROM flows WHERE id <= ?" };
 	for (int i = 0; i < 4; i++) {
 		sqlite3_stmt *st = NULL;
 		int rc = sqlite3_prepare_v2(h->db, sql[i], -1, &st, NULL);

@@ -179,7 +179,8 @@ static void test_linked_keys(void **state)
 		const char *k2[2] = { c, p };
 		struct keyed k = { "", 0 };
 		assert_int_equal(evlog_find_keys(l, k2, 2, collect_keyed, &k), 4);
-		snprintf(want, sizeof want, "a%ld@%s b%ld@%s c%ld@%s d%ld@%s", i, c, i, p, i, p, i, c);
+		snprintf(
+		    want, sizeof want, "a%ld@%s b%ld@%s c%ld@%s d%ld@%s", i, c, i, p, i, p, i, c);
 		assert_string_equal(k.got, want);
 		/* the payment id alone: the events that carry it */
 		struct keyed kp = { "", 0 };

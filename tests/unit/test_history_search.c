@@ -114,8 +114,8 @@ static void rm_dir(const char *dir)
 }
 
 /* One event; pay: the payment_id attribute, or NULL. */
-static void apply(struct fx *f, const char *id, const char *corr, const char *type, int64_t t,
-    const char *pay)
+static void apply(
+    struct fx *f, const char *id, const char *corr, const char *type, int64_t t, const char *pay)
 {
 	struct ev_attr a[2] = { { "amount", "12.50" }, { "payment_id", pay } };
 	struct event ev = { .event_id = id,
@@ -267,7 +267,8 @@ static void test_linked_key_live_and_stored(void **state)
 	    stored_ids(&f, (struct history_query){ .correlation_id = "pay-1" }, &total), "");
 	/* a key filter combines with the others */
 	assert_string_equal(
-	    stored_ids(&f, (struct history_query){ .key = "pay-2", .outcome = "completed" }, &total),
+	    stored_ids(
+		&f, (struct history_query){ .key = "pay-2", .outcome = "completed" }, &total),
 	    "");
 	const char *d = stored_doc(&f, "pay-1");
 	assert_non_null(d);
@@ -378,8 +379,7 @@ static void test_version1_migrated(void **state)
 	assert_string_equal(
 	    stored_ids(&f, (struct history_query){ .key = "pay-new" }, &total), "new");
 	/* stored before the migration: found by its correlation id, not its payment id */
-	assert_string_equal(
-	    stored_ids(&f, (struct history_query){ .key = "pay-old" }, &total), "");
+	assert_string_equal(stored_ids(&f, (struct history_query){ .key = "pay-old" }, &total), "");
 	const char *d = stored_doc(&f, "old");
 	assert_non_null(d);
 	assert_non_null(strstr(d, "\"linked_keys\":[]"));
