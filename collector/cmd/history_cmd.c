@@ -41,6 +41,13 @@ static int p_corr(void *ctx, const struct cliopt *o, const char *a, char *why, s
 	c->q.correlation_id = a;
 	return 0;
 }
+static int p_key(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
+{
+	struct hcmd *c = ctx;
+	(void)o, (void)why, (void)len;
+	c->q.key = a;
+	return 0;
+}
 static int p_flow(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
 	struct hcmd *c = ctx;
@@ -112,6 +119,8 @@ static const struct cliopt hopts[] = {
 	{ "--data", "DIR", "the store's directory (history.dir, or state.dir); required", p_data, 0,
 	    0 },
 	{ "--correlation-id", "ID", "flows with this correlation id (exact)", p_corr, 0, 0 },
+	{ "--key", "V", "flows whose correlation id or a linked key (a payment id) is V", p_key, 0,
+	    0 },
 	{ "--flow", "NAME", "flows of this flow graph", p_flow, 0, 0 },
 	{ "--outcome", "X", "flows that ended so (completed, abandoned, evicted, ...)", p_outcome,
 	    0, 0 },
