@@ -17,7 +17,6 @@
  * waits for them with sigwait, so no signal handler and no global flag are needed.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +27,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include "cmd/cli.h"
+#include "lib/cliopt.h"
 
 #define BROKER_MAX_TOPICS 64
 #define BROKER_MAX_PARTITIONS 10000
@@ -45,36 +45,27 @@ struct broker_opts {
 	const char *address_file;
 };
 
-/* The option table: getopt_long's array and the --help text come from it. */
-static const struct broker_optdef {
-	struct option opt;
-	const char *arg;
-	const char *help;
-} optdefs[] = {
-	{ { "topic", required_argument, NULL, 't' }, "NAME:PARTITIONS",
-	    "pre-create a topic (repeatable, up to 64)" },
-	{ { "brokers", required_argument, NULL, 'b' }, "N",
-	    "number of brokers in the cluster (1..16, default 1)" },
-	{ { "address-file", required_argument, NULL, 'a' }, "FILE",
-	    "also write the bootstrap address to FILE (atomically)" },
-	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help" },
-	{ { "version", no_argument, NULL, 'V' }, NULL, "show the version" },
-};
-#define NOPTS (sizeof optdefs / sizeof optdefs[0])
+static int set_opt(void *ctx, const struct cliopt *o, const char *val, char *err, size_t errlen);
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-	    "usage: choreoscope-broker [options]\n"
-	    "A Kafka-protocol broker on librdkafka's mock cluster. Prints its bootstrap\n"
-	    "address on stdout and serves until SIGTERM/SIGINT.\n\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		char lhs[64];
-		snprintf(lhs, sizeof lhs, "--%s%s%s", optdefs[i].opt.name,
-		    optdefs[i].arg ? " " : "", optdefs[i].arg ? optdefs[i].arg : "");
-		fprintf(out, "  %-30s %s\n", lhs, optdefs[i].help);
-	}
-}
+/* The option table: parsing and the --help text come from it (lib/cliopt.h). */
+static const struct cliopt optdefs[] = {
+	{ "--topic", "NAME:PARTITIONS", "pre-create a topic (repeatable, up to 64)", set_opt, 0,
+	    't' },
+	{ "--brokers", "N", "number of brokers in the cluster (1..16, default 1)", set_opt, 0,
+	    'b' },
+	{ "--address-file", "FILE", "also write the bootstrap address to FILE (atomically)", NULL,
+	    offsetof(struct broker_opts, address_file), 0 },
+};
+
+static const struct clicmd broker_cmd = {
+	.prog = "choreoscope-broker",
+	.synopsis = "usage: choreoscope-broker [options]\n"
+		    "A Kafka-protocol broker on librdkafka's mock cluster. Prints its bootstrap\n"
+		    "address on stdout and serves until SIGTERM/SIGINT.\n\n",
+	.version = CHOREOSCOPE_VERSION,
+	.opts = optdefs,
+	.nopts = sizeof optdefs / sizeof optdefs[0],
+};
 
 /* Parses a decimal integer in [lo, hi]; 0 or -1. */
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -93,31 +84,30 @@ static int add_topic(struct broker_opts *o, const char *spec, char *err, size_t 
 {
 	const char *colon = strrchr(spec, ':');
 	if (o->ntopics >= BROKER_MAX_TOPICS) {
-		snprintf(err, errlen, "too many --topic (at most %d)", BROKER_MAX_TOPICS);
+		snprintf(err, errlen, "too many (at most %d)", BROKER_MAX_TOPICS);
 		return -1;
 	}
 	if (!colon || colon == spec) {
-		snprintf(err, errlen, "--topic '%s': expected NAME:PARTITIONS", spec);
+		snprintf(err, errlen, "'%s': expected NAME:PARTITIONS", spec);
 		return -1;
 	}
 	size_t n = (size_t)(colon - spec);
 	struct broker_topic *t = &o->topics[o->ntopics];
 	if (n >= sizeof t->name) {
-		snprintf(
-		    err, errlen, "--topic '%s': name longer than %zu", spec, sizeof t->name - 1);
+		snprintf(err, errlen, "'%s': name longer than %zu", spec, sizeof t->name - 1);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		char c = spec[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			c == '.' || c == '_' || c == '-')) {
-			snprintf(err, errlen, "--topic '%s': topic names use [a-zA-Z0-9._-]", spec);
+			snprintf(err, errlen, "'%s': topic names use [a-zA-Z0-9._-]", spec);
 			return -1;
 		}
 	}
 	if (parse_int(colon + 1, 1, BROKER_MAX_PARTITIONS, &t->partitions) < 0) {
-		snprintf(err, errlen, "--topic '%s': PARTITIONS must be 1..%d", spec,
-		    BROKER_MAX_PARTITIONS);
+		snprintf(
+		    err, errlen, "'%s': PARTITIONS must be 1..%d", spec, BROKER_MAX_PARTITIONS);
 		return -1;
 	}
 	memcpy(t->name, spec, n);
@@ -126,43 +116,24 @@ static int add_topic(struct broker_opts *o, const char *spec, char *err, size_t 
 	return 0;
 }
 
-/* 0 = run, 1 = exit 0 (help/version printed), -1 = usage error (err set). */
-static int parse_args(int argc, char **argv, struct broker_opts *o, char *err, size_t errlen)
+static int set_opt(void *ctx, const struct cliopt *o, const char *val, char *err, size_t errlen)
 {
-	struct option longopts[NOPTS + 1];
-	for (size_t i = 0; i < NOPTS; i++)
-		longopts[i] = optdefs[i].opt;
-	memset(&longopts[NOPTS], 0, sizeof longopts[NOPTS]);
-	o->brokers = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (add_topic(o, optarg, err, errlen) < 0)
-				return -1;
-			break;
-		case 'b':
-			if (parse_int(optarg, 1, BROKER_MAX_BROKERS, &o->brokers) < 0) {
-				snprintf(err, errlen, "--brokers '%s': expected 1..%d", optarg,
-				    BROKER_MAX_BROKERS);
-				return -1;
-			}
-			break;
-		case 'a': o->address_file = optarg; break;
-		case 'h': usage(stdout); return 1;
-		case 'V': printf("choreoscope-broker %s\n", CHOREOSCOPE_VERSION); return 1;
-		case ':':
-			snprintf(err, errlen, "%s needs an argument", argv[optind - 1]);
-			return -1;
-		default: snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]); return -1;
-		}
-	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+	struct broker_opts *bo = ctx;
+	if (o->key == 't')
+		return add_topic(bo, val, err, errlen);
+	if (parse_int(val, 1, BROKER_MAX_BROKERS, &bo->brokers) < 0) {
+		snprintf(err, errlen, "expected 1..%d, found \"%s\"", BROKER_MAX_BROKERS, val);
 		return -1;
 	}
 	return 0;
+}
+
+/* 0 = run, 1 = exit 0 (help/version printed), -1 = usage error (printed). */
+static int parse_args(int argc, char **argv, struct broker_opts *o)
+{
+	o->brokers = 1;
+	int pr = cliopt_parse(&broker_cmd, argc, argv, o, NULL, NULL);
+	return pr == CLIOPT_RUN ? 0 : pr == CLIOPT_EXIT ? 1 : -1;
 }
 
 /* Writes `addr` + newline to `path` via a temp file in the same directory + rename. */
@@ -237,13 +208,9 @@ int main(int argc, char **argv)
 	struct broker_opts o;
 	char err[600];
 	memset(&o, 0, sizeof o);
-	int r = parse_args(argc, argv, &o, err, sizeof err);
-	if (r > 0)
-		return 0;
-	if (r < 0) {
-		fprintf(stderr, "choreoscope-broker: %s\n(see --help)\n", err);
-		return 2;
-	}
+	int r = parse_args(argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

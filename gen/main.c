@@ -17,71 +17,68 @@
  * Threading: one thread; the only global is the signal flag.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "cmd/cli.h"
+#include "lib/cliopt.h"
 #include "gen.h"
 
-static const struct optdef {
-	struct option opt;
-	const char *arg;
-	const char *help;
-} optdefs[] = {
-	{ { "brokers", required_argument, NULL, 'b' }, "LIST",
-	    "Kafka bootstrap servers; unset: no Kafka (then --out)" },
-	{ { "topic", required_argument, NULL, 't' }, "NAME",
-	    "topic to produce to (default events)" },
-	{ { "rate", required_argument, NULL, 'r' }, "EVENTS_PER_SEC",
-	    "pace sending at this rate; 0 = as fast as possible (default; synthetic clock only)" },
-	{ { "flows", required_argument, NULL, 'n' }, "N",
-	    "start N flows, then finish (default: run until SIGINT/SIGTERM)" },
-	{ { "duration", required_argument, NULL, 'd' }, "SECONDS",
-	    "start flows for this long (simulated time), then finish" },
-	{ { "seed", required_argument, NULL, 's' }, "N",
-	    "random seed (default 1); same seed, same flows, faults and ids" },
-	{ { "format", required_argument, NULL, 'f' }, "FMT",
-	    "protobuf (default) | json | cloudevents-binary | cloudevents-structured" },
-	{ { "fault-rate", required_argument, NULL, 'F' }, "KIND=P",
-	    "fraction of flows with fault KIND (repeatable); KIND: stalled missing out_of_order "
-	    "duplicate double_step retry_storm unexpected join_wait abandoned" },
-	{ { "faults", required_argument, NULL, 'a' }, "P",
-	    "the same fraction for every fault kind (at most 1/9)" },
-	{ { "truth", required_argument, NULL, 'T' }, "FILE",
-	    "write every verdict the faults imply as JSON lines" },
-	{ { "out", required_argument, NULL, 'o' }, "FILE",
-	    "also write the events as a replay file" },
-	{ { "out-format", required_argument, NULL, 'O' }, "FMT",
-	    "jsonl | protobuf (length-delimited); default protobuf for --format protobuf, else "
-	    "jsonl" },
-	{ { "clock", required_argument, NULL, 'c' }, "CLOCK",
-	    "synthetic (event time from 2026-01-01T00:00:00Z; default) | wall (event time = now)" },
-	{ { "sim-rate", required_argument, NULL, 'S' }, "EVENTS_PER_SEC",
-	    "simulated event rate when --rate is 0 (default 1000)" },
-	{ { "tail", required_argument, NULL, 'L' }, "SECONDS",
-	    "event time run on after the last flow event so every deadline fires (default 20)" },
-	{ { "property", required_argument, NULL, 'X' }, "KEY=VALUE",
-	    "librdkafka producer property (repeatable; also -X)" },
-	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help" },
-	{ { "version", no_argument, NULL, 'V' }, NULL, "show the version" },
-};
-#define NOPTS (sizeof optdefs / sizeof optdefs[0])
+static int set_opt(void *ctx, const struct cliopt *o, const char *val, char *err, size_t errlen);
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-	    "usage: choreoscope-gen [options]\n"
-	    "Saga traffic for the demo flows (config/demo.yaml) with injected faults.\n\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		char lhs[64];
-		snprintf(lhs, sizeof lhs, "--%s%s%s", optdefs[i].opt.name,
-		    optdefs[i].arg ? " " : "", optdefs[i].arg ? optdefs[i].arg : "");
-		fprintf(out, "  %-28s %s\n", lhs, optdefs[i].help);
-	}
-}
+static const struct cliopt optdefs[] = {
+	{ "--brokers", "LIST", "Kafka bootstrap servers; unset: no Kafka (then --out)", set_opt, 0,
+	    'b' },
+	{ "--topic", "NAME", "topic to produce to (default events)", set_opt, 0, 't' },
+	{ "--rate", "EVENTS_PER_SEC",
+	    "pace sending at this rate; 0 = as fast as possible (default; synthetic clock only)",
+	    set_opt, 0, 'r' },
+	{ "--flows", "N", "start N flows, then finish (default: run until SIGINT/SIGTERM)", set_opt,
+	    0, 'n' },
+	{ "--duration", "SECONDS", "start flows for this long (simulated time), then finish",
+	    set_opt, 0, 'd' },
+	{ "--seed", "N", "random seed (default 1); same seed, same flows, faults and ids", set_opt,
+	    0, 's' },
+	{ "--format", "FMT",
+	    "protobuf (default) | json | cloudevents-binary | cloudevents-structured", set_opt, 0,
+	    'f' },
+	{ "--fault-rate", "KIND=P",
+	    "fraction of flows with fault KIND (repeatable); KIND: stalled missing out_of_order "
+	    "duplicate double_step retry_storm unexpected join_wait abandoned",
+	    set_opt, 0, 'F' },
+	{ "--faults", "P", "the same fraction for every fault kind (at most 1/9)", set_opt, 0,
+	    'a' },
+	{ "--truth", "FILE", "write every verdict the faults imply as JSON lines", set_opt, 0,
+	    'T' },
+	{ "--out", "FILE", "also write the events as a replay file", set_opt, 0, 'o' },
+	{ "--out-format", "FMT",
+	    "jsonl | protobuf (length-delimited); default protobuf for --format protobuf, else "
+	    "jsonl",
+	    set_opt, 0, 'O' },
+	{ "--clock", "CLOCK",
+	    "synthetic (event time from 2026-01-01T00:00:00Z; default) | wall (event time = now)",
+	    set_opt, 0, 'c' },
+	{ "--sim-rate", "EVENTS_PER_SEC", "simulated event rate when --rate is 0 (default 1000)",
+	    set_opt, 0, 'S' },
+	{ "--tail", "SECONDS",
+	    "event time run on after the last flow event so every deadline fires (default 20)",
+	    set_opt, 0, 'L' },
+	{ "--property", "KEY=VALUE", "librdkafka producer property (repeatable; also -X)", set_opt,
+	    0, 'X' },
+	{ "-X", "KEY=VALUE", "the same as --property", set_opt, 0, 'X' },
+};
+
+static const struct clicmd gen_cmd = {
+	.prog = "choreoscope-gen",
+	.synopsis = "usage: choreoscope-gen [options]\n"
+		    "Saga traffic for the demo flows (config/demo.yaml) with injected faults.\n\n",
+	.version = CHOREOSCOPE_VERSION,
+	.opts = optdefs,
+	.nopts = sizeof optdefs / sizeof optdefs[0],
+	.quote_value = true,
+};
 
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
@@ -123,7 +120,7 @@ static int parse_fault_rate(struct gen_opts *o, const char *s, char *err, size_t
 	const char *eq = strchr(s, '=');
 	size_t n = eq ? (size_t)(eq - s) : 0;
 	if (!eq || n == 0 || n >= sizeof kind) {
-		snprintf(err, errlen, "--fault-rate '%s': expected KIND=P", s);
+		snprintf(err, errlen, "expected KIND=P");
 		return -1;
 	}
 	memcpy(kind, s, n);
@@ -131,14 +128,14 @@ static int parse_fault_rate(struct gen_opts *o, const char *s, char *err, size_t
 	int k = gen_fault_index(kind);
 	if (k < 0) {
 		snprintf(err, errlen,
-		    "--fault-rate '%s': unknown kind '%s' (stalled, missing, "
+		    "unknown kind '%s' (stalled, missing, "
 		    "out_of_order, duplicate, double_step, retry_storm, unexpected, join_wait, "
 		    "abandoned)",
-		    s, kind);
+		    kind);
 		return -1;
 	}
 	if (parse_double(eq + 1, 0, 1, &o->fault_rate[k]) < 0) {
-		snprintf(err, errlen, "--fault-rate '%s': P must be a number in [0, 1]", s);
+		snprintf(err, errlen, "P must be a number in [0, 1]");
 		return -1;
 	}
 	return 0;
@@ -210,11 +207,15 @@ static int apply_opt(struct gen_opts *o, int c, const char *arg, char *err, size
 		o->props[o->nprops++] = (char *)arg;
 		return 0;
 	}
-	for (size_t i = 0; i < NOPTS; i++)
-		if (optdefs[i].opt.val == c)
-			snprintf(err, errlen, "--%s '%s': expected %s (%s)", optdefs[i].opt.name,
-			    arg, optdefs[i].arg, optdefs[i].help);
+	for (size_t i = 0; i < sizeof optdefs / sizeof optdefs[0]; i++)
+		if (optdefs[i].key == c)
+			snprintf(err, errlen, "expected %s (%s)", optdefs[i].arg, optdefs[i].help);
 	return -1;
+}
+
+static int set_opt(void *ctx, const struct cliopt *o, const char *val, char *err, size_t errlen)
+{
+	return apply_opt(ctx, o->key, val, err, errlen);
 }
 
 /* Cross-option checks. */
@@ -240,43 +241,18 @@ static int check_opts(struct gen_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-/* 0 run, 1 exit 0, -1 usage error. */
+/* 0 run, 1 exit 0, -1 usage error (err set), -2 usage error (printed). */
 static int parse_args(int argc, char **argv, struct gen_opts *o, char *err, size_t errlen)
 {
-	struct option longopts[NOPTS + 1];
-	for (size_t i = 0; i < NOPTS; i++)
-		longopts[i] = optdefs[i].opt;
-	memset(&longopts[NOPTS], 0, sizeof longopts[NOPTS]);
 	*o = (struct gen_opts){ .topic = "events",
 		.sim_rate = 1000,
 		.tail = 20,
 		.seed = 1,
 		.out_format = -1,
 		.synthetic = 1 };
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":hX:", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 1;
-		}
-		if (c == 'V') {
-			printf("choreoscope-gen %s\n", CHOREOSCOPE_VERSION);
-			return 1;
-		}
-		if (c == ':' || c == '?') {
-			snprintf(err, errlen,
-			    c == ':' ? "%s needs an argument" : "unknown option '%s'",
-			    argv[optind - 1]);
-			return -1;
-		}
-		if (apply_opt(o, c, optarg, err, errlen) < 0)
-			return -1;
-	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-		return -1;
-	}
+	int pr = cliopt_parse(&gen_cmd, argc, argv, o, NULL, NULL);
+	if (pr != CLIOPT_RUN)
+		return pr == CLIOPT_EXIT ? 1 : -2;
 	return check_opts(o, err, errlen);
 }
 
@@ -295,6 +271,8 @@ int main(int argc, char **argv)
 	int r = parse_args(argc, argv, &o, err, sizeof err);
 	if (r > 0)
 		return 0;
+	if (r == -2)
+		return 2;
 	if (r < 0) {
 		fprintf(stderr, "choreoscope-gen: %s\n(see --help)\n", err);
 		return 2;

@@ -1,5 +1,6 @@
 /*
- * main: choreoscope-tui entry point. Flags (one table gives parsing and --help),
+ * main: choreoscope-tui entry point. Flags (one table gives parsing and --help:
+ * lib/cliopt.h),
  * then the loop: wait up to 100 ms for a key, hand it to the key table, redraw when a
  * key changed something, when the model has new data, on resize, or once a second.
  * The network lives in the model's threads; this thread only draws and reads keys.
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "crt.h"
+#include "lib/cliopt.h"
 #include "keys.h"
 #include "model.h"
 #include "ui.h"
@@ -30,126 +32,76 @@ struct opts {
 	int nurls;
 	const char *token;
 	double delay;
-	int color, help, version;
+	int color;
 };
 
-struct optdef {
-	const char *name, *arg, *help;
-	int (*set)(struct opts *o, const char *v, char *err, size_t errlen);
-};
-
-static int set_url(struct opts *o, const char *v, char *err, size_t errlen)
+static int set_url(void *ctx, const struct cliopt *opt, const char *v, char *err, size_t errlen)
 {
+	struct opts *o = ctx;
+	(void)opt;
 	if (o->nurls == MODEL_MAX_COLS) {
 		snprintf(err, errlen, "at most %d --url", MODEL_MAX_COLS);
 		return -1;
 	}
 	if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
-		snprintf(err, errlen, "--url: expected http://HOST:PORT, found \"%s\"", v);
+		snprintf(err, errlen, "expected http://HOST:PORT, found \"%s\"", v);
 		return -1;
 	}
 	o->urls[o->nurls++] = v;
 	return 0;
 }
 
-static int set_token(struct opts *o, const char *v, char *err, size_t errlen)
+static int set_token(void *ctx, const struct cliopt *opt, const char *v, char *err, size_t errlen)
 {
+	struct opts *o = ctx;
+	(void)opt;
 	(void)err, (void)errlen;
 	o->token = v;
 	return 0;
 }
 
-static int set_delay(struct opts *o, const char *v, char *err, size_t errlen)
+static int set_delay(void *ctx, const struct cliopt *opt, const char *v, char *err, size_t errlen)
 {
+	struct opts *o = ctx;
+	(void)opt;
 	char *end;
 	double d = strtod(v, &end);
 
 	if (*end || d < 0.2 || d > 60) {
-		snprintf(err, errlen, "-d: expected seconds between 0.2 and 60, found \"%s\"", v);
+		snprintf(err, errlen, "expected seconds between 0.2 and 60, found \"%s\"", v);
 		return -1;
 	}
 	o->delay = d;
 	return 0;
 }
 
-static int set_nocolor(struct opts *o, const char *v, char *err, size_t errlen)
+static int set_nocolor(void *ctx, const struct cliopt *opt, const char *v, char *err, size_t errlen)
 {
+	struct opts *o = ctx;
+	(void)opt;
 	(void)v, (void)err, (void)errlen;
 	o->color = 0;
 	return 0;
 }
 
-static int set_help(struct opts *o, const char *v, char *err, size_t errlen)
-{
-	(void)v, (void)err, (void)errlen;
-	o->help = 1;
-	return 0;
-}
-
-static int set_version(struct opts *o, const char *v, char *err, size_t errlen)
-{
-	(void)v, (void)err, (void)errlen;
-	o->version = 1;
-	return 0;
-}
-
-static const struct optdef optdefs[] = {
+static const struct cliopt optdefs[] = {
 	{ "--url", "URL",
-	    "collector API base URL; repeat to merge several (default " DEFAULT_URL ")", set_url },
-	{ "--token", "T", "bearer token for the collector API", set_token },
-	{ "-d", "SECONDS", "refresh interval, 0.2..60 (default 1)", set_delay },
-	{ "--no-color", NULL, "no colour (also when NO_COLOR is set)", set_nocolor },
-	{ "--version", NULL, "print the version", set_version },
-	{ "--help", NULL, "this help", set_help },
+	    "collector API base URL; repeat to merge several (default " DEFAULT_URL ")", set_url, 0,
+	    0 },
+	{ "--token", "T", "bearer token for the collector API", set_token, 0, 0 },
+	{ "-d", "SECONDS", "refresh interval, 0.2..60 (default 1)", set_delay, 0, 0 },
+	{ "--no-color", NULL, "no colour (also when NO_COLOR is set)", set_nocolor, 0, 0 },
 };
 
-static void usage(FILE *out)
-{
-	size_t i;
-
-	fprintf(out,
-	    "usage: choreoscope-tui [options]\nWatch live flows, stalls and timelines of "
-	    "choreoscope collectors.\n\n");
-	for (i = 0; i < sizeof optdefs / sizeof optdefs[0]; i++) {
-		char lhs[40];
-		snprintf(lhs, sizeof lhs, "%s%s%s", optdefs[i].name, optdefs[i].arg ? " " : "",
-		    optdefs[i].arg ? optdefs[i].arg : "");
-		fprintf(out, "  %-18s %s\n", lhs, optdefs[i].help);
-	}
-	fprintf(out, "\nKeys: press ? in the program.\n");
-}
-
-static int parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
-{
-	int i;
-	size_t k;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL, *eq = strchr(a, '=');
-		size_t alen = eq ? (size_t)(eq - a) : strlen(a);
-		for (k = 0; k < sizeof optdefs / sizeof optdefs[0]; k++)
-			if (strlen(optdefs[k].name) == alen &&
-			    strncmp(optdefs[k].name, a, alen) == 0)
-				break;
-		if (k == sizeof optdefs / sizeof optdefs[0]) {
-			snprintf(err, errlen, "unknown option \"%s\" (see --help)", a);
-			return -1;
-		}
-		if (optdefs[k].arg) {
-			v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!v) {
-				snprintf(
-				    err, errlen, "%s needs %s", optdefs[k].name, optdefs[k].arg);
-				return -1;
-			}
-		}
-		if (optdefs[k].set(o, v, err, errlen))
-			return -1;
-	}
-	if (o->nurls == 0)
-		o->urls[o->nurls++] = DEFAULT_URL;
-	return 0;
-}
+static const struct clicmd tui_cmd = {
+	.prog = "choreoscope-tui",
+	.synopsis = "usage: choreoscope-tui [options]\nWatch live flows, stalls and timelines of "
+		    "choreoscope collectors.\n\n",
+	.footer = "\nKeys: press ? in the program.\n",
+	.version = TUI_VERSION,
+	.opts = optdefs,
+	.nopts = sizeof optdefs / sizeof optdefs[0],
+};
 
 static void loop(struct ui *u)
 {
@@ -186,17 +138,11 @@ int main(int argc, char **argv)
 	int rc = 1;
 
 	setlocale(LC_ALL, "");
-	if (parse(argc, argv, &o, err, sizeof err)) {
-		fprintf(stderr, "choreoscope-tui: %s\n", err);
-		return 2;
-	}
-	if (o.help || o.version) {
-		if (o.help)
-			usage(stdout);
-		else
-			printf("choreoscope-tui %s\n", TUI_VERSION);
-		return 0;
-	}
+	int pr = cliopt_parse(&tui_cmd, argc, argv, &o, NULL, NULL);
+	if (pr != CLIOPT_RUN)
+		return cliopt_exit_status(pr);
+	if (o.nurls == 0)
+		o.urls[o.nurls++] = DEFAULT_URL;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);

@@ -3,7 +3,7 @@
  * the loop and kafka_source.h for the offset discipline (stored only after the engine
  * applied a message; committed on revoke, every second and at exit).
  *
- * Flags come from one table (parsing and --help). Signals: SIGTERM/SIGINT stop the
+ * Flags come from one table (lib/cliopt.h: parsing and --help). Signals: SIGTERM/SIGINT stop the
  * loop after the current batch (it is applied and its offsets stored), then records
  * are flushed, offsets committed and the process exits 0. SIGHUP re-reads the config:
  * an invalid one is reported and the old one kept; a valid one applies its log level
@@ -21,6 +21,7 @@
 
 #include "cmd/cli.h"
 #include "http/http_daemon.h"
+#include "lib/cliopt.h"
 #include "lib/jbuf.h"
 #include "decode/kafka_decode.h"
 #include "lib/log.h"
@@ -41,7 +42,7 @@ struct dflags {
 	const char *config, *brokers, *group, *clock, *records, *log_level, *listen;
 	char *topics[DAEMON_MAX_TOPICS];
 	int ntopics;
-	bool until_end, help, version;
+	bool until_end;
 };
 
 struct daemon {
@@ -78,97 +79,57 @@ struct daemon {
 
 /* ---- flags ---------------------------------------------------------------------- */
 
-enum fkind { F_STR, F_TOPIC, F_BOOL };
-
-struct dopt {
-	const char *name;
-	enum fkind kind;
-	size_t off; /* into struct dflags */
-	const char *arg, *help;
-};
-
-#define FO(f) offsetof(struct dflags, f)
-static const struct dopt dopts[] = {
-	{ "--config", F_STR, FO(config), "FILE", "configuration file (required)" },
-	{ "--brokers", F_STR, FO(brokers), "ADDR", "bootstrap servers; overrides kafka.brokers" },
-	{ "--group", F_STR, FO(group), "ID", "consumer group; overrides kafka.group_id" },
-	{ "--topic", F_TOPIC, 0, "T", "topic to consume (repeatable); overrides kafka.topics" },
-	{ "--clock", F_STR, FO(clock), "wall|event",
-	    "wall: live judging on the lag-aware partition clock (default); event: event time" },
-	{ "--until-end", F_BOOL, FO(until_end), NULL,
-	    "stop at the end of every assigned partition, then flush as replay does" },
-	{ "--records", F_STR, FO(records), "FILE",
-	    "anomaly/flow/summary JSON lines ('-': stdout)" },
-	{ "--log-level", F_STR, FO(log_level), "LEVEL",
-	    "error|warn|info|debug; overrides log_level" },
-	{ "--listen", F_STR, FO(listen), "ADDR", "HTTP address; overrides http.listen" },
-	{ "--help", F_BOOL, FO(help), NULL, "this help" },
-	{ "--version", F_BOOL, FO(version), NULL, "print the version" },
-};
-
-static void usage(FILE *out)
+static int set_topic(void *ctx, const struct cliopt *o, const char *val, char *err, size_t errlen)
 {
-	fprintf(out, "usage: choreoscope --config FILE [options]   the live collector\n");
-	for (size_t i = 0; i < sizeof dopts / sizeof dopts[0]; i++) {
-		char left[40];
-		snprintf(left, sizeof left, "%s%s%s", dopts[i].name, dopts[i].arg ? " " : "",
-		    dopts[i].arg ? dopts[i].arg : "");
-		fprintf(out, "  %-22s %s\n", left, dopts[i].help);
-	}
-	fprintf(out, "Other subcommands: choreoscope --help. Settings: docs/kafka.md.\n");
-}
-
-/* Sets one option; `val` is NULL for booleans. */
-static int set_opt(
-    struct dflags *f, const struct dopt *o, const char *val, char *err, size_t errlen)
-{
-	if (o->kind == F_BOOL) {
-		*(bool *)((char *)f + o->off) = true;
-	} else if (o->kind == F_STR) {
-		*(const char **)((char *)f + o->off) = val;
-	} else {
-		if (f->ntopics == DAEMON_MAX_TOPICS) {
-			snprintf(err, errlen, "at most %d --topic flags", DAEMON_MAX_TOPICS);
-			return -1;
-		}
-		f->topics[f->ntopics++] = (char *)val;
-	}
-	return 0;
-}
-
-static int parse_flags(int argc, char **argv, struct dflags *f, char *err, size_t errlen)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *eq = strchr(a, '=');
-		size_t n = eq != NULL ? (size_t)(eq - a) : strlen(a);
-		const struct dopt *o = NULL;
-		for (size_t k = 0; k < sizeof dopts / sizeof dopts[0] && o == NULL; k++)
-			if (strlen(dopts[k].name) == n && strncmp(a, dopts[k].name, n) == 0)
-				o = &dopts[k];
-		if (o == NULL) {
-			snprintf(err, errlen, "unknown option %s (see --help)", a);
-			return -1;
-		}
-		const char *val = NULL;
-		if (o->kind != F_BOOL) {
-			val = eq != NULL ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-			if (val == NULL) {
-				snprintf(err, errlen, "%s needs a value (%s)", o->name, o->arg);
-				return -1;
-			}
-		} else if (eq != NULL) {
-			snprintf(err, errlen, "%s takes no value", o->name);
-			return -1;
-		}
-		if (set_opt(f, o, val, err, errlen) < 0)
-			return -1;
-	}
-	if (f->clock != NULL && strcmp(f->clock, "wall") != 0 && strcmp(f->clock, "event") != 0) {
-		snprintf(err, errlen, "--clock must be wall or event, not %s", f->clock);
+	struct dflags *f = ctx;
+	(void)o;
+	if (f->ntopics == DAEMON_MAX_TOPICS) {
+		snprintf(err, errlen, "at most %d --topic flags", DAEMON_MAX_TOPICS);
 		return -1;
 	}
+	f->topics[f->ntopics++] = (char *)val;
 	return 0;
 }
+
+static int set_clock(void *ctx, const struct cliopt *o, const char *val, char *err, size_t errlen)
+{
+	(void)o;
+	if (strcmp(val, "wall") != 0 && strcmp(val, "event") != 0) {
+		snprintf(err, errlen, "expected wall or event, found \"%s\"", val);
+		return -1;
+	}
+	((struct dflags *)ctx)->clock = val;
+	return 0;
+}
+
+#define FO(f) offsetof(struct dflags, f)
+static const struct cliopt dopts[] = {
+	{ "--config", "FILE", "configuration file (required)", NULL, FO(config), 0 },
+	{ "--brokers", "ADDR", "bootstrap servers; overrides kafka.brokers", NULL, FO(brokers), 0 },
+	{ "--group", "ID", "consumer group; overrides kafka.group_id", NULL, FO(group), 0 },
+	{ "--topic", "T", "topic to consume (repeatable); overrides kafka.topics", set_topic, 0,
+	    0 },
+	{ "--clock", "wall|event",
+	    "wall: live judging on the lag-aware partition clock (default); event: event time",
+	    set_clock, 0, 0 },
+	{ "--until-end", NULL,
+	    "stop at the end of every assigned partition, then flush as replay does", NULL,
+	    FO(until_end), 0 },
+	{ "--records", "FILE", "anomaly/flow/summary JSON lines ('-': stdout)", NULL, FO(records),
+	    0 },
+	{ "--log-level", "LEVEL", "error|warn|info|debug; overrides log_level", NULL, FO(log_level),
+	    0 },
+	{ "--listen", "ADDR", "HTTP address; overrides http.listen", NULL, FO(listen), 0 },
+};
+
+static const struct clicmd dcmd = {
+	.prog = "choreoscope",
+	.synopsis = "usage: choreoscope --config FILE [options]   the live collector\n",
+	.footer = "Other subcommands: choreoscope --help. Settings: docs/kafka.md.\n",
+	.version = CHOREOSCOPE_VERSION,
+	.opts = dopts,
+	.nopts = sizeof dopts / sizeof dopts[0],
+};
 
 /* ---- signals -------------------------------------------------------------------- */
 
@@ -680,16 +641,9 @@ int daemon_main(int argc, char **argv)
 	if (d == NULL)
 		return 1;
 	d->lg = (struct log){ .level = LOG_LVL_INFO, .out = stderr };
-	if (parse_flags(argc, argv, &d->fl, err, sizeof err) < 0) {
-		fprintf(stderr, "choreoscope: %s\n", err);
-		goto out;
-	}
-	if (d->fl.help || d->fl.version) {
-		if (d->fl.help)
-			usage(stdout);
-		else
-			printf("choreoscope %s\n", CHOREOSCOPE_VERSION);
-		rc = 0;
+	int pr = cliopt_parse(&dcmd, argc, argv, &d->fl, NULL, NULL);
+	if (pr != CLIOPT_RUN) {
+		rc = cliopt_exit_status(pr);
 		goto out;
 	}
 	if (d->fl.config == NULL) {

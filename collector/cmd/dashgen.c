@@ -21,6 +21,7 @@
 
 #include "cmd/cli.h"
 #include "config/config.h"
+#include "lib/cliopt.h"
 #include "lib/jbuf.h"
 #include "out/metrics.h"
 
@@ -446,33 +447,28 @@ static int write_file(const char *dir, const char *name, const struct jbuf *b)
 	return 0;
 }
 
-static int usage(int rc)
-{
-	fprintf(rc ? stderr : stdout,
-	    "usage: choreoscope gen-dashboards [--config FILE] [--out DIR] [--job REGEX]\n"
-	    "           [--runbook-url URL] [--severity FLOW=LEVEL ...]\n"
-	    "Writes DIR/choreoscope-dashboard.json (Grafana) and DIR/choreoscope-rules.yml\n"
-	    "(Prometheus alert rules). With --config they are tailored to its flows.\n"
-	    "  --out DIR              output directory (default: .)\n"
-	    "  --job REGEX            Prometheus job of the collectors in the rules (default: "
-	    "choreoscope)\n"
-	    "  --runbook-url URL      base of every rule's runbook_url; #alertname is appended\n"
-	    "                         (default: " DEFAULT_RUNBOOK ")\n"
-	    "  --severity FLOW=LEVEL  severity label of FLOW's stall rules (with --config;\n"
-	    "                         default: stalled warning, abandoned and stall age "
-	    "critical)\n");
-	return rc;
-}
+struct dgflags {
+	const char *config, *out;
+	struct gen_opts o;
+};
 
-/* --severity FLOW=LEVEL: LEVEL one of critical, warning, info. */
-static int add_severity(struct gen_opts *o, char *arg)
+/* --severity FLOW=LEVEL: LEVEL one of critical, warning, info. FLOW is checked
+ * against the config once it is loaded. */
+static int set_severity(
+    void *ctx, const struct cliopt *opt, const char *val, char *err, size_t errlen)
 {
+	struct gen_opts *o = &((struct dgflags *)ctx)->o;
+	char *arg = (char *)val; /* an argv string: split in place */
 	char *eq = strchr(arg, '=');
-	if (eq == NULL || eq == arg || o->nsev == MAX_SEVERITIES ||
+	(void)opt;
+	if (o->nsev == MAX_SEVERITIES) {
+		snprintf(err, errlen, "at most %d", MAX_SEVERITIES);
+		return -1;
+	}
+	if (eq == NULL || eq == arg ||
 	    (strcmp(eq + 1, "critical") != 0 && strcmp(eq + 1, "warning") != 0 &&
 		strcmp(eq + 1, "info") != 0)) {
-		fprintf(stderr, "choreoscope: --severity %s: expected FLOW=critical|warning|info\n",
-		    arg);
+		snprintf(err, errlen, "expected FLOW=critical|warning|info, found \"%s\"", val);
 		return -1;
 	}
 	*eq = '\0';
@@ -481,33 +477,47 @@ static int add_severity(struct gen_opts *o, char *arg)
 	return 0;
 }
 
+#define DG(f) offsetof(struct dgflags, f)
+static const struct cliopt dgopts[] = {
+	{ "--config", "FILE", "tailor the dashboard and rules to the flows of FILE", NULL,
+	    DG(config), 0 },
+	{ "--out", "DIR", "output directory (default: .)", NULL, DG(out), 0 },
+	{ "--job", "REGEX", "Prometheus job of the collectors in the rules (default: choreoscope)",
+	    NULL, DG(o.job), 0 },
+	{ "--runbook-url", "URL",
+	    "base of every rule's runbook_url; #alertname is appended\n"
+	    "(default: " DEFAULT_RUNBOOK ")",
+	    NULL, DG(o.runbook), 0 },
+	{ "--severity", "FLOW=LEVEL",
+	    "severity label of FLOW's stall rules (with --config; repeatable;\n"
+	    "default: stalled warning, abandoned and stall age critical)",
+	    set_severity, 0, 0 },
+};
+
+static const struct clicmd dgcmd = {
+	.prog = "choreoscope gen-dashboards",
+	.synopsis =
+	    "usage: choreoscope gen-dashboards [--config FILE] [--out DIR] [--job REGEX]\n"
+	    "           [--runbook-url URL] [--severity FLOW=LEVEL ...]\n"
+	    "Writes DIR/choreoscope-dashboard.json (Grafana) and DIR/choreoscope-rules.yml\n"
+	    "(Prometheus alert rules). With --config they are tailored to its flows.\n",
+	.opts = dgopts,
+	.nopts = sizeof dgopts / sizeof dgopts[0],
+};
+
 int dashgen_main(int argc, char **argv)
 {
-	const char *cfgpath = NULL, *out = ".";
 	const char *sev_flow[MAX_SEVERITIES], *sev_level[MAX_SEVERITIES];
-	struct gen_opts o = { .job = "choreoscope",
-		.runbook = DEFAULT_RUNBOOK,
-		.sev_flow = sev_flow,
-		.sev_level = sev_level };
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0)
-			return usage(0);
-		if (i + 1 >= argc)
-			return usage(2);
-		if (strcmp(argv[i], "--config") == 0)
-			cfgpath = argv[++i];
-		else if (strcmp(argv[i], "--out") == 0)
-			out = argv[++i];
-		else if (strcmp(argv[i], "--job") == 0)
-			o.job = argv[++i];
-		else if (strcmp(argv[i], "--runbook-url") == 0)
-			o.runbook = argv[++i];
-		else if (strcmp(argv[i], "--severity") == 0) {
-			if (add_severity(&o, argv[++i]) < 0)
-				return 2;
-		} else
-			return usage(2);
-	}
+	struct dgflags fl = { .out = ".",
+		.o = { .job = "choreoscope",
+		    .runbook = DEFAULT_RUNBOOK,
+		    .sev_flow = sev_flow,
+		    .sev_level = sev_level } };
+	int pr = cliopt_parse(&dgcmd, argc, argv, &fl, NULL, NULL);
+	if (pr != CLIOPT_RUN)
+		return cliopt_exit_status(pr);
+	const char *cfgpath = fl.config, *out = fl.out;
+	struct gen_opts o = fl.o;
 	struct config *cfg = NULL;
 	char err[4096];
 	if (cfgpath && config_load(cfgpath, &cfg, err, sizeof(err)) < 0) {

@@ -16,13 +16,13 @@
  * Single-threaded.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "lib/cliopt.h"
 #include "cmd/discover_live.h"
 #include "config/config.h"
 #include "decode/decode.h"
@@ -45,8 +45,6 @@ struct dcmd {
  * flow, so this one names a placeholder that nothing uses. */
 #define DEFAULTS_YAML "flows:\n  - name: _\n    steps:\n      _: { start: true, end: true }\n"
 
-typedef int (*dparse_fn)(struct dcmd *c, const char *arg, char *why, size_t len);
-
 static int parse_num(const char *s, double lo, double hi, double *v)
 {
 	char *end;
@@ -58,20 +56,26 @@ static int parse_num(const char *s, double lo, double hi, double *v)
 	return 0;
 }
 
-static int p_config(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_config(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	(void)why, (void)len;
 	c->config = a;
 	return 0;
 }
-static int p_out(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_out(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	(void)why, (void)len;
 	c->out = a;
 	return 0;
 }
-static int p_format(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_format(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	c->have_fmt = 1;
 	if (input_format_parse(a, &c->fmt) == 0)
 		return 0;
@@ -79,8 +83,10 @@ static int p_format(struct dcmd *c, const char *a, char *why, size_t len)
 	return -1;
 }
 /* 0.99, p99 or 99.9 (a percentage when > 1) */
-static int p_quantile(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_quantile(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	double v;
 	if (parse_num(a[0] == 'p' ? a + 1 : a, 0, 100, &v) == 0 && (a[0] == 'p' || v >= 1))
 		v /= 100;
@@ -93,15 +99,19 @@ static int p_quantile(struct dcmd *c, const char *a, char *why, size_t len)
 	snprintf(why, len, "expected a quantile in (0, 1) or a percentile such as p99");
 	return -1;
 }
-static int p_margin(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_margin(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	if (parse_num(a, 1, 1000, &c->o.margin) == 0)
 		return 0;
 	snprintf(why, len, "expected a factor from 1 to 1000");
 	return -1;
 }
-static int p_support(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_support(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	double v;
 	if (parse_num(a, 0, 0.5, &v) == 0 && v > 0 && v < 0.5) {
 		c->o.min_support = v;
@@ -110,8 +120,10 @@ static int p_support(struct dcmd *c, const char *a, char *why, size_t len)
 	snprintf(why, len, "expected a fraction in (0, 0.5), such as 0.05");
 	return -1;
 }
-static int p_max_flows(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_max_flows(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	double v;
 	if (parse_num(a, 1, 1 << 30, &v) == 0 && v == floor(v)) {
 		c->o.max_flows = (size_t)v;
@@ -120,8 +132,10 @@ static int p_max_flows(struct dcmd *c, const char *a, char *why, size_t len)
 	snprintf(why, len, "expected a whole number from 1 to 1073741824");
 	return -1;
 }
-static int p_idle(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_idle(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	int64_t ns = 0;
 	char w[128] = "";
 	int rc = config_parse_duration(a, &ns, w, sizeof w);
@@ -133,14 +147,18 @@ static int p_idle(struct dcmd *c, const char *a, char *why, size_t len)
 	    rc ? w : "");
 	return -1;
 }
-static int p_brokers(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_brokers(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	(void)why, (void)len;
 	c->live.brokers = a;
 	return 0;
 }
-static int p_topic(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_topic(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	if (c->live.ntopics >= DISCOVER_MAX_TOPICS || !a[0]) {
 		snprintf(why, len, "at most %d non-empty topics", DISCOVER_MAX_TOPICS);
 		return -1;
@@ -148,14 +166,18 @@ static int p_topic(struct dcmd *c, const char *a, char *why, size_t len)
 	c->topics[c->live.ntopics++] = (char *)a;
 	return 0;
 }
-static int p_group(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_group(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	(void)why, (void)len;
 	c->live.group = a;
 	return 0;
 }
-static int p_duration(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_duration(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	int64_t ns = 0;
 	char w[128] = "";
 	int rc = config_parse_duration(a, &ns, w, sizeof w);
@@ -167,108 +189,82 @@ static int p_duration(struct dcmd *c, const char *a, char *why, size_t len)
 	    why, len, "expected a positive duration such as 10m%s%s", rc ? ": " : "", rc ? w : "");
 	return -1;
 }
-static int p_until_end(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_until_end(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	(void)a, (void)why, (void)len;
 	c->live.until_end = 1;
 	return 0;
 }
-static int p_explain(struct dcmd *c, const char *a, char *why, size_t len)
+static int p_explain(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct dcmd *c = ctx;
+	(void)o;
 	(void)a, (void)why, (void)len;
 	c->explain = 1;
 	return 0;
 }
 
-static const struct dopt {
-	struct option opt;
-	const char *arg, *help;
-	dparse_fn parse;
-} dopts[] = {
-	{ { "config", required_argument, NULL, 'c' }, "FILE",
-	    "optional: its json: field paths (files), kafka: settings (live) are used", p_config },
-	{ { "format", required_argument, NULL, 'f' }, "FMT",
-	    "jsonl (default; .pb/.bin default to protobuf) or protobuf", p_format },
-	{ { "out", required_argument, NULL, 'o' }, "FILE", "write the YAML here (default stdout)",
-	    p_out },
-	{ { "quantile", required_argument, NULL, 'q' }, "Q",
-	    "gap quantile for within/deadline: 0.99 or p99 (default)", p_quantile },
-	{ { "margin", required_argument, NULL, 'M' }, "X",
-	    "factor on that quantile before rounding up (default 3)", p_margin },
-	{ { "min-support", required_argument, NULL, 's' }, "S",
+static const struct cliopt dopts[] = {
+	{ "--config", "FILE",
+	    "optional: its json: field paths (files), kafka: settings (live) are used", p_config, 0,
+	    0 },
+	{ "--format", "FMT", "jsonl (default; .pb/.bin default to protobuf) or protobuf", p_format,
+	    0, 0 },
+	{ "--out", "FILE", "write the YAML here (default stdout)", p_out, 0, 0 },
+	{ "--quantile", "Q", "gap quantile for within/deadline: 0.99 or p99 (default)", p_quantile,
+	    0, 0 },
+	{ "--margin", "X", "factor on that quantile before rounding up (default 3)", p_margin, 0,
+	    0 },
+	{ "--min-support", "S",
 	    "noise threshold: steps in >= S of a flow's instances, rules contradicted by <= S "
 	    "(default 0.05)",
-	    p_support },
-	{ { "max-flows", required_argument, NULL, 'm' }, "N",
+	    p_support, 0, 0 },
+	{ "--max-flows", "N",
 	    "flows in flight at most; the least recently seen is closed beyond (default 100000)",
-	    p_max_flows },
-	{ { "idle", required_argument, NULL, 'i' }, "DUR",
-	    "a flow with no event for DUR of event time is closed (default 1h)", p_idle },
-	{ { "brokers", required_argument, NULL, 'b' }, "LIST",
-	    "read a live topic instead of EVENTS (default: kafka.brokers of --config)", p_brokers },
-	{ { "topic", required_argument, NULL, 't' }, "NAME",
-	    "topic to read (repeatable; default: kafka.topics of --config)", p_topic },
-	{ { "group", required_argument, NULL, 'g' }, "ID",
-	    "consumer group (default choreoscope-discover; not the daemon's)", p_group },
-	{ { "duration", required_argument, NULL, 'd' }, "DUR",
-	    "live: stop after DUR of wall time, e.g. 10m (or at SIGINT)", p_duration },
-	{ { "until-end", no_argument, NULL, 'e' }, NULL,
-	    "live: stop once every assigned partition is at its end", p_until_end },
-	{ { "explain", no_argument, NULL, 'x' }, NULL, "print why each rule was chosen on stderr",
-	    p_explain },
-	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help", NULL },
+	    p_max_flows, 0, 0 },
+	{ "--idle", "DUR", "a flow with no event for DUR of event time is closed (default 1h)",
+	    p_idle, 0, 0 },
+	{ "--brokers", "LIST",
+	    "read a live topic instead of EVENTS (default: kafka.brokers of --config)", p_brokers,
+	    0, 0 },
+	{ "--topic", "NAME", "topic to read (repeatable; default: kafka.topics of --config)",
+	    p_topic, 0, 0 },
+	{ "--group", "ID", "consumer group (default choreoscope-discover; not the daemon's)",
+	    p_group, 0, 0 },
+	{ "--duration", "DUR", "live: stop after DUR of wall time, e.g. 10m (or at SIGINT)",
+	    p_duration, 0, 0 },
+	{ "--until-end", NULL, "live: stop once every assigned partition is at its end",
+	    p_until_end, 0, 0 },
+	{ "--explain", NULL, "print why each rule was chosen on stderr", p_explain, 0, 0 },
 };
-#define NDOPTS (sizeof dopts / sizeof dopts[0])
 
-static void discover_usage(FILE *out)
-{
-	fprintf(out,
+static const struct clicmd discover_cmd = {
+	.prog = "choreoscope discover",
+	.synopsis =
 	    "usage: choreoscope discover [options] EVENTS|-\n"
 	    "       choreoscope discover [options] --brokers LIST --topic NAME --duration DUR\n"
 	    "  Learns a starter flow graph (YAML, with its evidence as comments) from a\n"
 	    "  recorded stream of JSON lines or length-delimited protobuf events, or from a\n"
-	    "  live topic (the daemon's decoders and correlation settings of --config).\n");
-	for (size_t i = 0; i < NDOPTS; i++) {
-		char lhs[48];
-		snprintf(lhs, sizeof lhs, "--%s%s%s", dopts[i].opt.name, dopts[i].arg ? " " : "",
-		    dopts[i].arg ? dopts[i].arg : "");
-		fprintf(out, "  %-20s %s\n", lhs, dopts[i].help);
-	}
-}
+	    "  live topic (the daemon's decoders and correlation settings of --config).\n",
+	.opts = dopts,
+	.nopts = sizeof dopts / sizeof dopts[0],
+	.max_args = 2, /* one is used; a second is reported as such below */
+	.quote_value = true,
+};
 
 /* 0 to go on, else the exit status (help: 0 printed as -1). */
 static int parse_args(struct dcmd *c, int argc, char **argv, const char **path)
 {
-	struct option longopts[NDOPTS + 1];
-	for (size_t i = 0; i < NDOPTS; i++)
-		longopts[i] = dopts[i].opt;
-	memset(&longopts[NDOPTS], 0, sizeof longopts[0]);
-	optind = 1;
-	opterr = 1;
-	int ch, li;
-	while ((ch = getopt_long(argc, argv, "", longopts, &li)) != -1) {
-		if (ch == '?' || ch == ':') {
-			discover_usage(stderr);
-			return 2;
-		}
-		const struct dopt *d = NULL;
-		for (size_t i = 0; i < NDOPTS; i++)
-			if (dopts[i].opt.val == ch)
-				d = &dopts[i];
-		if (!d->parse) {
-			discover_usage(stdout);
-			return -1;
-		}
-		char why[160];
-		if (d->parse(c, optarg, why, sizeof why) != 0) {
-			fprintf(stderr, "choreoscope discover: --%s: %s, found \"%s\"\n",
-			    d->opt.name, why, optarg);
-			return 2;
-		}
-	}
+	char *args[2];
+	int nargs = 0;
+	int pr = cliopt_parse(&discover_cmd, argc, argv, c, args, &nargs);
+	if (pr != CLIOPT_RUN)
+		return pr == CLIOPT_EXIT ? -1 : 2;
 	int live = c->live.brokers || c->live.ntopics || c->live.duration_ns || c->live.until_end;
 	if (live) {
-		if (optind != argc) {
+		if (nargs != 0) {
 			fprintf(stderr,
 			    "choreoscope discover: EVENTS and --brokers/--topic exclude each "
 			    "other\n");
@@ -283,14 +279,13 @@ static int parse_args(struct dcmd *c, int argc, char **argv, const char **path)
 		*path = NULL;
 		return 0;
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "choreoscope discover: %s\n",
-		    optind >= argc ? "no EVENTS file given (use - for stdin)"
-				   : "more than one EVENTS file given");
-		discover_usage(stderr);
+	if (nargs != 1) {
+		fprintf(stderr, "choreoscope discover: %s (see --help)\n",
+		    nargs == 0 ? "no EVENTS file given (use - for stdin)"
+			       : "more than one EVENTS file given");
 		return 2;
 	}
-	*path = argv[optind];
+	*path = args[0];
 	if (!c->have_fmt) {
 		size_t n = strlen(*path);
 		c->fmt = (n > 3 && !strcmp(*path + n - 3, ".pb")) ||

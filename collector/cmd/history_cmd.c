@@ -10,7 +10,6 @@
  * printed from it. Exit: 0 (also when nothing matches), 1 the store cannot be read,
  * 2 usage.
  */
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/waterfall.h"
+#include "lib/cliopt.h"
 #include "config/config.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
@@ -33,34 +33,49 @@ struct hcmd {
 	enum hformat format;
 };
 
-typedef int (*hparse_fn)(struct hcmd *c, const char *a, char *why, size_t len);
-
-static int p_data(struct hcmd *c, const char *a, char *why, size_t len)
+static int p_data(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct hcmd *c = ctx;
+	(void)o;
 	(void)why, (void)len;
 	c->data = a;
 	return 0;
 }
-static int p_corr(struct hcmd *c, const char *a, char *why, size_t len)
+static int p_corr(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct hcmd *c = ctx;
+	(void)o;
 	(void)why, (void)len;
 	c->q.correlation_id = a;
 	return 0;
 }
-static int p_flow(struct hcmd *c, const char *a, char *why, size_t len)
+static int p_key(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct hcmd *c = ctx;
+	(void)o, (void)why, (void)len;
+	c->q.key = a;
+	return 0;
+}
+static int p_flow(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
+{
+	struct hcmd *c = ctx;
+	(void)o;
 	(void)why, (void)len;
 	c->q.flow = a;
 	return 0;
 }
-static int p_outcome(struct hcmd *c, const char *a, char *why, size_t len)
+static int p_outcome(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct hcmd *c = ctx;
+	(void)o;
 	(void)why, (void)len;
 	c->q.outcome = a;
 	return 0;
 }
-static int p_kind(struct hcmd *c, const char *a, char *why, size_t len)
+static int p_kind(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct hcmd *c = ctx;
+	(void)o;
 	(void)why, (void)len;
 	c->q.kind = a;
 	return 0;
@@ -82,16 +97,22 @@ static int parse_when(const char *a, int64_t *out, char *why, size_t len)
 	snprintf(why, len, "expected an RFC 3339 time or a duration such as 1h");
 	return -1;
 }
-static int p_since(struct hcmd *c, const char *a, char *why, size_t len)
+static int p_since(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct hcmd *c = ctx;
+	(void)o;
 	return parse_when(a, &c->q.since_ns, why, len);
 }
-static int p_until(struct hcmd *c, const char *a, char *why, size_t len)
+static int p_until(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct hcmd *c = ctx;
+	(void)o;
 	return parse_when(a, &c->q.until_ns, why, len);
 }
-static int p_limit(struct hcmd *c, const char *a, char *why, size_t len)
+static int p_limit(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct hcmd *c = ctx;
+	(void)o;
 	char *end;
 	long n = strtol(a, &end, 10);
 	if (*a == '\0' || *end != '\0' || n < 1 || n > 1000000) {
@@ -102,8 +123,10 @@ static int p_limit(struct hcmd *c, const char *a, char *why, size_t len)
 	return 0;
 }
 
-static int p_format(struct hcmd *c, const char *a, char *why, size_t len)
+static int p_format(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
 {
+	struct hcmd *c = ctx;
+	(void)o;
 	if (strcmp(a, "json") == 0)
 		c->format = HF_JSON;
 	else if (strcmp(a, "waterfall") == 0)
@@ -115,82 +138,46 @@ static int p_format(struct hcmd *c, const char *a, char *why, size_t len)
 	return 0;
 }
 
-static const struct hopt {
-	struct option opt;
-	const char *arg, *help;
-	hparse_fn parse;
-} hopts[] = {
-	{ { "data", required_argument, NULL, 'D' }, "DIR",
-	    "the store's directory (history.dir, or state.dir); required", p_data },
-	{ { "correlation-id", required_argument, NULL, 'c' }, "ID",
-	    "flows with this correlation id (exact)", p_corr },
-	{ { "flow", required_argument, NULL, 'f' }, "NAME", "flows of this flow graph", p_flow },
-	{ { "outcome", required_argument, NULL, 'o' }, "X",
-	    "flows that ended so (completed, abandoned, evicted, ...)", p_outcome },
-	{ { "kind", required_argument, NULL, 'k' }, "KIND",
-	    "flows with a verdict of this kind (stalled, missing, ...)", p_kind },
-	{ { "since", required_argument, NULL, 's' }, "WHEN",
-	    "ended at or after WHEN: RFC 3339, or a duration ago (1h)", p_since },
-	{ { "until", required_argument, NULL, 'u' }, "WHEN", "ended before WHEN (as --since)",
-	    p_until },
-	{ { "limit", required_argument, NULL, 'n' }, "N",
-	    "print at most N flows, newest first (default 100)", p_limit },
-	{ { "format", required_argument, NULL, 'F' }, "json|waterfall",
-	    "JSON lines, or a waterfall per flow (the default on a terminal)", p_format },
-	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help", NULL },
+static const struct cliopt hopts[] = {
+	{ "--data", "DIR", "the store's directory (history.dir, or state.dir); required", p_data, 0,
+	    0 },
+	{ "--correlation-id", "ID", "flows with this correlation id (exact)", p_corr, 0, 0 },
+	{ "--key", "V", "flows whose correlation id or a linked key (a payment id) is V", p_key, 0,
+	    0 },
+	{ "--flow", "NAME", "flows of this flow graph", p_flow, 0, 0 },
+	{ "--outcome", "X", "flows that ended so (completed, abandoned, evicted, ...)", p_outcome,
+	    0, 0 },
+	{ "--kind", "KIND", "flows with a verdict of this kind (stalled, missing, ...)", p_kind, 0,
+	    0 },
+	{ "--since", "WHEN", "ended at or after WHEN: RFC 3339, or a duration ago (1h)", p_since, 0,
+	    0 },
+	{ "--until", "WHEN", "ended before WHEN (as --since)", p_until, 0, 0 },
+	{ "--limit", "N", "print at most N flows, newest first (default 100)", p_limit, 0, 0 },
+	{ "--format", "json|waterfall",
+	    "JSON lines, or a waterfall per flow (the default on a terminal)", p_format, 0, 0 },
 };
-#define NHOPTS (sizeof hopts / sizeof hopts[0])
 
-static void history_usage(FILE *out)
-{
-	fprintf(out,
+static const struct clicmd history_cmd = {
+	.prog = "choreoscope history",
+	.synopsis =
 	    "usage: choreoscope history --data DIR [--correlation-id ID | --flow F --since 1h "
 	    "...]\n"
 	    "  Prints stored (retired) flows with their timelines from DIR/history.db, newest\n"
 	    "  first: one JSON document per line, or on a terminal a waterfall per flow; no\n"
-	    "  daemon needed.\n");
-	for (size_t i = 0; i < NHOPTS; i++) {
-		char lhs[48];
-		snprintf(lhs, sizeof lhs, "--%s%s%s", hopts[i].opt.name, hopts[i].arg ? " " : "",
-		    hopts[i].arg ? hopts[i].arg : "");
-		fprintf(out, "  %-24s %s\n", lhs, hopts[i].help);
-	}
-}
+	    "  daemon needed.\n",
+	.opts = hopts,
+	.nopts = sizeof hopts / sizeof hopts[0],
+	.quote_value = true,
+};
 
 /* 0 to go on, else the exit status (help: -1). */
 static int parse_args(struct hcmd *c, int argc, char **argv)
 {
-	struct option longopts[NHOPTS + 1];
-	for (size_t i = 0; i < NHOPTS; i++)
-		longopts[i] = hopts[i].opt;
-	memset(&longopts[NHOPTS], 0, sizeof longopts[0]);
-	optind = 1;
-	opterr = 1;
-	int ch, li;
-	while ((ch = getopt_long(argc, argv, "", longopts, &li)) != -1) {
-		if (ch == '?' || ch == ':') {
-			history_usage(stderr);
-			return 2;
-		}
-		const struct hopt *d = NULL;
-		for (size_t i = 0; i < NHOPTS; i++)
-			if (hopts[i].opt.val == ch)
-				d = &hopts[i];
-		if (!d->parse) {
-			history_usage(stdout);
-			return -1;
-		}
-		char why[160];
-		if (d->parse(c, optarg, why, sizeof why) != 0) {
-			fprintf(stderr, "choreoscope history: --%s: %s, found \"%s\"\n",
-			    d->opt.name, why, optarg);
-			return 2;
-		}
-	}
-	if (optind != argc || c->data == NULL) {
-		fprintf(stderr, "choreoscope history: %s\n",
-		    c->data == NULL ? "--data DIR is required" : "unexpected argument");
-		history_usage(stderr);
+	int pr = cliopt_parse(&history_cmd, argc, argv, c, NULL, NULL);
+	if (pr != CLIOPT_RUN)
+		return pr == CLIOPT_EXIT ? -1 : 2;
+	if (c->data == NULL) {
+		fprintf(stderr, "choreoscope history: --data DIR is required (see --help)\n");
 		return 2;
 	}
 	return 0;

@@ -13,9 +13,9 @@
  * --fail-on KIND,... was given and a verdict of one of those kinds was found (for CI:
  * the records are written all the same).
  */
-#include <getopt.h>
 #include <time.h>
 #include <sys/resource.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,29 +23,12 @@
 #include "cmd/cli.h"
 #include "config/config.h"
 #include "engine/engine.h"
+#include "lib/cliopt.h"
 #include "source/input.h"
 #include "out/records.h"
 #include "state/history.h"
 
 #define REJECT_LOG_MAX 100
-
-static void replay_usage(FILE *out)
-{
-	fprintf(out,
-	    "usage: choreoscope replay --config FILE [--format jsonl|protobuf] EVENTS|-\n"
-	    "  Judges a recorded stream against the flow graphs of FILE and writes anomaly,\n"
-	    "  flow and summary records as JSON lines on stdout.\n"
-	    "  --config FILE     the YAML config with the flows\n"
-	    "  --format FMT      jsonl (default; .pb/.bin files default to protobuf) or protobuf\n"
-	    "                    (length-delimited choreoscope.v1.Event)\n"
-	    "  --max-flows N     in-flight bound (default: limits.max_flows of the config)\n"
-	    "  --fail-on KINDS   exit 3 when a verdict of these kinds (comma-separated, e.g.\n"
-	    "                    stalled,missing, or all) was found\n"
-	    "  --history DIR     also store every retired flow in DIR/history.db (the\n"
-	    "                    config's history.* settings; a full queue drops, counted\n"
-	    "                    on stderr)\n"
-	    "  EVENTS            the file, or - for stdin\n");
-}
 
 static int guess_format(const char *path, enum input_format *fmt)
 {
@@ -58,7 +41,7 @@ static int guess_format(const char *path, enum input_format *fmt)
 }
 
 /* --fail-on: "all" or comma-separated kind names into a mask of an_kind bits. */
-static int parse_fail_on(const char *arg, unsigned *mask)
+static int parse_fail_on(const char *arg, unsigned *mask, char *err, size_t errlen)
 {
 	char buf[256];
 	snprintf(buf, sizeof buf, "%s", arg);
@@ -72,7 +55,7 @@ static int parse_fail_on(const char *arg, unsigned *mask)
 		while (i < AN__COUNT && strcmp(an_kind_name((enum an_kind)i), k) != 0)
 			i++;
 		if (i == AN__COUNT) {
-			fprintf(stderr, "choreoscope replay: --fail-on: unknown kind \"%s\"\n", k);
+			snprintf(err, errlen, "unknown kind \"%s\"", k);
 			return -1;
 		}
 		*mask |= 1u << i;
@@ -130,48 +113,98 @@ static int feed(struct replay_run *r, const char *path)
 	}
 }
 
+struct rflags {
+	const char *config, *format, *history;
+	long long max_flows;
+	unsigned fail_on;
+};
+
+static int set_format(void *ctx, const struct cliopt *o, const char *val, char *err, size_t errlen)
+{
+	enum input_format fmt;
+	(void)ctx, (void)o;
+	if (input_format_parse(val, &fmt) != 0) {
+		snprintf(err, errlen, "expected jsonl or protobuf, found \"%s\"", val);
+		return -1;
+	}
+	((struct rflags *)ctx)->format = val;
+	return 0;
+}
+
+static int set_max_flows(
+    void *ctx, const struct cliopt *o, const char *val, char *err, size_t errlen)
+{
+	char *end;
+	long long n = strtoll(val, &end, 10);
+	(void)o;
+	if (end == val || *end != '\0' || n < 1) {
+		snprintf(err, errlen, "expected a whole number >= 1, found \"%s\"", val);
+		return -1;
+	}
+	((struct rflags *)ctx)->max_flows = n;
+	return 0;
+}
+
+static int set_fail_on(void *ctx, const struct cliopt *o, const char *val, char *err, size_t errlen)
+{
+	(void)o;
+	return parse_fail_on(val, &((struct rflags *)ctx)->fail_on, err, errlen);
+}
+
+#define RO(f) offsetof(struct rflags, f)
+static const struct cliopt ropts[] = {
+	{ "--config", "FILE", "the YAML config with the flows", NULL, RO(config), 0 },
+	{ "--format", "FMT",
+	    "jsonl (default; .pb/.bin files default to protobuf) or protobuf\n"
+	    "(length-delimited choreoscope.v1.Event)",
+	    set_format, 0, 0 },
+	{ "--max-flows", "N", "in-flight bound (default: limits.max_flows of the config)",
+	    set_max_flows, 0, 0 },
+	{ "--fail-on", "KINDS",
+	    "exit 3 when a verdict of these kinds (comma-separated, e.g.\n"
+	    "stalled,missing, or all) was found",
+	    set_fail_on, 0, 0 },
+	{ "--history", "DIR",
+	    "also store every retired flow in DIR/history.db (the\n"
+	    "config's history.* settings; a full queue drops, counted\n"
+	    "on stderr)",
+	    NULL, RO(history), 0 },
+};
+
+static const struct clicmd rcmd = {
+	.prog = "choreoscope replay",
+	.synopsis =
+	    "usage: choreoscope replay --config FILE [--format jsonl|protobuf] EVENTS|-\n"
+	    "  Judges a recorded stream against the flow graphs of FILE and writes anomaly,\n"
+	    "  flow and summary records as JSON lines on stdout.\n",
+	.footer = "  EVENTS             the file, or - for stdin\n",
+	.opts = ropts,
+	.nopts = sizeof ropts / sizeof ropts[0],
+	.max_args = 1,
+};
+
 int replay_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "max-flows", required_argument, NULL, 'm' },
-		{ "fail-on", required_argument, NULL, 'F' },
-		{ "history", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cfgpath = NULL, *fmtname = NULL, *histdir = NULL;
-	long long max_flows = -1;
-	unsigned fail_on = 0;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:f:m:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'F':
-			if (parse_fail_on(optarg, &fail_on) < 0)
-				return 2;
-			break;
-		case 'c': cfgpath = optarg; break;
-		case 'H': histdir = optarg; break;
-		case 'f': fmtname = optarg; break;
-		case 'm': max_flows = atoll(optarg); break;
-		case 'h': replay_usage(stdout); return 0;
-		default: replay_usage(stderr); return 2;
-		}
-	}
-	if (!cfgpath || optind != argc - 1) {
-		replay_usage(stderr);
+	struct rflags fl = { .max_flows = -1 };
+	char *args[1];
+	int nargs = 0;
+	int pr = cliopt_parse(&rcmd, argc, argv, &fl, args, &nargs);
+	if (pr != CLIOPT_RUN)
+		return cliopt_exit_status(pr);
+	if (fl.config == NULL || nargs != 1) {
+		fprintf(stderr, "choreoscope replay: %s (see --help)\n",
+		    fl.config == NULL ? "--config FILE is required"
+				      : "no EVENTS file given (use - for stdin)");
 		return 2;
 	}
-	const char *path = argv[optind];
+	const char *cfgpath = fl.config, *histdir = fl.history, *path = args[0];
+	long long max_flows = fl.max_flows;
+	unsigned fail_on = fl.fail_on;
 	enum input_format fmt;
-	if (fmtname ? input_format_parse(fmtname, &fmt) : guess_format(path, &fmt)) {
-		fprintf(stderr,
-		    "choreoscope replay: --format: expected jsonl or protobuf, found \"%s\"\n",
-		    fmtname);
-		return 2;
-	}
+	if (fl.format != NULL)
+		input_format_parse(fl.format, &fmt);
+	else
+		guess_format(path, &fmt);
 
 	static char errbuf[65536];
 	struct replay_run r = { 0 };
@@ -263,20 +296,32 @@ out:
 }
 
 /* choreoscope --check-config FILE | --check-config=FILE | --config FILE --check-config */
+struct ccflags {
+	const char *path, *config;
+};
+
+static const struct cliopt ccopts[] = {
+	{ "--check-config", "FILE", "load and validate FILE, print what it declares", NULL,
+	    offsetof(struct ccflags, path), 0 },
+	{ "--config", "FILE", "the same file, when --check-config is given without one", NULL,
+	    offsetof(struct ccflags, config), 0 },
+};
+
+static const struct clicmd cccmd = {
+	.prog = "choreoscope",
+	.synopsis = "usage: choreoscope --check-config FILE\n"
+		    "  Loads and validates a config; exit 0, or 2 with every problem found.\n",
+	.opts = ccopts,
+	.nopts = sizeof ccopts / sizeof ccopts[0],
+};
+
 int checkconfig_main(int argc, char **argv)
 {
-	const char *path = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strncmp(argv[i], "--check-config=", 15) == 0)
-			path = argv[i] + 15;
-		else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc &&
-		    argv[i + 1][0] != '-')
-			path = argv[++i];
-		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			path = path ? path : argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			path = path ? path : argv[i] + 9;
-	}
+	struct ccflags fl = { 0 };
+	int pr = cliopt_parse(&cccmd, argc, argv, &fl, NULL, NULL);
+	if (pr != CLIOPT_RUN)
+		return cliopt_exit_status(pr);
+	const char *path = fl.path != NULL ? fl.path : fl.config;
 	if (!path) {
 		fprintf(stderr, "usage: choreoscope --check-config FILE\n");
 		return 2;

@@ -181,6 +181,8 @@ struct engine_view {
 	uint32_t kinds;   /* bit k: a verdict of kind k on a declared step was reported */
 	int last_step;    /* the step that happened last (arrival order), or -1 */
 	const struct engine_step_view *steps; /* [nsteps] */
+	const char *const *linked;            /* [nlinked]: its linked keys, in link order */
+	uint32_t nlinked;
 };
 
 typedef int (*engine_visit_fn)(void *arg, const struct engine_view *v);

@@ -70,6 +70,8 @@ static int visit(const struct flowrt *fr, struct inst *i, engine_visit_fn fn, vo
 		.awaiting = i->state == INST_OPEN ? judge_awaiting(fr, i) : 0,
 		.last_step = -1,
 		.steps = steps,
+		.linked = i->x ? (const char *const *)i->x->aliases : NULL,
+		.nlinked = i->x ? i->x->naliases : 0,
 	};
 	uint16_t *sf = flowtab_inst_sflags(fr->tab, i);
 	uint8_t *arr = flowtab_inst_arr(fr->tab, i);

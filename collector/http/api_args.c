@@ -97,8 +97,9 @@ int api_args_flows(const struct flowgraph *g, api_args_get_fn get, void *ctx,
 	if (v)
 		snprintf(fa->q, sizeof(fa->q), "%s", v);
 	if (!str_arg(get, ctx, "correlation_id", fa->corr, sizeof(fa->corr)) ||
+	    !str_arg(get, ctx, "key", fa->key, sizeof(fa->key)) ||
 	    !str_arg(get, ctx, "outcome", fa->outcome, sizeof(fa->outcome)))
-		return refuse(msg, 400, "correlation_id or outcome: too long");
+		return refuse(msg, 400, "correlation_id, key or outcome: too long");
 	if (!time_arg(get, ctx, "since", 0, &fa->since_ns) ||
 	    !time_arg(get, ctx, "until", 0, &fa->until_ns))
 		return refuse(msg, 400, "since and until must be RFC 3339 times");

@@ -16,6 +16,7 @@
 
 #define TL_MAX_EVENTS 256
 #define TL_MAX_ANOMALIES 64
+#define TL_MAX_KEYS 64 /* the instance's own and linked keys searched for its events */
 
 struct api_engine {
 	const struct engine *e;
@@ -37,6 +38,10 @@ struct api_engine *api_engine_new(
 		free(ae);
 		return NULL;
 	}
+	/* events that arrived under a linked key belong to their flow's timeline; beyond
+	 * EVLOG_MAX_KEY_ATTRS attributes the rest are not indexed (the timeline misses
+	 * their events, judging does not) */
+	evlog_index_graph(ae->log, g);
 	return ae;
 }
 
@@ -71,7 +76,9 @@ static void conv(struct api_instance *o, const struct engine_view *v)
 		.awaiting = v->awaiting,
 		.stalled = v->stalled,
 		.kinds = v->kinds,
-		.last_step = v->last_step };
+		.last_step = v->last_step,
+		.linked = v->linked,
+		.nlinked = v->nlinked };
 }
 
 struct walk {
@@ -120,9 +127,11 @@ static char *put(char **p, const char *s)
 	return r;
 }
 
-/* Copies one event (strings and attributes) into one allocation. */
-static int tl_event(void *arg, const struct event *ev)
+/* Copies one event (strings and attributes) into one allocation; `key` is the
+ * instance's key it was found under (borrowed from the view: kept as a pointer). */
+static int tl_event(void *arg, const struct event *ev, int64_t arrival_ns, const char *key)
 {
+	(void)arrival_ns;
 	struct tl *t = arg;
 	if (t->nevs == TL_MAX_EVENTS)
 		return 1;
@@ -142,6 +151,7 @@ static int tl_event(void *arg, const struct event *ev)
 	e->type = put(&p, ev->type);
 	e->source = put(&p, ev->source);
 	e->topic = ev->topic ? put(&p, ev->topic) : NULL;
+	e->key = key;
 	for (uint32_t i = 0; i < ev->nattrs; i++) {
 		at[i].key = put(&p, ev->attrs[i].key);
 		at[i].val = put(&p, ev->attrs[i].val);
@@ -167,7 +177,12 @@ static int tl_visit(void *arg, const struct engine_view *v)
 	conv(&o, v);
 	conv_steps(steps, v->steps, t->ae->g->flows[v->flow].nsteps);
 	o.steps = steps;
-	evlog_find(t->ae->log, v->correlation_id, tl_event, t);
+	const char *keys[TL_MAX_KEYS];
+	int nk = 0;
+	keys[nk++] = v->correlation_id;
+	for (uint32_t k = 0; k < v->nlinked && nk < TL_MAX_KEYS; k++)
+		keys[nk++] = v->linked[k];
+	evlog_find_keys(t->ae->log, keys, nk, tl_event, t);
 	o.evs = t->evs;
 	o.nevs = t->nevs;
 	if (t->nevs > 0)

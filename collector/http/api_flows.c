@@ -92,6 +92,17 @@ static void sift_up(struct walk *w, int i)
 	}
 }
 
+/* key=: the instance's correlation id or one of its linked keys. */
+static bool has_key(const struct api_instance *v, const char *k)
+{
+	if (strcmp(v->correlation_id, k) == 0)
+		return true;
+	for (uint32_t i = 0; i < v->nlinked; i++)
+		if (strcmp(v->linked[i], k) == 0)
+			return true;
+	return false;
+}
+
 static bool matches(const struct walk *w, const struct api_instance *v)
 {
 	const struct api_flows_args *a = w->a;
@@ -106,14 +117,16 @@ static bool matches(const struct walk *w, const struct api_instance *v)
 		return false;
 	if (a->kind >= 0 && !(v->kinds & (1u << a->kind)))
 		return false;
-	if (a->awaiting_name[0]) {
+	if (a->awaiting_name[0]) { /* closed: it ended with the step stalled, never done */
 		int s = w->await_idx[v->flow];
-		if (s < 0 || !(v->awaiting & FG_BIT(s)))
+		if (s < 0 || !((closed ? v->stalled : v->awaiting) & FG_BIT(s)))
 			return false;
 	}
 	if (a->q[0] && strstr(v->correlation_id, a->q) == NULL)
 		return false;
 	if (a->corr[0] && strcmp(v->correlation_id, a->corr) != 0)
+		return false;
+	if (a->key[0] && !has_key(v, a->key))
 		return false;
 	if (a->outcome[0] && (!closed || strcmp(v->outcome, a->outcome) != 0))
 		return false;
@@ -318,6 +331,8 @@ static void tl_events(struct jbuf *b, const struct api_instance *v)
 		jbuf_json_str(b, e->type);
 		jbuf_puts(b, ",\"source\":");
 		jbuf_json_str(b, e->source);
+		jbuf_puts(b, ",\"key\":");
+		jbuf_json_str(b, e->key ? e->key : v->correlation_id);
 		jbuf_puts(b, ",\"time\":");
 		jbuf_json_time(b, e->time_ns);
 		jbuf_puts(b, ",\"topic\":");
@@ -397,6 +412,12 @@ static int tl_visit(void *arg, const struct api_instance *v)
 		jbuf_json_seconds(b, v->closed_ns - v->opened_ns);
 	else
 		jbuf_puts(b, "null");
+	jbuf_puts(b, ",\"linked_keys\":[");
+	for (uint32_t k = 0; k < v->nlinked; k++) {
+		jbuf_puts(b, k ? "," : "");
+		jbuf_json_str(b, v->linked[k]);
+	}
+	jbuf_puts(b, "]");
 	tl_events(b, v);
 	tl_steps(b, t->m, v, t->now);
 	jbuf_puts(b, ",\"anomalies\":[");

@@ -44,6 +44,8 @@ struct api_step_view {
 
 struct api_event_view {
 	const char *event_id, *type, *source, *topic; /* topic NULL from a file */
+	const char *key; /* the instance's key it arrived under (its correlation id or a
+	                    linked key); NULL: the correlation id */
 	int64_t time_ns;
 	int32_t partition;
 	int64_t offset;
@@ -69,6 +71,8 @@ struct api_instance {
 	int last_step;                     /* -1 when unknown */
 	const char *last_source;           /* NULL when unknown */
 	const struct api_step_view *steps; /* [nsteps], or NULL */
+	const char *const *linked;         /* [nlinked]: linked keys (a payment id) */
+	uint32_t nlinked;
 	/* Detail (lookup only; NULL/0 when the engine keeps none): */
 	const struct api_event_view *evs;
 	int nevs;
@@ -99,6 +103,7 @@ struct api_flows_args {
 	char awaiting_name[SNAP_STR];
 	char q[SNAP_STR];
 	char corr[SNAP_STR];        /* correlation_id=: exact match, "" any */
+	char key[SNAP_STR];         /* key=: the correlation id or a linked key, "" any */
 	char outcome[32];           /* outcome=: closed with this outcome, "" any */
 	int64_t since_ns, until_ns; /* since=/until=: end (close, else open) time in
 	                               [since, until); 0: unbounded */

@@ -162,6 +162,7 @@ static struct history_query store_query(const struct http_api *a, const struct a
 {
 	return (struct history_query){ .flow = fa->flow >= 0 ? a->g->flows[fa->flow].name : NULL,
 		.correlation_id = fa->corr[0] ? fa->corr : NULL,
+		.key = fa->key[0] ? fa->key : NULL,
 		.contains = fa->q[0] ? fa->q : NULL,
 		.outcome = fa->outcome[0] ? fa->outcome : NULL,
 		.kind = fa->kind >= 0 ? metrics_kind_name(fa->kind) : NULL,
@@ -278,7 +279,7 @@ static void h_anomalies(
 
 static const char *const no_params[] = { NULL };
 static const char *const flows_params[] = { "state", "flow", "awaiting", "kind", "q", "sort",
-	"order", "limit", "offset", "correlation_id", "outcome", "since", "until", NULL };
+	"order", "limit", "offset", "correlation_id", "key", "outcome", "since", "until", NULL };
 static const char *const anomalies_params[] = { "limit", "flow", "kind", NULL };
 static const char *const page_params[] = { "flow", "limit", "offset", NULL };
 

@@ -130,16 +130,24 @@ void jbuf_json_str(struct jbuf *b, const char *s)
 		jbuf_put(b, "null", 4);
 		return;
 	}
-	size_t n = 2;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		n += esc_len(*p);
+	/* One pass over the string when the worst case (every byte \u00XX) fits the
+	 * buffer's bound, which is every string of a record: room is reserved for it and
+	 * the escaped form written straight in. Only a string near the bound is measured
+	 * exactly first, so that it is not refused for room it does not need. */
+	size_t len = strlen(s);
+	size_t n = len * 6 + 2;
+	if (b->len + n + 1 > b->max) {
+		n = 2;
+		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+			n += esc_len(*p);
+	}
 	if (!jbuf_reserve(b, n))
 		return;
 	char *o = b->p + b->len;
 	*o++ = '"';
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		unsigned char c = *p;
-		if (esc_len(c) == 1) {
+		if (c >= 0x20 && c != '"' && c != '\\') {
 			*o++ = (char)c;
 		} else if (c == '"' || c == '\\') {
 			*o++ = '\\';

@@ -126,8 +126,8 @@ enum ksrc_security ksrc_classify(int err, const char *reason);
 
 int ksrc_new(const struct ksrc_opts *o, const struct log *lg, struct partclock *pc,
     struct ksrc **out, char *err, size_t errlen);
-/* Leaves the group (committing what was stored), bounded by 10 s, frees. NULL is a
- * no-op. */
+/* Leaves the group (committing what was stored), bounded by 5 s (KSRC_CLOSE_MS),
+ * frees. NULL is a no-op. */
 void ksrc_free(struct ksrc *ks);
 
 /* Waits up to timeout_ms for messages; fills b (data messages only: end-of-partition

@@ -56,12 +56,13 @@ static uint32_t put_attrs(struct history *h, const struct event *ev)
 	return off;
 }
 
-static int take_event(void *arg, const struct event *ev, int64_t arrival_ns)
+static int take_event(void *arg, const struct event *ev, int64_t arrival_ns, const char *key)
 {
 	struct history *h = arg;
 	if (h->nev == HIST_MAX_EVENTS)
 		return 1;
 	struct hev *e = &h->evs[h->nev++];
+	e->key = key == h->lk[0] ? HIST_NO_OFF : put_str(h, key);
 	e->event_id = put_str(h, ev->event_id);
 	e->type = put_str(h, ev->type);
 	e->source = put_str(h, ev->source);
@@ -84,6 +85,14 @@ static int take_view(void *arg, const struct engine_view *v)
 	h->got_stalled = v->stalled;
 	h->got_kinds = v->kinds;
 	h->got_last = v->last_step;
+	for (uint32_t k = 0; k < v->nlinked && h->nlk <= HIST_MAX_KEYS; k++) {
+		size_t n = strlen(v->linked[k]) + 1;
+		if (h->lkused + n > sizeof h->lkbuf)
+			break;
+		memcpy(h->lkbuf + h->lkused, v->linked[k], n);
+		h->lk[h->nlk++] = h->lkbuf + h->lkused;
+		h->lkused += n;
+	}
 	return 0;
 }
 
@@ -167,9 +176,16 @@ static void on_flow(struct history *h, const struct flow_record *r)
 	h->got_last = -1;
 	h->want_opened = r->opened_ns;
 	uint32_t corr = put_str(h, r->correlation_id), outcome = put_str(h, r->outcome);
+	h->lk[0] = r->correlation_id;
+	h->nlk = 1;
+	h->lkused = 0;
 	if (h->o.eng != NULL)
 		engine_lookup(h->o.eng, fi, r->correlation_id, take_view, h);
-	evlog_find_ex(h->shared ? h->shared : h->ring, r->correlation_id, take_event, h);
+	/* its own events and those that arrived under one of its linked keys */
+	evlog_find_keys(h->shared ? h->shared : h->ring, h->lk, h->nlk, take_event, h);
+	uint32_t keys = (uint32_t)h->scratch.len;
+	for (int k = 1; k < h->nlk; k++)
+		put_str(h, h->lk[k]);
 	struct hitem *it = make_item(h, h->nsteps_got, h->nev);
 	if (it == NULL)
 		return;
@@ -185,6 +201,8 @@ static void on_flow(struct history *h, const struct flow_record *r)
 	it->stalled = h->got_stalled;
 	it->kinds = h->got_kinds;
 	it->last_step = h->got_last;
+	it->keys = keys;
+	it->nkeys = h->nlk - 1;
 	enqueue(h, it);
 }
 
@@ -237,6 +255,8 @@ int history_new(const struct history_opts *o, const struct flowgraph *g, const s
 	h->qcap = h->o.queue_len;
 	h->q = calloc(h->qcap, sizeof(*h->q));
 	h->ring = evlog_new(h->o.timeline_bytes ? h->o.timeline_bytes : (size_t)32 << 20);
+	if (h->ring)
+		evlog_index_graph(h->ring, g); /* beyond EVLOG_MAX_KEY_ATTRS: not in timelines */
 	jbuf_init(&h->scratch, (size_t)64 << 20);
 	jbuf_init(&h->wbuf, (size_t)64 << 20);
 	pthread_mutex_init(&h->mu, NULL);

@@ -1,7 +1,8 @@
 /*
  * history: the store of retired flows (docs/history.md). Every flow instance the
  * engine retires is written, with its steps, its anomalies and its timeline (the
- * events the timeline ring still holds for it), to one SQLite file,
+ * events the timeline ring still holds for it, also those that arrived under one of
+ * its linked keys), and its linked keys (searchable), to one SQLite file,
  * DIR/history.db, so that a flow can be opened and searched after it left the
  * engine: by the API (history_read.h), by `choreoscope history`, by `sqlite3`.
  *
@@ -32,7 +33,7 @@
 #include "lib/log.h"
 
 #define HISTORY_FILE "history.db"
-#define HISTORY_SCHEMA_VERSION 1
+#define HISTORY_SCHEMA_VERSION 2 /* 2: flow_keys, events.key (1 is migrated on open) */
 
 struct history_opts {
 	const char *dir;          /* created when missing; the file is dir/history.db */

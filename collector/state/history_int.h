@@ -20,6 +20,7 @@
 #include "state/history.h"
 
 #define HIST_MAX_EVENTS 256 /* events kept per flow timeline (as the API shows) */
+#define HIST_MAX_KEYS 64    /* linked keys stored per flow at most (beyond: not searchable) */
 #define HIST_BATCH 2048     /* items per transaction at most */
 #define HIST_REOPEN_NS ((int64_t)5 * 1000000000)
 #define HIST_HOUSEKEEP_NS ((int64_t)1000000000)
@@ -30,6 +31,7 @@ enum { IT_FLOW, IT_ANOMALY };
 
 struct hev {
 	uint32_t event_id, type, source, topic, attrs; /* offsets into the item's strings */
+	uint32_t key; /* the linked key it arrived under, HIST_NO_OFF: the correlation id */
 	int32_t partition;
 	int64_t time_ns, arrival_ns, offset;
 };
@@ -43,6 +45,8 @@ struct hitem {
 	uint32_t events, kinds;
 	fg_mask awaiting, stalled;
 	int last_step, nsteps, nev;
+	uint32_t keys; /* offset of nkeys consecutive strings: the linked keys */
+	int nkeys;
 	struct engine_step_view *steps; /* NULL when the engine gave none */
 	struct hev *evs;
 	/* anomalies */
@@ -69,6 +73,12 @@ struct history {
 	uint32_t got_kinds;
 	int got_last;
 	int64_t want_opened;
+	/* the retiring instance's keys: [0] its correlation id, then its linked ones
+	 * (copied into lkbuf: the scratch moves as it grows) */
+	const char *lk[HIST_MAX_KEYS + 1];
+	int nlk;
+	char lkbuf[8192];
+	size_t lkused;
 	/* the queue */
 	pthread_mutex_t mu;
 	pthread_cond_t wake, idle;
@@ -81,7 +91,7 @@ struct history {
 	bool thr_started;
 	/* writer thread */
 	sqlite3 *db;
-	sqlite3_stmt *ins_flow, *ins_ev, *ins_an, *link_an;
+	sqlite3_stmt *ins_flow, *ins_ev, *ins_an, *link_an, *ins_key;
 	int64_t last_open_try, last_housekeep;
 	struct log_limit err_limit;
 	struct jbuf wbuf;

@@ -2,7 +2,8 @@
  * history_read: see history_read.h. Queries are built from fixed fragments with
  * bound parameters only (no value is ever spliced into SQL). A lookup by correlation
  * id uses flows_corr, and so does a contains search (a scan of that index, ~8x
- * smaller than the table); a list without either walks flows by id, newest first, so
+ * smaller than the table); a lookup by key (a timeline, key=) unions flows_corr with
+ * flow_keys_value (linked keys) and fetches the flows by id; a list without either walks flows by id, newest first, so
  * a page costs its offset + limit rows plus the (capped) count.
  */
 #include "state/history_read.h"
@@ -16,7 +17,7 @@
 
 struct history_reader {
 	sqlite3 *db;
-	sqlite3_stmt *evs, *ans;
+	sqlite3_stmt *evs, *ans, *keys;
 };
 
 static int fail(struct history_reader *r, const char *what, char *err, size_t errlen)
@@ -50,14 +51,19 @@ int history_read_open(const char *dir, struct history_reader **out, char *err, s
 	sqlite3_finalize(st);
 	if (ver != HISTORY_SCHEMA_VERSION) {
 		snprintf(err, errlen, "%s: %s", path,
-		    ver < 0 ? sqlite3_errmsg(r->db) : "not a history store of this version");
+		    ver < 0 ? sqlite3_errmsg(r->db)
+			: ver == 1
+			? "schema version 1: the collector migrates it when it next opens the store"
+			: "not a history store of this version");
 		history_read_close(r);
 		return -1;
 	}
 	if (sqlite3_prepare_v2(r->db,
 		"SELECT event_id,type,source,time_ns,arrival_ns,topic,"
-		"partition,offset,attributes FROM events WHERE flow_id=? ORDER BY seq",
+		"partition,offset,attributes,key FROM events WHERE flow_id=? ORDER BY seq",
 		-1, &r->evs, NULL) ||
+	    sqlite3_prepare_v2(
+		r->db, "SELECT key_value FROM flow_keys WHERE flow_id=?", -1, &r->keys, NULL) ||
 	    sqlite3_prepare_v2(r->db,
 		"SELECT kind,step,at_ns FROM anomalies WHERE flow_id=?"
 		" ORDER BY id",
@@ -76,6 +82,7 @@ void history_read_close(struct history_reader *r)
 		return;
 	sqlite3_finalize(r->evs);
 	sqlite3_finalize(r->ans);
+	sqlite3_finalize(r->keys);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -110,6 +117,10 @@ static void where(const struct history_query *q, char *sql, size_t len)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND flow=?");
 	if (q->correlation_id)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND correlation_id=?");
+	if (q->key) /* two index lookups: flows_corr and flow_keys_value */
+		snprintf(sql + strlen(sql), len - strlen(sql),
+		    " AND id IN (SELECT id FROM flows WHERE correlation_id=?"
+		    " UNION SELECT flow_id FROM flow_keys WHERE key_value=?)");
 	if (q->contains) /* scans the (small) correlation-id index, not the table */
 		snprintf(sql + strlen(sql), len - strlen(sql),
 		    " AND id IN (SELECT id FROM flows"
@@ -118,8 +129,9 @@ static void where(const struct history_query *q, char *sql, size_t len)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND outcome=?");
 	if (q->kind) /* anomalies is a JSON array of names: match the quoted name */
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND instr(anomalies,?)>0");
-	if (q->awaiting)
-		snprintf(sql + strlen(sql), len - strlen(sql), " AND instr(awaiting,?)>0");
+	if (q->awaiting) /* as live: awaited (open, evicted), or stalled when it closed */
+		snprintf(sql + strlen(sql), len - strlen(sql),
+		    " AND (instr(awaiting,?)>0 OR instr(stalled,?)>0)");
 	if (q->since_ns != INT64_MIN)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND ended_ns>=?");
 	if (q->until_ns != INT64_MAX)
@@ -133,6 +145,10 @@ static int bind_where(sqlite3_stmt *st, const struct history_query *q, char *quo
 		sqlite3_bind_text(st, i++, q->flow, -1, SQLITE_TRANSIENT);
 	if (q->correlation_id)
 		sqlite3_bind_text(st, i++, q->correlation_id, -1, SQLITE_TRANSIENT);
+	if (q->key) {
+		sqlite3_bind_text(st, i++, q->key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, i++, q->key, -1, SQLITE_TRANSIENT);
+	}
 	if (q->contains)
 		sqlite3_bind_text(st, i++, q->contains, -1, SQLITE_TRANSIENT);
 	if (q->outcome)
@@ -143,6 +159,7 @@ static int bind_where(sqlite3_stmt *st, const struct history_query *q, char *quo
 	}
 	if (q->awaiting) {
 		snprintf(quoted, qlen, "\"%s\"", q->awaiting);
+		sqlite3_bind_text(st, i++, quoted, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, i++, quoted, -1, SQLITE_TRANSIENT);
 	}
 	if (q->since_ns != INT64_MIN)
@@ -259,7 +276,8 @@ int history_read_list(struct history_reader *r, const struct history_query *q, i
 
 /* ---- one flow's document ------------------------------------------------------------ */
 
-static void render_events(struct history_reader *r, int64_t id, struct jbuf *b)
+/* Each event's key: the linked key it arrived under, else the flow's correlation id. */
+static void render_events(struct history_reader *r, int64_t id, const char *corr, struct jbuf *b)
 {
 	sqlite3_stmt *st = r->evs;
 	sqlite3_bind_int64(st, 1, id);
@@ -271,6 +289,8 @@ static void render_events(struct history_reader *r, int64_t id, struct jbuf *b)
 		jbuf_json_str(b, col(st, 1));
 		jbuf_puts(b, ",\"source\":");
 		jbuf_json_str(b, col(st, 2));
+		jbuf_puts(b, ",\"key\":");
+		jbuf_json_str(b, col(st, 9) ? col(st, 9) : corr);
 		jbuf_puts(b, ",\"time\":");
 		jbuf_json_time(b, sqlite3_column_int64(st, 3));
 		jbuf_puts(b, ",\"arrival\":");
@@ -282,6 +302,19 @@ static void render_events(struct history_reader *r, int64_t id, struct jbuf *b)
 		    (long long)sqlite3_column_int64(st, 7));
 		put_raw(b, col(st, 8), "{}");
 		jbuf_puts(b, "}");
+	}
+	jbuf_puts(b, "]");
+	sqlite3_reset(st);
+}
+
+static void render_keys(struct history_reader *r, int64_t id, struct jbuf *b)
+{
+	sqlite3_stmt *st = r->keys;
+	sqlite3_bind_int64(st, 1, id);
+	jbuf_puts(b, ",\"linked_keys\":[");
+	for (int i = 0; sqlite3_step(st) == SQLITE_ROW; i++) {
+		jbuf_puts(b, i ? "," : "");
+		jbuf_json_str(b, col(st, 0));
 	}
 	jbuf_puts(b, "]");
 	sqlite3_reset(st);
@@ -327,10 +360,11 @@ static void render_doc(struct history_reader *r, sqlite3_stmt *st, struct jbuf *
 	else
 		jbuf_json_seconds(
 		    b, sqlite3_column_int64(st, C_CLOSED) - sqlite3_column_int64(st, C_OPENED));
+	render_keys(r, id, b);
 	jbuf_printf(b, ",\"events_total\":%lld", (long long)sqlite3_column_int64(st, C_EVENTS));
 	jbuf_puts(b, ",\"awaiting\":");
 	put_raw(b, col(st, C_AWAITING), "[]");
-	render_events(r, id, b);
+	render_events(r, id, col(st, C_CORR), b);
 	jbuf_puts(b, ",\"steps\":");
 	put_raw(b, col(st, C_STEPS), "[]");
 	render_anomalies(r, id, b);
@@ -376,11 +410,9 @@ static int take_one(void *arg, const char *doc, size_t len)
 int history_read_flow(struct history_reader *r, const char *flow, const char *corr, struct jbuf *b,
     char *err, size_t errlen)
 {
-	struct history_query q = { .flow = flow,
-		.correlation_id = corr,
-		.since_ns = INT64_MIN,
-		.until_ns = INT64_MAX,
-		.limit = 1 };
+	struct history_query q = {
+		.flow = flow, .key = corr, .since_ns = INT64_MIN, .until_ns = INT64_MAX, .limit = 1
+	};
 	struct one o = { b };
 	int n = history_read_each(r, &q, take_one, &o, err, errlen);
 	return n < 0 ? -1 : n > 0;

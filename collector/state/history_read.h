@@ -24,6 +24,7 @@
 struct history_query {
 	const char *flow;           /* NULL: any */
 	const char *correlation_id; /* exact (indexed), NULL: any */
+	const char *key;            /* the correlation id or a linked key, exact (indexed) */
 	const char *contains;       /* correlation id contains (a scan), NULL: any */
 	const char *outcome;        /* NULL: any */
 	const char *kind;           /* an anomaly kind the flow had, NULL: any */
@@ -45,7 +46,8 @@ void history_read_close(struct history_reader *r);
  * items appended. `now_ns` gives age_seconds. 0, or -1 with err. */
 int history_read_list(struct history_reader *r, const struct history_query *q, int64_t now_ns,
     struct jbuf *b, uint64_t *total, int *n, char *err, size_t errlen);
-/* Appends the timeline document of the newest stored instance of (flow, corr) to b:
+/* Appends the timeline document of the newest stored instance of `flow` whose
+ * correlation id or a linked key is `corr` to b:
  * 1 found, 0 not found, -1 with err. */
 int history_read_flow(struct history_reader *r, const char *flow, const char *corr, struct jbuf *b,
     char *err, size_t errlen);

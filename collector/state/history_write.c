@@ -19,6 +19,22 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Version 2's addition: the linked keys of each flow. Keyed by flow first so that
+ * retention deletes a range; the value index serves key= lookups. */
+#define HISTORY_SCHEMA_KEYS \
+	"CREATE TABLE IF NOT EXISTS flow_keys(" \
+	" flow_id INTEGER NOT NULL, key_value TEXT NOT NULL," \
+	" PRIMARY KEY(flow_id, key_value)) WITHOUT ROWID;" \
+	"CREATE INDEX IF NOT EXISTS flow_keys_value ON flow_keys(key_value);"
+
+/* Version 1 -> 2, in one transaction with the version bump, so that a crash leaves
+ * either. Flows stored by version 1 have no linked keys: key= finds them by their
+ * correlation id only. */
+static const char HISTORY_MIGRATE_1[] =
+    "BEGIN;"
+    "ALTER TABLE events ADD COLUMN key TEXT;" HISTORY_SCHEMA_KEYS "PRAGMA user_version=2;"
+    "COMMIT;";
+
 /* The schema (docs/history.md). auto_vacuum must precede the first table. */
 static const char HISTORY_SCHEMA[] =
     "PRAGMA auto_vacuum=INCREMENTAL;"
@@ -36,8 +52,8 @@ static const char HISTORY_SCHEMA[] =
     " flow_id INTEGER NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL,"
     " type TEXT NOT NULL, source TEXT NOT NULL, time_ns INTEGER NOT NULL,"
     " arrival_ns INTEGER NOT NULL, topic TEXT, partition INTEGER, offset INTEGER,"
-    " attributes TEXT NOT NULL, PRIMARY KEY(flow_id, seq)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS anomalies("
+    " attributes TEXT NOT NULL, key TEXT, PRIMARY KEY(flow_id, seq)) WITHOUT "
+    "ROWID;" HISTORY_SCHEMA_KEYS "CREATE TABLE IF NOT EXISTS anomalies("
     " id INTEGER PRIMARY KEY, flow_id INTEGER, flow TEXT NOT NULL,"
     " correlation_id TEXT NOT NULL, kind TEXT NOT NULL, step TEXT, at_ns INTEGER NOT NULL,"
     " written_ns INTEGER NOT NULL);"
@@ -62,7 +78,8 @@ static void close_db(struct history *h)
 	sqlite3_finalize(h->ins_ev);
 	sqlite3_finalize(h->ins_an);
 	sqlite3_finalize(h->link_an);
-	h->ins_flow = h->ins_ev = h->ins_an = h->link_an = NULL;
+	sqlite3_finalize(h->ins_key);
+	h->ins_flow = h->ins_ev = h->ins_an = h->link_an = h->ins_key = NULL;
 	sqlite3_close(h->db);
 	h->db = NULL;
 }
@@ -101,19 +118,20 @@ static void move_aside(struct history *h, const char *why)
 
 static int prepare(struct history *h)
 {
-	static const char *const sql[4] = {
+	static const char *const sql[5] = {
 		"INSERT INTO flows(flow,correlation_id,outcome,opened_ns,closed_ns,ended_ns,"
 		"retired_ns,events,kinds,anomalies,awaiting,stalled,last_step,last_source,steps,"
 		"clock_ns) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		"INSERT INTO events(flow_id,seq,event_id,type,source,time_ns,arrival_ns,topic,"
-		"partition,offset,attributes) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+		"partition,offset,attributes,key) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
 		"INSERT INTO anomalies(flow_id,flow,correlation_id,kind,step,at_ns,written_ns)"
 		" VALUES(NULL,?,?,?,?,?,?)",
 		"UPDATE anomalies SET flow_id=? WHERE flow_id IS NULL AND flow=? AND"
-		" correlation_id=?"
+		" correlation_id=?",
+		"INSERT OR IGNORE INTO flow_keys(flow_id,key_value) VALUES(?,?)"
 	};
-	sqlite3_stmt **st[4] = { &h->ins_flow, &h->ins_ev, &h->ins_an, &h->link_an };
-	for (int i = 0; i < 4; i++)
+	sqlite3_stmt **st[5] = { &h->ins_flow, &h->ins_ev, &h->ins_an, &h->link_an, &h->ins_key };
+	for (int i = 0; i < 5; i++)
 		if (sqlite3_prepare_v3(h->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, st[i], NULL))
 			return sqlite3_extended_errcode(h->db);
 	return 0;
@@ -138,6 +156,16 @@ static int open_once(struct history *h)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_OK)
 		return sqlite3_extended_errcode(h->db);
+	if (ver == 1) {
+		if ((rc = sqlite3_exec(h->db, HISTORY_MIGRATE_1, NULL, NULL, NULL)) != SQLITE_OK) {
+			rc = sqlite3_extended_errcode(h->db);
+			sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+		LOG_INFO(h->lg, "history store migrated", "path=%s from=1 to=%d", h->path,
+		    HISTORY_SCHEMA_VERSION);
+		ver = HISTORY_SCHEMA_VERSION;
+	}
 	if (ver != 0 && ver != HISTORY_SCHEMA_VERSION)
 		return SQLITE_FORMAT;
 	char sql[64];
@@ -342,6 +370,15 @@ static int write_flow(struct history *h, const struct hitem *it, int64_t wall)
 		sqlite3_bind_int(st, 9, e->partition);
 		sqlite3_bind_int64(st, 10, e->offset);
 		bind_text(st, 11, it->str + e->attrs);
+		bind_text(st, 12, e->key == HIST_NO_OFF ? NULL : it->str + e->key);
+		if ((rc = step_done(st)))
+			return rc;
+	}
+	const char *k = it->str + it->keys;
+	for (int i = 0; i < it->nkeys; i++, k += strlen(k) + 1) {
+		st = h->ins_key;
+		sqlite3_bind_int64(st, 1, id);
+		bind_text(st, 2, k);
 		if ((rc = step_done(st)))
 			return rc;
 	}
@@ -435,16 +472,17 @@ static int64_t query_i64(sqlite3 *db, const char *sql, int64_t arg, int *rc)
 /* Deletes the flows with id <= upto, their events and anomalies. */
 static int delete_upto(struct history *h, int64_t upto)
 {
-	static const char *const sql[3] = { "DELETE FROM events WHERE flow_id <= ?",
+	static const char *const sql[4] = { "DELETE FROM events WHERE flow_id <= ?",
+		"DELETE FROM flow_keys WHERE flow_id <= ?",
 		"DELETE FROM anomalies WHERE flow_id <= ?", "DELETE FROM flows WHERE id <= ?" };
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		sqlite3_stmt *st = NULL;
 		int rc = sqlite3_prepare_v2(h->db, sql[i], -1, &st, NULL);
 		if (rc == SQLITE_OK) {
 			sqlite3_bind_int64(st, 1, upto);
 			rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sqlite3_extended_errcode(h->db);
 		}
-		if (i == 2 && rc == 0)
+		if (i == 3 && rc == 0)
 			atomic_fetch_add(&h->deleted, (uint64_t)sqlite3_changes(h->db));
 		sqlite3_finalize(st);
 		if (rc)

@@ -47,6 +47,6 @@ check "bad --max-flows" err_is '--max-flows: expected a whole number' --max-flow
 check "bad --idle" err_is '--idle: expected a positive duration such as 30m or 48h: no unit' --idle 60 "$tmp/hd.jsonl"
 check "bad --format" err_is '--format: expected jsonl or protobuf, found "xml"' --format xml "$tmp/hd.jsonl"
 check "no EVENTS" err_is 'no EVENTS file given' --margin 2
-check "unknown flag" err_is "unrecognized option '--frobnicate'" --frobnicate "$tmp/hd.jsonl"
+check "unknown flag" err_is 'unknown option "--frobnicate"' --frobnicate "$tmp/hd.jsonl"
 check "p99.9 accepted as a percentile" $B discover --quantile p99.9 --idle 8760h --out /dev/null "$tmp/hd.jsonl" 2> /dev/null
 [ $fails -eq 0 ]

@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fails=0
-say() { if [ "$1" = ok ]; then echo "PASS: $2"; else echo "FAIL: $2"; fails=$((fails + 1)); fi; }
+source tests/e2e/lib/common.sh
 
 # the demo runs in the foreground of a real terminal, as `make run` does (the TUI,
 # once built, takes the screen; what the script says also goes to demo.log)

@@ -17,7 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fails=0
-say() { if [ "$1" = ok ]; then echo "PASS: $2"; else echo "FAIL: $2"; fails=$((fails + 1)); fi; }
+source tests/e2e/lib/common.sh
 
 bin/choreoscope-broker --topic pb:8 --topic js:8 --topic ceb:8 --topic ces:8 --topic wall:4 \
   --topic forever:4 --address-file "$tmp/addr" >/dev/null 2>"$tmp/broker.err" &

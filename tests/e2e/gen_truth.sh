@@ -14,7 +14,7 @@ PY=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
-say() { if [ "$1" = ok ]; then echo "PASS: $2"; else echo "FAIL: $2"; fails=$((fails + 1)); fi; }
+source tests/e2e/lib/common.sh
 
 # compare TRUTH RECORDS: prints a one-line verdict, exits 0 when equal
 cat >"$tmp/compare.py" <<'EOF'

@@ -100,9 +100,8 @@ jq -r '"\(.flow) \(.correlation_id) \(.kind) \(.step)"' "$tmp/truth.jsonl" | sor
 anomalies "$tmp/got" >"$tmp/got.anomalies"
 check "crash: the anomalies of the deduplicated union equal the generator's truth ($(wc -l <"$tmp/truth") injected)" \
   all 'same_lines "$tmp/truth" "$tmp/got.anomalies" && [ -s "$tmp/truth" ]'
-completed() { grep -c '"record":"flow".*"outcome":"completed"' "$1"; }
-check "crash: completed flows counted once ($(completed "$tmp/got") = $(completed "$tmp/want"))" \
-  [ "$(completed "$tmp/got")" -eq "$(completed "$tmp/want")" ]
+check "crash: completed flows counted once ($(completed_count "$tmp/got") = $(completed_count "$tmp/want"))" \
+  [ "$(completed_count "$tmp/got")" -eq "$(completed_count "$tmp/want")" ]
 check "crash: the runs wrote anomalies of several kinds ($(jq -r 'select(.record=="anomaly").kind' "$tmp/got" | sort -u | wc -l))" \
   [ "$(jq -r 'select(.record=="anomaly").kind' "$tmp/got" | sort -u | wc -l)" -ge 5 ]
 

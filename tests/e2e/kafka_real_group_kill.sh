@@ -86,8 +86,7 @@ jq -r '"\(.flow) \(.correlation_id) \(.kind) \(.step)"' "$tmp/truth.jsonl" | sor
 anomalies "$tmp/got" >"$tmp/got.anomalies"
 check "trio: the group's anomalies equal the generator's truth ($(wc -l <"$tmp/truth") injected)" \
   all 'same_lines "$tmp/truth" "$tmp/got.anomalies" && [ -s "$tmp/truth" ]'
-completed() { grep -c '"record":"flow".*"outcome":"completed"' "$1"; }
-check "trio: completed flows counted once ($(completed "$tmp/got") = $(completed "$tmp/want"))" \
-  [ "$(completed "$tmp/got")" -eq "$(completed "$tmp/want")" ]
+check "trio: completed flows counted once ($(completed_count "$tmp/got") = $(completed_count "$tmp/want"))" \
+  [ "$(completed_count "$tmp/got")" -eq "$(completed_count "$tmp/want")" ]
 [ $fails -eq 0 ] || { comm -3 "$tmp/want" "$tmp/got" | head -6; grep -hE 'level=(error|warn)' "$tmp"/[abc].err | head -5; }
 finish

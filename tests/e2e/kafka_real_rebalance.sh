@@ -63,8 +63,7 @@ lost=$(comm -23 "$tmp/want" "$tmp/got" | wc -l)
 invented=$(comm -13 "$tmp/want" "$tmp/got" | wc -l)
 check "rebalance: $(wc -l <"$tmp/want") records; across join and leave 0 lost ($lost), 0 invented ($invented)" \
   all '[ "$lost" -eq 0 ] && [ "$invented" -eq 0 ] && [ -s "$tmp/want" ]'
-completed() { grep -c '"record":"flow".*"outcome":"completed"' "$1"; }
-check "rebalance: completed flows counted once ($(completed "$tmp/got") = $(completed "$tmp/want"))" \
-  [ "$(completed "$tmp/got")" -eq "$(completed "$tmp/want")" ]
+check "rebalance: completed flows counted once ($(completed_count "$tmp/got") = $(completed_count "$tmp/want"))" \
+  [ "$(completed_count "$tmp/got")" -eq "$(completed_count "$tmp/want")" ]
 [ $fails -eq 0 ] || { comm -3 "$tmp/want" "$tmp/got" | head -6; grep -hE 'level=(error|warn)' "$tmp"/[abc].err | head -5; }
 finish

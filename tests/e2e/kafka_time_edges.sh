@@ -32,7 +32,7 @@ port=$(free_port)
 "$BIN/choreoscope" --config "$tmp/cfg.yaml" --clock event --listen "127.0.0.1:$port" \
   --records "$tmp/rec.jsonl" 2>"$tmp/daemon.err" &
 dpid=$!; pids+=("$dpid")
-metric() { curl -s -m 2 "http://127.0.0.1:$port/metrics" | awk -v k="$1" 'index($0,k)==1 {s+=$NF} END {print s+0}'; }
+metric() { metric_at "$port" "$1"; }
 for _ in $(seq 100); do
   curl -s -m 1 -o "$tmp/m0" "http://127.0.0.1:$port/metrics"; grep -q '^choreoscope_events_rejected_total' "$tmp/m0" 2>/dev/null && break
   sleep 0.1

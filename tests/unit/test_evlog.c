@@ -1,7 +1,9 @@
 /*
  * test_evlog: the recent-events ring keeps exactly the newest events that fit, in
  * order, with every field and attribute intact, across many wraps; oversized events
- * are counted and skipped.
+ * are counted and skipped; with linked-key attributes indexed, an instance's keys
+ * find exactly its events (also one whose correlation id is neither key), each once,
+ * in arrival order, under the first of its keys the event carries.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine/flowgraph.h"
 #include "out/evlog.h"
 
 struct found {
@@ -126,9 +129,74 @@ static void test_index_many_ids(void **state)
 	evlog_free(l);
 }
 
+struct keyed {
+	char got[256];
+	int n;
+};
+
+static int collect_keyed(void *arg, const struct event *ev, int64_t arrival_ns, const char *key)
+{
+	struct keyed *k = arg;
+	assert_true(arrival_ns > 0);
+	snprintf(k->got + strlen(k->got), sizeof k->got - strlen(k->got), "%s%s@%s",
+	    k->n++ ? " " : "", ev->event_id, key);
+	return 0;
+}
+
+/* Flow i: a@c (pid=p), b@p, c@x (pid=p: neither key as correlation id), d@c (pid=c:
+ * the same key twice, indexed once). 1024 buckets for ~3 keys a flow: chains cross
+ * buckets shared by several keys of one record. */
+static void test_linked_keys(void **state)
+{
+	(void)state;
+	char *keys[1] = { "pid" };
+	struct fg_flow fl = { .name = "f", .keys = keys, .nkeys = 1 };
+	struct flowgraph g = { .flows = &fl, .nflows = 1 };
+	struct evlog *l = evlog_new(64 * 1024);
+	assert_int_equal(evlog_index_graph(l, &g), 0);
+	const long n = 4000;
+	char id[32], corr[32], pid[32];
+	struct ev_attr attrs[2] = { { "amount", "1" }, { "pid", pid } };
+	for (long i = 0; i < n; i++)
+		for (int e = 0; e < 4; e++) {
+			static const char *const names[4] = { "a", "b", "c", "d" };
+			snprintf(id, sizeof id, "%s%ld", names[e], i);
+			snprintf(corr, sizeof corr, "%s%ld", e == 1 ? "p" : e == 2 ? "x" : "c", i);
+			snprintf(pid, sizeof pid, "%s%ld", e == 3 ? "c" : "p", i);
+			struct event ev = { .event_id = id,
+				.correlation_id = corr,
+				.type = "T",
+				.source = "s",
+				.attrs = attrs,
+				.nattrs = e == 1 ? 1 : 2 };
+			evlog_add(l, &ev);
+		}
+	int checked = 0;
+	for (long i = n - 100; i < n; i++) { /* the newest: surely in the ring */
+		char c[32], p[32], want[256];
+		snprintf(c, sizeof c, "c%ld", i);
+		snprintf(p, sizeof p, "p%ld", i);
+		const char *k2[2] = { c, p };
+		struct keyed k = { "", 0 };
+		assert_int_equal(evlog_find_keys(l, k2, 2, collect_keyed, &k), 4);
+		snprintf(
+		    want, sizeof want, "a%ld@%s b%ld@%s c%ld@%s d%ld@%s", i, c, i, p, i, p, i, c);
+		assert_string_equal(k.got, want);
+		/* the payment id alone: the events that carry it */
+		struct keyed kp = { "", 0 };
+		const char *k1[1] = { p };
+		assert_int_equal(evlog_find_keys(l, k1, 1, collect_keyed, &kp), 3);
+		snprintf(want, sizeof want, "a%ld@%s b%ld@%s c%ld@%s", i, p, i, p, i, p);
+		assert_string_equal(kp.got, want);
+		checked++;
+	}
+	assert_int_equal(checked, 100);
+	evlog_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_ring_keeps_newest),
-		cmocka_unit_test(test_index_many_ids) };
+		cmocka_unit_test(test_index_many_ids), cmocka_unit_test(test_linked_keys) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

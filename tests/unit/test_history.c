@@ -528,6 +528,12 @@ static void test_api_over_store(void **state)
 	assert_non_null(strstr(b.p, "\"correlation_id\":\"s4\""));
 	assert_int_equal(get(&x, "/api/v1/flows?state=closed&correlation_id=s3", &b), 200);
 	assert_non_null(strstr(b.p, "\"total\":1"));
+	/* key=: the correlation id or a linked key, on both parts */
+	assert_int_equal(get(&x, "/api/v1/flows?state=closed&key=s3", &b), 200);
+	assert_non_null(strstr(b.p, "\"total\":1,"));
+	assert_int_equal(get(&x, "/api/v1/flows?state=closed&key=live-2", &b), 200);
+	assert_non_null(strstr(b.p, "\"total\":1,"));
+	assert_null(strstr(b.p, "\"stored\""));
 	assert_int_equal(get(&x, "/api/v1/flows?state=closed&q=4", &b), 200); /* contains */
 	assert_non_null(strstr(b.p, "\"total\":1,"));
 	assert_non_null(strstr(b.p, "\"correlation_id\":\"s4\""));

@@ -121,6 +121,11 @@ static void test_cap(void **state)
 	jbuf_reset(&b);
 	jbuf_json_uint(&b, 7);
 	assert_int_equal(jbuf_write(&b, f), 0);
+	/* near the bound the escaped size is counted exactly: 12 + NUL fits 16 */
+	jbuf_reset(&b);
+	jbuf_json_str(&b, "a\"\x01");
+	assert_false(b.overflow);
+	assert_string_equal(b.p, "\"a\\\"\\u0001\"");
 	fclose(f);
 	jbuf_free(&b);
 }

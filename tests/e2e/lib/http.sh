@@ -149,8 +149,6 @@ d=json.load(sys.stdin)
 print(len(d["data"]["result"]) if d.get("status")=="success" else -1)' 2>/dev/null || echo -1
 }
 
-metric() { # NAME_WITH_LABELS: the value on the live /metrics (sum over matching lines)
-  curl -s -m 2 "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v k="$1" 'index($0,k)==1 {s+=$NF} END {print s+0}'
-}
+metric() { metric_at "$HTTP_PORT" "$1"; } # NAME_WITH_LABELS: the live value (common.sh)
 
 finish() { exit $((fails > 0)); }
