@@ -147,28 +147,7 @@ size_t fmt_fit(char *dst, size_t dstsz, const char *src, int cols, int right_ali
 	return at;
 }
 
-void fmt_duration(char *dst, size_t dstsz, double s)
-{
-	long long t;
-
-	if (isnan(s) || s < 0) {
-		snprintf(dst, dstsz, "-");
-		return;
-	}
-	if (s < 10) {
-		snprintf(dst, dstsz, s < 1 ? "%.2fs" : "%.1fs", s);
-		return;
-	}
-	t = (long long)s;
-	if (t < 60)
-		snprintf(dst, dstsz, "%llds", t);
-	else if (t < 3600)
-		snprintf(dst, dstsz, "%lldm%02llds", t / 60, t % 60);
-	else if (t < 86400)
-		snprintf(dst, dstsz, "%lldh%02lldm", t / 3600, t % 3600 / 60);
-	else
-		snprintf(dst, dstsz, "%lldd%02lldh", t / 86400, t % 86400 / 3600);
-}
+void fmt_duration(char *dst, size_t dstsz, double s) { timefmt_duration_short(s, dst, dstsz); }
 
 void fmt_rate(char *dst, size_t dstsz, double v)
 {

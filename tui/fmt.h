@@ -21,7 +21,8 @@ int fmt_width(const char *s, int utf8);
  * left when right_align) when too narrow. Returns the bytes written. */
 size_t fmt_fit(char *dst, size_t dstsz, const char *src, int cols, int right_align, int utf8);
 
-/* "-" for negative or NaN; "0.12s", "4.5s", "41s", "3m05s", "2h03m", "3d04h". */
+/* "-" for negative or NaN; "0.12s", "4.5s", "41s", "3m05s", "2h03m", "3d04h"
+ * (timefmt_duration_short: the CLI writes durations alike). */
 void fmt_duration(char *dst, size_t dstsz, double seconds);
 
 /* A rate: "0", "0.50", "12.3", "512", "1.2k", "3.4M". */

@@ -1,6 +1,7 @@
 /*
- * keys: the key table and the small action handlers it points to. While the `/`
- * prompt is open, keys go to the line editor instead (printable text appends,
+ * keys: the key table and the small action handlers it points to. `/` opens the
+ * prompt in every view (search.h: the text also finds flow instances by correlation
+ * id, live and retired). While the `/` prompt is open, keys go to the line editor instead (printable text appends,
  * Backspace deletes, Enter keeps the filter, Esc clears it); the filter applies as
  * it is typed.
  */
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "crt.h"
+#include "search.h"
 
 struct key_binding {
 	int key;
@@ -76,7 +78,36 @@ static void act_tab(struct ui *u)
 	switch_view(u, u->view >= VIEW_HISTORY ? VIEW_OVERVIEW : (enum ui_view)(u->view + 1));
 }
 
-static void act_filter(struct ui *u) { u->editing = 1; }
+/* `/` searches from every view; in the detail it goes back to the list the detail was
+ * opened from, where the hits are listed. */
+static void act_filter(struct ui *u)
+{
+	if (u->view == VIEW_DETAIL)
+		switch_view(u, u->back);
+	u->editing = 1;
+}
+
+/* The row as its list shows it now, kept for the detail: when the flow retires before
+ * the collector answers (and it has no history store, or has not written it yet), the
+ * detail shows this last state instead of "no such flow". */
+static void remember_target(struct ui *u, const struct ui_row *r)
+{
+	struct api_flowitem *s = &u->seen;
+
+	model_lock(u->model);
+	u->has_seen = r->cid[0] && search_find_item(u->model, r->col, r->flow, r->cid, s) == 0;
+	model_unlock(u->model);
+	if (u->has_seen || !r->cid[0])
+		return;
+	memset(s, 0, sizeof *s); /* a verdict of the anomaly ring: what its row says */
+	snprintf(s->flow, sizeof s->flow, "%s", r->flow);
+	snprintf(s->cid, sizeof s->cid, "%s", r->cid);
+	snprintf(s->kinds, sizeof s->kinds, "%s", r->kind);
+	snprintf(s->awaiting, sizeof s->awaiting, "%s", r->step);
+	s->age = s->overdue = -1;
+	s->events = -1;
+	u->has_seen = 1;
+}
 
 static void act_back(struct ui *u)
 {
@@ -113,11 +144,12 @@ static void act_enter(struct ui *u)
 
 	if (u->view == VIEW_DETAIL || vs->sel >= vs->nrows)
 		return;
-	if (u->view == VIEW_GRAPH) {
+	if (u->view == VIEW_GRAPH && !search_is_hit(&u->rows[vs->sel])) {
 		enter_graph(u, &u->rows[vs->sel]);
 		return;
 	}
 	u->target = u->rows[vs->sel];
+	remember_target(u, &u->target);
 	u->vs[VIEW_DETAIL].sel = 0;
 	u->vs[VIEW_DETAIL].top = 0;
 	switch_view(u, VIEW_DETAIL);
@@ -164,7 +196,7 @@ static const struct key_binding keys[] = {
 	{ '\n', NULL, act_enter, NULL },
 	{ 27, "Esc", act_back, "back (detail, help, edge's stalls), or clear the filter" },
 	{ KEY_BACKSPACE, NULL, act_back, NULL },
-	{ '/', "/", act_filter, "filter rows (correlation id, flow, step, kind, source)" },
+	{ '/', "/", act_filter, "search flows live and retired by id; filter the rows" },
 	{ KEY_UP, "Up k", act_up, "move up" },
 	{ 'k', NULL, act_up, NULL },
 	{ KEY_DOWN, "Down j", act_down, "move down" },

@@ -161,7 +161,6 @@ static void page_fail(struct round *r, int rc, const char *what, const char *err
 static void fetch_stalled(struct fetcher *f, struct round *r, const struct model_want *w)
 {
 	char path[512], err[256], scope[300] = "";
-	char *q;
 	int rc;
 
 	if (w->scope_step[0]) {
@@ -183,53 +182,80 @@ static void fetch_stalled(struct fetcher *f, struct round *r, const struct model
 		r->anomalies = api_parse_anomalies(f->body, f->len, err, sizeof err);
 	if (rc || !r->anomalies)
 		page_fail(r, rc, "anomalies", err);
-	if (!w->filter[0])
-		return;
-	q = curl_easy_escape(f->curl, w->filter, 0);
-	snprintf(path, sizeof path, "/api/v1/flows?state=all&sort=age&q=%s&limit=%d", q ? q : "",
-	    MODEL_FOUND_LIMIT);
+}
+
+/* The query parameter a search sends: the one place that says how the typed text is
+ * matched. q= is "correlation id contains", so the rows narrow as the id is typed.
+ * (`key=V`, a correlation id or any linked key, live and stored, replaces it when the
+ * collectors have it: "key=%s" here.) */
+static void search_param(char *buf, size_t len, const char *escaped)
+{
+	snprintf(buf, len, "q=%s", escaped);
+}
+
+/* The `/` search of every list view: flows live and retired (state=all: the engine's
+ * first, youngest first, then the history store's, newest retired first). */
+static void fetch_search(struct fetcher *f, struct round *r, const struct model_want *w)
+{
+	char path[512], err[256], param[320];
+	char *q = curl_easy_escape(f->curl, w->filter, 0);
+	int rc;
+
+	search_param(param, sizeof param, q ? q : "");
 	curl_free(q);
+	snprintf(path, sizeof path, "/api/v1/flows?state=all&sort=age&order=asc&%s&limit=%d", param,
+	    MODEL_FOUND_LIMIT);
 	if ((rc = get(f, path, err, sizeof err)) == 0)
 		r->found = api_parse_flows(f->body, f->len, err, sizeof err);
 	if (rc || !r->found)
 		page_fail(r, rc, "search", err);
 }
 
-/* Retired flows, newest first; with a filter, those whose correlation id contains it. */
-static void fetch_history(struct fetcher *f, struct round *r, const struct model_want *w)
+/* Retired flows, newest first (with a filter the view shows the search instead). */
+static void fetch_history(struct fetcher *f, struct round *r)
 {
-	char path[512], err[256];
-	char *q = w->filter[0] ? curl_easy_escape(f->curl, w->filter, 0) : NULL;
+	char path[128], err[256];
 	int rc;
 
-	snprintf(path, sizeof path, "/api/v1/flows?state=closed&limit=%d%s%s", MODEL_HISTORY_LIMIT,
-	    q ? "&q=" : "", q ? q : "");
-	curl_free(q);
+	snprintf(path, sizeof path, "/api/v1/flows?state=closed&limit=%d", MODEL_HISTORY_LIMIT);
 	if ((rc = get(f, path, err, sizeof err)) == 0)
 		r->history = api_parse_flows(f->body, f->len, err, sizeof err);
 	if (rc || !r->history)
 		page_fail(r, rc, "history", err);
 }
 
+/* The correlation id of the first instance of flow `ef` (escaped) in `state`, by age
+ * (desc: the oldest first; asc: the youngest), into cid ("" when there is none).
+ * 0, or -1 with err when the request failed. */
+static int first_instance(struct fetcher *f, const char *state, const char *order, const char *ef,
+    char *cid, char *err, size_t errlen)
+{
+	struct api_flowpage *p = NULL;
+	char path[512];
+	int rc;
+
+	snprintf(path, sizeof path, "/api/v1/flows?state=%s&flow=%s&sort=age&order=%s&limit=1",
+	    state, ef ? ef : "", order);
+	if ((rc = get(f, path, err, errlen)) == 0 &&
+	    (p = api_parse_flows(f->body, f->len, err, errlen)) && p->n > 0)
+		snprintf(cid, API_ID, "%s", p->items[0].cid);
+	api_free_flows(p);
+	return rc == 0 && p ? 0 : -1;
+}
+
 static void fetch_detail(struct fetcher *f, struct round *r, const struct model_want *w)
 {
-	char path[768], err[256], cid[API_ID];
+	char path[768], err[256] = "", cid[API_ID];
 	char *ef, *ec;
-	int rc;
 
 	snprintf(cid, sizeof cid, "%s", w->detail_cid);
 	ef = curl_easy_escape(f->curl, w->detail_flow, 0);
-	if (!cid[0]) { /* the oldest open instance of the flow */
-		struct api_flowpage *p = NULL;
-		snprintf(path, sizeof path,
-		    "/api/v1/flows?state=open&flow=%s&sort=age&order=desc&limit=1", ef ? ef : "");
-		if ((rc = get(f, path, err, sizeof err)) == 0 &&
-		    (p = api_parse_flows(f->body, f->len, err, sizeof err)) && p->n > 0)
-			snprintf(cid, sizeof cid, "%s", p->items[0].cid);
-		else if (rc == 0 && p)
-			snprintf(err, sizeof err, "no open instance of flow %s", w->detail_flow);
-		api_free_flows(p);
-	}
+	if (!cid[0] && first_instance(f, "open", "desc", ef, cid, err, sizeof err) == 0 &&
+	    !cid[0]) /* none open: the newest one that closed, held or stored */
+		first_instance(f, "closed", "asc", ef, cid, err, sizeof err);
+	if (!cid[0] && !err[0])
+		snprintf(
+		    err, sizeof err, "no instance of flow %s yet, open or closed", w->detail_flow);
 	if (cid[0]) {
 		ec = curl_easy_escape(f->curl, cid, 0);
 		snprintf(path, sizeof path, "/api/v1/flows/%s/%s", ef ? ef : "", ec ? ec : "");
@@ -261,8 +287,10 @@ static void fetch_round(struct fetcher *f, struct round *r, const struct model_w
 	}
 	if (w->stalled)
 		fetch_stalled(f, r, w);
-	if (w->history)
-		fetch_history(f, r, w);
+	if (w->history && !w->filter[0])
+		fetch_history(f, r);
+	if (w->filter[0] && !w->detail && !w->scope_step[0])
+		fetch_search(f, r, w);
 	if (w->graphs) {
 		snprintf(path, sizeof path, "/api/v1/graphs?limit=%d", API_MAX_FLOWS);
 		if ((rc = get(f, path, err, sizeof err)) == 0)

@@ -4,8 +4,10 @@
  * One fetch thread per collector URL (libcurl, short timeouts): it GETs the summary
  * every refresh interval, and the pages the UI currently wants (stalled list and
  * anomalies, graphs, one flow's detail), parses them off-lock (api.c) and swaps the
- * results in under the model lock. The UI thread never touches the network: it calls
- * model_lock(), reads `cols[]`, and model_unlock(). A collector that cannot be reached
+ * results in under the model lock. While the UI has a filter, every round also asks
+ * for the flows whose correlation id matches it, live and retired (`found`). The UI
+ * thread never touches the network: it calls model_lock(), reads `cols[]`, and
+ * model_unlock(). A collector that cannot be reached
  * is `COL_DOWN` ("disconnected") and is retried every interval; an answer that does not
  * parse is `COL_BAD` with the reason; the last good data stays (marked stale).
  * Pages are bounded (limit=...): the TUI never asks for the whole flow table.
@@ -26,13 +28,15 @@ enum model_colstate { COL_CONNECTING, COL_OK, COL_DOWN, COL_BAD };
 
 /* What the UI wants fetched besides the summary; set with model_want(). */
 struct model_want {
-	int stalled; /* stalled flows + anomaly ring (+ a q= search when filter) */
+	int stalled; /* stalled flows + anomaly ring */
 	int graphs;
-	int history;    /* retired flows (state=closed; q= search when filter) */
+	int history;    /* retired flows (state=closed; none while a filter is set) */
 	int detail;     /* one flow's timeline */
 	int detail_col; /* collector index to ask, -1 for all */
 	char detail_flow[API_NAME];
-	char detail_cid[API_ID]; /* "" = the oldest open instance of detail_flow */
+	char detail_cid[API_ID]; /* "" = the oldest open (else newest closed) instance */
+	/* set: also a search of flows live and retired (`found`), in every view but the
+	 * detail and an edge's stalls */
 	char filter[API_ID];
 	char scope_flow[API_NAME]; /* with scope_step: only this flow's stalls on that step */
 	char scope_step[API_NAME];

@@ -199,7 +199,7 @@ static int draw_header(struct ui *u)
 static void draw_footer(struct ui *u)
 {
 	static const char *const hints[][2] = { { "q", "quit" }, { "?", "help" }, { "Tab", "view" },
-		{ "/", "filter" }, { "Enter", "detail" }, { "Esc", "back" }, { "s", "sort" },
+		{ "/", "search" }, { "Enter", "detail" }, { "Esc", "back" }, { "s", "sort" },
 		{ "r", "reverse" }, { "p", "pause" } };
 	char buf[200];
 	int y = LINES - 1, x = 0;

@@ -37,6 +37,8 @@ struct ui {
 	int editing; /* the `/` prompt is open */
 	int help, quit, paused;
 	struct ui_row target;      /* the flow detail shows this */
+	struct api_flowitem seen;  /* the target as its list last showed it, for a flow that */
+	int has_seen;              /* retires before its detail can be read (no "no such flow") */
 	char scope_flow[API_NAME]; /* stalled view limited to the stalled instances */
 	char scope_step[API_NAME]; /* of this flow and step (Enter on a graph edge) */
 	char status[160];          /* one-line message in the footer */

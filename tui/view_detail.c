@@ -200,6 +200,45 @@ static const struct api_detail *find(struct ui *u, const char **why)
 	return NULL;
 }
 
+/* No timeline (yet). A flow the list showed and the collector no longer has (it
+ * retired, and the history store has not written it or there is none) is shown as
+ * the list last showed it, never as "no such flow"; the model keeps asking, so the
+ * stored timeline replaces it once written. */
+static void draw_absent(struct ui *u, const char *why, int top, int bottom)
+{
+	const struct api_flowitem *s = &u->seen;
+	char buf[400], a[24], o[24];
+	int y = top;
+
+	if (!strstr(why, "HTTP 404") || !u->has_seen) {
+		snprintf(buf, sizeof buf, "%s / %s: %s", u->target.flow,
+		    u->target.cid[0] ? u->target.cid : "(oldest open, else newest closed)",
+		    why[0] ? why : "loading...");
+		crt_put(top, 0, COLS, why[0] ? ROLE_WARN : ROLE_DIM, buf);
+		return;
+	}
+	snprintf(buf, sizeof buf,
+	    "%s / %s  (retired: its last state in the list; asking again, the history store "
+	    "may not have written it yet, or the collector keeps none: set history.dir)",
+	    s->flow, s->cid);
+	crt_put(y++, 0, COLS, ROLE_TITLE, buf);
+	fmt_duration(a, sizeof a, s->age);
+	fmt_duration(o, sizeof o, s->overdue);
+	if (y < bottom) {
+		snprintf(buf, sizeof buf, "  state %s  age %s  overdue %s  events %s",
+		    s->state[0] ? s->state : "-", a, o, s->events >= 0 ? "" : "-");
+		if (s->events >= 0)
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%lld", s->events);
+		crt_put(y++, 0, COLS, ROLE_NORMAL, buf);
+	}
+	if (y < bottom) {
+		snprintf(buf, sizeof buf, "  awaiting %s  last step %s  from %s  anomalies %s",
+		    s->awaiting[0] ? s->awaiting : "-", s->last_step[0] ? s->last_step : "-",
+		    s->last_source[0] ? s->last_source : "-", s->kinds[0] ? s->kinds : "-");
+		crt_put(y++, 0, COLS, ROLE_NORMAL, buf);
+	}
+}
+
 static void draw(struct ui *u, int top, int bottom)
 {
 	const char *why;
@@ -207,13 +246,7 @@ static void draw(struct ui *u, int top, int bottom)
 	int i, attrh, split, mid;
 
 	if (!d) {
-		char buf[400];
-		snprintf(buf, sizeof buf, "%s / %s: %s%s", u->target.flow,
-		    u->target.cid[0] ? u->target.cid : "(oldest open)", why[0] ? why : "loading...",
-		    strstr(why, "HTTP 404") ? " (retired from the collector's table, and the "
-					      "collector keeps no history: set history.dir)"
-					    : "");
-		crt_put(top, 0, COLS, why[0] ? ROLE_WARN : ROLE_DIM, buf);
+		draw_absent(u, why, top, bottom);
 		return;
 	}
 	for (i = 0; i < d->nevents; i++)

@@ -7,6 +7,8 @@
  * numbers are summed over collectors (p95: the largest, an upper bound). The cursor
  * moves by line and stays on its step or edge across refreshes; Enter on an edge (or
  * a step) lists the instances stalled on its `to` step (the stalled view, scoped).
+ * A filter keeps the graphs whose name contains it; below them, the flow instances
+ * whose correlation id does, live and retired (search.h); Enter opens those.
  */
 #include <curses.h>
 #include <math.h>
@@ -16,6 +18,7 @@
 
 #include "crt.h"
 #include "fmt.h"
+#include "search.h"
 #include "ui.h"
 
 struct gline {
@@ -179,6 +182,7 @@ static void draw(struct ui *u, int top, int bottom)
 {
 	struct ui_viewstate *vs = &u->vs[VIEW_GRAPH];
 	struct glines g = { calloc(UI_MAX_ROWS, sizeof(struct gline)), 0, UI_MAX_ROWS };
+	static struct search_list hits; /* UI thread only; too big for the stack */
 	int i, y;
 
 	if (!g.l)
@@ -186,15 +190,19 @@ static void draw(struct ui *u, int top, int bottom)
 	build(u, &g);
 	for (i = 0; i < g.n; i++)
 		ui_add_row(u, g.l[i].flow, g.l[i].from, g.l[i].kind, g.l[i].step, -1);
-	vs->page = bottom - top;
+	search_collect(u, &hits);
+	search_add_rows(u, &hits);
+	vs->page = bottom - top - search_extra_lines(&hits);
 	ui_follow(u);
 	if (g.n == 0 && ui_page_err(u)[0])
 		crt_put_glyph(top, 1, COLS - 2, ROLE_WARN, ui_page_err(u));
-	else if (g.n == 0)
-		crt_put(
-		    top, 1, COLS - 2, ROLE_DIM, "no flow graphs yet (waiting for the collector)");
+	else if (g.n == 0 && hits.n == 0)
+		crt_put(top, 1, COLS - 2, ROLE_DIM,
+		    u->filter[0] ? "no flow graph, live or retired flow matches the filter"
+				 : "no flow graphs yet (waiting for the collector)");
 	for (i = vs->top, y = top; i < g.n && y < bottom; i++, y++)
 		crt_put(y, 0, COLS, i == vs->sel ? ROLE_SELECTED : g.l[i].role, g.l[i].text);
+	search_draw(u, &hits, g.n, y, bottom);
 	free(g.l);
 }
 

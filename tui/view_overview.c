@@ -2,7 +2,9 @@
  * view_overview: one row per flow, merged over all collectors (counts and rates are
  * summed; percentiles are the largest of the collectors', an upper bound, since
  * percentiles of parts do not add up). Anomalies per minute come from the model's
- * summary history; the sparkline is the completed/s history.
+ * summary history; the sparkline is the completed/s history. A filter keeps the flows
+ * whose name contains it; below them, the flow instances whose correlation id does,
+ * live and retired (search.h), whose rows Enter opens.
  */
 #include <curses.h>
 #include <math.h>
@@ -12,6 +14,7 @@
 
 #include "crt.h"
 #include "fmt.h"
+#include "search.h"
 #include "ui.h"
 
 #define OV_KINDS 12
@@ -197,6 +200,7 @@ static void draw(struct ui *u, int top, int bottom)
 		[C_SPARK] = { "THROUGHPUT", 0, 0, 5, 10, 0, 0 }
 	};
 	struct ui_viewstate *vs = &u->vs[VIEW_OVERVIEW];
+	static struct search_list hits; /* UI thread only; too big for the stack */
 	int n, i, y;
 
 	if (!rows)
@@ -218,15 +222,18 @@ static void draw(struct ui *u, int top, int bottom)
 	qsort_r(rows, (size_t)n, sizeof rows[0], cmp, vs);
 	for (i = 0; i < n; i++)
 		ui_add_row(u, rows[i].name, NULL, NULL, NULL, rows[i].col);
-	vs->page = bottom - top - 1;
+	search_collect(u, &hits);
+	search_add_rows(u, &hits);
+	vs->page = bottom - top - 1 - search_extra_lines(&hits);
 	ui_follow(u);
-	if (n == 0) {
+	if (n == 0 && hits.n == 0) {
 		crt_put(top + 1, 1, COLS - 2, ROLE_DIM,
-		    u->filter[0] ? "no flow matches the filter"
+		    u->filter[0] ? "no flow matches the filter (its name, or an id live or retired)"
 				 : "no flows yet (waiting for the collector)");
 	}
 	for (i = vs->top, y = top + 1; i < n && y < bottom; i++, y++)
 		draw_row(y, &rows[i], c, i == vs->sel);
+	search_draw(u, &hits, n, y, bottom);
 	if (note[0])
 		crt_put(bottom, 1, COLS - 2, ROLE_DIM, note);
 	free(rows);

@@ -1,9 +1,10 @@
 /*
  * view_stalled: the live list of what is wrong, from every collector, in sections:
  * "stalled now" (instances past a step's deadline, most overdue first, from
- * /api/v1/flows?state=stalled), while a filter is set "matching instances" (a
- * server-side q= search on the correlation id, so an id outside the first page is
- * still found), and "recent anomalies" (the verdicts of every kind in the collector's
+ * /api/v1/flows?state=stalled), while a filter is set "matching instances" (the
+ * `/` search of every view, search.h: flows live and retired whose correlation id
+ * matches, asked from the collector, so an id outside the first page or retired long
+ * ago is still found), and "recent anomalies" (the verdicts of every kind in the collector's
  * bounded ring). Rows repeat nothing: a verdict already shown as a stalled instance is
  * dropped. Every row says how long ago its verdict happened (AGE: since the deadline
  * for a stall, since `at` on the local wall clock for a past verdict). The filter

@@ -1,8 +1,10 @@
 /*
  * history_cmd: choreoscope history --data DIR [filters] — prints stored flows with
- * their timelines from the history store (docs/history.md), one JSON document per
- * line (the API's /api/v1/flows/{flow}/{id} shape), newest first, without a running
- * daemon: it opens DIR/history.db read-only, beside a daemon writing it or not.
+ * their timelines from the history store (docs/history.md), newest first, without a
+ * running daemon: it opens DIR/history.db read-only, beside a daemon writing it or
+ * not. --format json (the default unless standard output is a terminal): one JSON
+ * document per line, the API's /api/v1/flows/{flow}/{id} shape, exactly as stored;
+ * --format waterfall (the terminal's default): each document drawn by waterfall.h.
  *
  * Flags come from one table (name, argument, help, parser); the usage text is
  * printed from it. Exit: 0 (also when nothing matches), 1 the store cannot be read,
@@ -12,17 +14,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/waterfall.h"
 #include "lib/cliopt.h"
 #include "config/config.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "state/history_read.h"
 
+enum hformat { HF_AUTO, HF_JSON, HF_WATERFALL };
+
 struct hcmd {
 	const char *data;
 	struct history_query q;
+	enum hformat format;
 };
 
 static int p_data(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
@@ -115,6 +123,21 @@ static int p_limit(void *ctx, const struct cliopt *o, const char *a, char *why, 
 	return 0;
 }
 
+static int p_format(void *ctx, const struct cliopt *o, const char *a, char *why, size_t len)
+{
+	struct hcmd *c = ctx;
+	(void)o;
+	if (strcmp(a, "json") == 0)
+		c->format = HF_JSON;
+	else if (strcmp(a, "waterfall") == 0)
+		c->format = HF_WATERFALL;
+	else {
+		snprintf(why, len, "expected json or waterfall");
+		return -1;
+	}
+	return 0;
+}
+
 static const struct cliopt hopts[] = {
 	{ "--data", "DIR", "the store's directory (history.dir, or state.dir); required", p_data, 0,
 	    0 },
@@ -130,6 +153,8 @@ static const struct cliopt hopts[] = {
 	    0 },
 	{ "--until", "WHEN", "ended before WHEN (as --since)", p_until, 0, 0 },
 	{ "--limit", "N", "print at most N flows, newest first (default 100)", p_limit, 0, 0 },
+	{ "--format", "json|waterfall",
+	    "JSON lines, or a waterfall per flow (the default on a terminal)", p_format, 0, 0 },
 };
 
 static const struct clicmd history_cmd = {
@@ -137,8 +162,9 @@ static const struct clicmd history_cmd = {
 	.synopsis =
 	    "usage: choreoscope history --data DIR [--correlation-id ID | --flow F --since 1h "
 	    "...]\n"
-	    "  Prints stored (retired) flows with their timelines from DIR/history.db, one JSON\n"
-	    "  document per line, newest first; no daemon needed.\n",
+	    "  Prints stored (retired) flows with their timelines from DIR/history.db, newest\n"
+	    "  first: one JSON document per line, or on a terminal a waterfall per flow; no\n"
+	    "  daemon needed.\n",
 	.opts = hopts,
 	.nopts = sizeof hopts / sizeof hopts[0],
 	.quote_value = true,
@@ -165,6 +191,32 @@ static int print_doc(void *arg, const char *doc, size_t len)
 	return ferror(stdout) != 0;
 }
 
+/* The bar's width: what a terminal leaves beside the other columns (about 60), else
+ * a fixed 40, so that piped output does not depend on a terminal. */
+static int bar_width(void)
+{
+	struct winsize ws;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col > 100 ? ws.ws_col - 60 : 40;
+	return 40;
+}
+
+/* A blank line between flows; a document that is not a timeline is said, once per
+ * document, and the rest still print (exit 1 at the end). */
+static int print_waterfall(void *arg, const char *doc, size_t len)
+{
+	int *st = arg;
+	char err[320];
+
+	if (st[1]++)
+		fputc('\n', stdout);
+	if (waterfall_write(stdout, doc, len, st[2], err, sizeof err) != 0) {
+		fprintf(stderr, "choreoscope history: %s\n", err);
+		st[0] = 1;
+	}
+	return ferror(stdout) != 0;
+}
+
 int history_main(int argc, char **argv)
 {
 	struct hcmd c = { .q = { .since_ns = INT64_MIN, .until_ns = INT64_MAX, .limit = 100 } };
@@ -177,7 +229,12 @@ int history_main(int argc, char **argv)
 		fprintf(stderr, "choreoscope history: %s\n", err);
 		return 1;
 	}
-	int n = history_read_each(r, &c.q, print_doc, NULL, err, sizeof err);
+	int wf[3] = { 0, 0, bar_width() }; /* status, flows printed, bar width */
+	if (c.format == HF_AUTO)
+		c.format = isatty(STDOUT_FILENO) ? HF_WATERFALL : HF_JSON;
+	int n = c.format == HF_JSON
+	    ? history_read_each(r, &c.q, print_doc, NULL, err, sizeof err)
+	    : history_read_each(r, &c.q, print_waterfall, wf, err, sizeof err);
 	history_read_close(r);
 	if (n < 0) {
 		fprintf(stderr, "choreoscope history: %s\n", err);
@@ -185,5 +242,5 @@ int history_main(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0)
 		return 1;
-	return 0;
+	return wf[0];
 }

@@ -9,6 +9,8 @@
  */
 #include "lib/timefmt.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define NS_PER_SEC 1000000000LL
@@ -222,4 +224,27 @@ size_t timefmt_seconds(int64_t ns, char *buf, size_t len)
 	memcpy(buf, out, n);
 	buf[n] = '\0';
 	return n;
+}
+
+void timefmt_duration_short(double s, char *buf, size_t len)
+{
+	long long t;
+
+	if (isnan(s) || s < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (s < 10) {
+		snprintf(buf, len, s < 1 ? "%.2fs" : "%.1fs", s);
+		return;
+	}
+	t = s > 9e15 ? (long long)9e15 : (long long)s;
+	if (t < 60)
+		snprintf(buf, len, "%llds", t);
+	else if (t < 3600)
+		snprintf(buf, len, "%lldm%02llds", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(buf, len, "%lldh%02lldm", t / 3600, t % 3600 / 60);
+	else
+		snprintf(buf, len, "%lldd%02lldh", t / 86400, t % 86400 / 3600);
 }

@@ -18,7 +18,8 @@
  * the range, so no accepted time can be mistaken for it. Parsing rejects what RFC 3339
  * does not allow (section 5.6 grammar; no leap second 60, no 24:00:00) and, as a
  * separate error, well-formed times outside the range. The formatter writes any int64
- * exactly. Pure functions: any thread may call them.
+ * exactly. Durations for people (timefmt_duration_short) are written here too, so the
+ * TUI and the CLI show them alike. Pure functions: any thread may call them.
  */
 #ifndef CHOREOSCOPE_TIMEFMT_H
 #define CHOREOSCOPE_TIMEFMT_H
@@ -90,5 +91,11 @@ size_t timefmt_format_rfc3339_fixed(int64_t ns, int digits, char *buf, size_t le
  * Returns the length written (without the NUL), or 0 when buf is too short
  * (TIMEFMT_SECONDS_MAX is always enough). */
 size_t timefmt_seconds(int64_t ns, char *buf, size_t len);
+
+/* A duration for people, in seconds: "-" for negative or NaN; "0.12s", "4.5s", "41s",
+ * "3m05s", "2h03m", "3d04h" (at most 2 significant units, so columns stay narrow).
+ * The TUI's columns and `choreoscope history`'s waterfall both write durations so.
+ * Always NUL-terminates (len > 0). */
+void timefmt_duration_short(double seconds, char *buf, size_t len);
 
 #endif
