@@ -122,7 +122,9 @@ static bool matches(const struct walk *w, const struct api_instance *v)
 		if (s < 0 || !((closed ? v->stalled : v->awaiting) & FG_BIT(s)))
 			return false;
 	}
-	if (a->q[0] && strstr(v->correlation_id, a->q) == NULL)
+	/* q=: the correlation id contains it, or a linked key is it (what one types
+	 * into the TUI's search: a part of an order id, or a whole payment id) */
+	if (a->q[0] && strstr(v->correlation_id, a->q) == NULL && !has_key(v, a->q))
 		return false;
 	if (a->corr[0] && strcmp(v->correlation_id, a->corr) != 0)
 		return false;

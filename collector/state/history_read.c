@@ -121,10 +121,12 @@ static void where(const struct history_query *q, char *sql, size_t len)
 		snprintf(sql + strlen(sql), len - strlen(sql),
 		    " AND id IN (SELECT id FROM flows WHERE correlation_id=?"
 		    " UNION SELECT flow_id FROM flow_keys WHERE key_value=?)");
-	if (q->contains) /* scans the (small) correlation-id index, not the table */
+	if (q->contains) /* scans the (small) correlation-id index, not the table; or a
+			  * linked key equal to it (one index lookup): q= as live */
 		snprintf(sql + strlen(sql), len - strlen(sql),
 		    " AND id IN (SELECT id FROM flows"
-		    " INDEXED BY flows_corr WHERE instr(correlation_id,?)>0)");
+		    " INDEXED BY flows_corr WHERE instr(correlation_id,?)>0"
+		    " UNION SELECT flow_id FROM flow_keys WHERE key_value=?)");
 	if (q->outcome)
 		snprintf(sql + strlen(sql), len - strlen(sql), " AND outcome=?");
 	if (q->kind) /* anomalies is a JSON array of names: match the quoted name */
@@ -149,8 +151,10 @@ static int bind_where(sqlite3_stmt *st, const struct history_query *q, char *quo
 		sqlite3_bind_text(st, i++, q->key, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, i++, q->key, -1, SQLITE_TRANSIENT);
 	}
-	if (q->contains)
+	if (q->contains) {
 		sqlite3_bind_text(st, i++, q->contains, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, i++, q->contains, -1, SQLITE_TRANSIENT);
+	}
 	if (q->outcome)
 		sqlite3_bind_text(st, i++, q->outcome, -1, SQLITE_TRANSIENT);
 	if (q->kind) {

@@ -151,16 +151,19 @@ static void paid_order(struct fx *f, const char *o, const char *p, int64_t t0, b
 	apply(f, id, p, "OrderConfirmed", t0 + S(3) - S(0), NULL);
 }
 
-static const char *live_list(struct fx *f, const char *key)
+static const char *live_list_by(struct fx *f, const char *key, const char *q)
 {
 	struct api_flows_args a = {
 		.state = AR_STATE_ALL, .flow = -1, .awaiting = -1, .kind = -1, .limit = 10
 	};
 	snprintf(a.key, sizeof a.key, "%s", key);
+	snprintf(a.q, sizeof a.q, "%s", q);
 	assert_int_equal(api_render_flows(f->m, &f->be, &a, &f->b), 200);
 	jbuf_put(&f->b, "", 1);
 	return f->b.p;
 }
+
+static const char *live_list(struct fx *f, const char *key) { return live_list_by(f, key, ""); }
 
 static const char *live_timeline(struct fx *f, const char *id)
 {
@@ -246,6 +249,10 @@ static void test_linked_key_live_and_stored(void **state)
 	assert_non_null(strstr(l, "\"correlation_id\":\"o1\""));
 	assert_non_null(strstr(live_list(&f, "o2"), "{\"total\":1,"));
 	assert_non_null(strstr(live_list(&f, "trace-o1"), "{\"total\":0,"));
+	/* q= (the TUI's search): a part of the correlation id, or a whole linked key */
+	assert_non_null(strstr(live_list_by(&f, "", "o"), "{\"total\":2,"));
+	assert_non_null(strstr(live_list_by(&f, "", "pay-1"), "{\"total\":1,"));
+	assert_non_null(strstr(live_list_by(&f, "", "pay-"), "{\"total\":0,"));
 	apply(&f, "o1-confirmed", "pay-1", "OrderConfirmed", S(3), NULL);
 	const char *t = live_timeline(&f, "pay-1");
 	assert_non_null(t);
@@ -262,6 +269,14 @@ static void test_linked_key_live_and_stored(void **state)
 	assert_int_equal(total, 1);
 	assert_string_equal(stored_ids(&f, (struct history_query){ .key = "o1" }, &total), "o1");
 	assert_string_equal(stored_ids(&f, (struct history_query){ .key = "pay-2" }, &total), "o2");
+	/* contains (q=): a part of the correlation id, or a whole linked key, as live */
+	assert_string_equal(
+	    stored_ids(&f, (struct history_query){ .contains = "pay-2" }, &total), "o2");
+	assert_string_equal(
+	    stored_ids(&f, (struct history_query){ .contains = "pay-" }, &total), "");
+	assert_int_equal(total, 0);
+	stored_ids(&f, (struct history_query){ .contains = "o" }, &total);
+	assert_int_equal(total, 2);
 	/* the correlation_id filter stays exact on the correlation id */
 	assert_string_equal(
 	    stored_ids(&f, (struct history_query){ .correlation_id = "pay-1" }, &total), "");
