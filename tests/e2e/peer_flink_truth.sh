@@ -25,13 +25,15 @@ pp=$!; pids+=("$pp")
 for _ in $(seq 900); do grep -q "peer: done" "$tmp/peer.out" && break; kill -0 $pp 2>/dev/null || break; sleep 0.1; done
 check "peer processed the whole topic: $(grep -o 'records=[0-9]*' "$tmp/peer.out")" grep -q "peer: done" "$tmp/peer.out"
 # The last records' verdicts: the watermark they move is emitted every 200 ms, then the
-# CEP and OrderChecks timers fire and the sink's producer sends. Read until two reads agree.
-n=-1
-for _ in $(seq 20); do
+# CEP and OrderChecks timers fire and the sink's producer sends. Read until three reads,
+# a second apart, agree.
+n=-1 same=0
+for _ in $(seq 30); do
   sleep 1
   kcat -b "$BROKER" -C -t flink-verdicts -e -q -f '%s\n' >"$tmp/peer.rec" 2>/dev/null
   m=$(wc -l <"$tmp/peer.rec")
-  [ "$m" -eq "$n" ] && break
+  if [ "$m" -eq "$n" ]; then same=$((same + 1)); else same=0; fi
+  [ $same -ge 2 ] && break
   n=$m
 done
 kill -TERM $pp; wait $pp
