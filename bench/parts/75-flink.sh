@@ -174,6 +174,22 @@ echo
 echo "Verdicts against the generator's truth (\`$CMP\`): choreoscope on every flow:"
 echo "$(cat "$dir/truth.all"); the Flink peer on the order flow: $(cat "$dir/truth.order")."
 echo
+echo "What bounds each reader, and what the figures do not say:"
+echo
+echo "- **Flink peer**: its task threads (source with the Kafka fetcher and JSON parsing, two CEP"
+echo "  operators that buffer every order event until the watermark passes it and run an NFA per"
+echo "  key, OrderChecks, the sink) and, in a run of this size, the JIT compiler; the row less"
+echo "  the compiler threads' CPU is what a warm, long-running job would spend at most. Records"
+echo "  cross three keyed exchanges (serialized between tasks even in one JVM), and each CEP"
+echo "  operator keeps its keys' NFA state and buffered events in Flink's keyed state."
+echo "- **Equal work?** The peer judges only the order flow (it parses and skips the quote and"
+echo "  shipment events), choreoscope all three flows and every kind; the peer keeps no durable"
+echo "  state here (no checkpoints; \`--checkpoint-ms\` turns them on), the daemon none either in"
+echo "  this run. Both favour the peer."
+echo "- **Memory**: heap state, so RSS per flow is the peer's real cost of holding an open order"
+echo "  (its OrderFlow and CEP's partial match with the buffered OrderPlaced), with a 2 GiB heap;"
+echo "  the JVM's heap sizing adds noise to it."
+echo
 echo "Every run (reader events seconds events/s cpu_s peak_rss_kb verdicts), then the peer's own lines:"
 echo
 echo '```'
