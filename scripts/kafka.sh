@@ -46,6 +46,7 @@ install() {
     mvn -q -B -f "$ROOT/tests/java/producer/pom.xml" compile dependency:copy-dependencies
   fi
   "$ROOT/bench/peers/kstreams/build.sh"
+  "$ROOT/bench/peers/flinkcep/build.sh"
 }
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
