@@ -402,16 +402,18 @@ static void reject(struct daemon *d, const struct kmsg *km, const char *reason)
 	alerts_dead_letter(d->al, km, reason);
 }
 
-/* Decodes and applies one message; the partition clock learns its offset and time. */
-static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
+/* Decodes and applies message i of b; the partition clock learns its offset and time
+ * (an undecodable message's Kafka timestamp in wall mode). */
+static void process_msg(struct daemon *d, const struct ksrc_batch *b, int i)
 {
 	struct ce_header hdrs[KSRC_MAX_HEADERS];
 	struct kmsg km;
 	struct event ev;
 	const char *reason = NULL;
+	int slot = b->slot[i];
 	int64_t t = PARTCLOCK_NONE;
 
-	ksrc_kmsg(d->ks, m, slot, hdrs, &km);
+	ksrc_kmsg(b, i, hdrs, &km);
 	if (kdec_decode(d->kd, &km, &ev, &reason) == 0) {
 		if (d->http != NULL)
 			httpd_on_event(d->http, &ev);
@@ -422,13 +424,11 @@ static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
 		engine_apply(d->eng, &ev);
 		t = ev.time_ns;
 	} else {
-		rd_kafka_timestamp_type_t tt;
-		int64_t ts = rd_kafka_message_timestamp(m, &tt);
 		reject(d, &km, reason);
-		if (partclock_mode(d->pc) == PARTCLOCK_WALL && ts >= 0)
-			t = ts * NS_PER_MS;
+		if (partclock_mode(d->pc) == PARTCLOCK_WALL && km.timestamp_ms >= 0)
+			t = km.timestamp_ms * NS_PER_MS;
 	}
-	partclock_message(d->pc, slot, m->offset, t);
+	partclock_message(d->pc, slot, km.offset, t);
 }
 
 /* At most this many deadlines fire per loop iteration: when the clock jumps over
@@ -557,7 +557,7 @@ static void step_once(struct daemon *d)
 			durable_after_poll(d->du);
 		/* a refused checkpoint stops the daemon before anything more is applied */
 		for (int i = 0; i < b->n && (d->du == NULL || durable_failed(d->du) == NULL); i++)
-			process_msg(d, b->msgs[i], b->slot[i]);
+			process_msg(d, b, i);
 		ksrc_batch_done(d->ks, b);
 	}
 	if (d->http != NULL)
