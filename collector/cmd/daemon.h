@@ -17,6 +17,7 @@
 #include "out/alerts.h"
 #include "config/config.h"
 #include "engine/engine.h"
+#include "engine/engine_set.h"
 #include "out/records.h"
 #include "source/kafka_source.h"
 
@@ -26,8 +27,8 @@
 /* Everything a tick hook may read (borrowed for the duration of the call). */
 struct daemon_view {
 	const struct config *cfg;
-	const char *listen; /* --listen, else http.listen */
-	const struct engine *engine;
+	const char *listen;                    /* --listen, else http.listen */
+	const struct engine_set *engines;      /* the shards' engines, read as one */
 	const struct records_rejects *rejects; /* undecodable messages by reason */
 	const struct ksrc_stats *kafka;
 	const struct ksrc_part *parts; /* [nparts]: consumed and lag per partition */

@@ -19,19 +19,19 @@
 #define TL_MAX_KEYS 64 /* the instance's own and linked keys searched for its events */
 
 struct api_engine {
-	const struct engine *e;
+	struct engine_set es;
 	const struct flowgraph *g;
 	struct snapshot *snap;
 	struct evlog *log;
 };
 
-struct api_engine *api_engine_new(
-    const struct engine *e, const struct flowgraph *g, struct snapshot *snap, size_t evlog_bytes)
+struct api_engine *api_engine_new(const struct engine_set *es, const struct flowgraph *g,
+    struct snapshot *snap, size_t evlog_bytes)
 {
 	struct api_engine *ae = calloc(1, sizeof(*ae));
 	if (ae == NULL)
 		return NULL;
-	ae->e = e;
+	ae->es = *es;
 	ae->g = g;
 	ae->snap = snap;
 	if ((ae->log = evlog_new(evlog_bytes ? evlog_bytes : API_ENGINE_EVLOG_BYTES)) == NULL) {
@@ -104,7 +104,7 @@ static void be_foreach(void *ctx, int flow, api_visit_fn fn, void *arg)
 {
 	struct api_engine *ae = ctx;
 	struct walk w = { ae->g, fn, arg };
-	engine_foreach(ae->e, flow, walk_visit, &w);
+	engine_set_foreach(&ae->es, flow, walk_visit, &w);
 }
 
 struct tl {
@@ -207,7 +207,7 @@ static int be_lookup(void *ctx, int flow, const char *corr, api_visit_fn fn, voi
 	t->ae = ae;
 	t->fn = fn;
 	t->arg = arg;
-	int rc = engine_lookup(ae->e, flow, corr, tl_visit, t);
+	int rc = engine_set_lookup(&ae->es, flow, corr, tl_visit, t);
 	for (int i = 0; i < t->nevs; i++) {
 		free(t->strs[i]);
 		free(t->attrs[i]);
@@ -219,7 +219,9 @@ static int be_lookup(void *ctx, int flow, const char *corr, api_visit_fn fn, voi
 static int64_t be_now(void *ctx)
 {
 	struct api_engine *ae = ctx;
-	return engine_stats(ae->e)->tmax_ns;
+	struct engine_stats st;
+	engine_set_stats(&ae->es, &st);
+	return st.tmax_ns;
 }
 
 void api_engine_backend(struct api_engine *ae, struct api_backend *out)

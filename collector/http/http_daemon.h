@@ -18,11 +18,12 @@ struct httpd;
 
 /* listen: --listen (parsed here, errors name the flag), else the config's http.listen
  * (parsed by the config; bind errors name the key); clock: "wall" or "event".
- * eng is borrowed (the API walks it on the engine thread) and must outlive it. */
+ * The set is copied; its engines are borrowed (the API walks them on the engine
+ * thread, between shard rounds) and must outlive it. */
 struct history;
 /* hist (may be NULL) is the history store in history_dir: the API falls back to it
  * for flows the engine no longer holds, and /metrics shows its counters; borrowed. */
-int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
+int httpd_new(const struct config *cfg, const struct engine_set *es, const char *listen,
     const char *clock, const char *history_dir, struct history *hist, struct httpd **out, char *err,
     size_t errlen);
 void httpd_free(struct httpd *h);
