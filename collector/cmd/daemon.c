@@ -313,7 +313,7 @@ static int start_http(struct daemon *d, enum partclock_mode mode, char *err, siz
 	}
 	struct engine_sink hs;
 	httpd_sink(d->http, &hs);
-	if (shards_add_sink(d->sh, &hs, NULL) < 0) {
+	if (shards_add_sink(d->sh, &hs, NULL, NULL) < 0) {
 		snprintf(err, errlen, "engine: too many sinks");
 		return -1;
 	}
@@ -351,15 +351,27 @@ static int open_history(struct daemon *d, struct engine_sink *sink, char *err, s
 
 /* The history sink's enter hook: the store reads a retiring instance from the engine
  * (shard) that retires it. */
-static void history_enter(void *ctx, const struct engine *e) { history_attach_engine(ctx, e); }
+static void history_enter(void *ctx, const struct engine *e, int shard)
+{
+	struct daemon *d = ctx;
+	history_attach_engine(d->hist, e);
+	if (d->http != NULL) /* the timeline: the events that shard judged */
+		history_share_ring(d->hist, httpd_ring(d->http, shard));
+}
 
-/* The shards' per-message hooks (with several shards under the output lock). */
-static void on_event(void *ctx, const struct event *ev)
+/* The shards' per-message hooks: the HTTP side's ring of the shard (no lock), the
+ * history store's own ring when there is no HTTP side (under the output lock). */
+static void on_event(void *ctx, int shard, const struct event *ev)
 {
 	struct daemon *d = ctx;
 	if (d->http != NULL)
-		httpd_on_event(d->http, ev);
-	if (d->hist != NULL)
+		httpd_on_event(d->http, shard, ev);
+}
+
+static void on_event_locked(void *ctx, const struct event *ev)
+{
+	struct daemon *d = ctx;
+	if (d->http == NULL && d->hist != NULL)
 		history_event(d->hist, ev);
 }
 
@@ -383,15 +395,18 @@ static int open_shards(struct daemon *d, char *err, size_t errlen)
 		.cfg = d->cfg,
 		.src_pc = d->pc,
 		.max_slots = DAEMON_MAX_PARTITIONS,
-		.hooks = { .event = on_event, .reject = reject, .ctx = d },
+		.hooks = { .event = on_event,
+		    .event_locked = on_event_locked,
+		    .reject = reject,
+		    .ctx = d },
 		.lg = &d->lg };
 
 	if (open_records(d, &sink, err, errlen) < 0 || open_history(d, &hsink, err, errlen) < 0 ||
 	    shards_new(&so, &d->sh, err, errlen) < 0)
 		return -1;
-	if ((sink.ctx != NULL && shards_add_sink(d->sh, &sink, NULL) < 0) ||
-	    (hsink.ctx != NULL && shards_add_sink(d->sh, &hsink, history_enter) < 0) ||
-	    shards_add_sink(d->sh, &mine, NULL) < 0) {
+	if ((sink.ctx != NULL && shards_add_sink(d->sh, &sink, NULL, NULL) < 0) ||
+	    (hsink.ctx != NULL && shards_add_sink(d->sh, &hsink, history_enter, d) < 0) ||
+	    shards_add_sink(d->sh, &mine, NULL, NULL) < 0) {
 		snprintf(err, errlen, "engine: too many sinks");
 		return -1;
 	}

@@ -48,13 +48,29 @@ struct shard {
 	uint64_t go, done;
 	enum round_kind kind;
 	bool quit;
+	/* step observations of the round (kept, delivered by the main thread after it) */
+	struct kept_step *steps;
+	int nsteps, capsteps;
+	char *text;
+	size_t ntext, captext;
+	bool oom; /* an observation dropped for memory (counted in steps_dropped) */
+	uint64_t steps_dropped;
 };
 
 /* A shared sink as one shard's engine sees it: the output mutex around the call. */
 struct locked_sink {
 	struct engine_sink in;
-	void (*enter)(void *ctx, const struct engine *e);
+	shards_enter_fn enter;
+	void *enter_ctx;
 	struct shard *sh;
+};
+
+/* A step observation kept for delivery after the round: which sink, and the event's
+ * source copied into the shard's text buffer (its offset there). */
+struct kept_step {
+	const struct locked_sink *to;
+	struct step_obs o;
+	size_t src;
 };
 
 struct shards {
@@ -113,9 +129,11 @@ static void shard_msg(struct shard *sh, const struct ksrc_batch *b, int i)
 
 	ksrc_kmsg(b, i, hdrs, &km);
 	if (kdec_decode(sh->kd, &km, &ev, &reason) == 0) {
-		if (h->event != NULL) {
+		if (h->event != NULL)
+			h->event(h->ctx, sh->idx, &ev);
+		if (h->event_locked != NULL) {
 			out_lock(s);
-			h->event(h->ctx, &ev);
+			h->event_locked(h->ctx, &ev);
 			out_unlock(s);
 		}
 		if (sh->du != NULL)
@@ -196,6 +214,8 @@ static void round_run(struct shards *s, enum round_kind kind, const bool *want)
 	}
 }
 
+static void deliver_steps(struct shards *s);
+
 /* ---- rounds (main thread) ------------------------------------------------------- */
 
 static int shard_of(const struct shards *s, int slot) { return slot >= 0 ? slot % s->n : 0; }
@@ -221,6 +241,7 @@ void shards_apply(struct shards *s, const struct ksrc_batch *b)
 	s->b = b;
 	round_run(s, ROUND_APPLY, want);
 	s->b = NULL;
+	deliver_steps(s);
 }
 
 bool shards_advance(struct shards *s, int64_t bound, size_t budget)
@@ -238,6 +259,7 @@ bool shards_advance(struct shards *s, int64_t bound, size_t budget)
 		want[i] = sh->nowned > 0 || sh->behind || s->n == 1;
 	}
 	round_run(s, ROUND_ADVANCE, want);
+	deliver_steps(s);
 	for (int i = 0; i < s->n; i++)
 		behind |= s->sh[i].behind;
 	return behind;
@@ -247,6 +269,7 @@ void shards_finish(struct shards *s)
 {
 	for (int i = 0; i < s->n; i++)
 		engine_finish(s->sh[i].eng);
+	deliver_steps(s);
 }
 
 /* ---- partitions ----------------------------------------------------------------- */
@@ -287,7 +310,7 @@ static void ls_anomaly(void *ctx, const struct anomaly *a)
 	struct locked_sink *l = ctx;
 	out_lock(l->sh->s);
 	if (l->enter != NULL)
-		l->enter(l->in.ctx, l->sh->eng);
+		l->enter(l->enter_ctx, l->sh->eng, l->sh->idx);
 	l->in.anomaly(l->in.ctx, a);
 	out_unlock(l->sh->s);
 }
@@ -297,34 +320,84 @@ static void ls_flow(void *ctx, const struct flow_record *r)
 	struct locked_sink *l = ctx;
 	out_lock(l->sh->s);
 	if (l->enter != NULL)
-		l->enter(l->in.ctx, l->sh->eng);
+		l->enter(l->enter_ctx, l->sh->eng, l->sh->idx);
 	l->in.flow(l->in.ctx, r);
 	out_unlock(l->sh->s);
 }
 
+/* Grows a kept array to hold one more (doubling: no allocation per event once warm). */
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	size_t c = *cap ? *cap : 1024;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(*p, c * elem);
+	if (q == NULL)
+		return false;
+	*p = q;
+	*cap = c;
+	return true;
+}
+
+/* A step observation on a shard's thread: kept, with its event's source. */
 static void ls_step(void *ctx, const struct step_obs *o)
 {
 	struct locked_sink *l = ctx;
-	out_lock(l->sh->s);
-	if (l->enter != NULL)
-		l->enter(l->in.ctx, l->sh->eng);
-	l->in.step(l->in.ctx, o);
-	out_unlock(l->sh->s);
+	struct shard *sh = l->sh;
+	const char *src = o->ev != NULL && o->ev->source != NULL ? o->ev->source : NULL;
+	size_t len = src != NULL ? strlen(src) + 1 : 0;
+	size_t cs = (size_t)sh->capsteps;
+
+	if (!grow((void **)&sh->steps, &cs, (size_t)sh->nsteps + 1, sizeof *sh->steps) ||
+	    !grow((void **)&sh->text, &sh->captext, sh->ntext + len, 1)) {
+		sh->capsteps = (int)cs;
+		sh->steps_dropped++;
+		return;
+	}
+	sh->capsteps = (int)cs;
+	struct kept_step *k = &sh->steps[sh->nsteps++];
+	*k = (struct kept_step){ .to = l, .o = *o, .src = src != NULL ? sh->ntext : SIZE_MAX };
+	k->o.ev = NULL;
+	if (src != NULL) {
+		memcpy(sh->text + sh->ntext, src, len);
+		sh->ntext += len;
+	}
 }
 
-int shards_add_sink(struct shards *s, const struct engine_sink *sink,
-    void (*enter)(void *ctx, const struct engine *e))
+/* Main thread, shards parked: the kept step observations to their sinks. */
+static void deliver_steps(struct shards *s)
+{
+	for (int i = 0; s->n > 1 && i < s->n; i++) {
+		struct shard *sh = &s->sh[i];
+		for (int j = 0; j < sh->nsteps; j++) {
+			struct kept_step *k = &sh->steps[j];
+			struct event ev = { .source =
+						k->src != SIZE_MAX ? sh->text + k->src : NULL };
+			k->o.ev = &ev;
+			k->to->in.step(k->to->in.ctx, &k->o);
+		}
+		sh->nsteps = 0;
+		sh->ntext = 0;
+	}
+}
+
+int shards_add_sink(
+    struct shards *s, const struct engine_sink *sink, shards_enter_fn enter, void *enter_ctx)
 {
 	if (s->n == 1) {
 		if (enter != NULL)
-			enter(sink->ctx, s->sh[0].eng);
+			enter(enter_ctx, s->sh[0].eng, 0);
 		return engine_add_sink(s->sh[0].eng, sink);
 	}
 	if (s->nls + s->n > ENGINE_MAX_SINKS * s->n)
 		return -1;
 	for (int i = 0; i < s->n; i++) {
 		struct locked_sink *l = &s->ls[s->nls++];
-		*l = (struct locked_sink){ .in = *sink, .enter = enter, .sh = &s->sh[i] };
+		*l = (struct locked_sink){
+			.in = *sink, .enter = enter, .enter_ctx = enter_ctx, .sh = &s->sh[i]
+		};
 		const struct engine_sink w = { .anomaly = sink->anomaly ? ls_anomaly : NULL,
 			.flow = sink->flow ? ls_flow : NULL,
 			.step = sink->step ? ls_step : NULL,
@@ -390,7 +463,13 @@ int shards_new(const struct shards_opts *o, struct shards **out, char *err, size
 	s->o = *o;
 	s->n = o->n;
 	s->set.n = o->n;
-	pthread_mutex_init(&s->out_mu, NULL);
+	/* adaptive: the outputs' critical sections are short (a ring copy, a histogram
+	 * bump), so a waiter spins briefly before it sleeps in the kernel */
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&s->out_mu, &ma);
+	pthread_mutexattr_destroy(&ma);
 	s->owner = malloc(sizeof(int) * s->o.max_slots);
 	s->ls = calloc((size_t)ENGINE_MAX_SINKS * (size_t)s->n, sizeof *s->ls);
 	if (s->owner == NULL || s->ls == NULL) {
@@ -449,6 +528,8 @@ void shards_free(struct shards *s)
 			partclock_free(sh->pc);
 		free(sh->owned);
 		free(sh->items);
+		free(sh->steps);
+		free(sh->text);
 	}
 	pthread_mutex_destroy(&s->out_mu);
 	free(s->owner);

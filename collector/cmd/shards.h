@@ -46,9 +46,12 @@
 
 #define SHARDS_MAX ENGINE_SET_MAX
 
-/* What a shard hands to the shared outputs, per message (N > 1: under the lock). */
+/* What a shard hands to the outputs, per message. event: decoded, before shard
+ * `shard` applies it, on the shard's thread and without a lock (per-shard outputs:
+ * the API's event rings). event_locked and reject: under the output lock (N > 1). */
 struct shards_hooks {
-	void (*event)(void *ctx, const struct event *ev); /* decoded, before it is applied */
+	void (*event)(void *ctx, int shard, const struct event *ev);
+	void (*event_locked)(void *ctx, const struct event *ev);
 	void (*reject)(void *ctx, const struct kmsg *km, const char *reason);
 	void *ctx;
 };
@@ -73,11 +76,17 @@ int shards_new(const struct shards_opts *o, struct shards **out, char *err, size
 /* Stops the threads, frees the engines, clocks, decoders and durables. NULL: no-op. */
 void shards_free(struct shards *s);
 
-/* A shared output: registered with every shard's engine. enter (may be NULL) is
- * called, under the lock, with the calling shard's engine before each callback (the
- * history store reads the retiring instance from it). -1 when too many sinks. */
-int shards_add_sink(struct shards *s, const struct engine_sink *sink,
-    void (*enter)(void *ctx, const struct engine *e));
+/* A shared output: registered with every shard's engine. With N > 1 its anomaly and
+ * flow callbacks run under the output lock; its step callbacks (one per event: the
+ * metrics' latencies) are kept per shard during a round, with the event's source only
+ * (o->ev->source; the other event fields are empty), and delivered by the main thread
+ * after the round, without a lock. enter (may be NULL) is called, under the lock, with
+ * the calling shard's engine and index before each anomaly or flow callback (the
+ * history store reads the retiring instance and its events from that shard; with
+ * N = 1 it is called once, here). -1 when too many sinks. */
+typedef void (*shards_enter_fn)(void *enter_ctx, const struct engine *e, int shard);
+int shards_add_sink(
+    struct shards *s, const struct engine_sink *sink, shards_enter_fn enter, void *enter_ctx);
 
 /* Durable state per shard (state.dir): durable_new for each, with its engine, its
  * clock and its share of the slots. 0 or negative with err. */

@@ -44,10 +44,9 @@ static const struct cfg_field settings[] = {
 		    "`evicted` (counted; logged at warn, at most 10 lines per 10 s)." },
 	{ "engine.threads", &cfg_t_uint, CO(engine_threads), .def = "1", .max = 64,
 	    .help = "Engine threads (shards) of the daemon, each judging the flows of its share "
-		    "of the assigned partitions; 0 = the number of online cores. At most 64, and "
-		    "never more are started than partitions are assigned when the first "
-		    "assignment comes (the rest would idle). 1 judges on the main thread, as "
-		    "before shards. `limits.max_flows` is split evenly between them." },
+		    "of the assigned partitions; 0 = the number of online cores, at most 64. 1 "
+		    "judges on the main thread. A shard never assigned a partition is never "
+		    "woken. `limits.max_flows` is split evenly between the shards." },
 	{ "limits.max_message_bytes", &cfg_t_count, CO(limits.max_message_bytes), .def = "1048576",
 	    .max = CFG_MAX_MESSAGE_BYTES,
 	    .help = "Longest Kafka message value or replay record decoded; a longer one is "

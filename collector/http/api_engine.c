@@ -22,7 +22,7 @@ struct api_engine {
 	struct engine_set es;
 	const struct flowgraph *g;
 	struct snapshot *snap;
-	struct evlog *log;
+	struct evlog *log[ENGINE_SET_MAX]; /* one ring per engine (shard): one writer each */
 };
 
 struct api_engine *api_engine_new(const struct engine_set *es, const struct flowgraph *g,
@@ -34,14 +34,18 @@ struct api_engine *api_engine_new(const struct engine_set *es, const struct flow
 	ae->es = *es;
 	ae->g = g;
 	ae->snap = snap;
-	if ((ae->log = evlog_new(evlog_bytes ? evlog_bytes : API_ENGINE_EVLOG_BYTES)) == NULL) {
-		free(ae);
-		return NULL;
+	/* the bytes are the collector's: split between the shards' rings */
+	size_t bytes = (evlog_bytes ? evlog_bytes : API_ENGINE_EVLOG_BYTES) / (size_t)es->n;
+	for (int i = 0; i < es->n; i++) {
+		if ((ae->log[i] = evlog_new(bytes)) == NULL) {
+			api_engine_free(ae);
+			return NULL;
+		}
+		/* events that arrived under a linked key belong to their flow's timeline;
+		 * beyond EVLOG_MAX_KEY_ATTRS attributes the rest are not indexed (the
+		 * timeline misses their events, judging does not) */
+		evlog_index_graph(ae->log[i], g);
 	}
-	/* events that arrived under a linked key belong to their flow's timeline; beyond
-	 * EVLOG_MAX_KEY_ATTRS attributes the rest are not indexed (the timeline misses
-	 * their events, judging does not) */
-	evlog_index_graph(ae->log, g);
 	return ae;
 }
 
@@ -49,11 +53,15 @@ void api_engine_free(struct api_engine *ae)
 {
 	if (ae == NULL)
 		return;
-	evlog_free(ae->log);
+	for (int i = 0; i < ae->es.n; i++)
+		evlog_free(ae->log[i]);
 	free(ae);
 }
 
-void api_engine_event(struct api_engine *ae, const struct event *ev) { evlog_add(ae->log, ev); }
+void api_engine_event(struct api_engine *ae, int shard, const struct event *ev)
+{
+	evlog_add(ae->log[shard], ev);
+}
 
 static void conv_steps(struct api_step_view *dst, const struct engine_step_view *src, int n)
 {
@@ -182,7 +190,9 @@ static int tl_visit(void *arg, const struct engine_view *v)
 	keys[nk++] = v->correlation_id;
 	for (uint32_t k = 0; k < v->nlinked && nk < TL_MAX_KEYS; k++)
 		keys[nk++] = v->linked[k];
-	evlog_find_keys(t->ae->log, keys, nk, tl_event, t);
+	/* a flow lives in one shard, so its events are in one ring (in arrival order) */
+	for (int i = 0; i < t->ae->es.n; i++)
+		evlog_find_keys(t->ae->log[i], keys, nk, tl_event, t);
 	o.evs = t->evs;
 	o.nevs = t->nevs;
 	if (t->nevs > 0)
@@ -231,4 +241,7 @@ void api_engine_backend(struct api_engine *ae, struct api_backend *out)
 	};
 }
 
-const struct evlog *api_engine_ring(const struct api_engine *ae) { return ae->log; }
+const struct evlog *api_engine_ring(const struct api_engine *ae, int shard)
+{
+	return ae->log[shard];
+}

@@ -84,7 +84,7 @@ int httpd_new(const struct config *cfg, const struct engine_set *es, const char 
 	h->ae = api_engine_new(
 	    es, &cfg->graph, http_api_snapshot(h->a), hist ? cfg->history.timeline_bytes : 0);
 	if (h->ae != NULL && hist != NULL)
-		history_share_ring(hist, api_engine_ring(h->ae));
+		history_share_ring(hist, api_engine_ring(h->ae, 0));
 	if (h->ae == NULL) {
 		snprintf(err, errlen, "out of memory");
 		httpd_free(h);
@@ -108,7 +108,15 @@ void httpd_free(struct httpd *h)
 	free(h);
 }
 
-void httpd_on_event(struct httpd *h, const struct event *ev) { api_engine_event(h->ae, ev); }
+void httpd_on_event(struct httpd *h, int shard, const struct event *ev)
+{
+	api_engine_event(h->ae, shard, ev);
+}
+
+const struct evlog *httpd_ring(const struct httpd *h, int shard)
+{
+	return api_engine_ring(h->ae, shard);
+}
 
 static void on_anomaly(void *ctx, const struct anomaly *a)
 {

@@ -28,8 +28,12 @@ int httpd_new(const struct config *cfg, const struct engine_set *es, const char 
     size_t errlen);
 void httpd_free(struct httpd *h);
 
-/* Every decoded event, before it is applied: kept in a bounded ring for timelines. */
-void httpd_on_event(struct httpd *h, const struct event *ev);
+/* Every decoded event, before engine `shard` applies it: kept in that shard's bounded
+ * ring for timelines (on the shard's thread; no lock). */
+void httpd_on_event(struct httpd *h, int shard, const struct event *ev);
+/* Shard's ring (the history store shares it, history_share_ring). */
+struct evlog;
+const struct evlog *httpd_ring(const struct httpd *h, int shard);
 /* The HTTP side's engine sink (verdict examples, the anomaly ring, per-edge and
  * latency metrics): register it with engine_add_sink. */
 void httpd_sink(struct httpd *h, struct engine_sink *out);

@@ -75,7 +75,7 @@ static void fx_open(struct fx *f)
 	assert_non_null(f->ae);
 	api_engine_backend(f->ae, &f->be);
 	/* as the daemon does: the store's timelines come from the API's ring */
-	history_share_ring(f->h, api_engine_ring(f->ae));
+	history_share_ring(f->h, api_engine_ring(f->ae, 0));
 }
 
 static void fx_init(struct fx *f, const char *dir)
@@ -130,7 +130,7 @@ static void apply(
 		.topic = "events",
 		.partition = 1,
 		.offset = 7 };
-	api_engine_event(f->ae, &ev);
+	api_engine_event(f->ae, 0, &ev);
 	engine_apply(f->eng, &ev);
 }
 

@@ -107,8 +107,9 @@ static void apply(struct side *s, const char *id, const char *corr, const char *
 		.topic = "events",
 		.partition = shard_of(corr, 8),
 		.offset = 1 };
-	api_engine_event(s->ae, &ev);
-	engine_apply(s->e[shard_of(corr, s->n)], &ev);
+	int k = shard_of(corr, s->n);
+	api_engine_event(s->ae, k, &ev);
+	engine_apply(s->e[k], &ev);
 }
 
 static void advance(struct side *s, int64_t t)
