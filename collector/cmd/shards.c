@@ -57,18 +57,17 @@ struct shard {
 	uint64_t steps_dropped;
 };
 
-/* A shared sink as one shard's engine sees it: the output mutex around the call. */
-struct locked_sink {
+/* A shared output (N > 1): every shard's engine reaches all of them through one fan
+ * sink, which takes the output mutex once per callback for all of them. */
+struct out_sink {
 	struct engine_sink in;
 	shards_enter_fn enter;
 	void *enter_ctx;
-	struct shard *sh;
 };
 
-/* A step observation kept for delivery after the round: which sink, and the event's
- * source copied into the shard's text buffer (its offset there). */
+/* A step observation kept for delivery after the round, with the event's source
+ * copied into the shard's text buffer (its offset there). */
 struct kept_step {
-	const struct locked_sink *to;
 	struct step_obs o;
 	size_t src;
 };
@@ -78,11 +77,11 @@ struct shards {
 	int n;
 	struct shard sh[SHARDS_MAX];
 	struct engine_set set;
-	const struct ksrc_batch *b; /* the batch of the current apply round */
-	int *owner;                 /* [max slots]: slot -> shard, -1 never assigned */
-	pthread_mutex_t out_mu;     /* the shared outputs (N > 1) */
-	struct locked_sink *ls;     /* [ENGINE_MAX_SINKS * n] */
-	int nls;
+	const struct ksrc_batch *b;            /* the batch of the current apply round */
+	int *owner;                            /* [max slots]: slot -> shard, -1 never assigned */
+	pthread_mutex_t out_mu;                /* the shared outputs (N > 1) */
+	struct out_sink out[ENGINE_MAX_SINKS]; /* N > 1: the shared outputs, in order */
+	int nout;
 };
 
 int shards_resolve(uint32_t threads, int partitions)
@@ -305,24 +304,37 @@ void shards_revoke(void *ctx, int slot, const char *topic, int32_t partition)
 
 /* ---- outputs -------------------------------------------------------------------- */
 
-static void ls_anomaly(void *ctx, const struct anomaly *a)
+/* The fan sink of one shard (ctx): the output mutex once, then every shared output. */
+static void fan_anomaly(void *ctx, const struct anomaly *a)
 {
-	struct locked_sink *l = ctx;
-	out_lock(l->sh->s);
-	if (l->enter != NULL)
-		l->enter(l->enter_ctx, l->sh->eng, l->sh->idx);
-	l->in.anomaly(l->in.ctx, a);
-	out_unlock(l->sh->s);
+	struct shard *sh = ctx;
+	struct shards *s = sh->s;
+	out_lock(s);
+	for (int i = 0; i < s->nout; i++) {
+		const struct out_sink *o = &s->out[i];
+		if (o->in.anomaly == NULL)
+			continue;
+		if (o->enter != NULL)
+			o->enter(o->enter_ctx, sh->eng, sh->idx);
+		o->in.anomaly(o->in.ctx, a);
+	}
+	out_unlock(s);
 }
 
-static void ls_flow(void *ctx, const struct flow_record *r)
+static void fan_flow(void *ctx, const struct flow_record *r)
 {
-	struct locked_sink *l = ctx;
-	out_lock(l->sh->s);
-	if (l->enter != NULL)
-		l->enter(l->enter_ctx, l->sh->eng, l->sh->idx);
-	l->in.flow(l->in.ctx, r);
-	out_unlock(l->sh->s);
+	struct shard *sh = ctx;
+	struct shards *s = sh->s;
+	out_lock(s);
+	for (int i = 0; i < s->nout; i++) {
+		const struct out_sink *o = &s->out[i];
+		if (o->in.flow == NULL)
+			continue;
+		if (o->enter != NULL)
+			o->enter(o->enter_ctx, sh->eng, sh->idx);
+		o->in.flow(o->in.ctx, r);
+	}
+	out_unlock(s);
 }
 
 /* Grows a kept array to hold one more (doubling: no allocation per event once warm). */
@@ -342,10 +354,9 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 }
 
 /* A step observation on a shard's thread: kept, with its event's source. */
-static void ls_step(void *ctx, const struct step_obs *o)
+static void fan_step(void *ctx, const struct step_obs *o)
 {
-	struct locked_sink *l = ctx;
-	struct shard *sh = l->sh;
+	struct shard *sh = ctx;
 	const char *src = o->ev != NULL && o->ev->source != NULL ? o->ev->source : NULL;
 	size_t len = src != NULL ? strlen(src) + 1 : 0;
 	size_t cs = (size_t)sh->capsteps;
@@ -358,7 +369,7 @@ static void ls_step(void *ctx, const struct step_obs *o)
 	}
 	sh->capsteps = (int)cs;
 	struct kept_step *k = &sh->steps[sh->nsteps++];
-	*k = (struct kept_step){ .to = l, .o = *o, .src = src != NULL ? sh->ntext : SIZE_MAX };
+	*k = (struct kept_step){ .o = *o, .src = src != NULL ? sh->ntext : SIZE_MAX };
 	k->o.ev = NULL;
 	if (src != NULL) {
 		memcpy(sh->text + sh->ntext, src, len);
@@ -376,7 +387,9 @@ static void deliver_steps(struct shards *s)
 			struct event ev = { .source =
 						k->src != SIZE_MAX ? sh->text + k->src : NULL };
 			k->o.ev = &ev;
-			k->to->in.step(k->to->in.ctx, &k->o);
+			for (int o = 0; o < s->nout; o++)
+				if (s->out[o].in.step != NULL)
+					s->out[o].in.step(s->out[o].in.ctx, &k->o);
 		}
 		sh->nsteps = 0;
 		sh->ntext = 0;
@@ -391,20 +404,10 @@ int shards_add_sink(
 			enter(enter_ctx, s->sh[0].eng, 0);
 		return engine_add_sink(s->sh[0].eng, sink);
 	}
-	if (s->nls + s->n > ENGINE_MAX_SINKS * s->n)
+	if (s->nout == ENGINE_MAX_SINKS)
 		return -1;
-	for (int i = 0; i < s->n; i++) {
-		struct locked_sink *l = &s->ls[s->nls++];
-		*l = (struct locked_sink){
-			.in = *sink, .enter = enter, .enter_ctx = enter_ctx, .sh = &s->sh[i]
-		};
-		const struct engine_sink w = { .anomaly = sink->anomaly ? ls_anomaly : NULL,
-			.flow = sink->flow ? ls_flow : NULL,
-			.step = sink->step ? ls_step : NULL,
-			.ctx = l };
-		if (engine_add_sink(s->sh[i].eng, &w) < 0)
-			return -1;
-	}
+	s->out[s->nout++] =
+	    (struct out_sink){ .in = *sink, .enter = enter, .enter_ctx = enter_ctx };
 	return 0;
 }
 
@@ -437,6 +440,15 @@ static int shard_init(struct shards *s, int i, char *err, size_t errlen)
 		return -1;
 	}
 	s->set.e[i] = sh->eng;
+	if (s->n == 1)
+		return 0;
+	const struct engine_sink fan = {
+		.anomaly = fan_anomaly, .flow = fan_flow, .step = fan_step, .ctx = sh
+	};
+	if (engine_add_sink(sh->eng, &fan) < 0) {
+		snprintf(err, errlen, "engine: too many sinks");
+		return -1;
+	}
 	if (i == 0)
 		return 0;
 	pthread_mutex_init(&sh->mu, NULL);
@@ -471,8 +483,7 @@ int shards_new(const struct shards_opts *o, struct shards **out, char *err, size
 	pthread_mutex_init(&s->out_mu, &ma);
 	pthread_mutexattr_destroy(&ma);
 	s->owner = malloc(sizeof(int) * s->o.max_slots);
-	s->ls = calloc((size_t)ENGINE_MAX_SINKS * (size_t)s->n, sizeof *s->ls);
-	if (s->owner == NULL || s->ls == NULL) {
+	if (s->owner == NULL) {
 		snprintf(err, errlen, "out of memory");
 		shards_free(s);
 		return -1;
@@ -533,7 +544,6 @@ void shards_free(struct shards *s)
 	}
 	pthread_mutex_destroy(&s->out_mu);
 	free(s->owner);
-	free(s->ls);
 	free(s);
 }
 

@@ -17,9 +17,11 @@
  * exactly as before shards.
  *
  * Shared outputs (records, alerts, the HTTP side, the history store, the event ring)
- * are registered once with shards_add_sink / the event hook; with N > 1 each shard's
- * engine gets a wrapper that holds one output mutex around the call, so two shards
- * never write an output at once.
+ * are registered once with shards_add_sink / the event hooks; with N > 1 each shard's
+ * engine has one fan sink that takes one output mutex per verdict or retired flow and
+ * calls every shared output in order, so two shards never write an output at once.
+ * Step observations (one per event) take no lock: kept per shard, delivered by the
+ * main thread after the round. The API's rings of recent events are one per shard.
  *
  * The clock: a shard's clock is the minimum over its own partitions, so it never runs
  * ahead of a partition it reads; a flow lives in one partition (correlation ids are
@@ -76,7 +78,7 @@ int shards_new(const struct shards_opts *o, struct shards **out, char *err, size
 /* Stops the threads, frees the engines, clocks, decoders and durables. NULL: no-op. */
 void shards_free(struct shards *s);
 
-/* A shared output: registered with every shard's engine. With N > 1 its anomaly and
+/* A shared output, registered before the first event. With N > 1 its anomaly and
  * flow callbacks run under the output lock; its step callbacks (one per event: the
  * metrics' latencies) are kept per shard during a round, with the event's source only
  * (o->ev->source; the other event fields are empty), and delivered by the main thread
