@@ -351,7 +351,7 @@ static void test_lookup_prefers_open(void **state)
 	assert_int_equal(engine_set_lookup(&set, 1, "s2", count_visit, &s), -1);
 	for (int i = 0; i < 3; i++) {
 		struct event q = p;
-		char c[8];
+		char c[16];
 		snprintf(c, sizeof c, "q%d", i);
 		q.correlation_id = c;
 		engine_apply(e[i % 2], &q);
