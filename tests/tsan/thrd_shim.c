@@ -20,7 +20,7 @@ struct start {
 
 static int rc_of(int e)
 {
-	return e == 0 ? thrd_success
+	return e == 0        ? thrd_success
 	    : e == ETIMEDOUT ? thrd_timedout
 	    : e == EBUSY     ? thrd_busy
 	    : e == ENOMEM    ? thrd_nomem
