@@ -8,7 +8,9 @@
  * are flushed, offsets committed and the process exits 0. SIGHUP re-reads the config:
  * an invalid one is reported and the old one kept; a valid one applies its log level
  * (other changes take effect at restart, which the log says).
- * The only file-scope mutable state is the signal flag.
+ * The engine is engine.threads shards (cmd/shards.h): this file polls, hands each batch
+ * to them, and reads them as one collector (engine_set.h) for records, metrics and
+ * the API. The only file-scope mutable state is the signal flag.
  */
 #include "cmd/daemon.h"
 
