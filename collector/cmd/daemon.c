@@ -260,7 +260,9 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 		.dead_letter_topic = k->dead_letter_topic,
 	};
 
-	if (kdec_new(d->cfg, &d->kd, err, errlen) < 0 ||
+	struct kdec_opts kdo = kdec_opts_of(d->cfg);
+
+	if (kdec_new(&kdo, &d->kd, err, errlen) < 0 ||
 	    alerts_new(&ao, &d->lg, &d->al, err, errlen) < 0)
 		return -1;
 	if (ko.brokers == NULL) {
