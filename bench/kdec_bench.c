@@ -74,8 +74,9 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct kdec *d = NULL;
 	char err[512];
+	struct kdec_opts ko;
 	if (config_load_string("bench", cfg_yaml, sizeof cfg_yaml - 1, &cfg, err, sizeof err) < 0 ||
-	    kdec_new(cfg, &d, err, sizeof err) < 0) {
+	    (ko = kdec_opts_of(cfg), kdec_new(&ko, &d, err, sizeof err)) < 0) {
 		fprintf(stderr, "kdec_bench: %s\n", err);
 		return 1;
 	}

@@ -82,13 +82,14 @@ int discover_live_feed(struct discover *d, const struct config *cfg,
 		.nprops = k->nprops,
 		.max_partitions = LIVE_MAX_PARTITIONS,
 	};
+	const struct kdec_opts kdo = kdec_opts_of(cfg);
 	if (!b) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	b->n = 0;
 	if (partclock_new(PARTCLOCK_WALL, LIVE_MAX_PARTITIONS, &pc, err, errlen) < 0 ||
-	    kdec_new(cfg, &kd, err, errlen) < 0 || ksrc_new(&ko, &lg, pc, &ks, err, errlen) < 0)
+	    kdec_new(&kdo, &kd, err, errlen) < 0 || ksrc_new(&ko, &lg, pc, &ks, err, errlen) < 0)
 		goto out;
 	install();
 	int64_t start = log_mono_ns(), last_tick = start;

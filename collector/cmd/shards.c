@@ -422,11 +422,12 @@ static int shard_init(struct shards *s, int i, char *err, size_t errlen)
 	size_t mf = cfg->max_flows / (size_t)s->n + ((size_t)i < cfg->max_flows % (size_t)s->n);
 	const struct engine_opts eo = { .clock = ENGINE_CLOCK_EXTERNAL,
 		.max_flows = mf > 0 ? mf : 1 };
+	const struct kdec_opts ko = kdec_opts_of(cfg);
 
 	sh->s = s;
 	sh->idx = i;
 	if (engine_new(&cfg->graph, &eo, NULL, &sh->eng, err, errlen) < 0 ||
-	    kdec_new(cfg, &sh->kd, err, errlen) < 0)
+	    kdec_new(&ko, &sh->kd, err, errlen) < 0)
 		return -1;
 	if (s->n == 1)
 		sh->pc = s->o.src_pc;

@@ -121,15 +121,22 @@ _Static_assert(CFG_MAX_ATTRIBUTES == EV_MAX_ATTRS,
     "limits.max_attributes is bounded by "
     "the attribute arrays");
 
-struct decoder *decoder_from_config(const struct config *cfg, char *err, size_t errlen)
+struct decoder *decoder_with_limits(
+    const struct cfg_json_fields *paths, const struct cfg_limits *limits, char *err, size_t errlen)
 {
-	const struct cfg_limits *l = &cfg->limits;
-	struct decoder *d = decoder_new(&cfg->json, l->max_message_bytes, err, errlen);
+	static const struct cfg_limits none;
+	const struct cfg_limits *l = limits != NULL ? limits : &none;
+	struct decoder *d = decoder_new(paths, l->max_message_bytes, err, errlen);
 	if (d)
 		decoder_set_limits(d,
 		    &(struct decode_limits){
 			l->max_depth, l->max_attributes, l->max_attribute_bytes });
 	return d;
+}
+
+struct decoder *decoder_from_config(const struct config *cfg, char *err, size_t errlen)
+{
+	return decoder_with_limits(&cfg->json, &cfg->limits, err, errlen);
 }
 
 void decoder_set_limits(struct decoder *d, const struct decode_limits *l)

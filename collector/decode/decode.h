@@ -105,8 +105,12 @@ struct decode_limits {
 struct decoder *decoder_new(
     const struct cfg_json_fields *paths, size_t max_len, char *err, size_t errlen);
 void decoder_free(struct decoder *d);
-/* A decoder as the config asks: its JSON paths, limits.max_message_bytes and the other
- * limits.* (the replay and discover readers, and kafka_decode, use it). */
+/* decoder_new with paths and limits->max_message_bytes, then decoder_set_limits
+ * (limits NULL: the defaults). */
+struct decoder *decoder_with_limits(
+    const struct cfg_json_fields *paths, const struct cfg_limits *limits, char *err, size_t errlen);
+/* A decoder as the config asks: its JSON paths and limits.* (the replay and discover
+ * readers use it). */
 struct decoder *decoder_from_config(const struct config *cfg, char *err, size_t errlen);
 /* Sets the limits of every later decode call (a max_attributes above EV_MAX_ATTRS is
  * EV_MAX_ATTRS). */

@@ -56,9 +56,10 @@ struct kdec {
 
 const char *const kdec_reasons[] = { KDEC_REASONS, NULL };
 
-int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errlen)
+int kdec_new(const struct kdec_opts *o, struct kdec **out, char *err, size_t errlen)
 {
-	const struct cfg_kafka *k = &cfg->kafka;
+	static const struct cfg_limits no_limits;
+	const struct cfg_limits *l = o->limits != NULL ? o->limits : &no_limits;
 	struct kdec *d = calloc(1, sizeof *d);
 
 	if (d == NULL) {
@@ -67,16 +68,16 @@ int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errl
 	}
 	d->s = (struct ce_scratch){ .buf = d->buf,
 		.cap = sizeof d->buf,
-		.max_attrs = cfg->limits.max_attributes,
-		.max_attr_bytes = cfg->limits.max_attribute_bytes };
-	d->format = (enum kdec_format)k->format;
-	d->max_headers = cfg->limits.max_headers ? cfg->limits.max_headers : CFG_MAX_HEADERS;
-	d->dec = decoder_from_config(cfg, err, errlen);
+		.max_attrs = l->max_attributes,
+		.max_attr_bytes = l->max_attribute_bytes };
+	d->format = (enum kdec_format)o->format;
+	d->max_headers = l->max_headers ? l->max_headers : CFG_MAX_HEADERS;
+	d->dec = decoder_with_limits(o->json, l, err, errlen);
 	if (d->dec == NULL)
 		goto fail;
 	d->max_len = decoder_max_len(d->dec);
-	for (int i = 0; i < k->ncorrelation_from && i < KDEC_MAX_SOURCES; i++) {
-		const struct cfg_corr_source *cs = &k->corr_sources[i];
+	for (int i = 0; i < o->ncorr && i < KDEC_MAX_SOURCES; i++) {
+		const struct cfg_corr_source *cs = &o->corr[i];
 		struct kdec_source *src = &d->src[d->nsrc];
 		src->kind = (enum kdec_src)cs->kind;
 		if (cs->arg != NULL && (src->arg = strdup(cs->arg)) == NULL) {

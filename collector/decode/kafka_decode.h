@@ -48,9 +48,28 @@
 
 struct kdec;
 
-/* Reads kafka.format, kafka.correlation_from, the json paths and limits.* from cfg
- * (copied; the config has validated them). 0 and *out, or negative with err. */
-int kdec_new(const struct config *cfg, struct kdec **out, char *err, size_t errlen);
+/* What the Kafka decoder is told: its own options, not the whole config (borrowed for
+ * the kdec_new call only; everything kept is copied). */
+struct kdec_opts {
+	enum cfg_format format;             /* kafka.format */
+	const struct cfg_corr_source *corr; /* kafka.correlation_from, parsed [ncorr] */
+	int ncorr;                          /* 0: the CloudEvents correlationid only */
+	const struct cfg_json_fields *json; /* json.* field paths (NULL: the defaults) */
+	const struct cfg_limits *limits;    /* limits.* (NULL: the defaults) */
+};
+
+/* The options of a loaded (validated) config. */
+static inline struct kdec_opts kdec_opts_of(const struct config *cfg)
+{
+	return (struct kdec_opts){ .format = cfg->kafka.format,
+		.corr = cfg->kafka.corr_sources,
+		.ncorr = cfg->kafka.ncorrelation_from,
+		.json = &cfg->json,
+		.limits = &cfg->limits };
+}
+
+/* 0 and *out, or negative with err (a malformed field path, out of memory). */
+int kdec_new(const struct kdec_opts *o, struct kdec **out, char *err, size_t errlen);
 void kdec_free(struct kdec *d);
 
 /* 0 and *ev (topic/partition/offset set from m), or negative with *reason: a static

@@ -197,7 +197,7 @@ static int init_flow(struct flowrt *fr, const struct fg_flow *f, int index)
 static void free_flow(struct flowrt *fr)
 {
 	for (int s = 0; fr->stalls && s < fr->f->nsteps; s++)
-		free(fr->stalls[s].v);
+		stallheap_free(&fr->stalls[s]);
 	free(fr->stalls);
 	flowtab_free(fr->tab);
 	free(fr->outnames);
@@ -210,32 +210,7 @@ static void free_flow(struct flowrt *fr)
 
 int engine_add_sink(struct engine *e, const struct engine_sink *sink)
 {
-	if (e->nsinks == ENGINE_MAX_SINKS)
-		return -1;
-	e->sinks[e->nsinks++] = *sink;
-	e->step_sink |= sink->step != NULL;
-	return 0;
-}
-
-void engine_emit_anomaly(struct engine *e, const struct anomaly *a)
-{
-	for (int k = 0; k < e->nsinks; k++)
-		if (e->sinks[k].anomaly)
-			e->sinks[k].anomaly(e->sinks[k].ctx, a);
-}
-
-void engine_emit_flow(struct engine *e, const struct flow_record *r)
-{
-	for (int k = 0; k < e->nsinks; k++)
-		if (e->sinks[k].flow)
-			e->sinks[k].flow(e->sinks[k].ctx, r);
-}
-
-void engine_emit_step(struct engine *e, const struct step_obs *o)
-{
-	for (int k = 0; k < e->nsinks; k++)
-		if (e->sinks[k].step)
-			e->sinks[k].step(e->sinks[k].ctx, o);
+	return sinks_add(&e->sinks, sink);
 }
 
 int engine_new(const struct flowgraph *g, const struct engine_opts *o,
@@ -637,93 +612,12 @@ void engine_finish(struct engine *e)
 	}
 }
 
-/* ---- oldest stall per step: a min-heap of deadlines with lazy deletion ---- */
-
-static int stall_less(const struct stall_ent *a, const struct stall_ent *b)
-{
-	return a->deadline < b->deadline;
-}
-
-static void sift_up(struct stallheap *h, uint32_t k)
-{
-	while (k > 0) {
-		uint32_t p = (k - 1) / 2;
-		if (!stall_less(&h->v[k], &h->v[p]))
-			break;
-		struct stall_ent t = h->v[k];
-		h->v[k] = h->v[p];
-		h->v[p] = t;
-		k = p;
-	}
-}
-
-static void sift_down(struct stallheap *h, uint32_t k)
-{
-	for (;;) {
-		uint32_t l = 2 * k + 1, r = l + 1, m = k;
-		if (l < h->n && stall_less(&h->v[l], &h->v[m]))
-			m = l;
-		if (r < h->n && stall_less(&h->v[r], &h->v[m]))
-			m = r;
-		if (m == k)
-			return;
-		struct stall_ent t = h->v[k];
-		h->v[k] = h->v[m];
-		h->v[m] = t;
-		k = m;
-	}
-}
-
-/* Still a current stall: the same instance (block and creation number), open,
- * reported stalled on the step and still awaiting it. */
-static int stall_valid(const struct flowrt *fr, int step, const struct stall_ent *se)
-{
-	struct inst *i = flowtab_at(fr->tab, se->idx);
-	return i->state == INST_OPEN && i->born == se->born && (i->expected & FG_BIT(step)) &&
-	    (flowtab_inst_sflags(fr->tab, i)[step] & SF_STALLED);
-}
-
-static void stallheap_compact(struct flowrt *fr, int step)
-{
-	struct stallheap *h = &fr->stalls[step];
-	uint32_t n = 0;
-	for (uint32_t k = 0; k < h->n; k++)
-		if (stall_valid(fr, step, &h->v[k]))
-			h->v[n++] = h->v[k];
-	h->n = n;
-	for (uint32_t k = n / 2; k-- > 0;)
-		sift_down(h, k);
-}
-
-void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx, uint32_t born)
-{
-	struct stallheap *h = &fr->stalls[step];
-	if (h->n >= 64 && h->n > 2 * fr->st.stalled_now[step])
-		stallheap_compact(fr, step); /* stale entries never outnumber live ones 2:1 */
-	if (h->n == h->cap) {
-		uint32_t cap = h->cap ? h->cap * 2 : 16;
-		struct stall_ent *v = realloc(h->v, cap * sizeof(*v));
-		if (!v)
-			return; /* the age then reads low, never wrong high */
-		h->v = v;
-		h->cap = cap;
-	}
-	h->v[h->n] = (struct stall_ent){ deadline, idx, born };
-	sift_up(h, h->n++);
-}
-
 int64_t engine_oldest_stall(const struct engine *ce, int flow, int step)
 {
 	if (flow < 0 || flow >= ce->nfl || step < 0 || step >= ce->fl[flow].f->nsteps)
 		return ENGINE_NO_TIME;
 	/* Pruning stale entries changes no observable state: logically const. */
-	struct flowrt *fr = (struct flowrt *)&ce->fl[flow];
-	struct stallheap *h = &fr->stalls[step];
-	while (h->n && !stall_valid(fr, step, &h->v[0])) {
-		h->v[0] = h->v[--h->n];
-		sift_down(h, 0);
-	}
-	return h->n ? h->v[0].deadline : ENGINE_NO_TIME;
+	return judge_oldest_stall((struct flowrt *)&ce->fl[flow], step);
 }
 
 const struct engine_stats *engine_stats(const struct engine *e) { return &e->st; }

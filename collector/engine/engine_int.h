@@ -7,6 +7,8 @@
 
 #include "engine/engine.h"
 #include "engine/flowtab.h"
+#include "engine/sinks.h"
+#include "engine/stallheap.h"
 #include "engine/timerwheel.h"
 #include "lib/timefmt.h"
 
@@ -22,18 +24,6 @@ enum {
 	SF_JOIN = 1 << 7,
 	SF_DUP = 1 << 8,
 	SF_IGNORED = 1 << 9, /* arrived after an alternative: seen, not happened */
-};
-
-/* Deadlines of current stalls of one step, oldest on top; entries whose instance
- * no longer stalls on the step are dropped lazily (engine_oldest_stall). */
-struct stall_ent {
-	int64_t deadline;
-	uint32_t idx, born;
-};
-
-struct stallheap {
-	struct stall_ent *v;
-	uint32_t n, cap;
 };
 
 /* One clock per distinct lateness: the flows that share a lateness share their
@@ -59,7 +49,7 @@ struct flowrt {
 	int noutslots;
 	int slot_completed, slot_abandoned, slot_evicted;
 	fg_mask optional, joins;  /* steps that are optional; steps with join_within */
-	struct stallheap *stalls; /* [nsteps] */
+	struct stallheap *stalls; /* [nsteps]: deadlines of current stalls (stallheap.h) */
 };
 
 /* Below this many flows an undeclared event asks every flow (cheaper than keeping
@@ -88,9 +78,7 @@ struct typeent {
 struct engine {
 	const struct flowgraph *g;
 	struct engine_opts o;
-	struct engine_sink sinks[ENGINE_MAX_SINKS]; /* called in registration order */
-	int nsinks;
-	bool step_sink; /* some sink observes steps */
+	struct sinks sinks; /* the outputs, called in registration order */
 	struct flowrt *fl;
 	int nfl;
 	struct typeent *types;
@@ -114,11 +102,6 @@ struct engine {
 	uint64_t work;   /* watermark advances, clocks run, flows asked: a cost counter for tests */
 	uint32_t src;    /* source tag of the events applied (engine_state.h) */
 };
-
-/* Each registered sink's callback, in registration order. */
-void engine_emit_anomaly(struct engine *e, const struct anomaly *a);
-void engine_emit_flow(struct engine *e, const struct flow_record *r);
-void engine_emit_step(struct engine *e, const struct step_obs *o);
 
 /* engine_clock.c. The clock W that flows of clock c read: T_max - lateness, T_max
  * once the input ended (lateness released), ENGINE_NO_TIME before the first time. */
@@ -144,7 +127,6 @@ int engine_clock_check(const struct engine *e, char *err, size_t errlen);
 /* An instance created outside create() (engine_state import): its flow takes part in
  * eviction of the oldest. */
 void engine_track_age(struct engine *e, struct flowrt *fr, uint32_t born);
-void stallheap_push(struct flowrt *fr, int step, int64_t deadline, uint32_t idx, uint32_t born);
 
 /* judge.c */
 void judge_event(struct engine *e, struct flowrt *fr, struct inst *i, int step,
@@ -157,5 +139,10 @@ void judge_rearm(struct engine *e, struct flowrt *fr, struct inst *i);
 void judge_report_open(struct engine *e, struct flowrt *fr, struct inst *i);
 void judge_evict(struct engine *e, struct flowrt *fr, struct inst *i);
 fg_mask judge_awaiting(const struct flowrt *fr, const struct inst *i);
+/* i stalls on step since deadline: into the step's stall heap (the caller counted it in
+ * stalled_now). */
+void judge_stall_push(struct flowrt *fr, int step, int64_t deadline, const struct inst *i);
+/* The deadline of the oldest current stall of step, or ENGINE_NO_TIME. */
+int64_t judge_oldest_stall(struct flowrt *fr, int step);
 
 #endif

@@ -291,9 +291,9 @@ static void count_in(struct engine *e, struct flowrt *fr, struct inst *i)
 		if (sf[s] & SF_STALLED) {
 			fr->st.stalled_now[s]++;
 			int64_t w = fr->f->steps[s].within_ns;
-			stallheap_push(fr, s,
+			judge_stall_push(fr, s,
 			    w == FG_NO_DEADLINE ? ENGINE_NO_TIME : state_expected_at(fr, i, s) + w,
-			    i->idx, i->born);
+			    i);
 		}
 	}
 }

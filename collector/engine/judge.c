@@ -144,7 +144,7 @@ static void report(struct engine *e, struct flowrt *fr, struct inst *i, enum an_
 		fr->st.anomalies_by_step[step][k]++;
 	else
 		e->st.anomalies_undeclared[k]++;
-	engine_emit_anomaly(e, &a);
+	sinks_anomaly(&e->sinks, &a);
 }
 
 /* Once per (instance, kind, step): a step flag says whether it was reported. */
@@ -281,7 +281,7 @@ static void emit_record(struct engine *e, struct flowrt *fr, struct inst *i, con
 		.events = i->events,
 		.awaiting = i->state == INST_OPEN ? judge_awaiting(fr, i) : 0,
 	};
-	engine_emit_flow(e, &r);
+	sinks_flow(&e->sinks, &r);
 }
 
 static void release(struct engine *e, struct flowrt *fr, struct inst *i)
@@ -434,7 +434,7 @@ static int fire(struct engine *e, struct flowrt *fr, struct inst *i, struct dl d
 			clear_expected(fr, i, d.step); /* kept for this stall only (expect_until) */
 		else {
 			fr->st.stalled_now[d.step]++;
-			stallheap_push(fr, d.step, d.at, i->idx, i->born);
+			judge_stall_push(fr, d.step, d.at, i);
 		}
 		report(e, fr, i, AN_STALLED, d.step, NULL, d.at, NULL, d.at, 0, 0);
 		break;
@@ -678,10 +678,10 @@ static void reveal(struct engine *e, struct flowrt *fr, struct inst *i, int s, i
 static void observe(struct engine *e, struct flowrt *fr, int s, int64_t latency, fg_mask preds,
     const struct event *ev)
 {
-	if (!e->step_sink)
+	if (!e->sinks.step)
 		return;
 	struct step_obs o = { fr->f, s, latency, preds, ev };
-	engine_emit_step(e, &o);
+	sinks_step(&e->sinks, &o);
 }
 
 static void happen(
@@ -788,6 +788,37 @@ void judge_evict(struct engine *e, struct flowrt *fr, struct inst *i)
 		.events = i->events,
 		.awaiting = judge_awaiting(fr, i),
 	};
-	engine_emit_flow(e, &r);
+	sinks_flow(&e->sinks, &r);
 	release(e, fr, i);
+}
+
+/* ---- the oldest stall per step (stallheap.h) ---- */
+
+struct stall_ctx {
+	const struct flowrt *fr;
+	int step;
+};
+
+/* Still a current stall: the same instance (block and creation number), open,
+ * reported stalled on the step and still awaiting it. */
+static bool stall_current(const void *ctx, const struct stall_ent *se)
+{
+	const struct stall_ctx *c = ctx;
+	struct inst *i = flowtab_at(c->fr->tab, se->idx);
+	return i->state == INST_OPEN && i->born == se->born && (i->expected & FG_BIT(c->step)) &&
+	    (flowtab_inst_sflags(c->fr->tab, i)[c->step] & SF_STALLED);
+}
+
+void judge_stall_push(struct flowrt *fr, int step, int64_t deadline, const struct inst *i)
+{
+	struct stall_ctx c = { fr, step };
+	stallheap_push(&fr->stalls[step], (struct stall_ent){ deadline, i->idx, i->born },
+	    fr->st.stalled_now[step], stall_current, &c);
+}
+
+int64_t judge_oldest_stall(struct flowrt *fr, int step)
+{
+	struct stall_ctx c = { fr, step };
+	const struct stall_ent *top = stallheap_top(&fr->stalls[step], stall_current, &c);
+	return top != NULL ? top->deadline : ENGINE_NO_TIME;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Search by linked key on the live demo path: broker, bin/choreoscope-gen (live), the
-# daemon on config/demo.yaml with the order flow's payment id declared a linked key
+# daemon on config/demo.yaml, which declares the order flow's payment id a linked key
 # (`keys: [payment_id]`: PaymentAuthorized carries it) and history.dir set. An open
 # order is found by its payment id in the engine (key=, and its timeline by the
 # payment id); a retired one by its payment id through the API (list and timeline,
@@ -10,7 +10,6 @@ source "$(dirname "$0")/lib/http.sh"
 start_broker events:4
 HTTP_PORT=$(free_port)
 demo_config "$tmp/cfg.yaml"
-sed -i 's/^  - name: order$/&\n    keys: [payment_id]/' "$tmp/cfg.yaml"
 cat >>"$tmp/cfg.yaml" <<YAML
 history:
   dir: $tmp/data

@@ -41,21 +41,24 @@ bin/choreoscope-gen --brokers="$addr" --clock=wall --rate=300 --seed=7 \
 pids+=($!)
 
 # The newest stall in the collector's anomaly ring that the generator injected (the
-# truth file has it as `stalled` with the same flow, id and step).
+# truth file has it as `stalled` with the same flow, id and step) and whose step never
+# comes (not one that ends `late`: its event arrives 0.5-1.5 s after the stall, and the
+# timeline would show it happened by the time the TUI opens it on a loaded machine).
 pick_stall() {
   curl -sf -m 2 "$url/api/v1/anomalies?kind=stalled&limit=100" |
     $PY -c '
 import json, sys
-truth = set()
+truth, late = set(), set()
 for line in open(sys.argv[1]):
     try:
         t = json.loads(line)
     except ValueError:
         continue  # the generator may be mid-line
-    if t["kind"] == "stalled":
-        truth.add((t["flow"], t["correlation_id"], t["step"]))
+    if t["kind"] in ("stalled", "late"):
+        (truth if t["kind"] == "stalled" else late).add((t["flow"], t["correlation_id"], t["step"]))
 for a in json.load(sys.stdin)["items"]:
-    if (a["flow"], a["correlation_id"], a["step"]) in truth:
+    k = (a["flow"], a["correlation_id"], a["step"])
+    if k in truth and k not in late:
         print(a["flow"], a["correlation_id"], a["step"]); sys.exit(0)
 sys.exit(1)' "$tmp/truth.jsonl" 2>/dev/null
 }

@@ -107,7 +107,8 @@ void fuzz_kdec_one(struct kdec **kd, const char *kafka_yaml, const uint8_t *data
 		    "      A: { start: true }\n      B: { after: [A], end: completed }\n%s",
 		    kafka_yaml);
 		struct config *cfg = fuzz_config(yaml);
-		if (kdec_new(cfg, kd, err, sizeof(err)) < 0)
+		struct kdec_opts ko = kdec_opts_of(cfg);
+		if (kdec_new(&ko, kd, err, sizeof(err)) < 0)
 			abort();
 		config_free(cfg);
 	}

@@ -238,7 +238,9 @@ static void run_table(const char *yaml, const struct kd_case *cs, size_t n)
 	struct kdec *d = NULL;
 	char err[256];
 
-	assert_int_equal(kdec_new(c, &d, err, sizeof err), 0);
+	struct kdec_opts ko = kdec_opts_of(c);
+
+	assert_int_equal(kdec_new(&ko, &d, err, sizeof err), 0);
 	for (size_t i = 0; i < n; i++) {
 		const struct kd_case *k = &cs[i];
 		struct kmsg m = { .topic = "events",
@@ -310,7 +312,8 @@ static void test_protobuf(void **state)
 
 	(void)state;
 	assert_true(n > 0 && n < sizeof buf);
-	assert_int_equal(kdec_new(c, &d, err, sizeof err), 0);
+	struct kdec_opts ko = kdec_opts_of(c);
+	assert_int_equal(kdec_new(&ko, &d, err, sizeof err), 0);
 	assert_int_equal(kdec_decode(d, &m, &ev, &reason), 0);
 	assert_string_equal(ev.correlation_id, "o-pb");
 	assert_string_equal(ev.event_id, "p1");
