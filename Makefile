@@ -74,7 +74,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 ALL_OBJ += $(TEST_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps test unit e2e run bench asan tsan clean format check-config-demo proptest
+.PHONY: all deps test unit e2e run bench asan tsan tsan-daemon clean format check-config-demo proptest
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -160,6 +160,17 @@ build/tsan/test_%: tests/unit/test_%.c $(TSAN_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -Icollector $(PC_CFLAGS) $(TUI_CFLAGS) -o $@ \
 	    $^ $(CMOCKA_LIBS) $(PC_LIBS) $(TUI_LIBS)
+
+# The daemon under ThreadSanitizer (engine shards: the main thread, the shard threads,
+# the HTTP threads, the history and checkpoint writers); tests/e2e/shards_tsan.sh runs
+# it at 2 and 4 engine threads with tests/tsan/librdkafka.supp (librdkafka itself is
+# not instrumented).
+tsan-daemon: build/tsan/choreoscope
+# tests/tsan/thrd_shim.c: librdkafka's C11 threads through TSan's pthread interceptors.
+build/tsan/choreoscope: collector/cmd/main.c $(LIB_SRC) $(PROTO_C) tests/tsan/thrd_shim.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -Wno-unused-parameter -O1 -g -fsanitize=thread -rdynamic -Icollector -I$(B)/gen \
+	    $(PC_CFLAGS) -o $@ $^ $(PC_LIBS)
 
 test: deps
 	$(MAKE) all tests-bin

@@ -108,7 +108,8 @@ static void *engine_thread(void *arg)
 			struct timespec ts = { 0, 50000 };
 			nanosleep(&ts, NULL);
 		}
-		metrics_sync_engine(b->m, b->eng);
+		struct engine_set es = engine_set_of(b->eng);
+		metrics_sync_engine(b->m, &es);
 		http_publish_poll(b->api, mono_ns(), false);
 	}
 	return NULL;
@@ -270,8 +271,9 @@ static int setup(struct bench *b, char *err, size_t errlen)
 	b->n = nn;
 	for (int i = 0; i < b->n; i++)
 		snprintf(b->corr + (size_t)i * 12, 12, "o-%09d", i % 1000000000);
+	struct engine_set es = engine_set_of(b->eng);
 	if ((b->ae = api_engine_new(
-		 b->eng, &b->cfg->graph, http_api_snapshot(b->api), (size_t)1 << 20)) == NULL) {
+		 &es, &b->cfg->graph, http_api_snapshot(b->api), (size_t)1 << 20)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -304,7 +306,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "http_bench: %s\n", err);
 		return 1;
 	}
-	metrics_sync_engine(b.m, b.eng);
+	struct engine_set es = engine_set_of(b.eng);
+	metrics_sync_engine(b.m, &es);
 	printf("flows_in_flight=%llu engine_memory_bytes=%zu\n",
 	    (unsigned long long)engine_flow_stats(b.eng, 0)->in_flight, engine_memory(b.eng));
 	struct jbuf jb;
@@ -318,7 +321,7 @@ int main(int argc, char **argv)
 	 * one publish (/metrics, the summary and the graphs rendered and swapped in) */
 	t0 = mono_ns();
 	for (int i = 0; i < 20; i++)
-		metrics_sync_engine(b.m, b.eng);
+		metrics_sync_engine(b.m, &es);
 	printf("metrics_sync_us=%.1f\n", (double)(mono_ns() - t0) / 2e4);
 	t0 = mono_ns();
 	for (int i = 0; i < 20; i++)

@@ -60,7 +60,7 @@ run_e2e() {   # $1 = script
 # E2E_JOBS lanes (default 2), most of their time is spent waiting on brokers and
 # daemons. A lane takes the longest script left (durations of the last run, in
 # tests/out/NAME.result), so the lanes end together.
-SOLO="http_slowloris http_tsan kafka_real_crash kafka_real_rebalance kafka_real_group_kill"
+SOLO="http_slowloris http_tsan shards_tsan kafka_real_crash kafka_real_rebalance kafka_real_group_kill"
 if [ $unit_only -eq 0 ]; then
   jobs=${E2E_JOBS:-2}
   all=(); solo=()

@@ -8,7 +8,9 @@
  * are flushed, offsets committed and the process exits 0. SIGHUP re-reads the config:
  * an invalid one is reported and the old one kept; a valid one applies its log level
  * (other changes take effect at restart, which the log says).
- * The only file-scope mutable state is the signal flag.
+ * The engine is engine.threads shards (cmd/shards.h): this file polls, hands each batch
+ * to them, and reads them as one collector (engine_set.h) for records, metrics and
+ * the API. The only file-scope mutable state is the signal flag.
  */
 #include "cmd/daemon.h"
 
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/shards.h"
 #include "http/http_daemon.h"
 #include "lib/cliopt.h"
 #include "lib/jbuf.h"
@@ -49,14 +52,13 @@ struct daemon {
 	struct dflags fl;
 	struct config *cfg;
 	struct log lg;
-	struct engine *eng;
+	struct shards *sh; /* the engine, as engine.threads shards */
 	struct records *rec;
 	FILE *rec_out;
-	struct partclock *pc;
+	struct partclock *pc; /* the source's partition clock */
 	struct ksrc *ks;
-	struct kdec *kd;
 	struct alerts *al;
-	struct durable *du;   /* durable state (state.dir), or NULL */
+	bool durable;         /* durable state (state.dir), one per shard */
 	struct history *hist; /* the history store (history.dir), or NULL */
 	const char *hist_dir;
 	struct ksrc_batch *batch;
@@ -227,7 +229,23 @@ static int open_state(struct daemon *d, const char *group, char *err, size_t err
 
 	if (s->dir == NULL)
 		return 0;
-	return durable_new(&o, d->eng, d->pc, &d->lg, &d->du, err, errlen);
+	d->durable = true;
+	return shards_open_durable(d->sh, &o, err, errlen);
+}
+
+/* The first shard's refused checkpoint (state.on_bad_checkpoint: fail), or NULL. */
+static const char *durable_failure(const struct daemon *d)
+{
+	for (int i = 0; d->durable && i < shards_count(d->sh); i++)
+		if (durable_failed(shards_durable(d->sh, i)) != NULL)
+			return durable_failed(shards_durable(d->sh, i));
+	return NULL;
+}
+
+static void durable_ticks(struct daemon *d, bool force)
+{
+	for (int i = 0; d->durable && i < shards_count(d->sh); i++)
+		durable_tick(shards_durable(d->sh, i), log_mono_ns(), force);
 }
 
 static int open_kafka(struct daemon *d, char *err, size_t errlen)
@@ -245,10 +263,10 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 		.prop_vals = k->prop_vals,
 		.nprops = k->nprops,
 		.max_partitions = DAEMON_MAX_PARTITIONS,
-		.manual_store = d->du != NULL,
-		.on_assign = d->du != NULL ? durable_assign : NULL,
-		.on_revoke = d->du != NULL ? durable_revoke : NULL,
-		.hook_ctx = d->du,
+		.manual_store = d->durable,
+		.on_assign = shards_assign,
+		.on_revoke = shards_revoke,
+		.hook_ctx = d->sh,
 	};
 	const struct alerts_opts ao = {
 		.brokers = ko.brokers,
@@ -260,10 +278,7 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 		.dead_letter_topic = k->dead_letter_topic,
 	};
 
-	struct kdec_opts kdo = kdec_opts_of(d->cfg);
-
-	if (kdec_new(&kdo, &d->kd, err, errlen) < 0 ||
-	    alerts_new(&ao, &d->lg, &d->al, err, errlen) < 0)
+	if (alerts_new(&ao, &d->lg, &d->al, err, errlen) < 0)
 		return -1;
 	if (ko.brokers == NULL) {
 		snprintf(err, errlen, "no brokers: set kafka.brokers or --brokers");
@@ -271,11 +286,12 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
 	}
 	if (ksrc_new(&ko, &d->lg, d->pc, &d->ks, err, errlen) < 0)
 		return -1;
-	if (d->du != NULL)
-		durable_attach(d->du, d->ks);
-	LOG_INFO(&d->lg, "consuming", "brokers=%s group=%s topics=%d first_topic=%s clock=%s%s",
-	    ko.brokers, ko.group_id, ko.ntopics, ko.topics[0],
-	    partclock_mode(d->pc) == PARTCLOCK_WALL ? "wall" : "event",
+	for (int i = 0; d->durable && i < shards_count(d->sh); i++)
+		durable_attach(shards_durable(d->sh, i), d->ks);
+	LOG_INFO(&d->lg, "consuming",
+	    "brokers=%s group=%s topics=%d first_topic=%s clock=%s engine_threads=%d%s", ko.brokers,
+	    ko.group_id, ko.ntopics, ko.topics[0],
+	    partclock_mode(d->pc) == PARTCLOCK_WALL ? "wall" : "event", shards_count(d->sh),
 	    d->fl.until_end ? " until_end=true" : "");
 	return 0;
 }
@@ -286,8 +302,9 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
  * alert then fires): verdicts and records do not depend on HTTP. */
 static int start_http(struct daemon *d, enum partclock_mode mode, char *err, size_t errlen)
 {
-	if (httpd_new(d->cfg, d->eng, d->fl.listen, mode == PARTCLOCK_EVENT ? "event" : "wall",
-		d->hist_dir, d->hist, &d->http, err, errlen) < 0) {
+	if (httpd_new(d->cfg, shards_engines(d->sh), d->fl.listen,
+		mode == PARTCLOCK_EVENT ? "event" : "wall", d->hist_dir, d->hist, &d->http, err,
+		errlen) < 0) {
 		if (d->fl.listen != NULL)
 			return -1;
 		char esc[1024];
@@ -298,7 +315,7 @@ static int start_http(struct daemon *d, enum partclock_mode mode, char *err, siz
 	}
 	struct engine_sink hs;
 	httpd_sink(d->http, &hs);
-	if (engine_add_sink(d->eng, &hs) < 0) {
+	if (shards_add_sink(d->sh, &hs, NULL, NULL) < 0) {
 		snprintf(err, errlen, "engine: too many sinks");
 		return -1;
 	}
@@ -334,12 +351,72 @@ static int open_history(struct daemon *d, struct engine_sink *sink, char *err, s
 	return 0;
 }
 
-static int setup(struct daemon *d, char *err, size_t errlen)
+/* The history sink's enter hook: the store reads a retiring instance from the engine
+ * (shard) that retires it. */
+static void history_enter(void *ctx, const struct engine *e, int shard)
+{
+	struct daemon *d = ctx;
+	history_attach_engine(d->hist, e);
+	if (d->http != NULL) /* the timeline: the events that shard judged */
+		history_share_ring(d->hist, httpd_ring(d->http, shard));
+}
+
+/* The shards' per-message hooks: the HTTP side's ring of the shard (no lock), the
+ * history store's own ring when there is no HTTP side (under the output lock). */
+static void on_event(void *ctx, int shard, const struct event *ev)
+{
+	struct daemon *d = ctx;
+	if (d->http != NULL)
+		httpd_on_event(d->http, shard, ev);
+}
+
+static void on_event_locked(void *ctx, const struct event *ev)
+{
+	struct daemon *d = ctx;
+	if (d->http == NULL && d->hist != NULL)
+		history_event(d->hist, ev);
+}
+
+/* An undecodable message: counted, logged (rate-limited), dead-lettered. */
+static void reject(void *ctx, const struct kmsg *km, const char *reason)
+{
+	struct daemon *d = ctx;
+	records_reject(&d->rej, reason);
+	LOG_LIMITED(&d->lg, &d->reject_limit, LOG_LVL_WARN, "undecodable message",
+	    "topic=%s partition=%d offset=%lld reason=%s", km->topic, (int)km->partition,
+	    (long long)km->offset, reason);
+	alerts_dead_letter(d->al, km, reason);
+}
+
+/* The engine as engine.threads shards, with the records, history and daemon sinks. */
+static int open_shards(struct daemon *d, char *err, size_t errlen)
 {
 	struct engine_sink sink, hsink;
 	const struct engine_sink mine = { .anomaly = on_anomaly, .flow = on_flow, .ctx = d };
-	const struct engine_opts eo = { .clock = ENGINE_CLOCK_EXTERNAL,
-		.max_flows = d->cfg->max_flows };
+	const struct shards_opts so = { .n = shards_resolve(d->cfg->engine_threads, 0),
+		.cfg = d->cfg,
+		.src_pc = d->pc,
+		.max_slots = DAEMON_MAX_PARTITIONS,
+		.hooks = { .event = on_event,
+		    .event_locked = on_event_locked,
+		    .reject = reject,
+		    .ctx = d },
+		.lg = &d->lg };
+
+	if (open_records(d, &sink, err, errlen) < 0 || open_history(d, &hsink, err, errlen) < 0 ||
+	    shards_new(&so, &d->sh, err, errlen) < 0)
+		return -1;
+	if ((sink.ctx != NULL && shards_add_sink(d->sh, &sink, NULL, NULL) < 0) ||
+	    (hsink.ctx != NULL && shards_add_sink(d->sh, &hsink, history_enter, d) < 0) ||
+	    shards_add_sink(d->sh, &mine, NULL, NULL) < 0) {
+		snprintf(err, errlen, "engine: too many sinks");
+		return -1;
+	}
+	return 0;
+}
+
+static int setup(struct daemon *d, char *err, size_t errlen)
+{
 	enum partclock_mode mode = d->fl.clock != NULL && strcmp(d->fl.clock, "event") == 0
 	    ? PARTCLOCK_EVENT
 	    : PARTCLOCK_WALL;
@@ -359,15 +436,9 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->batch->n = 0;
-	if (open_records(d, &sink, err, errlen) < 0 || open_history(d, &hsink, err, errlen) < 0 ||
-	    engine_new(&d->cfg->graph, &eo, sink.ctx != NULL ? &sink : NULL, &d->eng, err, errlen) <
-		0 ||
-	    (hsink.ctx != NULL && engine_add_sink(d->eng, &hsink) < 0) ||
-	    engine_add_sink(d->eng, &mine) < 0 ||
-	    partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0)
+	if (partclock_new(mode, DAEMON_MAX_PARTITIONS, &d->pc, err, errlen) < 0 ||
+	    open_shards(d, err, errlen) < 0)
 		return -1;
-	if (d->hist != NULL)
-		history_attach_engine(d->hist, d->eng);
 	if (start_http(d, mode, err, errlen) < 0)
 		return -1;
 	return open_kafka(d, err, errlen);
@@ -377,13 +448,11 @@ static void teardown(struct daemon *d)
 {
 	httpd_free(d->http);
 	history_free(d->hist); /* writes what is queued */
-	if (d->du != NULL)
-		durable_close(d->du);
-	ksrc_free(d->ks);
-	durable_free(d->du);
+	for (int i = 0; d->durable && i < shards_count(d->sh); i++)
+		durable_close(shards_durable(d->sh, i));
+	ksrc_free(d->ks); /* its revoke hooks still reach the shards */
+	shards_free(d->sh);
 	alerts_free(d->al);
-	kdec_free(d->kd);
-	engine_free(d->eng);
 	records_free(d->rec);
 	if (d->rec_out != NULL && d->rec_out != stdout)
 		fclose(d->rec_out);
@@ -391,46 +460,6 @@ static void teardown(struct daemon *d)
 	jbuf_free(&d->jw);
 	free(d->batch);
 	config_free(d->cfg);
-}
-
-/* ---- the per-message path ------------------------------------------------------- */
-
-static void reject(struct daemon *d, const struct kmsg *km, const char *reason)
-{
-	records_reject(&d->rej, reason);
-	LOG_LIMITED(&d->lg, &d->reject_limit, LOG_LVL_WARN, "undecodable message",
-	    "topic=%s partition=%d offset=%lld reason=%s", km->topic, (int)km->partition,
-	    (long long)km->offset, reason);
-	alerts_dead_letter(d->al, km, reason);
-}
-
-/* Decodes and applies one message; the partition clock learns its offset and time. */
-static void process_msg(struct daemon *d, const rd_kafka_message_t *m, int slot)
-{
-	struct ce_header hdrs[KSRC_MAX_HEADERS];
-	struct kmsg km;
-	struct event ev;
-	const char *reason = NULL;
-	int64_t t = PARTCLOCK_NONE;
-
-	ksrc_kmsg(d->ks, m, slot, hdrs, &km);
-	if (kdec_decode(d->kd, &km, &ev, &reason) == 0) {
-		if (d->http != NULL)
-			httpd_on_event(d->http, &ev);
-		if (d->hist != NULL)
-			history_event(d->hist, &ev);
-		if (d->du != NULL)
-			durable_source(d->du, slot);
-		engine_apply(d->eng, &ev);
-		t = ev.time_ns;
-	} else {
-		rd_kafka_timestamp_type_t tt;
-		int64_t ts = rd_kafka_message_timestamp(m, &tt);
-		reject(d, &km, reason);
-		if (partclock_mode(d->pc) == PARTCLOCK_WALL && ts >= 0)
-			t = ts * NS_PER_MS;
-	}
-	partclock_message(d->pc, slot, m->offset, t);
 }
 
 /* At most this many deadlines fire per loop iteration: when the clock jumps over
@@ -449,12 +478,12 @@ static void advance_clock(struct daemon *d, int64_t wall_ns)
 	/* after an outage, producers cut off by it deliver what they queued (outage_grace) */
 	if ((d->cut_since_ns != 0 || mono < d->grace_until_ns) && d->held_wall_ns < bound)
 		bound = d->held_wall_ns;
-	int64_t now = partclock_now(d->pc, bound);
+	struct engine_stats st;
 
-	if (now == PARTCLOCK_NONE)
-		return;
-	d->behind = engine_advance_some(d->eng, now, DAEMON_FIRE_BUDGET);
-	d->clock_ns = engine_stats(d->eng)->tmax_ns;
+	/* each shard: its partitions' clock at this bound (partclock_now) */
+	d->behind = shards_advance(d->sh, bound, DAEMON_FIRE_BUDGET);
+	engine_set_stats(shards_engines(d->sh), &st);
+	d->clock_ns = st.tmax_ns;
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -496,7 +525,7 @@ static void watch_contact(struct daemon *d)
 static void publish(struct daemon *d)
 {
 	struct daemon_view v = { .cfg = d->cfg,
-		.engine = d->eng,
+		.engines = shards_engines(d->sh),
 		.rejects = &d->rej,
 		.kafka = ksrc_stats(d->ks),
 		.alerts = d->al != NULL ? alerts_stats(d->al) : NULL,
@@ -555,11 +584,12 @@ static void step_once(struct daemon *d)
 	if (!d->behind) {
 		if (ksrc_poll(d->ks, b, DAEMON_POLL_MS) > 0 && d->first_msg_ns == 0)
 			d->first_msg_ns = log_mono_ns();
-		if (d->du != NULL)
-			durable_after_poll(d->du);
-		/* a refused checkpoint stops the daemon before anything more is applied */
-		for (int i = 0; i < b->n && (d->du == NULL || durable_failed(d->du) == NULL); i++)
-			process_msg(d, b->msgs[i], b->slot[i]);
+		for (int i = 0; d->durable && i < shards_count(d->sh); i++)
+			durable_after_poll(shards_durable(d->sh, i));
+		/* a refused checkpoint (refused in the poll's assignment) stops the daemon
+		 * before anything more is applied */
+		if (durable_failure(d) == NULL)
+			shards_apply(d->sh, b);
 		ksrc_batch_done(d->ks, b);
 	}
 	if (d->http != NULL)
@@ -568,8 +598,7 @@ static void step_once(struct daemon *d)
 	advance_clock(d, wall);
 	if (wall - d->last_tick_ns >= DAEMON_TICK_MS * NS_PER_MS)
 		tick(d, wall);
-	if (d->du != NULL)
-		durable_tick(d->du, log_mono_ns(), false);
+	durable_ticks(d, false);
 }
 
 static void run(struct daemon *d)
@@ -584,7 +613,7 @@ static void run(struct daemon *d)
 			break;
 		}
 		step_once(d);
-		if (d->du != NULL && durable_failed(d->du) != NULL)
+		if (durable_failure(d) != NULL)
 			break;
 		if (d->fl.until_end && partclock_all_at_end(d->pc)) {
 			LOG_INFO(&d->lg, "every assigned partition at its end", "partitions=%d",
@@ -597,31 +626,41 @@ static void run(struct daemon *d)
 static void finish(struct daemon *d)
 {
 	char err[256];
-	const struct engine_stats *es;
+	struct engine_stats es;
 
 	/* the state as it is, before an end of input flushes the flows in flight */
-	if (d->du != NULL) {
-		durable_tick(d->du, log_mono_ns(), true);
-		durable_close(d->du);
-		const struct durable_stats *ds = durable_stats(d->du);
+	if (d->durable) {
+		struct durable_stats ds = { 0 };
+		durable_ticks(d, true);
+		for (int i = 0; i < shards_count(d->sh); i++) {
+			struct durable *du = shards_durable(d->sh, i);
+			const struct durable_stats *x = durable_stats(du);
+			durable_close(du);
+			ds.checkpoints += x->checkpoints;
+			ds.unchanged += x->unchanged;
+			ds.failures += x->failures;
+			ds.restored += x->restored;
+			ds.restored_flows += x->restored_flows;
+			ds.last_bytes += x->last_bytes;
+		}
 		/* bench/parts/35-durable.sh reads this line */
 		LOG_INFO(&d->lg, "durable state at stop",
 		    "checkpoints=%llu unchanged=%llu failures=%llu restored=%llu "
 		    "restored_flows=%llu last_round_bytes=%llu",
-		    (unsigned long long)ds->checkpoints, (unsigned long long)ds->unchanged,
-		    (unsigned long long)ds->failures, (unsigned long long)ds->restored,
-		    (unsigned long long)ds->restored_flows, (unsigned long long)ds->last_bytes);
+		    (unsigned long long)ds.checkpoints, (unsigned long long)ds.unchanged,
+		    (unsigned long long)ds.failures, (unsigned long long)ds.restored,
+		    (unsigned long long)ds.restored_flows, (unsigned long long)ds.last_bytes);
 	}
 	if (d->fl.until_end)
-		engine_finish(d->eng);
+		shards_finish(d->sh);
+	engine_set_stats(shards_engines(d->sh), &es);
 	if (d->rec != NULL) {
-		records_summary(d->rec, d->eng, &d->rej);
+		records_summary(d->rec, &es, &d->rej);
 		if (records_flush(d->rec) < 0)
 			LOG_ERROR(&d->lg, "writing records failed", "file=%s", d->fl.records);
 	}
 	if (ksrc_commit(d->ks, 3000, err, sizeof err) < 0)
 		LOG_WARN(&d->lg, "final commit failed", "error=\"%s\"", err);
-	es = engine_stats(d->eng);
 	/* Throughput from the first message to now (the group join is not counted; the
 	 * final flush is): bench/kafka.sh reads this line. */
 	double secs = d->first_msg_ns > 0 ? (double)(log_mono_ns() - d->first_msg_ns) / 1e9 : 0;
@@ -629,8 +668,8 @@ static void finish(struct daemon *d)
 	LOG_INFO(&d->lg, "stopped",
 	    "messages=%llu events=%llu unmatched=%llu rejected=%llu "
 	    "seconds=%.3f msgs_per_sec=%.0f",
-	    (unsigned long long)msgs, (unsigned long long)es->events,
-	    (unsigned long long)es->unmatched, (unsigned long long)d->rej.total, secs,
+	    (unsigned long long)msgs, (unsigned long long)es.events,
+	    (unsigned long long)es.unmatched, (unsigned long long)d->rej.total, secs,
 	    secs > 0 ? (double)msgs / secs : 0.0);
 }
 
@@ -659,8 +698,8 @@ int daemon_main(int argc, char **argv)
 	}
 	install_signals();
 	run(d);
-	if (d->du != NULL && durable_failed(d->du) != NULL) {
-		fprintf(stderr, "choreoscope: %s\n", durable_failed(d->du));
+	if (durable_failure(d) != NULL) {
+		fprintf(stderr, "choreoscope: %s\n", durable_failure(d));
 		rc = 3;
 		goto out;
 	}

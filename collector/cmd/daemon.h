@@ -5,10 +5,12 @@
  * The loop is a small dispatch: poll a batch (at most DAEMON_POLL_MS), apply it, store
  * its offsets, advance the engine clock, and every DAEMON_TICK_MS run the tick
  * (watermarks, lag, delivery reports, the stats snapshot and the poll hook). The HTTP
- * server (branch http) registers as the hook: it is called on the engine thread with
+ * server (branch http) registers as the hook: it is called on the main thread with
  * the current view and may read everything in it until it returns.
  *
- * Threading: everything runs on one thread (the engine thread).
+ * Threading: everything here runs on the main thread; with engine.threads > 1 the
+ * engine's shards judge on their own threads in rounds the main thread waits for
+ * (cmd/shards.h), and the hook runs between rounds, so it reads every shard's engine.
  */
 #ifndef CHOREOSCOPE_DAEMON_H
 #define CHOREOSCOPE_DAEMON_H
@@ -17,6 +19,7 @@
 #include "out/alerts.h"
 #include "config/config.h"
 #include "engine/engine.h"
+#include "engine/engine_set.h"
 #include "out/records.h"
 #include "source/kafka_source.h"
 
@@ -26,8 +29,8 @@
 /* Everything a tick hook may read (borrowed for the duration of the call). */
 struct daemon_view {
 	const struct config *cfg;
-	const char *listen; /* --listen, else http.listen */
-	const struct engine *engine;
+	const char *listen;                    /* --listen, else http.listen */
+	const struct engine_set *engines;      /* the shards' engines, read as one */
 	const struct records_rejects *rejects; /* undecodable messages by reason */
 	const struct ksrc_stats *kafka;
 	const struct ksrc_part *parts; /* [nparts]: consumed and lag per partition */

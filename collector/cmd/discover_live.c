@@ -39,13 +39,12 @@ static uint64_t live_batch(struct discover *d, struct ksrc *ks, struct kdec *kd,
 {
 	uint64_t rejected = 0;
 	for (int i = 0; i < b->n; i++) {
-		const rd_kafka_message_t *m = b->msgs[i];
 		struct ce_header hdrs[KSRC_MAX_HEADERS];
 		struct kmsg km;
 		struct event ev;
 		const char *reason = NULL;
 		int64_t t = PARTCLOCK_NONE;
-		ksrc_kmsg(ks, m, b->slot[i], hdrs, &km);
+		ksrc_kmsg(b, i, hdrs, &km);
 		if (kdec_decode(kd, &km, &ev, &reason) == 0) {
 			discover_add(d, &ev);
 			t = ev.time_ns;
@@ -56,7 +55,7 @@ static uint64_t live_batch(struct discover *d, struct ksrc *ks, struct kdec *kd,
 			    (int)km.partition, (long long)km.offset, reason);
 		}
 		if (b->slot[i] >= 0)
-			partclock_message(pc, b->slot[i], m->offset, t);
+			partclock_message(pc, b->slot[i], km.offset, t);
 	}
 	ksrc_batch_done(ks, b);
 	return rejected;

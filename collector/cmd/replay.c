@@ -260,7 +260,7 @@ int replay_main(int argc, char **argv)
 		fprintf(stderr, "%s: %llu rejected in all (the first %d shown)\n", path,
 		    (unsigned long long)r.rej.total, REJECT_LOG_MAX);
 	engine_finish(r.eng);
-	records_summary(r.rec, r.eng, &r.rej);
+	records_summary(r.rec, engine_stats(r.eng), &r.rej);
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
 	if (r.hist) { /* judging ends above; then the writer drains its queue */

@@ -42,6 +42,11 @@ static const struct cfg_field settings[] = {
 	{ "limits.max_flows", &cfg_t_count, CO(max_flows), .def = "1000000",
 	    .help = "Flow instances kept in flight at most; beyond it the oldest is closed as "
 		    "`evicted` (counted; logged at warn, at most 10 lines per 10 s)." },
+	{ "engine.threads", &cfg_t_uint, CO(engine_threads), .def = "1", .max = 64,
+	    .help = "Engine threads (shards) of the daemon, each judging the flows of its share "
+		    "of the assigned partitions; 0 = the number of online cores, at most 64. 1 "
+		    "judges on the main thread. A shard never assigned a partition is never "
+		    "woken. `limits.max_flows` is split evenly between the shards." },
 	{ "limits.max_message_bytes", &cfg_t_count, CO(limits.max_message_bytes), .def = "1048576",
 	    .max = CFG_MAX_MESSAGE_BYTES,
 	    .help = "Longest Kafka message value or replay record decoded; a longer one is "

@@ -141,7 +141,8 @@ struct cfg_history {
 struct config {
 	char *path;
 	struct flowgraph graph;
-	size_t max_flows; /* in-flight bound; oldest evicted beyond it */
+	size_t max_flows;        /* in-flight bound; oldest evicted beyond it */
+	uint32_t engine_threads; /* engine.threads: shards, 0 = online cores (cmd/shards.h) */
 	struct cfg_limits limits;
 	enum log_level log_level;
 	struct cfg_kafka kafka;

@@ -190,7 +190,7 @@ static void set_uint(
     struct cfg_ctx *c, const struct cfg_walk *w, const struct cfg_field *f, yaml_node_t *v)
 {
 	uint64_t x;
-	if (get_whole(c, w, f, v, 0, UINT32_MAX, &x))
+	if (get_whole(c, w, f, v, 0, f->max && f->max < UINT32_MAX ? f->max : UINT32_MAX, &x))
 		*AT(w, f, uint32_t) = (uint32_t)x;
 }
 

@@ -44,20 +44,7 @@
 #include "config/config.h"
 #include "decode/decode_cloudevents.h"
 #include "decode/event.h"
-
-/* A message as the source hands it over (borrowed; nothing NUL-terminated). */
-struct kmsg {
-	const char *topic;
-	int32_t partition;
-	int64_t offset;
-	const char *key;
-	size_t keylen;
-	const char *val;
-	size_t len;
-	const struct ce_header *hdrs;
-	size_t nhdrs;
-	size_t nhdrs_all; /* headers the message has, when more than hdrs holds; else 0 */
-};
+#include "source/kmsg.h"
 
 struct kdec;
 

@@ -19,29 +19,33 @@
 #define TL_MAX_KEYS 64 /* the instance's own and linked keys searched for its events */
 
 struct api_engine {
-	const struct engine *e;
+	struct engine_set es;
 	const struct flowgraph *g;
 	struct snapshot *snap;
-	struct evlog *log;
+	struct evlog *log[ENGINE_SET_MAX]; /* one ring per engine (shard): one writer each */
 };
 
-struct api_engine *api_engine_new(
-    const struct engine *e, const struct flowgraph *g, struct snapshot *snap, size_t evlog_bytes)
+struct api_engine *api_engine_new(const struct engine_set *es, const struct flowgraph *g,
+    struct snapshot *snap, size_t evlog_bytes)
 {
 	struct api_engine *ae = calloc(1, sizeof(*ae));
 	if (ae == NULL)
 		return NULL;
-	ae->e = e;
+	ae->es = *es;
 	ae->g = g;
 	ae->snap = snap;
-	if ((ae->log = evlog_new(evlog_bytes ? evlog_bytes : API_ENGINE_EVLOG_BYTES)) == NULL) {
-		free(ae);
-		return NULL;
+	/* the bytes are the collector's: split between the shards' rings */
+	size_t bytes = (evlog_bytes ? evlog_bytes : API_ENGINE_EVLOG_BYTES) / (size_t)es->n;
+	for (int i = 0; i < es->n; i++) {
+		if ((ae->log[i] = evlog_new(bytes)) == NULL) {
+			api_engine_free(ae);
+			return NULL;
+		}
+		/* events that arrived under a linked key belong to their flow's timeline;
+		 * beyond EVLOG_MAX_KEY_ATTRS attributes the rest are not indexed (the
+		 * timeline misses their events, judging does not) */
+		evlog_index_graph(ae->log[i], g);
 	}
-	/* events that arrived under a linked key belong to their flow's timeline; beyond
-	 * EVLOG_MAX_KEY_ATTRS attributes the rest are not indexed (the timeline misses
-	 * their events, judging does not) */
-	evlog_index_graph(ae->log, g);
 	return ae;
 }
 
@@ -49,11 +53,15 @@ void api_engine_free(struct api_engine *ae)
 {
 	if (ae == NULL)
 		return;
-	evlog_free(ae->log);
+	for (int i = 0; i < ae->es.n; i++)
+		evlog_free(ae->log[i]);
 	free(ae);
 }
 
-void api_engine_event(struct api_engine *ae, const struct event *ev) { evlog_add(ae->log, ev); }
+void api_engine_event(struct api_engine *ae, int shard, const struct event *ev)
+{
+	evlog_add(ae->log[shard], ev);
+}
 
 static void conv_steps(struct api_step_view *dst, const struct engine_step_view *src, int n)
 {
@@ -104,7 +112,7 @@ static void be_foreach(void *ctx, int flow, api_visit_fn fn, void *arg)
 {
 	struct api_engine *ae = ctx;
 	struct walk w = { ae->g, fn, arg };
-	engine_foreach(ae->e, flow, walk_visit, &w);
+	engine_set_foreach(&ae->es, flow, walk_visit, &w);
 }
 
 struct tl {
@@ -182,7 +190,9 @@ static int tl_visit(void *arg, const struct engine_view *v)
 	keys[nk++] = v->correlation_id;
 	for (uint32_t k = 0; k < v->nlinked && nk < TL_MAX_KEYS; k++)
 		keys[nk++] = v->linked[k];
-	evlog_find_keys(t->ae->log, keys, nk, tl_event, t);
+	/* a flow lives in one shard, so its events are in one ring (in arrival order) */
+	for (int i = 0; i < t->ae->es.n; i++)
+		evlog_find_keys(t->ae->log[i], keys, nk, tl_event, t);
 	o.evs = t->evs;
 	o.nevs = t->nevs;
 	if (t->nevs > 0)
@@ -207,7 +217,7 @@ static int be_lookup(void *ctx, int flow, const char *corr, api_visit_fn fn, voi
 	t->ae = ae;
 	t->fn = fn;
 	t->arg = arg;
-	int rc = engine_lookup(ae->e, flow, corr, tl_visit, t);
+	int rc = engine_set_lookup(&ae->es, flow, corr, tl_visit, t);
 	for (int i = 0; i < t->nevs; i++) {
 		free(t->strs[i]);
 		free(t->attrs[i]);
@@ -219,7 +229,9 @@ static int be_lookup(void *ctx, int flow, const char *corr, api_visit_fn fn, voi
 static int64_t be_now(void *ctx)
 {
 	struct api_engine *ae = ctx;
-	return engine_stats(ae->e)->tmax_ns;
+	struct engine_stats st;
+	engine_set_stats(&ae->es, &st);
+	return st.tmax_ns;
 }
 
 void api_engine_backend(struct api_engine *ae, struct api_backend *out)
@@ -229,4 +241,7 @@ void api_engine_backend(struct api_engine *ae, struct api_backend *out)
 	};
 }
 
-const struct evlog *api_engine_ring(const struct api_engine *ae) { return ae->log; }
+const struct evlog *api_engine_ring(const struct api_engine *ae, int shard)
+{
+	return ae->log[shard];
+}

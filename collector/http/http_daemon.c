@@ -32,7 +32,7 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
+int httpd_new(const struct config *cfg, const struct engine_set *es, const char *listen,
     const char *clock, const char *history_dir, struct history *hist, struct httpd **out, char *err,
     size_t errlen)
 {
@@ -82,9 +82,9 @@ int httpd_new(const struct config *cfg, const struct engine *eng, const char *li
 	}
 	/* with a history store, one ring of recent events serves both timelines */
 	h->ae = api_engine_new(
-	    eng, &cfg->graph, http_api_snapshot(h->a), hist ? cfg->history.timeline_bytes : 0);
+	    es, &cfg->graph, http_api_snapshot(h->a), hist ? cfg->history.timeline_bytes : 0);
 	if (h->ae != NULL && hist != NULL)
-		history_share_ring(hist, api_engine_ring(h->ae));
+		history_share_ring(hist, api_engine_ring(h->ae, 0));
 	if (h->ae == NULL) {
 		snprintf(err, errlen, "out of memory");
 		httpd_free(h);
@@ -108,7 +108,15 @@ void httpd_free(struct httpd *h)
 	free(h);
 }
 
-void httpd_on_event(struct httpd *h, const struct event *ev) { api_engine_event(h->ae, ev); }
+void httpd_on_event(struct httpd *h, int shard, const struct event *ev)
+{
+	api_engine_event(h->ae, shard, ev);
+}
+
+const struct evlog *httpd_ring(const struct httpd *h, int shard)
+{
+	return api_engine_ring(h->ae, shard);
+}
 
 static void on_anomaly(void *ctx, const struct anomaly *a)
 {
@@ -162,11 +170,11 @@ static void sync_parts(struct httpd *h, const struct daemon_view *v)
 void httpd_hook(void *ctx, const struct daemon_view *v)
 {
 	struct httpd *h = ctx;
-	metrics_sync_engine(h->m, v->engine);
+	metrics_sync_engine(h->m, v->engines);
 	sync_parts(h, v);
 	for (int i = 0; v->rejects && i < v->rejects->n; i++)
 		metrics_set_rejected(h->m, v->rejects->reason[i], v->rejects->count[i]);
-	http_publish_set_memory(h->a, engine_memory(v->engine));
+	http_publish_set_memory(h->a, engine_set_memory(v->engines));
 	char why[320];
 	const char *reason = v->ready ? "ok" : v->not_ready;
 	if (v->kafka != NULL) {

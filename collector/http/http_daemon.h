@@ -18,17 +18,22 @@ struct httpd;
 
 /* listen: --listen (parsed here, errors name the flag), else the config's http.listen
  * (parsed by the config; bind errors name the key); clock: "wall" or "event".
- * eng is borrowed (the API walks it on the engine thread) and must outlive it. */
+ * The set is copied; its engines are borrowed (the API walks them on the engine
+ * thread, between shard rounds) and must outlive it. */
 struct history;
 /* hist (may be NULL) is the history store in history_dir: the API falls back to it
  * for flows the engine no longer holds, and /metrics shows its counters; borrowed. */
-int httpd_new(const struct config *cfg, const struct engine *eng, const char *listen,
+int httpd_new(const struct config *cfg, const struct engine_set *es, const char *listen,
     const char *clock, const char *history_dir, struct history *hist, struct httpd **out, char *err,
     size_t errlen);
 void httpd_free(struct httpd *h);
 
-/* Every decoded event, before it is applied: kept in a bounded ring for timelines. */
-void httpd_on_event(struct httpd *h, const struct event *ev);
+/* Every decoded event, before engine `shard` applies it: kept in that shard's bounded
+ * ring for timelines (on the shard's thread; no lock). */
+void httpd_on_event(struct httpd *h, int shard, const struct event *ev);
+/* Shard's ring (the history store shares it, history_share_ring). */
+struct evlog;
+const struct evlog *httpd_ring(const struct httpd *h, int shard);
 /* The HTTP side's engine sink (verdict examples, the anomaly ring, per-edge and
  * latency metrics): register it with engine_add_sink. */
 void httpd_sink(struct httpd *h, struct engine_sink *out);

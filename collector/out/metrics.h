@@ -180,9 +180,10 @@ uint64_t metrics_rejected_total(const struct metrics *m);
 uint64_t metrics_unmatched_total(const struct metrics *m);
 int64_t metrics_lag_total(const struct metrics *m);
 
-/* Engine thread: copies the engine's per-flow counters (metrics_engine.c). */
-struct engine;
-void metrics_sync_engine(struct metrics *m, const struct engine *e);
+/* Engine thread: copies the engines' per-flow counters, summed over the set
+ * (metrics_engine.c). */
+struct engine_set;
+void metrics_sync_engine(struct metrics *m, const struct engine_set *es);
 
 /* Any thread: counts one HTTP answer by status code. */
 void metrics_http_count(struct metrics *m, int code);

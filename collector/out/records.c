@@ -246,9 +246,9 @@ static void rejects_json(struct jbuf *w, const struct records_rejects *rej)
 	jbuf_put(w, "}", 1);
 }
 
-void records_summary(struct records *r, const struct engine *e, const struct records_rejects *rej)
+void records_summary(
+    struct records *r, const struct engine_stats *st, const struct records_rejects *rej)
 {
-	const struct engine_stats *st = engine_stats(e);
 	uint64_t total[AN__COUNT] = { 0 };
 	for (int f = 0; f < r->g->nflows; f++)
 		for (int k = 0; k < AN__COUNT; k++)

@@ -33,7 +33,8 @@ struct records_rejects {
 void records_reject(struct records_rejects *rej, const char *reason);
 /* Writes the summary line: `rejected` is rej->total (rej NULL: 0), `rejected_by_reason`
  * each reason's count (and `other` for those beyond RECORDS_MAX_REASONS). */
-void records_summary(struct records *r, const struct engine *e, const struct records_rejects *rej);
+void records_summary(
+    struct records *r, const struct engine_stats *st, const struct records_rejects *rej);
 /* Appends the JSON object of an anomaly / a flow record (no newline) to w. */
 struct jbuf;
 void records_anomaly_json(struct jbuf *w, const struct anomaly *a);

@@ -9,6 +9,8 @@
  */
 #include "source/kafka_source.h"
 
+#include <librdkafka/rdkafka.h>
+
 #include <yajl/yajl_tree.h>
 
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "decode/decode_cloudevents.h"
 
 #define KSRC_CACHE 1024
 #define KSRC_CLOSE_MS 5000
@@ -500,13 +503,31 @@ static void on_event(struct ksrc *ks, rd_kafka_message_t *m)
 	    rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
 }
 
+/* The kmsg of m, without its headers (ksrc_kmsg copies them). */
+static struct kmsg to_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot)
+{
+	rd_kafka_timestamp_type_t tt;
+
+	return (struct kmsg){
+		.topic = slot >= 0 ? ks->parts[slot].topic : rd_kafka_topic_name(m->rkt),
+		.partition = m->partition,
+		.offset = m->offset,
+		.timestamp_ms = rd_kafka_message_timestamp(m, &tt),
+		.key = m->key,
+		.keylen = m->key_len,
+		.val = m->payload,
+		.len = m->len,
+	};
+}
+
 int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms)
 {
-	ssize_t n = rd_kafka_consume_batch_queue(ks->q, timeout_ms, b->msgs, KSRC_MAX_BATCH);
+	rd_kafka_message_t **raw = (rd_kafka_message_t **)b->raw;
+	ssize_t n = rd_kafka_consume_batch_queue(ks->q, timeout_ms, raw, KSRC_MAX_BATCH);
 	int out = 0;
 
 	for (ssize_t i = 0; i < n; i++) {
-		rd_kafka_message_t *m = b->msgs[i];
+		rd_kafka_message_t *m = raw[i];
 		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 			on_event(ks, m);
 			rd_kafka_message_destroy(m);
@@ -518,8 +539,9 @@ int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms)
 			rd_kafka_message_destroy(m);
 			continue;
 		}
-		b->msgs[out] = m;
+		raw[out] = m;
 		b->slot[out] = s;
+		b->msgs[out] = to_kmsg(ks, m, s);
 		if (s >= 0) {
 			ks->parts[s].consumed++;
 			ks->parts[s].next = m->offset + 1;
@@ -535,21 +557,14 @@ int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms)
 	return out;
 }
 
-void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot, struct ce_header *hdrs,
-    struct kmsg *out)
+void ksrc_kmsg(const struct ksrc_batch *b, int i, struct ce_header *hdrs, struct kmsg *out)
 {
+	rd_kafka_message_t *m = b->raw[i];
 	rd_kafka_headers_t *h = NULL;
 	size_t nh = 0;
 
-	*out =
-	    (struct kmsg){ .topic = slot >= 0 ? ks->parts[slot].topic : rd_kafka_topic_name(m->rkt),
-		    .partition = m->partition,
-		    .offset = m->offset,
-		    .key = m->key,
-		    .keylen = m->key_len,
-		    .val = m->payload,
-		    .len = m->len,
-		    .hdrs = hdrs };
+	*out = b->msgs[i];
+	out->hdrs = hdrs;
 	if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		const void *v;
 		size_t vlen;
@@ -594,7 +609,7 @@ static void store_offsets(struct ksrc *ks, struct ksrc_batch *b)
 			continue;
 		if (ks->parts[s].store < 0)
 			ks->touched[nt++] = s;
-		ks->parts[s].store = b->msgs[i]->offset + 1;
+		ks->parts[s].store = b->msgs[i].offset + 1;
 	}
 	if (nt == 0)
 		return;
@@ -630,7 +645,7 @@ void ksrc_batch_done(struct ksrc *ks, struct ksrc_batch *b)
 {
 	store_offsets(ks, b);
 	for (int i = 0; i < b->n; i++)
-		rd_kafka_message_destroy(b->msgs[i]);
+		rd_kafka_message_destroy(b->raw[i]);
 	b->n = 0;
 }
 

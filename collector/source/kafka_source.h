@@ -24,19 +24,18 @@
  * naming the cause, at most once per 30 s; librdkafka's own lines about them go to
  * debug. They clear once partitions are assigned or messages arrive.
  *
- * Threading: one thread (the daemon's engine thread) calls everything; librdkafka's
- * callbacks (rebalance, error) run inside ksrc_poll on that thread.
+ * Threading: one thread (the daemon's main thread) calls everything but ksrc_kmsg;
+ * librdkafka's callbacks (rebalance, error) run inside ksrc_poll on that thread.
  */
 #ifndef CHOREOSCOPE_KAFKA_SOURCE_H
 #define CHOREOSCOPE_KAFKA_SOURCE_H
 
-#include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "decode/decode_cloudevents.h"
-#include "decode/kafka_decode.h"
+#include "config/config.h"
 #include "lib/log.h"
+#include "source/kmsg.h"
 #include "source/partclock.h"
 
 #define KSRC_MAX_BATCH 8192
@@ -111,10 +110,13 @@ struct ksrc_stats {
  * 10 ms, so a reachable leader answers many times within it. */
 #define KSRC_CUT_OFF_NS ((int64_t)2000 * 1000000)
 
-/* One poll's worth of messages; slot[i] is msgs[i]'s partition slot (-1 untracked). */
+/* One poll's worth of messages; slot[i] is msgs[i]'s partition slot (-1 untracked).
+ * msgs[i] has everything but the headers (ksrc_kmsg adds them). The source owns the
+ * messages until ksrc_batch_done; raw[] are its handles, for kafka_source.c only. */
 struct ksrc_batch {
-	rd_kafka_message_t *msgs[KSRC_MAX_BATCH];
+	struct kmsg msgs[KSRC_MAX_BATCH];
 	int slot[KSRC_MAX_BATCH];
+	void *raw[KSRC_MAX_BATCH];
 	int n;
 };
 
@@ -133,10 +135,10 @@ void ksrc_free(struct ksrc *ks);
 /* Waits up to timeout_ms for messages; fills b (data messages only: end-of-partition
  * and errors are handled here). Returns b->n. */
 int ksrc_poll(struct ksrc *ks, struct ksrc_batch *b, int timeout_ms);
-/* The message as a kmsg, headers copied into hdrs[KSRC_MAX_HEADERS] (out->nhdrs_all says
- * how many it has when that is more). */
-void ksrc_kmsg(const struct ksrc *ks, const rd_kafka_message_t *m, int slot, struct ce_header *hdrs,
-    struct kmsg *out);
+/* Message i of b as a kmsg with its headers copied into hdrs[KSRC_MAX_HEADERS]
+ * (out->nhdrs_all says how many it has when that is more). Any thread, one thread per
+ * message, while the batch is out: it reads only that message. */
+void ksrc_kmsg(const struct ksrc_batch *b, int i, struct ce_header *hdrs, struct kmsg *out);
 /* The batch was applied: stores its offsets, refreshes watermarks, frees messages. */
 void ksrc_batch_done(struct ksrc *ks, struct ksrc_batch *b);
 /* Stores `offset` (the next to consume) of slot s for the next commit (manual_store). */

@@ -127,6 +127,17 @@ void partclock_eof(struct partclock *pc, int slot, int64_t offset)
 	s->at_end = s->next_offset >= s->high;
 }
 
+void partclock_copy_position(struct partclock *dst, const struct partclock *src, int slot)
+{
+	struct pc_slot *d = slot_at(dst, slot);
+	const struct pc_slot *s = slot_at(src, slot);
+	if (d == NULL || s == NULL || !d->assigned || !s->assigned)
+		return;
+	d->next_offset = s->next_offset;
+	d->high = s->high;
+	d->at_end = s->at_end;
+}
+
 int64_t partclock_max(const struct partclock *pc, int slot)
 {
 	const struct pc_slot *s = slot_at(pc, slot);

@@ -49,6 +49,12 @@ void partclock_high(struct partclock *pc, int slot, int64_t high);
 /* librdkafka reported the end of the partition at `offset` (PARTITION_EOF). */
 void partclock_eof(struct partclock *pc, int slot, int64_t offset);
 
+/* Copies slot's position (next offset, high watermark, at end) from src, keeping dst's
+ * times: a shard's clock (cmd/shards.h) learns from the source's clock, which sees
+ * every message's offset and the EOF and watermark reports, where its partitions are;
+ * the times are those of the events the shard judged. Only for an assigned dst slot. */
+void partclock_copy_position(struct partclock *dst, const struct partclock *src, int slot);
+
 /* The partition's largest event time consumed (PARTCLOCK_NONE: none), for checkpoints;
  * partclock_restore sets it back after partclock_assign (a partition resumed from a
  * checkpoint holds the clock where it was, not at its first message after it). */

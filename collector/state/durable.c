@@ -241,7 +241,8 @@ static int round_prepare(struct durable *du, const struct ksrc_part *parts, int 
 	if (round_grow(r, n) < 0 ||
 	    engine_state_export_all(du->e, (uint32_t)n, r->bufs, r->counts) < 0) {
 		for (int s = 0; s < n; s++)
-			if (parts[s].assigned && parts[s].position >= 0)
+			if (parts[s].assigned && parts[s].position >= 0 &&
+			    (du->o.owner == NULL || du->o.owner[s] == du->o.shard))
 				write_failed(du, &parts[s], "out of memory");
 		return 0;
 	}
@@ -249,7 +250,8 @@ static int round_prepare(struct durable *du, const struct ksrc_part *parts, int 
 	for (int s = 0; s < n; s++) {
 		r->covered[s] = -1;
 		r->errs[s][0] = '\0';
-		if (!parts[s].assigned || parts[s].position < 0)
+		if (!parts[s].assigned || parts[s].position < 0 ||
+		    (du->o.owner != NULL && du->o.owner[s] != du->o.shard))
 			continue;
 		/* nothing consumed and the same state as the file on disk: no write (an idle
 		 * partition costs no fsync; the file's older engine clock only makes a

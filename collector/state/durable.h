@@ -30,6 +30,10 @@
  * the writer is busy waits for a later one); a revoke, an assignment, the final
  * forced round and durable_close first wait for the writer.
  *
+ * With engine shards each shard has its own durable (its engine, its partition
+ * clock, the partitions it owns: durable_opts.owner); they share the directory, one
+ * file per partition, so a partition moves between shards or processes as its file.
+ *
  * Threading: every function on the engine thread (the ksrc hooks run inside ksrc_poll
  * on it); the writer thread touches only the round's buffers and the file system.
  */
@@ -51,6 +55,10 @@ struct durable_opts {
 	bool fresh_on_bad;        /* state.on_bad_checkpoint = fresh */
 	void (*flush)(void *ctx); /* records and alerts out before a checkpoint */
 	void *flush_ctx;
+	/* Shards (cmd/shards.h): slot s is this durable's when owner[s] == shard; NULL:
+	 * every slot. owner is borrowed and changes only on the engine thread. */
+	const int *owner;
+	int shard;
 };
 
 struct durable_stats {

@@ -19,8 +19,10 @@
 # per daemon run, default 1000: a run's config has one flow per case, and one run per
 # round keeps each under a minute on a shared machine), KPROP_SEED (default 1),
 # KPROP_PARTS (partitions, default 4), KPROP_SHOW (differing cases printed in full per
-# round, default 3), KPROP_FIRST (the first case, default 0). Case K is case K of
-# test_engine_property with the same seed.
+# round, default 3), KPROP_FIRST (the first case, default 0), ENGINE_THREADS (the
+# daemon's engine.threads; unset: every count of KPROP_THREADS, default "1 2 4", each
+# over the same cases: verdicts of 2 and 4 engine shards equal one thread's).
+# Case K is case K of test_engine_property with the same seed.
 source "$(dirname "$0")/lib/kafka.sh"
 N=${KPROP_CASES:-400}
 FIRST=${KPROP_FIRST:-0}
@@ -34,8 +36,11 @@ far=$(date -d 2026-01-02T01:16:40Z +%s)
 check "kprop: the machine's clock is past every deadline of the cases ($(date -u +%FT%TZ))" \
   [ "$(date +%s)" -gt "$far" ]
 nrounds=$(( (N + ROUND - 1) / ROUND ))
+THREADS=${ENGINE_THREADS:-${KPROP_THREADS:-1 2 4}}
 topics=()
-for r in $(seq 0 $((nrounds - 1))); do topics+=("events$r:$PARTS"); done
+for t in $THREADS; do
+  for r in $(seq 0 $((nrounds - 1))); do topics+=("events$t-$r:$PARTS"); done
+done
 start_broker "${topics[@]}"
 
 # norm FILE: the anomaly and flow records as sorted JSON lines, without the Kafka
@@ -85,7 +90,8 @@ run_clock() {
 
 # round R FIRST COUNT: dump, produce to topic eventsR, run both clocks, compare.
 round() {
-  R=$tmp/r$1; D=$R/dump; TOPIC=events$1; n=$3; L="kprop[$2..$(($2 + $3 - 1))]"
+  R=$tmp/t$ENGINE_THREADS/r$1; D=$R/dump; TOPIC=events$ENGINE_THREADS-$1; n=$3
+  L="kprop[$2..$(($2 + $3 - 1))]@${ENGINE_THREADS}t"
   mkdir -p "$D"
   PROPTEST_DUMP=$D PROPTEST_SEED=$SEED PROPTEST_FIRST=$2 PROPTEST_CASES=$n "$PROP" >"$R/dump.out" 2>&1
   check "$L: the property test wrote $n cases" grep -q '^\[  PASSED  \] 1 test' "$R/dump.out"
@@ -109,6 +115,7 @@ round() {
   { cat "$D/config.yaml"
     printf 'kafka:\n  properties: { "max.partition.fetch.bytes": "1024", "fetch.max.bytes": "1024",\n'
     printf '                "message.max.bytes": "1000", "queued.min.messages": "%s" }\n' "$queued"
+    printf 'engine:\n  threads: %s\n' "$ENGINE_THREADS"
   } >"$R/config.yaml"
   run_clock event "$D/expected-event.jsonl"
   run_clock wall "$D/expected-wall.jsonl"
@@ -118,10 +125,12 @@ round() {
 
 start=$(date +%s%N)
 total_bad=0; total_ev=0
-for r in $(seq 0 $((nrounds - 1))); do
-  k=$((r * ROUND))
-  round "$r" $((FIRST + k)) $(( N - k < ROUND ? N - k : ROUND ))
+for ENGINE_THREADS in $THREADS; do
+  for r in $(seq 0 $((nrounds - 1))); do
+    k=$((r * ROUND))
+    round "$r" $((FIRST + k)) $(( N - k < ROUND ? N - k : ROUND ))
+  done
 done
-echo "kprop: $N cases from $FIRST (seed $SEED), $total_ev events, $nrounds round(s) over $PARTS partitions, both clocks:" \
+echo "kprop: $N cases from $FIRST (seed $SEED), $total_ev events, $nrounds round(s) over $PARTS partitions, both clocks, engine.threads $THREADS:" \
   "$total_bad differing, $(( ($(date +%s%N) - start) / 1000000 )) ms"
 finish

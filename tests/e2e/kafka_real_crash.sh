@@ -14,6 +14,9 @@
 #     0 invented, completions counted once.
 #  2. a damaged checkpoint is refused with exit 3 naming the file; with
 #     state.on_bad_checkpoint: fresh it is moved aside and the daemon runs.
+# ENGINE_THREADS: the daemons' engine.threads (default 2: each partition's checkpoint
+# belongs to one of two engine shards, and moves with the partition).
+ENGINE_THREADS=${ENGINE_THREADS:-2}
 source "$(dirname "$0")/lib/realkafka.sh"
 
 start_kafka
@@ -25,6 +28,7 @@ mkcfg() {   # OUT [EXTRA STATE LINES]
   { sed -n '1,/^http:/p' "$ROOT/config/demo.yaml" | grep -v -e alert_topic -e dead_letter_topic -e '^http:'
     printf '  properties:\n    session.timeout.ms: "2000"\n    heartbeat.interval.ms: "300"\n'
     printf 'state:\n  dir: %s\n  checkpoint_interval: 200ms\n%s' "$tmp/state" "${2:-}"
+    [ -z "${ENGINE_THREADS:-}" ] || printf 'engine:\n  threads: %s\n' "$ENGINE_THREADS"
     sed -n '/^flows:/,$p' "$ROOT/config/demo.yaml"; } >"$1"
 }
 mkcfg "$tmp/state.yaml"

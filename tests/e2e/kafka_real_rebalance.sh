@@ -5,6 +5,9 @@
 # (B checkpoints, A loads them back); after the stream A stops (SIGTERM) and C finishes
 # the group --until-end. The union of A's, B's and C's records, deduplicated by
 # identity, equals an uninterrupted run's: 0 lost, 0 invented, completions once.
+# ENGINE_THREADS: the daemons' engine.threads (default 2: each partition's checkpoint
+# belongs to one of two engine shards, and moves with the partition).
+ENGINE_THREADS=${ENGINE_THREADS:-2}
 source "$(dirname "$0")/lib/realkafka.sh"
 
 start_kafka
@@ -12,6 +15,7 @@ topic reb 16
 { sed -n '1,/^http:/p' "$ROOT/config/demo.yaml" | grep -v -e alert_topic -e dead_letter_topic -e '^http:'
   printf '  properties:\n    session.timeout.ms: "2000"\n    heartbeat.interval.ms: "300"\n'
   printf 'state:\n  dir: %s\n  checkpoint_interval: 500ms\n' "$tmp/state"
+  [ -z "${ENGINE_THREADS:-}" ] || printf 'engine:\n  threads: %s\n' "$ENGINE_THREADS"
   sed -n '/^flows:/,$p' "$ROOT/config/demo.yaml"; } >"$tmp/state.yaml"
 daemon() {   # NAME [ARGS...]: a daemon of group reb in the background, pid in $dp
   local n=$1; shift

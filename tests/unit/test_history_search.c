@@ -70,11 +70,12 @@ static void fx_open(struct fx *f)
 	assert_int_equal(engine_new(&f->cfg->graph, &eo, &sink, &f->eng, err, sizeof err), 0);
 	history_attach_engine(f->h, f->eng);
 	assert_int_equal(snapshot_new(&f->snap, err, sizeof err), 0);
-	f->ae = api_engine_new(f->eng, &f->cfg->graph, f->snap, 1 << 20);
+	struct engine_set es = engine_set_of(f->eng);
+	f->ae = api_engine_new(&es, &f->cfg->graph, f->snap, 1 << 20);
 	assert_non_null(f->ae);
 	api_engine_backend(f->ae, &f->be);
 	/* as the daemon does: the store's timelines come from the API's ring */
-	history_share_ring(f->h, api_engine_ring(f->ae));
+	history_share_ring(f->h, api_engine_ring(f->ae, 0));
 }
 
 static void fx_init(struct fx *f, const char *dir)
@@ -129,7 +130,7 @@ static void apply(
 		.topic = "events",
 		.partition = 1,
 		.offset = 7 };
-	api_engine_event(f->ae, &ev);
+	api_engine_event(f->ae, 0, &ev);
 	engine_apply(f->eng, &ev);
 }
 
