@@ -9,7 +9,9 @@
 # daemon process (its rusage at exit via GNU time: the /proc/PID/stat counters of every
 # thread, librdkafka's included, start-up and group join included). Records: every
 # anomaly and flow record of each run (sorted) equals the 1-thread run's of the same
-# round, and its verdicts equal the generator's --truth. Target (issue 12): CPU-seconds
+# round, and its verdicts equal the generator's --truth. Per thread kind: the run time
+# of the daemon's own threads (main + shard threads) and of librdkafka's (rdk:*), from
+# /proc/PID/task/*/schedstat sampled every 20 ms. Target (issue 12): CPU-seconds
 # per million events at N threads within 1.15x of 1 thread.
 #
 # Env: BENCH_SHARDS_FLOWS (default 150000), BENCH_SHARDS_ROUNDS (3),
@@ -37,18 +39,44 @@ for n in $THREADS; do
   { cat config/demo.yaml; printf '\nengine:\n  threads: %s\n' "$n"; } >"$dir/cfg$n.yaml"
 done
 
-# run N ROUND: appends "threads events seconds eps cpu_s rss_kb verdicts records".
+# threads_cpu PARENT OUT: samples the run time (schedstat, ns) of every thread of
+# PARENT's child every 20 ms until it exits; writes "engine_s librdkafka_s": the
+# daemon's own threads (main and shard threads) and librdkafka's (named rdk:*), each
+# thread's last sample.
+threads_cpu() {
+  local tp=$1 p= t x c id
+  local -A last=() kind=()
+  while [ -z "$p" ] && kill -0 "$tp" 2>/dev/null; do p=$(pgrep -P "$tp" | head -1) || sleep 0.005; done
+  while [ -n "$p" ] && [ -d "/proc/$p" ]; do
+    for t in /proc/"$p"/task/*; do
+      id=${t##*/}
+      { read -r x _ <"$t/schedstat" && read -r c <"$t/comm"; } 2>/dev/null || continue
+      last[$id]=$x kind[$id]=$c
+    done
+    sleep 0.02
+  done
+  local e=0 r=0
+  for id in "${!last[@]}"; do
+    case ${kind[$id]} in rdk:*) r=$((r + last[$id])) ;; *) e=$((e + last[$id])) ;; esac
+  done
+  awk -v e="$e" -v r="$r" 'BEGIN {printf "%.3f %.3f\n", e / 1e9, r / 1e9}' >"$2"
+}
+
+# run N ROUND: appends "threads events seconds eps cpu_s rss_kb verdicts records
+# engine_threads_s librdkafka_threads_s".
 run() {
   /usr/bin/time -f '%U %S %M' -o "$dir/t" bin/choreoscope --config "$dir/cfg$1.yaml" \
     --brokers "$addr" --topic bench-shards --group "shards-$1-$2" --clock event --until-end \
-    --records "$dir/rec" --log-level info 2>"$dir/o"
+    --records "$dir/rec" --log-level info 2>"$dir/o" &
+  threads_cpu $! "$dir/th"
+  wait $!
   local l v r
   l=$(grep 'msg="stopped"' "$dir/o")
   grep -q "engine_threads=$1 " "$dir/o" || { echo "32-shards: not $1 engine threads" >&2; exit 1; }
   v=$($CMP "$dir/truth" "$dir/rec" >/dev/null && echo equal || echo DIFFERENT)
   grep -v '"record":"summary"' "$dir/rec" | sort >"$dir/rec.$1"
   r=$(cmp -s "$dir/rec.$1" "$dir/rec.1" && echo equal || echo DIFFERENT)
-  echo "$1 $(echo "$l" | field ' messages') $(echo "$l" | field seconds) $(echo "$l" | field msgs_per_sec) $(awk '{printf "%.2f", $1 + $2}' "$dir/t") $(cut -d' ' -f3 "$dir/t") $v $r" >>"$dir/runs"
+  echo "$1 $(echo "$l" | field ' messages') $(echo "$l" | field seconds) $(echo "$l" | field msgs_per_sec) $(awk '{printf "%.2f", $1 + $2}' "$dir/t") $(cut -d' ' -f3 "$dir/t") $v $r $(cat "$dir/th")" >>"$dir/runs"
 }
 : >"$dir/runs"
 for r in $(seq "$ROUNDS"); do
@@ -77,16 +105,16 @@ echo "bin/choreoscope-gen --brokers ADDR --topic bench-shards --format protobuf 
 echo "bin/choreoscope --config demo.yaml+engine.threads=N --brokers ADDR --topic bench-shards --group shards-N-R --clock event --until-end --records FILE"
 echo '```'
 echo
-echo "| engine.threads | events | events/s | CPU-s per M events | vs 1 thread: events/s | vs 1 thread: CPU-s per M | target CPU | peak RSS | verdicts | records |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+echo "| engine.threads | events | events/s | CPU-s per M events | vs 1 thread: events/s | vs 1 thread: CPU-s per M | target CPU | engine threads CPU-s per M (vs 1) | librdkafka threads CPU-s per M (vs 1) | peak RSS | verdicts | records |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 for n in $THREADS; do
   ev=$(med "$n" 2) eps=$(med "$n" 4) c=$(med "$n" 5) rss=$(med "$n" 6)
   v=$(awk -v t="$n" '$1 == t {print $7}' "$dir/runs" | sort -u | tr '\n' ' ' | sed 's/ $//')
   rc=$(awk -v t="$n" '$1 == t {print $8}' "$dir/runs" | sort -u | tr '\n' ' ' | sed 's/ $//')
-  echo "| $n | $ev | $eps | $(per_m "$c" "$ev") | $(ratio "$eps" "$(med 1 4)") | $(ratio "$(per_m "$c" "$ev")" "$(per_m "$(med 1 5)" "$(med 1 2)")") | $([ "$n" = 1 ] && echo - || echo "<= 1.15") | $((rss / 1024)) MiB | $v | $rc |"
+  echo "| $n | $ev | $eps | $(per_m "$c" "$ev") | $(ratio "$eps" "$(med 1 4)") | $(ratio "$(per_m "$c" "$ev")" "$(per_m "$(med 1 5)" "$(med 1 2)")") | $([ "$n" = 1 ] && echo - || echo "<= 1.15") | $(per_m "$(med "$n" 9)" "$ev") ($(ratio "$(med "$n" 9)" "$(med 1 9)")) | $(per_m "$(med "$n" 10)" "$ev") ($(ratio "$(med "$n" 10)" "$(med 1 10)")) | $((rss / 1024)) MiB | $v | $rc |"
 done
 echo
-echo "Every run (threads events seconds events/s cpu_s peak_rss_kb verdicts records):"
+echo "Every run (threads events seconds events/s cpu_s peak_rss_kb verdicts records engine_threads_s librdkafka_threads_s):"
 echo
 echo '```'
 cat "$dir/runs"
