@@ -54,11 +54,15 @@ raw() {   # raw FMT ROUND
   read -r u s m _ <"$dir/t"
   echo "raw-$1 $(field messages <"$dir/o") $(field seconds <"$dir/o") $(field msgs_per_sec <"$dir/o") $(awk -v a="$u" -v b="$s" 'BEGIN {printf "%.2f", a + b}') $m -" >>"$dir/runs"
 }
-daemon() {   # daemon FMT ROUND [state]: with "state", flow state is checkpointed (state.dir)
+daemon() {   # daemon FMT ROUND [state|threads]: with "state", flow state is checkpointed
+  # (state.dir); with "threads", engine.threads is the number of cores (shards)
   local cfg=$CFG name=daemon-$1
   if [ "${3:-}" = state ]; then
     cfg=$dir/state.yaml name=daemon-$1-state
     { cat $CFG; printf 'state:\n  dir: %s\n' "$dir/dstate-$2"; } >"$cfg"
+  elif [ "${3:-}" = threads ]; then
+    cfg=$dir/threads.yaml name=daemon-$1-nt
+    { cat $CFG; printf 'engine:\n  threads: 0\n'; } >"$cfg"
   fi
   tm "$dir/t" bin/choreoscope --config "$cfg" --brokers "$addr" --topic "bench-$1" --group "$name-$2" \
     --clock event --until-end --records "$dir/rec" --log-level info 2>"$dir/o"
@@ -106,7 +110,8 @@ peer_round() {   # peer_round ROUND
 : >"$dir/runs"
 for r in $(seq "$ROUNDS"); do
   echo "70-peers: round $r" >&2
-  raw pb "$r"; daemon pb "$r"; replay "$r"; raw json "$r"; daemon json "$r"; daemon json "$r" state
+  raw pb "$r"; daemon pb "$r"; daemon pb "$r" threads; replay "$r"; raw json "$r"; daemon json "$r"
+  daemon json "$r" threads; daemon json "$r" state
   peer_round "$r"
 done
 $CMP "$dir/truth" "$dir/rec" >"$dir/truth.all" || true
@@ -121,7 +126,20 @@ mk() {   # mk TYPE PREFIX: M JSON events, key TAB value
 }
 mk OrderPlaced ord | kcat -P -b "$addr" -t inflight -K $'\t' -X linger.ms=50 -X partitioner=murmur2_random
 mk PriceQuoted prc | kcat -P -b "$addr" -t base -K $'\t' -X linger.ms=50 -X partitioner=murmur2_random
-{ cat $CFG; printf 'limits:\n  max_flows: %d\n' $((M + M / 10)); } >"$dir/big.yaml"
+# librdkafka's prefetch queue is bounded at 16 MiB here (default 256 MiB): it fills with
+# a different share of each backlog from run to run, which made the difference of two
+# peak RSS noisy (219-339 B per flow over three runs of the default).
+{ sed 's/^kafka:$/kafka:\n  properties: { "queued.max.messages.kbytes": "16384" }/' $CFG
+  printf 'limits:\n  max_flows: %d\n' $((M + M / 10)); } >"$dir/big.yaml"
+# the engine alone: replay of the same events from a file (no Kafka buffers at all)
+mk OrderPlaced ord | cut -f2 >"$dir/inflight.jsonl"
+mk PriceQuoted prc | cut -f2 >"$dir/base.jsonl"
+mem_replay() {   # mem_replay FILE: peak RSS KiB
+  tm "$dir/t" bin/choreoscope replay --config "$dir/big.yaml" --format jsonl "$1" >/dev/null 2>&1
+  read -r _ _ m _ <"$dir/t"
+  echo "$m"
+}
+r_base=$(mem_replay "$dir/base.jsonl"); r_fl=$(mem_replay "$dir/inflight.jsonl")
 mem_daemon() {   # mem_daemon TOPIC: peak RSS KiB, and the summary's open count
   tm "$dir/t" bin/choreoscope --config "$dir/big.yaml" --brokers "$addr" --topic "$1" --group "mem-$1" \
     --clock event --until-end --records "$dir/memrec" --log-level info 2>/dev/null
@@ -153,24 +171,26 @@ echo
 echo '```'
 echo "$B/bench/consume_bench --brokers ADDR --topic bench-FMT --group raw-FMT-N"
 echo "bin/choreoscope --config $CFG --brokers ADDR --topic bench-FMT --group daemon-FMT-N --clock event --until-end --records FILE"
+echo "bin/choreoscope --config $CFG+engine.threads=0 --brokers ADDR --topic bench-FMT --group daemon-FMT-nt-N --clock event --until-end --records FILE   # shards, one per core"
 echo "bin/choreoscope replay --config $CFG --format protobuf EVENTS.pb      # the generator's --out of the same events"
 echo "$PEER --brokers ADDR --topic bench-json --output peer-N-verdicts --app-id peer-N --state-dir DIR"
 echo '```'
 echo
 echo "| reader | input | events | events/s | CPU-s per M events | events per CPU-s | peak RSS | verdicts |"
 echo "|---|---|---:|---:|---:|---:|---:|---|"
-for r in raw-pb daemon-pb replay-pb raw-json daemon-json daemon-json-state peer-json peer-json-warm peer-json-nojit; do
+for r in raw-pb daemon-pb daemon-pb-nt replay-pb raw-json daemon-json daemon-json-nt daemon-json-state peer-json peer-json-warm peer-json-nojit; do
   n=$(med $r 2) eps=$(med $r 4) cpu=$(med $r 5) rss=$(med $r 6)
   v=$(awk -v r=$r '$1 == r {print $7}' "$dir/runs" | sort -u | tr '\n' ' ' | sed 's/_/ /g;s/ $//')
   case $r in
     raw-*) what="raw librdkafka consumer" v="(none)" ;;
     daemon-*-state) what="same, flow state checkpointed (\`state.dir\`)" ;;
+    daemon-*-nt) what="choreoscope daemon, $(nproc) engine threads (\`engine.threads: 0\`)" ;;
     daemon-*) what="choreoscope daemon, 1 engine thread" ;;
     peer-*-warm) what="same, second half of the records (warmer JVM)" ;;
     peer-*-nojit) what="same, all records, less the JIT compiler threads' CPU" ;;
     replay-*) what="choreoscope replay (file)" ;; peer-*) what="Kafka Streams peer, 1 stream thread" ;;
   esac
-  in=$(case $r in *-pb) echo protobuf ;; *) echo JSON ;; esac)
+  in=$(case $r in *-pb | *-pb-*) echo protobuf ;; *) echo JSON ;; esac)
   cpm=$(awk -v c="$cpu" -v n="$n" 'BEGIN {printf "%.2f", c * 1e6 / n}')
   epc=$(awk -v a="$n" -v b="$cpu" 'BEGIN {printf "%.0f", a / b}')
   echo "| $what | $in | $n | $eps | $cpm | $epc | $((rss / 1024)) MiB | $v |"
@@ -190,16 +210,22 @@ echo "| same, against the peer less its JIT compiler (a warm JVM) | ${prw}x | >=
 echo "| same, choreoscope with \`state.dir\` (both keep durable state), peer less JIT | ${prs}x | >= 10x |"
 echo "| choreoscope (protobuf) / peer (JSON, less JIT), events per CPU-second | ${prp}x | - |"
 echo "| daemon (1 thread) / replay, events/s, protobuf | ${dr}x | >= 0.80x |"
+echo "| daemon ($(nproc) threads) / replay, events/s, protobuf | $(ratio "$(med daemon-pb-nt 4)" "$(med replay-pb 4)" %.2f)x | - |"
+echo "| daemon, CPU-s per event, $(nproc) threads / 1 thread, protobuf | $(ratio "$(awk -v c="$(med daemon-pb-nt 5)" -v n="$(med daemon-pb-nt 2)" 'BEGIN {print c / n}')" "$(awk -v c="$(med daemon-pb 5)" -v n="$(med daemon-pb 2)" 'BEGIN {print c / n}')" %.2f)x | <= 1.15x |"
+echo "| choreoscope ($(nproc) threads) / peer less JIT, events per CPU-second, JSON | $(ratio "$EPC_daemon_json_nt" "$EPC_peer_json_nojit" %.1f)x | >= 10x |"
 echo
 echo "In flight: $M orders opened and never finished (one OrderPlaced each, event times"
 echo "within one second, so no deadline passes), against a baseline topic of $M events of a"
 echo "type no flow declares (same size, nothing opens). Per flow = (peak RSS in flight - peak"
-echo "RSS baseline) / $M. The daemon ran with \`limits.max_flows: $((M + M / 10))\`; it reported"
+echo "RSS baseline) / $M. The daemon ran with \`limits.max_flows: $((M + M / 10))\` and librdkafka's"
+echo "prefetch queue bounded at 16 MiB (\`queued.max.messages.kbytes\`), so that the two runs' Kafka"
+echo "buffers do not differ; it reported"
 echo "$d_open flows open at the end."
 echo
 echo "| reader | baseline peak RSS | peak RSS, $M in flight | RSS per in-flight flow | state on disk |"
 echo "|---|---:|---:|---:|---:|"
-echo "| choreoscope daemon | $((d_base / 1024)) MiB | $((d_fl / 1024)) MiB | $(per "$d_base" "$d_fl") B | none |"
+echo "| choreoscope daemon (librdkafka queue 16 MiB) | $((d_base / 1024)) MiB | $((d_fl / 1024)) MiB | $(per "$d_base" "$d_fl") B | none |"
+echo "| choreoscope replay of the same events (the engine alone) | $((r_base / 1024)) MiB | $((r_fl / 1024)) MiB | $(per "$r_base" "$r_fl") B | none |"
 echo "| Kafka Streams peer, RocksDB stores (as benchmarked above) | $((p_base / 1024)) MiB | $((p_fl / 1024)) MiB | $(per "$p_base" "$p_fl") B | $((p_disk / 1024)) MiB (baseline $((p_base_disk / 1024)) MiB) |"
 echo "| Kafka Streams peer, in-memory stores (\`--store memory\`, 2 GiB heap) | $((h_base / 1024)) MiB | $((h_fl / 1024)) MiB | $(per "$h_base" "$h_fl") B | none |"
 echo
@@ -219,8 +245,16 @@ echo "  broker, on the same cores, is the other half of its cost."
 echo "- **Daemon**: its one thread, which handles the fetched messages, decodes and judges:"
 echo "  CPU-bound (events/s is about its events per CPU-second times the share of a core it"
 echo "  got). It spends more CPU per event than replay of the same events; the difference is"
-echo "  the Kafka layer (fetch handling, per-partition clocks and offsets). Engine shards and"
-echo "  batch decoding (issue #12, the other part) are the work on the 0.8x target."
+echo "  the Kafka layer (librdkafka's per-message allocations, fetch handling, per-partition"
+echo "  clocks and offsets, the API's event log), and on $(nproc) cores its engine thread,"
+echo "  librdkafka's fetch thread and the broker share them while replay has one to itself."
+echo "  With \`engine.threads: 0\` ($(nproc) shards here) the same judging is split over the"
+echo "  cores: CPU per event stays near one thread's, and events/s can only rise as far as"
+echo "  the cores the broker leaves free."
+echo "- **Checkpoints** (\`state.dir\` row): a checkpoint round exports every flow in"
+echo "  flight; at \`--sim-rate $SIMRATE\` some 300,000 flows are in flight, so each 5 s round"
+echo "  is heavy (bench/parts/35-durable.sh, at the generator's default rate, has few in"
+echo "  flight). Incremental checkpoints would make the cost follow what changed."
 echo "- **Replay**: decode and engine on one thread, reading a file: the daemon's ceiling."
 echo "- **Kafka Streams peer**: its one stream thread, and the JIT compiler, which in a run"
 echo "  of this size is still compiling in its second half (that half is only a little"
