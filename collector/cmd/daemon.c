@@ -362,7 +362,8 @@ static void history_enter(void *ctx, const struct engine *e, int shard)
 }
 
 /* The shards' per-message hooks: the HTTP side's ring of the shard (no lock), the
- * history store's own ring when there is no HTTP side (under the output lock). */
+ * history store's own ring when there is no HTTP side (under the output lock; the hook
+ * is set only then, after start_http). */
 static void on_event(void *ctx, int shard, const struct event *ev)
 {
 	struct daemon *d = ctx;
@@ -373,8 +374,7 @@ static void on_event(void *ctx, int shard, const struct event *ev)
 static void on_event_locked(void *ctx, const struct event *ev)
 {
 	struct daemon *d = ctx;
-	if (d->http == NULL && d->hist != NULL)
-		history_event(d->hist, ev);
+	history_event(d->hist, ev);
 }
 
 /* An undecodable message: counted, logged (rate-limited), dead-lettered. */
@@ -397,10 +397,7 @@ static int open_shards(struct daemon *d, char *err, size_t errlen)
 		.cfg = d->cfg,
 		.src_pc = d->pc,
 		.max_slots = DAEMON_MAX_PARTITIONS,
-		.hooks = { .event = on_event,
-		    .event_locked = on_event_locked,
-		    .reject = reject,
-		    .ctx = d },
+		.hooks = { .event = on_event, .reject = reject, .ctx = d },
 		.lg = &d->lg };
 
 	if (open_records(d, &sink, err, errlen) < 0 || open_history(d, &hsink, err, errlen) < 0 ||
@@ -441,6 +438,8 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	if (start_http(d, mode, err, errlen) < 0)
 		return -1;
+	if (d->http == NULL && d->hist != NULL)
+		shards_set_event_locked(d->sh, on_event_locked);
 	return open_kafka(d, err, errlen);
 }
 

@@ -99,6 +99,11 @@ int shards_resolve(uint32_t threads, int partitions)
 	return (int)n;
 }
 
+void shards_set_event_locked(struct shards *s, void (*fn)(void *ctx, const struct event *ev))
+{
+	s->o.hooks.event_locked = fn;
+}
+
 /* ---- the per-message path (a shard's thread) ------------------------------------ */
 
 static void out_lock(struct shards *s)

@@ -72,6 +72,9 @@ struct shards;
 /* engine.threads as a shard count: 0 = online cores, capped at SHARDS_MAX and at
  * `partitions` when that is > 0. */
 int shards_resolve(uint32_t threads, int partitions);
+/* Sets (or clears, NULL) the event_locked hook: before the first round only. A hook
+ * that would do nothing is better cleared, since it costs the output lock per event. */
+void shards_set_event_locked(struct shards *s, void (*fn)(void *ctx, const struct event *ev));
 
 /* Starts N - 1 threads (none for N = 1). 0 and *out, or negative with err. */
 int shards_new(const struct shards_opts *o, struct shards **out, char *err, size_t errlen);
